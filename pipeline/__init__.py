@@ -1,0 +1,7 @@
+"""mijian (密件): the document pipeline.
+
+Public entry points live in small modules: :mod:`pipeline.readers` (drafts in),
+:mod:`pipeline.issuing` (numbered copies out), :mod:`pipeline.tracing` (who leaked it),
+:mod:`pipeline.register` (the record of every copy) and :mod:`pipeline.cli` (the command line).
+Nothing runs at import.
+"""

@@ -1,0 +1,110 @@
+"""Frozen values that flow through the pipeline.
+
+A :class:`Document` is what a reader makes of a draft; stages return new values and never
+change one in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Kind = Literal["pdf", "docx", "txt"]
+Language = Literal["zh", "en"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A draft as read: where it came from, its digest, language and text.
+
+    ``pages`` holds the text of each page for formats that have pages (PDF); it is empty for
+    DOCX and plain text. ``text`` is the whole text, pages joined by a blank line.
+    """
+
+    source: str
+    sha256: str
+    kind: Kind
+    language: Language
+    text: str
+    pages: tuple[str, ...] = ()
+    title: str = ""
+    notes: tuple[str, ...] = field(default=())
+    """Recoveries and oddities the reader noticed, for the report."""
+
+    def evolve(self, **changes: object) -> "Document":
+        """Return a copy with some fields replaced (a stage's way to change a document)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One row of the recipients file."""
+
+    id: str
+    name: str
+    unit: str = ""
+    email: str = ""
+    public_key: str = ""
+
+
+@dataclass(frozen=True)
+class Marking:
+    """What a writer stamps on one copy, already worded for its scheme.
+
+    - ``first_page_lines``: lines at the top-left of the first page's text block, in order
+      (cn-state: the 份号 then ``机密★20年``); empty when the scheme uses banners only.
+    - ``first_page_right``: a line at the top-right of the first page (cn-enterprise), or "".
+    - ``banner``: a centred line at the top and bottom of every page (us, uk), or "".
+    - ``copy_line``: e.g. ``Copy 3 of 10`` under the top banner of the first page, or "".
+    - ``running``: a running header/footer template for every page with ``{page}`` and
+      ``{pages}`` placeholders (e.g. ``机密 000003 第{page}页/共{pages}页``), or "".
+    """
+
+    scheme: str
+    grade: str
+    level: int
+    period: str | None
+    serial: str
+    first_page_lines: tuple[str, ...] = ()
+    first_page_right: str = ""
+    banner: str = ""
+    copy_line: str = ""
+    running: str = ""
+
+
+@dataclass(frozen=True)
+class CopyStamp:
+    """Everything that makes one issued copy unique, handed to a writer.
+
+    - ``watermark_text``: tiled faintly over every page (recipient name and 份号).
+    - ``visible_code``: a short signed code printed small on every page; it names the copy
+      for anyone holding the office key (see :mod:`watermark.codes`).
+    - ``token``: the signed copy token stored in the document properties.
+    - ``user_password``: the recipient's password; ``owner_password``: the office's.
+    """
+
+    marking: Marking
+    watermark_text: str
+    visible_code: str
+    token: str
+    user_password: str
+    owner_password: str
+    language: Language = "zh"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a leaked file gave up to the readers, before any decoding of marks.
+
+    - ``opened``: the content could be read (False for an encrypted file no known password opens).
+    - ``token``: the signed copy token found in the document properties, if any (unchecked).
+    - ``text``: every piece of text found (body, headers, footers, tiled watermark text).
+    - ``notes``: what was tried, for the trace report.
+    """
+
+    kind: str
+    encrypted: bool
+    opened: bool
+    token: str | None
+    text: str
+    notes: tuple[str, ...] = ()
