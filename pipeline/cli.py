@@ -1,0 +1,211 @@
+"""The ``mijian`` command line: parse, call one library function, print, map errors to exits.
+
+This is the only module that prints, exits or reads the environment. ``--json`` prints exactly
+one JSON object on stdout; human output goes to the terminal; errors are one line on stderr.
+Exit codes: 0 ok, 1 other failure, 2 usage, 3 bad input, 4 register or key problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from pipeline.errors import MijianError
+from pipeline.limits import Limits
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="密件 mijian: classify drafts, issue numbered marked encrypted copies, "
+                       "keep the register, trace leaks.")
+register_app = typer.Typer(no_args_is_help=True, help="The register of copies (登记簿).")
+app.add_typer(register_app, name="register")
+
+
+def _home() -> Path:
+    env = os.environ.get("MIJIAN_HOME")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("mijian"))
+
+
+def _limits() -> Limits:
+    values = {}
+    for f in dataclasses.fields(Limits):
+        raw = os.environ.get("MIJIAN_" + f.name.upper())
+        if raw:
+            try:
+                values[f.name] = int(raw)
+            except ValueError:
+                _fail(2, f"MIJIAN_{f.name.upper()}={raw!r} is not a whole number; fix or unset it")
+    return Limits(**values)
+
+
+def _fail(code: int, message: str) -> None:
+    print(f"mijian: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        return "unknown"
+
+
+def _emit(obj: dict) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@app.command()
+def classify(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt"),
+             scheme: Optional[str] = typer.Option(None, help="cn-state, cn-enterprise, us or uk"),
+             as_json: bool = typer.Option(False, "--json", help="print the contract's JSON object")) -> None:
+    """Suggest a grade for a draft, with its period, confidence, findings and rationale."""
+    from pipeline.analysis import classify_document
+    from pipeline.readers import read_document
+
+    result = classify_document(read_document(draft, _limits()), scheme)
+    if as_json:
+        _emit(result.to_json())
+        return
+    from pipeline.report import print_classification
+
+    print_classification(_console(), result)
+
+
+@app.command()
+def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt"),
+          recipients: Path = typer.Option(..., help="CSV with id,name[,unit][,email][,public_key]"),
+          grade: Optional[str] = typer.Option(None, help="the grade to issue under (default: the suggestion)"),
+          period: Optional[str] = typer.Option(None, help="保密期限, e.g. 20年, 6个月, 2030年12月31日, '10 years'"),
+          scheme: Optional[str] = typer.Option(None, help="cn-state, cn-enterprise, us or uk"),
+          justification: Optional[str] = typer.Option(None, help="why a grade below the suggestion"),
+          out: Optional[Path] = typer.Option(None, help="output folder (default: mijian-out/<document id>)"),
+          running: bool = typer.Option(True, "--running/--no-running", help="running header with grade, 份号 and page"),
+          as_json: bool = typer.Option(False, "--json", help="print the manifest as JSON")) -> None:
+    """Issue one numbered, marked, watermarked, encrypted copy per recipient."""
+    from pipeline.analysis import classify_document
+    from pipeline.decision import decide
+    from pipeline.issuing import document_id_for, issue as issue_copies
+    from pipeline.office import Office
+    from pipeline.readers import read_document
+    from pipeline.recipients import load_recipients
+
+    limits = _limits()
+    document = read_document(draft, limits)
+    people = load_recipients(recipients)
+    result = classify_document(document, scheme)
+    decision = decide(result.scheme, result.level, result.period,
+                      tuple(result.suggestion.rationale), getattr(result.suggestion, "basis", None),
+                      grade=grade, period=period, justification=justification)
+    out_dir = out or Path("mijian-out") / document_id_for(document)
+    with Office.open(_home()) as office:
+        done = issue_copies(office, document, decision, people, out_dir, actor=_actor(),
+                            limits=limits, running=running)
+    manifest = json.loads(done.manifest.read_text(encoding="utf-8"))
+    if as_json:
+        _emit(manifest)
+        return
+    from pipeline.report import print_issue
+
+    print_issue(_console(), done)
+
+
+@app.command()
+def trace(leak: Path = typer.Argument(..., help="the leaked copy: .pdf .docx .png .jpg .jpeg .tif .tiff .txt"),
+          as_json: bool = typer.Option(False, "--json", help="print the verdict as JSON")) -> None:
+    """Name the recipient of a leaked copy with a false-match probability, or say it cannot."""
+    from pipeline.office import Office
+    from pipeline.tracing import trace as trace_leak
+
+    with Office.open(_home()) as office:
+        result = trace_leak(office, leak, _limits())
+    if as_json:
+        _emit(result.to_json())
+        return
+    from pipeline.report import print_trace
+
+    print_trace(_console(), result)
+
+
+@register_app.command("list")
+def register_list(document: Optional[str] = typer.Option(None, help="only this document id"),
+                  outstanding: bool = typer.Option(False, help="only copies neither returned nor destroyed"),
+                  as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """List registered copies."""
+    from pipeline.office import Office
+
+    with Office.open(_home()) as office:
+        copies = office.register.list_copies(document, outstanding)
+    if as_json:
+        _emit({"copies": [c.public() for c in copies]})
+        return
+    from pipeline.report import print_copies
+
+    print_copies(_console(), copies)
+
+
+@register_app.command("show")
+def register_show(copy: str = typer.Argument(..., help="the copy id from the manifest"),
+                  as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Show one copy, its document's decision and its events."""
+    from pipeline.office import Office
+
+    with Office.open(_home()) as office:
+        record = office.register.get_copy(copy)
+        if record is None:
+            _fail(4, f"copy '{copy}' is not in the register at {office.home}; check the id in manifest.json")
+        document = office.register.get_document(record.document_id)
+        events = [dict(e) for e in office.register.events(copy)]
+    for e in events:
+        e.pop("signature", None)
+        e["detail"] = json.loads(e["detail"])
+    doc = dataclasses.asdict(document) if document else None
+    if as_json:
+        _emit({"copy": record.public(), "document": doc, "events": events})
+        return
+    from pipeline.report import print_copy
+
+    print_copy(_console(), record, doc, events)
+
+
+def main() -> None:
+    """Entry point: run the app, turning mijian errors into one line and an exit code."""
+    try:
+        code = app(standalone_mode=False)
+    except MijianError as exc:
+        print(f"mijian: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        print("mijian: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            print(f"mijian: {exc.format_message()} (see 'mijian --help')", file=sys.stderr)
+            sys.exit(2)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"mijian: internal error: {type(exc).__name__}: {first}; please report it", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

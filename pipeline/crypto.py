@@ -1,0 +1,173 @@
+"""The only module that touches the ``cryptography`` primitives.
+
+Recipes, not primitives: callers never choose algorithms, keys or nonces.
+
+- The office master key (32 random bytes) lives in ``MIJIAN_HOME/keys/`` with mode 0600 and
+  is never written anywhere else. Every purpose gets its own subkey through HKDF-SHA256.
+- ``mac``: HMAC-SHA256 under a purpose subkey (copy tokens, visible codes, owner passwords).
+- ``seal`` / ``unseal``: AES-256-GCM under a purpose subkey, for secrets the register keeps
+  (recipients' passwords); failure is one opaque :class:`CryptoError`.
+- ``sign`` / ``verify``: Ed25519 with a key derived from the master key (register events).
+
+What this does not protect against: anyone who can read the key file (root, a backup of the
+home folder) can forge tokens and open every copy; keep ``MIJIAN_HOME`` on an encrypted disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import CryptoError, RegisterError
+
+KEY_BYTES = 32
+_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+
+
+@dataclass(frozen=True, repr=False)
+class OfficeKey:
+    """One office master key and its short public id (the first 8 hex of its SHA-256)."""
+
+    key_id: str
+    secret: bytes
+    created: str = ""
+
+    def __repr__(self) -> str:  # never show key bytes in logs or tracebacks
+        return f"OfficeKey(key_id={self.key_id!r})"
+
+    def _subkey(self, purpose: str, length: int = 32) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        return HKDF(
+            algorithm=hashes.SHA256(), length=length, salt=b"mijian/v1", info=purpose.encode()
+        ).derive(self.secret)
+
+    def mac(self, purpose: str, data: bytes) -> bytes:
+        """HMAC-SHA256 of ``data`` under the subkey for ``purpose`` (32 bytes)."""
+        return hmac.new(self._subkey("mac/" + purpose), data, hashlib.sha256).digest()
+
+    def verify_mac(self, purpose: str, data: bytes, tag: bytes) -> bool:
+        """True when ``tag`` is a prefix (at least 5 bytes) of the MAC of ``data``."""
+        if len(tag) < 5:
+            return False
+        return hmac.compare_digest(self.mac(purpose, data)[: len(tag)], tag)
+
+    def seal(self, purpose: str, plaintext: bytes, context: bytes = b"") -> bytes:
+        """Encrypt and authenticate ``plaintext`` (AES-256-GCM, random nonce prepended)."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        nonce = os.urandom(12)
+        return nonce + AESGCM(self._subkey("seal/" + purpose)).encrypt(nonce, plaintext, context)
+
+    def unseal(self, purpose: str, sealed: bytes, context: bytes = b"") -> bytes:
+        """Reverse :meth:`seal`; any failure is one opaque :class:`CryptoError`."""
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        try:
+            return AESGCM(self._subkey("seal/" + purpose)).decrypt(sealed[:12], sealed[12:], context)
+        except (InvalidTag, ValueError) as exc:
+            raise CryptoError("the sealed value could not be opened with the office key (解密失败); "
+                              "check that MIJIAN_HOME is the office's own") from exc
+
+    def sign(self, data: bytes) -> bytes:
+        """Ed25519 signature of ``data`` with the key derived from this master key."""
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        return Ed25519PrivateKey.from_private_bytes(self._subkey("ed25519")).sign(data)
+
+    def verify_signature(self, data: bytes, signature: bytes) -> bool:
+        """True when ``signature`` is this key's Ed25519 signature of ``data``."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        public = Ed25519PrivateKey.from_private_bytes(self._subkey("ed25519")).public_key()
+        try:
+            public.verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
+
+
+def random_password(length: int = 16) -> str:
+    """A random password from an unambiguous alphabet (about 93 bits for 16 characters)."""
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
+
+
+def random_token(nbytes: int) -> bytes:
+    """``nbytes`` random bytes from the operating system."""
+    return secrets.token_bytes(nbytes)
+
+
+def derived_password(key: OfficeKey, purpose: str, length: int = 24) -> str:
+    """A password only the office key can recompute (e.g. the owner password of PDF copies)."""
+    digest = key.mac("password/" + purpose, b"")
+    return "".join(_PASSWORD_ALPHABET[b % len(_PASSWORD_ALPHABET)] for b in digest[:length])
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class KeyRing:
+    """The office keys in ``<home>/keys``: the newest is current, older ones still verify.
+
+    Key files are ``office-<created>-<id>.key`` holding 32 raw bytes, mode 0600. A key file
+    readable or writable by group or others makes every call fail closed.
+    """
+
+    def __init__(self, home: Path) -> None:
+        self.folder = Path(home) / "keys"
+
+    def _files(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(self.folder.glob("office-*.key"))
+
+    def _load(self, path: Path) -> OfficeKey:
+        st = path.stat()
+        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise RegisterError(
+                f"{path}: the key file is readable by others (mode {stat.S_IMODE(st.st_mode):o}); "
+                f"expected mode 600; run 'chmod 600 {path}' and check who has seen it")
+        secret = path.read_bytes()
+        if len(secret) != KEY_BYTES:
+            raise RegisterError(f"{path}: the key file holds {len(secret)} bytes, expected "
+                                f"{KEY_BYTES}; restore it from the office backup")
+        created = path.stem.split("-")[1] if path.stem.count("-") >= 2 else ""
+        return OfficeKey(key_id=hashlib.sha256(secret).hexdigest()[:8], secret=secret,
+                         created=created)
+
+    def keys(self) -> list[OfficeKey]:
+        """Every office key, newest first (empty when none was made yet)."""
+        return [self._load(p) for p in reversed(self._files())]
+
+    def current(self) -> OfficeKey:
+        """The newest key, created (mode 0600) on first use."""
+        found = self.keys()
+        return found[0] if found else self.create()
+
+    def create(self) -> OfficeKey:
+        """Make a new random key and store it with mode 0600; it becomes the current key."""
+        import time
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)
+        existing = len(self._files())
+        name = f"office-{time.strftime('%Y%m%dT%H%M%S')}{existing:03d}-{secrets.token_hex(3)}.key"
+        path = self.folder / name
+        secret = secrets.token_bytes(KEY_BYTES)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, secret)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return self._load(path)

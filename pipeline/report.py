@@ -1,0 +1,108 @@
+"""Human-readable terminal reports (rich). Only the CLI calls these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+LEVEL_STYLE = {0: "green", 1: "cyan", 2: "yellow", 3: "bold red", 4: "bold white on red"}
+_CONTEXT = 24
+
+
+def print_classification(console: Console, result: Any) -> None:
+    """The grade, the rationale and each finding highlighted in its context."""
+    doc = result.document
+    s = result.suggestion
+    head = Text()
+    head.append(f"{doc.source}\n", style="bold")
+    head.append(f"建议密级 Suggested grade: ")
+    head.append(f"{result.grade}", style=LEVEL_STYLE.get(result.level, ""))
+    head.append(f"  (level {result.level}, scheme {result.scheme.name}, confidence {s.confidence:.2f})")
+    if result.period:
+        head.append(f"\n保密期限 Period: {result.period}")
+    console.print(head)
+    console.print("\n[bold]理由 Rationale[/bold]")
+    for line in s.rationale:
+        console.print(f"  • {line}")
+    if not s.findings:
+        console.print("\n没有发现 No findings.")
+        return
+    table = Table(title=f"发现 Findings ({len(s.findings)})", show_lines=False)
+    for col in ("category", "source", "score", "in context", "why"):
+        table.add_column(col)
+    for f in s.findings[:60]:
+        left = doc.text[max(0, f.start - _CONTEXT):f.start].replace("\n", " ")
+        right = doc.text[f.end:f.end + _CONTEXT].replace("\n", " ")
+        ctx = Text(left)
+        ctx.append(doc.text[f.start:f.end], style="bold reverse")
+        ctx.append(right)
+        table.add_row(f.category, f.source, f"{f.score:.2f}", ctx, f.explanation)
+    console.print(table)
+    if len(s.findings) > 60:
+        console.print(f"… and {len(s.findings) - 60} more (use --json for all)")
+
+
+def print_issue(console: Console, done: Any) -> None:
+    """Where the copies and the passwords are."""
+    d = done.decision
+    console.print(f"[bold]{done.document_id}[/bold]  {d.grade}"
+                  + (f"★{d.period}" if d.scheme == "cn-state" and d.level >= 2 else
+                     (f"  {d.period}" if d.period else ""))
+                  + f"  (suggested {d.suggested_grade})")
+    if d.justification:
+        console.print(f"  recorded justification 记录的理由: {d.justification}")
+    table = Table(title=f"发放副本 Copies issued: {len(done.copies)}")
+    for col in ("份号 serial", "copy id", "recipient", "file"):
+        table.add_column(col)
+    for c in done.copies:
+        table.add_row(c.serial, c.copy_id, f"{c.recipient.id} {c.recipient.name}", str(c.file))
+    console.print(table)
+    for recipient, why in done.skipped:
+        console.print(f"  skipped {recipient.id} {recipient.name}: {why}")
+    console.print(f"副本 Copies:    {done.out_dir}")
+    console.print(f"清单 Manifest:  {done.manifest}")
+    console.print(f"密码 Passwords: {done.passwords}  (mode 600: hand each password over separately)")
+
+
+def print_trace(console: Console, result: Any) -> None:
+    """The verdict first, then what each layer found."""
+    if result.verdict == "identified":
+        console.print(f"[bold red]已查明 Identified[/bold red]: {result.recipient_name} "
+                      f"({result.recipient_id}), 份号 {result.serial} of {result.document_id}")
+        console.print(f"误判概率 False-match probability: {result.false_match_probability:.1e}")
+    else:
+        console.print("[bold]无法认定 Inconclusive[/bold]: no recipient can be named on this evidence")
+    table = Table(title="证据 Evidence by layer")
+    for col in ("layer", "verdict", "detail"):
+        table.add_column(col)
+    for layer in result.layers:
+        table.add_row(layer.name, layer.verdict, layer.detail)
+    console.print(table)
+
+
+def print_copies(console: Console, copies: list) -> None:
+    """One row per registered copy."""
+    table = Table(title=f"登记簿 Register: {len(copies)} copies")
+    for col in ("document", "份号", "copy id", "recipient", "status", "issued"):
+        table.add_column(col)
+    for c in copies:
+        table.add_row(c.document_id, c.serial, c.copy_id, f"{c.recipient_id} {c.recipient_name}",
+                      c.status, c.issued_at)
+    console.print(table)
+
+
+def print_copy(console: Console, record: Any, document: dict | None, events: list[dict]) -> None:
+    """One copy with its document's decision and its events."""
+    console.print(f"[bold]{record.copy_id}[/bold]  份号 {record.serial}  {record.recipient_id} "
+                  f"{record.recipient_name} {record.recipient_unit}  status {record.status}")
+    if document:
+        console.print(f"document {document['id']}: {document['title']}")
+        console.print(f"  grade {document['grade']} period {document['period'] or '-'} scheme "
+                      f"{document['scheme']} (suggested {document['suggested_grade']})")
+        if document.get("justification"):
+            console.print(f"  justification: {document['justification']}")
+    for e in events:
+        console.print(f"  #{e['seq']} {e['at']} {e['actor']} {e['action']}")
