@@ -108,7 +108,7 @@ def get_scheme(name: str | None, language: str) -> Scheme:
     return schemes[name]
 
 
-_ZH_PERIOD = re.compile(r"^(?:(\d{1,2})年|(\d{1,2})个月|(\d{4})年(\d{1,2})月(\d{1,2})日)$")
+_ZH_PERIOD = re.compile(r"^(?:(\d{1,2})年|(\d{1,3})个月|(\d{4})年(\d{1,2})月(\d{1,2})日)$")
 _EN_PERIOD = re.compile(r"^(?:(\d{1,2}) ?(?:years?|yrs?|y)|(\d{8})|(\d{4}-\d{2}-\d{2}))$", re.I)
 
 
@@ -125,7 +125,7 @@ def check_period(scheme: Scheme, level: int, period: str | None) -> str | None:
     if scheme.max_years[level] == 0 and not scheme.default_period(level):
         raise UsageError(f"grade {scheme.label(level)} takes no period in scheme {scheme.name}, "
                          f"but --period '{period}' was given; leave --period out")
-    if "★" in period or " " in period and scheme.language == "zh":
+    if "★" in period or (" " in period and scheme.language == "zh"):
         raise UsageError(f"period '{period}' contains spaces or ★; give it like 20年, 6个月 or 2030年12月31日")
     if scheme.language == "zh":
         match = _ZH_PERIOD.match(period)

@@ -1,0 +1,297 @@
+"""End to end through the ``mijian`` command line, on the sample drafts and real files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from tests.conftest import ROOT, SAMPLES
+
+
+def run(*args: str, home: Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MIJIAN_HOME=str(home))
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd or ROOT, timeout=300)
+
+
+def run_json(*args: str, home: Path) -> dict:
+    done = run(*args, "--json", home=home)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture()
+def three(tmp_path: Path) -> Path:
+    lines = (SAMPLES / "recipients.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "three.csv"
+    path.write_text("\n".join(lines[:4]) + "\n", encoding="utf-8")
+    return path
+
+
+def _passwords(out: Path) -> dict[str, str]:
+    rows = (out / "passwords.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "serial,recipient_id,password"
+    return {r.split(",")[0]: r.split(",")[2] for r in rows[1:]}
+
+
+def _trace(path: Path, home: Path) -> dict:
+    return run_json("trace", str(path), home=home)
+
+
+CONTRACT_KEYS = {"document", "sha256", "scheme", "language", "grade", "level", "confidence",
+                 "period", "findings", "rationale"}
+
+
+@pytest.mark.parametrize("name,language,scheme", [
+    ("zh_notice_secret.pdf", "zh", "cn-state"), ("en_memo_secret.docx", "en", "us"),
+    ("zh_training_public.txt", "zh", "cn-state"), ("en_press_release.txt", "en", "us")])
+def test_classify_json_contract(name, language, scheme, home):
+    out = run_json("classify", str(SAMPLES / name), home=home)
+    assert set(out) == CONTRACT_KEYS
+    assert out["language"] == language and out["scheme"] == scheme
+    assert 0 <= out["level"] <= 4 and 0.0 <= out["confidence"] <= 1.0
+    assert out["rationale"], "every suggestion explains itself"
+    text_len = len(out["sha256"])
+    assert text_len == 64
+    for f in out["findings"]:
+        assert set(f) == {"start", "end", "text", "category", "source", "score", "explanation"}
+        assert f["source"] in {"lexicon", "pattern", "nlp"} and f["explanation"]
+
+
+def test_classify_human_report(home):
+    done = run("classify", str(SAMPLES / "zh_notice_secret.pdf"), home=home)
+    assert done.returncode == 0, done.stderr
+    assert "Suggested grade" in done.stdout and "Rationale" in done.stdout
+
+
+def test_issue_pdf_copies_open_trace_and_register(tmp_path, home, three):
+    from pypdf import PdfReader
+
+    out = tmp_path / "out"
+    manifest = run_json("issue", str(SAMPLES / "zh_notice_secret.pdf"), "--recipients", str(three),
+                        "--out", str(out), home=home)
+    copies = manifest["copies"]
+    assert [c["serial"] for c in copies] == ["000001", "000002", "000003"]
+    assert len({c["copy_id"] for c in copies}) == 3
+    assert stat.S_IMODE((out / "passwords.csv").stat().st_mode) == 0o600
+    passwords = _passwords(out)
+    listed = run_json("register", "list", "--document", manifest["document_id"], home=home)["copies"]
+    assert sorted(c["serial"] for c in listed) == ["000001", "000002", "000003"]
+    for copy in copies:
+        path = out / copy["file"]
+        assert PdfReader(path).is_encrypted
+        # encrypted as issued
+        verdict = _trace(path, home)
+        assert verdict["verdict"] == "identified", verdict
+        assert verdict["recipient_id"] == copy["recipient_id"] and verdict["serial"] == copy["serial"]
+        assert verdict["false_match_probability"] <= 1e-6
+        # decrypted, metadata stripped
+        doc = pymupdf.open(path)
+        assert doc.authenticate(passwords[copy["serial"]])
+        assert doc.page_count == 3
+        first = doc[0].get_text()
+        assert copy["serial"] in first and "机密★20年" in first
+        plain = tmp_path / f"plain_{copy['serial']}.pdf"
+        doc.set_metadata({})
+        doc.del_xml_metadata()
+        doc.save(plain)
+        verdict = _trace(plain, home)
+        assert verdict["verdict"] == "identified" and verdict["recipient_id"] == copy["recipient_id"]
+        # pasted text of one page
+        pasted = tmp_path / f"pasted_{copy['serial']}.txt"
+        pasted.write_text(doc[1].get_text(), encoding="utf-8")
+        verdict = _trace(pasted, home)
+        assert verdict["verdict"] == "identified" and verdict["recipient_id"] == copy["recipient_id"]
+        doc.close()
+    shown = run_json("register", "show", copies[0]["copy_id"], home=home)
+    assert shown["copy"]["serial"] == "000001" and shown["document"]["grade"] == "机密"
+    assert [e["action"] for e in shown["events"]] == ["issued"]
+
+
+def test_each_password_opens_only_its_copy(tmp_path, home, three):
+    from pypdf import PdfReader
+
+    out = tmp_path / "out"
+    manifest = run_json("issue", str(SAMPLES / "en_report_confidential.pdf"), "--recipients",
+                        str(three), "--out", str(out), home=home)
+    passwords = _passwords(out)
+    for copy in manifest["copies"]:
+        for serial, password in passwords.items():
+            opened = PdfReader(out / copy["file"]).decrypt(password) != 0
+            assert opened == (serial == copy["serial"])
+        assert PdfReader(out / copy["file"]).decrypt("") == 0
+
+
+def test_issue_docx_copies_open_and_trace(tmp_path, home, three):
+    import docx
+    import msoffcrypto
+
+    out = tmp_path / "out"
+    manifest = run_json("issue", str(SAMPLES / "en_memo_secret.docx"), "--recipients", str(three),
+                        "--out", str(out), home=home)
+    passwords = _passwords(out)
+    assert manifest["grade"] in {"SECRET", "TOP SECRET", "CONFIDENTIAL"}
+    for copy in manifest["copies"]:
+        path = out / copy["file"]
+        assert path.suffix == ".docx"
+        for serial, password in passwords.items():
+            office = msoffcrypto.OfficeFile(io.BytesIO(path.read_bytes()))
+            office.load_key(password=password)
+            sink = io.BytesIO()
+            if serial == copy["serial"]:
+                office.decrypt(sink)
+                plain_bytes = sink.getvalue()
+            else:
+                with pytest.raises(Exception):
+                    office.decrypt(sink)
+        verdict = _trace(path, home)
+        assert verdict["verdict"] == "identified" and verdict["recipient_id"] == copy["recipient_id"]
+        plain = tmp_path / f"plain_{copy['serial']}.docx"
+        plain.write_bytes(plain_bytes)
+        verdict = _trace(plain, home)
+        assert verdict["verdict"] == "identified" and verdict["recipient_id"] == copy["recipient_id"]
+        assert verdict["false_match_probability"] <= 1e-6
+        body = "\n".join(p.text for p in docx.Document(str(plain)).paragraphs)
+        pasted = tmp_path / f"pasted_{copy['serial']}.txt"
+        pasted.write_text(body, encoding="utf-8")
+        verdict = _trace(pasted, home)
+        assert verdict["verdict"] == "identified" and verdict["recipient_id"] == copy["recipient_id"]
+
+
+def test_text_draft_gives_pdf_copies(tmp_path, home, three):
+    out = tmp_path / "out"
+    manifest = run_json("issue", str(SAMPLES / "zh_roster_personal.txt"), "--recipients", str(three),
+                        "--out", str(out), home=home)
+    assert all(c["file"].endswith(".pdf") for c in manifest["copies"])
+    verdict = _trace(out / manifest["copies"][2]["file"], home)
+    assert verdict["verdict"] == "identified" and verdict["serial"] == "000003"
+
+
+def test_unmarked_other_office_and_forged_are_inconclusive(tmp_path, home, three):
+    out = tmp_path / "out"
+    manifest = run_json("issue", str(SAMPLES / "zh_notice_secret.pdf"), "--recipients", str(three),
+                        "--out", str(out), home=home)
+    for draft in ("zh_notice_secret.pdf", "en_memo_secret.docx", "en_press_release.txt"):
+        verdict = _trace(SAMPLES / draft, home)
+        assert verdict["verdict"] == "inconclusive" and verdict["recipient_id"] is None
+    other_home = tmp_path / "other-office"
+    copy = out / manifest["copies"][0]["file"]
+    verdict = _trace(copy, other_home)
+    assert verdict["verdict"] == "inconclusive"
+    # a hand-made text naming a real recipient and serial with a made-up code
+    forged = tmp_path / "forged.txt"
+    real = manifest["copies"][1]
+    forged.write_text(f"{real['recipient_name']} 份号 {real['serial']}\nMJ1-{real['copy_id']}-ABCDEFGH\n",
+                      encoding="utf-8")
+    verdict = _trace(forged, home)
+    assert verdict["verdict"] == "inconclusive"
+    assert any(l["name"] == "visible-code" and l["verdict"] == "invalid" for l in verdict["layers"])
+
+
+def test_tampered_token_is_not_trusted(tmp_path, home, three):
+    out = tmp_path / "out"
+    manifest = run_json("issue", str(SAMPLES / "en_report_confidential.pdf"), "--recipients",
+                        str(three), "--out", str(out), home=home)
+    first, second = manifest["copies"][0], manifest["copies"][1]
+    password = _passwords(out)[first["serial"]]
+    doc = pymupdf.open(out / first["file"])
+    doc.authenticate(password)
+    # Forge: put the second copy's id into the first copy's token, and remove the page text.
+    info = doc.xref_get_key(-1, "Info")
+    assert info[0] == "xref"
+    token_key = doc.xref_get_key(int(info[1].split()[0]), "MijianToken")
+    forged_token = token_key[1].strip("()").replace(first["copy_id"], second["copy_id"])
+    doc.xref_set_key(int(info[1].split()[0]), "MijianToken", pymupdf.get_pdf_str(forged_token))
+    doc.del_xml_metadata()
+    for page in doc:
+        page.add_redact_annot(page.rect)
+        page.apply_redactions()
+    forged = tmp_path / "forged.pdf"
+    doc.save(forged)
+    verdict = _trace(forged, home)
+    assert verdict["verdict"] == "inconclusive", verdict
+    assert any(l["name"] == "metadata" and l["verdict"] == "invalid" for l in verdict["layers"])
+
+
+def test_lowering_needs_justification_and_is_recorded(tmp_path, home, three):
+    out = tmp_path / "out"
+    suggested = run_json("classify", str(SAMPLES / "zh_notice_secret.pdf"), home=home)
+    assert suggested["level"] >= 2
+    lower = "内部" if suggested["level"] >= 2 else "公开"
+    refused = run("issue", str(SAMPLES / "zh_notice_secret.pdf"), "--recipients", str(three),
+                  "--grade", lower, "--out", str(out), home=home)
+    assert refused.returncode == 2 and "justification" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+    manifest = run_json("issue", str(SAMPLES / "zh_notice_secret.pdf"), "--recipients", str(three),
+                        "--grade", lower, "--justification", "内容已在会上公开通报", "--out", str(out),
+                        home=home)
+    assert manifest["grade"] == lower
+    shown = run_json("register", "show", manifest["copies"][0]["copy_id"], home=home)
+    assert shown["document"]["justification"] == "内容已在会上公开通报"
+    assert shown["document"]["suggested_grade"] == suggested["grade"]
+
+
+def test_rerun_skips_holders_and_serials_continue(tmp_path, home, three):
+    out = tmp_path / "out"
+    draft = str(SAMPLES / "zh_notice_secret.pdf")
+    run_json("issue", draft, "--recipients", str(three), "--out", str(out), home=home)
+    again = run_json("issue", draft, "--recipients", str(SAMPLES / "recipients.csv"), "--out",
+                     str(out), home=home)
+    serials = [c["serial"] for c in again["copies"]]
+    assert serials == [f"{n:06d}" for n in range(1, len(serials) + 1)]
+    assert len(serials) == len((SAMPLES / "recipients.csv").read_text().strip().splitlines()) - 1
+
+
+@pytest.mark.parametrize("name,content", [
+    ("empty.pdf", b""), ("broken.pdf", b"%PDF-1.7\n1 0 obj\n<<>>\ngarbage"),
+    ("wrong.docx", b"plain text, not a zip"), ("draft.odt", b"whatever"),
+    ("latin1.txt", "café".encode("latin-1"))])
+def test_bad_input_exits_3_one_line_nothing_written(tmp_path, home, three, name, content):
+    draft = tmp_path / name
+    draft.write_bytes(content)
+    out = tmp_path / "out"
+    for args in (("classify", str(draft)), ("issue", str(draft), "--recipients", str(three), "--out", str(out))):
+        done = run(*args, home=home)
+        assert done.returncode == 3, (name, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+        assert done.stdout == ""
+    assert not out.exists() and not home.exists()
+
+
+def test_encrypted_input_exits_3(tmp_path, home, three):
+    corpus = ROOT.parent / "shared" / "corpus" / "malformed"
+    for name in ("pypdf_enc_r6_user.pdf", "poi_enc_pw_pass.docx"):
+        if not (corpus / name).exists():
+            pytest.skip("shared corpus not present")
+        done = run("issue", str(corpus / name), "--recipients", str(three), "--out",
+                   str(tmp_path / "o"), home=home)
+        assert done.returncode == 3 and "password" in done.stderr.lower(), done.stderr
+        assert not (tmp_path / "o").exists()
+
+
+def test_bad_recipients_exit_3(tmp_path, home):
+    bad = tmp_path / "r.csv"
+    bad.write_text("id,name\nR1,张三\nR1,李四\n", encoding="utf-8")
+    done = run("issue", str(SAMPLES / "en_press_release.txt"), "--recipients", str(bad), home=home)
+    assert done.returncode == 3 and "appears twice" in done.stderr
+    assert not home.exists()
+
+
+def test_unknown_copy_is_exit_4(home):
+    done = run("register", "show", "NOSUCHCOPY00", home=home)
+    assert done.returncode == 4 and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_usage_error_exit_2(home):
+    done = run("issue", str(SAMPLES / "en_press_release.txt"), home=home)
+    assert done.returncode == 2
