@@ -1,0 +1,449 @@
+"""Write one issued copy of a PDF draft: marked, watermarked, tokened and AES-256 encrypted.
+
+The marks (份号 and grade lines, banners, copy line, running header, the visible code) go
+in bands at the top and bottom of each page; a page whose content reaches into those
+bands is placed scaled down on a fresh page of the same size, so no mark covers the body.
+All stamped text is real text in an embedded, subset font, drawn from a separate overlay
+document so the draft's own fonts are left alone.
+
+What this does not protect against: anyone holding the user password can print, copy
+text or re-render the pages; the marks and metadata can be removed by editing the
+decrypted file. They deter and trace; they do not prevent.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pymupdf
+
+from pipeline.errors import InputError
+from pipeline.limits import DEFAULT_LIMITS, Limits
+from pipeline.model import CopyStamp, Marking
+from pipeline.pdf_io import (
+    GBT9704_MARGINS,
+    INFO_TOKEN_KEY,
+    PYMUPDF_ERRORS,
+    MissingGlyphs,
+    XMP_NAMESPACE,
+    append_line,
+    load_fonts,
+    one_line,
+    open_pdf,
+    page_count,
+    quiet_mupdf,
+    text_width,
+)
+
+EDGE = 18.0
+"""Distance of the outermost mark from the page edge, in points."""
+GAP = 6.0
+"""Free space kept between the marks and the page content."""
+PERMISSIONS = (
+    pymupdf.PDF_PERM_PRINT
+    | pymupdf.PDF_PERM_PRINT_HQ
+    | pymupdf.PDF_PERM_COPY
+    | pymupdf.PDF_PERM_ACCESSIBILITY
+)
+"""What the user password allows: print and copy text (pasted text carries the marks)."""
+
+_BLACK = (0.0, 0.0, 0.0)
+_RED = (0.8, 0.0, 0.0)
+_GREY = (0.35, 0.35, 0.35)
+_WATERMARK_GREY = (0.45, 0.45, 0.45)
+_WATERMARK_OPACITY = 0.13
+_WATERMARK_ANGLE = 35.0
+_WATERMARK_SIZE = 22.0
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One line of stamped text in the top or bottom band.
+
+    ``align`` says which anchor it meets: the body's left or right edge or the page centre.
+    ``right`` is a second text on the same line, flush with the body's right edge.
+    ``sticky`` rows move down to sit just above the body (the GB/T 9704 first-page lines).
+    """
+
+    text: str
+    size: float
+    align: str  # "left", "right" or "centre"
+    bold: bool = False
+    color: tuple[float, float, float] = _BLACK
+    latin: bool = False
+    right: str = ""
+    sticky: bool = False
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """A row given its place: the baseline and the x of its anchor."""
+
+    row: _Row
+    text: str
+    align: str
+    x: float
+    baseline: float
+
+
+def _pitch(size: float) -> float:
+    """Height of one band line of type ``size`` (ascender, descender and a little air)."""
+    return size * 1.4
+
+
+def _top_rows(marking: Marking, number: int, pages: int) -> list[_Row]:
+    """The top band of page ``number`` (0-based), outermost first."""
+    first = number == 0
+    rows: list[_Row] = []
+    if marking.banner:
+        rows.append(_Row(marking.banner, 12.0, "centre", bold=True, color=_RED))
+    if first and marking.copy_line:
+        rows.append(_Row(marking.copy_line, 10.0, "centre"))
+    if marking.running:
+        text = marking.running.replace("{page}", str(number + 1)).replace("{pages}", str(pages))
+        rows.append(_Row(text, 9.0, "right", color=_GREY))
+    lines = marking.first_page_lines if first else ()
+    right = marking.first_page_right if first else ""
+    for index, line in enumerate(lines):
+        rows.append(
+            _Row(line, 16.0, "left", bold=index > 0, right="" if index else right, sticky=True)
+        )
+    if right and not lines:
+        rows.append(_Row(right, 14.0, "right", bold=True, sticky=True))
+    return rows
+
+
+def _bottom_rows(marking: Marking, code: str) -> list[_Row]:
+    """The bottom band of every page, outermost (lowest) first."""
+    rows = [_Row(code, 6.5, "centre", color=_GREY, latin=True)] if code else []
+    if marking.banner:
+        rows.append(_Row(marking.banner, 12.0, "centre", bold=True, color=_RED))
+    return rows
+
+
+def _band(rows: list[_Row]) -> float:
+    """Height the rows need from the page edge, including the gap to the content."""
+    return EDGE + sum(_pitch(row.size) for row in rows) + GAP if rows else 0.0
+
+
+def _content_rect(page: pymupdf.Page) -> pymupdf.Rect | None:
+    """Where anything visible is drawn on the page: text, paths, images, shadings.
+
+    A path covering most of the page (a background or a frame at the edge) is ignored.
+    """
+    area = page.rect
+    box = pymupdf.Rect()
+    for kind, bbox in page.get_bboxlog():
+        rect = pymupdf.Rect(bbox) & area
+        if rect.is_empty or "clip" in kind or "layer" in kind:
+            continue
+        if kind.endswith("path") and rect.width * rect.height > 0.9 * area.width * area.height:
+            continue
+        box |= rect
+    return None if box.is_empty else box
+
+
+def _placement(
+    page: pymupdf.Rect, content: pymupdf.Rect | None, top: float, bottom: float
+) -> pymupdf.Rect | None:
+    """Rect the original page must be shown in to clear the bands, or None if it fits."""
+    if content is None or (content.y0 >= top and content.y1 <= page.height - bottom):
+        return None
+    room = max(page.height - bottom - top, 1.0)
+    scale = min(1.0, room / max(content.height, 1.0))
+    low = top - scale * content.y0
+    high = page.height - bottom - scale * content.y1
+    y0 = min(max((page.height - scale * page.height) / 2, low), high)
+    x0 = (page.width - scale * page.width) / 2
+    return pymupdf.Rect(x0, y0, x0 + scale * page.width, y0 + scale * page.height)
+
+
+def _moved(
+    content: pymupdf.Rect | None, target: pymupdf.Rect | None, page: pymupdf.Rect
+) -> pymupdf.Rect:
+    """Content rect after the page is shown in ``target``; the text block if there is none."""
+    if content is None:
+        left, top, right, bottom = GBT9704_MARGINS
+        return pymupdf.Rect(left, top, page.width - right, page.height - bottom)
+    if target is None:
+        return pymupdf.Rect(content)
+    scale = target.width / page.width
+    return pymupdf.Rect(
+        target.x0 + scale * content.x0,
+        target.y0 + scale * content.y0,
+        target.x0 + scale * content.x1,
+        target.y0 + scale * content.y1,
+    )
+
+
+def _marks(
+    top_rows: list[_Row], bottom_rows: list[_Row], page: pymupdf.Rect, body: pymupdf.Rect
+) -> list[_Mark]:
+    """Give each row its baseline and anchor x on a page whose body is at ``body``."""
+    left = max(body.x0, EDGE)
+    right = min(body.x1, page.width - EDGE)
+    if right - left < page.width / 3:
+        left, right = EDGE, page.width - EDGE
+    anchors = {"left": left, "right": right, "centre": page.width / 2}
+    marks: list[_Mark] = []
+
+    def place(row: _Row, baseline: float) -> None:
+        marks.append(_Mark(row, row.text, row.align, anchors[row.align], baseline))
+        if row.right:
+            marks.append(_Mark(row, row.right, "right", right, baseline))
+
+    y = EDGE
+    slack = max(body.y0 - _band(top_rows), 0.0)
+    for row in top_rows:
+        place(row, y + row.size * 1.05 + (slack if row.sticky else 0.0))
+        y += _pitch(row.size)
+    y = page.height - EDGE
+    for row in bottom_rows:
+        place(row, y - row.size * 0.3)
+        y -= _pitch(row.size)
+    return marks
+
+
+def _draw_marks(
+    page: pymupdf.Page, marks: list[_Mark], fonts: dict[str, tuple[pymupdf.Font, ...]]
+) -> None:
+    """Write the marks on an overlay page: one writer per colour and weight."""
+    writers: dict[tuple[tuple[float, float, float], bool], pymupdf.TextWriter] = {}
+    limit = page.rect.width - 2 * EDGE
+    for mark in marks:
+        row = mark.row
+        face = fonts["latin"] if row.latin else fonts["bold" if row.bold else "text"]
+        size = row.size
+        width = text_width(mark.text, face, size)
+        if width > limit:
+            size, width = size * limit / width, limit
+        x = {"left": mark.x, "right": mark.x - width, "centre": mark.x - width / 2}[mark.align]
+        x = min(max(x, EDGE), page.rect.width - EDGE - width)
+        writer = writers.setdefault((row.color, row.bold), pymupdf.TextWriter(page.rect))
+        append_line(writer, (x, mark.baseline), mark.text, face, size)
+    for (color, bold), writer in writers.items():
+        writer.write_text(page, color=color, render_mode=2 if bold else 0)
+
+
+def _draw_watermark(page: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
+    """Tile ``text`` faintly over the page, rotated, as real (extractable) text."""
+    if not text.strip():
+        return
+    area = page.rect
+    centre = pymupdf.Point(area.width / 2, area.height / 2)
+    turn = pymupdf.Matrix(_WATERMARK_ANGLE)  # as write_text applies it (PDF space, y up)
+    on_screen = pymupdf.Matrix(-_WATERMARK_ANGLE)  # the same turn seen with y down
+    width = text_width(text, fonts, _WATERMARK_SIZE)
+    step_x, step_y = width + 70.0, _WATERMARK_SIZE * 5.5
+    reach = math.hypot(area.width, area.height) / 2 + step_x
+    writer = pymupdf.TextWriter(area)
+    rows = int(reach // step_y) + 1
+    columns = int(reach // step_x) + 1
+    inner = area + (10, 10, -10, -10)
+    for row in range(-rows, rows + 1):
+        shift = step_x / 2 if row % 2 else 0.0
+        for column in range(-columns, columns + 1):
+            x = centre.x + column * step_x + shift - width / 2
+            start = pymupdf.Point(x, centre.y + row * step_y)
+            tile = pymupdf.Rect(start.x, start.y - _WATERMARK_SIZE, start.x + width, start.y + 6)
+            corners = (tile.tl, tile.tr, tile.bl, tile.br)
+            if all((corner - centre) * on_screen + centre in inner for corner in corners):
+                append_line(writer, (start.x, start.y), text, fonts, _WATERMARK_SIZE)
+    writer.write_text(
+        page, color=_WATERMARK_GREY, opacity=_WATERMARK_OPACITY, morph=(centre, turn)
+    )
+
+
+def _subject(stamp: CopyStamp) -> str:
+    """The standard Subject: the grade marking and the 份号 (never a password)."""
+    marking = stamp.marking
+    grade = next((line for line in marking.first_page_lines if line != marking.serial), "")
+    grade = grade or marking.first_page_right or marking.banner or marking.grade
+    label = "份号" if stamp.language == "zh" else "copy "
+    return f"{grade} {label}{marking.serial}".strip()
+
+
+def _xmp(stamp: CopyStamp, subject: str) -> str:
+    """An XMP packet holding the token, the 份号 and the marking under the mijian namespace."""
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+        ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        f'  <rdf:Description rdf:about="" xmlns:mijian="{XMP_NAMESPACE}">\n'
+        f"   <mijian:token>{escape(stamp.token)}</mijian:token>\n"
+        f"   <mijian:serial>{escape(stamp.marking.serial)}</mijian:serial>\n"
+        f"   <mijian:marking>{escape(subject)}</mijian:marking>\n"
+        "  </rdf:Description>\n"
+        " </rdf:RDF>\n"
+        "</x:xmpmeta>\n"
+        '<?xpacket end="w"?>'
+    )
+
+
+def _set_metadata(doc: pymupdf.Document, stamp: CopyStamp) -> None:
+    """Set Subject to the marking and store the token in Info and XMP; keep the rest."""
+    subject = _subject(stamp)
+    doc.set_metadata({"subject": subject})
+    kind, value = doc.xref_get_key(-1, "Info")
+    if kind != "xref":
+        raise ValueError("the document has no Info dictionary after setting metadata")
+    doc.xref_set_key(int(value.split()[0]), INFO_TOKEN_KEY, pymupdf.get_pdf_str(stamp.token))
+    doc.set_xml_metadata(_xmp(stamp, subject))
+
+
+def _shrink(
+    doc: pymupdf.Document, original: pymupdf.Document, number: int, target: pymupdf.Rect
+) -> None:
+    """Replace page ``number`` by a page of the same size showing it in ``target``.
+
+    ``original`` is an unmodified copy of ``doc``; links move with the content.
+    """
+    old = doc[number]
+    links, size = old.get_links(), old.rect
+    scale = target.width / size.width
+    place = pymupdf.Matrix(scale, 0, 0, scale, target.x0, target.y0)
+    fresh = doc.new_page(pno=number, width=size.width, height=size.height)
+    fresh.show_pdf_page(target, original, number)
+    for link in links:
+        link["from"] = pymupdf.Rect(link["from"]) * place
+        fresh.insert_link(link)
+    doc.delete_page(number + 1)
+
+
+def _overlay(doc: pymupdf.Document, stamp: CopyStamp) -> tuple[pymupdf.Document, list]:
+    """Draw every page's marks and watermark on a new document of matching pages.
+
+    Returns it with, per page, the rect the page content must move into (None: it stays).
+    """
+    text_fonts = load_fonts(stamp.language)
+    fonts = {
+        "text": text_fonts,
+        "bold": load_fonts("zh"),
+        "latin": (pymupdf.Font("helv"), *text_fonts),
+    }
+    pages = doc.page_count
+    bottom_rows = _bottom_rows(stamp.marking, stamp.visible_code)
+    overlay = pymupdf.open()
+    targets: list[pymupdf.Rect | None] = []
+    for number in range(pages):
+        page = doc[number]
+        top_rows = _top_rows(stamp.marking, number, pages)
+        content = _content_rect(page)
+        target = _placement(page.rect, content, _band(top_rows), _band(bottom_rows))
+        targets.append(target)
+        sheet = overlay.new_page(width=page.rect.width, height=page.rect.height)
+        _draw_watermark(sheet, stamp.watermark_text, fonts["text"])
+        body = _moved(content, target, page.rect)
+        _draw_marks(sheet, _marks(top_rows, bottom_rows, page.rect, body), fonts)
+    overlay.subset_fonts()
+    return overlay, targets
+
+
+def _stamp(source: bytes, stamp: CopyStamp, limits: Limits) -> bytes:
+    """Build the encrypted copy in memory and return its bytes.
+
+    Annotations and form fields are baked into the page content first (a copy is final,
+    and the marks must not cover them); rotated pages are turned upright.
+    """
+    doc = open_pdf(source, "the draft", limits)
+    try:
+        if doc.needs_pass:
+            raise InputError(
+                "the draft: the PDF is password-protected (文件已加密); expected an "
+                "unencrypted draft; save it without a password and try again"
+            )
+        page_count(doc, "the draft", limits)
+        doc.bake()
+        for page in doc:
+            if page.rotation:
+                page.remove_rotation()
+        overlay, targets = _overlay(doc, stamp)
+        with ExitStack() as stack:
+            stack.callback(overlay.close)
+            original = None
+            if any(target is not None for target in targets):
+                original = pymupdf.open(stream=doc.tobytes(), filetype="pdf")
+                stack.callback(original.close)
+            for number, target in enumerate(targets):
+                if target is not None and original is not None:
+                    _shrink(doc, original, number, target)
+                page = doc[number]
+                page.show_pdf_page(page.rect, overlay, number)
+        _set_metadata(doc, stamp)
+        return doc.tobytes(
+            garbage=4,
+            deflate=True,
+            use_objstms=1,
+            encryption=pymupdf.PDF_ENCRYPT_AES_256,
+            user_pw=stamp.user_password,
+            owner_pw=stamp.owner_password,
+            permissions=PERMISSIONS,
+        )
+    finally:
+        doc.close()
+
+
+def _write_atomically(out_path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``out_path`` and rename it into place."""
+    handle, temporary = tempfile.mkstemp(
+        dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".part"
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, out_path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_pdf_copy(
+    source: bytes, stamp: CopyStamp, out_path: Path, *, limits: Limits = DEFAULT_LIMITS
+) -> None:
+    """Write one issued copy of the unencrypted PDF draft ``source`` to ``out_path``.
+
+    The copy carries ``stamp.marking`` (first-page lines at the top-left of the text block,
+    first-page right mark, banners top and bottom, copy line, running header), the tiled
+    ``stamp.watermark_text``, the small ``stamp.visible_code`` at the foot of every page, and
+    ``stamp.token`` in the Info dictionary (``/MijianToken``) and in XMP (``mijian:token``);
+    Subject holds the marking. Pages whose content would sit under the marks are shrunk.
+    The file is AES-256 encrypted with the user and owner passwords of ``stamp`` (printing
+    and copying allowed, editing not). Only ``out_path`` is written, atomically; on any
+    failure nothing is left behind and :class:`InputError` is raised.
+    """
+    if not stamp.user_password or not stamp.owner_password:
+        raise InputError(
+            f"{out_path.name}: the copy has no user or owner password (缺少密码); "
+            "expected both; issue the copy again so that passwords are generated"
+        )
+    try:
+        with quiet_mupdf():
+            data = _stamp(source, stamp, limits)
+    except MissingGlyphs as exc:
+        raise InputError(
+            f"{out_path.name}: the marks hold characters no built-in font can show: "
+            f"{exc.chars!r} (无法显示的字符); expected printable names and markings; "
+            "spell the recipient name or marking without them"
+        ) from None
+    except PYMUPDF_ERRORS as exc:
+        raise InputError(
+            f"{out_path.name}: the copy could not be made ({one_line(exc, 80)}) "
+            "(无法生成副本); expected a PDF draft PyMuPDF can rewrite; "
+            "export the draft again and retry"
+        ) from None
+    try:
+        _write_atomically(out_path, data)
+    except OSError as exc:
+        raise InputError(
+            f"{out_path.name}: the copy could not be written "
+            f"({one_line(exc.strerror or exc, 60)}) (无法写入); "
+            "expected a writable output folder; check the folder and free space"
+        ) from None
