@@ -195,12 +195,10 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         print("mijian: interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # usage errors of the argument parser, and anything unexpected
+        if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
             print(f"mijian: {exc.format_message()} (see 'mijian --help')", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(exc.exit_code or 2)
         first = str(exc).splitlines()[0] if str(exc) else ""
         print(f"mijian: internal error: {type(exc).__name__}: {first}; please report it", file=sys.stderr)
         sys.exit(1)

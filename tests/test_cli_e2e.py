@@ -99,7 +99,7 @@ def test_issue_pdf_copies_open_trace_and_register(tmp_path, home, three):
         assert doc.authenticate(passwords[copy["serial"]])
         assert doc.page_count == 3
         first = doc[0].get_text()
-        assert copy["serial"] in first and "机密★20年" in first
+        assert copy["serial"] in first and f"{manifest['grade']}★{manifest['period']}" in first
         plain = tmp_path / f"plain_{copy['serial']}.pdf"
         doc.set_metadata({})
         doc.del_xml_metadata()
@@ -113,7 +113,7 @@ def test_issue_pdf_copies_open_trace_and_register(tmp_path, home, three):
         assert verdict["verdict"] == "identified" and verdict["recipient_id"] == copy["recipient_id"]
         doc.close()
     shown = run_json("register", "show", copies[0]["copy_id"], home=home)
-    assert shown["copy"]["serial"] == "000001" and shown["document"]["grade"] == "机密"
+    assert shown["copy"]["serial"] == "000001" and shown["document"]["grade"] == manifest["grade"]
     assert [e["action"] for e in shown["events"]] == ["issued"]
 
 

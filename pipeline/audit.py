@@ -1,0 +1,272 @@
+"""Check the register against its own signed log, and back it up safely.
+
+:func:`verify_register` walks the events in ``seq`` order and checks, for each one: the
+sequence has no gap, ``prev_hash`` is the hash of the event before (``GENESIS`` first), the
+recomputed hash equals the stored one, and the Ed25519 signature verifies under the office
+key named by ``key_id``; lifecycle events must follow the transition table. Then the tables
+must agree with the log: every copy row has its ``issued`` event (same document, serial,
+recipient and file SHA-256) and the status its last lifecycle event implies; every issued
+copy has its row; every document has its ``decided`` event and the grade, level, period,
+scheme and source SHA-256 that its latest recorded decision says.
+
+What this does not protect against: anyone holding an office key can write a new, valid log.
+Cutting events off the end of the log *and* rolling the tables back to match leaves a
+shorter log that still verifies; keep the reported event count (or a backup) elsewhere and
+compare it.
+
+:func:`backup_register` copies the live register with SQLite's online backup API into a
+temporary file next to the destination, then moves it into place without overwriting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.crypto import OfficeKey
+from pipeline.errors import RegisterError, UsageError
+from pipeline.lifecycle import ISSUED, LIFECYCLE_ACTIONS
+from pipeline.office import Office
+from pipeline.register import GENESIS, event_hash
+
+DECIDED = "decided"
+_DECISION_FIELDS = ("grade", "level", "period", "scheme", "source_sha256")
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of :func:`verify_register`.
+
+    ``events_checked`` counts the events read, up to and including the first bad one.
+    ``first_bad_seq`` is the seq of the first bad event, or None when the log is sound (a
+    copy or document row that disagrees with a sound log is named in ``problem`` only).
+    """
+
+    ok: bool
+    events_checked: int
+    first_bad_seq: int | None
+    problem: str | None
+
+
+class _Bad(Exception):
+    def __init__(self, problem: str, seq: int | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.seq = seq
+
+
+@dataclass
+class _Replay:
+    """What the log says the tables should hold."""
+
+    issued: dict[str, tuple[int, str | None, dict]] = field(default_factory=dict)
+    status: dict[str, tuple[str, int]] = field(default_factory=dict)
+    decided: dict[str, int] = field(default_factory=dict)
+    decision: dict[str, dict[str, tuple[object, int]]] = field(default_factory=dict)
+
+
+def verify_register(office: Office) -> VerifyReport:
+    """Check the chain, signatures and tables of ``office``'s register; never raises on tampering."""
+    keys = {k.key_id: k for k in office.keys()}
+    conn = office.register.conn
+    replay = _Replay()
+    checked = 0
+    try:
+        expected, prev = 1, GENESIS
+        for row in conn.execute("SELECT * FROM events ORDER BY seq"):
+            checked += 1
+            _check_event(row, expected, prev, keys)
+            _replay_event(row, replay)
+            expected, prev = row["seq"] + 1, row["hash"]
+        _check_copies(conn, replay)
+        _check_documents(conn, replay)
+    except _Bad as bad:
+        return VerifyReport(ok=False, events_checked=checked, first_bad_seq=bad.seq,
+                            problem=bad.problem)
+    except sqlite3.DatabaseError as exc:
+        return VerifyReport(ok=False, events_checked=checked, first_bad_seq=None,
+                            problem=f"the register cannot be read ({exc}) (登记簿无法读取); "
+                                    "restore it from the latest backup")
+    return VerifyReport(ok=True, events_checked=checked, first_bad_seq=None, problem=None)
+
+
+def _check_event(row: sqlite3.Row, expected: int, prev: str, keys: dict[str, OfficeKey]) -> None:
+    seq = row["seq"]
+    if seq != expected:
+        raise _Bad(f"event {seq} found where event {expected} was expected: events were deleted "
+                   f"or renumbered (事件序号不连续)", seq)
+    if row["prev_hash"] != prev:
+        what = "the genesis value" if expected == 1 else f"the hash of event {seq - 1}"
+        raise _Bad(f"event {seq} does not link to {what}: an event before it was deleted, "
+                   f"inserted or moved (事件链断开)", seq)
+    digest = event_hash(prev, seq, row["at"], row["actor"], row["action"], row["document_id"],
+                        row["copy_id"], row["detail"])
+    if digest != row["hash"]:
+        raise _Bad(f"event {seq} ({row['action']}) was changed after it was written: its content "
+                   f"does not match its hash (事件内容被篡改)", seq)
+    key = keys.get(row["key_id"])
+    if key is None:
+        raise _Bad(f"event {seq} names key {row['key_id']!r}, which is not an office key "
+                   f"(签名密钥不属于本单位): it was forged elsewhere", seq)
+    signature = row["signature"]
+    if not isinstance(signature, bytes) or not key.verify_signature(bytes.fromhex(digest), signature):
+        raise _Bad(f"event {seq} ({row['action']}) has no valid signature of office key "
+                   f"{key.key_id} (签名无效): it was forged or altered", seq)
+
+
+def _replay_event(row: sqlite3.Row, replay: _Replay) -> None:
+    seq, action, copy_id, document_id = row["seq"], row["action"], row["copy_id"], row["document_id"]
+    try:
+        detail = json.loads(row["detail"])
+    except ValueError:
+        raise _Bad(f"event {seq} has a detail that is not JSON (事件内容无法解析)", seq) from None
+    if not isinstance(detail, dict):
+        raise _Bad(f"event {seq} has a detail that is not a JSON object (事件内容无法解析)", seq)
+    if action == ISSUED:
+        if copy_id in replay.issued:
+            raise _Bad(f"event {seq} issues copy {copy_id} again; it was issued by event "
+                       f"{replay.issued[copy_id][0]} (同一份重复分发)", seq)
+        replay.issued[copy_id] = (seq, document_id, detail)
+        replay.status[copy_id] = (ISSUED, seq)
+    elif action in LIFECYCLE_ACTIONS:
+        if copy_id not in replay.status:
+            raise _Bad(f"event {seq} marks copy {copy_id} {action}, but no earlier event issued "
+                       f"it (该份未登记分发)", seq)
+        current = replay.status[copy_id][0]
+        transition = LIFECYCLE_ACTIONS[action]
+        if not transition.allows(current):
+            raise _Bad(f"event {seq} marks copy {copy_id} {action} while it was {current}; "
+                       f"allowed only from {', '.join(sorted(transition.allowed_from))} "
+                       f"(状态变更不合规则)", seq)
+        replay.status[copy_id] = (action, seq)
+    if document_id is not None and copy_id is None:
+        if action == DECIDED:
+            replay.decided.setdefault(document_id, seq)
+        fields = replay.decision.setdefault(document_id, {})
+        for name in _DECISION_FIELDS:
+            if name in detail:
+                fields[name] = (detail[name], seq)
+
+
+def _check_copies(conn: sqlite3.Connection, replay: _Replay) -> None:
+    seen: set[str] = set()
+    for row in conn.execute("SELECT * FROM copies ORDER BY document_id, serial, copy_id"):
+        copy_id = row["copy_id"]
+        seen.add(copy_id)
+        name = f"copy {copy_id} (份号 {row['serial']}, document {row['document_id']})"
+        if copy_id not in replay.issued:
+            raise _Bad(f"{name} is in the copies table but no event issued it: the row was "
+                       f"added without the log (该份无分发记录)")
+        seq, document_id, detail = replay.issued[copy_id]
+        expected = {"document_id": document_id, "serial": detail.get("serial"),
+                    "recipient_id": detail.get("recipient_id"),
+                    "recipient_name": detail.get("recipient_name"),
+                    "file_sha256": detail.get("file_sha256")}
+        for column, value in expected.items():
+            if row[column] != value:
+                raise _Bad(f"{name} has {column} {row[column]!r} but its issued event {seq} says "
+                           f"{value!r}: the row was edited without an event (登记与日志不符)")
+        status, last = replay.status[copy_id]
+        if row["status"] != status:
+            raise _Bad(f"{name} has status {row['status']!r} but its last event {last} leaves it "
+                       f"{status!r}: the status was changed without an event, or events were "
+                       f"cut off the end of the log (状态与日志不符)")
+    for copy_id, (seq, _document_id, detail) in replay.issued.items():
+        if copy_id not in seen:
+            raise _Bad(f"copy {copy_id} (份号 {detail.get('serial')}) was issued by event {seq} but "
+                       f"its row is missing from the copies table: it was deleted (登记缺失)")
+
+
+def _check_documents(conn: sqlite3.Connection, replay: _Replay) -> None:
+    seen: set[str] = set()
+    for row in conn.execute("SELECT * FROM documents ORDER BY id"):
+        document_id = row["id"]
+        seen.add(document_id)
+        if document_id not in replay.decided:
+            raise _Bad(f"document {document_id} is in the documents table but no event decided "
+                       f"it: the row was added without the log, or events were cut off the end "
+                       f"(文件无定密记录)")
+        for name, (value, seq) in replay.decision.get(document_id, {}).items():
+            if row[name] != value:
+                raise _Bad(f"document {document_id} has {name} {row[name]!r} but event {seq} "
+                           f"recorded {value!r}: the row was edited without an event "
+                           f"(定密信息与日志不符)")
+        serials = [int(d.get("serial", 0)) for _seq, doc, d in replay.issued.values()
+                   if doc == document_id and str(d.get("serial", "")).isdigit()]
+        if serials and row["last_serial"] < max(serials):
+            raise _Bad(f"document {document_id} has last_serial {row['last_serial']} below serial "
+                       f"{max(serials):06d} already issued: serials could be reused (份号计数被改小)")
+    for document_id, seq in replay.decided.items():
+        if document_id not in seen:
+            raise _Bad(f"document {document_id} was decided by event {seq} but its row is missing "
+                       f"from the documents table: it was deleted (文件登记缺失)")
+
+
+def backup_register(office: Office, dest: Path) -> Path:
+    """Copy the register to ``dest`` (mode 0600) with SQLite's online backup; returns ``dest``.
+
+    The copy is written to a temporary file in ``dest``'s folder, checked with SQLite's
+    integrity check, then moved into place atomically. An existing ``dest`` is never
+    overwritten (:class:`UsageError`).
+    """
+    dest = Path(dest)
+    if dest.exists() or dest.is_symlink():
+        raise UsageError(f"{dest} already exists; refusing to overwrite it; choose a new file name "
+                         "for the backup (备份文件已存在，不覆盖)")
+    if not dest.parent.is_dir():
+        raise UsageError(f"{dest.parent} is not a folder; create it first or choose another place "
+                         "for the backup (备份目录不存在)")
+    tmp = dest.parent / f".{dest.name}.{secrets.token_hex(4)}.partial"
+    created = False
+    try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        created = True
+        target = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            office.register.conn.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")
+            check = target.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            target.close()
+        if check != "ok":
+            raise RegisterError(f"the backup of {office.register.path} failed SQLite's integrity "
+                                f"check ({check}); nothing was written to {dest} (备份校验失败)")
+        os.chmod(tmp, 0o600)
+        _fsync(tmp)
+        _move_no_clobber(tmp, dest)
+        _fsync(dest.parent)
+    except (OSError, sqlite3.Error) as exc:
+        raise RegisterError(f"the register could not be backed up to {dest} ({exc}); nothing was "
+                            "written there; check the folder and free space (备份失败)") from None
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            if created and leftover.exists():
+                leftover.unlink()
+    return dest
+
+
+def _move_no_clobber(src: Path, dest: Path) -> None:
+    try:
+        os.link(src, dest)  # atomic, and fails if dest appeared meanwhile
+    except FileExistsError:
+        raise UsageError(f"{dest} appeared while the backup was written; refusing to overwrite "
+                         "it (备份文件已存在，不覆盖)") from None
+    except OSError:  # no hard links on this filesystem
+        if dest.exists():
+            raise UsageError(f"{dest} already exists; refusing to overwrite it "
+                             "(备份文件已存在，不覆盖)") from None
+        os.rename(src, dest)
+        return
+    os.unlink(src)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,205 @@
+"""The life of a copy: 签收 sign for, 清退 return, 销毁 destroy, loss, and who still holds what.
+
+A copy is ``issued`` when it is made. From there the verbs below move it, each in one
+write-locked register transaction that updates ``copies.status`` / ``status_at`` and appends
+one chained, signed event whose action is the new status. Which verb may start from which
+status is the data in :data:`TRANSITIONS`; anything else is refused with a
+:class:`~pipeline.errors.RegisterError` and nothing is changed.
+
+::
+
+    issued ──sign_for──▶ signed
+    issued / signed ──return_copy──▶ returned
+    issued / signed / returned ──destroy──▶ destroyed   (approver and witness, two people)
+    issued / signed ──mark_lost──▶ lost
+
+``destroyed`` and ``lost`` are final. What this does not protect against: the register
+records what the clerk enters; it cannot know whether the paper was really shredded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+from pipeline.errors import RegisterError, UsageError
+from pipeline.office import Office
+from pipeline.register import CopyRecord
+
+ISSUED = "issued"
+
+STATUS_ZH: Mapping[str, str] = MappingProxyType({
+    "issued": "已分发", "signed": "已签收", "returned": "已清退", "destroyed": "已销毁", "lost": "已遗失",
+})
+"""Chinese names of the copy statuses, for messages."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One verb of a copy's life: the statuses it may start from and the status it leaves.
+
+    ``action`` is both the event action written to the log and the copy's new status.
+    """
+
+    verb: str
+    action: str
+    allowed_from: frozenset[str]
+    imperative: str
+    past: str
+    zh: str
+
+    def allows(self, status: str) -> bool:
+        """True when a copy in ``status`` may take this step."""
+        return status in self.allowed_from
+
+
+TRANSITIONS: Mapping[str, Transition] = MappingProxyType({
+    "sign_for": Transition("sign_for", "signed", frozenset({"issued"}),
+                           "sign for", "signed for", "签收"),
+    "return": Transition("return", "returned", frozenset({"issued", "signed"}),
+                         "return", "returned", "清退"),
+    "destroy": Transition("destroy", "destroyed", frozenset({"issued", "signed", "returned"}),
+                          "destroy", "destroyed", "销毁"),
+    "mark_lost": Transition("mark_lost", "lost", frozenset({"issued", "signed"}),
+                            "mark lost", "marked lost", "登记遗失"),
+})
+"""Every verb of a copy's life, by name; the allowed from-states are the whole rule."""
+
+LIFECYCLE_ACTIONS: Mapping[str, Transition] = MappingProxyType(
+    {t.action: t for t in TRANSITIONS.values()})
+"""The same transitions keyed by the event action they write (``signed``, ``returned``, …)."""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A recipient who has not returned (or had destroyed) a copy, and must be told of changes."""
+
+    recipient_id: str
+    recipient_name: str
+    recipient_unit: str
+    serial: str
+    copy_id: str
+    status: str
+
+
+def possible_verbs(status: str) -> tuple[Transition, ...]:
+    """The transitions a copy in ``status`` may take, in table order."""
+    return tuple(t for t in TRANSITIONS.values() if t.allows(status))
+
+
+def refusal(record: CopyRecord, transition: Transition) -> str:
+    """The one-line reason why ``record`` cannot take ``transition``, naming what it can take."""
+    options = possible_verbs(record.status)
+    if options:
+        now = "possible now: " + ", ".join(f"{t.imperative} ({t.zh})" for t in options)
+    else:
+        now = f"a {record.status} copy allows no further step"
+    zh_status = STATUS_ZH.get(record.status, record.status)
+    return (f"copy {record.copy_id} (份号 {record.serial}) is {record.status}; it cannot be "
+            f"{transition.past}; nothing was changed; {now} "
+            f"(份号 {record.serial} {zh_status}，不能{transition.zh}，未作任何更改)")
+
+
+def sign_for(office: Office, copy_id: str, by: str, actor: str) -> CopyRecord:
+    """签收: record that ``by`` received the copy (issued → signed)."""
+    detail = {"by": _required(by, "the person who signed for the copy", "签收人")}
+    return _apply(office, copy_id, TRANSITIONS["sign_for"], detail, actor)
+
+
+def return_copy(office: Office, copy_id: str, to: str, actor: str) -> CopyRecord:
+    """清退: record that the copy came back to ``to`` (issued or signed → returned)."""
+    detail = {"to": _required(to, "the person who took the copy back", "接收人")}
+    return _apply(office, copy_id, TRANSITIONS["return"], detail, actor)
+
+
+def destroy(office: Office, copy_id: str, approver: str, witness: str,
+            method: str | None = None, actor: str = "") -> CopyRecord:
+    """销毁: record an approved, witnessed destruction (issued, signed or returned → destroyed).
+
+    ``approver`` (审批人) and ``witness`` (监销人) are required and must be two different people;
+    ``method`` (e.g. 粉碎) is optional and recorded as given. ``actor`` is required like in the
+    other verbs; it has a default only so that it can follow the optional ``method``.
+    """
+    approver = _required(approver, "the approver of the destruction", "审批人")
+    witness = _required(witness, "the witness of the destruction", "监销人")
+    if approver.casefold() == witness.casefold():
+        raise UsageError(f"the approver and the witness of a destruction are both '{approver}'; "
+                         "they must be two different people; name another witness "
+                         "(审批人与监销人不得为同一人)")
+    method = method.strip() if method else None
+    detail = {"approver": approver, "witness": witness, "method": method or None}
+    return _apply(office, copy_id, TRANSITIONS["destroy"], detail, actor)
+
+
+def mark_lost(office: Office, copy_id: str, note: str, actor: str) -> CopyRecord:
+    """Record that the copy is lost (issued or signed → lost), with a note on the circumstances."""
+    detail = {"note": _required(note, "a note on when and where the copy was lost", "遗失情况")}
+    return _apply(office, copy_id, TRANSITIONS["mark_lost"], detail, actor)
+
+
+def history(office: Office, copy_id: str) -> list[dict]:
+    """The events of one copy in order, each a dict with ``detail`` parsed and no signature."""
+    events = []
+    for row in office.register.events(copy_id):
+        event = {k: row[k] for k in row.keys() if k != "signature"}
+        event["detail"] = json.loads(event["detail"])
+        events.append(event)
+    if not events and office.register.get_copy(copy_id) is None:
+        raise _unknown(copy_id)
+    return events
+
+
+def outstanding(office: Office, document_id: str | None = None) -> list[CopyRecord]:
+    """Copies neither returned nor destroyed (lost ones included), by document then serial."""
+    return office.register.list_copies(document_id, outstanding=True)
+
+
+def holders(office: Office, document_id: str) -> list[Holder]:
+    """The recipients of a document's unreturned copies, by serial, each with its status.
+
+    These are the people to tell in writing of a change of grade, period or scope (第23条).
+    A copy marked lost is listed too, with status ``lost``, so the caller can decide.
+    """
+    if office.register.get_document(document_id) is None:
+        raise RegisterError(f"document {document_id} is not in the register; check the id in "
+                            "manifest.json (登记簿中没有此文件)")
+    return [Holder(recipient_id=c.recipient_id, recipient_name=c.recipient_name,
+                   recipient_unit=c.recipient_unit, serial=c.serial, copy_id=c.copy_id,
+                   status=c.status)
+            for c in outstanding(office, document_id)]
+
+
+def _apply(office: Office, copy_id: str, transition: Transition, detail: dict,
+           actor: str) -> CopyRecord:
+    actor = _required(actor, "the name of the person recording this", "登记人")
+    register = office.register
+    key = office.key()
+    with register.transaction():
+        record = register.get_copy(copy_id)
+        if record is None:
+            raise _unknown(copy_id)
+        if not transition.allows(record.status):
+            raise RegisterError(refusal(record, transition))
+        register.conn.execute(
+            "UPDATE copies SET status = ?, status_at = ? WHERE copy_id = ?",
+            (transition.action, register.clock(), copy_id))
+        register.append_event(key, actor, transition.action, record.document_id, copy_id,
+                              {"serial": record.serial, "from": record.status, **detail})
+        updated = register.get_copy(copy_id)
+        if updated is None:  # cannot happen inside the write lock; never return a stale record
+            raise _unknown(copy_id)
+    return updated
+
+
+def _required(value: str | None, what: str, zh: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise UsageError(f"{what} is required and was empty; give a name or text ({zh}不能为空)")
+    return text
+
+
+def _unknown(copy_id: str) -> RegisterError:
+    return RegisterError(f"copy '{copy_id}' is not in the register; check the copy id in "
+                         "manifest.json (登记簿中没有此份)")
