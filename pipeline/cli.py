@@ -25,6 +25,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                        "keep the register, trace leaks.")
 register_app = typer.Typer(no_args_is_help=True, help="The register of copies (登记簿).")
 app.add_typer(register_app, name="register")
+keys_app = typer.Typer(no_args_is_help=True, help="The office keys in MIJIAN_HOME.")
+app.add_typer(keys_app, name="keys")
 
 
 def _home() -> Path:
@@ -181,6 +183,142 @@ def register_show(copy: str = typer.Argument(..., help="the copy id from the man
     from pipeline.report import print_copy
 
     print_copy(_console(), record, doc, events)
+
+
+def _copy_change(verb: str, copy: str, as_json: bool, **kwargs: object) -> None:
+    from pipeline import lifecycle
+    from pipeline.office import Office
+
+    with Office.open(_home()) as office:
+        record = getattr(lifecycle, verb)(office, copy, actor=_actor(), **kwargs)
+    if as_json:
+        _emit({"copy": record.public()})
+        return
+    print(f"{record.copy_id} 份号 {record.serial} {record.recipient_name}: {record.status}")
+
+
+@register_app.command("sign")
+def register_sign(copy: str = typer.Argument(..., help="copy id"),
+                  by: str = typer.Option(..., "--by", help="who signed for it (签收人)"),
+                  as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Record that the recipient signed for a copy (签收)."""
+    _copy_change("sign_for", copy, as_json, by=by)
+
+
+@register_app.command("return")
+def register_return(copy: str = typer.Argument(..., help="copy id"),
+                    to: str = typer.Option(..., "--to", help="who received it back (清退接收人)"),
+                    as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Record that a copy was returned (清退)."""
+    _copy_change("return_copy", copy, as_json, to=to)
+
+
+@register_app.command("destroy")
+def register_destroy(copy: str = typer.Argument(..., help="copy id"),
+                     approver: str = typer.Option(..., help="who approved the destruction (审批人)"),
+                     witness: str = typer.Option(..., help="who witnessed it (监销人)"),
+                     method: Optional[str] = typer.Option(None, help="how, e.g. 粉碎 / shredded"),
+                     as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Record that a copy was destroyed with approval and a witness (销毁)."""
+    _copy_change("destroy", copy, as_json, approver=approver, witness=witness, method=method)
+
+
+@register_app.command("lost")
+def register_lost(copy: str = typer.Argument(..., help="copy id"),
+                  note: str = typer.Option(..., help="what is known of the loss"),
+                  as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Record that a copy was lost (遗失)."""
+    _copy_change("mark_lost", copy, as_json, note=note)
+
+
+@register_app.command("history")
+def register_history(copy: str = typer.Argument(..., help="copy id"),
+                     as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Every event of one copy, oldest first."""
+    from pipeline.lifecycle import history
+    from pipeline.office import Office
+
+    with Office.open(_home()) as office:
+        events = history(office, copy)
+    if as_json:
+        _emit({"copy_id": copy, "events": events})
+        return
+    for e in events:
+        print(f"#{e['seq']} {e['at']} {e['actor']} {e['action']} "
+              + json.dumps(e["detail"], ensure_ascii=False))
+
+
+@register_app.command("outstanding")
+def register_outstanding(document: Optional[str] = typer.Option(None, help="only this document id"),
+                         as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Copies neither returned nor destroyed."""
+    register_list(document=document, outstanding=True, as_json=as_json)
+
+
+@register_app.command("holders")
+def register_holders(document: str = typer.Argument(..., help="document id"),
+                     as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Who must be told of a change of grade, period or scope (holders of unreturned copies)."""
+    from pipeline.lifecycle import holders
+    from pipeline.office import Office
+
+    with Office.open(_home()) as office:
+        found = holders(office, document)
+    rows = [dataclasses.asdict(h) for h in found]
+    if as_json:
+        _emit({"document_id": document, "holders": rows})
+        return
+    for h in rows:
+        print("  ".join(str(v) for v in h.values()))
+
+
+@register_app.command("verify")
+def register_verify(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Check the signed, hash-chained event log and the tables against it (exit 4 if not intact)."""
+    from pipeline.audit import verify_register
+    from pipeline.office import Office
+
+    with Office.open(_home()) as office:
+        report = verify_register(office)
+    if as_json:
+        _emit(dataclasses.asdict(report))
+    elif report.ok:
+        print(f"register intact: {report.events_checked} events verified (登记簿完整)")
+    if not report.ok:
+        _fail(4, f"register tampered (登记簿被篡改): {report.problem}; restore the latest backup "
+                 "and investigate")
+
+
+@register_app.command("backup")
+def register_backup(dest: Path = typer.Argument(..., help="the backup file to create")) -> None:
+    """Take a consistent online copy of the register."""
+    from pipeline.audit import backup_register
+    from pipeline.office import Office
+
+    with Office.open(_home()) as office:
+        path = backup_register(office, dest)
+    print(f"backup written: {path} (restore: stop mijian, copy it over MIJIAN_HOME/register.db)")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Make a new office key; copies issued under older keys still trace and verify."""
+    from pipeline.office import Office
+
+    with Office.open(_home()) as office:
+        key = office.keyring.create()
+        count = len(office.keys())
+    print(f"new office key {key.key_id} is now current; {count} key(s) kept in {office.home / 'keys'}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """The office keys by id, newest first (never their bytes)."""
+    from pipeline.office import Office
+
+    with Office.open(_home()) as office:
+        for i, key in enumerate(office.keys()):
+            print(f"{key.key_id}  {key.created}  {'current' if i == 0 else 'older'}")
 
 
 def main() -> None:

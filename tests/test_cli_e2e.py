@@ -295,3 +295,40 @@ def test_unknown_copy_is_exit_4(home):
 def test_usage_error_exit_2(home):
     done = run("issue", str(SAMPLES / "en_press_release.txt"), home=home)
     assert done.returncode == 2
+
+
+def test_lifecycle_verify_backup_and_rotation(tmp_path, home, three):
+    out = tmp_path / "out"
+    manifest = run_json("issue", str(SAMPLES / "en_press_release.txt"), "--recipients", str(three),
+                        "--out", str(out), home=home)
+    first, second = manifest["copies"][0], manifest["copies"][1]
+    assert run_json("register", "sign", first["copy_id"], "--by", "Zhou", home=home)["copy"]["status"] == "signed"
+    assert run_json("register", "return", first["copy_id"], "--to", "clerk", home=home)["copy"]["status"] == "returned"
+    refused = run("register", "sign", first["copy_id"], "--by", "Zhou", home=home)
+    assert refused.returncode == 4 and "cannot be signed for" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    done = run_json("register", "destroy", first["copy_id"], "--approver", "Wang", "--witness", "Li",
+                    "--method", "shredded", home=home)
+    assert done["copy"]["status"] == "destroyed"
+    assert [e["action"] for e in run_json("register", "history", first["copy_id"], home=home)["events"]] == \
+        ["issued", "signed", "returned", "destroyed"]
+    outstanding = run_json("register", "outstanding", home=home)["copies"]
+    assert first["copy_id"] not in {c["copy_id"] for c in outstanding}
+    holders = run_json("register", "holders", manifest["document_id"], home=home)["holders"]
+    assert {h["serial"] for h in holders} == {"000002", "000003"}
+    assert run("register", "verify", home=home).returncode == 0
+    backup = tmp_path / "backup.db"
+    assert run("register", "backup", str(backup), home=home).returncode == 0 and backup.exists()
+    assert run("keys", "rotate", home=home).returncode == 0
+    verdict = _trace(out / second["file"], home)  # issued under the old key
+    assert verdict["verdict"] == "identified" and verdict["serial"] == "000002"
+    assert run("register", "verify", home=home).returncode == 0
+    import sqlite3
+
+    conn = sqlite3.connect(home / "register.db")
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET actor = 'mallory' WHERE seq = 2")
+    conn.commit()
+    conn.close()
+    tampered = run("register", "verify", home=home)
+    assert tampered.returncode == 4 and "tampered" in tampered.stderr
