@@ -46,8 +46,8 @@ class Classification:
 
 
 def suggested_period(scheme: Scheme, level: int, years: int | None) -> str | None:
-    """The period to suggest: the classifier's years when given, else the scheme default."""
-    if years and scheme.max_years[level] >= years:
+    """The period to suggest: a catalogue item's years when one applies, else the scheme default."""
+    if years and scheme.max_years[level] >= years and scheme.default_period(level):
         return f"{years}年" if scheme.language == "zh" else f"{years} years"
     return scheme.default_period(level)
 
@@ -61,4 +61,4 @@ def classify_document(document: Document, scheme_name: str | None = None) -> Cla
     level = int(suggestion.level)
     return Classification(document=document, scheme=scheme, suggestion=suggestion,
                           grade=scheme.label(level),
-                          period=suggested_period(scheme, level, getattr(suggestion, "period_years", None)))
+                          period=suggested_period(scheme, level, getattr(suggestion, "catalogue_period_years", None)))
