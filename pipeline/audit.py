@@ -34,6 +34,8 @@ from pipeline.office import Office
 from pipeline.register import GENESIS, event_hash
 
 DECIDED = "decided"
+RESERVED = "reserved"
+PENDING = "pending"
 _DECISION_FIELDS = ("grade", "level", "period", "scheme", "source_sha256")
 
 
@@ -64,6 +66,7 @@ class _Replay:
     """What the log says the tables should hold."""
 
     issued: dict[str, tuple[int, str | None, dict]] = field(default_factory=dict)
+    reserved: dict[str, tuple[int, str | None, dict]] = field(default_factory=dict)
     status: dict[str, tuple[str, int]] = field(default_factory=dict)
     decided: dict[str, int] = field(default_factory=dict)
     decision: dict[str, dict[str, tuple[object, int]]] = field(default_factory=dict)
@@ -126,7 +129,14 @@ def _replay_event(row: sqlite3.Row, replay: _Replay) -> None:
         raise _Bad(f"event {seq} has a detail that is not JSON (事件内容无法解析)", seq) from None
     if not isinstance(detail, dict):
         raise _Bad(f"event {seq} has a detail that is not a JSON object (事件内容无法解析)", seq)
-    if action == ISSUED:
+    if action == RESERVED:
+        if copy_id in replay.reserved or copy_id in replay.issued:
+            raise _Bad(f"event {seq} reserves copy {copy_id} again (同一份重复预留)", seq)
+        replay.reserved[copy_id] = (seq, document_id, detail)
+        replay.status[copy_id] = (PENDING, seq)
+    elif action == ISSUED:
+        if copy_id in replay.reserved and replay.status.get(copy_id, ("", 0))[0] != PENDING:
+            raise _Bad(f"event {seq} issues copy {copy_id}, which is not pending (状态变更不合规则)", seq)
         if copy_id in replay.issued:
             raise _Bad(f"event {seq} issues copy {copy_id} again; it was issued by event "
                        f"{replay.issued[copy_id][0]} (同一份重复分发)", seq)
@@ -158,6 +168,16 @@ def _check_copies(conn: sqlite3.Connection, replay: _Replay) -> None:
         copy_id = row["copy_id"]
         seen.add(copy_id)
         name = f"copy {copy_id} (份号 {row['serial']}, document {row['document_id']})"
+        if row["status"] == PENDING and copy_id in replay.reserved and copy_id not in replay.issued:
+            seq, document_id, detail = replay.reserved[copy_id]
+            for column, value in {"document_id": document_id, "serial": detail.get("serial"),
+                                  "recipient_id": detail.get("recipient_id")}.items():
+                if row[column] != value:
+                    raise _Bad(f"{name} has {column} {row[column]!r} but its reserved event {seq} "
+                               f"says {value!r}: the row was edited without an event (登记与日志不符)")
+            if replay.status[copy_id][0] != PENDING:
+                raise _Bad(f"{name} is pending but its events say otherwise (状态与日志不符)")
+            continue
         if copy_id not in replay.issued:
             raise _Bad(f"{name} is in the copies table but no event issued it: the row was "
                        f"added without the log (该份无分发记录)")
@@ -175,7 +195,7 @@ def _check_copies(conn: sqlite3.Connection, replay: _Replay) -> None:
             raise _Bad(f"{name} has status {row['status']!r} but its last event {last} leaves it "
                        f"{status!r}: the status was changed without an event, or events were "
                        f"cut off the end of the log (状态与日志不符)")
-    for copy_id, (seq, _document_id, detail) in replay.issued.items():
+    for copy_id, (seq, _document_id, detail) in list(replay.issued.items()) + list(replay.reserved.items()):
         if copy_id not in seen:
             raise _Bad(f"copy {copy_id} (份号 {detail.get('serial')}) was issued by event {seq} but "
                        f"its row is missing from the copies table: it was deleted (登记缺失)")
@@ -195,7 +215,8 @@ def _check_documents(conn: sqlite3.Connection, replay: _Replay) -> None:
                 raise _Bad(f"document {document_id} has {name} {row[name]!r} but event {seq} "
                            f"recorded {value!r}: the row was edited without an event "
                            f"(定密信息与日志不符)")
-        serials = [int(d.get("serial", 0)) for _seq, doc, d in replay.issued.values()
+        serials = [int(d.get("serial", 0)) for _seq, doc, d in
+                   list(replay.issued.values()) + list(replay.reserved.values())
                    if doc == document_id and str(d.get("serial", "")).isdigit()]
         if serials and row["last_serial"] < max(serials):
             raise _Bad(f"document {document_id} has last_serial {row['last_serial']} below serial "

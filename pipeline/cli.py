@@ -96,6 +96,7 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt
           period: Optional[str] = typer.Option(None, help="保密期限, e.g. 20年, 6个月, 2030年12月31日, '10 years'"),
           scheme: Optional[str] = typer.Option(None, help="cn-state, cn-enterprise, us or uk"),
           justification: Optional[str] = typer.Option(None, help="why a grade below the suggestion"),
+          approver: Optional[str] = typer.Option(None, help="who approved issuing the copies (required for 绝密/TOP SECRET)"),
           out: Optional[Path] = typer.Option(None, help="output folder (default: mijian-out/<document id>)"),
           running: bool = typer.Option(True, "--running/--no-running", help="running header with grade, 份号 and page"),
           as_json: bool = typer.Option(False, "--json", help="print the manifest as JSON")) -> None:
@@ -117,7 +118,7 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt
     out_dir = out or Path("mijian-out") / document_id_for(document)
     with Office.open(_home()) as office:
         done = issue_copies(office, document, decision, people, out_dir, actor=_actor(),
-                            limits=limits, running=running)
+                            limits=limits, running=running, approver=approver)
     manifest = json.loads(done.manifest.read_text(encoding="utf-8"))
     if as_json:
         _emit(manifest)

@@ -1,10 +1,24 @@
-"""Issue numbered copies of a draft: the per-recipient fan-out.
+"""Issue numbered copies of a draft: the per-recipient fan-out, crash-safe and concurrent.
 
-For each recipient, in one register transaction: reserve the next serial, make a copy id,
-its signed token and visible code, stamp the marking and the recipient's watermark, encrypt
-with a fresh random password, self-check the file (open it with the recipient's password and
-with the office's means, find the token and the code again), move it into place atomically,
-then record the copy and its event. A failure rolls the transaction back and removes the file.
+Each copy is one unit of work in three steps:
+
+1. **reserve** (one write-locked transaction): skip the recipient if they already hold or
+   are being issued a copy; take the next serial of the document; record the copy as
+   ``pending`` with its copy id, its sealed random password, the file it will become and the
+   claim of this process; append a ``reserved`` event.
+2. **build** outside any transaction, in ``OUT/.mijian-staging/``: stamp the marking and the
+   recipient's watermark, the signed token and code, encrypt; then self-check the file (it
+   opens with the recipient's password and with the office's means, and its token and code
+   read back).
+3. **commit** (one write-locked transaction): mark the copy ``issued`` with the file's SHA-256,
+   append the ``issued`` event (and an ``access`` event for 机密 and 绝密 holders), rename the
+   staged file into place, commit.
+
+A process killed at any instant leaves a pending row (with or without a staged or renamed
+file) or a complete copy with its issued row, and never a visible file without a row or a
+reused serial. Running the same command again finishes every pending copy of that document
+whose process is gone (same serial, same copy id, so serials stay gap-free) and issues the
+rest. The manifest and ``passwords.csv`` are rebuilt from the register at the end of a run.
 """
 
 from __future__ import annotations
@@ -13,6 +27,8 @@ import csv
 import io
 import json
 import os
+import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -29,6 +45,8 @@ from pipeline.schemes import all_schemes
 from watermark.codes import make_token, make_visible_code, new_copy_id
 
 PASSWORD_PURPOSE = "copy-password"
+STAGING = ".mijian-staging"
+_OURS = re.compile(r"^(\.mijian-staging|\d{6}_.+|\.(manifest\.json|passwords\.csv)\.tmp)$")
 
 
 @dataclass(frozen=True)
@@ -122,8 +140,8 @@ def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     os.replace(tmp, path)
 
 
-def _prepare_out(out_dir: Path, document_id: str, source: Path) -> dict:
-    """Check the output folder; return the manifest already there for this document, if any."""
+def _prepare_out(out_dir: Path, document_id: str, source: Path) -> None:
+    """Check the output folder: empty, new, or holding copies of this same document."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: exists and is not a folder; choose another --out")
     if out_dir.resolve() == source.parent.resolve():
@@ -137,10 +155,9 @@ def _prepare_out(out_dir: Path, document_id: str, source: Path) -> dict:
         if old.get("document_id") != document_id:
             raise UsageError(f"{out_dir}: holds copies of {old.get('document_id')}; "
                              "choose another --out for this draft")
-        return old
-    if out_dir.exists() and any(out_dir.iterdir()):
+        return
+    if out_dir.exists() and any(not _OURS.match(p.name) for p in out_dir.iterdir()):
         raise UsageError(f"{out_dir}: is not empty and holds no manifest; choose an empty --out")
-    return {}
 
 
 def _ensure_document(office: Office, document: Document, document_id: str,
@@ -165,101 +182,224 @@ def _ensure_document(office: Office, document: Document, document_id: str,
             "issue it with the registered grade and period")
 
 
+@dataclass(frozen=True)
+class _Job:
+    """Everything the build step needs, shared by the copies of one run."""
+
+    office: Office
+    document_id: str
+    decision: Decision
+    scheme: object
+    source: bytes
+    ext: str
+    out_dir: Path
+    actor: str
+    limits: Limits
+    running: bool
+    claim: str
+    approver: str | None
+
+
+def _claim() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claim_alive(claim: str | None) -> bool:
+    """Whether the process that reserved a pending copy is still running on this host."""
+    if not claim or ":" not in claim:
+        return False
+    host, _, pid = claim.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def issue(office: Office, document: Document, decision: Decision, recipients: tuple[Recipient, ...],
           out_dir: Path, actor: str = "mijian", limits: Limits = DEFAULT_LIMITS,
-          running: bool = True) -> IssueResult:
-    """Issue one numbered, marked, watermarked, encrypted copy per recipient."""
+          running: bool = True, approver: str | None = None) -> IssueResult:
+    """Issue one numbered, marked, watermarked, encrypted copy per recipient.
+
+    Recipients who already hold a copy of this draft are skipped; copies left pending by an
+    interrupted run into the same folder are finished first.
+    """
+    if decision.level >= 4 and not (approver or "").strip():
+        raise UsageError(f"{decision.grade} copies need the approval of the originating authority "
+                         "(绝密件复制须经批准); give --approver NAME")
     document_id = document_id_for(document)
-    out_dir = Path(out_dir)
-    old_manifest = _prepare_out(out_dir, document_id, Path(document.source))
+    out_dir = Path(out_dir).absolute()
+    _prepare_out(out_dir, document_id, Path(document.source))
     source, ext = _source_bytes(document, limits)
-    writer = _writer(ext)
-    scheme = all_schemes()[decision.scheme]
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / STAGING).mkdir(exist_ok=True)
     _ensure_document(office, document, document_id, decision, actor)
-    key = office.key()
-    owner = office.owner_passwords()[0]
+    job = _Job(office=office, document_id=document_id, decision=decision,
+               scheme=all_schemes()[decision.scheme], source=source, ext=ext, out_dir=out_dir,
+               actor=actor, limits=limits, running=running, claim=_claim(),
+               approver=(approver or "").strip() or None)
     made: list[IssuedCopy] = []
-    skipped: list[tuple[Recipient, str]] = []
-    total_hint = office.register.get_document(document_id).last_serial + len(recipients)  # type: ignore[union-attr]
-    for recipient in recipients:
-        held = office.register.copy_for_recipient(document_id, recipient.id)
-        if held is not None:
-            skipped.append((recipient, f"already holds copy {held.serial} ({held.copy_id})"))
+    for pending in office.register.pending_copies(document_id):
+        if Path(pending.file).parent != out_dir or _claim_alive(pending.claim):
             continue
-        made.append(_issue_one(office, document_id, decision, scheme, recipient, source, ext, writer,
-                               out_dir, key, owner, actor, limits, total_hint, running))
-    manifest, passwords = _write_outputs(out_dir, document_id, decision, made, old_manifest)
+        with office.register.transaction():
+            taken = office.register.reclaim(pending.copy_id, pending.claim, job.claim)
+        if taken:
+            made.append(_build_and_commit(job, office.register.get_copy(pending.copy_id)))  # type: ignore[arg-type]
+    skipped: list[tuple[Recipient, str]] = []
+    for recipient in recipients:
+        record = _reserve(job, recipient)
+        if isinstance(record, str):
+            skipped.append((recipient, record))
+            continue
+        made.append(_build_and_commit(job, record))
+    _clean_staging(out_dir)
+    manifest, passwords = _write_outputs(office, out_dir, document_id, decision)
     return IssueResult(document_id=document_id, decision=decision, out_dir=out_dir,
                        copies=tuple(made), skipped=tuple(skipped), manifest=manifest,
                        passwords=passwords)
 
 
-def _issue_one(office: Office, document_id: str, decision: Decision, scheme, recipient: Recipient,
-               source: bytes, ext: str, writer, out_dir: Path, key, owner: str, actor: str,
-               limits: Limits, total_hint: int, running: bool) -> IssuedCopy:
-    register = office.register
-    final = tmp = None
+def _reserve(job: _Job, recipient: Recipient) -> CopyRecord | str:
+    """Reserve a serial for a recipient, or say why they are skipped."""
+    register = job.office.register
+    key = job.office.key()
+    with register.transaction():
+        held = register.copy_for_recipient(job.document_id, recipient.id, include_pending=True)
+        if held is not None:
+            state = "is being issued" if held.status == "pending" else "already holds"
+            return f"{state} copy {held.serial} ({held.copy_id})"
+        serial = register.next_serial(job.document_id)
+        copy_id = new_copy_id(random_token(8))
+        password = random_password()
+        now = register.clock()
+        record = CopyRecord(
+            copy_id=copy_id, document_id=job.document_id, serial=serial, recipient_id=recipient.id,
+            recipient_name=recipient.name, recipient_unit=recipient.unit,
+            file=str(job.out_dir / f"{serial}_{_safe(recipient.id)}{job.ext}"), file_sha256="",
+            key_id=key.key_id, issued_at=now, status="pending", status_at=now,
+            sealed_password=key.seal(PASSWORD_PURPOSE, password.encode(), copy_id.encode()),
+            claim=job.claim)
+        detail: dict = {"file": Path(record.file).name}
+        if job.approver:
+            detail["approver"] = job.approver
+        register.reserve_copy(record, key, job.actor, detail)
+    return record
+
+
+def _stamp_for(job: _Job, record: CopyRecord, password: str) -> CopyStamp:
+    key = _key_for(job.office, record)
+    language = "zh" if job.scheme.language == "zh" else "en"  # type: ignore[attr-defined]
+    total = job.office.register.get_document(job.document_id).last_serial  # type: ignore[union-attr]
+    marking = build_marking(job.scheme, job.decision.level, job.decision.period, record.serial,  # type: ignore[arg-type]
+                            total, job.running)
+    owner = job.office.owner_passwords()[0]
+    recipient = Recipient(id=record.recipient_id, name=record.recipient_name, unit=record.recipient_unit)
+    return CopyStamp(marking=marking, watermark_text=_watermark_text(recipient, record.serial, language),
+                     visible_code=make_visible_code(key, record.copy_id),
+                     token=make_token(key, record.copy_id), user_password=password,
+                     owner_password=owner if job.ext == ".pdf" else password, language=language)
+
+
+def _key_for(office: Office, record: CopyRecord):
+    for key in office.keys():
+        if key.key_id == record.key_id:
+            return key
+    raise RegisterError(f"copy {record.copy_id} was reserved under key {record.key_id}, which is "
+                        "not in MIJIAN_HOME/keys; restore the key from the office backup")
+
+
+def _build_and_commit(job: _Job, record: CopyRecord) -> IssuedCopy:
+    """Build, self-check and commit one reserved copy (also finishes an interrupted one)."""
+    register = job.office.register
+    key = _key_for(job.office, record)
+    password = key.unseal(PASSWORD_PURPOSE, record.sealed_password or b"", record.copy_id.encode()).decode()
+    stamp = _stamp_for(job, record, password)
+    office_password = stamp.owner_password if job.ext == ".pdf" else None
+    final = Path(record.file)
+    staged = job.out_dir / STAGING / f"{final.name}.{os.getpid()}.partial"
     try:
+        if final.exists():  # renamed into place, then killed before the commit
+            try:
+                _self_check(final, job.ext, stamp, office_password, job.limits)
+                ready = final
+            except MijianError:
+                final.unlink()
+                ready = None
+        else:
+            ready = None
+        if ready is None:
+            _writer(job.ext)(job.source, stamp, staged)
+            _self_check(staged, job.ext, stamp, office_password, job.limits)
+            ready = staged
+        digest = sha256_hex(ready.read_bytes())
         with register.transaction():
-            serial = register.next_serial(document_id)
-            copy_id = new_copy_id(random_token(8))
-            password = random_password()
-            marking = build_marking(scheme, decision.level, decision.period, serial, total_hint, running)
-            language = "zh" if scheme.language == "zh" else "en"
-            stamp = CopyStamp(marking=marking,
-                              watermark_text=_watermark_text(recipient, serial, language),
-                              visible_code=make_visible_code(key, copy_id),
-                              token=make_token(key, copy_id), user_password=password,
-                              owner_password=owner if ext == ".pdf" else password,
-                              language=language)
-            final = out_dir / f"{serial}_{_safe(recipient.id)}{ext}"
-            tmp = out_dir / f".{final.name}.partial"
-            writer(source, stamp, tmp)
-            _self_check(tmp, ext, stamp, owner if ext == ".pdf" else None, limits)
-            digest = sha256_hex(tmp.read_bytes())
-            os.replace(tmp, final)
-            now = register.clock()
-            register.add_copy(CopyRecord(
-                copy_id=copy_id, document_id=document_id, serial=serial, recipient_id=recipient.id,
-                recipient_name=recipient.name, recipient_unit=recipient.unit, file=final.name,
-                file_sha256=digest, key_id=key.key_id, issued_at=now, status="issued", status_at=now,
-                sealed_password=key.seal(PASSWORD_PURPOSE, password.encode(), copy_id.encode())),
-                key, actor)
+            done = register.finalize_copy(record.copy_id, digest, key, job.actor)
+            if job.decision.level >= 3:
+                register.append_event(key, job.actor, "access", job.document_id, record.copy_id,
+                                      {"recipient_id": record.recipient_id,
+                                       "recipient_name": record.recipient_name,
+                                       "recipient_unit": record.recipient_unit,
+                                       "grade": job.decision.grade, "approver": job.approver})
+            if ready != final:
+                os.replace(ready, final)
     except BaseException as exc:
-        for path in (tmp, final):
-            if path is not None and path.exists():
-                path.unlink()
+        if staged.exists():
+            staged.unlink()
         if isinstance(exc, MijianError) or not isinstance(exc, Exception):
             raise
-        raise RegisterError(f"copy for {recipient.id} could not be issued ({type(exc).__name__}: "
-                            f"{exc}); nothing was recorded for it; report this as a bug") from exc
-    return IssuedCopy(serial=serial, copy_id=copy_id, recipient=recipient, file=final,
+        raise RegisterError(f"copy {record.serial} for {record.recipient_id} could not be issued "
+                            f"({type(exc).__name__}: {exc}); it stays pending; run the command again "
+                            "or report this as a bug") from exc
+    recipient = Recipient(id=done.recipient_id, name=done.recipient_name, unit=done.recipient_unit)
+    return IssuedCopy(serial=done.serial, copy_id=done.copy_id, recipient=recipient, file=final,
                       sha256=digest, password=password)
+
+
+def _clean_staging(out_dir: Path) -> None:
+    """Remove files left in the staging folder by processes that are gone."""
+    staging = out_dir / STAGING
+    for path in staging.glob("*.partial"):
+        pid = path.suffixes[-2].lstrip(".") if len(path.suffixes) >= 2 else ""
+        if pid.isdigit() and (int(pid) == os.getpid() or not _claim_alive(f"{socket.gethostname()}:{pid}")):
+            path.unlink(missing_ok=True)
+    try:
+        staging.rmdir()
+    except OSError:
+        pass
 
 
 def _safe(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)[:64]
 
 
-def _write_outputs(out_dir: Path, document_id: str, decision: Decision, made: list[IssuedCopy],
-                   old: dict) -> tuple[Path, Path]:
-    copies = list(old.get("copies", []))
-    copies += [{"serial": c.serial, "copy_id": c.copy_id, "recipient_id": c.recipient.id,
-                "recipient_name": c.recipient.name, "file": c.file.name, "sha256": c.sha256}
-               for c in made]
+def _write_outputs(office: Office, out_dir: Path, document_id: str,
+                   decision: Decision) -> tuple[Path, Path]:
+    """Rebuild manifest.json and passwords.csv from the register's issued copies in ``out_dir``."""
+    copies = [c for c in office.register.list_copies(document_id) if Path(c.file).parent == out_dir]
+    keys = {k.key_id: k for k in office.keys()}
     manifest = {"document_id": document_id, "grade": decision.grade, "level": decision.level,
-                "period": decision.period, "copies": sorted(copies, key=lambda c: c["serial"])}
+                "period": decision.period,
+                "copies": [{"serial": c.serial, "copy_id": c.copy_id, "recipient_id": c.recipient_id,
+                            "recipient_name": c.recipient_name, "file": Path(c.file).name,
+                            "sha256": c.file_sha256} for c in copies]}
     manifest_path = out_dir / "manifest.json"
     _write_atomic(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2).encode() + b"\n")
-    passwords_path = out_dir / "passwords.csv"
-    rows: list[list[str]] = []
-    if passwords_path.exists():
-        rows = list(csv.reader(io.StringIO(passwords_path.read_text(encoding="utf-8"))))[1:]
-    rows += [[c.serial, c.recipient.id, c.password] for c in made]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["serial", "recipient_id", "password"])
-    writer.writerows(sorted(rows))
+    for c in copies:
+        key = keys.get(c.key_id)
+        if key is None or not c.sealed_password:
+            continue
+        password = key.unseal(PASSWORD_PURPOSE, c.sealed_password, c.copy_id.encode()).decode()
+        writer.writerow([c.serial, c.recipient_id, password])
+    passwords_path = out_dir / "passwords.csv"
     _write_atomic(passwords_path, buf.getvalue().encode(), mode=0o600)
     return manifest_path, passwords_path

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS copies (
     serial TEXT NOT NULL, recipient_id TEXT NOT NULL, recipient_name TEXT NOT NULL,
     recipient_unit TEXT NOT NULL DEFAULT '', file TEXT NOT NULL, file_sha256 TEXT NOT NULL,
     sealed_password BLOB, key_id TEXT NOT NULL, issued_at TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'issued', status_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'issued', status_at TEXT NOT NULL, claim TEXT,
     UNIQUE (document_id, serial));
 CREATE INDEX IF NOT EXISTS copies_sha ON copies(file_sha256);
 CREATE INDEX IF NOT EXISTS copies_recipient ON copies(document_id, recipient_id);
@@ -100,10 +100,11 @@ class CopyRecord:
     status: str
     status_at: str
     sealed_password: bytes | None = None
+    claim: str | None = None
 
     def public(self) -> dict:
-        """The copy as a JSON-ready dict, without the sealed password."""
-        return {k: v for k, v in self.__dict__.items() if k != "sealed_password"}
+        """The copy as a JSON-ready dict, without the sealed password or the worker claim."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("sealed_password", "claim")}
 
 
 def utc_now() -> str:
@@ -218,6 +219,50 @@ class Register:
                   "recipient_name": record.recipient_name, "file_sha256": record.file_sha256}
         self.append_event(signer, actor, "issued", record.document_id, record.copy_id, detail)
 
+    def reserve_copy(self, record: CopyRecord, signer: EventSigner, actor: str, detail: dict) -> None:
+        """Record a copy as ``pending`` with its serial and sealed password, and its
+        ``reserved`` event (inside the caller's transaction). The file does not exist yet."""
+        self.conn.execute(
+            "INSERT INTO copies (copy_id, document_id, serial, recipient_id, recipient_name,"
+            " recipient_unit, file, file_sha256, sealed_password, key_id, issued_at, status,"
+            " status_at, claim) VALUES (?,?,?,?,?,?,?,'',?,?,?,'pending',?,?)",
+            (record.copy_id, record.document_id, record.serial, record.recipient_id,
+             record.recipient_name, record.recipient_unit, record.file, record.sealed_password,
+             record.key_id, record.issued_at, record.status_at, record.claim))
+        self.append_event(signer, actor, "reserved", record.document_id, record.copy_id,
+                          {"serial": record.serial, "recipient_id": record.recipient_id,
+                           "recipient_name": record.recipient_name, **detail})
+
+    def finalize_copy(self, copy_id: str, file_sha256: str, signer: EventSigner, actor: str) -> CopyRecord:
+        """Turn a ``pending`` copy into an ``issued`` one with its file's SHA-256, and append the
+        ``issued`` event (inside the caller's transaction)."""
+        now = self.clock()
+        cur = self.conn.execute(
+            "UPDATE copies SET status = 'issued', file_sha256 = ?, issued_at = ?, status_at = ?,"
+            " claim = NULL WHERE copy_id = ? AND status = 'pending'", (file_sha256, now, now, copy_id))
+        if cur.rowcount != 1:
+            raise RegisterError(f"copy {copy_id} is not pending; it was finished or changed by "
+                                "another process; run the command again")
+        record = self.get_copy(copy_id)
+        assert record is not None
+        self.append_event(signer, actor, "issued", record.document_id, copy_id,
+                          {"serial": record.serial, "recipient_id": record.recipient_id,
+                           "recipient_name": record.recipient_name, "file_sha256": file_sha256})
+        return record
+
+    def pending_copies(self, document_id: str) -> list[CopyRecord]:
+        """Copies of a document reserved but not yet issued (an interrupted run)."""
+        rows = self.conn.execute("SELECT * FROM copies WHERE document_id = ? AND status = 'pending' "
+                                 "ORDER BY serial", (document_id,))
+        return [_copy(r) for r in rows]
+
+    def reclaim(self, copy_id: str, old_claim: str | None, new_claim: str) -> bool:
+        """Take over an abandoned pending copy; False when another process got there first."""
+        cur = self.conn.execute(
+            "UPDATE copies SET claim = ? WHERE copy_id = ? AND status = 'pending' AND claim IS ?",
+            (new_claim, copy_id, old_claim))
+        return cur.rowcount == 1
+
     def get_copy(self, copy_id: str) -> CopyRecord | None:
         """The copy with this id, or None."""
         row = self.conn.execute("SELECT * FROM copies WHERE copy_id = ?", (copy_id,)).fetchone()
@@ -228,17 +273,20 @@ class Register:
         rows = self.conn.execute("SELECT * FROM copies WHERE file_sha256 = ?", (sha256,))
         return [_copy(r) for r in rows]
 
-    def copy_for_recipient(self, document_id: str, recipient_id: str) -> CopyRecord | None:
-        """The live copy a recipient already holds of a document, or None."""
+    def copy_for_recipient(self, document_id: str, recipient_id: str,
+                           include_pending: bool = False) -> CopyRecord | None:
+        """The live copy a recipient already holds of a document (or has reserved), or None."""
+        excluded = "('returned', 'destroyed', 'lost')" if include_pending else \
+            "('returned', 'destroyed', 'lost', 'pending')"
         row = self.conn.execute(
             "SELECT * FROM copies WHERE document_id = ? AND recipient_id = ? "
-            "AND status NOT IN ('returned', 'destroyed', 'lost') ORDER BY serial LIMIT 1",
+            f"AND status NOT IN {excluded} ORDER BY serial LIMIT 1",
             (document_id, recipient_id)).fetchone()
         return _copy(row) if row else None
 
     def list_copies(self, document_id: str | None = None, outstanding: bool = False) -> list[CopyRecord]:
         """Copies, by document then serial; ``outstanding`` keeps those neither returned nor destroyed."""
-        sql = "SELECT * FROM copies WHERE 1=1"
+        sql = "SELECT * FROM copies WHERE status != 'pending'"
         args: list[object] = []
         if document_id:
             sql += " AND document_id = ?"

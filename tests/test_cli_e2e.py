@@ -114,7 +114,7 @@ def test_issue_pdf_copies_open_trace_and_register(tmp_path, home, three):
         doc.close()
     shown = run_json("register", "show", copies[0]["copy_id"], home=home)
     assert shown["copy"]["serial"] == "000001" and shown["document"]["grade"] == manifest["grade"]
-    assert [e["action"] for e in shown["events"]] == ["issued"]
+    assert [e["action"] for e in shown["events"]] == ["reserved", "issued"]
 
 
 def test_each_password_opens_only_its_copy(tmp_path, home, three):
@@ -311,7 +311,7 @@ def test_lifecycle_verify_backup_and_rotation(tmp_path, home, three):
                     "--method", "shredded", home=home)
     assert done["copy"]["status"] == "destroyed"
     assert [e["action"] for e in run_json("register", "history", first["copy_id"], home=home)["events"]] == \
-        ["issued", "signed", "returned", "destroyed"]
+        ["reserved", "issued", "signed", "returned", "destroyed"]
     outstanding = run_json("register", "outstanding", home=home)["copies"]
     assert first["copy_id"] not in {c["copy_id"] for c in outstanding}
     holders = run_json("register", "holders", manifest["document_id"], home=home)["holders"]
