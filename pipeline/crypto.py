@@ -9,6 +9,10 @@ Recipes, not primitives: callers never choose algorithms, keys or nonces.
   (recipients' passwords); failure is one opaque :class:`CryptoError`.
 - ``sign`` / ``verify``: Ed25519 with a key derived from the master key (register events).
 
+- ``envelope`` / ``open_envelope``: CMS (PKCS#7) EnvelopedData to X.509 RSA certificates,
+  the form ``openssl cms -decrypt`` opens; the office holds its own RSA identity
+  (``keys/cms-identity.key``, mode 0600) and is always a recipient too.
+
 What this does not protect against: anyone who can read the key file (root, a backup of the
 home folder) can forge tokens and open every copy; keep ``MIJIAN_HOME`` on an encrypted disk.
 """
@@ -171,3 +175,89 @@ class KeyRing:
         finally:
             os.close(fd)
         return self._load(path)
+
+
+def certificate_subject(pem: bytes, source: str) -> str:
+    """Check a recipient's X.509 certificate (PEM) carries an RSA key; return its subject."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from pipeline.errors import InputError
+
+    try:
+        cert = x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        raise InputError(f"{source}: public_key is not a PEM X.509 certificate; give the path of "
+                         "the recipient's certificate (-----BEGIN CERTIFICATE-----)") from None
+    if not isinstance(cert.public_key(), rsa.RSAPublicKey):
+        raise InputError(f"{source}: the certificate's key is not RSA; CMS envelopes here need an "
+                         "RSA certificate; ask the recipient for one")
+    return cert.subject.rfc4514_string()
+
+
+def envelope(data: bytes, certificates: list[bytes]) -> bytes:
+    """CMS EnvelopedData (DER, AES-256-CBC) of ``data`` for every certificate (PEM)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.ciphers import algorithms
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    builder = pkcs7.PKCS7EnvelopeBuilder().set_data(data).set_content_encryption_algorithm(
+        algorithms.AES256)
+    for pem in certificates:
+        builder = builder.add_recipient(x509.load_pem_x509_certificate(pem))
+    return builder.encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+
+
+def open_envelope(der: bytes, certificate: bytes, private_key: bytes) -> bytes:
+    """Open a CMS envelope with one recipient's certificate and private key (both PEM)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    try:
+        key = serialization.load_pem_private_key(private_key, password=None)
+        return pkcs7.pkcs7_decrypt_der(der, x509.load_pem_x509_certificate(certificate), key,  # type: ignore[arg-type]
+                                       [])
+    except (ValueError, TypeError) as exc:
+        raise CryptoError("the envelope could not be opened with the office identity (解密失败); "
+                          "it was made for other recipients only") from exc
+
+
+def office_cms_identity(home: Path) -> tuple[bytes, bytes]:
+    """The office's RSA certificate and private key (PEM), created on first use (mode 0600)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    folder = Path(home) / "keys"
+    key_path, cert_path = folder / "cms-identity.key", folder / "cms-identity.crt"
+    if key_path.exists() and cert_path.exists():
+        mode = key_path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise RegisterError(f"{key_path}: the key file is readable by others; expected mode 600; "
+                                f"run 'chmod 600 {key_path}'")
+        return cert_path.read_bytes(), key_path.read_bytes()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mijian office")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=365 * 30))
+            .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, key_pem)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    cert_path.write_bytes(cert_pem)
+    return cert_pem, key_pem

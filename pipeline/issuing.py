@@ -282,11 +282,14 @@ def _reserve(job: _Job, recipient: Recipient) -> CopyRecord | str:
         record = CopyRecord(
             copy_id=copy_id, document_id=job.document_id, serial=serial, recipient_id=recipient.id,
             recipient_name=recipient.name, recipient_unit=recipient.unit,
-            file=str(job.out_dir / f"{serial}_{_safe(recipient.id)}{job.ext}"), file_sha256="",
+            file=str(job.out_dir / (f"{serial}_{_safe(recipient.id)}{job.ext}"
+                                    + (".p7m" if recipient.public_key else ""))), file_sha256="",
             key_id=key.key_id, issued_at=now, status="pending", status_at=now,
             sealed_password=key.seal(PASSWORD_PURPOSE, password.encode(), copy_id.encode()),
-            claim=job.claim)
+            claim=job.claim, envelope_cert=recipient.public_key or None)
         detail: dict = {"file": Path(record.file).name}
+        if recipient.public_key:
+            detail["delivery"] = "cms-envelope"
         if job.approver:
             detail["approver"] = job.approver
         register.reserve_copy(record, key, job.actor, detail)
@@ -327,7 +330,10 @@ def _build_and_commit(job: _Job, record: CopyRecord) -> IssuedCopy:
     try:
         if final.exists():  # renamed into place, then killed before the commit
             try:
-                _self_check(final, job.ext, stamp, office_password, job.limits)
+                if record.envelope_cert:
+                    _check_envelope(job, final, stamp)
+                else:
+                    _self_check(final, job.ext, stamp, office_password, job.limits)
                 ready = final
             except MijianError:
                 final.unlink()
@@ -337,6 +343,9 @@ def _build_and_commit(job: _Job, record: CopyRecord) -> IssuedCopy:
         if ready is None:
             _writer(job.ext)(job.source, stamp, staged)
             _self_check(staged, job.ext, stamp, office_password, job.limits)
+            if record.envelope_cert:
+                _seal_in_envelope(job, staged, password, record.envelope_cert.encode())
+                _check_envelope(job, staged, stamp)
             ready = staged
         digest = sha256_hex(ready.read_bytes())
         with register.transaction():
@@ -360,6 +369,56 @@ def _build_and_commit(job: _Job, record: CopyRecord) -> IssuedCopy:
     recipient = Recipient(id=done.recipient_id, name=done.recipient_name, unit=done.recipient_unit)
     return IssuedCopy(serial=done.serial, copy_id=done.copy_id, recipient=recipient, file=final,
                       sha256=digest, password=password)
+
+
+def decrypt_copy(path: Path, password: str) -> bytes:
+    """The plain bytes of an encrypted PDF or DOCX copy, opened with ``password``."""
+    data = path.read_bytes()
+    if data.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
+        import pymupdf
+
+        with pymupdf.open(stream=data, filetype="pdf") as doc:
+            if not doc.authenticate(password):
+                raise RegisterError(f"{path.name}: the password does not open the copy")
+            return doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_NONE, garbage=1)
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    office_file = OOXMLFile(io.BytesIO(data))
+    office_file.load_key(password=password)
+    sink = io.BytesIO()
+    office_file.decrypt(sink)
+    return sink.getvalue()
+
+
+def _seal_in_envelope(job: _Job, staged: Path, password: str, certificate: bytes) -> None:
+    """Replace the staged encrypted copy by a CMS envelope of its plain bytes for the recipient
+    and the office: the recipient opens it with their private key instead of a password."""
+    from pipeline.crypto import envelope, office_cms_identity
+
+    office_cert, _key = office_cms_identity(job.office.home)
+    sealed = envelope(decrypt_copy(staged, password), [certificate, office_cert])
+    _write_atomic(staged, sealed, mode=0o600)
+
+
+def _check_envelope(job: _Job, path: Path, stamp: CopyStamp) -> None:
+    """The envelope opens with the office identity and the copy inside carries its marks."""
+    import tempfile
+
+    from pipeline.crypto import office_cms_identity, open_envelope
+
+    office_cert, office_key = office_cms_identity(job.office.home)
+    plain = open_envelope(path.read_bytes(), office_cert, office_key)
+    with tempfile.TemporaryDirectory(prefix="mijian-check-") as tmp:
+        inner = Path(tmp) / f"inner{job.ext}"
+        inner.write_bytes(plain)
+        if job.ext == ".docx":
+            from pipeline.docx_io import read_docx_evidence as read_evidence
+        else:
+            from pipeline.pdf_io import read_pdf_evidence as read_evidence
+        evidence = read_evidence(inner, [], job.limits)
+        if not evidence.opened or evidence.token != stamp.token:
+            raise RegisterError(f"{path.name}: self-check failed: the enveloped copy's marks do not "
+                                "read back; nothing was recorded; report this as a bug")
 
 
 def _clean_staging(out_dir: Path) -> None:
@@ -397,6 +456,9 @@ def _write_outputs(office: Office, out_dir: Path, document_id: str,
     for c in copies:
         key = keys.get(c.key_id)
         if key is None or not c.sealed_password:
+            continue
+        if c.envelope_cert:
+            writer.writerow([c.serial, c.recipient_id, "(cms-envelope: open with the recipient's private key)"])
             continue
         password = key.unseal(PASSWORD_PURPOSE, c.sealed_password, c.copy_id.encode()).decode()
         writer.writerow([c.serial, c.recipient_id, password])

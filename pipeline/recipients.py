@@ -53,10 +53,30 @@ def load_recipients(path: str | Path, max_rows: int = MAX_RECIPIENTS) -> tuple[R
         if rid in seen:
             raise InputError(f"{path}: line {number}: id '{rid}' appears twice; ids must be unique")
         seen.add(rid)
+        public_key = _certificate(path, number, values.get("public_key", ""))
         out.append(Recipient(id=rid, name=name, unit=values.get("unit", ""),
-                             email=values.get("email", ""), public_key=values.get("public_key", "")))
+                             email=values.get("email", ""), public_key=public_key))
         if len(out) > max_rows:
             raise InputError(f"{path}: more than {max_rows} recipients; split the list")
     if not out:
         raise InputError(f"{path}: no recipients below the header; add at least one row")
     return tuple(out)
+
+
+def _certificate(path: Path, number: int, value: str) -> str:
+    """The PEM text of a recipient's certificate: inline PEM, or a file relative to the CSV."""
+    if not value:
+        return ""
+    if "-----BEGIN" in value:
+        pem = value.replace("\\n", "\n").encode()
+    else:
+        cert_path = (path.parent / value) if not Path(value).is_absolute() else Path(value)
+        try:
+            pem = cert_path.read_bytes()[:65536]
+        except OSError:
+            raise InputError(f"{path}: line {number}: public_key file '{value}' cannot be read; "
+                             "give a path relative to the recipients file") from None
+    from pipeline.crypto import certificate_subject
+
+    certificate_subject(pem, f"{path}: line {number}")
+    return pem.decode("ascii", errors="replace")

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS copies (
     serial TEXT NOT NULL, recipient_id TEXT NOT NULL, recipient_name TEXT NOT NULL,
     recipient_unit TEXT NOT NULL DEFAULT '', file TEXT NOT NULL, file_sha256 TEXT NOT NULL,
     sealed_password BLOB, key_id TEXT NOT NULL, issued_at TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'issued', status_at TEXT NOT NULL, claim TEXT,
+    status TEXT NOT NULL DEFAULT 'issued', status_at TEXT NOT NULL, claim TEXT, envelope_cert TEXT,
     UNIQUE (document_id, serial));
 CREATE INDEX IF NOT EXISTS copies_sha ON copies(file_sha256);
 CREATE INDEX IF NOT EXISTS copies_recipient ON copies(document_id, recipient_id);
@@ -101,10 +101,12 @@ class CopyRecord:
     status_at: str
     sealed_password: bytes | None = None
     claim: str | None = None
+    envelope_cert: str | None = None
 
     def public(self) -> dict:
-        """The copy as a JSON-ready dict, without the sealed password or the worker claim."""
-        return {k: v for k, v in self.__dict__.items() if k not in ("sealed_password", "claim")}
+        """The copy as a JSON-ready dict, without the sealed password, claim or certificate."""
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("sealed_password", "claim", "envelope_cert")}
 
 
 def utc_now() -> str:
@@ -225,10 +227,10 @@ class Register:
         self.conn.execute(
             "INSERT INTO copies (copy_id, document_id, serial, recipient_id, recipient_name,"
             " recipient_unit, file, file_sha256, sealed_password, key_id, issued_at, status,"
-            " status_at, claim) VALUES (?,?,?,?,?,?,?,'',?,?,?,'pending',?,?)",
+            " status_at, claim, envelope_cert) VALUES (?,?,?,?,?,?,?,'',?,?,?,'pending',?,?,?)",
             (record.copy_id, record.document_id, record.serial, record.recipient_id,
              record.recipient_name, record.recipient_unit, record.file, record.sealed_password,
-             record.key_id, record.issued_at, record.status_at, record.claim))
+             record.key_id, record.issued_at, record.status_at, record.claim, record.envelope_cert))
         self.append_event(signer, actor, "reserved", record.document_id, record.copy_id,
                           {"serial": record.serial, "recipient_id": record.recipient_id,
                            "recipient_name": record.recipient_name, **detail})

@@ -32,7 +32,7 @@ from pipeline.register import CopyRecord
 from watermark.codes import check_code, find_codes, forgery_probability
 
 MAX_FALSE_MATCH = 1e-6
-LEAK_TYPES = (".pdf", ".docx", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt")
+LEAK_TYPES = (".pdf", ".docx", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt", ".p7m")
 MAX_PASSWORD_TRIES = 200
 
 
@@ -119,9 +119,7 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
                          f"{' '.join(LEAK_TYPES)}; convert it to one of these")
     data = read_bytes(path, limits)
     layers: list[Layer] = []
-    register = office.register
-    keys = office.keys()
-    by_hash = register.copies_by_sha256(hashlib.sha256(data).hexdigest())
+    by_hash = office.register.copies_by_sha256(hashlib.sha256(data).hexdigest())
     if by_hash:
         layers.append(Layer("file", "match", f"the file is byte for byte copy {by_hash[0].serial} "
                             f"of {by_hash[0].document_id} as issued"))
@@ -131,7 +129,48 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
         layers.append(Layer("page-fingerprint", "not decoded",
                             "page images are not decoded by this version; trace the file or its text"))
         return TraceResult(verdict="inconclusive", layers=tuple(layers))
+    if ext == ".p7m":
+        opened = _open_envelope(office, data)
+        if opened is None:
+            layers.append(Layer("envelope", "not opened", "a CMS envelope the office identity cannot open"))
+            return TraceResult(verdict="inconclusive", layers=tuple(layers))
+        layers.append(Layer("envelope", "opened", "CMS envelope opened with the office identity"))
+        return _trace_inner(office, opened, layers, limits)
     evidence = _evidence(office, path, data, ext, by_hash, limits)
+    return _decide(office, evidence, by_hash, layers)
+
+
+def _open_envelope(office: Office, data: bytes) -> bytes | None:
+    from pipeline.crypto import office_cms_identity, open_envelope
+    from pipeline.errors import CryptoError
+
+    keys_dir = office.home / "keys"
+    if not (keys_dir / "cms-identity.key").exists():
+        return None
+    cert, key = office_cms_identity(office.home)
+    try:
+        return open_envelope(data, cert, key)
+    except CryptoError:
+        return None
+
+
+def _trace_inner(office: Office, plain: bytes, layers: list[Layer], limits: Limits) -> TraceResult:
+    """Trace the plain copy found inside an envelope."""
+    import tempfile
+
+    ext = ".pdf" if sniff(plain) == "pdf" else ".docx"
+    with tempfile.TemporaryDirectory(prefix="mijian-trace-") as tmp:
+        inner = Path(tmp) / f"inner{ext}"
+        inner.write_bytes(plain)
+        evidence = _evidence(office, inner, plain, ext, [], limits)
+    return _decide(office, evidence, [], layers)
+
+
+def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
+            layers: list[Layer]) -> TraceResult:
+    """Check the signed layers of the evidence and fuse them into a verdict."""
+    register = office.register
+    keys = office.keys()
     if evidence.encrypted and not evidence.opened:
         layers.append(Layer("decrypt", "failed", "encrypted, and no office password opens it"))
         return TraceResult(verdict="inconclusive", layers=tuple(layers))
