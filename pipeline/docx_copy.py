@@ -132,6 +132,7 @@ def _mark(document: Any, stamp: CopyStamp) -> None:
     body = document.element.body
     if not document.element.sectPr_lst:
         body.get_or_add_sectPr()
+    _append_text_code(body, stamp.text_code)
     _mark_body(body, stamp)
     headers, footers = _ensure_headers_footers(document)
     width, height = _text_area(document)
@@ -154,6 +155,21 @@ def marking_summary(stamp: CopyStamp) -> str:
     label = "份号" if stamp.language == "zh" else "Serial "
     head = " ".join(parts) or marking.grade
     return f"{head} {label}{marking.serial}".strip()
+
+
+def _append_text_code(body: Any, code: str) -> None:
+    """End every body paragraph that has text (tables included) with the invisible code run,
+    so text copied out of Word carries it (see :mod:`watermark.textcode`)."""
+    if not code:
+        return
+    for paragraph in body.iter(qn("w:p")):
+        if not "".join(t.text or "" for t in paragraph.iter(qn("w:t"))).strip():
+            continue
+        run = OxmlElement("w:r")
+        text = OxmlElement("w:t")
+        text.text = code
+        run.append(text)
+        paragraph.append(run)
 
 
 def _mark_body(body: Any, stamp: CopyStamp) -> None:

@@ -42,6 +42,7 @@ from pipeline.model import CopyStamp, Document, Recipient
 from pipeline.office import Office
 from pipeline.register import CopyRecord, DocumentRecord
 from pipeline.schemes import all_schemes
+from watermark import textcode
 from watermark.codes import make_token, make_visible_code, new_copy_id
 
 PASSWORD_PURPOSE = "copy-password"
@@ -307,7 +308,8 @@ def _stamp_for(job: _Job, record: CopyRecord, password: str) -> CopyStamp:
     return CopyStamp(marking=marking, watermark_text=_watermark_text(recipient, record.serial, language),
                      visible_code=make_visible_code(key, record.copy_id),
                      token=make_token(key, record.copy_id), user_password=password,
-                     owner_password=owner if job.ext == ".pdf" else password, language=language)
+                     owner_password=owner if job.ext == ".pdf" else password, language=language,
+                     text_code=textcode.encode(key, record.copy_id))
 
 
 def _key_for(office: Office, record: CopyRecord):

@@ -81,6 +81,8 @@ class CopyStamp:
       for anyone holding the office key (see :mod:`watermark.codes`).
     - ``token``: the signed copy token stored in the document properties.
     - ``user_password``: the recipient's password; ``owner_password``: the office's.
+    - ``text_code``: the invisible text-layer code (see :mod:`watermark.textcode`) written at
+      the end of every body line (PDF) or paragraph (DOCX), or "".
     """
 
     marking: Marking
@@ -90,6 +92,7 @@ class CopyStamp:
     user_password: str
     owner_password: str
     language: Language = "zh"
+    text_code: str = ""
 
 
 @dataclass(frozen=True)

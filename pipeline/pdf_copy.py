@@ -231,6 +231,38 @@ def _draw_marks(
         writer.write_text(page, color=color, render_mode=2 if bold else 0)
 
 
+def _line_ends(page: pymupdf.Page) -> list[tuple[pymupdf.Point, float]]:
+    """Where each body text line of the draft ends: its end point on the baseline and its size."""
+    ends = []
+    for block in page.get_text("dict", flags=0)["blocks"]:
+        for line in block.get("lines", []):
+            spans = [s for s in line["spans"] if s["text"].strip()]
+            if not spans or line["dir"] != (1.0, 0.0):
+                continue
+            last = spans[-1]
+            ends.append((pymupdf.Point(last["bbox"][2], last["origin"][1]), last["size"]))
+    return ends
+
+
+def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
+                    target: pymupdf.Rect | None, code: str) -> None:
+    """Write the invisible text-layer code (render mode 3) at the end of every body line.
+
+    The characters are zero-width format characters in an embedded CID font with a Unicode
+    map, so text copied out of the page carries them; nothing is drawn.
+    """
+    if not code or not ends:
+        return
+    font = pymupdf.Font("cjk")
+    scale = 1.0 if target is None else target.width / page.rect.width
+    writer = pymupdf.TextWriter(page.rect)
+    for point, size in ends:
+        if target is not None:
+            point = pymupdf.Point(target.x0 + scale * point.x, target.y0 + scale * point.y)
+        writer.append(point, code, font=font, fontsize=max(1.0, size * scale * 0.1))
+    writer.write_text(page, render_mode=3)
+
+
 def _draw_watermark(page: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
     """Tile ``text`` faintly over the page, rotated, as real (extractable) text."""
     if not text.strip():
@@ -339,6 +371,7 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp) -> tuple[pymupdf.Document,
         targets.append(target)
         sheet = overlay.new_page(width=page.rect.width, height=page.rect.height)
         _draw_watermark(sheet, stamp.watermark_text, fonts["text"])
+        _draw_text_code(sheet, _line_ends(page), target, stamp.text_code)
         body = _moved(content, target, page.rect)
         _draw_marks(sheet, _marks(top_rows, bottom_rows, page.rect, body), fonts)
     overlay.subset_fonts()

@@ -148,6 +148,7 @@ class Register:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.executescript(_SCHEMA)
+            _migrate(conn)
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as exc:
             raise RegisterError(f"{path}: the register cannot be opened ({exc}); "
@@ -341,6 +342,18 @@ class _Txn:
             self.conn.execute("COMMIT")
         else:
             self.conn.execute("ROLLBACK")
+
+
+_ADDED_COLUMNS = {"copies": (("claim", "TEXT"), ("envelope_cert", "TEXT"))}
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Add the columns later versions introduced to a register made by an earlier one."""
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns:
+            if name not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def _document(row: sqlite3.Row) -> DocumentRecord:

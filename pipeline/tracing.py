@@ -29,6 +29,7 @@ from pipeline.model import Evidence
 from pipeline.office import Office
 from pipeline.readers import decode_text, read_bytes, sniff
 from pipeline.register import CopyRecord
+from watermark import textcode
 from watermark.codes import check_code, find_codes, forgery_probability
 
 MAX_FALSE_MATCH = 1e-6
@@ -195,6 +196,8 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
         layers.append(Layer("metadata", "absent", "no signed token in the document properties"))
 
     text = evidence.text
+    _text_code_layer(text, keys, verified, layers)
+    text = textcode.strip(text)
     code_checks = {}
     for copy_id, tag in find_codes(_normalise(text)):
         check = check_code(keys, copy_id, tag)
@@ -239,6 +242,31 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
     return TraceResult(verdict="identified", document_id=record.document_id, serial=record.serial,
                        recipient_id=record.recipient_id, recipient_name=record.recipient_name,
                        copy_id=copy_id, false_match_probability=probability, layers=tuple(layers))
+
+
+def _text_code_layer(text: str, keys: list, verified: dict[str, list[tuple[str, float]]],
+                     layers: list[Layer]) -> None:
+    """Decode the invisible text-layer codes and verify each under the office keys."""
+    runs = textcode.find(text)
+    good: dict[str, int] = {}
+    bad = 0
+    for copy_id, tag in runs:
+        if textcode.verify(keys, copy_id, tag):
+            good[copy_id] = good.get(copy_id, 0) + 1
+        else:
+            bad += 1
+    for copy_id in good:
+        verified.setdefault(copy_id, []).append(
+            ("text-code", forgery_probability(textcode.TAG_BITS, len(keys))))
+    if good:
+        detail = "; ".join(f"copy {cid} in {n} run(s)" for cid, n in good.items())
+        layers.append(Layer("text-code", "valid", f"invisible text code verified: {detail}"
+                            + (f"; {bad} run(s) did not verify" if bad else "")))
+    elif bad:
+        layers.append(Layer("text-code", "invalid", f"{bad} invisible code run(s) found, none "
+                            "verifies under an office key"))
+    else:
+        layers.append(Layer("text-code", "absent", "no invisible text code in the text"))
 
 
 def _visible_text_layer(text: str, candidates: list[CopyRecord]) -> Layer | None:
