@@ -26,6 +26,7 @@ import pymupdf
 from pipeline.errors import InputError
 from pipeline.limits import DEFAULT_LIMITS, Limits
 from pipeline.model import CopyStamp, Marking
+from watermark.qr import qr_png
 from pipeline.pdf_io import (
     GBT9704_MARGINS,
     INFO_TOKEN_KEY,
@@ -60,6 +61,8 @@ _WATERMARK_GREY = (0.45, 0.45, 0.45)
 _WATERMARK_OPACITY = 0.13
 _WATERMARK_ANGLE = 35.0
 _WATERMARK_SIZE = 22.0
+QR_SIZE = 46.0
+"""Side of the QR symbol carrying the visible code, in points (about 16 mm)."""
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,25 @@ def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
     writer.write_text(page, render_mode=3)
 
 
+def _qr_rect(page: pymupdf.Rect, body: pymupdf.Rect, bands: float) -> pymupdf.Rect | None:
+    """A free square for the QR symbol in the bottom-right margin, or None if none is free."""
+    rect = pymupdf.Rect(page.width - EDGE - QR_SIZE, page.height - EDGE - QR_SIZE,
+                        page.width - EDGE, page.height - EDGE)
+    clear_of_body = rect.y0 >= body.y1 + GAP or rect.x0 >= body.x1 + GAP
+    clear_of_marks = rect.y0 >= page.height - bands - QR_SIZE  # the marks sit at the very foot
+    return rect if clear_of_body and clear_of_marks else None
+
+
+def _draw_qr(page: pymupdf.Page, rect: pymupdf.Rect | None, png: bytes, xref: int) -> int:
+    """Place the QR symbol (reusing one image object across pages); returns its xref."""
+    if rect is None or not png:
+        return xref
+    if xref:
+        page.insert_image(rect, xref=xref)
+        return xref
+    return page.insert_image(rect, stream=png)
+
+
 def _draw_watermark(page: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
     """Tile ``text`` faintly over the page, rotated, as real (extractable) text."""
     if not text.strip():
@@ -361,6 +383,8 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp) -> tuple[pymupdf.Document,
     }
     pages = doc.page_count
     bottom_rows = _bottom_rows(stamp.marking, stamp.visible_code)
+    png = qr_png(stamp.visible_code) if stamp.visible_code else b""
+    qr_xref = 0
     overlay = pymupdf.open()
     targets: list[pymupdf.Rect | None] = []
     for number in range(pages):
@@ -374,6 +398,7 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp) -> tuple[pymupdf.Document,
         _draw_text_code(sheet, _line_ends(page), target, stamp.text_code)
         body = _moved(content, target, page.rect)
         _draw_marks(sheet, _marks(top_rows, bottom_rows, page.rect, body), fonts)
+        qr_xref = _draw_qr(sheet, _qr_rect(page.rect, body, _band(bottom_rows)), png, qr_xref)
     overlay.subset_fonts()
     return overlay, targets
 

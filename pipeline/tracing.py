@@ -33,6 +33,7 @@ from watermark import textcode
 from watermark.codes import check_code, find_codes, forgery_probability
 
 MAX_FALSE_MATCH = 1e-6
+IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 LEAK_TYPES = (".pdf", ".docx", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt", ".p7m")
 MAX_PASSWORD_TRIES = 200
 
@@ -69,13 +70,7 @@ class TraceResult:
 
 def _evidence(office: Office, path: Path, data: bytes, ext: str, known: list[CopyRecord],
               limits: Limits) -> Evidence:
-    passwords: list[str] = []
-    for copy in known:
-        if copy.sealed_password:
-            key = next((k for k in office.keys() if k.key_id == copy.key_id), None)
-            if key is not None:
-                passwords.append(key.unseal(PASSWORD_PURPOSE, copy.sealed_password,
-                                            copy.copy_id.encode()).decode())
+    passwords = _known_passwords(office, known)
     if ext == ".pdf":
         if sniff(data) != "pdf":
             raise InputError(f"{path}: named .pdf but is not a PDF; give the file its right extension")
@@ -126,10 +121,12 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
                             f"of {by_hash[0].document_id} as issued"))
     else:
         layers.append(Layer("file", "no match", "the file's SHA-256 is not that of any issued copy"))
-    if ext in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
-        layers.append(Layer("page-fingerprint", "not decoded",
-                            "page images are not decoded by this version; trace the file or its text"))
-        return TraceResult(verdict="inconclusive", layers=tuple(layers))
+    if ext in IMAGE_TYPES:
+        from pipeline.images import load_images
+
+        images = load_images(data, str(path), limits)
+        evidence = Evidence(kind="image", encrypted=False, opened=True, token=None, text="")
+        return _decide(office, evidence, by_hash, layers, images=images)
     if ext == ".p7m":
         opened = _open_envelope(office, data)
         if opened is None:
@@ -138,7 +135,11 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
         layers.append(Layer("envelope", "opened", "CMS envelope opened with the office identity"))
         return _trace_inner(office, opened, layers, limits)
     evidence = _evidence(office, path, data, ext, by_hash, limits)
-    return _decide(office, evidence, by_hash, layers)
+    pages = None
+    if ext == ".pdf":
+        passwords = _known_passwords(office, by_hash) + office.owner_passwords()
+        pages = lambda: _render(data, str(path), passwords, limits)  # noqa: E731
+    return _decide(office, evidence, by_hash, layers, render=pages)
 
 
 def _open_envelope(office: Office, data: bytes) -> bytes | None:
@@ -167,9 +168,56 @@ def _trace_inner(office: Office, plain: bytes, layers: list[Layer], limits: Limi
     return _decide(office, evidence, [], layers)
 
 
+def _render(data: bytes, source: str, passwords: list[str], limits: Limits) -> list:
+    from pipeline.images import render_pdf
+
+    return render_pdf(data, source, passwords, limits)
+
+
+def _known_passwords(office: Office, known: list[CopyRecord]) -> list[str]:
+    out = []
+    keys = {k.key_id: k for k in office.keys()}
+    for copy in known:
+        key = keys.get(copy.key_id)
+        if key is not None and copy.sealed_password:
+            out.append(key.unseal(PASSWORD_PURPOSE, copy.sealed_password, copy.copy_id.encode()).decode())
+    return out
+
+
+def _image_layers(images: list, keys: list, verified: dict[str, list[tuple[str, float]]],
+                  layers: list[Layer]) -> None:
+    """Decode the marks that live in page images: the QR symbol of the visible code."""
+    from watermark.qr import read_codes
+
+    good: dict[str, int] = {}
+    bad = 0
+    for image in images:
+        for text in read_codes(image):
+            for copy_id, tag in find_codes(text):
+                check = check_code(keys, copy_id, tag)
+                if check.valid:
+                    if copy_id not in good:
+                        verified.setdefault(copy_id, []).append(
+                            ("qr-code", forgery_probability(check.bits, len(keys))))
+                    good[copy_id] = good.get(copy_id, 0) + 1
+                else:
+                    bad += 1
+    if good:
+        detail = "; ".join(f"copy {cid} on {n} page(s)" for cid, n in good.items())
+        layers.append(Layer("qr-code", "valid", f"QR symbol of the visible code verified: {detail}"))
+    elif bad:
+        layers.append(Layer("qr-code", "invalid", f"{bad} QR code(s) found, none verifies under an office key"))
+    else:
+        layers.append(Layer("qr-code", "absent", f"no QR symbol found on {len(images)} page image(s)"))
+
+
 def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
-            layers: list[Layer]) -> TraceResult:
-    """Check the signed layers of the evidence and fuse them into a verdict."""
+            layers: list[Layer], images: list | None = None, render=None) -> TraceResult:
+    """Check the signed layers of the evidence and fuse them into a verdict.
+
+    Page images (given, or rendered on demand when the text layers verify nothing) are
+    searched for the image marks too.
+    """
     register = office.register
     keys = office.keys()
     if evidence.encrypted and not evidence.opened:
@@ -216,6 +264,10 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
     else:
         layers.append(Layer("visible-code", "absent", "no printed copy code in the text"))
 
+    if images is None and render is not None and not verified:
+        images = render()
+    if images:
+        _image_layers(images, keys, verified, layers)
     copies = {cid: register.get_copy(cid) for cid in verified}
     unknown = [cid for cid, rec in copies.items() if rec is None]
     for cid in unknown:

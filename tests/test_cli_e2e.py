@@ -364,3 +364,35 @@ def test_excerpt_of_pasted_text_traces_through_text_code(tmp_path, home, three, 
     verdict = _trace(pasted, home)
     assert verdict["verdict"] == "identified" and verdict["recipient_id"] == copy["recipient_id"], verdict
     assert any(l["name"] == "text-code" and l["verdict"] == "valid" for l in verdict["layers"])
+
+
+def test_page_images_and_print_to_pdf_trace(tmp_path, home, three):
+    from PIL import Image
+
+    from pipeline.issuing import decrypt_copy
+
+    out = tmp_path / "out"
+    manifest = run_json("issue", str(SAMPLES / "zh_notice_secret.pdf"), "--recipients", str(three),
+                        "--out", str(out), home=home)
+    copy = manifest["copies"][2]
+    plain = decrypt_copy(out / copy["file"], _passwords(out)[copy["serial"]])
+    page = pymupdf.open(stream=plain, filetype="pdf")[1]
+    pix = page.get_pixmap(dpi=150)
+    image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+    leaks = {"page.png": image, "page.jpg": image, "half.png": image.resize((image.width // 2, image.height // 2))}
+    for name, picture in leaks.items():
+        picture.save(tmp_path / name, **({"quality": 50} if name.endswith(".jpg") else {}))
+    printed = pymupdf.open()
+    sheet = printed.new_page(width=page.rect.width, height=page.rect.height)
+    sheet.insert_image(sheet.rect, filename=str(tmp_path / "page.png"))
+    printed.save(tmp_path / "printed.pdf")
+    for name in (*leaks, "printed.pdf"):
+        verdict = _trace(tmp_path / name, home)
+        assert verdict["verdict"] == "identified" and verdict["recipient_id"] == copy["recipient_id"], (name, verdict)
+        assert verdict["false_match_probability"] <= 1e-6
+    unmarked = pymupdf.open(SAMPLES / "zh_notice_secret.pdf")[0].get_pixmap(dpi=150)
+    unmarked.save(tmp_path / "unmarked.png")
+    assert _trace(tmp_path / "unmarked.png", home)["verdict"] == "inconclusive"
+    (tmp_path / "garbage.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    bad = run("trace", str(tmp_path / "garbage.png"), home=home)
+    assert bad.returncode == 3 and len(bad.stderr.strip().splitlines()) == 1
