@@ -141,7 +141,29 @@ def _mark(document: Any, stamp: CopyStamp) -> None:
         _mark_header(header, stamp, number, width, height)
     for footer in footers:
         _mark_footer(footer, stamp)
+    _add_qr(document, stamp.visible_code)
     document.core_properties.subject = marking_summary(stamp)
+
+
+def _add_qr(document: Any, code: str) -> None:
+    """Put the QR symbol of the visible code, right-aligned, in every footer in use, so a
+    printed and photographed page still carries a machine-readable signed code."""
+    if not code:
+        return
+    from docx.shared import Cm
+
+    from watermark.qr import qr_png
+
+    png = qr_png(code)
+    done: set[int] = set()
+    for section in document.sections:
+        for footer in (section.footer, section.first_page_footer, section.even_page_footer):
+            if footer.is_linked_to_previous or id(footer.part) in done:
+                continue
+            done.add(id(footer.part))
+            paragraph = footer.add_paragraph()
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            paragraph.add_run().add_picture(io.BytesIO(png), width=Cm(1.5))
 
 
 def marking_summary(stamp: CopyStamp) -> str:
