@@ -1,12 +1,16 @@
 """Detect sensitive content in a draft and suggest a grade with its rationale.
 
 :func:`classify` runs the whole chain; the pieces (normalisation, lexicon scan, validated
-patterns, policy) are exported for reuse and tests. Nothing runs at import.
+patterns, NLP entities and context windows, the office catalogue, the policy) are exported for
+reuse and tests. Nothing runs at import: lexicons, automata and rules are built on first use.
 """
 
+from classifiers.catalogue import Catalogue, CatalogueItem, CatalogueMatch, find_catalogue, load_catalogue, match_catalogue
+from classifiers.checks import iban_valid, nino_valid, ssn_valid, uscc_check_char
 from classifiers.engine import classify
 from classifiers.findings import Finding
 from classifiers.lexicon_scan import scan_lexicon
+from classifiers.nlp import Entity, NlpEngine, RuleNlp, SpacyNlp
 from classifiers.normalise import NormalisedText, normalise
 from classifiers.patterns import find_patterns, id_check_char, luhn_valid
 from classifiers.policy import DEFAULT_PERIOD_YEARS, GRADES, Suggestion, suggest
@@ -14,14 +18,28 @@ from classifiers.policy import DEFAULT_PERIOD_YEARS, GRADES, Suggestion, suggest
 __all__ = [
     "DEFAULT_PERIOD_YEARS",
     "GRADES",
+    "Catalogue",
+    "CatalogueItem",
+    "CatalogueMatch",
+    "Entity",
     "Finding",
+    "NlpEngine",
     "NormalisedText",
+    "RuleNlp",
+    "SpacyNlp",
     "Suggestion",
     "classify",
+    "find_catalogue",
     "find_patterns",
+    "iban_valid",
     "id_check_char",
+    "load_catalogue",
     "luhn_valid",
+    "match_catalogue",
+    "nino_valid",
     "normalise",
     "scan_lexicon",
+    "ssn_valid",
     "suggest",
+    "uscc_check_char",
 ]

@@ -23,6 +23,9 @@ class Finding:
       pattern name (``cn_resident_id``, ``bank_card``, ``cn_mobile``).
     - ``floor``: the minimum ladder level the finding asks for, if any (for markings, the
       level the marking denotes).
+    - ``banner``: for a marking, whether it stands on a line of its own near the top or the
+      bottom of the draft, as a stamp or banner does: the draft's own marking rather than a
+      mention of one in running text.
     """
 
     start: int
@@ -34,3 +37,4 @@ class Finding:
     explanation: str
     rule: str = ""
     floor: int | None = None
+    banner: bool = False

@@ -3,15 +3,20 @@
 Terms are matched on the raw normalised characters, not on tokens, so a Chinese term is
 found inside a longer word (``保密`` inside ``保密工作``). A term that begins or ends with a
 Latin letter or digit must stand on a word boundary there (``secret`` does not match inside
-``secretary``). Latin marking words (``TOP SECRET``) count only when written in capitals, as
-banners are. Where hits overlap, the longest wins.
+``secretary``). Latin marking words of one or two words (``SECRET``, ``TOP SECRET``) count only
+when written in capitals, as banners are; longer marking phrases (``for internal use only``) are
+unambiguous in any case. Where hits overlap, the longest wins. A marking that stands on a line of its own
+within :data:`BANNER_CHARS` of the top or the bottom of the draft is flagged as a banner.
 
-The automaton is built once per :class:`keywords.Lexicon` and reused.
+The automaton is built once per :class:`keywords.Lexicon` and reused; it runs over the text
+spelled as UTF-16 code-unit bytes (see :func:`_encode`) so that it stays fast with 10,000+
+Chinese terms.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 import ahocorasick
@@ -19,6 +24,12 @@ import ahocorasick
 from classifiers.findings import Finding
 from classifiers.normalise import NormalisedText, normalise_term
 from keywords import Lexicon, Term
+
+
+BANNER_CHARS = 200
+"""How near the top or bottom of a draft a marking line must be to count as its banner."""
+_BANNER_REST = 12
+"""At most this many other characters may share the line with a banner marking."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +56,11 @@ def scan_lexicon(norm: NormalisedText, lexicon: Lexicon) -> tuple[Finding, ...]:
     size = len(text)
     entries = compiled.entries
     hits: list[tuple[int, int, int]] = []
-    for last, index in compiled.automaton.iter(text):
+    for last, index in compiled.automaton.iter(_encode(text)):
+        if not last % 2:
+            continue  # a match straddling two characters' code units
         entry = entries[index]
-        end = last + 1
+        end = (last + 1) // 2
         start = end - entry.length
         if entry.left and start > 0 and _is_word(text[start - 1]):
             continue
@@ -64,6 +77,9 @@ def scan_lexicon(norm: NormalisedText, lexicon: Lexicon) -> tuple[Finding, ...]:
 def _finding(norm: NormalisedText, start: int, end: int, term: Term) -> Finding:
     o_start, o_end = norm.to_original(start, end)
     floor = "" if term.floor is None else f", floor {term.floor}"
+    banner = term.category == "marking" and _is_banner(norm.original, o_start, o_end)
+    if banner:
+        floor += ", on its own line: the draft's marking"
     return Finding(
         start=o_start,
         end=o_end,
@@ -74,7 +90,19 @@ def _finding(norm: NormalisedText, start: int, end: int, term: Term) -> Finding:
         explanation=f"lexicon term {term.text!r} ({term.category}, weight {term.weight:.2f}{floor})",
         rule=term.text,
         floor=term.floor,
+        banner=banner,
     )
+
+
+def _is_banner(text: str, start: int, end: int) -> bool:
+    """A marking alone on its line (a few characters of period or caveat aside), near an edge."""
+    if start > BANNER_CHARS and len(text) - end > BANNER_CHARS:
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end == -1 else line_end
+    rest = (text[line_start:start] + text[end:line_end]).strip()
+    return len(rest) <= _BANNER_REST and not any(ch in rest for ch in "。.，,；;") or rest.startswith("//")
 
 
 def _keep_longest(hits: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -110,6 +138,25 @@ def _is_word(ch: str) -> bool:
     return (ch.isalnum() and ch < "\u2e80") or ch == "_"
 
 
+def _encode(text: str) -> str:
+    """Spell each character as its two UTF-16 code-unit bytes (as Latin-1 characters).
+
+    The automaton keeps a node's children in a list searched one by one; with Chinese terms
+    the root alone would have thousands of children. Spelled as bytes, no node has more than
+    256, which keeps the scan fast with tens of thousands of terms. Every character takes
+    exactly two units (characters beyond the BMP are first replaced by U+FFFD, one for one),
+    so offsets halve back exactly.
+    """
+    if _astral().search(text):
+        text = _astral().sub("\ufffd", text)
+    return text.encode("utf-16-be").decode("latin-1")
+
+
+@functools.lru_cache(maxsize=1)
+def _astral() -> re.Pattern[str]:
+    return re.compile("[\U00010000-\U0010ffff]")
+
+
 @functools.lru_cache(maxsize=4)
 def _compile(lexicon: Lexicon) -> _Compiled:
     """Build the automaton for one lexicon (cached; a lexicon is an immutable value)."""
@@ -125,7 +172,8 @@ def _compile(lexicon: Lexicon) -> _Compiled:
             length=len(key),
             left=_is_word(key[0]),
             right=_is_word(key[-1]),
-            capitals=term.category == "marking" and any(ch.isascii() and ch.isalpha() for ch in term.text),
+            capitals=term.category == "marking" and any(ch.isascii() and ch.isalpha() for ch in term.text)
+            and len(term.text.replace("//", " ").split()) <= 2,
         )
         if key in slots:
             # Two entries that fold to the same key: keep the heavier one.
@@ -135,7 +183,7 @@ def _compile(lexicon: Lexicon) -> _Compiled:
             continue
         slots[key] = len(entries)
         entries.append(entry)
-        automaton.add_word(key, slots[key])
+        automaton.add_word(_encode(key), slots[key])
     if not entries:
         return _Compiled(None, ())
     automaton.make_automaton()

@@ -17,8 +17,9 @@ when absent, the file default, else guessed from the text).
 For the ``marking`` category ``floor`` is the level the marking denotes; the policy applies it
 as a minimum only where a marking belongs (the head of the draft).
 
-Every problem raises :class:`pipeline.errors.ConfigError` with a one-line message that names
-the file and the entry. Nothing is read at import; :func:`load_lexicon` reads on call and
+Every problem raises :class:`LexiconError` (a ``ValueError``) with a one-line message that
+names the file and the entry; the pipeline maps it to its own configuration error, so this
+package imports nothing else of mijian. Nothing is read at import; :func:`load_lexicon` reads on call and
 caches the packaged lexicon.
 """
 
@@ -33,7 +34,10 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Literal
 
-from pipeline.errors import ConfigError
+
+class LexiconError(ValueError):
+    """A lexicon file is missing, malformed or holds an invalid entry; the message names both."""
+
 
 CategoryKind = Literal["content", "raise", "lower", "marking"]
 """The role a category plays in grading (see :class:`Category`)."""
@@ -131,7 +135,7 @@ def load_lexicon(paths: Iterable[str | PathLike[str]] | None = None) -> Lexicon:
 
     With ``paths`` None, every ``*.toml`` in the packaged ``keywords/data`` folder is read
     (once; later calls return the cached value). Otherwise exactly the given files are read,
-    in order, each time. Raises :class:`ConfigError` naming the file and entry on any problem.
+    in order, each time. Raises :class:`LexiconError` naming the file and entry on any problem.
     """
     if paths is None:
         return _packaged_lexicon()
@@ -147,7 +151,7 @@ def default_paths() -> tuple[Path, ...]:
 def _packaged_lexicon() -> Lexicon:
     files = default_paths()
     if not files:
-        raise ConfigError(f"{_display(_DATA_DIR)}: no lexicon files (*.toml) found; reinstall mijian")
+        raise LexiconError(f"{_display(_DATA_DIR)}: no lexicon files (*.toml) found; reinstall mijian")
     return _load(files)
 
 
@@ -158,7 +162,7 @@ def _load(files: tuple[Path, ...]) -> Lexicon:
         for number, term in enumerate(_read_file(path), 1):
             key = _dedup_key(term.text)
             if key in seen:
-                raise ConfigError(f"{term.origin} {term.text!r}: duplicate of {seen[key]}; fix the entry")
+                raise LexiconError(f"{term.origin} {term.text!r}: duplicate of {seen[key]}; fix the entry")
             seen[key] = f"term #{number} in {_display(path)}"
             terms.append(term)
     return Lexicon(terms=tuple(terms))
@@ -170,72 +174,72 @@ def _read_file(path: Path) -> list[Term]:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except OSError as exc:
-        raise ConfigError(f"{name}: cannot read the lexicon ({exc.strerror or exc}); check the path") from None
+        raise LexiconError(f"{name}: cannot read the lexicon ({exc.strerror or exc}); check the path") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{name}: not valid TOML ({exc}); fix the file") from None
+        raise LexiconError(f"{name}: not valid TOML ({exc}); fix the file") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{name}: not UTF-8 text; save the file as UTF-8") from None
+        raise LexiconError(f"{name}: not UTF-8 text; save the file as UTF-8") from None
 
     unknown = sorted(set(data) - set(_TOP_KEYS))
     if unknown:
-        raise ConfigError(
+        raise LexiconError(
             f"{name}: unknown top-level key {unknown[0]!r} (allowed: {', '.join(_TOP_KEYS)}); fix the file"
         )
     default_lang = data.get("lang")
     if default_lang is not None and default_lang not in _LANGS:
-        raise ConfigError(f"{name}: lang {default_lang!r} is not 'zh' or 'en'; fix the file")
+        raise LexiconError(f"{name}: lang {default_lang!r} is not 'zh' or 'en'; fix the file")
     default_cat = data.get("category")
     if default_cat is not None and default_cat not in _CATEGORY_IDS:
-        raise ConfigError(f"{name}: unknown category {default_cat!r} ({_known()}); fix the file")
+        raise LexiconError(f"{name}: unknown category {default_cat!r} ({_known()}); fix the file")
     entries = data.get("terms")
     if not isinstance(entries, list) or not entries:
-        raise ConfigError(f"{name}: no 'terms' list; add terms = [ {{ text = ..., weight = ... }}, ... ]")
+        raise LexiconError(f"{name}: no 'terms' list; add terms = [ {{ text = ..., weight = ... }}, ... ]")
     return [_term(name, i, entry, default_cat, default_lang) for i, entry in enumerate(entries, 1)]
 
 
 def _term(name: str, number: int, entry: Any, default_cat: str | None, default_lang: str | None) -> Term:
     where = f"{name}: term #{number}"
     if not isinstance(entry, dict):
-        raise ConfigError(f"{where}: is not a table {{ text = ..., weight = ... }}; fix the entry")
+        raise LexiconError(f"{where}: is not a table {{ text = ..., weight = ... }}; fix the entry")
     text = entry.get("text")
     label = f"{where} {text!r}" if isinstance(text, str) else where
     unknown = sorted(set(entry) - set(_TERM_KEYS))
     if unknown:
-        raise ConfigError(
+        raise LexiconError(
             f"{label}: unknown key {unknown[0]!r} (allowed: {', '.join(_TERM_KEYS)}); fix the entry"
         )
     if text is None:
-        raise ConfigError(f"{where}: missing 'text'; fix the entry")
+        raise LexiconError(f"{where}: missing 'text'; fix the entry")
     if not isinstance(text, str) or not text.strip():
-        raise ConfigError(f"{where}: text must be a non-empty string; fix the entry")
+        raise LexiconError(f"{where}: text must be a non-empty string; fix the entry")
     if text != text.strip() or any(ch in text for ch in "\r\n\t"):
-        raise ConfigError(f"{label}: text has leading, trailing or control whitespace; fix the entry")
+        raise LexiconError(f"{label}: text has leading, trailing or control whitespace; fix the entry")
     if len(text) > _MAX_TEXT:
-        raise ConfigError(f"{label}: text is longer than {_MAX_TEXT} characters; fix the entry")
+        raise LexiconError(f"{label}: text is longer than {_MAX_TEXT} characters; fix the entry")
 
     weight = entry.get("weight")
     if weight is None:
-        raise ConfigError(f"{label}: missing 'weight' (a number above 0, at most 1); fix the entry")
+        raise LexiconError(f"{label}: missing 'weight' (a number above 0, at most 1); fix the entry")
     if isinstance(weight, bool) or not isinstance(weight, (int, float)):
-        raise ConfigError(f"{label}: weight {weight!r} is not a number; fix the entry")
+        raise LexiconError(f"{label}: weight {weight!r} is not a number; fix the entry")
     if not 0 < weight <= 1:
-        raise ConfigError(f"{label}: weight {weight} is outside 0..1; fix the entry")
+        raise LexiconError(f"{label}: weight {weight} is outside 0..1; fix the entry")
 
     floor = entry.get("floor")
     if floor is not None and (isinstance(floor, bool) or not isinstance(floor, int) or not 0 <= floor <= 4):
-        raise ConfigError(f"{label}: floor {floor!r} is not a ladder level 0..4; fix the entry")
+        raise LexiconError(f"{label}: floor {floor!r} is not a ladder level 0..4; fix the entry")
 
     category = entry.get("category", default_cat)
     if category is None:
-        raise ConfigError(f"{label}: no category (set one on the entry or at the top of the file); fix the entry")
+        raise LexiconError(f"{label}: no category (set one on the entry or at the top of the file); fix the entry")
     if category not in _CATEGORY_IDS:
-        raise ConfigError(f"{label}: unknown category {category!r} ({_known()}); fix the entry")
+        raise LexiconError(f"{label}: unknown category {category!r} ({_known()}); fix the entry")
 
     lang = entry.get("lang", default_lang)
     if lang is None:
         lang = "zh" if any(_is_han(ch) for ch in text) else "en"
     if lang not in _LANGS:
-        raise ConfigError(f"{label}: lang {lang!r} is not 'zh' or 'en'; fix the entry")
+        raise LexiconError(f"{label}: lang {lang!r} is not 'zh' or 'en'; fix the entry")
 
     return Term(text=text, category=category, weight=float(weight), floor=floor, lang=lang, origin=where)
 

@@ -10,39 +10,49 @@ from rich.text import Text
 
 LEVEL_STYLE = {0: "green", 1: "cyan", 2: "yellow", 3: "bold red", 4: "bold white on red"}
 _CONTEXT = 24
+_MAX_ROWS = 60
+_CATEGORY_STYLE = {
+    "marking": "bold white on red", "handling": "bold magenta reverse", "public_context": "bold green reverse",
+    "personal_information": "bold cyan reverse", "commercial_secret": "bold yellow reverse",
+    "work_secret": "bold blue reverse",
+}
 
 
 def print_classification(console: Console, result: Any) -> None:
-    """The grade, the rationale and each finding highlighted in its context."""
+    """The grade, the basis, the rationale and each finding highlighted in its context."""
     doc = result.document
     s = result.suggestion
     head = Text()
     head.append(f"{doc.source}\n", style="bold")
-    head.append(f"建议密级 Suggested grade: ")
+    head.append("建议密级 Suggested grade: ")
     head.append(f"{result.grade}", style=LEVEL_STYLE.get(result.level, ""))
     head.append(f"  (level {result.level}, scheme {result.scheme.name}, confidence {s.confidence:.2f})")
     if result.period:
         head.append(f"\n保密期限 Period: {result.period}")
+    basis = getattr(result, "basis", None) or getattr(s, "basis", None)
+    if basis:
+        head.append(f"\n定密依据 Basis: {basis}")
     console.print(head)
     console.print("\n[bold]理由 Rationale[/bold]")
     for line in s.rationale:
-        console.print(f"  • {line}")
+        console.print(Text(f"  • {line}"))
     if not s.findings:
         console.print("\n没有发现 No findings.")
         return
+    shown = sorted(s.findings, key=lambda f: (f.source == "nlp", -f.score, f.start))[:_MAX_ROWS]
     table = Table(title=f"发现 Findings ({len(s.findings)})", show_lines=False)
     for col in ("category", "source", "score", "in context", "why"):
         table.add_column(col)
-    for f in s.findings[:60]:
+    for f in sorted(shown, key=lambda f: f.start):
         left = doc.text[max(0, f.start - _CONTEXT):f.start].replace("\n", " ")
         right = doc.text[f.end:f.end + _CONTEXT].replace("\n", " ")
         ctx = Text(left)
-        ctx.append(doc.text[f.start:f.end], style="bold reverse")
+        ctx.append(doc.text[f.start:f.end].replace("\n", " "), style=_CATEGORY_STYLE.get(f.category, "bold reverse"))
         ctx.append(right)
-        table.add_row(f.category, f.source, f"{f.score:.2f}", ctx, f.explanation)
+        table.add_row(f.category, f.source, f"{f.score:.2f}", ctx, Text(f.explanation))
     console.print(table)
-    if len(s.findings) > 60:
-        console.print(f"… and {len(s.findings) - 60} more (use --json for all)")
+    if len(s.findings) > _MAX_ROWS:
+        console.print(f"… and {len(s.findings) - _MAX_ROWS} more (use --json or --html for all)")
 
 
 def print_issue(console: Console, done: Any) -> None:

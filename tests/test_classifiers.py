@@ -243,7 +243,7 @@ def scan(text: str) -> list[Finding]:
 
 def test_chinese_terms_are_found_inside_longer_words() -> None:
     hits = scan("附件为本次作战预案汇编。")
-    assert [(h.text, h.category, h.floor) for h in hits] == [("作战预案", "defence", 3)]
+    assert [(h.text, h.category, h.floor) for h in hits] == [("作战预案", "defence", None)]  # a generic noun: weight, no floor
 
 
 def test_longest_overlapping_hit_wins() -> None:
@@ -288,8 +288,10 @@ def test_scan_with_a_custom_lexicon(tmp_path: Path) -> None:
 # --- policy (pure function over findings) -----------------------------------------------
 
 
-def lex(text: str, category: str, score: float, start: int = 500, floor: int | None = None) -> Finding:
-    return Finding(start, start + len(text), text, category, "lexicon", score, "test", rule=text, floor=floor)
+def lex(text: str, category: str, score: float, start: int = 500, floor: int | None = None,
+        banner: bool = False) -> Finding:
+    return Finding(start, start + len(text), text, category, "lexicon", score, "test", rule=text, floor=floor,
+                   banner=banner)
 
 
 def test_policy_is_pure_and_order_independent() -> None:
@@ -310,7 +312,7 @@ def test_no_findings_is_public() -> None:
 @pytest.mark.parametrize(("level", "years"), [(0, None), (1, None), (2, 10), (3, 20), (4, 30)])
 def test_default_period_follows_the_level(level: int, years: int | None) -> None:
     marking = {0: None, 1: "内部资料", 2: "秘密★", 3: "机密★", 4: "绝密★"}[level]
-    fs = [lex(marking, "marking", 1.0, 0, level)] if marking else []
+    fs = [lex(marking, "marking", 1.0, 0, level, banner=True)] if marking else []
     s = suggest(fs, "zh")
     assert (s.level, s.period_years) == (level, years)
 
@@ -355,12 +357,29 @@ def test_never_below_a_floor() -> None:
 
 
 def test_head_marking_is_a_floor_body_marking_is_evidence() -> None:
-    head = suggest([lex("绝密★", "marking", 1.0, 8, 4), lex("已公开发布", "public_context", 0.9, 500)], "zh")
+    head = suggest([lex("绝密★", "marking", 1.0, 8, 4, banner=True), lex("已公开发布", "public_context", 0.9, 500)], "zh")
     assert head.level == 4 and head.confidence == 0.9 and head.basis == "草稿已有的密级标志：绝密★"
     body = suggest([lex("学习材料", "public_context", 0.6, 0), lex("绝密★", "marking", 1.0, 30, 4)], "zh")
     assert body.level == 1  # a quoted example in training text, capped
     plain_body = suggest([lex("会议纪要", "work_secret", 0.25, 0), lex("绝密★", "marking", 1.0, 400, 4)], "zh")
-    assert plain_body.level == 3  # strong, but 4 needs the draft's own marking
+    assert plain_body.level == 2  # grade words in running text: evidence, at most 2
+    not_banner = suggest([lex("绝密★", "marking", 1.0, 8, 4)], "zh")
+    assert not_banner.level == 2  # at the top, but inside a sentence: a mention
+
+
+@pytest.mark.parametrize(
+    ("text", "banner"),
+    [
+        ("绝密★30年\n关于……的决定", True),
+        ("SECRET//NOFORN\nSubject: x", True),
+        ("标注形式如“机密★20年”，请注意。", False),
+        ("SECRET applies where compromise could seriously damage defence.", False),
+        ("正文" * 150 + "\n机密★\n" + "正文" * 150, False),  # alone on its line, but mid-draft
+    ],
+)
+def test_banner_markings_are_the_drafts_own(text: str, banner: bool) -> None:
+    marks = [f for f in scan(text) if f.category == "marking"]
+    assert marks and marks[0].banner is banner
 
 
 def pattern(rule: str, text: str, score: float, start: int) -> Finding:
@@ -511,3 +530,56 @@ def test_finding_and_suggestion_are_frozen() -> None:
     assert replace(f, score=0.5).score == 0.5
     with pytest.raises(AttributeError):
         suggest([f], "zh").level = 0  # type: ignore[misc]
+
+
+# --- more validated patterns --------------------------------------------------------------
+
+
+def iban(country: str, bban: str) -> str:
+    """Build an IBAN with correct check digits (ISO 13616) for test vectors."""
+    moved = bban + country + "00"
+    check = 98 - int("".join(str(int(ch, 36)) for ch in moved)) % 97
+    return f"{country}{check:02d}{bban}"
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "found"),
+    [
+        ("统一社会信用代码 91350100M000100Y43", "uscc", "91350100M000100Y43"),
+        ("统一社会信用代码 91350100M000100Y44", "uscc", None),  # wrong check character
+        ("护照号码 E12345678", "cn_passport", "E12345678"),
+        ("NI number AB 12 34 56 C", "uk_nino", "AB 12 34 56 C"),
+        ("NI number QQ 12 34 56 C", "uk_nino", None),  # QQ: specimen prefix, never issued
+        ("SSN 123-45-6780", "us_ssn", "123-45-6780"),
+        ("SSN 666-45-6780", "us_ssn", None),
+        ("SSN 078-05-1120", "us_ssn", None),  # the advertised specimen
+        ("IBAN GB82 WEST 1234 5698 7654 32", "iban", "GB82 WEST 1234 5698 7654 32"),
+        ("IBAN GB83 WEST 1234 5698 7654 32", "iban", None),
+        (f"IBAN {iban('DE', '370400440532013000')}", "iban", iban("DE", "370400440532013000")),
+        ("电话 010-65123456", "cn_landline", "010-65123456"),
+        ("tel +44 7700 900123", "phone", "+44 7700 900123"),
+        ("中国人民解放军61398部队", "military_unit", "中国人民解放军61398部队"),
+        ("阵地坐标 北纬30°15′27″ 东经120°09′18″", "coordinates", "北纬30°15′27″ 东经120°09′18″"),
+        ("site at 51.5074, -0.1278", "coordinates", "51.5074, -0.1278"),
+        ("at 95.5074, -0.1278", "coordinates", None),  # latitude out of range
+        ("MGRS 33UXP0500444996", "grid_reference", "33UXP0500444996"),
+        ("grid ref TQ 3004 8047", "grid_reference", "grid ref TQ 3004 8047"),
+    ],
+)
+def test_more_patterns(text: str, rule: str, found: str | None) -> None:
+    hits = [f for f in patterns(text) if f.rule == rule]
+    assert [h.text for h in hits] == ([found] if found else [])
+    for h in hits:
+        assert text[h.start : h.end] == h.text and h.explanation
+
+
+def test_context_word_raises_new_patterns() -> None:
+    [plain] = [f for f in patterns("AB 12 34 56 C") if f.rule == "uk_nino"]
+    [boosted] = [f for f in patterns("National Insurance AB 12 34 56 C") if f.rule == "uk_nino"]
+    assert (plain.score, boosted.score) == (0.6, 0.95)
+    assert "context word 'national insurance'" in boosted.explanation
+
+
+def test_organisation_codes_weigh_little() -> None:
+    s = classify(doc("营业执照 统一社会信用代码 91350100M000100Y43"))
+    assert s.level == 0

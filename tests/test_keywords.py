@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from keywords import CATEGORIES, Lexicon, Term, default_paths, load_lexicon
-from pipeline.errors import ConfigError
+from keywords import CATEGORIES, Lexicon, LexiconError, Term, default_paths, load_lexicon
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -167,7 +166,7 @@ BAD_TERMS = [
 @pytest.mark.parametrize(("entry", "message"), BAD_TERMS)
 def test_bad_term_messages(tmp_path: Path, entry: str, message: str) -> None:
     path = write(tmp_path, f'category = "defence"\nterms = [\n  {{ text = "演习计划", weight = 0.5 }},\n  {entry},\n]\n')
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(LexiconError) as info:
         load_lexicon([path])
     assert str(info.value) == f"{path}: " + message.format(path=path)
     assert "\n" not in str(info.value)
@@ -175,7 +174,7 @@ def test_bad_term_messages(tmp_path: Path, entry: str, message: str) -> None:
 
 def test_unknown_category_names_the_known_ones(tmp_path: Path) -> None:
     path = write(tmp_path, 'terms = [ { text = "missile", weight = 0.5, category = "defense" } ]\n')
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(LexiconError) as info:
         load_lexicon([path])
     message = str(info.value)
     assert message.startswith(f"{path}: term #1 'missile': unknown category 'defense' (known: state_affairs, defence,")
@@ -184,21 +183,21 @@ def test_unknown_category_names_the_known_ones(tmp_path: Path) -> None:
 
 def test_missing_category(tmp_path: Path) -> None:
     path = write(tmp_path, 'terms = [ { text = "missile", weight = 0.5 } ]\n')
-    with pytest.raises(ConfigError, match="term #1 'missile': no category"):
+    with pytest.raises(LexiconError, match="term #1 'missile': no category"):
         load_lexicon([path])
 
 
 def test_duplicate_across_files_after_folding(tmp_path: Path) -> None:
     first = write(tmp_path, 'category = "marking"\nterms = [ { text = "TOP SECRET", weight = 1, floor = 4 } ]\n', "a.toml")
     second = write(tmp_path, 'category = "handling"\nterms = [ { text = "ｔｏｐ  secret", weight = 0.4 } ]\n', "b.toml")
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(LexiconError) as info:
         load_lexicon([first, second])
     assert str(info.value) == f"{second}: term #1 'ｔｏｐ  secret': duplicate of term #1 in {first}; fix the entry"
 
 
 def test_packaged_files_are_named_relative_to_the_project() -> None:
     path = ROOT / "keywords" / "data" / "zh_defence.toml"
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(LexiconError) as info:
         load_lexicon([path, path])
     assert str(info.value) == (
         "keywords/data/zh_defence.toml: term #1 '作战方案': duplicate of term #1 in "
@@ -221,7 +220,7 @@ def test_packaged_files_are_named_relative_to_the_project() -> None:
 )
 def test_bad_file_messages(tmp_path: Path, body: str, message: str) -> None:
     path = write(tmp_path, body)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(LexiconError) as info:
         load_lexicon([path])
     assert str(info.value).startswith(f"{path}: {message}")
     assert "\n" not in str(info.value)
@@ -229,10 +228,10 @@ def test_bad_file_messages(tmp_path: Path, body: str, message: str) -> None:
 
 def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
     missing = tmp_path / "absent.toml"
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(LexiconError) as info:
         load_lexicon([missing])
     assert str(info.value) == f"{missing}: cannot read the lexicon (No such file or directory); check the path"
     latin = tmp_path / "latin.toml"
     latin.write_bytes('terms = [ { text = "caf\u00e9", weight = 0.5, category = "defence" } ]\n'.encode("latin-1"))
-    with pytest.raises(ConfigError, match="not UTF-8 text|not valid TOML"):
+    with pytest.raises(LexiconError, match="not UTF-8 text|not valid TOML"):
         load_lexicon([latin])

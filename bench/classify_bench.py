@@ -1,0 +1,170 @@
+"""Speed benchmark of the classifier.
+
+Usage::
+
+    python bench/classify_bench.py [--mb 1.0] [--terms 10000] [--repeat 3] [--spacy]
+
+Prints:
+
+- whole-classifier throughput (characters/s; normalise, packaged lexicons, patterns, NLP
+  entities and context, policy) on about ``--mb`` MB of Chinese and of English text built from
+  the labelled drafts in ``eval/`` and the sample sources, best of ``--repeat`` runs;
+- the lexicon scan alone with a lexicon of ``--terms`` terms or more (the packaged terms plus
+  generated ones) over the same Chinese text;
+- with ``--spacy``, the spaCy engine's throughput for comparison (the default engine is rules);
+- peak resident memory of this process;
+- wall time of ``mijian classify --json`` on a generated 10-page PDF, start-up included (a
+  fresh interpreter each time), best and median of ``--repeat`` runs.
+
+Targets: whole classifier >= 300,000 characters/s; lexicon scan >= 2,000,000 characters/s
+with 10,000 terms; peak memory <= 500 MB; ``mijian classify`` on 10 pages <= 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def corpus(language: str, size_bytes: int) -> str:
+    """About ``size_bytes`` of UTF-8 text in one language from eval drafts and sample sources."""
+    pieces = []
+    for split in ("dev", "heldout"):
+        for line in (ROOT / "eval" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row["language"] == language:
+                pieces.append(row["text"])
+    for src in sorted((ROOT / "samples" / "src").glob(f"{language}_*.txt")):
+        pieces.append("\n".join(ln for ln in src.read_text(encoding="utf-8").splitlines()
+                                if not ln.startswith(("#", "["))))
+    unit = "\n\n".join(pieces)
+    text = unit * (size_bytes // len(unit.encode()) + 1)
+    return text
+
+
+def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    """Best wall time of ``repeat`` calls."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def big_lexicon(n_terms: int, folder: Path) -> list[Path]:
+    """The packaged lexicon files plus one generated file so the total reaches ``n_terms``."""
+    from keywords import default_paths, load_lexicon
+
+    packaged = load_lexicon()
+    rng = random.Random(7)
+    han = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    words = "alpha bravo delta echo foxtrot harbour ledger quarry summit vector willow zenith".split()
+    seen = {t.text for t in packaged.terms}
+    lines = ['category = "other_state_secret"', "terms = ["]
+    need = n_terms - len(packaged.terms)
+    while need > 0:
+        if need % 3:
+            text = "".join(rng.choice(han) for _ in range(rng.randint(3, 6)))
+        else:
+            text = f"{rng.choice(words)} {rng.choice(words)} {rng.randint(100, 99999)}"
+        if text in seen:
+            continue
+        seen.add(text)
+        lines.append(f'  {{ text = "{text}", weight = 0.3 }},')
+        need -= 1
+    lines.append("]")
+    extra = folder / "generated.toml"
+    extra.write_text("\n".join(lines), encoding="utf-8")
+    return [*default_paths(), extra]
+
+
+def ten_page_pdf(path: Path) -> None:
+    """A 10-page Chinese PDF of notice text (PyMuPDF's built-in CJK font)."""
+    import pymupdf
+
+    body = corpus("zh", 40_000)
+    doc = pymupdf.open()
+    pos = 0
+    for _ in range(10):
+        page = doc.new_page(width=595, height=842)
+        chunk = body[pos:pos + 1100]
+        pos += 1100
+        page.insert_textbox(pymupdf.Rect(60, 60, 535, 790), chunk, fontname="china-s", fontsize=11)
+    doc.save(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mb", type=float, default=1.0)
+    parser.add_argument("--terms", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--spacy", action="store_true", help="also time the spaCy engine")
+    args = parser.parse_args(argv)
+
+    from classifiers import classify, normalise, scan_lexicon
+    from classifiers.nlp import SpacyNlp
+    from keywords import load_lexicon
+    from pipeline.model import Document
+
+    size = int(args.mb * 1_000_000)
+    print(f"python {sys.version.split()[0]}; text size {args.mb} MB per language; best of {args.repeat}")
+    for language in ("zh", "en"):
+        text = corpus(language, size)
+        doc = Document(source="bench", sha256="0" * 64, kind="txt", language=language, text=text)  # type: ignore[arg-type]
+        classify(Document(source="w", sha256="0" * 64, kind="txt", language=language, text="预热 warm-up"))  # type: ignore[arg-type]
+        best = timed(lambda: classify(doc), args.repeat)
+        n = len(text)
+        print(f"classify {language}: {n:,} chars ({len(text.encode()):,} bytes) in {best:.3f} s = {n / best:,.0f} chars/s")
+        if args.spacy:
+            engine = SpacyNlp()
+            best = timed(lambda: classify(doc, nlp=engine), 1)
+            print(f"classify {language} with the spaCy engine: {n / best:,.0f} chars/s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lexicon = load_lexicon(big_lexicon(args.terms, Path(tmp)))
+        text = corpus("zh", size)
+        norm = normalise(text)
+        scan_lexicon(norm, lexicon)  # build the automaton once
+        best = timed(lambda: scan_lexicon(norm, lexicon), args.repeat)
+        print(f"lexicon scan alone: {len(lexicon.terms):,} terms, {len(text):,} chars in {best:.3f} s = "
+              f"{len(text) / best:,.0f} chars/s (normalisation excluded)")
+        best_n = timed(lambda: normalise(text), args.repeat)
+        print(f"normalisation alone: {len(text) / best_n:,.0f} chars/s")
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak memory (this process, max RSS): {peak:,.0f} MB")
+
+        pdf = Path(tmp) / "ten_pages.pdf"
+        ten_page_pdf(pdf)
+        times = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "pipeline.cli", "classify", str(pdf), "--json"],
+                                  cwd=ROOT, capture_output=True, text=True)
+            times.append(time.perf_counter() - start)
+            if done.returncode:
+                print(done.stderr)
+                return 1
+        level = json.loads(done.stdout)["level"]
+        print(f"mijian classify 10-page PDF (level {level}), start-up included: best {min(times):.2f} s, "
+              f"median {statistics.median(times):.2f} s")
+        startup = timed(lambda: subprocess.run([sys.executable, "-c", "import spacy"], check=True), 1)
+        print(f"for reference, python -c 'import spacy': {startup:.2f} s (not on the classify path)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
