@@ -72,15 +72,32 @@ def _console():
     return Console(highlight=False)
 
 
+def _catalogue(path: Optional[Path]):
+    """The catalogue named on the command line, else one in MIJIAN_HOME, else None."""
+    from pipeline.analysis import find_home_catalogue, load_catalogue_file
+
+    if path is not None:
+        return load_catalogue_file(path)
+    found = find_home_catalogue(_home())
+    return load_catalogue_file(found) if found else None
+
+
 @app.command()
 def classify(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt"),
              scheme: Optional[str] = typer.Option(None, help="cn-state, cn-enterprise, us or uk"),
+             catalogue: Optional[Path] = typer.Option(None, help="the office's catalogue of secret matters (保密事项一览表), .toml or .csv"),
+             html: Optional[Path] = typer.Option(None, help="also write a self-contained HTML report here"),
              as_json: bool = typer.Option(False, "--json", help="print the contract's JSON object")) -> None:
     """Suggest a grade for a draft, with its period, confidence, findings and rationale."""
     from pipeline.analysis import classify_document
     from pipeline.readers import read_document
 
-    result = classify_document(read_document(draft, _limits()), scheme)
+    result = classify_document(read_document(draft, _limits()), scheme, catalogue=_catalogue(catalogue))
+    if html is not None:
+        from pipeline.html_report import write_html_report
+
+        written = write_html_report(result, html)
+        print(f"mijian: HTML report written to {written}", file=sys.stderr)
     if as_json:
         _emit(result.to_json())
         return
@@ -95,6 +112,7 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt
           grade: Optional[str] = typer.Option(None, help="the grade to issue under (default: the suggestion)"),
           period: Optional[str] = typer.Option(None, help="保密期限, e.g. 20年, 6个月, 2030年12月31日, '10 years'"),
           scheme: Optional[str] = typer.Option(None, help="cn-state, cn-enterprise, us or uk"),
+          catalogue: Optional[Path] = typer.Option(None, help="the office's catalogue of secret matters (保密事项一览表)"),
           justification: Optional[str] = typer.Option(None, help="why a grade below the suggestion"),
           approver: Optional[str] = typer.Option(None, help="who approved issuing the copies (required for 绝密/TOP SECRET)"),
           out: Optional[Path] = typer.Option(None, help="output folder (default: mijian-out/<document id>)"),
@@ -111,9 +129,9 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt
     limits = _limits()
     document = read_document(draft, limits)
     people = load_recipients(recipients)
-    result = classify_document(document, scheme)
+    result = classify_document(document, scheme, catalogue=_catalogue(catalogue))
     decision = decide(result.scheme, result.level, result.period,
-                      tuple(result.suggestion.rationale), getattr(result.suggestion, "basis", None),
+                      tuple(result.suggestion.rationale), result.basis,
                       grade=grade, period=period, justification=justification)
     out_dir = out or Path("mijian-out") / document_id_for(document)
     with Office.open(_home()) as office:

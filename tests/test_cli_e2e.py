@@ -396,3 +396,26 @@ def test_page_images_and_print_to_pdf_trace(tmp_path, home, three):
     (tmp_path / "garbage.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     bad = run("trace", str(tmp_path / "garbage.png"), home=home)
     assert bad.returncode == 3 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_catalogue_basis_reaches_the_register_and_html_report(tmp_path, home, three):
+    catalogue = SAMPLES / "catalogue.toml"
+    html = tmp_path / "report.html"
+    result = run("classify", str(SAMPLES / "zh_notice_secret.pdf"), "--catalogue", str(catalogue),
+                 "--html", str(html), "--json", home=home)
+    assert result.returncode == 0, result.stderr
+    suggestion = json.loads(result.stdout)
+    page = html.read_text(encoding="utf-8")
+    assert "<script" not in page.lower() and suggestion["grade"] in page
+    out = tmp_path / "out"
+    manifest = run_json("issue", str(SAMPLES / "zh_notice_secret.pdf"), "--recipients", str(three),
+                        "--catalogue", str(catalogue), "--out", str(out), home=home)
+    assert manifest["period"] == suggestion["period"]
+    shown = run_json("register", "show", manifest["copies"][0]["copy_id"], home=home)
+    basis = shown["document"]["basis"]
+    assert basis and any(ch.isdigit() for ch in basis), "the catalogue item is cited as the basis"
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[item]]\nid = 'X'\n", encoding="utf-8")
+    refused = run("classify", str(SAMPLES / "zh_notice_secret.pdf"), "--catalogue", str(bad), home=home)
+    assert refused.returncode != 0 and str(bad.name) in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
