@@ -43,6 +43,7 @@ from pipeline.office import Office
 from pipeline.register import CopyRecord, DocumentRecord
 from pipeline.schemes import all_schemes
 from watermark import textcode
+from watermark.pattern import payload_from_copy_id
 from watermark.codes import make_token, make_visible_code, new_copy_id
 
 PASSWORD_PURPOSE = "copy-password"
@@ -309,7 +310,13 @@ def _stamp_for(job: _Job, record: CopyRecord, password: str) -> CopyStamp:
                      visible_code=make_visible_code(key, record.copy_id),
                      token=make_token(key, record.copy_id), user_password=password,
                      owner_password=owner if job.ext == ".pdf" else password, language=language,
-                     text_code=textcode.encode(key, record.copy_id))
+                     text_code=textcode.encode(key, record.copy_id),
+                     pattern_key=pattern_key(key), pattern_payload=payload_from_copy_id(record.copy_id))
+
+
+def pattern_key(key) -> bytes:
+    """The page-fingerprint key of an office key (the pattern never sees the key itself)."""
+    return key.mac("page-pattern", b"")
 
 
 def _key_for(office: Office, record: CopyRecord):

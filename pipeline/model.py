@@ -81,6 +81,8 @@ class CopyStamp:
       for anyone holding the office key (see :mod:`watermark.codes`).
     - ``token``: the signed copy token stored in the document properties.
     - ``user_password``: the recipient's password; ``owner_password``: the office's.
+    - ``pattern_key`` / ``pattern_payload``: the keyed blind page fingerprint laid over every
+      page (PDF copies), or empty.
     - ``text_code``: the invisible text-layer code (see :mod:`watermark.textcode`) written at
       the end of every body line (PDF) or paragraph (DOCX), or "".
     """
@@ -93,6 +95,10 @@ class CopyStamp:
     owner_password: str
     language: Language = "zh"
     text_code: str = ""
+    pattern_key: bytes = field(default=b"", repr=False)
+    """Office key for the page fingerprint (see :mod:`watermark.pattern`); b"" for none."""
+    pattern_payload: bytes = b""
+    """The 8-byte payload the page fingerprint carries (the copy id)."""
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,13 @@ decrypted file. They deter and trace; they do not prevent.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -248,7 +250,7 @@ def _line_ends(page: pymupdf.Page) -> list[tuple[pymupdf.Point, float]]:
 
 
 def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
-                    target: pymupdf.Rect | None, code: str) -> None:
+                    target: pymupdf.Rect | None, code: str, font: pymupdf.Font) -> None:
     """Write the invisible text-layer code (render mode 3) at the end of every body line.
 
     The characters are zero-width format characters in an embedded CID font with a Unicode
@@ -256,7 +258,6 @@ def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
     """
     if not code or not ends:
         return
-    font = pymupdf.Font("cjk")
     scale = 1.0 if target is None else target.width / page.rect.width
     writer = pymupdf.TextWriter(page.rect)
     for point, size in ends:
@@ -283,6 +284,29 @@ def _draw_qr(page: pymupdf.Page, rect: pymupdf.Rect | None, png: bytes, xref: in
         page.insert_image(rect, xref=xref)
         return xref
     return page.insert_image(rect, stream=png)
+
+
+PATTERN_DPI = 150
+"""Resolution of the page-fingerprint image (its 2 px dots are 0.34 mm)."""
+
+
+def _draw_pattern(page: pymupdf.Page, stamp: CopyStamp, made: dict[tuple[int, int], int]) -> None:
+    """Lay the keyed dot fingerprint over the whole page (one image object per page size)."""
+    if not stamp.pattern_key or not stamp.pattern_payload:
+        return
+    import io
+
+    from watermark.pattern import make_overlay
+
+    size = (round(page.rect.width / 72 * PATTERN_DPI), round(page.rect.height / 72 * PATTERN_DPI))
+    if size in made:
+        page.insert_image(page.rect, xref=made[size], overlay=True, keep_proportion=False)
+        return
+    image = make_overlay(size[0], size[1], stamp.pattern_payload, stamp.pattern_key, dpi=PATTERN_DPI)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=False)
+    made[size] = page.insert_image(page.rect, stream=buffer.getvalue(), overlay=True,
+                                   keep_proportion=False)
 
 
 def _draw_watermark(page: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
@@ -370,7 +394,25 @@ def _shrink(
     doc.delete_page(number + 1)
 
 
-def _overlay(doc: pymupdf.Document, stamp: CopyStamp) -> tuple[pymupdf.Document, list]:
+@dataclass(frozen=True)
+class _PageFacts:
+    """What the marks need to know of one prepared draft page (the same for every copy)."""
+
+    rect: pymupdf.Rect
+    content: pymupdf.Rect | None
+    line_ends: tuple[tuple[pymupdf.Point, float], ...]
+
+
+@lru_cache(maxsize=4)
+def _draft_facts(digest: str, doc_bytes: bytes) -> tuple[_PageFacts, ...]:
+    """Measure every page of a prepared draft once; all copies of one draft share the result."""
+    with pymupdf.open(stream=doc_bytes, filetype="pdf") as doc:
+        return tuple(_PageFacts(pymupdf.Rect(page.rect), _content_rect(page), tuple(_line_ends(page)))
+                     for page in doc)
+
+
+def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
+             facts: tuple[_PageFacts, ...]) -> tuple[pymupdf.Document, list]:
     """Draw every page's marks and watermark on a new document of matching pages.
 
     Returns it with, per page, the rect the page content must move into (None: it stays).
@@ -387,15 +429,16 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp) -> tuple[pymupdf.Document,
     qr_xref = 0
     overlay = pymupdf.open()
     targets: list[pymupdf.Rect | None] = []
+    code_font = pymupdf.Font("cjk")
     for number in range(pages):
-        page = doc[number]
+        page = facts[number]
         top_rows = _top_rows(stamp.marking, number, pages)
-        content = _content_rect(page)
+        content = page.content
         target = _placement(page.rect, content, _band(top_rows), _band(bottom_rows))
         targets.append(target)
         sheet = overlay.new_page(width=page.rect.width, height=page.rect.height)
         _draw_watermark(sheet, stamp.watermark_text, fonts["text"])
-        _draw_text_code(sheet, _line_ends(page), target, stamp.text_code)
+        _draw_text_code(sheet, list(page.line_ends), target, stamp.text_code, code_font)
         body = _moved(content, target, page.rect)
         _draw_marks(sheet, _marks(top_rows, bottom_rows, page.rect, body), fonts)
         qr_xref = _draw_qr(sheet, _qr_rect(page.rect, body, _band(bottom_rows)), png, qr_xref)
@@ -421,18 +464,22 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits) -> bytes:
         for page in doc:
             if page.rotation:
                 page.remove_rotation()
-        overlay, targets = _overlay(doc, stamp)
+        prepared = doc.tobytes()
+        facts = _draft_facts(hashlib.sha256(prepared).hexdigest(), prepared)
+        overlay, targets = _overlay(doc, stamp, facts)
         with ExitStack() as stack:
             stack.callback(overlay.close)
             original = None
             if any(target is not None for target in targets):
-                original = pymupdf.open(stream=doc.tobytes(), filetype="pdf")
+                original = pymupdf.open(stream=prepared, filetype="pdf")
                 stack.callback(original.close)
+            patterns: dict[tuple[int, int], int] = {}
             for number, target in enumerate(targets):
                 if target is not None and original is not None:
                     _shrink(doc, original, number, target)
                 page = doc[number]
                 page.show_pdf_page(page.rect, overlay, number)
+                _draw_pattern(page, stamp, patterns)
         _set_metadata(doc, stamp)
         return doc.tobytes(
             garbage=4,

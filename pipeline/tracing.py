@@ -184,9 +184,42 @@ def _known_passwords(office: Office, known: list[CopyRecord]) -> list[str]:
     return out
 
 
+MAX_PATTERN_PAGES = 4
+"""Most page images searched for the page fingerprint (each takes about a second)."""
+
+
+def _pattern_layer(images: list, keys: list, copies: int, verified: dict[str, list[tuple[str, float]]],
+                   layers: list[Layer]) -> None:
+    """Decode the blind page fingerprint; a payload counts only after its keyed check."""
+    from pipeline.issuing import pattern_key
+    from watermark.pattern import copy_id_from_payload, decode
+
+    found: dict[str, float] = {}
+    notes = []
+    for image in images[:MAX_PATTERN_PAGES]:
+        for key in keys:
+            detection = decode(image, pattern_key(key))
+            if detection.payload is None:
+                continue
+            copy_id = copy_id_from_payload(detection.payload)
+            probability = min(1.0, detection.false_match_probability * max(copies, 1) * len(keys))
+            found[copy_id] = min(probability, found.get(copy_id, 1.0))
+            notes.append(f"copy {copy_id} (sync z={detection.statistic:.1f}, "
+                         f"{detection.bits_corrected} bits corrected)")
+            break
+    for copy_id, probability in found.items():
+        verified.setdefault(copy_id, []).append(("page-fingerprint", probability))
+    if found:
+        layers.append(Layer("page-fingerprint", "valid", "keyed dot pattern decoded: " + "; ".join(notes)))
+    else:
+        layers.append(Layer("page-fingerprint", "absent",
+                            f"no page fingerprint decoded on {min(len(images), MAX_PATTERN_PAGES)} page image(s)"))
+
+
 def _image_layers(images: list, keys: list, verified: dict[str, list[tuple[str, float]]],
-                  layers: list[Layer]) -> None:
-    """Decode the marks that live in page images: the QR symbol of the visible code."""
+                  layers: list[Layer], copies: int = 0) -> None:
+    """Decode the marks that live in page images: the QR symbol of the visible code, then
+    (where the QR did not verify) the blind page fingerprint."""
     from watermark.qr import read_codes
 
     good: dict[str, int] = {}
@@ -209,6 +242,8 @@ def _image_layers(images: list, keys: list, verified: dict[str, list[tuple[str, 
         layers.append(Layer("qr-code", "invalid", f"{bad} QR code(s) found, none verifies under an office key"))
     else:
         layers.append(Layer("qr-code", "absent", f"no QR symbol found on {len(images)} page image(s)"))
+    if not good:
+        _pattern_layer(images, keys, copies, verified, layers)
 
 
 def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
@@ -267,7 +302,7 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
     if images is None and render is not None and not verified:
         images = render()
     if images:
-        _image_layers(images, keys, verified, layers)
+        _image_layers(images, keys, verified, layers, register.count_copies())
     copies = {cid: register.get_copy(cid) for cid in verified}
     unknown = [cid for cid, rec in copies.items() if rec is None]
     for cid in unknown:

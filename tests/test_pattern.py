@@ -1,0 +1,147 @@
+"""Page pattern: round trips through the usual leak forms, and no payload where none is."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pymupdf
+import pytest
+from PIL import Image
+
+from watermark.pattern import (
+    Detection,
+    apply_to_image,
+    copy_id_from_payload,
+    decode,
+    make_overlay,
+    payload_from_copy_id,
+)
+from watermark.pattern_image import ssim
+
+KEY = b"pattern-test-key-0123456789abcdef"
+OTHER = b"another-office-key-0123456789abcd"
+COPY_ID = "7K3M9Q2XABCD"
+
+ZH = ("关于加强内部文件管理的通知。各部门：为进一步规范涉密文件的分发、传阅和回收，"
+      "现就有关事项通知如下。一、严格执行文件登记制度，每份文件须编号并登记接收人。"
+      "二、未经批准不得复印、拍照或转发。三、发现文件遗失应立即报告。")
+EN = ("Memorandum. The committee reviewed the draft budget and the procurement schedule. "
+      "Copies are numbered and issued to named recipients only; do not photocopy, "
+      "photograph or forward this document without written approval from the office.")
+
+
+@pytest.fixture(scope="module")
+def page() -> Image.Image:
+    """An A4 page of Chinese and English paragraphs rendered at 150 dpi."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=595.28, height=841.89)
+    y = 72.0
+    for i in range(6):
+        text = ZH if i % 2 == 0 else EN
+        rect = pymupdf.Rect(72, y, 523, y + 95)
+        p.insert_textbox(rect, text, fontsize=11, fontname="china-s")
+        y += 110
+    pix = p.get_pixmap(dpi=150, alpha=False)
+    return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+
+
+@pytest.fixture(scope="module")
+def payload() -> bytes:
+    return payload_from_copy_id(COPY_ID)
+
+
+@pytest.fixture(scope="module")
+def marked(page: Image.Image, payload: bytes) -> Image.Image:
+    return apply_to_image(page, payload, KEY)
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, "JPEG", quality=quality, subsampling=2)
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
+def _check(det: Detection, payload: bytes) -> None:
+    assert det.payload == payload, det.notes
+    assert det.false_match_probability <= 1e-15
+    assert det.seconds < 5
+
+
+def test_payload_copy_id_round_trip(payload: bytes) -> None:
+    assert copy_id_from_payload(payload) == COPY_ID
+    with pytest.raises(ValueError):
+        payload_from_copy_id("not an id")
+
+
+def test_page_image(marked: Image.Image, payload: bytes) -> None:
+    _check(decode(marked, KEY), payload)
+
+
+def test_jpeg_50(marked: Image.Image, payload: bytes) -> None:
+    _check(decode(_jpeg(marked, 50), KEY), payload)
+
+
+def test_half_scale(marked: Image.Image, payload: bytes) -> None:
+    half = marked.resize((marked.width // 2, marked.height // 2), Image.Resampling.BILINEAR)
+    _check(decode(half, KEY), payload)
+
+
+def test_quarter_crop(marked: Image.Image, payload: bytes) -> None:
+    w, h = marked.size
+    _check(decode(marked.crop((w // 5, h // 5, w // 5 + w // 2, h // 5 + h // 2)), KEY), payload)
+
+
+def test_small_rotation(marked: Image.Image, payload: bytes) -> None:
+    rotated = marked.rotate(2.0, Image.Resampling.BICUBIC, fillcolor=(255, 255, 255))
+    _check(decode(rotated, KEY), payload)
+
+
+def test_binarised(page: Image.Image, payload: bytes) -> None:
+    # printed at 300 dpi, blurred a little and thresholded to pure black and white
+    from PIL import ImageFilter
+
+    big = page.resize((page.width * 2, page.height * 2), Image.Resampling.NEAREST)
+    marked = apply_to_image(big, payload, KEY, dpi=300).convert("L")
+    a = np.asarray(marked.filter(ImageFilter.GaussianBlur(1.2)), np.float32)
+    binary = Image.fromarray(np.where(a < 128, 0, 255).astype(np.uint8)).convert("1")
+    _check(decode(binary, KEY), payload)
+
+
+def test_unmarked_page_gives_nothing(page: Image.Image) -> None:
+    det = decode(page, KEY)
+    assert det.payload is None
+    assert det.false_match_probability == 0.0
+
+
+def test_other_key_gives_nothing(page: Image.Image, payload: bytes) -> None:
+    foreign = apply_to_image(page, payload, OTHER)
+    assert decode(foreign, KEY).payload is None
+    assert decode(_jpeg(foreign, 50), KEY).payload is None
+
+
+def test_ssim_at_75_dpi(page: Image.Image, marked: Image.Image) -> None:
+    a = np.asarray(page.convert("L").reduce(2))
+    b = np.asarray(marked.convert("L").reduce(2))
+    assert ssim(a, b) >= 0.97
+
+
+def test_blank_page_luminance(payload: bytes) -> None:
+    blank = Image.new("L", (1240, 1754), 255)
+    marked = apply_to_image(blank, payload, KEY)
+    assert float(np.asarray(marked, np.float64).mean()) >= 235
+
+
+def test_overlay_is_transparent_black(payload: bytes) -> None:
+    ov = make_overlay(620, 877, payload, KEY, dpi=75)
+    a = np.asarray(ov)
+    assert ov.mode == "RGBA"
+    assert (a[..., :3] == 0).all()
+    assert 0 < (a[..., 3] > 0).mean() < 0.02
+
+
+def test_rejects_bad_payload() -> None:
+    with pytest.raises(ValueError):
+        make_overlay(100, 100, b"\xff" * 8, KEY)
+    with pytest.raises(ValueError):
+        make_overlay(100, 100, b"\x00" * 4, KEY)
