@@ -78,6 +78,7 @@ def verify_register(office: Office) -> VerifyReport:
     conn = office.register.conn
     replay = _Replay()
     checked = 0
+    conn.execute("BEGIN")  # one read snapshot: writers committing meanwhile are not seen
     try:
         expected, prev = 1, GENESIS
         for row in conn.execute("SELECT * FROM events ORDER BY seq"):
@@ -94,6 +95,8 @@ def verify_register(office: Office) -> VerifyReport:
         return VerifyReport(ok=False, events_checked=checked, first_bad_seq=None,
                             problem=f"the register cannot be read ({exc}) (登记簿无法读取); "
                                     "restore it from the latest backup")
+    finally:
+        conn.execute("COMMIT")
     return VerifyReport(ok=True, events_checked=checked, first_bad_seq=None, problem=None)
 
 

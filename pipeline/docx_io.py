@@ -16,7 +16,6 @@ white text), embedded objects (they are never opened, so their text is not read)
 from __future__ import annotations
 
 import io
-import re
 import struct
 import zipfile
 import zlib
@@ -51,7 +50,6 @@ _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id
 _CFB_SIGNATURE = b"\xd0\xcf\x11\xe0"
 _ENCRYPTION_INFO_NAME = "EncryptionInfo".encode("utf-16-le")
 _PROLOG_BYTES = 8192
-_ELEMENT_START = re.compile(r"<[A-Z_]")
 _MAX_SPIN_COUNT = 1_000_000
 _MAIN_DOCUMENT = "word/document.xml"
 _RT_FOOTNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
@@ -209,33 +207,100 @@ def _check_main_part(archive: zipfile.ZipFile, source: str) -> None:
 
 
 def _check_xml_prologs(archive: zipfile.ZipFile, source: str) -> None:
-    for info in archive.infolist():
-        name = info.filename.lower()
-        if not name.endswith((".xml", ".rels")) or info.is_dir():
-            continue
-        with archive.open(info) as stream:
-            head = stream.read(_PROLOG_BYTES)
-        text = _decode_prolog(head).upper()
-        root = _ELEMENT_START.search(text)
-        if root is None and len(head) == _PROLOG_BYTES:
-            found = f"the part {info.filename} has no root element in its first 8 KB"
-        elif "<!DOCTYPE" in text[: root.start() if root else None] or "<!ENTITY" in text:
-            found = f"the part {info.filename} declares a DOCTYPE or ENTITY"
-        else:
-            continue
+    """Refuse any XML member whose prolog holds a DOCTYPE or an ENTITY declaration.
+
+    XML members are those named .xml or .rels and those [Content_Types].xml gives an XML
+    content type, whatever their name (a package may move its main part to ``word/x.dat``).
+    The prolog is walked (XML declaration, processing instructions, comments) rather than
+    searched, so a comment cannot hide a DOCTYPE behind something that looks like the root.
+    """
+    infos = [info for info in archive.infolist() if not info.is_dir()]
+    named = [info for info in infos if info.filename.lower().endswith((".xml", ".rels"))]
+    for info in named:
+        _check_prolog(archive, info, source)
+    xml_typed = _xml_typed_names(archive)
+    for info in infos:
+        if info not in named and _typed_as_xml(info.filename, xml_typed):
+            _check_prolog(archive, info, source)
+
+
+def _check_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> None:
+    with archive.open(info) as stream:
+        head = stream.read(_PROLOG_BYTES)
+    found = _prolog_problem(_decode_prolog(head), len(head) < _PROLOG_BYTES)
+    if found is not None:
         raise InputError(problem(
-            source, f"{found} (possible entity attack; 含实体声明)",
+            source, f"the part {info.filename} {found} (possible entity attack; 含实体声明)",
             "Word XML without document type declarations",
             "do not open this file; re-save a trusted original as .docx"))
 
 
+def _xml_typed_names(archive: zipfile.ZipFile) -> tuple[set[str], set[str]]:
+    """Part names (lower case, no leading slash) and extensions with an XML content type."""
+    try:
+        root = etree.fromstring(archive.read("[Content_Types].xml"), _safe_parser())
+    except etree.LxmlError:
+        return set(), set()  # python-docx refuses the package when it reads this part
+    parts: set[str] = set()
+    extensions: set[str] = set()
+    for element in root:
+        content_type = str(element.get("ContentType") or "").lower()
+        if not content_type.endswith("xml") or "html" in content_type:
+            continue
+        if element.get("PartName"):
+            parts.add(str(element.get("PartName")).lstrip("/").lower())
+        elif element.get("Extension"):
+            extensions.add(str(element.get("Extension")).lower())
+    return parts, extensions
+
+
+def _typed_as_xml(name: str, xml_typed: tuple[set[str], set[str]]) -> bool:
+    parts, extensions = xml_typed
+    lower = name.lower()
+    return lower in parts or lower.rpartition(".")[2] in extensions
+
+
+def _prolog_problem(text: str, complete: bool) -> str | None:
+    """Say what is wrong with the start of an XML member, or None when nothing is.
+
+    ``complete`` says ``text`` is the whole member. Text that does not start with ``<`` is
+    left to the XML parser, which refuses it.
+    """
+    if "<!ENTITY" in text.upper():
+        return "declares a DOCTYPE or ENTITY"
+    pos, size = 0, len(text)
+    while True:
+        while pos < size and text[pos] in " \t\r\n":
+            pos += 1
+        if pos >= size:
+            break
+        if not text.startswith("<", pos):
+            return None
+        if text.startswith("<?", pos):
+            close, step = text.find("?>", pos + 2), 2
+        elif text.startswith("<!--", pos):
+            close, step = text.find("-->", pos + 4), 3
+        elif text.startswith("<!", pos):
+            return "declares a DOCTYPE or ENTITY"
+        else:
+            return None  # the root element
+        if close < 0:
+            break
+        pos = close + step
+    if complete:
+        return None  # no root element at all: the XML parser refuses it if it is read
+    return "has no root element in its first 8 KB"
+
+
 def _decode_prolog(head: bytes) -> str:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return head.decode("utf-16", errors="ignore")
+        return head.decode("utf-16", errors="ignore").lstrip("\ufeff")
     if head[:1] == b"\x00":
         return head.decode("utf-16-be", errors="ignore")
     if head[1:2] == b"\x00":
         return head.decode("utf-16-le", errors="ignore")
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
     return head.decode("latin-1")
 
 

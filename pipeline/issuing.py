@@ -115,19 +115,40 @@ def _writer(kind: str) -> Callable[[bytes, CopyStamp, Path], None]:
 def _self_check(path: Path, ext: str, stamp: CopyStamp, office_password: str | None,
                 limits: Limits) -> None:
     """Open the new copy as a recipient and as the office would; the marks must be there."""
-    if ext == ".docx":
-        from pipeline.docx_io import read_docx_evidence as read_evidence
-    else:
-        from pipeline.pdf_io import read_pdf_evidence as read_evidence
-    tries = [stamp.user_password] + ([office_password] if office_password else [])
-    for password in tries:
-        evidence = read_evidence(path, [password], limits)
-        if not (evidence.encrypted and evidence.opened):
-            raise RegisterError(f"{path.name}: self-check failed: the copy is not encrypted or "
-                                "does not open; nothing was recorded; report this as a bug")
-        if evidence.token != stamp.token or stamp.visible_code not in evidence.text.replace("\n", ""):
-            raise RegisterError(f"{path.name}: self-check failed: the copy's marks do not read "
-                                "back; nothing was recorded; report this as a bug")
+    if ext == ".pdf":
+        _self_check_pdf(path, stamp, office_password)
+        return
+    from pipeline.docx_io import read_docx_evidence
+
+    evidence = read_docx_evidence(path, [stamp.user_password], limits)
+    if not (evidence.encrypted and evidence.opened):
+        raise RegisterError(f"{path.name}: self-check failed: the copy is not encrypted or "
+                            "does not open; nothing was recorded; report this as a bug")
+    if evidence.token != stamp.token or stamp.visible_code not in evidence.text.replace("\n", ""):
+        raise RegisterError(f"{path.name}: self-check failed: the copy's marks do not read "
+                            "back; nothing was recorded; report this as a bug")
+
+
+def _self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) -> None:
+    """A PDF copy refuses no password, opens with the recipient's and the office's password,
+    and carries its token and printed code (checked on the first page)."""
+    import pymupdf
+
+    from pipeline.pdf_io import _info_token
+
+    data = path.read_bytes()
+    for password in [stamp.user_password] + ([office_password] if office_password else []):
+        with pymupdf.open(stream=data, filetype="pdf") as doc:
+            locked = bool(doc.needs_pass)
+            opened = doc.authenticate(password) if locked else 0
+            if not locked or not opened:
+                raise RegisterError(f"{path.name}: self-check failed: the copy is not encrypted or "
+                                    "does not open; nothing was recorded; report this as a bug")
+            if _info_token(doc) != stamp.token or (
+                    password == stamp.user_password
+                    and stamp.visible_code not in doc[0].get_text().replace("\n", "")):
+                raise RegisterError(f"{path.name}: self-check failed: the copy's marks do not read "
+                                    "back; nothing was recorded; report this as a bug")
 
 
 def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -200,6 +221,8 @@ class _Job:
     running: bool
     claim: str
     approver: str | None
+    cache: dict
+    """Per-run scratch the writer may use to share work between copies of one draft."""
 
 
 def _claim() -> str:
@@ -226,11 +249,14 @@ def _claim_alive(claim: str | None) -> bool:
 
 def issue(office: Office, document: Document, decision: Decision, recipients: tuple[Recipient, ...],
           out_dir: Path, actor: str = "mijian", limits: Limits = DEFAULT_LIMITS,
-          running: bool = True, approver: str | None = None) -> IssueResult:
+          running: bool = True, approver: str | None = None,
+          workers: int | None = None) -> IssueResult:
     """Issue one numbered, marked, watermarked, encrypted copy per recipient.
 
     Recipients who already hold a copy of this draft are skipped; copies left pending by an
-    interrupted run into the same folder are finished first.
+    interrupted run into the same folder are finished first. Serials are reserved in order,
+    then the copies are built by up to ``workers`` processes (default: one per core, at most
+    four), each committing its own copies.
     """
     if decision.level >= 4 and not (approver or "").strip():
         raise UsageError(f"{decision.grade} copies need the approval of the originating authority "
@@ -245,27 +271,88 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
     job = _Job(office=office, document_id=document_id, decision=decision,
                scheme=all_schemes()[decision.scheme], source=source, ext=ext, out_dir=out_dir,
                actor=actor, limits=limits, running=running, claim=_claim(),
-               approver=(approver or "").strip() or None)
-    made: list[IssuedCopy] = []
+               approver=(approver or "").strip() or None, cache={})
+    todo: list[CopyRecord] = []
     for pending in office.register.pending_copies(document_id):
         if Path(pending.file).parent != out_dir or _claim_alive(pending.claim):
             continue
         with office.register.transaction():
             taken = office.register.reclaim(pending.copy_id, pending.claim, job.claim)
         if taken:
-            made.append(_build_and_commit(job, office.register.get_copy(pending.copy_id)))  # type: ignore[arg-type]
+            todo.append(office.register.get_copy(pending.copy_id))  # type: ignore[arg-type]
     skipped: list[tuple[Recipient, str]] = []
     for recipient in recipients:
         record = _reserve(job, recipient)
         if isinstance(record, str):
             skipped.append((recipient, record))
-            continue
-        made.append(_build_and_commit(job, record))
+        else:
+            todo.append(record)
+    made = _build_all(job, todo, workers)
     _clean_staging(out_dir)
     manifest, passwords = _write_outputs(office, out_dir, document_id, decision)
     return IssueResult(document_id=document_id, decision=decision, out_dir=out_dir,
                        copies=tuple(made), skipped=tuple(skipped), manifest=manifest,
                        passwords=passwords)
+
+
+PARALLEL_FROM = 4
+"""Fewest copies worth starting worker processes for."""
+
+
+def _build_all(job: _Job, records: list[CopyRecord], workers: int | None) -> list[IssuedCopy]:
+    """Build and commit every reserved copy, in worker processes when there are enough."""
+    count = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    count = max(1, min(count, len(records)))
+    if count == 1 or len(records) < PARALLEL_FROM:
+        return [_build_and_commit(job, record) for record in records]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    spec = dict(home=job.office.home, document_id=job.document_id, decision=job.decision,
+                source=job.source, ext=job.ext, out_dir=job.out_dir, actor=job.actor,
+                limits=job.limits, running=job.running, claim=job.claim, approver=job.approver)
+    made: list[IssuedCopy] = []
+    with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_worker_start, initargs=(spec,)) as pool:
+        for copy in pool.map(_worker_build, [r.copy_id for r in records]):
+            made.append(copy)
+    return made
+
+
+_WORKER: dict = {}
+"""The worker process's own office and job (set by :func:`_worker_start`, one per process)."""
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the issuing process dies, so a killed run leaves
+    no worker finishing copies behind its back (elsewhere this is a no-op)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _worker_start(spec: dict) -> None:
+    """Open the office once in a worker process and keep the job description."""
+    _die_with_parent()
+    office = Office.open(spec["home"])
+    _WORKER["job"] = _Job(office=office, document_id=spec["document_id"], decision=spec["decision"],
+                          scheme=all_schemes()[spec["decision"].scheme], source=spec["source"],
+                          ext=spec["ext"], out_dir=spec["out_dir"], actor=spec["actor"],
+                          limits=spec["limits"], running=spec["running"], claim=spec["claim"],
+                          approver=spec["approver"], cache={})
+
+
+def _worker_build(copy_id: str) -> IssuedCopy:
+    """Build and commit one reserved copy in a worker process."""
+    job = _WORKER["job"]
+    record = job.office.register.get_copy(copy_id)
+    if record is None:
+        raise RegisterError(f"copy {copy_id} disappeared from the register; run the command again")
+    return _build_and_commit(job, record)
 
 
 def _reserve(job: _Job, recipient: Recipient) -> CopyRecord | str:
@@ -350,7 +437,12 @@ def _build_and_commit(job: _Job, record: CopyRecord) -> IssuedCopy:
         else:
             ready = None
         if ready is None:
-            _writer(job.ext)(job.source, stamp, staged)
+            if job.ext == ".pdf":
+                from pipeline.pdf_copy import write_pdf_copy
+
+                write_pdf_copy(job.source, stamp, staged, limits=job.limits, cache=job.cache)
+            else:
+                _writer(job.ext)(job.source, stamp, staged)
             _self_check(staged, job.ext, stamp, office_password, job.limits)
             if record.envelope_cert:
                 _seal_in_envelope(job, staged, password, record.envelope_cert.encode())
@@ -358,6 +450,15 @@ def _build_and_commit(job: _Job, record: CopyRecord) -> IssuedCopy:
             ready = staged
         digest = sha256_hex(ready.read_bytes())
         with register.transaction():
+            current = register.get_copy(record.copy_id)
+            if current is not None and current.status != "pending":
+                # another run finished this copy meanwhile: keep its file, drop ours
+                if staged.exists():
+                    staged.unlink()
+                recipient = Recipient(id=current.recipient_id, name=current.recipient_name,
+                                      unit=current.recipient_unit)
+                return IssuedCopy(serial=current.serial, copy_id=current.copy_id, recipient=recipient,
+                                  file=final, sha256=current.file_sha256, password=password)
             done = register.finalize_copy(record.copy_id, digest, key, job.actor)
             if job.decision.level >= 3:
                 register.append_event(key, job.actor, "access", job.document_id, record.copy_id,

@@ -19,7 +19,6 @@ import os
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -294,8 +293,6 @@ def _draw_pattern(page: pymupdf.Page, stamp: CopyStamp, made: dict[tuple[int, in
     """Lay the keyed dot fingerprint over the whole page (one image object per page size)."""
     if not stamp.pattern_key or not stamp.pattern_payload:
         return
-    import io
-
     from watermark.pattern import make_overlay
 
     size = (round(page.rect.width / 72 * PATTERN_DPI), round(page.rect.height / 72 * PATTERN_DPI))
@@ -303,10 +300,8 @@ def _draw_pattern(page: pymupdf.Page, stamp: CopyStamp, made: dict[tuple[int, in
         page.insert_image(page.rect, xref=made[size], overlay=True, keep_proportion=False)
         return
     image = make_overlay(size[0], size[1], stamp.pattern_payload, stamp.pattern_key, dpi=PATTERN_DPI)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", optimize=False)
-    made[size] = page.insert_image(page.rect, stream=buffer.getvalue(), overlay=True,
-                                   keep_proportion=False)
+    pixmap = pymupdf.Pixmap(pymupdf.csRGB, size[0], size[1], image.tobytes(), True)
+    made[size] = page.insert_image(page.rect, pixmap=pixmap, overlay=True, keep_proportion=False)
 
 
 def _draw_watermark(page: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
@@ -403,19 +398,29 @@ class _PageFacts:
     line_ends: tuple[tuple[pymupdf.Point, float], ...]
 
 
-@lru_cache(maxsize=4)
-def _draft_facts(digest: str, doc_bytes: bytes) -> tuple[_PageFacts, ...]:
-    """Measure every page of a prepared draft once; all copies of one draft share the result."""
+def _draft_facts(digest: str, doc_bytes: bytes, cache: dict | None) -> tuple[_PageFacts, ...]:
+    """Measure every page of a prepared draft; with a ``cache`` (one per issuing run) all
+    copies of one draft (same ``digest`` of the source) share the measurement."""
+    if cache is None:
+        return _measure(doc_bytes)
+    if digest not in cache:
+        cache[digest] = _measure(doc_bytes)
+    return cache[digest]
+
+
+def _measure(doc_bytes: bytes) -> tuple[_PageFacts, ...]:
     with pymupdf.open(stream=doc_bytes, filetype="pdf") as doc:
         return tuple(_PageFacts(pymupdf.Rect(page.rect), _content_rect(page), tuple(_line_ends(page)))
                      for page in doc)
 
 
 def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
-             facts: tuple[_PageFacts, ...]) -> tuple[pymupdf.Document, list]:
-    """Draw every page's marks and watermark on a new document of matching pages.
+             facts: tuple[_PageFacts, ...]) -> tuple[pymupdf.Document, list, dict]:
+    """Draw every page's marks on a new document of matching pages, then one watermark sheet
+    per page size after them (shown on every page of that size, stored once).
 
-    Returns it with, per page, the rect the page content must move into (None: it stays).
+    Returns it with, per page, the rect the page content must move into (None: it stays),
+    and the sheet number of the watermark for each page size.
     """
     text_fonts = load_fonts(stamp.language)
     fonts = {
@@ -430,6 +435,7 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
     overlay = pymupdf.open()
     targets: list[pymupdf.Rect | None] = []
     code_font = pymupdf.Font("cjk")
+    shared: dict[tuple[float, float], int] = {}
     for number in range(pages):
         page = facts[number]
         top_rows = _top_rows(stamp.marking, number, pages)
@@ -437,16 +443,20 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
         target = _placement(page.rect, content, _band(top_rows), _band(bottom_rows))
         targets.append(target)
         sheet = overlay.new_page(width=page.rect.width, height=page.rect.height)
-        _draw_watermark(sheet, stamp.watermark_text, fonts["text"])
+        shared.setdefault((page.rect.width, page.rect.height), -1)
         _draw_text_code(sheet, list(page.line_ends), target, stamp.text_code, code_font)
         body = _moved(content, target, page.rect)
         _draw_marks(sheet, _marks(top_rows, bottom_rows, page.rect, body), fonts)
         qr_xref = _draw_qr(sheet, _qr_rect(page.rect, body, _band(bottom_rows)), png, qr_xref)
+    for size in shared:  # one watermark sheet per page size, shown on every page of that size
+        sheet = overlay.new_page(width=size[0], height=size[1])
+        _draw_watermark(sheet, stamp.watermark_text, fonts["text"])
+        shared[size] = sheet.number
     overlay.subset_fonts()
-    return overlay, targets
+    return overlay, targets, shared
 
 
-def _stamp(source: bytes, stamp: CopyStamp, limits: Limits) -> bytes:
+def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None = None) -> bytes:
     """Build the encrypted copy in memory and return its bytes.
 
     Annotations and form fields are baked into the page content first (a copy is final,
@@ -464,14 +474,15 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits) -> bytes:
         for page in doc:
             if page.rotation:
                 page.remove_rotation()
-        prepared = doc.tobytes()
-        facts = _draft_facts(hashlib.sha256(prepared).hexdigest(), prepared)
-        overlay, targets = _overlay(doc, stamp, facts)
+        digest = hashlib.sha256(source).hexdigest()
+        prepared = None if cache is not None and digest in cache else doc.tobytes()
+        facts = _draft_facts(digest, prepared or b"", cache)
+        overlay, targets, shared = _overlay(doc, stamp, facts)
         with ExitStack() as stack:
             stack.callback(overlay.close)
             original = None
             if any(target is not None for target in targets):
-                original = pymupdf.open(stream=prepared, filetype="pdf")
+                original = pymupdf.open(stream=prepared or doc.tobytes(), filetype="pdf")
                 stack.callback(original.close)
             patterns: dict[tuple[int, int], int] = {}
             for number, target in enumerate(targets):
@@ -479,6 +490,8 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits) -> bytes:
                     _shrink(doc, original, number, target)
                 page = doc[number]
                 page.show_pdf_page(page.rect, overlay, number)
+                page.show_pdf_page(page.rect, overlay, shared[(facts[number].rect.width,
+                                                                facts[number].rect.height)])
                 _draw_pattern(page, stamp, patterns)
         _set_metadata(doc, stamp)
         return doc.tobytes(
@@ -511,7 +524,8 @@ def _write_atomically(out_path: Path, data: bytes) -> None:
 
 
 def write_pdf_copy(
-    source: bytes, stamp: CopyStamp, out_path: Path, *, limits: Limits = DEFAULT_LIMITS
+    source: bytes, stamp: CopyStamp, out_path: Path, *, limits: Limits = DEFAULT_LIMITS,
+    cache: dict | None = None,
 ) -> None:
     """Write one issued copy of the unencrypted PDF draft ``source`` to ``out_path``.
 
@@ -531,7 +545,7 @@ def write_pdf_copy(
         )
     try:
         with quiet_mupdf():
-            data = _stamp(source, stamp, limits)
+            data = _stamp(source, stamp, limits, cache)
     except MissingGlyphs as exc:
         raise InputError(
             f"{out_path.name}: the marks hold characters no built-in font can show: "

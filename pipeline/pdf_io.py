@@ -198,12 +198,22 @@ def has_text(text: str) -> bool:
     return any(not ch.isspace() and ch != "\ufffd" for ch in text)
 
 
+def has_eof_marker(data: bytes) -> bool:
+    """Whether ``%%EOF`` is in the last 1024 bytes, where conforming readers look for it.
+
+    A PDF cut short (an interrupted download or copy) loses it; MuPDF then repairs the file
+    and reads what is left, which for a draft means silently missing pages or text.
+    """
+    return b"%%EOF" in data[-1024:]
+
+
 def read_pdf_pages(data: bytes, source: str, limits: Limits) -> tuple[str, ...]:
     """Return the text of each page of an untrusted, unencrypted PDF draft.
 
     Raises :class:`InputError` (or :class:`LimitExceeded`) with one line naming ``source``
-    when the file is not a PDF, is damaged, needs a password, has no pages, holds no
-    extractable text (a scan), or goes past a limit.
+    when the file is not a PDF, is damaged, truncated (repaired and without ``%%EOF`` at its
+    end), needs a password, has no pages, holds no extractable text (a scan), or goes past a
+    limit.
     """
     with quiet_mupdf():
         doc = open_pdf(data, source, limits)
@@ -217,6 +227,12 @@ def read_pdf_pages(data: bytes, source: str, limits: Limits) -> tuple[str, ...]:
             repaired = doc.is_repaired
         finally:
             doc.close()
+    if repaired and not has_eof_marker(data):
+        raise InputError(
+            f"{source}: the PDF is truncated, its end-of-file marker is missing "
+            "(文件不完整); expected a complete PDF, or pages and text may be missing; "
+            "copy or export the file again"
+        )
     if any(has_text(page) for page in pages):
         return pages
     if repaired:
@@ -463,17 +479,26 @@ def _unlock(doc: pymupdf.Document, passwords: Sequence[str]) -> tuple[bool, str]
 
 
 def _info_token(doc: pymupdf.Document) -> str | None:
-    """The token under the custom Info key, or None."""
-    kind, value = doc.xref_get_key(-1, "Info")
-    if kind != "xref":
+    """The token under the custom Info key, or None (also when Info is missing or broken)."""
+    try:
+        kind, value = doc.xref_get_key(-1, "Info")
+        if kind != "xref":
+            return None
+        number = int(value.split()[0])
+        if not 0 < number < doc.xref_length():
+            return None  # a damaged trailer can point past the object table
+        kind, value = doc.xref_get_key(number, INFO_TOKEN_KEY)
+    except PYMUPDF_ERRORS:
         return None
-    kind, value = doc.xref_get_key(int(value.split()[0]), INFO_TOKEN_KEY)
     return value if kind == "string" and value else None
 
 
 def _xmp_token(doc: pymupdf.Document) -> str | None:
     """The ``mijian:token`` XMP property (element or attribute form), or None."""
-    xmp = doc.get_xml_metadata()
+    try:
+        xmp = doc.get_xml_metadata()
+    except PYMUPDF_ERRORS:
+        return None
     if not xmp or len(xmp) > _MAX_XMP_BYTES or XMP_NAMESPACE not in xmp or "<!" in xmp:
         return None  # absent, oversized, or with a DTD (entities have no place in XMP)
     tag = f"{{{XMP_NAMESPACE}}}token"
@@ -544,6 +569,11 @@ def read_pdf_evidence(path: Path, passwords: Sequence[str], limits: Limits) -> E
             token, found = _tokens(doc)
             notes.extend(found)
             pages = page_texts(doc, source, limits, clip=False)
+        except PYMUPDF_ERRORS as exc:
+            raise InputError(
+                f"{source}: the PDF is damaged and cannot be read (文件已损坏: "
+                f"{one_line(exc, 60)}); expected a readable PDF; obtain another copy"
+            ) from None
         finally:
             doc.close()
     if not any(has_text(page) for page in pages):

@@ -62,11 +62,17 @@ def read_bytes(path: Path, limits: Limits) -> bytes:
         raise InputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def decode_text(data: bytes, source: str) -> str:
-    """Decode a UTF-8 (optionally BOM'd) text draft; NUL bytes mean it is not text."""
-    if b"\x00" in data[:4096]:
-        raise InputError(f"{source}: binary content in a .txt file; expected UTF-8 text; "
-                         "save the draft as UTF-8 text")
+    """Decode a UTF-8 (optionally BOM'd) text draft; a NUL byte anywhere means it is not text."""
+    if data.startswith(_UTF16_BOMS):
+        raise InputError(f"{source}: UTF-16 text (编码错误); expected UTF-8 text; "
+                         "re-save the file as UTF-8")
+    if b"\x00" in data:
+        raise InputError(f"{source}: binary content (NUL bytes) in a .txt file; expected UTF-8 "
+                         "text; save the draft as UTF-8 text")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -89,7 +95,24 @@ def _kind_for(path: Path, data: bytes) -> Kind:
     if kind == "docx" and found == "pdf":
         raise InputError(f"{path}: named .docx but the content is a PDF; expected a Word "
                          "document; rename it to .pdf")
+    if kind == "txt":
+        what = _binary_kind(data)
+        if what:
+            raise InputError(f"{path}: named .txt but the content is {what}; expected UTF-8 "
+                             "text; give the file its right extension")
     return kind
+
+
+def _binary_kind(data: bytes) -> str | None:
+    """What a file named .txt really is when it starts like a PDF, ZIP or OLE file."""
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"%PDF-"):
+        return "a PDF"
+    if head.startswith(b"PK\x03\x04"):
+        return "a ZIP/DOCX file"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "an encrypted Office or legacy .doc file"
+    return None
 
 
 def read_document(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Document:
