@@ -365,6 +365,7 @@ def _reserve(job: _Job, recipient: Recipient) -> CopyRecord | str:
             state = "is being issued" if held.status == "pending" else "already holds"
             return f"{state} copy {held.serial} ({held.copy_id})"
         serial = register.next_serial(job.document_id)
+        fingerprint = register.next_fingerprint()
         copy_id = new_copy_id(random_token(8))
         password = random_password()
         now = register.clock()
@@ -375,8 +376,8 @@ def _reserve(job: _Job, recipient: Recipient) -> CopyRecord | str:
                                     + (".p7m" if recipient.public_key else ""))), file_sha256="",
             key_id=key.key_id, issued_at=now, status="pending", status_at=now,
             sealed_password=key.seal(PASSWORD_PURPOSE, password.encode(), copy_id.encode()),
-            claim=job.claim, envelope_cert=recipient.public_key or None)
-        detail: dict = {"file": Path(record.file).name}
+            claim=job.claim, envelope_cert=recipient.public_key or None, fingerprint=fingerprint)
+        detail: dict = {"file": Path(record.file).name, "fingerprint": fingerprint}
         if recipient.public_key:
             detail["delivery"] = "cms-envelope"
         if job.approver:

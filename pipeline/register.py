@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS copies (
     serial TEXT NOT NULL, recipient_id TEXT NOT NULL, recipient_name TEXT NOT NULL,
     recipient_unit TEXT NOT NULL DEFAULT '', file TEXT NOT NULL, file_sha256 TEXT NOT NULL,
     sealed_password BLOB, key_id TEXT NOT NULL, issued_at TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'issued', status_at TEXT NOT NULL, claim TEXT, envelope_cert TEXT,
+    status TEXT NOT NULL DEFAULT 'issued', status_at TEXT NOT NULL, claim TEXT, envelope_cert TEXT, fingerprint INTEGER,
     UNIQUE (document_id, serial));
 CREATE INDEX IF NOT EXISTS copies_sha ON copies(file_sha256);
 CREATE INDEX IF NOT EXISTS copies_recipient ON copies(document_id, recipient_id);
@@ -102,11 +102,12 @@ class CopyRecord:
     sealed_password: bytes | None = None
     claim: str | None = None
     envelope_cert: str | None = None
+    fingerprint: int | None = None
 
     def public(self) -> dict:
         """The copy as a JSON-ready dict, without the sealed password, claim or certificate."""
         return {k: v for k, v in self.__dict__.items()
-                if k not in ("sealed_password", "claim", "envelope_cert")}
+                if k not in ("sealed_password", "claim", "envelope_cert", "fingerprint")}
 
 
 def utc_now() -> str:
@@ -228,10 +229,12 @@ class Register:
         self.conn.execute(
             "INSERT INTO copies (copy_id, document_id, serial, recipient_id, recipient_name,"
             " recipient_unit, file, file_sha256, sealed_password, key_id, issued_at, status,"
-            " status_at, claim, envelope_cert) VALUES (?,?,?,?,?,?,?,'',?,?,?,'pending',?,?,?)",
+            " status_at, claim, envelope_cert, fingerprint)"
+            " VALUES (?,?,?,?,?,?,?,'',?,?,?,'pending',?,?,?,?)",
             (record.copy_id, record.document_id, record.serial, record.recipient_id,
              record.recipient_name, record.recipient_unit, record.file, record.sealed_password,
-             record.key_id, record.issued_at, record.status_at, record.claim, record.envelope_cert))
+             record.key_id, record.issued_at, record.status_at, record.claim, record.envelope_cert,
+             record.fingerprint))
         self.append_event(signer, actor, "reserved", record.document_id, record.copy_id,
                           {"serial": record.serial, "recipient_id": record.recipient_id,
                            "recipient_name": record.recipient_name, **detail})
@@ -252,6 +255,20 @@ class Register:
                           {"serial": record.serial, "recipient_id": record.recipient_id,
                            "recipient_name": record.recipient_name, "file_sha256": file_sha256})
         return record
+
+    def next_fingerprint(self) -> int:
+        """Reserve the next office-wide fingerprint number (inside the caller's transaction).
+
+        The page fingerprint carries this short number instead of the 60-bit copy id."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'last_fingerprint'").fetchone()
+        number = int(row[0]) + 1 if row else 1
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_fingerprint', ?)", (str(number),))
+        return number
+
+    def copy_by_fingerprint(self, number: int) -> CopyRecord | None:
+        """The copy whose page fingerprint carries ``number``, or None."""
+        row = self.conn.execute("SELECT * FROM copies WHERE fingerprint = ?", (number,)).fetchone()
+        return _copy(row) if row else None
 
     def pending_copies(self, document_id: str) -> list[CopyRecord]:
         """Copies of a document reserved but not yet issued (an interrupted run)."""
@@ -344,7 +361,7 @@ class _Txn:
             self.conn.execute("ROLLBACK")
 
 
-_ADDED_COLUMNS = {"copies": (("claim", "TEXT"), ("envelope_cert", "TEXT"))}
+_ADDED_COLUMNS = {"copies": (("claim", "TEXT"), ("envelope_cert", "TEXT"), ("fingerprint", "INTEGER"))}
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -354,6 +371,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         for name, kind in columns:
             if name not in present:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+    conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS copies_fingerprint ON copies(fingerprint)")
 
 
 def _document(row: sqlite3.Row) -> DocumentRecord:
