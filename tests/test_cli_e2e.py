@@ -419,3 +419,19 @@ def test_catalogue_basis_reaches_the_register_and_html_report(tmp_path, home, th
     refused = run("classify", str(SAMPLES / "zh_notice_secret.pdf"), "--catalogue", str(bad), home=home)
     assert refused.returncode != 0 and str(bad.name) in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_top_secret_needs_approver_and_records_access(tmp_path, home, three):
+    out = tmp_path / "out"
+    draft = str(SAMPLES / "zh_notice_secret.pdf")
+    refused = run("issue", draft, "--recipients", str(three), "--grade", "绝密", "--out", str(out), home=home)
+    assert refused.returncode == 2 and "--approver" in refused.stderr
+    assert not out.exists()
+    manifest = run_json("issue", draft, "--recipients", str(three), "--grade", "绝密", "--approver", "王局长",
+                        "--out", str(out), home=home)
+    assert manifest["grade"] == "绝密" and manifest["period"] == "30年"
+    for copy in manifest["copies"]:
+        events = run_json("register", "history", copy["copy_id"], home=home)["events"]
+        assert [e["action"] for e in events] == ["reserved", "issued", "access"]
+        assert events[0]["detail"]["approver"] == "王局长"
+        assert events[2]["detail"]["recipient_id"] == copy["recipient_id"]
