@@ -259,10 +259,11 @@ def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
         return
     scale = 1.0 if target is None else target.width / page.rect.width
     writer = pymupdf.TextWriter(page.rect)
-    for point, size in ends:
+    for point, _size in ends:
         if target is not None:
             point = pymupdf.Point(target.x0 + scale * point.x, target.y0 + scale * point.y)
-        writer.append(point, code, font=font, fontsize=max(1.0, size * scale * 0.1))
+        for index, symbol in enumerate(code):  # a small step apart: extractors keep every symbol
+            writer.append(point + (index * CODE_STEP, 0), symbol, font=font, fontsize=1.0)
     writer.write_text(page, render_mode=3)
 
 
@@ -285,6 +286,11 @@ def _draw_qr(page: pymupdf.Page, rect: pymupdf.Rect | None, png: bytes, xref: in
     return page.insert_image(rect, stream=png)
 
 
+CODE_STEP = 0.1
+"""Horizontal step between the invisible symbols of the text code, in points."""
+WATERMARK_DPI = 150
+"""The tiled name-and-份号 watermark is drawn as an image at this resolution, so that it stays
+out of the text a reader copies (the signed codes carry the trace in the text)."""
 PATTERN_DPI = 150
 """Resolution of the page-fingerprint image (its 2 px dots are 0.34 mm)."""
 
@@ -302,6 +308,17 @@ def _draw_pattern(page: pymupdf.Page, stamp: CopyStamp, made: dict[tuple[int, in
     image = make_overlay(size[0], size[1], stamp.pattern_payload, stamp.pattern_key, dpi=PATTERN_DPI)
     pixmap = pymupdf.Pixmap(pymupdf.csRGB, size[0], size[1], image.tobytes(), True)
     made[size] = page.insert_image(page.rect, pixmap=pixmap, overlay=True, keep_proportion=False)
+
+
+def _raster_watermark(sheet: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
+    """Draw the tiled watermark on a scratch page and place it on ``sheet`` as an image."""
+    if not text.strip():
+        return
+    with pymupdf.open() as scratch:
+        page = scratch.new_page(width=sheet.rect.width, height=sheet.rect.height)
+        _draw_watermark(page, text, fonts)
+        pixmap = page.get_pixmap(dpi=WATERMARK_DPI, alpha=True)
+    sheet.insert_image(sheet.rect, pixmap=pixmap, overlay=True, keep_proportion=False)
 
 
 def _draw_watermark(page: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
@@ -450,7 +467,7 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
         qr_xref = _draw_qr(sheet, _qr_rect(page.rect, body, _band(bottom_rows)), png, qr_xref)
     for size in shared:  # one watermark sheet per page size, shown on every page of that size
         sheet = overlay.new_page(width=size[0], height=size[1])
-        _draw_watermark(sheet, stamp.watermark_text, fonts["text"])
+        _raster_watermark(sheet, stamp.watermark_text, fonts["text"])
         shared[size] = sheet.number
     overlay.subset_fonts()
     return overlay, targets, shared

@@ -276,7 +276,7 @@ def test_copy_text_carries_body_marks_watermark_and_code(zh_copy: Path, zh_draft
     for number, page in enumerate(doc):
         text = page.get_text()
         assert squeeze(draft_pages[number]) in squeeze(text)
-        assert text.count("张三 000003") >= 4
+        assert "张三 000003" not in text  # the watermark is an image: copied text stays clean
         assert CODE in text
         assert f"机密 000003 第{number + 1}页/共{doc.page_count}页" in text
     first = doc[0].get_text().splitlines()
@@ -288,7 +288,7 @@ def test_copy_metadata_token_and_subject(zh_copy: Path) -> None:
     evidence = read_pdf_evidence(zh_copy, ["not-it", OWNER], DEFAULT_LIMITS)
     assert (evidence.kind, evidence.encrypted, evidence.opened) == ("pdf", True, True)
     assert evidence.token == TOKEN
-    assert CODE in evidence.text and "张三 000003" in evidence.text
+    assert CODE in evidence.text
     assert any("password 2 of 2" in note and "owner" in note for note in evidence.notes)
     assert any("Info and XMP" in note for note in evidence.notes)
     assert not any(OWNER in note or "not-it" in note for note in evidence.notes)
@@ -335,21 +335,14 @@ def test_evidence_from_a_plain_pdf(tmp_path: Path) -> None:
     assert "no token in the document metadata" in evidence.notes
 
 
-def test_watermark_is_faint_rotated_real_text(zh_copy: Path) -> None:
+def test_watermark_is_a_faint_image_outside_the_copied_text(zh_copy: Path) -> None:
     page = open_copy(zh_copy)[0]
-    tiles = [
-        (line, span)
-        for block in page.get_text("dict")["blocks"]
-        for line in block.get("lines", [])
-        for span in line["spans"]
-        if "张三" in span["text"]
-    ]
-    assert len(tiles) >= 4
-    for line, span in tiles:
-        assert 0.10 * 255 <= span["alpha"] <= 0.15 * 255
-        angle = abs(pymupdf.Point(line["dir"]).x)
-        assert 0.70 < angle < 0.87  # cos 30°..45°
-        assert pymupdf.Rect(span["bbox"]) in page.rect
+    assert "张三" not in page.get_text()
+    masked = [img for img in page.get_images(full=True) if img[1]]  # images with a soft mask
+    assert masked, "the tiled watermark is drawn as a transparent image"
+    pix = page.get_pixmap(dpi=50, colorspace=pymupdf.csGRAY)
+    values = sorted(pix.samples)
+    assert values[len(values) // 2] >= 235, "the page stays mostly white: the watermark is faint"
 
 
 def spans(page: pymupdf.Page) -> dict[str, dict]:

@@ -31,7 +31,7 @@ END = "\u2063"
 TAG_BITS = 40
 _DATA_BITS = 60 + TAG_BITS
 _SYMBOL_COUNT = (_DATA_BITS + 8) // 2
-_RUN = re.compile(f"{START}([{''.join(SYMBOLS)}]{{{_SYMBOL_COUNT}}}){END}")
+_RUN = re.compile(f"{START}((?:\\s*[{''.join(SYMBOLS)}]){{{_SYMBOL_COUNT}}})\\s*{END}")
 
 
 def _crc8(value: int, bits: int) -> int:
@@ -71,11 +71,14 @@ def _choices(previous: str) -> tuple[str, ...]:
 
 
 def find(text: str) -> list[tuple[str, bytes]]:
-    """Every well-formed run in ``text`` as ``(copy id, tag bytes)``; damaged runs are dropped."""
+    """Every well-formed run in ``text`` as ``(copy id, tag bytes)``; damaged runs are dropped.
+
+    White space inside a run is ignored: some PDF text extractors put spaces or line breaks
+    between the symbols of a run."""
     found = []
     for match in _RUN.finditer(text):
         value, previous, broken = 0, "", False
-        for ch in match.group(1):
+        for ch in "".join(match.group(1).split()):
             allowed = _choices(previous)
             if ch not in allowed:
                 broken = True
