@@ -167,14 +167,18 @@ class KeyRing:
         existing = len(self._files())
         name = f"office-{time.strftime('%Y%m%dT%H%M%S')}{existing:03d}-{secrets.token_hex(3)}.key"
         path = self.folder / name
-        secret = secrets.token_bytes(KEY_BYTES)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, secret)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_secret(path, secrets.token_bytes(KEY_BYTES))
         return self._load(path)
+
+
+def write_secret(path: Path, data: bytes) -> None:
+    """Create ``path`` with mode 0600 (never replacing a file) and write ``data`` durably."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def certificate_subject(pem: bytes, source: str) -> str:
@@ -252,12 +256,7 @@ def office_cms_identity(home: Path) -> tuple[bytes, bytes]:
             .sign(key, hashes.SHA256()))
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, key_pem)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_secret(key_path, key_pem)
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     cert_path.write_bytes(cert_pem)
     return cert_pem, key_pem

@@ -222,26 +222,19 @@ def _image_layers(images: list, keys: list, verified: dict[str, list[tuple[str, 
     (where the QR did not verify) the blind page fingerprint."""
     from watermark.qr import read_codes
 
-    good: dict[str, int] = {}
+    good: dict[str, tuple[int, float]] = {}
     bad = 0
     for image in images:
         for text in read_codes(image):
             for copy_id, tag in find_codes(text):
                 check = check_code(keys, copy_id, tag)
                 if check.valid:
-                    if copy_id not in good:
-                        verified.setdefault(copy_id, []).append(
-                            ("qr-code", forgery_probability(check.bits, len(keys))))
-                    good[copy_id] = good.get(copy_id, 0) + 1
+                    good[copy_id] = (good.get(copy_id, (0, 1.0))[0] + 1,
+                                     forgery_probability(check.bits, len(keys)))
                 else:
                     bad += 1
-    if good:
-        detail = "; ".join(f"copy {cid} on {n} page(s)" for cid, n in good.items())
-        layers.append(Layer("qr-code", "valid", f"QR symbol of the visible code verified: {detail}"))
-    elif bad:
-        layers.append(Layer("qr-code", "invalid", f"{bad} QR code(s) found, none verifies under an office key"))
-    else:
-        layers.append(Layer("qr-code", "absent", f"no QR symbol found on {len(images)} page image(s)"))
+    _report("qr-code", "QR symbol of the visible code", f"on {len(images)} page image(s)", good, bad,
+            verified, layers)
     if not good:
         _pattern_layer(images, keys, copies, verified, layers)
 
@@ -281,23 +274,16 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
     text = evidence.text
     _text_code_layer(text, keys, verified, layers)
     text = textcode.strip(text)
-    code_checks = {}
+    good: dict[str, tuple[int, float]] = {}
+    bad = 0
     for copy_id, tag in find_codes(_normalise(text)):
         check = check_code(keys, copy_id, tag)
-        code_checks.setdefault((check.copy_id, check.valid), check)
-    good_codes = [c for c in code_checks.values() if c.valid]
-    bad_codes = [c for c in code_checks.values() if not c.valid]
-    for check in good_codes:
-        verified.setdefault(check.copy_id, []).append(("visible-code", forgery_probability(check.bits, len(keys))))
-    if good_codes:
-        ids = ", ".join(sorted({c.copy_id for c in good_codes}))
-        layers.append(Layer("visible-code", "valid", f"printed code for copy {ids} verified"
-                            + (f"; {len(bad_codes)} other code(s) did not verify" if bad_codes else "")))
-    elif bad_codes:
-        layers.append(Layer("visible-code", "invalid", f"{len(bad_codes)} code(s) found, none verifies "
-                            "under an office key"))
-    else:
-        layers.append(Layer("visible-code", "absent", "no printed copy code in the text"))
+        if check.valid:
+            count = good.get(copy_id, (0, 1.0))[0]
+            good[copy_id] = (count + 1, forgery_probability(check.bits, len(keys)))
+        else:
+            bad += 1
+    _report("visible-code", "printed code", "in the text", good, bad, verified, layers)
 
     if images is None and render is not None and not verified:
         images = render()
@@ -334,26 +320,31 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
 def _text_code_layer(text: str, keys: list, verified: dict[str, list[tuple[str, float]]],
                      layers: list[Layer]) -> None:
     """Decode the invisible text-layer codes and verify each under the office keys."""
-    runs = textcode.find(text)
-    good: dict[str, int] = {}
+    good: dict[str, tuple[int, float]] = {}
     bad = 0
-    for copy_id, tag in runs:
+    for copy_id, tag in textcode.find(text):
         if textcode.verify(keys, copy_id, tag):
-            good[copy_id] = good.get(copy_id, 0) + 1
+            good[copy_id] = (good.get(copy_id, (0, 1.0))[0] + 1,
+                             forgery_probability(textcode.TAG_BITS, len(keys)))
         else:
             bad += 1
-    for copy_id in good:
-        verified.setdefault(copy_id, []).append(
-            ("text-code", forgery_probability(textcode.TAG_BITS, len(keys))))
+    _report("text-code", "invisible text code", "in the text", good, bad, verified, layers)
+
+
+def _report(name: str, what: str, where: str, good: dict[str, tuple[int, float]], bad: int,
+            verified: dict[str, list[tuple[str, float]]], layers: list[Layer]) -> None:
+    """Record the copies a signed layer verified, and say what the layer found."""
+    for copy_id, (_count, probability) in good.items():
+        verified.setdefault(copy_id, []).append((name, probability))
     if good:
-        detail = "; ".join(f"copy {cid} in {n} run(s)" for cid, n in good.items())
-        layers.append(Layer("text-code", "valid", f"invisible text code verified: {detail}"
-                            + (f"; {bad} run(s) did not verify" if bad else "")))
+        detail = "; ".join(f"copy {cid} ({n} found)" for cid, (n, _p) in good.items())
+        layers.append(Layer(name, "valid", f"{what} verified: {detail}"
+                            + (f"; {bad} other(s) did not verify" if bad else "")))
     elif bad:
-        layers.append(Layer("text-code", "invalid", f"{bad} invisible code run(s) found, none "
-                            "verifies under an office key"))
+        layers.append(Layer(name, "invalid", f"{bad} {what}(s) found {where}, none verifies under "
+                            "an office key (forged, damaged or another office)"))
     else:
-        layers.append(Layer("text-code", "absent", "no invisible text code in the text"))
+        layers.append(Layer(name, "absent", f"no {what} {where}"))
 
 
 def _visible_text_layer(text: str, candidates: list[CopyRecord]) -> Layer | None:
