@@ -3,6 +3,11 @@
 Usage::
 
     python bench/pattern_bench.py [--pages 24] [--controls 1200] [--workers 2] [--seed 1]
+                                  [--payload-bits 32|60] [--overlay-dpi 300]
+
+``--payload-bits 32`` (default) marks each copy with a random 32-bit fingerprint number
+(:data:`watermark.pattern.NUMBER_PARAMS`); ``--payload-bits 60`` with a random 60-bit copy
+number (the default params), for comparison.
 
 For each page (first pages, and a few more, of samples/*.pdf and ../shared/corpus/real/*.pdf)
 a copy is made the way the PDF writer does it: the overlay is generated at 300 dpi and
@@ -29,7 +34,8 @@ crops (200 x 200 px to a quarter page) and JPEG/screenshot forms. A control coun
 false accusation if decode returns any payload at all (stricter than a register match).
 Also reported: SSIM between the renders with and without the pattern (both 150 dpi, then
 box-downsampled to 75 dpi), the mean luminance of a blank page with the pattern, and the
-decode time per image.
+decode time per image, wall clock and CPU (the CPU time is what one idle core would take
+when other jobs share the machine).
 """
 
 from __future__ import annotations
@@ -51,11 +57,34 @@ from PIL import Image, ImageFilter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from watermark.pattern import decode, make_overlay  # noqa: E402
+from watermark.pattern import (  # noqa: E402
+    NUMBER_PARAMS,
+    PatternKey,
+    PatternParams,
+    decode,
+    make_overlay,
+    payload_from_number,
+)
 from watermark.pattern_image import ssim  # noqa: E402
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(100, 132))
+BITS = 32
+OVERLAY_DPI = 300
+
+
+def keyed(key: bytes, bits: int) -> PatternKey:
+    """The pattern key for the payload size under test."""
+    return PatternKey(key, NUMBER_PARAMS if bits == 32 else PatternParams())
+
+
+def random_payload(rng: np.random.Generator, bits: int) -> bytes:
+    """A random payload of the size under test."""
+    if bits == 32:
+        return payload_from_number(int(rng.integers(0, 2 ** 32)))
+    return int(rng.integers(0, 2 ** 60)).to_bytes(8, "big")
+
+
 ATTACKS = ("page", "jpeg50", "jpeg30", "screenshot", "crop", "phone", "photocopy", "print_pdf")
 
 
@@ -161,15 +190,16 @@ def render(page: pymupdf.Page, dpi: int) -> Image.Image:
     return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
 
 
-def marked_copy(path: str, number: int, payload: bytes, key: bytes) -> pymupdf.Document:
-    """A one-page PDF: the page with the overlay (300 dpi RGBA PNG) inserted over it."""
+def marked_copy(path: str, number: int, payload: bytes, key: bytes | PatternKey,
+                dpi: int = OVERLAY_DPI) -> pymupdf.Document:
+    """A one-page PDF: the page with the overlay (RGBA PNG at ``dpi``) inserted over it."""
     src = pymupdf.open(path)
     doc = pymupdf.open()
     doc.insert_pdf(src, from_page=number, to_page=number)
     page = doc[0]
-    w = round(page.rect.width / 72 * 300)
-    h = round(page.rect.height / 72 * 300)
-    overlay = make_overlay(w, h, payload, key, dpi=300)
+    w = round(page.rect.width / 72 * dpi)
+    h = round(page.rect.height / 72 * dpi)
+    overlay = make_overlay(w, h, payload, key, dpi=dpi)
     # the overlay is made for the page as displayed; on a page with /Rotate it goes into
     # the unrotated page box, turned back by the page's rotation
     rotation = page.rotation
@@ -196,12 +226,13 @@ def plain_copy(path: str, number: int) -> pymupdf.Document:
 
 # ---------------------------------------------------------------- jobs
 
-def page_job(args: tuple[int, str, int, int]) -> dict:
+def page_job(args: tuple[int, str, int, int, int, int]) -> dict:
     """All attacks on one page; returns per-attack success and timings."""
-    index, path, number, seed = args
+    index, path, number, seed, bits, dpi = args
     rng = np.random.default_rng(seed * 1000 + index)
-    payload = int(rng.integers(0, 2 ** 60)).to_bytes(8, "big")
-    doc = marked_copy(path, number, payload, KEY)
+    payload = random_payload(rng, bits)
+    key = keyed(KEY, bits)
+    doc = marked_copy(path, number, payload, key, dpi)
     plain = plain_copy(path, number)
     r150 = render(doc[0], 150)
     p150 = render(plain[0], 150)
@@ -217,11 +248,13 @@ def page_job(args: tuple[int, str, int, int]) -> dict:
         "photocopy": lambda: photocopy(render(doc[0], 300), rng),
         "print_pdf": lambda: render(doc[0], 200),
     }
-    out = {"name": f"{Path(path).name}#{number + 1}", "ssim": s, "ok": {}, "time": {}, "z": {}}
+    out = {"name": f"{Path(path).name}#{number + 1}", "ssim": s, "ok": {}, "time": {}, "cpu": {}, "z": {}}
     for name in ATTACKS:
         img = imgs[name]()
         t = time.perf_counter()
-        det = decode(img, KEY)
+        c = time.process_time()
+        det = decode(img, key)
+        out["cpu"][name] = time.process_time() - c
         out["time"][name] = time.perf_counter() - t
         out["ok"][name] = det.payload == payload
         out["z"][name] = det.statistic
@@ -230,14 +263,15 @@ def page_job(args: tuple[int, str, int, int]) -> dict:
     return out
 
 
-def control_job(args: tuple[int, str, int, int, int]) -> dict:
+def control_job(args: tuple[int, str, int, int, int, int, int]) -> dict:
     """``n`` control decodes on one unmarked page and the same page under another key."""
-    index, path, number, seed, n = args
+    index, path, number, seed, n, bits, dpi = args
     rng = np.random.default_rng(seed * 7919 + index)
-    payload = int(rng.integers(0, 2 ** 60)).to_bytes(8, "big")
+    payload = random_payload(rng, bits)
+    key = keyed(KEY, bits)
     bases = {
         "unmarked": render(plain_copy(path, number)[0], 150),
-        "other-key": render(marked_copy(path, number, payload, OTHER_KEY)[0], 150),
+        "other-key": render(marked_copy(path, number, payload, keyed(OTHER_KEY, bits), dpi)[0], 150),
     }
     found = 0
     counts = {"unmarked": 0, "other-key": 0}
@@ -259,7 +293,7 @@ def control_job(args: tuple[int, str, int, int, int]) -> dict:
             y0 = int(rng.uniform(0, img.height - h))
             img = img.crop((x0, y0, x0 + w, y0 + h))
         t = time.perf_counter()
-        det = decode(img, KEY)
+        det = decode(img, key)
         times.append(time.perf_counter() - t)
         counts[kind] += 1
         if det.payload is not None:
@@ -267,12 +301,13 @@ def control_job(args: tuple[int, str, int, int, int]) -> dict:
     return {"found": found, "counts": counts, "time": times}
 
 
-def blank_luminance() -> float:
+def blank_luminance(bits: int) -> float:
     """Mean luminance (0-255) of a blank A4 page with the pattern, rendered at 150 dpi."""
     doc = pymupdf.open()
     doc.new_page(width=595.28, height=841.89)
     buf = io.BytesIO()
-    make_overlay(2480, 3508, (12345).to_bytes(8, "big"), KEY, dpi=300).save(buf, "PNG")
+    payload = payload_from_number(12345) if bits == 32 else (12345).to_bytes(8, "big")
+    make_overlay(2480, 3508, payload, keyed(KEY, bits), dpi=300).save(buf, "PNG")
     doc[0].insert_image(doc[0].rect, stream=buf.getvalue(), overlay=True, keep_proportion=False)
     return float(np.asarray(render(doc[0], 150).convert("L"), np.float64).mean())
 
@@ -284,27 +319,34 @@ def main() -> None:
     ap.add_argument("--controls", type=int, default=1200)
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--payload-bits", type=int, choices=(32, 60), default=BITS)
+    ap.add_argument("--overlay-dpi", type=int, default=OVERLAY_DPI)
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
     plist = pages(args.pages)
+    bits, dpi = args.payload_bits, args.overlay_dpi
     t0 = time.time()
     with ProcessPoolExecutor(args.workers) as ex:
-        results = list(ex.map(page_job, [(i, f, n, args.seed) for i, (f, n) in enumerate(plist)]))
+        results = list(ex.map(page_job, [(i, f, n, args.seed, bits, dpi) for i, (f, n) in enumerate(plist)]))
         per = max(2, -(-args.controls // len(plist)))
-        ctrl = list(ex.map(control_job, [(i, f, n, args.seed, per) for i, (f, n) in enumerate(plist)]))
+        ctrl = list(ex.map(control_job, [(i, f, n, args.seed, per, bits, dpi)
+                                         for i, (f, n) in enumerate(plist)]))
     if args.verbose:
         for r in results:
             bad = [a for a in ATTACKS if not r["ok"][a]]
             print(f"{r['name']:40s} ssim {r['ssim']:.4f} failed: {' '.join(bad) or '-'} "
                   f"z: {' '.join(format(r['z'][a], '.0f') for a in ATTACKS)}")
-    print(f"pages: {len(results)}  (seed {args.seed}, {time.time() - t0:.0f} s)")
-    print(f"{'attack':12s} {'decoded':>9s} {'rate':>7s} {'wrong id':>9s} {'mean s':>7s} {'max s':>6s}")
+    print(f"pages: {len(results)}  (seed {args.seed}, {bits}-bit payload, overlay {dpi} dpi, "
+          f"{time.time() - t0:.0f} s)")
+    print(f"{'attack':12s} {'decoded':>9s} {'rate':>7s} {'wrong id':>9s} {'mean s':>7s} {'max s':>6s} "
+          f"{'cpu mean':>8s} {'cpu max':>7s}")
     for a in ATTACKS:
         ok = sum(r["ok"][a] for r in results)
         wrong = sum(a in r.get("wrong", []) for r in results)
         ts = [r["time"][a] for r in results]
+        cs = [r["cpu"][a] for r in results]
         print(f"{a:12s} {ok:4d}/{len(results):<4d} {100 * ok / len(results):6.1f}% {wrong:9d} "
-              f"{np.mean(ts):7.2f} {np.max(ts):6.2f}")
+              f"{np.mean(ts):7.2f} {np.max(ts):6.2f} {np.mean(cs):8.2f} {np.max(cs):7.2f}")
     n_ctrl = sum(sum(c["counts"].values()) for c in ctrl)
     found = sum(c["found"] for c in ctrl)
     cts = [t for c in ctrl for t in c["time"]]
@@ -313,7 +355,7 @@ def main() -> None:
           f"mean {np.mean(cts):.2f} s")
     ss = [r["ssim"] for r in results]
     print(f"SSIM at 75 dpi (with vs without): mean {np.mean(ss):.4f}, min {np.min(ss):.4f}")
-    print(f"blank page mean luminance with pattern: {blank_luminance():.2f} / 255")
+    print(f"blank page mean luminance with pattern: {blank_luminance(bits):.2f} / 255")
 
 
 if __name__ == "__main__":

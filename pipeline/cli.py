@@ -121,7 +121,7 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt
     """Issue one numbered, marked, watermarked, encrypted copy per recipient."""
     from pipeline.analysis import classify_document
     from pipeline.decision import decide
-    from pipeline.issuing import document_id_for, issue as issue_copies
+    from pipeline.issuing import document_id_for, issue as issue_copies, preflight
     from pipeline.office import Office
     from pipeline.readers import read_document
     from pipeline.recipients import load_recipients
@@ -134,6 +134,10 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt
                       tuple(result.suggestion.rationale), result.basis,
                       grade=grade, period=period, justification=justification)
     out_dir = out or Path("mijian-out") / document_id_for(document)
+    if decision.level >= 4 and not (approver or "").strip():
+        _fail(2, f"{decision.grade} copies need the approval of the originating authority "
+                 "(绝密件复制须经批准); give --approver NAME")
+    preflight(document, decision, out_dir, limits, running)
     with Office.open(_home()) as office:
         done = issue_copies(office, document, decision, people, out_dir, actor=_actor(),
                             limits=limits, running=running, approver=approver)

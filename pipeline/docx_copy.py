@@ -18,6 +18,7 @@ import io
 import os
 import re
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -91,12 +92,19 @@ def write_docx_copy(
         document = open_document(source, draft)
         _mark(document, stamp)
         buffer = io.BytesIO()
-        document.save(buffer)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. zipfile's "Duplicate name": a broken package
+            document.save(buffer)
         plain = set_custom_property(buffer.getvalue(), TOKEN_PROPERTY, stamp.token)
         sealed = io.BytesIO()
         OOXMLFile(io.BytesIO(plain)).encrypt(stamp.user_password, sealed)
     except MijianError:
         raise
+    except UserWarning as exc:
+        raise InputError(problem(
+            name, f"the draft's package is inconsistent ({' '.join(str(exc).split())[:80]})",
+            "a Word package with one part per name", "re-save the draft in Word or LibreOffice "
+            "and issue again")) from exc
     except Exception as exc:  # third-party code on a draft may raise anything
         raise InputError(problem(
             name, f"the copy could not be made ({type(exc).__name__}: "

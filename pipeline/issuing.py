@@ -123,10 +123,12 @@ def _self_check(path: Path, ext: str, stamp: CopyStamp, office_password: str | N
     evidence = read_docx_evidence(path, [stamp.user_password], limits)
     if not (evidence.encrypted and evidence.opened):
         raise RegisterError(f"{path.name}: self-check failed: the copy is not encrypted or "
-                            "does not open; nothing was recorded; report this as a bug")
+                            "does not open; the file was discarded and its serial stays reserved; "
+                            "report this as a bug")
     if evidence.token != stamp.token or stamp.visible_code not in evidence.text.replace("\n", ""):
         raise RegisterError(f"{path.name}: self-check failed: the copy's marks do not read "
-                            "back; nothing was recorded; report this as a bug")
+                            "back; the file was discarded and its serial stays reserved; "
+                            "report this as a bug")
 
 
 def _self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) -> None:
@@ -143,12 +145,14 @@ def _self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) -
             opened = doc.authenticate(password) if locked else 0
             if not locked or not opened:
                 raise RegisterError(f"{path.name}: self-check failed: the copy is not encrypted or "
-                                    "does not open; nothing was recorded; report this as a bug")
+                                    "does not open; the file was discarded and its serial stays "
+                                    "reserved; report this as a bug")
             if _info_token(doc) != stamp.token or (
                     password == stamp.user_password
                     and stamp.visible_code not in doc[0].get_text().replace("\n", "")):
                 raise RegisterError(f"{path.name}: self-check failed: the copy's marks do not read "
-                                    "back; nothing was recorded; report this as a bug")
+                                    "back; the file was discarded and its serial stays reserved; "
+                                    "report this as a bug")
 
 
 def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -287,12 +291,53 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
             skipped.append((recipient, record))
         else:
             todo.append(record)
-    made = _build_all(job, todo, workers)
-    _clean_staging(out_dir)
+    try:
+        made = _build_all(job, todo, workers)
+    finally:
+        _clean_staging(out_dir)
     manifest, passwords = _write_outputs(office, out_dir, document_id, decision)
     return IssueResult(document_id=document_id, decision=decision, out_dir=out_dir,
                        copies=tuple(made), skipped=tuple(skipped), manifest=manifest,
                        passwords=passwords)
+
+
+def preflight(document: Document, decision: Decision, out_dir: Path | None = None,
+              limits: Limits = DEFAULT_LIMITS, running: bool = True) -> None:
+    """Check the output folder, then make and self-check one throw-away copy of the draft,
+    before anything is recorded.
+
+    A draft the writers cannot mark (a broken package, content that swallows the marks) is
+    refused here with :class:`InputError`, before the office folder or the register is
+    touched; the trial copy is deleted.
+    """
+    import tempfile
+
+    from pipeline.crypto import OfficeKey
+
+    if out_dir is not None:
+        _prepare_out(Path(out_dir).absolute(), document_id_for(document), Path(document.source))
+    source, ext = _source_bytes(document, limits)
+    trial = OfficeKey("trial", random_token(32))
+    copy_id = new_copy_id(random_token(8))
+    scheme = all_schemes()[decision.scheme]
+    language = "zh" if scheme.language == "zh" else "en"
+    password = random_password()
+    stamp = CopyStamp(
+        marking=build_marking(scheme, decision.level, decision.period, "000001", 1, running),
+        watermark_text=_watermark_text(Recipient(id="trial", name="Trial 试印"), "000001", language),
+        visible_code=make_visible_code(trial, copy_id), token=make_token(trial, copy_id),
+        user_password=password, owner_password=random_password() if ext == ".pdf" else password,
+        language=language, text_code=textcode.encode(trial, copy_id),
+        pattern_key=pattern_key(trial), pattern_payload=payload_from_copy_id(copy_id))
+    with tempfile.TemporaryDirectory(prefix="mijian-preflight-") as folder:
+        path = Path(folder) / f"trial{ext}"
+        _writer(ext)(source, stamp, path)
+        try:
+            _self_check(path, ext, stamp, stamp.owner_password if ext == ".pdf" else None, limits)
+        except RegisterError:
+            raise InputError(f"{document.source}: a trial copy of this draft does not keep its marks "
+                             "(副本标记无法读回); expected a draft whose pages can carry marks; "
+                             "re-save or print the draft to a new PDF and issue again") from None
 
 
 PARALLEL_FROM = 4
@@ -475,7 +520,8 @@ def _build_and_commit(job: _Job, record: CopyRecord) -> IssuedCopy:
         if isinstance(exc, MijianError) or not isinstance(exc, Exception):
             raise
         raise RegisterError(f"copy {record.serial} for {record.recipient_id} could not be issued "
-                            f"({type(exc).__name__}: {exc}); it stays pending; run the command again "
+                            f"({type(exc).__name__}: {exc}); 份号 {record.serial} stays reserved as "
+                            "pending and no file was written; run the command again to finish it, "
                             "or report this as a bug") from exc
     recipient = Recipient(id=done.recipient_id, name=done.recipient_name, unit=done.recipient_unit)
     return IssuedCopy(serial=done.serial, copy_id=done.copy_id, recipient=recipient, file=final,
@@ -529,7 +575,7 @@ def _check_envelope(job: _Job, path: Path, stamp: CopyStamp) -> None:
         evidence = read_evidence(inner, [], job.limits)
         if not evidence.opened or evidence.token != stamp.token:
             raise RegisterError(f"{path.name}: self-check failed: the enveloped copy's marks do not "
-                                "read back; nothing was recorded; report this as a bug")
+                                "read back; the file was discarded and its serial stays reserved; report this as a bug")
 
 
 def _clean_staging(out_dir: Path) -> None:

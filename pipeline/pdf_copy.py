@@ -257,6 +257,9 @@ def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
     """
     if not code or not ends:
         return
+    if len(ends) > MAX_CODE_LINES:  # dense pages (tables, forms): spread the runs evenly
+        step = len(ends) / MAX_CODE_LINES
+        ends = [ends[int(i * step)] for i in range(MAX_CODE_LINES)]
     scale = 1.0 if target is None else target.width / page.rect.width
     writer = pymupdf.TextWriter(page.rect)
     for point, _size in ends:
@@ -286,6 +289,8 @@ def _draw_qr(page: pymupdf.Page, rect: pymupdf.Rect | None, png: bytes, xref: in
     return page.insert_image(rect, stream=png)
 
 
+MAX_CODE_LINES = 80
+"""Most line ends of one page that carry the text code."""
 CODE_STEP = 0.1
 """Horizontal step between the invisible symbols of the text code, in points."""
 WATERMARK_DPI = 150
@@ -415,16 +420,6 @@ class _PageFacts:
     line_ends: tuple[tuple[pymupdf.Point, float], ...]
 
 
-def _draft_facts(digest: str, doc_bytes: bytes, cache: dict | None) -> tuple[_PageFacts, ...]:
-    """Measure every page of a prepared draft; with a ``cache`` (one per issuing run) all
-    copies of one draft (same ``digest`` of the source) share the measurement."""
-    if cache is None:
-        return _measure(doc_bytes)
-    if digest not in cache:
-        cache[digest] = _measure(doc_bytes)
-    return cache[digest]
-
-
 def _measure(doc_bytes: bytes) -> tuple[_PageFacts, ...]:
     with pymupdf.open(stream=doc_bytes, filetype="pdf") as doc:
         return tuple(_PageFacts(pymupdf.Rect(page.rect), _content_rect(page), tuple(_line_ends(page)))
@@ -473,12 +468,11 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
     return overlay, targets, shared
 
 
-def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None = None) -> bytes:
-    """Build the encrypted copy in memory and return its bytes.
-
-    Annotations and form fields are baked into the page content first (a copy is final,
-    and the marks must not cover them); rotated pages are turned upright.
-    """
+def _prepare(source: bytes, limits: Limits) -> bytes:
+    """The draft made ready for marking, the same for every copy: annotations and form fields
+    baked into the content (a copy is final, and the marks must not cover them), rotated
+    pages turned upright, and every content stream rewritten so that a stream ending in the
+    middle of an operator (an unterminated inline image) cannot swallow the marks after it."""
     doc = open_pdf(source, "the draft", limits)
     try:
         if doc.needs_pass:
@@ -491,15 +485,35 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None =
         for page in doc:
             if page.rotation:
                 page.remove_rotation()
-        digest = hashlib.sha256(source).hexdigest()
-        prepared = None if cache is not None and digest in cache else doc.tobytes()
-        facts = _draft_facts(digest, prepared or b"", cache)
+            page.clean_contents()
+        return doc.tobytes()
+    finally:
+        doc.close()
+
+
+def _prepared(source: bytes, limits: Limits, cache: dict | None) -> tuple[bytes, tuple[_PageFacts, ...]]:
+    """The prepared draft and its page facts, computed once per draft when a cache is given."""
+    digest = hashlib.sha256(source).hexdigest()
+    if cache is not None and digest in cache:
+        return cache[digest]
+    prepared = _prepare(source, limits)
+    result = (prepared, _measure(prepared))
+    if cache is not None:
+        cache[digest] = result
+    return result
+
+
+def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None = None) -> bytes:
+    """Build the encrypted copy in memory and return its bytes."""
+    prepared, facts = _prepared(source, limits, cache)
+    doc = pymupdf.open(stream=prepared, filetype="pdf")
+    try:
         overlay, targets, shared = _overlay(doc, stamp, facts)
         with ExitStack() as stack:
             stack.callback(overlay.close)
             original = None
             if any(target is not None for target in targets):
-                original = pymupdf.open(stream=prepared or doc.tobytes(), filetype="pdf")
+                original = pymupdf.open(stream=prepared, filetype="pdf")
                 stack.callback(original.close)
             patterns: dict[tuple[int, int], int] = {}
             for number, target in enumerate(targets):

@@ -171,7 +171,7 @@ def _trace_inner(office: Office, plain: bytes, layers: list[Layer], limits: Limi
 def _render(data: bytes, source: str, passwords: list[str], limits: Limits) -> list:
     from pipeline.images import render_pdf
 
-    return render_pdf(data, source, passwords, limits)
+    return render_pdf(data, source, passwords, limits, max_pages=MAX_RENDERED_PAGES)
 
 
 def _known_passwords(office: Office, known: list[CopyRecord]) -> list[str]:
@@ -184,6 +184,9 @@ def _known_passwords(office: Office, known: list[CopyRecord]) -> list[str]:
     return out
 
 
+MAX_RENDERED_PAGES = 4
+"""Most pages of a PDF leak rendered to search for image marks (a print-to-PDF carries them on
+every page, so the first few suffice)."""
 MAX_PATTERN_PAGES = 4
 """Most page images searched for the page fingerprint (each takes about a second)."""
 

@@ -10,12 +10,17 @@ import pytest
 from PIL import Image
 
 from watermark.pattern import (
+    NUMBER_PARAMS,
     Detection,
+    PatternKey,
+    PatternParams,
     apply_to_image,
     copy_id_from_payload,
     decode,
     make_overlay,
+    number_from_payload,
     payload_from_copy_id,
+    payload_from_number,
 )
 from watermark.pattern_image import ssim
 
@@ -62,10 +67,25 @@ def _jpeg(image: Image.Image, quality: int) -> Image.Image:
     return Image.open(io.BytesIO(buf.getvalue()))
 
 
+@pytest.fixture(scope="module")
+def number_key() -> PatternKey:
+    return PatternKey(KEY, NUMBER_PARAMS)
+
+
+@pytest.fixture(scope="module")
+def number_payload() -> bytes:
+    return payload_from_number(3_000_000_123)
+
+
+@pytest.fixture(scope="module")
+def number_marked(page: Image.Image, number_payload: bytes, number_key: PatternKey) -> Image.Image:
+    return apply_to_image(page, number_payload, number_key)
+
+
 def _check(det: Detection, payload: bytes) -> None:
     assert det.payload == payload, det.notes
     assert det.false_match_probability <= 1e-15
-    assert det.seconds < 5
+    assert det.seconds < 15  # wall clock; about 0.5-1 s of CPU on an idle core
 
 
 def test_payload_copy_id_round_trip(payload: bytes) -> None:
@@ -140,7 +160,66 @@ def test_overlay_is_transparent_black(payload: bytes) -> None:
     assert 0 < (a[..., 3] > 0).mean() < 0.02
 
 
-def test_rejects_bad_payload() -> None:
+def test_number_payload_round_trip() -> None:
+    for n in (0, 1, 424242, 2 ** 32 - 1):
+        assert number_from_payload(payload_from_number(n)) == n
+        assert len(payload_from_number(n)) == 4
+    for bad in (-1, 2 ** 32, 1.5, True):
+        with pytest.raises(ValueError):
+            payload_from_number(bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        PatternParams(payload_bits=48)
+    assert NUMBER_PARAMS.check_bits >= 16
+
+
+def test_number_page_and_jpeg(number_marked: Image.Image, number_payload: bytes,
+                              number_key: PatternKey) -> None:
+    det = decode(number_marked, number_key)
+    _check(det, number_payload)
+    assert det.false_match_probability <= 4 * 2.0 ** -52
+    _check(decode(_jpeg(number_marked, 30), number_key), number_payload)
+
+
+def test_number_small_crop(number_marked: Image.Image, number_payload: bytes,
+                           number_key: PatternKey) -> None:
+    # a sixth of the page, through the text
+    w, h = number_marked.size
+    crop = number_marked.crop((w // 6, h // 4, w // 6 + int(w * 0.45), h // 4 + int(h * 0.37)))
+    _check(decode(crop, number_key), number_payload)
+
+
+def test_number_half_scale(number_marked: Image.Image, number_payload: bytes,
+                           number_key: PatternKey) -> None:
+    half = number_marked.resize((number_marked.width // 2, number_marked.height // 2),
+                                Image.Resampling.BILINEAR)
+    _check(decode(half, number_key), number_payload)
+
+
+def test_number_binarised(page: Image.Image, number_payload: bytes, number_key: PatternKey) -> None:
+    from PIL import ImageFilter
+
+    big = page.resize((page.width * 2, page.height * 2), Image.Resampling.NEAREST)
+    marked = apply_to_image(big, number_payload, number_key, dpi=300).convert("L")
+    a = np.asarray(marked.filter(ImageFilter.GaussianBlur(1.2)), np.float32)
+    binary = Image.fromarray(np.where(a < 128, 0, 255).astype(np.uint8)).convert("1")
+    _check(decode(binary, number_key), number_payload)
+
+
+def test_number_and_copy_id_settings_do_not_cross(page: Image.Image, marked: Image.Image,
+                                                   number_marked: Image.Image,
+                                                   number_key: PatternKey) -> None:
+    assert decode(number_marked, KEY).payload is None
+    assert decode(marked, number_key).payload is None
+    assert decode(page, number_key).payload is None
+    foreign = apply_to_image(page, payload_from_number(7), PatternKey(OTHER, NUMBER_PARAMS))
+    assert decode(foreign, number_key).payload is None
+
+
+def test_rejects_bad_payload(number_key: PatternKey) -> None:
+    with pytest.raises(ValueError):
+        make_overlay(100, 100, payload_from_number(5), KEY)
+    with pytest.raises(ValueError):
+        make_overlay(100, 100, b"\x00" * 8, number_key)
     with pytest.raises(ValueError):
         make_overlay(100, 100, b"\xff" * 8, KEY)
     with pytest.raises(ValueError):

@@ -6,11 +6,18 @@ The pattern is a square lattice of candidate dot sites (pitch 8 px at 150 dpi, 1
 Sites are grouped, under the key, into pulse-position groups of 32 sites spread over a tile
 of 40 x 40 sites (54 mm); each group holds exactly one dot, and which of its 32 sites holds
 it carries 5 bits. Of the 50 groups of a tile, 8 are pilots (keyed constant symbols, for
-synchronisation) and 42 carry 210 channel bits: a 60-bit payload (the copy number) and a
-16-bit keyed check, convolutionally encoded (K = 7, rate 1/3 punctured to 76/210),
-whitened and interleaved under the key. Every tile repeats the same code, so any piece of
-the page holding a few tiles' worth of white paper decodes, and soft values from all tiles
-are summed before decoding.
+synchronisation) and 42 carry 210 channel bits: the payload and a keyed check,
+convolutionally encoded (K = 7, zero tail), whitened and interleaved under the key. Two
+payload sizes share this geometry (:class:`PatternParams` ``payload_bits``):
+
+- 60 bits (a copy id, 8-byte payload; the default params): 16-bit check, rate 1/3 mother
+  code punctured to 76/210;
+- 32 bits (a per-office fingerprint number, 4-byte payload, :data:`NUMBER_PARAMS`): 20-bit
+  check, rate 1/4 mother code punctured to 52/210, so a piece of a page needs about a third
+  fewer readable sites.
+
+Every tile repeats the same code, so any piece of the page holding a few tiles' worth of
+white paper decodes, and soft values from all tiles are summed before decoding.
 
 Dots are 2 x 2 px (0.34 mm). Most are light grey (darkness 36/255); in each tile 12 of the
 50 groups, rotating with the tile position, are printed black, so a binarised photocopy
@@ -20,10 +27,16 @@ luminance, and the page SSIM at 75 dpi is about 0.975 (the budget that bounds th
 each dot costs SSIM wherever it sits, a black dot about five times a grey one).
 
 Decoding needs no original: the dots sit on a lattice, so the image's own spectrum gives
-scale and rotation; local phase tracking and a quadratic fit absorb perspective; sites
-under text are masked; the keyed pilots give the tile origin (a z-score over all 1,600
-origins, reported as the detection statistic); then soft-decision Viterbi decoding and the
-keyed check. See :mod:`watermark.pattern_image` and :mod:`watermark.pattern_code`.
+scale and rotation; the frequencies are refined from the coherence of local lattice
+phases, the remaining phase is unwrapped and an affine map (or, for a photo, a quadratic
+one) fitted; each site is read within its own cell, so sites between text lines count and
+only sites touched by ink are masked; the keyed pilots give the tile origin (a z-score over
+all 1,600 origins, reported as the detection statistic); which of the 50 black/grey
+rotations applies is read from the strongest dot of each group, and each reading is
+weighted by the amplitude of its class (a binarised copy has lost its grey dots: they then
+count for nothing instead of as "no dot here"); symbol likelihoods are marginalised to bit
+LLRs, then soft-decision Viterbi decoding and the keyed check. See
+:mod:`watermark.pattern_image` and :mod:`watermark.pattern_code`.
 
 Compositing: :func:`make_overlay` returns an RGBA image, black with alpha = darkness/255,
 meant to be drawn *over* the page content with normal alpha compositing ("over"); on white
@@ -34,16 +47,20 @@ dots crisp when printed). :func:`apply_to_image` does the same compositing on a 
 False-match probability
 -----------------------
 A payload is returned only if (a) the pilot synchronisation z-score is at least
-``Z_ACCEPT`` and (b) the 16-bit keyed check over the 60 decoded payload bits verifies.
-For an image that carries no pattern under this key (unmarked, another key, a different
-office), the decoded 76 bits do not depend on the key's check function, so a truncated
-HMAC verifies with probability 2^-16 per decode attempt; the decoder makes at most
-``attempts`` attempts (lattice candidates x origins), so by the union bound an unmarked
-image yields *some* payload with probability at most ``attempts * 2^-16``. That payload
-is then independent of the register, so it equals one given registered 60-bit copy number
-with probability 2^-60. :attr:`Detection.false_match_probability` reports
-``attempts * 2^-76`` (one lookup); against a register of N copies the chance of naming
-anyone is at most ``N`` times that (N = 10^6 gives < 1e-15, far below 1e-6). The z-score
+``Z_ACCEPT`` and (b) the keyed check (c = 16 bits for the 60-bit payload, 20 bits for the
+32-bit one) over the decoded payload bits verifies. For an image that carries no pattern
+under this key (unmarked, another key, a different office), the decoded bits do not depend
+on the key's check function, so a truncated HMAC verifies with probability 2^-c per decode
+attempt; the decoder makes at most ``attempts`` attempts (lattice candidates x origins, at
+most 4; the black/grey rotation is chosen before decoding and is not an attempt), so by the
+union bound an unmarked image yields *some* payload with probability at most
+``attempts * 2^-c``. That payload is then independent of the register, so it equals one
+given registered value with probability 2^-b (b = 60 or 32 payload bits).
+:attr:`Detection.false_match_probability` reports ``attempts * 2^-(c + b)`` for *one*
+lookup: ``attempts * 2^-76`` for copy ids, ``attempts * 2^-52`` for fingerprint numbers.
+Against a register of N copies (or N issued numbers) the chance of naming anyone is at most
+``N`` times that: for numbers, ``attempts * 2^-20 * N / 2^32``, e.g. N = 10^5 gives
+< 1e-10 with 4 attempts, far below 1e-6 (copy ids: N = 10^6 gives < 1e-15). The z-score
 threshold is extra margin and is not counted in the bound (its Gaussian null is only
 approximate on real pages).
 
@@ -51,7 +68,7 @@ What it does not protect against: anyone holding the key can forge a pattern for
 number; the pattern of one copy can be lifted (it is a visible dot texture) and pasted onto
 another page to frame its holder; averaging two copies merges their dots and usually makes
 the decode fail (it then names no one, and 2^-16 bounds the chance it names a third
-party); a page under another *document's* copy under the same key decodes to that copy,
+party; 2^-20 for numbers); a page under another *document's* copy under the same key decodes to that copy,
 which is correct but not the document at hand, so the register lookup must check the
 document; heavy despeckling, background removal, or a re-typed page remove the pattern.
 """
@@ -61,13 +78,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image
 
 from watermark.pattern_code import (
-    CHECK_BITS,
-    PAYLOAD_BITS,
     PatternParams,
     decode_llr,
     encode_bits,
@@ -82,12 +98,14 @@ from watermark.pattern_image import (
     find_lattices,
     locate_sites,
     render_dots,
+    site_response,
     to_grey,
 )
 
 __all__ = [
     "BASE_DPI", "Z_ACCEPT", "PatternParams", "PatternKey", "Detection",
     "make_overlay", "apply_to_image", "decode", "payload_from_copy_id", "copy_id_from_payload",
+    "payload_from_number", "number_from_payload", "NUMBER_PARAMS",
 ]
 
 BASE_DPI = 150
@@ -112,10 +130,12 @@ class Detection:
     """What :func:`decode` found in one image.
 
     Attributes:
-        payload: the 8-byte payload (60-bit copy number) if every check passed, else None.
+        payload: the payload (8 bytes for a 60-bit copy number, 4 bytes for a 32-bit
+            fingerprint number, as the key's params say) if every check passed, else None.
         statistic: pilot synchronisation z-score of the best tile origin (0 if no lattice).
         false_match_probability: bound on the chance that an image without this key's
-            pattern returns a payload equal to one given registered copy (see module doc).
+            pattern returns a payload equal to one given registered copy or number (one
+            lookup; multiply by the register size, see module doc).
         bits_corrected: channel bits whose hard decision the decoder overrode.
         bits_used: channel bits that had any evidence.
         pitch_px: lattice pitch found in the image (pixels of the image as given).
@@ -159,8 +179,24 @@ def copy_id_from_payload(payload: bytes) -> str:
     """The copy id carried by an 8-byte payload."""
     from watermark.codes import CROCKFORD
 
-    value = payload_to_int(payload)
+    value = payload_to_int(payload, 60)
     return "".join(CROCKFORD[(value >> (5 * (11 - i))) & 31] for i in range(12))
+
+
+NUMBER_PARAMS = PatternParams(payload_bits=32)
+"""Params of the 32-bit setting (a per-office fingerprint number), same geometry."""
+
+
+def payload_from_number(n: int) -> bytes:
+    """The 4-byte payload of a fingerprint number (0 <= n < 2**32)."""
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < 1 << 32:
+        raise ValueError("a fingerprint number is an integer in [0, 2**32)")
+    return n.to_bytes(4, "big")
+
+
+def number_from_payload(payload: bytes) -> int:
+    """The fingerprint number carried by a 4-byte payload."""
+    return payload_to_int(payload, 32)
 
 
 def _dots(width_px: int, height_px: int, payload: bytes, pkey: PatternKey,
@@ -205,7 +241,7 @@ def make_overlay(width_px: int, height_px: int, payload: bytes, key: bytes | Pat
     The same overlay serves every page of one copy of the same size.
     """
     pkey = _as_key(key)
-    payload_to_int(payload)
+    payload_to_int(payload, pkey.params.payload_bits)
     if width_px <= 0 or height_px <= 0 or dpi < 72:
         raise ValueError("overlay size must be positive and dpi at least 72")
     x, y, v = _dots(width_px, height_px, payload, pkey, dpi)
@@ -242,13 +278,108 @@ def _fail(notes: list[str], t0: float) -> Detection:
     return Detection(None, 0.0, 0.0, 0, 0, 0.0, 0.0, 0, time.perf_counter() - t0, tuple(notes))
 
 
+def _lse(a: np.ndarray, axis: int) -> np.ndarray:
+    m = a.max(axis=axis, keepdims=True)
+    return (m + np.log(np.exp(a - m).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+def _site_llrs(pkey: PatternKey, x: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+               oy: int, ox: int) -> tuple[np.ndarray, str]:
+    """Per tile position, the log-likelihood ratio "dot here" vs "no dot", summed over every
+    reading of that position, with the dot amplitude of each reading taken from whether its
+    group was printed black or grey in its tile (which of the 50 rotations applies is found
+    from the readings themselves)."""
+    p = pkey.params
+    lay = layout(pkey.key, p)
+    T = p.tile
+    group_of, slot_of = _tile_maps(pkey)
+    ra, ca = rows + oy, cols + ox
+    pidx = (ra % T) * T + (ca % T)
+    tr, tc = ra // T, ca // T
+    g = group_of[pidx]
+    rank = np.empty(p.groups, np.int64)
+    rank[lay.dark_order] = np.arange(p.groups)
+    step_r = 3 * p.dark_per_tile + 1
+    q = (rank[g] - p.dark_per_tile * tc - step_r * tr) % p.groups
+    # strongest reading of each (tile, group): a black group shows a strong one
+    tkey = ((tr - tr.min()) * (tc.max() - tc.min() + 1) + (tc - tc.min())) * p.groups + g
+    uk, inv = np.unique(tkey, return_inverse=True)
+    peak = np.full(len(uk), -np.inf)
+    np.maximum.at(peak, inv, x)
+    n_seen = np.bincount(inv, minlength=len(uk))
+    q_pair = np.zeros(len(uk), np.int64)
+    q_pair[inv] = q
+    full = n_seen >= p.group // 2
+    hist = np.bincount(q_pair[full], weights=peak[full] - np.median(peak[full]) if full.any() else None,
+                       minlength=p.groups) if full.any() else np.zeros(p.groups)
+    window = np.zeros(p.groups)
+    window[:p.dark_per_tile] = 1.0
+    # score[b] = sum of hist[(b + j) % groups] for j < dark_per_tile
+    score = np.real(np.fft.ifft(np.conj(np.fft.fft(window)) * np.fft.fft(hist)))
+    base = int(np.argmax(score))
+    dark_obs = ((q - base) % p.groups) < p.dark_per_tile
+    # amplitudes: readings at pilot dots, and the peaks of well-seen groups
+    is_pilot_dot = (g < p.pilots) & (slot_of[pidx] == lay.pilot_symbols[np.minimum(g, p.pilots - 1)])
+    is_pilot_empty = (g < p.pilots) & ~is_pilot_dot
+    dark_pair = ((q_pair - base) % p.groups) < p.dark_per_tile
+    amp = []
+    for cls in (False, True):
+        vals = np.concatenate([x[is_pilot_dot & (dark_obs == cls)], peak[full & (dark_pair == cls)]])
+        amp.append(float(np.median(vals)) if len(vals) >= 3 else float("nan"))
+    a_l, a_d = amp
+    if not np.isfinite(a_d):
+        a_d = float(np.percentile(x, 99.5))
+    if not np.isfinite(a_l):
+        a_l = 0.15 * a_d
+    a_d = max(a_d, 1e-6)
+    a_l = float(np.clip(a_l, 0.0, a_d))
+    empty = x[is_pilot_empty] if is_pilot_empty.sum() >= 20 else x
+    sigma = float(1.4826 * np.median(np.abs(empty - np.median(empty))))
+    sigma = max(sigma, 0.03 * a_d, 0.2 * a_l)
+    a = np.where(dark_obs, a_d, a_l)
+    half_span = a / 2 + 3 * sigma
+    xc = np.clip(x, a / 2 - half_span, a / 2 + half_span)
+    llr = a * (xc - a / 2) / (sigma * sigma)
+    lam = np.bincount(pidx, weights=llr, minlength=T * T)
+    note = f"amplitudes black {a_d:.3g} grey {a_l:.3g}, noise {sigma:.3g}, rotation {base}"
+    return lam, note
+
+
+@lru_cache(maxsize=8)
+def _tile_maps(pkey: PatternKey) -> tuple[np.ndarray, np.ndarray]:
+    """Group and slot of every tile position."""
+    p = pkey.params
+    lay = layout(pkey.key, p)
+    group_of = np.empty(p.tile * p.tile, np.int64)
+    slot_of = np.empty(p.tile * p.tile, np.int64)
+    group_of[lay.sites.ravel()] = np.repeat(np.arange(p.groups), p.group)
+    slot_of[lay.sites.ravel()] = np.tile(np.arange(p.group), p.groups)
+    return group_of, slot_of
+
+
+def _bit_llrs(pkey: PatternKey, lam: np.ndarray) -> np.ndarray:
+    """Channel-bit LLRs (positive favours 0) from the tile positions' dot LLRs: one dot per
+    group, so each symbol's likelihood is exp(lam) at its site."""
+    p = pkey.params
+    lay = layout(pkey.key, p)
+    sym = lam[lay.sites[p.pilots:]]  # (data groups, group)
+    bits_w = 1 << np.arange(p.symbol_bits - 1, -1, -1)
+    sym_bits = (np.arange(p.group)[:, None] & bits_w[None, :]) > 0
+    out = np.zeros((sym.shape[0], p.symbol_bits))
+    for b in range(p.symbol_bits):
+        l0 = _lse(np.where(~sym_bits[:, b][None, :], sym, -np.inf), axis=1)
+        l1 = _lse(np.where(sym_bits[:, b][None, :], sym, -np.inf), axis=1)
+        out[:, b] = l0 - l1
+    return np.clip(out, -50.0, 50.0).ravel()
+
+
 def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = None) -> Detection:
     """Find and read the page pattern of ``key`` in ``image`` (no original needed).
 
     ``dpi_hint`` (the image's resolution relative to the printed page, if known) narrows the
-    lattice search; without it pitches from 2.8 to 14 px are tried (60-260 dpi after large images are shrunk). Returns a
-    :class:`Detection`; its payload is None unless the synchronisation statistic and the
-    keyed check both pass.
+    lattice search; without it pitches from 2.8 to 14 px are tried (60-260 dpi after large
+    images are shrunk). Returns a :class:`Detection`; its payload is None unless the
+    synchronisation statistic and the keyed check both pass.
     """
     t0 = time.perf_counter()
     pkey = _as_key(key)
@@ -273,11 +404,11 @@ def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = N
     best: Detection | None = None
     for li, lat in enumerate(lattices):
         pitch_img = lat.pitch / factor
-        resp = dot_response(dark, lat.pitch)
-        grid = locate_sites(resp, lat, valid)
+        grid = locate_sites(dot_response(dark, lat.pitch), lat, valid)
         if grid is None:
             notes.append(f"lattice {li}: pitch {pitch_img:.2f} px, phase tracking failed")
             continue
+        resp = site_response(dark, lat.pitch)
         r = bilinear(resp.resp, grid.ys, grid.xs)
         busy = bilinear(resp.busy.astype(np.float32), grid.ys, grid.xs)
         ok = (busy < 0.5) & valid[np.clip(grid.ys.astype(int), 0, grey.shape[0] - 1),
@@ -287,18 +418,16 @@ def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = N
             notes.append(f"lattice {li}: only {n_ok} sites on paper")
             continue
         r = r[ok]
-        rows = grid.rows[ok] % p.tile
-        cols = grid.cols[ok] % p.tile
+        rows_abs, cols_abs = grid.rows[ok], grid.cols[ok]
+        rows = rows_abs % p.tile
+        cols = cols_abs % p.tile
         level = float(np.median(np.sort(r)[-max(3, n_ok // 50):]))
         noise = float(1.4826 * np.median(np.abs(r - np.median(r)))) + 1e-9
         if level <= 3 * noise:
             level = 3 * noise
         s = np.clip(r / level, -1.0, 1.5)
-        sigma2 = float(np.var(np.clip(s, None, np.percentile(s, 96)))) + 1e-3
         fsum = np.zeros((p.tile, p.tile))
-        count = np.zeros((p.tile, p.tile))
         np.add.at(fsum, (rows, cols), s)
-        np.add.at(count, (rows, cols), 1.0)
         score = np.real(np.fft.ifft2(np.conj(np.fft.fft2(fsum)) * t_hat))
         flat = score.ravel()
         rest = np.sort(flat)[:-4]
@@ -307,33 +436,21 @@ def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = N
         z = float(z_all[order[0]])
         notes.append(f"lattice {li}: pitch {pitch_img:.2f} px, angle {lat.angle_deg:+.2f} deg, "
                      f"{n_ok} paper sites, fit residual {grid.residual:.3f} pitch, sync z {z:.1f}")
-        lay = layout(pkey.key, p)
-        bits_w = 1 << np.arange(p.symbol_bits - 1, -1, -1)
-        sym_bits = (np.arange(p.group)[:, None] & bits_w[None, :]) > 0  # (group, bits)
         for oi in order:
             zi = float(z_all[oi])
             if zi < Z_ACCEPT:
                 break
             attempts += 1
             oy, ox = divmod(int(oi), p.tile)
-            pos = lay.sites[p.pilots:]  # (data groups, group)
-            pr, pc = np.divmod(pos, p.tile)
-            fr, fc = (pr - oy) % p.tile, (pc - ox) % p.tile
-            lam = (fsum[fr, fc] - 0.5 * count[fr, fc]) / sigma2
-            seen = count[fr, fc].sum(axis=1) > 0
-            llr = np.zeros((pos.shape[0], p.symbol_bits))
-            for b in range(p.symbol_bits):
-                l0 = np.where(~sym_bits[:, b][None, :], lam, -np.inf).max(axis=1)
-                l1 = np.where(sym_bits[:, b][None, :], lam, -np.inf).max(axis=1)
-                llr[:, b] = np.where(seen, l0 - l1, 0.0)
-            res = decode_llr(pkey.key, p, llr.ravel())
-            fm = attempts * 2.0 ** -(CHECK_BITS + PAYLOAD_BITS)
+            lam, amp_note = _site_llrs(pkey, s, rows_abs, cols_abs, oy, ox)
+            res = decode_llr(pkey.key, p, _bit_llrs(pkey, lam))
+            fm = attempts * 2.0 ** -(p.check_bits + p.payload_bits)
             if res.payload is not None:
-                notes.append(f"origin ({oy},{ox}) z {zi:.1f}: check passed, "
+                notes.append(f"origin ({oy},{ox}) z {zi:.1f}, {amp_note}: check passed, "
                              f"{res.corrected}/{res.used} channel bits corrected")
                 return Detection(res.payload, zi, fm, res.corrected, res.used, pitch_img,
                                  lat.angle_deg, n_ok, time.perf_counter() - t0, tuple(notes))
-            notes.append(f"origin ({oy},{ox}) z {zi:.1f}: keyed check failed "
+            notes.append(f"origin ({oy},{ox}) z {zi:.1f}, {amp_note}: keyed check failed "
                          f"({res.corrected}/{res.used} bits disagree)")
         if best is None or z > best.statistic:
             best = Detection(None, z, 0.0, 0, 0, pitch_img, lat.angle_deg, n_ok, 0.0, ())

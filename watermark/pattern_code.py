@@ -5,9 +5,20 @@ generator, so a copy issued today decodes with any later numpy.
 
 - :class:`Layout`: which lattice sites of a tile form each pulse-position group, which
   groups are pilots and their symbols, and which groups are printed dark in which tile.
-- :func:`encode_bits` / :func:`decode_llr`: payload (60 bits) + keyed 16-bit check,
-  convolutional code (K = 7, rate 1/3, punctured), keyed whitening and interleaving;
-  soft-decision Viterbi decoding.
+- :func:`encode_bits` / :func:`decode_llr`: payload + keyed check, zero-tailed convolutional
+  code (K = 7), keyed whitening and interleaving; soft-decision Viterbi decoding. Two payload
+  sizes share the same tile geometry:
+
+  ========  =====  ======================  ===========================
+  payload   check  mother code             channel bits (per tile)
+  ========  =====  ======================  ===========================
+  60 bits   16     rate 1/3 (133,171,165)  82 steps x 3 punctured to 210
+  32 bits   20     rate 1/4 (117,127,155,  58 steps x 4 punctured to 210
+                   171)
+  ========  =====  ======================  ===========================
+
+  The 32-bit setting spends the freed capacity on redundancy (rate 52/210 instead of 76/210)
+  and on four more check bits.
 """
 
 from __future__ import annotations
@@ -20,9 +31,12 @@ from functools import lru_cache
 import numpy as np
 
 PAYLOAD_BITS = 60
+"""Payload bits of the default (copy id) setting."""
 CHECK_BITS = 16
+"""Check bits of the default (copy id) setting."""
 _CONSTRAINT = 7
-_GENERATORS = (0o133, 0o171, 0o165)
+_GENERATORS = {3: (0o133, 0o171, 0o165), 4: (0o117, 0o127, 0o155, 0o171)}
+_CHECK_FOR = {60: 16, 32: 20}
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,8 @@ class PatternParams:
         dark_per_tile: groups per tile printed black (these survive binarisation).
         light: darkness (0-255) of the other dots.
         dark: darkness of the black dots.
+        payload_bits: 60 (a copy id, 8-byte payload) or 32 (a fingerprint number, 4-byte
+            payload); the check has 16 or 20 bits respectively.
     """
 
     pitch: int = 8
@@ -48,6 +64,33 @@ class PatternParams:
     dark_per_tile: int = 12
     light: int = 36
     dark: int = 255
+    payload_bits: int = PAYLOAD_BITS
+
+    def __post_init__(self) -> None:
+        if self.payload_bits not in _CHECK_FOR:
+            raise ValueError("payload_bits must be 32 or 60")
+
+    @property
+    def check_bits(self) -> int:
+        """Bits of the keyed check."""
+        return _CHECK_FOR[self.payload_bits]
+
+    @property
+    def info_bits(self) -> int:
+        """Payload plus check bits."""
+        return self.payload_bits + self.check_bits
+
+    @property
+    def payload_bytes(self) -> int:
+        """Length of a payload in bytes."""
+        return (self.payload_bits + 7) // 8
+
+    @property
+    def generators(self) -> tuple[int, ...]:
+        """Generator polynomials of the mother code (the lowest rate that fills a tile)."""
+        steps = self.info_bits + _CONSTRAINT - 1
+        n = 3 if steps * 3 >= self.coded_bits else 4
+        return _GENERATORS[n]
 
     @property
     def groups(self) -> int:
@@ -129,74 +172,81 @@ def layout(key: bytes, params: PatternParams) -> Layout:
     return Layout(params, sites, pilot_symbols, bit_order, whitening, dark_order)
 
 
-def check_tag(key: bytes, payload: bytes) -> int:
-    """The keyed 16-bit check of a payload."""
-    digest = hmac.new(key, b"mijian-pattern/check/" + payload, hashlib.sha256).digest()
-    return int.from_bytes(digest[:2], "big") >> (16 - CHECK_BITS)
+def check_tag(key: bytes, payload: bytes, bits: int = CHECK_BITS) -> int:
+    """The keyed check (``bits`` bits) of a payload; the 32-bit setting's check is
+    domain-separated from the 60-bit one."""
+    label = b"mijian-pattern/check/" if len(payload) == 8 else b"mijian-pattern/check32/"
+    digest = hmac.new(key, label + payload, hashlib.sha256).digest()
+    return int.from_bytes(digest[:4], "big") >> (32 - bits)
 
 
-def payload_to_int(payload: bytes) -> int:
-    """The 60-bit value of an 8-byte payload (the top four bits must be zero)."""
-    if len(payload) != 8:
-        raise ValueError("the pattern payload is 8 bytes (a 60-bit copy number)")
-    value = int.from_bytes(payload, "big")
-    if value >> PAYLOAD_BITS:
-        raise ValueError("the pattern payload carries 60 bits: the top four bits must be zero")
-    return value
+def payload_to_int(payload: bytes, bits: int = PAYLOAD_BITS) -> int:
+    """The value of a payload: 8 bytes with the top four bits zero (60 bits), or 4 bytes
+    (32 bits)."""
+    if bits == 60:
+        if len(payload) != 8:
+            raise ValueError("the 60-bit pattern payload is 8 bytes (a copy number)")
+        value = int.from_bytes(payload, "big")
+        if value >> 60:
+            raise ValueError("the pattern payload carries 60 bits: the top four bits must be zero")
+        return value
+    if bits == 32:
+        if len(payload) != 4:
+            raise ValueError("the 32-bit pattern payload is 4 bytes (a fingerprint number)")
+        return int.from_bytes(payload, "big")
+    raise ValueError("payload_bits must be 32 or 60")
 
 
 def _int_bits(value: int, n: int) -> np.ndarray:
     return np.array([(value >> (n - 1 - i)) & 1 for i in range(n)], dtype=np.uint8)
 
 
-def _conv_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Next state and output bits for each (state, input) of the K=7 rate-1/3 code."""
+@lru_cache(maxsize=4)
+def _tables(generators: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Next state and output bits for each (state, input) of the K=7 code."""
     n_states = 1 << (_CONSTRAINT - 1)
     nxt = np.zeros((n_states, 2), dtype=np.int64)
-    out = np.zeros((n_states, 2, len(_GENERATORS)), dtype=np.uint8)
+    out = np.zeros((n_states, 2, len(generators)), dtype=np.uint8)
     for s in range(n_states):
         for b in (0, 1):
             reg = (b << (_CONSTRAINT - 1)) | s
             nxt[s, b] = reg >> 1
-            for k, g in enumerate(_GENERATORS):
+            for k, g in enumerate(generators):
                 out[s, b, k] = bin(reg & g).count("1") & 1
+    for arr in (nxt, out):
+        arr.setflags(write=False)
     return nxt, out
 
 
-@lru_cache(maxsize=1)
-def _tables() -> tuple[np.ndarray, np.ndarray]:
-    return _conv_tables()
-
-
-def _info_bits() -> int:
-    return PAYLOAD_BITS + CHECK_BITS
-
-
+@lru_cache(maxsize=8)
 def _kept(params: PatternParams) -> np.ndarray:
-    """Indices of the mother-code bits kept after puncturing (time-major order)."""
-    steps = _info_bits() + _CONSTRAINT - 1
-    total = steps * len(_GENERATORS)
+    """Indices of the mother-code bits kept after puncturing (time-major order): every
+    output of all generators but the last, and of the last one evenly spread over time."""
+    n = len(params.generators)
+    steps = params.info_bits + _CONSTRAINT - 1
     want = params.coded_bits
-    if want > total:
+    if want > steps * n:
         raise ValueError("tile too large for the code; lower tile or raise group")
-    first_two = [t * 3 + k for t in range(steps) for k in (0, 1)]
-    third = [t * 3 + 2 for t in range(steps)]
-    extra = want - len(first_two)
+    always = [t * n + k for t in range(steps) for k in range(n - 1)]
+    last = [t * n + n - 1 for t in range(steps)]
+    extra = want - len(always)
     if extra < 0:
         raise ValueError("tile too small for the code; raise tile")
     pick = np.round(np.linspace(0, steps - 1, extra)).astype(int) if extra else np.array([], int)
-    kept = sorted(first_two + [third[i] for i in pick])
-    return np.array(kept, dtype=np.int64)
+    kept = np.array(sorted(always + [last[i] for i in pick]), dtype=np.int64)
+    kept.setflags(write=False)
+    return kept
 
 
 def encode_bits(key: bytes, params: PatternParams, payload: bytes) -> np.ndarray:
     """The tile's channel bits (whitened, interleaved) for ``payload``."""
-    value = payload_to_int(payload)
-    info = np.concatenate([_int_bits(value, PAYLOAD_BITS), _int_bits(check_tag(key, payload), CHECK_BITS),
+    value = payload_to_int(payload, params.payload_bits)
+    info = np.concatenate([_int_bits(value, params.payload_bits),
+                           _int_bits(check_tag(key, payload, params.check_bits), params.check_bits),
                            np.zeros(_CONSTRAINT - 1, np.uint8)])
-    nxt, out = _tables()
+    nxt, out = _tables(params.generators)
     state = 0
-    mother = np.zeros((len(info), len(_GENERATORS)), np.uint8)
+    mother = np.zeros((len(info), len(params.generators)), np.uint8)
     for t, b in enumerate(info):
         mother[t] = out[state, b]
         state = nxt[state, b]
@@ -229,11 +279,13 @@ def decode_llr(key: bytes, params: PatternParams, llr: np.ndarray) -> CodeResult
     """Viterbi-decode channel LLRs (positive favours bit 0) and verify the keyed check."""
     lay = layout(key, params)
     coded_llr = llr[lay.bit_order] * np.where(lay.whitening == 1, -1.0, 1.0)
-    steps = _info_bits() + _CONSTRAINT - 1
-    mother = np.zeros(steps * len(_GENERATORS))
+    n_out = len(params.generators)
+    info_bits = params.info_bits
+    steps = info_bits + _CONSTRAINT - 1
+    mother = np.zeros(steps * n_out)
     mother[_kept(params)] = coded_llr
-    mother = mother.reshape(steps, len(_GENERATORS))
-    nxt, out = _tables()
+    mother = mother.reshape(steps, n_out)
+    nxt, out = _tables(params.generators)
     n_states = nxt.shape[0]
     sign = 1.0 - 2.0 * out.astype(np.float64)  # +1 for bit 0
     metric = np.full(n_states, -np.inf)
@@ -244,7 +296,7 @@ def decode_llr(key: bytes, params: PatternParams, llr: np.ndarray) -> CodeResult
     dst = nxt[src_states, src_bits]
     for t in range(steps):
         branch = (sign[src_states, src_bits] * mother[t]).sum(axis=1)
-        if t >= _info_bits():
+        if t >= info_bits:
             branch = np.where(src_bits == 1, -np.inf, branch)
         cand = metric[src_states] + branch
         order = np.lexsort((-cand, dst))
@@ -261,14 +313,14 @@ def decode_llr(key: bytes, params: PatternParams, llr: np.ndarray) -> CodeResult
         edge = back[t, state]
         bits[t] = src_bits[edge]
         state = src_states[edge]
-    info = bits[:_info_bits()]
-    value = int("".join(map(str, info[:PAYLOAD_BITS])), 2)
-    tag = int("".join(map(str, info[PAYLOAD_BITS:])), 2)
-    payload = value.to_bytes(8, "big")
-    ok = tag == check_tag(key, payload)
+    info = bits[:info_bits]
+    value = int("".join(map(str, info[:params.payload_bits])), 2)
+    tag = int("".join(map(str, info[params.payload_bits:])), 2)
+    payload = value.to_bytes(params.payload_bytes, "big")
+    ok = tag == check_tag(key, payload, params.check_bits)
     # re-encode to count corrected channel bits
     state = 0
-    mother_bits = np.zeros((steps, len(_GENERATORS)), np.uint8)
+    mother_bits = np.zeros((steps, n_out), np.uint8)
     for t in range(steps):
         mother_bits[t] = out[state, bits[t]]
         state = nxt[state, bits[t]]

@@ -4,26 +4,31 @@ The decoder never needs the original page. It finds the dot lattice from the ima
 
 1. paper normalisation: darkness ``D = 1 - grey / paper`` with the paper level estimated
    per 32 px block (undoes uneven shading and vignetting);
-2. a dot response (centre-surround) and a text mask (sites whose neighbourhood holds more
-   ink than a dot are ignored, so text never reads as dots);
+2. a dot response (centre-surround) and a text mask: for finding the lattice, sites with
+   ink anywhere within two pitches are ignored; for reading, :func:`site_response` looks
+   only at each site's own cell, so sites between text lines are read too;
 3. the lattice: the dots sit on a square lattice, so the spectrum of the dot response has
    two strong peaks ``k1`` (≈ x) and ``k2`` (≈ y) whose length gives the scale and whose
    angle gives the rotation;
-4. local phase: demodulating the response at ``k1`` and ``k2`` on a coarse grid, unwrapping
-   the phases (quality guided) and fitting a quadratic map from lattice coordinates to pixels
-   absorbs perspective, lens bulge and a residual frequency error;
+4. local phase: demodulating the response at ``k1`` and ``k2`` on a coarse grid; each
+   frequency is refined from the coherence of those phases (a zero-padded DFT over the
+   grid), the remaining phases are unwrapped (quality guided) and an affine map from
+   lattice coordinates to pixels is fitted, quadratic only when the affine fit leaves a
+   clear residual (perspective, lens bulge);
 5. every lattice site is then sampled; the tile origin is found later from keyed pilots.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
 MAX_SIDE = 1800
+TWO_PI = 2 * math.pi
 
 
 def to_grey(image: Image.Image, max_side: int = MAX_SIDE) -> tuple[np.ndarray, float]:
@@ -53,7 +58,7 @@ def box(a: np.ndarray, width: int) -> np.ndarray:
     for axis in (0, 1):
         pad = [(0, 0), (0, 0)]
         pad[axis] = (r + 1, r)
-        c = np.cumsum(np.pad(out, pad, mode="reflect"), axis=axis, dtype=np.float64)
+        c = np.cumsum(np.pad(out, pad, mode="reflect"), axis=axis, dtype=np.float32)
         n = out.shape[axis]
         if axis == 0:
             out = ((c[width:width + n] - c[:n]) / width).astype(np.float32)
@@ -168,6 +173,29 @@ def dot_response(dark: np.ndarray, pitch: float) -> Response:
     ring_mass = big * big_w * big_w - core * core_w * core_w
     resp = gauss(dark, max(0.55, 0.8 * scale)) - (ring_mass / (big_w * big_w - core_w * core_w))
     busy = ring_mass > max(1.0, 1.5 * scale * scale)
+    return Response(resp, busy, pitch)
+
+
+def site_response(dark: np.ndarray, pitch: float) -> Response:
+    """Dot response read within each site's own cell, and where that cell holds ink.
+
+    The response is a small Gaussian (about the dot's size) minus the mean darkness of the
+    ring between the dot's core (half a pitch wide) and the cell (one pitch wide); nothing
+    from a neighbouring site enters the ring, so only ink that touches the cell itself
+    (a glyph, a rule) marks a site as busy. Sites in the gaps between text lines stay
+    readable.
+    """
+    scale = pitch / 8.0
+    core_w = max(3, int(round(0.5 * pitch)) | 1)
+    cell_w = max(core_w + 2, int(round(pitch)) | 1)
+    core = box(dark, core_w)
+    cell = box(dark, cell_w)
+    ring_n = cell_w * cell_w - core_w * core_w
+    ring_mass = cell * (cell_w * cell_w) - core * (core_w * core_w)
+    resp = gauss(dark, max(0.5, 0.7 * scale)) - ring_mass / ring_n
+    sample = ring_mass[::3, ::3].ravel()
+    spread = float(1.4826 * np.median(np.abs(sample - np.median(sample))))
+    busy = ring_mass > max(0.45 * scale * scale, 5.0 * spread)
     return Response(resp, busy, pitch)
 
 
@@ -341,6 +369,23 @@ def locate_sites(resp: Response, lat: Lattice, valid: np.ndarray) -> Grid | None
     good = (quality > 0.25) & (energy > 0.1 * np.percentile(energy, 90))
     if good.sum() < 6:
         return None
+    # refine each frequency from the node phases themselves: the spectral peak is only good
+    # to a fraction of a bin, which over a page is several pitches of drift; the coherent sum
+    # of the node phasors (a zero-padded DFT over the node grid) finds the residual
+    # frequency, and the phases left after removing it are smooth and easy to unwrap
+    ks = []
+    pad_h = 1 << int(np.ceil(np.log2(4 * gh)))
+    pad_w = 1 << int(np.ceil(np.log2(4 * gw)))
+    wq = np.where(good, quality, 0.0)
+    for j, (k, ph) in enumerate(zip((lat.k1, lat.k2), phases)):
+        spec = np.abs(np.fft.fft2(wq * np.exp(1j * ph), s=(pad_h, pad_w)))
+        iy, ix = np.unravel_index(int(np.argmax(spec)), spec.shape)
+        fy = ((iy + pad_h // 2) % pad_h - pad_h // 2) / pad_h
+        fx = ((ix + pad_w // 2) % pad_w - pad_w // 2) / pad_w
+        dk = np.array([fx / step, fy / step])
+        ks.append(np.asarray(k, float) + dk)
+        resid = ph - 2 * np.pi * (dk[0] * gx[None, :] + dk[1] * gy[:, None])
+        phases[j] = np.angle(np.exp(1j * resid))
     # quality-guided unwrapping; each connected region of good nodes separately, keep the largest
     gh, gw = quality.shape
     unwrapped = [np.full((gh, gw), np.nan) for _ in phases]
@@ -366,7 +411,8 @@ def locate_sites(resp: Response, lat: Lattice, valid: np.ndarray) -> Grid | None
                 a, b = i + di, j + dj
                 if 0 <= a < gh and 0 <= b < gw and good[a, b] and label[a, b] < 0:
                     for u, p in zip(unwrapped, phases):
-                        u[a, b] = p[a, b] + 2 * np.pi * np.round((u[i, j] - p[a, b]) / (2 * np.pi))
+                        pab = float(p[a, b])
+                        u[a, b] = pab + TWO_PI * math.floor((float(u[i, j]) - pab) / TWO_PI + 0.5)
                     label[a, b] = comp
                     heapq.heappush(heap, (-float(quality[a, b]), (a, b)))
         weight_of.append(total)
@@ -375,25 +421,35 @@ def locate_sites(resp: Response, lat: Lattice, valid: np.ndarray) -> Grid | None
         return None
     ny, nx = np.nonzero(use)
     py, px = gy[ny].astype(np.float64), gx[nx].astype(np.float64)
-    u = lat.k1[0] * px + lat.k1[1] * py + unwrapped[0][ny, nx] / (2 * np.pi)
-    v = lat.k2[0] * px + lat.k2[1] * py + unwrapped[1][ny, nx] / (2 * np.pi)
+    u = ks[0][0] * px + ks[0][1] * py + unwrapped[0][ny, nx] / (2 * np.pi)
+    v = ks[1][0] * px + ks[1][1] * py + unwrapped[1][ny, nx] / (2 * np.pi)
     wts = quality[ny, nx].astype(np.float64)
-    degree = 2 if use.sum() >= 40 else 1
     # centre and scale lattice coordinates so the cubic fit is well conditioned
     u_c, v_c = float(np.median(u)), float(np.median(v))
     span = float(max(np.ptp(u), np.ptp(v), 1.0))
     u_raw, v_raw = u, v
     u = (u_raw - u_c) / span
     v = (v_raw - v_c) / span
-    keep = np.ones(len(u), bool)
-    for _ in range(3):
-        a = _poly_terms(u[keep], v[keep], degree) * np.sqrt(wts[keep])[:, None]
-        cx = np.linalg.lstsq(a, px[keep] * np.sqrt(wts[keep]), rcond=None)[0]
-        cy = np.linalg.lstsq(a, py[keep] * np.sqrt(wts[keep]), rcond=None)[0]
-        t = _poly_terms(u, v, degree)
-        err = np.hypot(t @ cx - px, t @ cy - py) / pitch
-        keep = err < max(0.2, 3 * np.median(err[keep]))
-    residual = float(np.median(err[keep]))
+    def fit(deg: int) -> tuple[np.ndarray, np.ndarray, float]:
+        keep = np.ones(len(u), bool)
+        for _ in range(3):
+            a = _poly_terms(u[keep], v[keep], deg) * np.sqrt(wts[keep])[:, None]
+            fx_ = np.linalg.lstsq(a, px[keep] * np.sqrt(wts[keep]), rcond=None)[0]
+            fy_ = np.linalg.lstsq(a, py[keep] * np.sqrt(wts[keep]), rcond=None)[0]
+            t = _poly_terms(u, v, deg)
+            err = np.hypot(t @ fx_ - px, t @ fy_ - py) / pitch
+            keep = err < max(0.2, 3 * np.median(err[keep]))
+        return fx_, fy_, float(np.median(err[keep]))
+
+    # an affine map is exact for scans, screenshots and crops; the quadratic terms are
+    # taken only when they are needed (a photo's perspective), since fitted on nodes from
+    # part of the image they can bend the rest of it by whole pitches
+    degree = 1
+    cx, cy, residual = fit(1)
+    if residual > 0.05 and use.sum() >= 40:
+        cx2, cy2, res2 = fit(2)
+        if res2 < 0.8 * residual:
+            degree, cx, cy, residual = 2, cx2, cy2, res2
     # all integer sites inside the image
     cu = np.array([0, w, 0, w], float)
     cv = np.array([0, 0, h, h], float)
