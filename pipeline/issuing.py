@@ -43,7 +43,7 @@ from pipeline.office import Office
 from pipeline.register import CopyRecord, DocumentRecord
 from pipeline.schemes import all_schemes
 from watermark import textcode
-from watermark.pattern import payload_from_copy_id
+from watermark.pattern import payload_from_number
 from watermark.codes import make_token, make_visible_code, new_copy_id
 
 PASSWORD_PURPOSE = "copy-password"
@@ -328,7 +328,7 @@ def preflight(document: Document, decision: Decision, out_dir: Path | None = Non
         visible_code=make_visible_code(trial, copy_id), token=make_token(trial, copy_id),
         user_password=password, owner_password=random_password() if ext == ".pdf" else password,
         language=language, text_code=textcode.encode(trial, copy_id),
-        pattern_key=pattern_key(trial), pattern_payload=payload_from_copy_id(copy_id))
+        pattern_key=pattern_key(trial), pattern_payload=payload_from_number(1))
     with tempfile.TemporaryDirectory(prefix="mijian-preflight-") as folder:
         path = Path(folder) / f"trial{ext}"
         _writer(ext)(source, stamp, path)
@@ -444,7 +444,8 @@ def _stamp_for(job: _Job, record: CopyRecord, password: str) -> CopyStamp:
                      token=make_token(key, record.copy_id), user_password=password,
                      owner_password=owner if job.ext == ".pdf" else password, language=language,
                      text_code=textcode.encode(key, record.copy_id),
-                     pattern_key=pattern_key(key), pattern_payload=payload_from_copy_id(record.copy_id))
+                     pattern_key=pattern_key(key),
+                     pattern_payload=payload_from_number(record.fingerprint or 0))
 
 
 def pattern_key(key) -> bytes:

@@ -304,13 +304,14 @@ def _draw_pattern(page: pymupdf.Page, stamp: CopyStamp, made: dict[tuple[int, in
     """Lay the keyed dot fingerprint over the whole page (one image object per page size)."""
     if not stamp.pattern_key or not stamp.pattern_payload:
         return
-    from watermark.pattern import make_overlay
+    from watermark.pattern import NUMBER_PARAMS, PatternKey, make_overlay
 
     size = (round(page.rect.width / 72 * PATTERN_DPI), round(page.rect.height / 72 * PATTERN_DPI))
     if size in made:
         page.insert_image(page.rect, xref=made[size], overlay=True, keep_proportion=False)
         return
-    image = make_overlay(size[0], size[1], stamp.pattern_payload, stamp.pattern_key, dpi=PATTERN_DPI)
+    key = PatternKey(stamp.pattern_key, NUMBER_PARAMS)
+    image = make_overlay(size[0], size[1], stamp.pattern_payload, key, dpi=PATTERN_DPI)
     pixmap = pymupdf.Pixmap(pymupdf.csRGB, size[0], size[1], image.tobytes(), True)
     made[size] = page.insert_image(page.rect, pixmap=pixmap, overlay=True, keep_proportion=False)
 

@@ -28,7 +28,7 @@ from pipeline.limits import DEFAULT_LIMITS, Limits
 from pipeline.model import Evidence
 from pipeline.office import Office
 from pipeline.readers import decode_text, read_bytes, sniff
-from pipeline.register import CopyRecord
+from pipeline.register import CopyRecord, Register
 from watermark import textcode
 from watermark.codes import check_code, find_codes, forgery_probability
 
@@ -191,36 +191,44 @@ MAX_PATTERN_PAGES = 4
 """Most page images searched for the page fingerprint (each takes about a second)."""
 
 
-def _pattern_layer(images: list, keys: list, copies: int, verified: dict[str, list[tuple[str, float]]],
+def _pattern_layer(images: list, keys: list, register: Register, verified: dict[str, list[tuple[str, float]]],
                    layers: list[Layer]) -> None:
-    """Decode the blind page fingerprint; a payload counts only after its keyed check."""
+    """Decode the blind page fingerprint (a short fingerprint number under a keyed check) and
+    look the number up; the false-match figure counts every registered copy and key."""
     from pipeline.issuing import pattern_key
-    from watermark.pattern import copy_id_from_payload, decode
+    from watermark.pattern import NUMBER_PARAMS, PatternKey, decode, number_from_payload
 
     found: dict[str, float] = {}
     notes = []
+    copies = max(register.count_copies(), 1)
     for image in images[:MAX_PATTERN_PAGES]:
         for key in keys:
-            detection = decode(image, pattern_key(key))
+            detection = decode(image, PatternKey(pattern_key(key), NUMBER_PARAMS))
             if detection.payload is None:
                 continue
-            copy_id = copy_id_from_payload(detection.payload)
-            probability = min(1.0, detection.false_match_probability * max(copies, 1) * len(keys))
-            found[copy_id] = min(probability, found.get(copy_id, 1.0))
-            notes.append(f"copy {copy_id} (sync z={detection.statistic:.1f}, "
+            number = number_from_payload(detection.payload)
+            record = register.copy_by_fingerprint(number)
+            if record is None:
+                notes.append(f"number {number} decoded but no copy carries it")
+                continue
+            probability = min(1.0, detection.false_match_probability * copies * len(keys))
+            found[record.copy_id] = min(probability, found.get(record.copy_id, 1.0))
+            notes.append(f"copy {record.copy_id} (number {number}, sync z={detection.statistic:.1f}, "
                          f"{detection.bits_corrected} bits corrected)")
             break
     for copy_id, probability in found.items():
         verified.setdefault(copy_id, []).append(("page-fingerprint", probability))
     if found:
         layers.append(Layer("page-fingerprint", "valid", "keyed dot pattern decoded: " + "; ".join(notes)))
+    elif notes:
+        layers.append(Layer("page-fingerprint", "unknown", "; ".join(notes)))
     else:
         layers.append(Layer("page-fingerprint", "absent",
                             f"no page fingerprint decoded on {min(len(images), MAX_PATTERN_PAGES)} page image(s)"))
 
 
 def _image_layers(images: list, keys: list, verified: dict[str, list[tuple[str, float]]],
-                  layers: list[Layer], copies: int = 0) -> None:
+                  layers: list[Layer], register: Register) -> None:
     """Decode the marks that live in page images: the QR symbol of the visible code, then
     (where the QR did not verify) the blind page fingerprint."""
     from watermark.qr import read_codes
@@ -239,7 +247,7 @@ def _image_layers(images: list, keys: list, verified: dict[str, list[tuple[str, 
     _report("qr-code", "QR symbol of the visible code", f"on {len(images)} page image(s)", good, bad,
             verified, layers)
     if not good:
-        _pattern_layer(images, keys, copies, verified, layers)
+        _pattern_layer(images, keys, register, verified, layers)
 
 
 def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
@@ -291,7 +299,7 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
     if images is None and render is not None and not verified:
         images = render()
     if images:
-        _image_layers(images, keys, verified, layers, register.count_copies())
+        _image_layers(images, keys, verified, layers, register)
     copies = {cid: register.get_copy(cid) for cid in verified}
     unknown = [cid for cid, rec in copies.items() if rec is None]
     for cid in unknown:
