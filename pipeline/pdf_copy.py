@@ -261,12 +261,12 @@ def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
         step = len(ends) / MAX_CODE_LINES
         ends = [ends[int(i * step)] for i in range(MAX_CODE_LINES)]
     scale = 1.0 if target is None else target.width / page.rect.width
+    spaced = "\u2009".join(code)  # thin spaces keep the zero-width symbols apart for extractors
     writer = pymupdf.TextWriter(page.rect)
     for point, _size in ends:
         if target is not None:
             point = pymupdf.Point(target.x0 + scale * point.x, target.y0 + scale * point.y)
-        for index, symbol in enumerate(code):  # a small step apart: extractors keep every symbol
-            writer.append(point + (index * CODE_STEP, 0), symbol, font=font, fontsize=1.0)
+        writer.append(point, spaced, font=font, fontsize=CODE_SIZE)
     writer.write_text(page, render_mode=3)
 
 
@@ -291,8 +291,8 @@ def _draw_qr(page: pymupdf.Page, rect: pymupdf.Rect | None, png: bytes, xref: in
 
 MAX_CODE_LINES = 80
 """Most line ends of one page that carry the text code."""
-CODE_STEP = 0.1
-"""Horizontal step between the invisible symbols of the text code, in points."""
+CODE_SIZE = 1.0
+"""Font size of the invisible text code, in points (its spaces set the symbols apart)."""
 WATERMARK_DPI = 150
 """The tiled name-and-份号 watermark is drawn as an image at this resolution, so that it stays
 out of the text a reader copies (the signed codes carry the trace in the text)."""
