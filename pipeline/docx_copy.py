@@ -171,6 +171,9 @@ def _add_qr(document: Any, code: str) -> None:
             done.add(id(footer.part))
             paragraph = footer.add_paragraph()
             paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            # single, automatic line spacing: a style with exact spacing would clip the symbol
+            paragraph.paragraph_format.line_spacing = 1.0
+            paragraph.paragraph_format.space_before = Pt(0)
             paragraph.add_run().add_picture(io.BytesIO(png), width=Cm(1.5))
 
 

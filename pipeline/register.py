@@ -257,13 +257,17 @@ class Register:
         return record
 
     def next_fingerprint(self) -> int:
-        """Reserve the next office-wide fingerprint number (inside the caller's transaction).
+        """Reserve a fresh fingerprint number for a copy (inside the caller's transaction).
 
-        The page fingerprint carries this short number instead of the 60-bit copy id."""
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'last_fingerprint'").fetchone()
-        number = int(row[0]) + 1 if row else 1
-        self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_fingerprint', ?)", (str(number),))
-        return number
+        The page fingerprint carries this short number instead of the 60-bit copy id. Numbers
+        are random and sparse among 2**32, so a damaged or mixed decode that happens to pass
+        the keyed check is unlikely to land on any registered number."""
+        import secrets
+
+        while True:
+            number = 1 + secrets.randbelow(2**32 - 1)
+            if self.conn.execute("SELECT 1 FROM copies WHERE fingerprint = ?", (number,)).fetchone() is None:
+                return number
 
     def copy_by_fingerprint(self, number: int) -> CopyRecord | None:
         """The copy whose page fingerprint carries ``number``, or None."""

@@ -6,13 +6,18 @@ Each layer reads its own evidence and reports what it found:
 2. ``metadata``: the signed token in the document properties (128-bit tag).
 3. ``visible-code``: the short signed code printed on every page (40-bit tag), also found in
    pasted text.
-4. ``visible-text``: the recipient's name and 份号 from the tiled watermark and marking; it can
-   be forged by hand, so it only corroborates.
+4. ``text-code``: the signed code in invisible characters at line and paragraph ends (40-bit tag).
+5. ``qr-code``: the QR symbol of the visible code, read from page images (rendered PDF pages,
+   scans, photos, screenshots).
+6. ``page-fingerprint``: the keyed dot lattice, decoded blind from page images; it carries a
+   random fingerprint number under a keyed check, looked up in the register.
+7. ``visible-text``: the recipient's name and 份号 from the watermark and marking; it can be
+   forged by hand, so it only corroborates.
 
 A recipient is named only when at least one signed layer verified under an office key, every
 signed layer that verified points to the same copy, and the chance that an unmarked or forged
 leak verifies (:data:`MAX_FALSE_MATCH`) is at most one in a million. Anything else is
-``inconclusive``. Page images are not decoded yet: they come back inconclusive.
+``inconclusive``.
 """
 
 from __future__ import annotations
