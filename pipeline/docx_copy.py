@@ -190,19 +190,51 @@ def marking_summary(stamp: CopyStamp) -> str:
     return f"{head} {label}{marking.serial}".strip()
 
 
+CODE_EVERY = 100
+"""Characters of body text between two text-code runs inside a long paragraph."""
+
+
 def _append_text_code(body: Any, code: str) -> None:
-    """End every body paragraph that has text (tables included) with the invisible code run,
-    so text copied out of Word carries it (see :mod:`watermark.textcode`)."""
+    """Put the invisible code run at the end of every body paragraph that has text (tables
+    included) and about every :data:`CODE_EVERY` characters inside long ones, so text copied
+    out of Word, even a few sentences of it, carries it (see :mod:`watermark.textcode`)."""
     if not code:
         return
-    for paragraph in body.iter(qn("w:p")):
+    for paragraph in list(body.iter(qn("w:p"))):
         if not "".join(t.text or "" for t in paragraph.iter(qn("w:t"))).strip():
             continue
-        run = OxmlElement("w:r")
-        text = OxmlElement("w:t")
-        text.text = code
-        run.append(text)
-        paragraph.append(run)
+        _spread_code(paragraph, code)
+        paragraph.append(_code_run(code))
+
+
+def _code_run(code: str) -> Any:
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = code
+    run.append(text)
+    return run
+
+
+def _spread_code(paragraph: Any, code: str) -> None:
+    """Insert code runs inside a long paragraph, splitting plain text runs where needed."""
+    since = 0
+    for run in [r for r in paragraph if r.tag == qn("w:r")]:
+        texts = run.findall(qn("w:t"))
+        if len(texts) != 1 or len(run) > 2:  # leave runs with fields, tabs or drawings whole
+            since += sum(len(t.text or "") for t in texts)
+            continue
+        content = texts[0].text or ""
+        while since + len(content) > CODE_EVERY and len(content) > 1:
+            cut = max(1, min(len(content) - 1, CODE_EVERY - since))
+            head, tail = content[:cut], content[cut:]
+            texts[0].text = head
+            texts[0].set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+            rest = copy.deepcopy(run)
+            rest.find(qn("w:t")).text = tail
+            run.addnext(rest)
+            run.addnext(_code_run(code))
+            run, texts, content, since = rest, rest.findall(qn("w:t")), tail, 0
+        since += len(content)
 
 
 def _mark_body(body: Any, stamp: CopyStamp) -> None:
