@@ -435,3 +435,25 @@ def test_top_secret_needs_approver_and_records_access(tmp_path, home, three):
         assert [e["action"] for e in events] == ["reserved", "issued", "access"]
         assert events[0]["detail"]["approver"] == "王局长"
         assert events[2]["detail"]["recipient_id"] == copy["recipient_id"]
+
+
+def test_docx_excerpt_from_inside_a_long_paragraph_traces(tmp_path, home, three):
+    import docx
+
+    from pipeline.issuing import decrypt_copy
+    from watermark import textcode
+
+    out = tmp_path / "out"
+    manifest = run_json("issue", str(SAMPLES / "en_memo_secret.docx"), "--recipients", str(three),
+                        "--out", str(out), home=home)
+    copy = manifest["copies"][0]
+    plain = tmp_path / "plain.docx"
+    plain.write_bytes(decrypt_copy(out / copy["file"], _passwords(out)[copy["serial"]]))
+    longest = max((p.text for p in docx.Document(str(plain)).paragraphs), key=len)
+    assert len(textcode.strip(longest)) > 400
+    middle = len(longest) // 2
+    excerpt = tmp_path / "excerpt.txt"
+    excerpt.write_text(longest[middle - 110:middle + 110], encoding="utf-8")
+    assert 150 <= len(textcode.strip(excerpt.read_text(encoding="utf-8"))) <= 220
+    verdict = _trace(excerpt, home)
+    assert verdict["verdict"] == "identified" and verdict["recipient_id"] == copy["recipient_id"], verdict
