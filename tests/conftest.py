@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
+
+from pipeline.register import DocumentRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -17,3 +20,12 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "home"
     monkeypatch.setenv("MIJIAN_HOME", str(path))
     return path
+
+
+def secret_document_record(doc_id: str) -> DocumentRecord:
+    """A registered 机密 document decision for register tests that need no real draft."""
+    return DocumentRecord(id=doc_id, title="会议纪要", source_sha256=hashlib.sha256(doc_id.encode()).hexdigest(),
+                          kind="pdf", language="zh", scheme="cn-state", grade="机密", level=3,
+                          period="20年", suggested_grade="机密", suggested_level=3,
+                          justification=None, basis="目录第3项", rationale=("r1",),
+                          decided_by="定密责任人", decided_at="2026-01-01T00:00:00+00:00")

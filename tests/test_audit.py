@@ -18,17 +18,14 @@ from pipeline.crypto import OfficeKey, random_token
 from pipeline.errors import UsageError
 from pipeline.lifecycle import destroy, mark_lost, return_copy, sign_for
 from pipeline.office import Office
+from tests.conftest import secret_document_record
 from pipeline.register import CopyRecord, DocumentRecord, event_hash
 
 C1, C2, C3, D1 = "0A1B2C3D4E5F", "1B2C3D4E5F6G", "64S36D1N6RVK", "9Z8Y7X6W5V4T"
 
 
 def _document(doc_id: str) -> DocumentRecord:
-    return DocumentRecord(id=doc_id, title="会议纪要", source_sha256=hashlib.sha256(doc_id.encode()).hexdigest(),
-                          kind="pdf", language="zh", scheme="cn-state", grade="机密", level=3,
-                          period="20年", suggested_grade="机密", suggested_level=3,
-                          justification=None, basis="目录第3项", rationale=("r1",),
-                          decided_by="定密责任人", decided_at="2026-01-01T00:00:00+00:00")
+    return secret_document_record(doc_id)
 
 
 def _copy(copy_id: str, doc_id: str, serial: str, rid: str, name: str) -> CopyRecord:
