@@ -25,8 +25,8 @@ from typing import Any
 
 from docx.enum.section import WD_HEADER_FOOTER
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
@@ -150,6 +150,7 @@ def _mark(document: Any, stamp: CopyStamp) -> None:
     for footer in footers:
         _mark_footer(footer, stamp)
     _add_qr(document, stamp.visible_code)
+    _add_pattern(document, stamp)
     document.core_properties.subject = marking_summary(stamp)
 
 
@@ -175,6 +176,91 @@ def _add_qr(document: Any, code: str) -> None:
             paragraph.paragraph_format.line_spacing = 1.0
             paragraph.paragraph_format.space_before = Pt(0)
             paragraph.add_run().add_picture(io.BytesIO(png), width=Cm(1.5))
+
+
+PATTERN_DPI = 150
+"""Resolution of the page-fingerprint image laid behind each page (its 2 px dots are 0.34 mm)."""
+_EMU_PER_POINT = 12700
+
+
+def _add_pattern(document: Any, stamp: CopyStamp) -> None:
+    """Lay the keyed dot fingerprint (:mod:`watermark.pattern`) behind the text of every page:
+    one full-page transparent picture per header in use, anchored to the page's top-left
+    corner at the section's page size, so a rendered, printed or cropped page carries it."""
+    if not stamp.pattern_key or not stamp.pattern_payload:
+        return
+    from watermark.pattern import NUMBER_PARAMS, PatternKey, make_overlay
+
+    key = PatternKey(stamp.pattern_key, NUMBER_PARAMS)
+    pngs: dict[tuple[int, int], bytes] = {}
+    done: set[int] = set()
+    shape_id = _free_drawing_id(document)
+    for section in document.sections:
+        width, height = _page_size(section)
+        for header in (section.header, section.first_page_header, section.even_page_header):
+            if header.is_linked_to_previous or id(header.part) in done:
+                continue
+            done.add(id(header.part))
+            size = (round(width / 72 * PATTERN_DPI), round(height / 72 * PATTERN_DPI))
+            if size not in pngs:
+                buffer = io.BytesIO()
+                make_overlay(size[0], size[1], stamp.pattern_payload, key,
+                             dpi=PATTERN_DPI).save(buffer, "PNG")
+                pngs[size] = buffer.getvalue()
+            rid, _ = header.part.get_or_add_image(io.BytesIO(pngs[size]))
+            carrier = _carrier_paragraph(header._element)
+            anchor = carrier.find(qn("w:pPr"))
+            carrier.insert(0 if anchor is None else 1,
+                           _behind_text_picture(rid, shape_id, width, height))
+            shape_id += 1
+
+
+def _page_size(section: Any) -> tuple[float, float]:
+    """The section's page width and height in points (A4 when the draft does not say)."""
+    width, height = section.page_width, section.page_height
+    if not width or not height:
+        return 595.3, 841.9
+    return width / _EMU_PER_POINT, height / _EMU_PER_POINT
+
+
+def _free_drawing_id(document: Any) -> int:
+    """A drawing id above every ``wp:docPr`` id in the body, headers and footers."""
+    used = [0]
+    parts = [document.part, *(rel.target_part for rel in document.part.rels.values()
+                              if not rel.is_external)]
+    for part in parts:
+        element = getattr(part, "_element", None)
+        if element is None:
+            continue
+        for item in element.iter(qn("wp:docPr")):
+            value = item.get("id") or ""
+            if value.isdigit():
+                used.append(int(value))
+    return max(used) + 1
+
+
+def _behind_text_picture(rid: str, shape_id: int, width: float, height: float) -> Any:
+    """A ``w:r`` holding a picture anchored at the page's top-left corner, ``width`` x
+    ``height`` points, behind the text, not moving the text, locked in place."""
+    cx, cy = round(width * _EMU_PER_POINT), round(height * _EMU_PER_POINT)
+    xml = (
+        f'<w:r {nsdecls("w", "wp", "a", "pic", "r")}><w:rPr><w:noProof/></w:rPr><w:drawing>'
+        f'<wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" '
+        f'relativeHeight="{shape_id}" behindDoc="1" locked="1" layoutInCell="1" '
+        f'allowOverlap="1"><wp:simplePos x="0" y="0"/>'
+        f'<wp:positionH relativeFrom="page"><wp:posOffset>0</wp:posOffset></wp:positionH>'
+        f'<wp:positionV relativeFrom="page"><wp:posOffset>0</wp:posOffset></wp:positionV>'
+        f'<wp:extent cx="{cx}" cy="{cy}"/><wp:effectExtent l="0" t="0" r="0" b="0"/>'
+        f'<wp:wrapNone/><wp:docPr id="{shape_id}" name="Page pattern {shape_id}"/>'
+        f'<wp:cNvGraphicFramePr><a:graphicFrameLocks noChangeAspect="1"/></wp:cNvGraphicFramePr>'
+        f'<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+        f'<pic:pic><pic:nvPicPr><pic:cNvPr id="{shape_id}" name="page-pattern.png"/>'
+        f'<pic:cNvPicPr/></pic:nvPicPr><pic:blipFill><a:blip r:embed="{rid}"/>'
+        f'<a:stretch><a:fillRect/></a:stretch></pic:blipFill><pic:spPr>'
+        f'<a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
+        f'<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic>'
+        f'</a:graphicData></a:graphic></wp:anchor></w:drawing></w:r>')
+    return parse_xml(xml)
 
 
 def marking_summary(stamp: CopyStamp) -> str:

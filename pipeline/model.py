@@ -82,7 +82,7 @@ class CopyStamp:
     - ``token``: the signed copy token stored in the document properties.
     - ``user_password``: the recipient's password; ``owner_password``: the office's.
     - ``pattern_key`` / ``pattern_payload``: the keyed blind page fingerprint laid over every
-      page (PDF copies), or empty.
+      page (PDF copies; DOCX copies behind the text of every page), or empty.
     - ``text_code``: the invisible text-layer code (see :mod:`watermark.textcode`) written at
       the end of every body line (PDF) or paragraph (DOCX), or "".
     """
@@ -98,7 +98,7 @@ class CopyStamp:
     pattern_key: bytes = field(default=b"", repr=False)
     """Office key for the page fingerprint (see :mod:`watermark.pattern`); b"" for none."""
     pattern_payload: bytes = b""
-    """The 8-byte payload the page fingerprint carries (the copy id)."""
+    """The 4-byte payload the page fingerprint carries (the copy's fingerprint number)."""
 
 
 @dataclass(frozen=True)

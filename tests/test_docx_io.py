@@ -34,6 +34,9 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 VML = "urn:schemas-microsoft-com:vml"
 CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PASSWORD = "Zq7-copy-pass"
+PATTERN_KEY = bytes(range(40, 72))
+PATTERN_NUMBER = 0x5A17C3E9
+WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 
 CN_MARKING = Marking(
     scheme="cn-state", grade="机密", level=3, period="20年", serial="000003",
@@ -302,8 +305,12 @@ def test_malformed_xml_is_an_input_error() -> None:
 @pytest.fixture(scope="module")
 def cn_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
     """One cn-state copy of the draft and its decrypted package."""
+    from watermark.pattern import payload_from_number
+
     out = tmp_path_factory.mktemp("copies") / "000003.docx"
-    write_docx_copy(draft_bytes(), stamp_for(), out)
+    write_docx_copy(draft_bytes(), stamp_for(pattern_key=PATTERN_KEY,
+                                             pattern_payload=payload_from_number(PATTERN_NUMBER)),
+                    out)
     return out, decrypt(out, PASSWORD)
 
 
@@ -442,6 +449,40 @@ def test_every_header_and_footer_is_marked(tmp_path: Path) -> None:
     assert document.core_properties.subject == "SECRET//NOFORN Serial 000007"
 
 
+def test_page_fingerprint_behind_every_header(tmp_path: Path) -> None:
+    """Each header in use holds one full-page picture anchored at the page corner behind the
+    text; drawing ids are unique; without a pattern key no picture is added."""
+    from watermark.pattern import payload_from_number
+
+    out = tmp_path / "patterned.docx"
+    stamp = stamp_for(US_MARKING, watermark_text="J 7", language="en", pattern_key=PATTERN_KEY,
+                      pattern_payload=payload_from_number(7))
+    write_docx_copy(draft_bytes(sections=True), stamp, out)
+    parts = members(decrypt(out, PASSWORD))
+    headers = [n for n in parts if re.fullmatch(r"word/header\d+\.xml", n)]
+    section = docx.Document(io.BytesIO(draft_bytes())).sections[0]
+    ids = []
+    for name in headers:
+        [anchor] = etree.fromstring(parts[name]).iter(f"{{{WP}}}anchor")
+        assert anchor.get("behindDoc") == "1" and anchor.find(f"{{{WP}}}wrapNone") is not None
+        for axis in ("positionH", "positionV"):
+            position = anchor.find(f"{{{WP}}}{axis}")
+            assert position.get("relativeFrom") == "page"
+            assert position.findtext(f"{{{WP}}}posOffset") == "0"
+        extent = anchor.find(f"{{{WP}}}extent")
+        assert abs(int(extent.get("cx")) - section.page_width) <= 1
+        assert abs(int(extent.get("cy")) - section.page_height) <= 1
+        ids.append(anchor.find(f"{{{WP}}}docPr").get("id"))
+    assert len(set(ids)) == len(ids) == len(headers)
+    images = [n for n in parts if n.startswith("word/media/")]
+    assert images and all(parts[n][:8] == b"\x89PNG\r\n\x1a\n" for n in images)
+    plain = tmp_path / "plain.docx"
+    write_docx_copy(draft_bytes(sections=True), stamp_for(US_MARKING), plain)
+    unpatterned = members(decrypt(plain, PASSWORD))
+    assert not any(list(etree.fromstring(c).iter(f"{{{WP}}}anchor"))
+                   for n, c in unpatterned.items() if n.startswith("word/header"))
+
+
 def test_document_without_sections_gets_a_header(tmp_path: Path) -> None:
     """A body with no w:sectPr still gets a header to carry the watermark."""
     root = etree.fromstring(members(draft_bytes())["word/document.xml"])
@@ -508,6 +549,19 @@ def test_libreoffice_renders_marks_and_watermark(
                 if d.get("fill") and max(d["fill"]) - min(d["fill"]) < 0.02
                 and 0.6 < d["fill"][0] < 0.95 and d["rect"].contains(pymupdf.Point(*centre))]
         assert grey, "no light grey watermark shape over the page centre"
+        pixmap = page.get_pixmap(dpi=150)
+    # the page fingerprint behind the text decodes from a quarter of the rendered page
+    from PIL import Image
+
+    from watermark.pattern import NUMBER_PARAMS, PatternKey, decode, number_from_payload
+
+    image = Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)
+    w, h = image.size
+    crop = image.crop((w // 4, h // 3, w // 4 + w // 2, h // 3 + h // 2))
+    found = decode(crop, PatternKey(PATTERN_KEY, NUMBER_PARAMS))
+    assert found.payload is not None and number_from_payload(found.payload) == PATTERN_NUMBER
+    other = decode(crop, PatternKey(bytes(32), NUMBER_PARAMS))
+    assert other.payload is None
 
 
 def test_first_page_right_line_and_unique_shape_ids(tmp_path: Path) -> None:

@@ -176,6 +176,14 @@ def dot_response(dark: np.ndarray, pitch: float) -> Response:
     return Response(resp, busy, pitch)
 
 
+def paper_spread(values: np.ndarray) -> float:
+    """Noise spread of a map whose lower part is paper: a Gaussian's standard deviation
+    estimated from its 5th and 25th percentiles, so a page mostly covered by text (a dense
+    table, where the median already sits on ink) does not pass for a noisy one."""
+    low, high = np.percentile(values[::3, ::3], [5.0, 25.0])
+    return float(max(high - low, 0.0) / 0.9710)
+
+
 def site_response(dark: np.ndarray, pitch: float) -> Response:
     """Dot response read within each site's own cell, and where that cell holds ink.
 
@@ -193,9 +201,7 @@ def site_response(dark: np.ndarray, pitch: float) -> Response:
     ring_n = cell_w * cell_w - core_w * core_w
     ring_mass = cell * (cell_w * cell_w) - core * (core_w * core_w)
     resp = gauss(dark, max(0.5, 0.7 * scale)) - ring_mass / ring_n
-    sample = ring_mass[::3, ::3].ravel()
-    spread = float(1.4826 * np.median(np.abs(sample - np.median(sample))))
-    busy = ring_mass > max(0.45 * scale * scale, 5.0 * spread)
+    busy = ring_mass > max(0.45 * scale * scale, 5.0 * paper_spread(ring_mass))
     return Response(resp, busy, pitch)
 
 
@@ -225,11 +231,41 @@ def noise_level(resp: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(sample - med)))
 
 
+def _max_along(a: np.ndarray, axis: int, offsets: tuple[int, ...]) -> np.ndarray:
+    """Maximum of ``a`` shifted by each of ``offsets`` along ``axis`` (edges padded by 0)."""
+    r = max(abs(o) for o in offsets)
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (r, r)
+    p = np.pad(a, pad)
+    n = a.shape[axis]
+    out = np.zeros_like(a)
+    for o in offsets:
+        np.maximum(out, np.take(p, np.arange(r + o, r + o + n), axis=axis), out=out)
+    return out
+
+
+def isolated_peaks(resp: np.ndarray) -> np.ndarray:
+    """Where ``resp`` has a local maximum (3 x 3) that nothing in the ring from 3 to 4 px
+    away reaches half of: a dot of up to 3.5 px, but not a point on a line or an edge (those
+    continue into the ring)."""
+    near = _max_along(_max_along(resp, 0, (-1, 0, 1)), 1, (-1, 0, 1))
+    wide = _max_along(resp, 1, tuple(range(-4, 5)))
+    ring = _max_along(wide, 0, (-4, -3, 3, 4))
+    tall = _max_along(resp, 0, tuple(range(-2, 3)))
+    ring = np.maximum(ring, _max_along(tall, 1, (-4, -3, 3, 4)))
+    return (resp > 0) & (resp >= near) & (ring < 0.5 * resp)
+
+
 def enhance(dark: np.ndarray) -> np.ndarray:
-    """A dot map for the spectrum: isolated small dark specks on paper, nothing else."""
+    """A dot map for the spectrum: isolated small dark specks on paper, nothing else (each
+    kept with its 3 x 3 neighbourhood, so its sub-pixel position survives; rules, edges of
+    tinted areas and text are left out)."""
     r = dot_response(dark, 6.0)
     resp = np.clip(r.resp - 2.5 * noise_level(r.resp), 0, None)
     resp[r.busy] = 0.0
+    peaks = isolated_peaks(resp).astype(np.float32)
+    keep = _max_along(_max_along(peaks, 0, (-1, 0, 1)), 1, (-1, 0, 1)) > 0
+    resp = np.where(keep, resp, 0.0).astype(np.float32)
     cap = np.percentile(resp[resp > 0], 99.5) if (resp > 0).any() else 1.0
     return np.minimum(resp, cap)
 
