@@ -248,26 +248,71 @@ def _line_ends(page: pymupdf.Page) -> list[tuple[pymupdf.Point, float]]:
     return ends
 
 
-def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
-                    target: pymupdf.Rect | None, code: str, font: pymupdf.Font) -> None:
-    """Write the invisible text-layer code (render mode 3) at the end of every body line.
+@dataclass
+class _CodeRun:
+    """The invisible text code as PDF operators, made once per copy by a TextWriter for one
+    line end and then repeated at every other line end under a translation."""
 
-    The characters are zero-width format characters in an embedded CID font with a Unicode
-    map, so text copied out of the page carries them; nothing is drawn.
-    """
-    if not code or not ends:
-        return
+    body: bytes
+    origin: tuple[float, float]
+    fonts: str
+
+
+def _code_points(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
+                 target: pymupdf.Rect | None) -> list[pymupdf.Point]:
     if len(ends) > MAX_CODE_LINES:  # dense pages (tables, forms): spread the runs evenly
         step = len(ends) / MAX_CODE_LINES
         ends = [ends[int(i * step)] for i in range(MAX_CODE_LINES)]
     scale = 1.0 if target is None else target.width / page.rect.width
-    spaced = "\u2009".join(code)  # thin spaces keep the zero-width symbols apart for extractors
-    writer = pymupdf.TextWriter(page.rect)
-    for point, _size in ends:
-        if target is not None:
-            point = pymupdf.Point(target.x0 + scale * point.x, target.y0 + scale * point.y)
-        writer.append(point, spaced, font=font, fontsize=CODE_SIZE)
-    writer.write_text(page, render_mode=3)
+    if target is None:
+        return [point for point, _size in ends]
+    return [pymupdf.Point(target.x0 + scale * p.x, target.y0 + scale * p.y) for p, _size in ends]
+
+
+def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
+                    target: pymupdf.Rect | None, code: str, font: pymupdf.Font,
+                    made: list[_CodeRun]) -> None:
+    """Write the invisible text-layer code (render mode 3) at the end of every body line.
+
+    The characters are zero-width format characters in an embedded CID font with a Unicode
+    map, so text copied out of the page carries them; nothing is drawn. ``page`` must be a
+    new, empty page of the overlay; ``made`` carries the run between pages of one copy.
+    """
+    if not code or not ends:
+        return
+    doc = page.parent
+    points = _code_points(page, ends, target)
+    height = page.rect.height
+    if not made:
+        writer = pymupdf.TextWriter(page.rect)
+        spaced = "\u2009".join(code)  # thin spaces keep the zero-width symbols apart for extractors
+        writer.append(points[0], spaced, font=font, fontsize=CODE_SIZE)
+        writer.write_text(page, render_mode=3)
+        [xref] = page.get_contents()
+        kind, fonts = doc.xref_get_key(page.xref, "Resources/Font")
+        made.append(_CodeRun(doc.xref_stream(xref), (points[0].x, height - points[0].y),
+                             fonts if kind == "dict" else ""))
+        points = points[1:]
+        if not points:
+            return
+    else:
+        xref = 0
+        if made[0].fonts:
+            kind, value = doc.xref_get_key(page.xref, "Resources")
+            if kind == "xref":
+                doc.xref_set_key(int(value.split()[0]), "Font", made[0].fonts)
+            else:
+                doc.xref_set_key(page.xref, "Resources/Font", made[0].fonts)
+    run = made[0]
+    parts: list[bytes] = [] if xref == 0 else [doc.xref_stream(xref)]
+    for point in points:
+        dx, dy = point.x - run.origin[0], (height - point.y) - run.origin[1]
+        parts.append(b"q 1 0 0 1 %.3f %.3f cm\n%s\nQ" % (dx, dy, run.body))
+    content = b"\n".join(parts)
+    if xref:
+        doc.update_stream(xref, content)
+    else:
+        _append_content(page, content)
 
 
 def _qr_rect(page: pymupdf.Rect, body: pymupdf.Rect, bands: float) -> pymupdf.Rect | None:
@@ -296,24 +341,55 @@ CODE_SIZE = 1.0
 WATERMARK_DPI = 150
 """The tiled name-and-份号 watermark is drawn as an image at this resolution, so that it stays
 out of the text a reader copies (the signed codes carry the trace in the text)."""
-PATTERN_DPI = 150
-"""Resolution of the page-fingerprint image (its 2 px dots are 0.34 mm)."""
 
 
-def _draw_pattern(page: pymupdf.Page, stamp: CopyStamp, made: dict[tuple[int, int], int]) -> None:
-    """Lay the keyed dot fingerprint over the whole page (one image object per page size)."""
+def _draw_pattern(sheet: pymupdf.Page, stamp: CopyStamp) -> None:
+    """Lay the keyed dot fingerprint over the whole of ``sheet`` (the overlay page shown on
+    every page of its size, after the watermark, so it sits over the content and marks).
+
+    The dots are drawn as small black squares, the light ones with a constant fill opacity,
+    so that over text they stay black (as the raster overlay of :mod:`watermark.pattern`
+    would) and the file carries a few kilobytes of vector operators instead of an image.
+    """
     if not stamp.pattern_key or not stamp.pattern_payload:
         return
-    from watermark.pattern import NUMBER_PARAMS, PatternKey, make_overlay
+    from watermark.pattern import NUMBER_PARAMS, PatternKey, page_dots
 
-    size = (round(page.rect.width / 72 * PATTERN_DPI), round(page.rect.height / 72 * PATTERN_DPI))
-    if size in made:
-        page.insert_image(page.rect, xref=made[size], overlay=True, keep_proportion=False)
-        return
     key = PatternKey(stamp.pattern_key, NUMBER_PARAMS)
-    image = make_overlay(size[0], size[1], stamp.pattern_payload, key, dpi=PATTERN_DPI)
-    pixmap = pymupdf.Pixmap(pymupdf.csRGB, size[0], size[1], image.tobytes(), True)
-    made[size] = page.insert_image(page.rect, pixmap=pixmap, overlay=True, keep_proportion=False)
+    width, height = sheet.rect.width, sheet.rect.height
+    xs, ys, side, values = page_dots(width, height, stamp.pattern_payload, key)
+    doc = sheet.parent
+    groups: list[bytes] = []
+    states: list[str] = []
+    for number, level in enumerate(sorted(set(values.tolist()))):
+        chosen = values == level
+        rects = b" re\n".join(b"%.3f %.3f %.3f %.3f" % (x - side / 2, height - y - side / 2, side, side)
+                               for x, y in zip(xs[chosen].tolist(), ys[chosen].tolist()))
+        state = ""
+        if level < 255:
+            state = f"/MJdot{number} gs "
+            states.append(f"/MJdot{number} <</Type/ExtGState/ca {level / 255:.4f}>>")
+        groups.append(b"q " + state.encode() + b"0 g\n" + rects + b" re\nf\nQ")
+    if not groups:
+        return
+    if states:
+        kind, value = doc.xref_get_key(sheet.xref, "Resources")
+        extgstate = "<<" + "".join(states) + ">>"
+        if kind == "xref":
+            doc.xref_set_key(int(value.split()[0]), "ExtGState", extgstate)
+        else:
+            doc.xref_set_key(sheet.xref, "Resources/ExtGState", extgstate)
+    _append_content(sheet, b"\n".join(groups))
+
+
+def _append_content(page: pymupdf.Page, content: bytes) -> None:
+    """Add ``content`` as a new content stream drawn after the page's existing ones."""
+    doc = page.parent
+    xref = doc.get_new_xref()
+    doc.update_object(xref, "<<>>")
+    doc.update_stream(xref, content)
+    streams = [*page.get_contents(), xref]
+    doc.xref_set_key(page.xref, "Contents", "[" + " ".join(f"{x} 0 R" for x in streams) + "]")
 
 
 def _raster_watermark(sheet: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
@@ -449,6 +525,7 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
     targets: list[pymupdf.Rect | None] = []
     code_font = pymupdf.Font("cjk")
     shared: dict[tuple[float, float], int] = {}
+    code_run: list[_CodeRun] = []
     for number in range(pages):
         page = facts[number]
         top_rows = _top_rows(stamp.marking, number, pages)
@@ -457,13 +534,14 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
         targets.append(target)
         sheet = overlay.new_page(width=page.rect.width, height=page.rect.height)
         shared.setdefault((page.rect.width, page.rect.height), -1)
-        _draw_text_code(sheet, list(page.line_ends), target, stamp.text_code, code_font)
+        _draw_text_code(sheet, list(page.line_ends), target, stamp.text_code, code_font, code_run)
         body = _moved(content, target, page.rect)
         _draw_marks(sheet, _marks(top_rows, bottom_rows, page.rect, body), fonts)
         qr_xref = _draw_qr(sheet, _qr_rect(page.rect, body, _band(bottom_rows)), png, qr_xref)
     for size in shared:  # one watermark sheet per page size, shown on every page of that size
         sheet = overlay.new_page(width=size[0], height=size[1])
         _raster_watermark(sheet, stamp.watermark_text, fonts["text"])
+        _draw_pattern(sheet, stamp)
         shared[size] = sheet.number
     overlay.subset_fonts()
     return overlay, targets, shared
@@ -516,7 +594,6 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None =
             if any(target is not None for target in targets):
                 original = pymupdf.open(stream=prepared, filetype="pdf")
                 stack.callback(original.close)
-            patterns: dict[tuple[int, int], int] = {}
             for number, target in enumerate(targets):
                 if target is not None and original is not None:
                     _shrink(doc, original, number, target)
@@ -524,7 +601,6 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None =
                 page.show_pdf_page(page.rect, overlay, number)
                 page.show_pdf_page(page.rect, overlay, shared[(facts[number].rect.width,
                                                                 facts[number].rect.height)])
-                _draw_pattern(page, stamp, patterns)
         _set_metadata(doc, stamp)
         return doc.tobytes(
             garbage=4,

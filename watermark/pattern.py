@@ -104,7 +104,7 @@ from watermark.pattern_image import (
 
 __all__ = [
     "BASE_DPI", "Z_ACCEPT", "PatternParams", "PatternKey", "Detection",
-    "make_overlay", "apply_to_image", "decode", "payload_from_copy_id", "copy_id_from_payload",
+    "make_overlay", "page_dots", "apply_to_image", "decode", "payload_from_copy_id", "copy_id_from_payload",
     "payload_from_number", "number_from_payload", "NUMBER_PARAMS",
 ]
 
@@ -199,8 +199,8 @@ def number_from_payload(payload: bytes) -> int:
     return payload_to_int(payload, 32)
 
 
-def _dots(width_px: int, height_px: int, payload: bytes, pkey: PatternKey,
-          dpi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _dots(width_px: float, height_px: float, payload: bytes, pkey: PatternKey,
+          dpi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centres (x, y in pixels at ``dpi``) and darkness of every dot of the page."""
     p = pkey.params
     lay = layout(pkey.key, p)
@@ -249,6 +249,23 @@ def make_overlay(width_px: int, height_px: int, payload: bytes, key: bytes | Pat
     rgba = np.zeros((height_px, width_px, 4), np.uint8)
     rgba[..., 3] = np.clip(np.round(alpha), 0, 255).astype(np.uint8)
     return Image.fromarray(rgba, "RGBA")
+
+
+def page_dots(width: float, height: float, payload: bytes, key: bytes | PatternKey,
+              units_per_inch: float = 72.0) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """The page pattern as squares to draw: centres x and y (from the top-left corner), the
+    side of every square, and each square's darkness (0-255), in units of
+    ``1 / units_per_inch`` inch (points by default) for a page of ``width`` x ``height``.
+
+    Drawn black with opacity darkness / 255 over the page content, they are the same mark
+    :func:`make_overlay` rasterises.
+    """
+    pkey = _as_key(key)
+    payload_to_int(payload, pkey.params.payload_bits)
+    if width <= 0 or height <= 0 or units_per_inch <= 0:
+        raise ValueError("page size and units must be positive")
+    x, y, v = _dots(width, height, payload, pkey, units_per_inch)
+    return x, y, pkey.params.dot * units_per_inch / BASE_DPI, v
 
 
 def apply_to_image(page: Image.Image, payload: bytes, key: bytes | PatternKey,
