@@ -224,9 +224,14 @@ class Lattice:
         return float(np.degrees(np.arctan2(self.k1[1], self.k1[0])))
 
 
-def noise_level(resp: np.ndarray) -> float:
-    """Robust standard deviation of a response map (a subsample's MAD)."""
+def noise_level(resp: np.ndarray, busy: np.ndarray | None = None) -> float:
+    """Robust standard deviation of a response map (a subsample's MAD), over the sites
+    that are not ``busy`` when a mask is given (text would otherwise pass for noise)."""
     sample = resp[::3, ::3].ravel()
+    if busy is not None:
+        free = sample[~busy[::3, ::3].ravel()]
+        if free.size >= 100:
+            sample = free
     med = float(np.median(sample))
     return float(1.4826 * np.median(np.abs(sample - med)))
 
@@ -261,7 +266,7 @@ def enhance(dark: np.ndarray) -> np.ndarray:
     kept with its 3 x 3 neighbourhood, so its sub-pixel position survives; rules, edges of
     tinted areas and text are left out)."""
     r = dot_response(dark, 6.0)
-    resp = np.clip(r.resp - 2.5 * noise_level(r.resp), 0, None)
+    resp = np.clip(r.resp - 2.5 * noise_level(r.resp, r.busy), 0, None)
     resp[r.busy] = 0.0
     peaks = isolated_peaks(resp).astype(np.float32)
     keep = _max_along(_max_along(peaks, 0, (-1, 0, 1)), 1, (-1, 0, 1)) > 0
@@ -337,9 +342,12 @@ def find_lattices(dark: np.ndarray, pitch_range: tuple[float, float], limit: int
             cands.append(Lattice(a, b, m1 * m2))
     cands.sort(key=lambda c: -c.strength)
     # a lattice whose vectors are twice another's is that lattice's harmonic: try it later
+    # (judged against a copy: list.sort empties the list while the keys are computed)
+    found = list(cands)
+
     def harmonic(c: Lattice) -> bool:
         return any(np.linalg.norm(c.k1 - 2 * o.k1) < 0.02 * np.linalg.norm(c.k1)
-                   and np.linalg.norm(c.k2 - 2 * o.k2) < 0.02 * np.linalg.norm(c.k2) for o in cands)
+                   and np.linalg.norm(c.k2 - 2 * o.k2) < 0.02 * np.linalg.norm(c.k2) for o in found)
     cands.sort(key=lambda c: (harmonic(c), abs(c.angle_deg) > 10))
     out: list[Lattice] = []
     for c in cands:
@@ -371,7 +379,7 @@ def _poly_terms(u: np.ndarray, v: np.ndarray, degree: int) -> np.ndarray:
 
 def locate_sites(resp: Response, lat: Lattice, valid: np.ndarray) -> Grid | None:
     """Sites of the lattice ``lat`` in the image via local phase tracking and a quadratic fit."""
-    r = np.clip(resp.resp - 2.5 * noise_level(resp.resp), 0, None)
+    r = np.clip(resp.resp - 2.5 * noise_level(resp.resp, resp.busy), 0, None)
     r[resp.busy | ~valid] = 0.0
     top = np.percentile(r[r > 0], 99.7) if (r > 0).any() else 1.0
     r = np.minimum(r, top)
