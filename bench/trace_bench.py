@@ -775,6 +775,15 @@ def make_recipients(path: Path, count: int, prefix: str = "T") -> list[tuple[str
     return rows
 
 
+def read_recipients(source: Path, path: Path) -> list[tuple[str, str]]:
+    """Copy a recipients CSV to ``path``; return its (id, name) pairs."""
+    from pipeline.recipients import load_recipients
+
+    people = list(load_recipients(source))
+    path.write_bytes(source.read_bytes())
+    return [(person.id, person.name) for person in people]
+
+
 def issue_draft(office, draft: Path, recipients_csv: Path, out_dir: Path, order_seed: int | None,
                 limit: int | None = None, workers: int | None = None):
     """Issue copies of ``draft`` the way ``mijian issue`` does (suggested grade)."""
@@ -1221,6 +1230,10 @@ def main() -> None:
     ap.add_argument("--crops-per-copy", type=int, default=None, help="quarter-page crops per traced copy (3; quick 2)")
     ap.add_argument("--excerpts-per-copy", type=int, default=None, help="excerpts per traced copy (5; quick 3)")
     ap.add_argument("--recipients", type=int, default=None, help="recipients per draft, at least 10 (12; quick 10)")
+    ap.add_argument("--recipients-file", type=Path, default=None,
+                    help="a recipients CSV (id,name[,unit]) to issue to instead of generated names")
+    ap.add_argument("--drafts", type=Path, default=None,
+                    help="folder of drafts (*.pdf, *.docx, *.txt) to issue and leak instead of samples/")
     ap.add_argument("--controls", type=int, default=None, help="target number of controls (1100; quick 300)")
     ap.add_argument("--cost-copies", type=int, default=None, help="copies of the 20-page PDF (100; quick 10)")
     ap.add_argument("--cost-pages", type=int, default=20)
@@ -1256,13 +1269,23 @@ def main() -> None:
     log(f"work folder {tmp}; source {SOURCE} from {source_state()}")
     from pipeline.office import Office
 
-    drafts = sorted(p for ext in ("*.pdf", "*.docx", "*.txt") for p in SAMPLES.glob(ext))
+    folder = args.drafts or SAMPLES
+    drafts = sorted(p for ext in ("*.pdf", "*.docx", "*.txt") for p in folder.glob(ext))
+    if not drafts:
+        ap.error(f"{folder}: no *.pdf, *.docx or *.txt drafts")
     csv_path = tmp / "recipients.csv"
-    people = make_recipients(csv_path, args.recipients)
+    if args.recipients_file:
+        people = read_recipients(args.recipients_file, csv_path)
+        args.recipients = len(people)
+        if len(people) < max(10, 2 * args.copies_per_doc):
+            ap.error(f"{args.recipients_file}: {len(people)} recipients; at least 10 are needed")
+    else:
+        people = make_recipients(csv_path, args.recipients)
     rng = np.random.default_rng(args.seed)
     peer_payloads = {rid: rng.integers(0, 2, PEER_BITS).astype(bool).tolist() for rid, _ in people}
     home_a, home_b = tmp / "office-a", tmp / "office-b"
-    one_per_format = [next(d for d in drafts if d.suffix == ext) for ext in (".pdf", ".docx", ".txt")]
+    one_per_format = [next(d for d in drafts if d.suffix == ext) for ext in (".pdf", ".docx", ".txt")
+                      if any(d.suffix == ext for d in drafts)]
 
     # office A: every sample draft, and other documents; office B: its own key
     log(f"issuing {len(drafts)} drafts to {args.recipients} recipients (office A)")
