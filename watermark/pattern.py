@@ -26,8 +26,9 @@ per 32 sites, about 1,000 dots on an A4 page: blank paper stays above 254/255 me
 luminance, and the page SSIM at 75 dpi is about 0.975 (the budget that bounds the design:
 each dot costs SSIM wherever it sits, a black dot about five times a grey one).
 
-Decoding needs no original: the dots sit on a lattice, so the image's own spectrum gives
-scale and rotation; the frequencies are refined from the coherence of local lattice
+Decoding needs no original: the dots sit on a lattice, so the spectrum of the image's
+isolated specks (rules, edges of tinted areas and text are left out) gives scale and
+rotation; the frequencies are refined from the coherence of local lattice
 phases, the remaining phase is unwrapped and an affine map (or, for a photo, a quadratic
 one) fitted; each site is read within its own cell, so sites between text lines count and
 only sites touched by ink are masked; the keyed pilots give the tile origin (a z-score over
@@ -38,7 +39,9 @@ count for nothing instead of as "no dot here"); symbol likelihoods are marginali
 LLRs, then soft-decision Viterbi decoding and the keyed check. See
 :mod:`watermark.pattern_image` and :mod:`watermark.pattern_code`.
 
-Compositing: :func:`make_overlay` returns an RGBA image, black with alpha = darkness/255,
+Compositing: :func:`page_dots` gives the dots as squares for a vector drawing (PDF copies
+draw them black, the light ones with fill opacity darkness/255, over the page content), and
+:func:`make_overlay` returns an RGBA image, black with alpha = darkness/255,
 meant to be drawn *over* the page content with normal alpha compositing ("over"); on white
 paper a dot becomes grey (255 - darkness), over black text it stays black (invisible). It
 must cover the whole page box, top-left aligned, at the dpi it was made for (300 dpi keeps
