@@ -52,6 +52,19 @@ class OfficeKey:
             algorithm=hashes.SHA256(), length=length, salt=b"mijian/v1", info=purpose.encode()
         ).derive(self.secret)
 
+    def for_document(self, document_id: str) -> "OfficeKey":
+        """The key of one document, derived from this master key (HKDF, its own label).
+
+        The signed codes of a document's copies (token, printed and QR code, text code) are
+        made with it, so a code verifies only for the document its copy belongs to; its id
+        is ``<master id>/<document id>``. Knowing it reveals nothing of the master key or of
+        any other document's key.
+        """
+        if not document_id or "/" in document_id:
+            raise ValueError("a document key needs a document id without '/'")
+        return OfficeKey(f"{self.key_id}/{document_id}", self._subkey("document/" + document_id),
+                         self.created)
+
     def mac(self, purpose: str, data: bytes) -> bytes:
         """HMAC-SHA256 of ``data`` under the subkey for ``purpose`` (32 bytes)."""
         return hmac.new(self._subkey("mac/" + purpose), data, hashlib.sha256).digest()

@@ -317,7 +317,7 @@ def preflight(document: Document, decision: Decision, out_dir: Path | None = Non
     if out_dir is not None:
         _prepare_out(Path(out_dir).absolute(), document_id_for(document), Path(document.source))
     source, ext = _source_bytes(document, limits)
-    trial = OfficeKey("trial", random_token(32))
+    trial = OfficeKey("trial", random_token(32)).for_document("trial")
     copy_id = new_copy_id(random_token(8))
     scheme = all_schemes()[decision.scheme]
     language = "zh" if scheme.language == "zh" else "en"
@@ -432,7 +432,8 @@ def _reserve(job: _Job, recipient: Recipient) -> CopyRecord | str:
 
 
 def _stamp_for(job: _Job, record: CopyRecord, password: str) -> CopyStamp:
-    key = _key_for(job.office, record)
+    master = _key_for(job.office, record)
+    key = master.for_document(record.document_id)
     language = "zh" if job.scheme.language == "zh" else "en"  # type: ignore[attr-defined]
     total = job.office.register.get_document(job.document_id).last_serial  # type: ignore[union-attr]
     marking = build_marking(job.scheme, job.decision.level, job.decision.period, record.serial,  # type: ignore[arg-type]
@@ -444,7 +445,7 @@ def _stamp_for(job: _Job, record: CopyRecord, password: str) -> CopyStamp:
                      token=make_token(key, record.copy_id), user_password=password,
                      owner_password=owner if job.ext == ".pdf" else password, language=language,
                      text_code=textcode.encode(key, record.copy_id),
-                     pattern_key=pattern_key(key),
+                     pattern_key=pattern_key(master),
                      pattern_payload=payload_from_number(record.fingerprint or 0))
 
 

@@ -179,6 +179,25 @@ def _render(data: bytes, source: str, passwords: list[str], limits: Limits) -> l
     return render_pdf(data, source, passwords, limits, max_pages=MAX_RENDERED_PAGES)
 
 
+class _Signers:
+    """The keys a code of one copy is checked under: the document key of the copy (derived
+    from each office master key, see :meth:`OfficeKey.for_document`) when the register knows
+    the copy, then the master keys themselves (codes made before document keys existed)."""
+
+    def __init__(self, keys: list, register: Register) -> None:
+        self.keys = list(keys)
+        self.register = register
+        self._made: dict[str, list] = {}
+
+    def __call__(self, copy_id: str) -> list:
+        if copy_id not in self._made:
+            record = self.register.get_copy(copy_id)
+            derived = [] if record is None else [k.for_document(record.document_id)
+                                                 for k in self.keys]
+            self._made[copy_id] = derived + self.keys
+        return self._made[copy_id]
+
+
 def _known_passwords(office: Office, known: list[CopyRecord]) -> list[str]:
     out = []
     keys = {k.key_id: k for k in office.keys()}
@@ -232,8 +251,9 @@ def _pattern_layer(images: list, keys: list, register: Register, verified: dict[
                             f"no page fingerprint decoded on {min(len(images), MAX_PATTERN_PAGES)} page image(s)"))
 
 
-def _image_layers(images: list, keys: list, verified: dict[str, list[tuple[str, float]]],
-                  layers: list[Layer], register: Register) -> None:
+def _image_layers(images: list, keys: list, signers: _Signers,
+                  verified: dict[str, list[tuple[str, float]]], layers: list[Layer],
+                  register: Register) -> None:
     """Decode the marks that live in page images: the QR symbol of the visible code, then
     (where the QR did not verify) the blind page fingerprint."""
     from watermark.qr import read_codes
@@ -243,10 +263,10 @@ def _image_layers(images: list, keys: list, verified: dict[str, list[tuple[str, 
     for image in images:
         for text in read_codes(image):
             for copy_id, tag in find_codes(text):
-                check = check_code(keys, copy_id, tag)
+                check = check_code(signers(copy_id), copy_id, tag)
                 if check.valid:
                     good[copy_id] = (good.get(copy_id, (0, 1.0))[0] + 1,
-                                     forgery_probability(check.bits, len(keys)))
+                                     forgery_probability(check.bits, len(signers(copy_id))))
                 else:
                     bad += 1
     _report("qr-code", "QR symbol of the visible code", f"on {len(images)} page image(s)", good, bad,
@@ -264,6 +284,7 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
     """
     register = office.register
     keys = office.keys()
+    signers = _Signers(keys, register)
     if evidence.encrypted and not evidence.opened:
         layers.append(Layer("decrypt", "failed", "encrypted, and no office password opens it"))
         return TraceResult(verdict="inconclusive", layers=tuple(layers))
@@ -274,10 +295,10 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
     verified: dict[str, list[tuple[str, float]]] = {}
     if evidence.token:
         found = find_codes(evidence.token)
-        checks = [check_code(keys, c, t) for c, t in found]
+        checks = [check_code(signers(c), c, t) for c, t in found]
         good = [c for c in checks if c.valid]
         if good:
-            p = forgery_probability(good[0].bits, len(keys))
+            p = forgery_probability(good[0].bits, len(signers(good[0].copy_id)))
             verified.setdefault(good[0].copy_id, []).append(("metadata", p))
             layers.append(Layer("metadata", "valid", f"signed token for copy {good[0].copy_id} "
                                 f"verified ({good[0].bits}-bit tag, key {good[0].key_id})"))
@@ -288,15 +309,15 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
         layers.append(Layer("metadata", "absent", "no signed token in the document properties"))
 
     text = evidence.text
-    _text_code_layer(text, keys, verified, layers)
+    _text_code_layer(text, signers, verified, layers)
     text = textcode.strip(text)
     good: dict[str, tuple[int, float]] = {}
     bad = 0
     for copy_id, tag in find_codes(_normalise(text)):
-        check = check_code(keys, copy_id, tag)
+        check = check_code(signers(copy_id), copy_id, tag)
         if check.valid:
             count = good.get(copy_id, (0, 1.0))[0]
-            good[copy_id] = (count + 1, forgery_probability(check.bits, len(keys)))
+            good[copy_id] = (count + 1, forgery_probability(check.bits, len(signers(copy_id))))
         else:
             bad += 1
     _report("visible-code", "printed code", "in the text", good, bad, verified, layers)
@@ -304,7 +325,7 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
     if images is None and render is not None and not verified:
         images = render()
     if images:
-        _image_layers(images, keys, verified, layers, register)
+        _image_layers(images, keys, signers, verified, layers, register)
     copies = {cid: register.get_copy(cid) for cid in verified}
     unknown = [cid for cid, rec in copies.items() if rec is None]
     for cid in unknown:
@@ -333,15 +354,15 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
                        copy_id=copy_id, false_match_probability=probability, layers=tuple(layers))
 
 
-def _text_code_layer(text: str, keys: list, verified: dict[str, list[tuple[str, float]]],
-                     layers: list[Layer]) -> None:
-    """Decode the invisible text-layer codes and verify each under the office keys."""
+def _text_code_layer(text: str, signers: _Signers,
+                     verified: dict[str, list[tuple[str, float]]], layers: list[Layer]) -> None:
+    """Decode the invisible text-layer codes and verify each under its copy's keys."""
     good: dict[str, tuple[int, float]] = {}
     bad = 0
     for copy_id, tag in textcode.find(text):
-        if textcode.verify(keys, copy_id, tag):
+        if textcode.verify(signers(copy_id), copy_id, tag):
             good[copy_id] = (good.get(copy_id, (0, 1.0))[0] + 1,
-                             forgery_probability(textcode.TAG_BITS, len(keys)))
+                             forgery_probability(textcode.TAG_BITS, len(signers(copy_id))))
         else:
             bad += 1
     _report("text-code", "invisible text code", "in the text", good, bad, verified, layers)

@@ -177,6 +177,31 @@ def test_text_draft_gives_pdf_copies(tmp_path, home, three):
     assert verdict["verdict"] == "identified" and verdict["serial"] == "000003"
 
 
+def test_codes_are_made_with_the_document_key(tmp_path, home, three):
+    """The printed code of a copy verifies under its document's key (derived from the office
+    key), not under the office master key itself; pasted text of the copy still traces."""
+    from pipeline.office import Office
+    from watermark.codes import check_code, find_codes
+
+    out = tmp_path / "out"
+    manifest = run_json("issue", str(SAMPLES / "zh_roster_personal.txt"), "--recipients",
+                        str(three), "--out", str(out), home=home)
+    copy = manifest["copies"][1]
+    with pymupdf.open(out / copy["file"]) as pdf:
+        assert pdf.authenticate(_passwords(out)[copy["serial"]])
+        text = pdf[0].get_text()
+    [found] = {c for c in find_codes("".join(text.split())) if c[0] == copy["copy_id"]}
+    with Office.open(home) as office:
+        master = office.key()
+        assert not check_code([master], *found).valid
+        assert check_code([master.for_document(manifest["document_id"])], *found).valid
+        assert not check_code([master.for_document("DOC-000000000000")], *found).valid
+    pasted = tmp_path / "pasted.txt"
+    pasted.write_text(text, encoding="utf-8")
+    verdict = _trace(pasted, home)
+    assert verdict["verdict"] == "identified" and verdict["serial"] == copy["serial"]
+
+
 def test_unmarked_other_office_and_forged_are_inconclusive(tmp_path, home, three):
     out = tmp_path / "out"
     manifest = run_json("issue", str(SAMPLES / "zh_notice_secret.pdf"), "--recipients", str(three),

@@ -95,3 +95,22 @@ def test_forgery_probability():
     assert forgery_probability(40, 1) == pytest.approx(2 ** -40)
     assert forgery_probability(128, 3) < 1e-30
     assert forgery_probability(0, 1) == 1.0
+
+
+def test_document_keys_are_derived_and_separate() -> None:
+    """A document key is a deterministic function of the master key and the document id; codes
+    made with it verify under it alone, not under the master or another document's key."""
+    master = OfficeKey("k1", bytes(range(32)))
+    first, again = master.for_document("DOC-1"), master.for_document("DOC-1")
+    other = master.for_document("DOC-2")
+    assert first.secret == again.secret and first.key_id == "k1/DOC-1"
+    assert len({first.secret, other.secret, master.secret}) == 3
+    assert OfficeKey("k2", bytes(32)).for_document("DOC-1").secret != first.secret
+    copy_id = new_copy_id(bytes(range(8)))
+    for maker in (make_token, make_visible_code):
+        found = find_codes(maker(first, copy_id))[0]
+        assert check_code([first], *found).valid
+        assert not check_code([master, other], *found).valid
+    with pytest.raises(ValueError):
+        master.for_document("a/b")
+    assert "secret" not in repr(first) and repr(bytes(range(32))) not in repr(first)

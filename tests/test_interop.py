@@ -93,8 +93,8 @@ def issue_copies(tmp_path_factory: pytest.TempPathFactory):
 
             with Office.open(home) as office:
                 owner = office.owner_passwords()[0]
-                codes = [make_visible_code(office.key(), c["copy_id"])
-                         for c in manifest["copies"]]
+                key = office.key().for_document(manifest["document_id"])
+                codes = [make_visible_code(key, c["copy_id"]) for c in manifest["copies"]]
             made[draft] = Issued(out, manifest, owner, codes)
         return made[draft]
 

@@ -3,11 +3,13 @@
 Both have the form ``MJ1-<copy id>-<tag>``:
 
 - the copy id is 12 Crockford base32 characters (60 random bits);
-- the tag is a truncated HMAC of the copy id under the office key: 26 characters (128 bits)
+- the tag is a truncated HMAC of the copy id under the copy's document key (derived from the
+  office key, :meth:`pipeline.crypto.OfficeKey.for_document`): 26 characters (128 bits)
   for the token, 8 characters (40 bits) for the visible code printed on every page.
 
 Without the office key nobody can make a code that verifies; the chance that a made-up code
-verifies is ``2**-bits`` per office key tried, which :func:`forgery_probability` reports.
+verifies is ``2**-bits`` per key tried (the document key and the master key, for every office
+key), which :func:`forgery_probability` reports.
 The code says nothing about who holds the copy: only the register does.
 """
 

@@ -12,7 +12,7 @@ Bits are written two per symbol: each symbol is one of the four of five zero-wid
 that differ from the symbol before it (PDF text extraction merges a repeated zero-width glyph
 at the same spot, so no symbol may repeat); ``START``/``END`` are two other invisible
 characters. The 8-bit check (CRC-8 of the 100 data bits) rejects a damaged
-run before the 40-bit tag (HMAC under the office key, purpose ``text``) is verified, so a
+run before the 40-bit tag (HMAC under the document key, purpose ``text``) is verified, so a
 made-up or mangled run verifies with probability ``2**-40`` per key.
 
 What it does not protect against: a leaker who strips format characters (or retypes the
