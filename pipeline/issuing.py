@@ -355,7 +355,8 @@ def _build_all(job: _Job, records: list[CopyRecord], workers: int | None) -> lis
 
     spec = dict(home=job.office.home, document_id=job.document_id, decision=job.decision,
                 source=job.source, ext=job.ext, out_dir=job.out_dir, actor=job.actor,
-                limits=job.limits, running=job.running, claim=job.claim, approver=job.approver)
+                limits=job.limits, running=job.running, claim=job.claim, approver=job.approver,
+                parent=os.getpid())
     made: list[IssuedCopy] = []
     with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_worker_start, initargs=(spec,)) as pool:
@@ -368,9 +369,10 @@ _WORKER: dict = {}
 """The worker process's own office and job (set by :func:`_worker_start`, one per process)."""
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Ask Linux to kill this worker when the issuing process dies, so a killed run leaves
-    no worker finishing copies behind its back (elsewhere this is a no-op)."""
+    no worker finishing copies behind its back (elsewhere this is a no-op); a worker whose
+    parent died before this point (the request only covers a later death) leaves at once."""
     try:
         import ctypes
         import signal
@@ -378,11 +380,13 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _worker_start(spec: dict) -> None:
     """Open the office once in a worker process and keep the job description."""
-    _die_with_parent()
+    _die_with_parent(spec["parent"])
     office = Office.open(spec["home"])
     _WORKER["job"] = _Job(office=office, document_id=spec["document_id"], decision=spec["decision"],
                           scheme=all_schemes()[spec["decision"].scheme], source=spec["source"],

@@ -83,6 +83,23 @@ def _check_invariants(home: Path, out: Path) -> None:
         assert done.returncode == 0, done.stderr
 
 
+def _processes_of(home: Path) -> list[int]:
+    """Live processes (other than zombies) whose environment names ``home`` (Linux only)."""
+    marker = f"MIJIAN_HOME={home}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if "State:\tZ" in (entry / "status").read_text():
+                continue
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def test_random_kills_never_orphan_or_duplicate(tmp_path):
     home = tmp_path / "home"
     out = tmp_path / "out"
@@ -126,6 +143,12 @@ def test_random_kills_never_orphan_or_duplicate(tmp_path):
     assert not any(r["status"] == "pending" for r in _rows(home))
     assert not (out / ".mijian-staging").exists()
     _check_invariants(home, out)
+    # no worker of a killed run lives on (one killed while starting cannot set its death signal)
+    if Path("/proc/self/environ").exists():
+        deadline = time.monotonic() + 20
+        while _processes_of(home) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _processes_of(home) == [], "worker processes outlived their killed parent"
 
 
 def test_four_processes_get_unique_gap_free_serials(tmp_path):
