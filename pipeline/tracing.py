@@ -220,14 +220,24 @@ def _pattern_layer(images: list, keys: list, register: Register, verified: dict[
     """Decode the blind page fingerprint (a short fingerprint number under a keyed check) and
     look the number up; the false-match figure counts every registered copy and key."""
     from pipeline.issuing import pattern_key
-    from watermark.pattern import NUMBER_PARAMS, PatternKey, decode, number_from_payload
+    from watermark.pattern import (
+        NUMBER_PARAMS,
+        OVERLAP_SEVERAL,
+        Z_ACCEPT,
+        PatternKey,
+        decode,
+        number_from_payload,
+    )
 
     found: dict[str, float] = {}
     notes = []
+    overlapping = 0
     copies = max(register.count_copies(), 1)
     for image in images[:MAX_PATTERN_PAGES]:
         for key in keys:
             detection = decode(image, PatternKey(pattern_key(key), NUMBER_PARAMS))
+            if detection.statistic >= Z_ACCEPT and detection.overlap >= OVERLAP_SEVERAL:
+                overlapping += 1
             if detection.payload is None:
                 continue
             number = number_from_payload(detection.payload)
@@ -244,11 +254,20 @@ def _pattern_layer(images: list, keys: list, register: Register, verified: dict[
         verified.setdefault(copy_id, []).append(("page-fingerprint", probability))
     if found:
         layers.append(Layer("page-fingerprint", "valid", "keyed dot pattern decoded: " + "; ".join(notes)))
+    elif overlapping:
+        layers.append(Layer("page-fingerprint", "several copies",
+                            f"on {overlapping} page image(s) the keyed dot pattern holds two dots "
+                            "in most groups: the marks of several copies lie on top of each other"))
     elif notes:
         layers.append(Layer("page-fingerprint", "unknown", "; ".join(notes)))
     else:
         layers.append(Layer("page-fingerprint", "absent",
                             f"no page fingerprint decoded on {min(len(images), MAX_PATTERN_PAGES)} page image(s)"))
+    if overlapping:
+        layers.append(Layer("fusion", "several copies", "marks of several copies are present (page "
+                            "images averaged or merged): " + (
+                                "the copy named is one of them" if found else
+                                "no single recipient is named")))
 
 
 def _image_layers(images: list, keys: list, signers: _Signers,

@@ -423,6 +423,38 @@ def test_page_images_and_print_to_pdf_trace(tmp_path, home, three):
     assert bad.returncode == 3 and len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_averaged_page_images_report_several_copies(tmp_path, home, three):
+    """Two recipients average their page images (above the footer QR): the trace names one of
+    them or no one, and says that the marks of several copies are present; one copy's part of
+    the page still traces."""
+    import numpy as np
+    from PIL import Image
+
+    from pipeline.issuing import decrypt_copy
+
+    out = tmp_path / "out"
+    manifest = run_json("issue", str(SAMPLES / "zh_notice_secret.pdf"), "--recipients", str(three),
+                        "--out", str(out), home=home)
+    passwords = _passwords(out)
+    renders = []
+    for copy in manifest["copies"][:2]:
+        plain = decrypt_copy(out / copy["file"], passwords[copy["serial"]])
+        pix = pymupdf.open(stream=plain, filetype="pdf")[0].get_pixmap(dpi=150)
+        image = np.asarray(Image.frombytes("RGB", (pix.width, pix.height), pix.samples), np.float32)
+        renders.append(image[: image.shape[0] * 2 // 3])
+    Image.fromarray(renders[0].astype(np.uint8)).save(tmp_path / "one.png")
+    Image.fromarray(((renders[0] + renders[1]) / 2).round().astype(np.uint8)).save(tmp_path / "avg.png")
+    one = _trace(tmp_path / "one.png", home)
+    assert one["verdict"] == "identified"
+    assert one["recipient_id"] == manifest["copies"][0]["recipient_id"]
+    averaged = _trace(tmp_path / "avg.png", home)
+    colluders = {c["recipient_id"] for c in manifest["copies"][:2]}
+    assert (averaged["verdict"] == "inconclusive" and averaged["recipient_id"] is None
+            or averaged["verdict"] == "identified" and averaged["recipient_id"] in colluders)
+    assert any(l["name"] == "fusion" and l["verdict"] == "several copies"
+               for l in averaged["layers"]), averaged
+
+
 def test_catalogue_basis_reaches_the_register_and_html_report(tmp_path, home, three):
     catalogue = SAMPLES / "catalogue.toml"
     html = tmp_path / "report.html"

@@ -10,6 +10,9 @@ import pytest
 from PIL import Image
 
 from watermark.pattern import (
+    OVERLAP_SEVERAL,
+    Z_ACCEPT,
+    page_dots,
     NUMBER_PARAMS,
     Detection,
     PatternKey,
@@ -224,3 +227,27 @@ def test_rejects_bad_payload(number_key: PatternKey) -> None:
         make_overlay(100, 100, b"\xff" * 8, KEY)
     with pytest.raises(ValueError):
         make_overlay(100, 100, b"\x00" * 4, KEY)
+
+
+def test_averaged_copies_show_overlap(number_marked: Image.Image, page: Image.Image,
+                                      number_key: PatternKey, number_payload: bytes) -> None:
+    """Two copies' images averaged: synchronised, no payload, most groups hold two dots; one
+    copy's image holds one dot per group."""
+    other = apply_to_image(page, payload_from_number(12_345), number_key)
+    mean = (np.asarray(number_marked, np.float32) + np.asarray(other, np.float32)) / 2
+    det = decode(Image.fromarray(mean.round().astype(np.uint8)), number_key)
+    # one of the two copies may still decode (then it is a colluder), never a third number
+    assert det.payload in (None, number_payload, payload_from_number(12_345))
+    assert det.statistic >= Z_ACCEPT and det.overlap >= OVERLAP_SEVERAL
+    assert decode(number_marked, number_key).overlap < 0.3
+
+
+def test_page_dots_match_the_raster(number_payload: bytes, number_key: PatternKey) -> None:
+    """The squares for a vector drawing are the overlay's dots: same places, size, darkness."""
+    xs, ys, side, values = page_dots(595.28, 841.89, number_payload, number_key)
+    assert side == pytest.approx(2 * 72 / 150)
+    overlay = np.asarray(make_overlay(1240, 1754, number_payload, number_key, dpi=150))[..., 3]
+    cols = np.floor(xs / 72 * 150).astype(int)
+    rows = np.floor(ys / 72 * 150).astype(int)
+    assert np.array_equal(overlay[rows, cols], values.astype(np.uint8))
+    assert (overlay > 0).sum() == 4 * len(xs)

@@ -71,7 +71,8 @@ What it does not protect against: anyone holding the key can forge a pattern for
 number; the pattern of one copy can be lifted (it is a visible dot texture) and pasted onto
 another page to frame its holder; averaging two copies merges their dots and usually makes
 the decode fail (it then names no one, and 2^-16 bounds the chance it names a third
-party; 2^-20 for numbers); a page under another *document's* copy under the same key decodes to that copy,
+party; 2^-20 for numbers), and :attr:`Detection.overlap` then shows two dots in most
+groups, so the trace can say that several copies' marks are present; a page under another *document's* copy under the same key decodes to that copy,
 which is correct but not the document at hand, so the register lookup must check the
 document; heavy despeckling, background removal, or a re-typed page remove the pattern.
 """
@@ -106,13 +107,16 @@ from watermark.pattern_image import (
 )
 
 __all__ = [
-    "BASE_DPI", "Z_ACCEPT", "PatternParams", "PatternKey", "Detection",
+    "BASE_DPI", "Z_ACCEPT", "OVERLAP_SEVERAL", "PatternParams", "PatternKey", "Detection",
     "make_overlay", "page_dots", "apply_to_image", "decode", "payload_from_copy_id", "copy_id_from_payload",
     "payload_from_number", "number_from_payload", "NUMBER_PARAMS",
 ]
 
 BASE_DPI = 150
 Z_ACCEPT = 5.0
+OVERLAP_SEVERAL = 0.7
+"""An unreadable but synchronised pattern whose :attr:`Detection.overlap` reaches this holds
+the marks of several copies (two averaged copies measure 0.8-0.95, one copy 0-0.45)."""
 _MAX_ORIGINS = 2
 
 
@@ -158,6 +162,10 @@ class Detection:
     sites: int
     seconds: float
     notes: tuple[str, ...]
+    overlap: float = 0.0
+    """Share of data groups showing a second dot as strong as their first, at the best
+    origin (0 when no pattern was synchronised): about 0 for one copy's marks, near 1 where
+    two copies' page images were averaged (see :data:`OVERLAP_SEVERAL`)."""
 
     @property
     def found(self) -> bool:
@@ -377,6 +385,21 @@ def _tile_maps(pkey: PatternKey) -> tuple[np.ndarray, np.ndarray]:
     return group_of, slot_of
 
 
+def _overlap(pkey: PatternKey, fsum: np.ndarray, oy: int, ox: int) -> float:
+    """Share of the data groups whose second-strongest site (readings summed over the tiles,
+    origin ``oy``, ``ox``) is at least half as strong as their strongest: one copy puts one
+    dot in each group, two averaged copies put two (:attr:`Detection.overlap`)."""
+    p = pkey.params
+    lay = layout(pkey.key, p)
+    rows, cols = np.divmod(lay.sites[p.pilots:], p.tile)
+    values = np.sort(fsum[(rows - oy) % p.tile, (cols - ox) % p.tile], axis=1)
+    first, second = values[:, -1], values[:, -2]
+    seen = first > 0
+    if seen.sum() < 10:
+        return 0.0
+    return float(np.mean(second[seen] >= 0.5 * first[seen]))
+
+
 def _bit_llrs(pkey: PatternKey, lam: np.ndarray) -> np.ndarray:
     """Channel-bit LLRs (positive favours 0) from the tile positions' dot LLRs: one dot per
     group, so each symbol's likelihood is exp(lam) at its site."""
@@ -454,6 +477,7 @@ def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = N
         z_all = (flat - float(rest.mean())) / (float(rest.std()) + 1e-9)
         order = np.argsort(z_all)[::-1][:_MAX_ORIGINS]
         z = float(z_all[order[0]])
+        overlap = _overlap(pkey, fsum, *divmod(int(order[0]), p.tile)) if z >= Z_ACCEPT else 0.0
         notes.append(f"lattice {li}: pitch {pitch_img:.2f} px, angle {lat.angle_deg:+.2f} deg, "
                      f"{n_ok} paper sites, fit residual {grid.residual:.3f} pitch, sync z {z:.1f}")
         for oi in order:
@@ -469,11 +493,12 @@ def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = N
                 notes.append(f"origin ({oy},{ox}) z {zi:.1f}, {amp_note}: check passed, "
                              f"{res.corrected}/{res.used} channel bits corrected")
                 return Detection(res.payload, zi, fm, res.corrected, res.used, pitch_img,
-                                 lat.angle_deg, n_ok, time.perf_counter() - t0, tuple(notes))
+                                 lat.angle_deg, n_ok, time.perf_counter() - t0, tuple(notes),
+                                 overlap)
             notes.append(f"origin ({oy},{ox}) z {zi:.1f}, {amp_note}: keyed check failed "
                          f"({res.corrected}/{res.used} bits disagree)")
         if best is None or z > best.statistic:
-            best = Detection(None, z, 0.0, 0, 0, pitch_img, lat.angle_deg, n_ok, 0.0, ())
+            best = Detection(None, z, 0.0, 0, 0, pitch_img, lat.angle_deg, n_ok, 0.0, (), overlap)
         if z >= Z_ACCEPT + 3:
             break
     if best is None:
@@ -481,4 +506,4 @@ def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = N
     notes.append("no payload: " + ("pattern present but unreadable" if best.statistic >= Z_ACCEPT
                                    else "no pattern of this key found"))
     return Detection(None, best.statistic, 0.0, 0, 0, best.pitch_px, best.angle_deg, best.sites,
-                     time.perf_counter() - t0, tuple(notes))
+                     time.perf_counter() - t0, tuple(notes), best.overlap)
