@@ -346,6 +346,10 @@ def keys_list() -> None:
 
 def main() -> None:
     """Entry point: run the app, turning mijian errors into one line and an exit code."""
+    # MuPDF reports recoverable damage in a draft ("unknown cid font type") on stdout, where
+    # it would break --json output; mijian states what matters in its own words, so those
+    # messages go nowhere (set PYMUPDF_MESSAGE, e.g. to fd:2, to see them)
+    os.environ.setdefault("PYMUPDF_MESSAGE", f"path:{os.devnull}")
     try:
         code = app(standalone_mode=False)
     except MijianError as exc:

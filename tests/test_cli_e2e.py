@@ -514,3 +514,21 @@ def test_docx_excerpt_from_inside_a_long_paragraph_traces(tmp_path, home, three)
     assert 150 <= len(textcode.strip(excerpt.read_text(encoding="utf-8"))) <= 220
     verdict = _trace(excerpt, home)
     assert verdict["verdict"] == "identified" and verdict["recipient_id"] == copy["recipient_id"], verdict
+
+
+def test_json_output_stays_clean_on_a_damaged_font(tmp_path, home, three):
+    """A real PDF whose fonts MuPDF complains about ("unknown cid font type") still gives pure
+    JSON on stdout from issue and trace."""
+    from tests.conftest import CORPUS
+
+    draft = CORPUS / "real" / "pdfjs_zh_kb_template.pdf"
+    if not draft.exists():
+        pytest.skip("shared corpus file pdfjs_zh_kb_template.pdf is not present")
+    out = tmp_path / "out"
+    done = run("issue", str(draft), "--recipients", str(three), "--out", str(out), "--json",
+               home=home)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads(done.stdout)
+    assert "MuPDF" not in done.stdout
+    traced = run("trace", str(out / manifest["copies"][0]["file"]), "--json", home=home)
+    assert json.loads(traced.stdout)["verdict"] == "identified"
