@@ -3,12 +3,16 @@
 The copy carries, in this order of robustness: the marking lines and the visible code as
 ordinary body paragraphs (they travel with copied text), the banner, running line, visible
 code and a diagonal text watermark in every header and footer, the signed token as the
-custom document property ``MijianToken``, and the marking in the core ``subject``. The
-package is then encrypted (ECMA-376 agile, AES-256/SHA-512) with the recipient's password.
+custom document property ``MijianToken``, and the marking in the core ``subject``; the keyed
+page fingerprint (:mod:`watermark.pattern`) is a transparent full-page picture anchored behind
+the text in every header. The package is then encrypted (ECMA-376 agile, AES-256/SHA-512)
+with the recipient's password.
 
 Does not protect against: a recipient who opens the copy and deletes the marks, headers or
 properties (the trace relies on the fingerprints that survive), screenshots of the text
-without the watermark's page, or a password shared along with the file.
+without the watermark's page, or a password shared along with the file. Word shows header
+content dimmed while the body is being edited, so a screenshot of Word's editing view carries
+a fainter page fingerprint than a printout or a PDF export.
 """
 
 from __future__ import annotations
