@@ -251,3 +251,13 @@ def test_page_dots_match_the_raster(number_payload: bytes, number_key: PatternKe
     rows = np.floor(ys / 72 * 150).astype(int)
     assert np.array_equal(overlay[rows, cols], values.astype(np.uint8))
     assert (overlay > 0).sum() == 4 * len(xs)
+
+
+@pytest.mark.parametrize("turn", [Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180,
+                                  Image.Transpose.ROTATE_270])
+def test_page_turned_in_the_image(number_marked: Image.Image, number_payload: bytes,
+                                  number_key: PatternKey, turn: Image.Transpose) -> None:
+    """A sideways or upside-down page image (a scan, a phone held the other way) decodes."""
+    w, h = number_marked.size
+    crop = number_marked.crop((w // 6, h // 4, w // 6 + w // 2, h // 4 + h // 2))
+    _check(decode(crop.transpose(turn), number_key), number_payload)

@@ -385,6 +385,12 @@ def _tile_maps(pkey: PatternKey) -> tuple[np.ndarray, np.ndarray]:
     return group_of, slot_of
 
 
+def _turns(rows: np.ndarray, cols: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Page lattice coordinates of the image's sites for the page upright, turned a quarter
+    turn either way, and upside down (the image's axes always run right and down)."""
+    return [(rows, cols), (cols, -rows), (-rows, -cols), (-cols, rows)]
+
+
 def _overlap(pkey: PatternKey, fsum: np.ndarray, oy: int, ox: int) -> float:
     """Share of the data groups whose second-strongest site (readings summed over the tiles,
     origin ``oy``, ``ox``) is at least half as strong as their strongest: one copy puts one
@@ -461,25 +467,28 @@ def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = N
             notes.append(f"lattice {li}: only {n_ok} sites on paper")
             continue
         r = r[ok]
-        rows_abs, cols_abs = grid.rows[ok], grid.cols[ok]
-        rows = rows_abs % p.tile
-        cols = cols_abs % p.tile
         level = float(np.median(np.sort(r)[-max(3, n_ok // 50):]))
         noise = float(1.4826 * np.median(np.abs(r - np.median(r)))) + 1e-9
         if level <= 3 * noise:
             level = 3 * noise
         s = np.clip(r / level, -1.0, 1.5)
-        fsum = np.zeros((p.tile, p.tile))
-        np.add.at(fsum, (rows, cols), s)
-        score = np.real(np.fft.ifft2(np.conj(np.fft.fft2(fsum)) * t_hat))
-        flat = score.ravel()
-        rest = np.sort(flat)[:-4]
-        z_all = (flat - float(rest.mean())) / (float(rest.std()) + 1e-9)
-        order = np.argsort(z_all)[::-1][:_MAX_ORIGINS]
-        z = float(z_all[order[0]])
+        # the page may lie turned by a quarter or half turn in the image (a sideways scan, an
+        # upside-down photo): the pilots of the right turn synchronise, the others do not
+        synced = []
+        for turn, (rows_abs, cols_abs) in enumerate(_turns(grid.rows[ok], grid.cols[ok])):
+            fsum = np.zeros((p.tile, p.tile))
+            np.add.at(fsum, (rows_abs % p.tile, cols_abs % p.tile), s)
+            score = np.real(np.fft.ifft2(np.conj(np.fft.fft2(fsum)) * t_hat))
+            flat = score.ravel()
+            rest = np.sort(flat)[:-4]
+            z_all = (flat - float(rest.mean())) / (float(rest.std()) + 1e-9)
+            order = np.argsort(z_all)[::-1][:_MAX_ORIGINS]
+            synced.append((float(z_all[order[0]]), turn, rows_abs, cols_abs, fsum, z_all, order))
+        z, turn, rows_abs, cols_abs, fsum, z_all, order = max(synced, key=lambda t: t[0])
         overlap = _overlap(pkey, fsum, *divmod(int(order[0]), p.tile)) if z >= Z_ACCEPT else 0.0
-        notes.append(f"lattice {li}: pitch {pitch_img:.2f} px, angle {lat.angle_deg:+.2f} deg, "
-                     f"{n_ok} paper sites, fit residual {grid.residual:.3f} pitch, sync z {z:.1f}")
+        notes.append(f"lattice {li}: pitch {pitch_img:.2f} px, angle {lat.angle_deg:+.2f} deg"
+                     + (f" (page turned by {turn} quarter turn(s))" if turn else "")
+                     + f", {n_ok} paper sites, fit residual {grid.residual:.3f} pitch, sync z {z:.1f}")
         for oi in order:
             zi = float(z_all[oi])
             if zi < Z_ACCEPT:
