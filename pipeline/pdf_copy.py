@@ -260,6 +260,8 @@ class _CodeRun:
 
 def _code_points(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
                  target: pymupdf.Rect | None) -> list[pymupdf.Point]:
+    """Where the code runs go: the body's line ends (at most :data:`MAX_CODE_LINES`, spread
+    evenly), moved with the content when the page is shrunk into ``target``."""
     if len(ends) > MAX_CODE_LINES:  # dense pages (tables, forms): spread the runs evenly
         step = len(ends) / MAX_CODE_LINES
         ends = [ends[int(i * step)] for i in range(MAX_CODE_LINES)]
@@ -298,11 +300,7 @@ def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
     else:
         xref = 0
         if made[0].fonts:
-            kind, value = doc.xref_get_key(page.xref, "Resources")
-            if kind == "xref":
-                doc.xref_set_key(int(value.split()[0]), "Font", made[0].fonts)
-            else:
-                doc.xref_set_key(page.xref, "Resources/Font", made[0].fonts)
+            _set_resource(page, "Font", made[0].fonts)
     run = made[0]
     parts: list[bytes] = [] if xref == 0 else [doc.xref_stream(xref)]
     for point in points:
@@ -358,7 +356,6 @@ def _draw_pattern(sheet: pymupdf.Page, stamp: CopyStamp) -> None:
     key = PatternKey(stamp.pattern_key, NUMBER_PARAMS)
     width, height = sheet.rect.width, sheet.rect.height
     xs, ys, side, values = page_dots(width, height, stamp.pattern_payload, key)
-    doc = sheet.parent
     groups: list[bytes] = []
     states: list[str] = []
     for number, level in enumerate(sorted(set(values.tolist()))):
@@ -373,13 +370,19 @@ def _draw_pattern(sheet: pymupdf.Page, stamp: CopyStamp) -> None:
     if not groups:
         return
     if states:
-        kind, value = doc.xref_get_key(sheet.xref, "Resources")
-        extgstate = "<<" + "".join(states) + ">>"
-        if kind == "xref":
-            doc.xref_set_key(int(value.split()[0]), "ExtGState", extgstate)
-        else:
-            doc.xref_set_key(sheet.xref, "Resources/ExtGState", extgstate)
+        _set_resource(sheet, "ExtGState", "<<" + "".join(states) + ">>")
     _append_content(sheet, b"\n".join(groups))
+
+
+def _set_resource(page: pymupdf.Page, name: str, value: str) -> None:
+    """Set the resource dictionary entry ``name`` (e.g. ``Font``) of a new overlay page,
+    whose ``/Resources`` may be inline or an object of its own."""
+    doc = page.parent
+    kind, resources = doc.xref_get_key(page.xref, "Resources")
+    if kind == "xref":
+        doc.xref_set_key(int(resources.split()[0]), name, value)
+    else:
+        doc.xref_set_key(page.xref, f"Resources/{name}", value)
 
 
 def _append_content(page: pymupdf.Page, content: bytes) -> None:
