@@ -54,8 +54,10 @@ A payload is returned only if (a) the pilot synchronisation z-score is at least
 32-bit one) over the decoded payload bits verifies. For an image that carries no pattern
 under this key (unmarked, another key, a different office), the decoded bits do not depend
 on the key's check function, so a truncated HMAC verifies with probability 2^-c per decode
-attempt; the decoder makes at most ``attempts`` attempts (lattice candidates x origins, at
-most 4; the black/grey rotation is chosen before decoding and is not an attempt), so by the
+attempt; the decoder makes at most ``attempts`` attempts (2 lattice candidates x 2 page
+turns x 2 origins per pass, and a second pass at half resolution when the first finds
+nothing: at most 16; the black/grey rotation is chosen before decoding and is not an
+attempt), so by the
 union bound an unmarked image yields *some* payload with probability at most
 ``attempts * 2^-c``. That payload is then independent of the register, so it equals one
 given registered value with probability 2^-b (b = 60 or 32 payload bits).
@@ -63,7 +65,7 @@ given registered value with probability 2^-b (b = 60 or 32 payload bits).
 lookup: ``attempts * 2^-76`` for copy ids, ``attempts * 2^-52`` for fingerprint numbers.
 Against a register of N copies (or N issued numbers) the chance of naming anyone is at most
 ``N`` times that: for numbers, ``attempts * 2^-20 * N / 2^32``, e.g. N = 10^5 gives
-< 1e-10 with 4 attempts, far below 1e-6 (copy ids: N = 10^6 gives < 1e-15). The z-score
+< 4e-10 with 16 attempts, far below 1e-6 (copy ids: N = 10^6 gives < 1e-14). The z-score
 threshold is extra margin and is not counted in the bound (its Gaussian null is only
 approximate on real pages).
 
@@ -79,6 +81,7 @@ document; heavy despeckling, background removal, or a re-typed page remove the p
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -118,6 +121,7 @@ OVERLAP_SEVERAL = 0.7
 """An unreadable but synchronised pattern whose :attr:`Detection.overlap` reaches this holds
 the marks of several copies (two averaged copies measure 0.8-0.95, one copy 0-0.45)."""
 _MAX_ORIGINS = 2
+_MAX_TURNS = 2
 
 
 @dataclass(frozen=True)
@@ -427,8 +431,9 @@ def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = N
 
     ``dpi_hint`` (the image's resolution relative to the printed page, if known) narrows the
     lattice search; without it pitches from 2.8 to 14 px are tried (60-260 dpi after large
-    images are shrunk). Returns a :class:`Detection`; its payload is None unless the
-    synchronisation statistic and the keyed check both pass.
+    images are shrunk), and again at half resolution (up to 28 px) when nothing decodes.
+    Returns a :class:`Detection`; its payload is None unless the synchronisation statistic
+    and the keyed check both pass.
     """
     t0 = time.perf_counter()
     pkey = _as_key(key)
@@ -437,19 +442,43 @@ def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = N
     grey, factor = to_grey(image)
     if min(grey.shape) < 4 * p.pitch:
         return _fail(["image too small"], t0)
-    dark, valid = darkness(grey)
     if dpi_hint:
         expect = p.pitch * dpi_hint / BASE_DPI * factor
         pitch_range = (0.8 * expect, 1.25 * expect)
     else:
         pitch_range = (2.8, 14.0)
+    found, attempts = _decode_grey(grey, factor, pkey, pitch_range, t0, notes, 0)
+    if found.payload is None and dpi_hint is None and min(grey.shape) >= 200:
+        # dots larger than the search expects (a crop of a 300 dpi scan is not shrunk):
+        # look again at half the resolution; the attempts add up in the bound
+        notes.append("again at half resolution:")
+        again, attempts = _decode_grey(_halve(grey), factor / 2, pkey, pitch_range, t0, notes,
+                                       attempts)
+        if again.payload is not None or again.statistic > found.statistic:
+            found = again
+    return dataclasses.replace(found, notes=tuple(notes), seconds=time.perf_counter() - t0)
+
+
+def _halve(grey: np.ndarray) -> np.ndarray:
+    """The grey image at half resolution (means of 2 x 2 pixels)."""
+    h, w = grey.shape[0] // 2, grey.shape[1] // 2
+    return grey[:2 * h, :2 * w].reshape(h, 2, w, 2).mean(axis=(1, 3)).astype(np.float32)
+
+
+def _decode_grey(grey: np.ndarray, factor: float, pkey: PatternKey,
+                 pitch_range: tuple[float, float], t0: float, notes: list[str],
+                 attempts: int) -> tuple[Detection, int]:
+    """One decoding pass over a grey image (``factor``: its scale relative to the image as
+    given); ``attempts`` made before this pass count in the false-match bound. Returns the
+    detection and the attempts made so far."""
+    p = pkey.params
+    dark, valid = darkness(grey)
     lattices = find_lattices(dark, pitch_range, limit=2)
     if not lattices:
         notes.append("no dot lattice in the image's spectrum")
-        return _fail(notes, t0)
+        return _fail(notes, t0), attempts
     template = _pilot_template(pkey)
     t_hat = np.fft.fft2(template)
-    attempts = 0
     best: Detection | None = None
     for li, lat in enumerate(lattices):
         pitch_img = lat.pitch / factor
@@ -484,35 +513,39 @@ def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = N
             z_all = (flat - float(rest.mean())) / (float(rest.std()) + 1e-9)
             order = np.argsort(z_all)[::-1][:_MAX_ORIGINS]
             synced.append((float(z_all[order[0]]), turn, rows_abs, cols_abs, fsum, z_all, order))
-        z, turn, rows_abs, cols_abs, fsum, z_all, order = max(synced, key=lambda t: t[0])
+        synced.sort(key=lambda t: -t[0])
+        z, turn, rows_abs, cols_abs, fsum, z_all, order = synced[0]
         overlap = _overlap(pkey, fsum, *divmod(int(order[0]), p.tile)) if z >= Z_ACCEPT else 0.0
-        notes.append(f"lattice {li}: pitch {pitch_img:.2f} px, angle {lat.angle_deg:+.2f} deg"
-                     + (f" (page turned by {turn} quarter turn(s))" if turn else "")
-                     + f", {n_ok} paper sites, fit residual {grid.residual:.3f} pitch, sync z {z:.1f}")
-        for oi in order:
-            zi = float(z_all[oi])
-            if zi < Z_ACCEPT:
-                break
-            attempts += 1
-            oy, ox = divmod(int(oi), p.tile)
-            lam, amp_note = _site_llrs(pkey, s, rows_abs, cols_abs, oy, ox)
-            res = decode_llr(pkey.key, p, _bit_llrs(pkey, lam))
-            fm = attempts * 2.0 ** -(p.check_bits + p.payload_bits)
-            if res.payload is not None:
-                notes.append(f"origin ({oy},{ox}) z {zi:.1f}, {amp_note}: check passed, "
-                             f"{res.corrected}/{res.used} channel bits corrected")
-                return Detection(res.payload, zi, fm, res.corrected, res.used, pitch_img,
-                                 lat.angle_deg, n_ok, time.perf_counter() - t0, tuple(notes),
-                                 overlap)
-            notes.append(f"origin ({oy},{ox}) z {zi:.1f}, {amp_note}: keyed check failed "
-                         f"({res.corrected}/{res.used} bits disagree)")
+        notes.append(f"lattice {li}: pitch {pitch_img:.2f} px, angle {lat.angle_deg:+.2f} deg, "
+                     f"{n_ok} paper sites, fit residual {grid.residual:.3f} pitch, sync z {z:.1f}")
+        # where only the black dots survive the pilots synchronise weakly, and a wrong turn
+        # can score a little higher: the two best turns are read
+        for zt, turn, rows_abs, cols_abs, _fsum, z_all, order in synced[:_MAX_TURNS]:
+            for oi in order:
+                zi = float(z_all[oi])
+                if zi < Z_ACCEPT:
+                    break
+                attempts += 1
+                oy, ox = divmod(int(oi), p.tile)
+                lam, amp_note = _site_llrs(pkey, s, rows_abs, cols_abs, oy, ox)
+                res = decode_llr(pkey.key, p, _bit_llrs(pkey, lam))
+                fm = attempts * 2.0 ** -(p.check_bits + p.payload_bits)
+                where = f"turn {turn}, origin ({oy},{ox}) z {zi:.1f}, {amp_note}"
+                if res.payload is not None:
+                    notes.append(f"{where}: check passed, {res.corrected}/{res.used} channel "
+                                 "bits corrected")
+                    return Detection(res.payload, zi, fm, res.corrected, res.used, pitch_img,
+                                     lat.angle_deg + 90 * turn, n_ok, time.perf_counter() - t0,
+                                     tuple(notes), overlap), attempts
+                notes.append(f"{where}: keyed check failed ({res.corrected}/{res.used} bits "
+                             "disagree)")
         if best is None or z > best.statistic:
             best = Detection(None, z, 0.0, 0, 0, pitch_img, lat.angle_deg, n_ok, 0.0, (), overlap)
         if z >= Z_ACCEPT + 3:
             break
     if best is None:
-        return _fail(notes, t0)
+        return _fail(notes, t0), attempts
     notes.append("no payload: " + ("pattern present but unreadable" if best.statistic >= Z_ACCEPT
                                    else "no pattern of this key found"))
     return Detection(None, best.statistic, 0.0, 0, 0, best.pitch_px, best.angle_deg, best.sites,
-                     time.perf_counter() - t0, tuple(notes), best.overlap)
+                     time.perf_counter() - t0, tuple(notes), best.overlap), attempts
