@@ -189,34 +189,46 @@ _EMU_PER_POINT = 12700
 
 def _add_pattern(document: Any, stamp: CopyStamp) -> None:
     """Lay the keyed dot fingerprint (:mod:`watermark.pattern`) behind the text of every page:
-    one full-page transparent picture per header in use, anchored to the page's top-left
-    corner at the section's page size, so a rendered, printed or cropped page carries it."""
+    one transparent picture per header in use, anchored to the page's top-left corner, so a
+    rendered, printed or cropped page carries it. A header that sections of different page
+    sizes share (a landscape section linked to a portrait one) gets a picture as wide and as
+    tall as the largest of them; the page clips what lies beyond its edge."""
     if not stamp.pattern_key or not stamp.pattern_payload:
         return
     from watermark.pattern import NUMBER_PARAMS, PatternKey, make_overlay
 
     key = PatternKey(stamp.pattern_key, NUMBER_PARAMS)
-    pngs: dict[tuple[int, int], bytes] = {}
-    done: set[int] = set()
     shape_id = _free_drawing_id(document)
+    for header, width, height in _headers_in_use(document):
+        size = (round(width / 72 * PATTERN_DPI), round(height / 72 * PATTERN_DPI))
+        buffer = io.BytesIO()
+        make_overlay(size[0], size[1], stamp.pattern_payload, key,
+                     dpi=PATTERN_DPI).save(buffer, "PNG")
+        rid, _ = header.part.get_or_add_image(io.BytesIO(buffer.getvalue()))
+        carrier = _carrier_paragraph(header._element)
+        anchor = carrier.find(qn("w:pPr"))
+        carrier.insert(0 if anchor is None else 1,
+                       _behind_text_picture(rid, shape_id, width, height))
+        shape_id += 1
+
+
+def _headers_in_use(document: Any) -> list[tuple[Any, float, float]]:
+    """Every header shown on some page, once, with the largest page width and height (points)
+    of the sections that show it (after :func:`_ensure_headers_footers`)."""
+    even = bool(document.settings.odd_and_even_pages_header_footer)
+    found: dict[int, list[Any]] = {}
     for section in document.sections:
         width, height = _page_size(section)
-        for header in (section.header, section.first_page_header, section.even_page_header):
-            if header.is_linked_to_previous or id(header.part) in done:
+        for kind, attribute in _HEADER_SLOTS:
+            if not (kind == WD_HEADER_FOOTER.PRIMARY
+                    or (kind == WD_HEADER_FOOTER.FIRST_PAGE
+                        and section.different_first_page_header_footer)
+                    or (kind == WD_HEADER_FOOTER.EVEN_PAGE and even)):
                 continue
-            done.add(id(header.part))
-            size = (round(width / 72 * PATTERN_DPI), round(height / 72 * PATTERN_DPI))
-            if size not in pngs:
-                buffer = io.BytesIO()
-                make_overlay(size[0], size[1], stamp.pattern_payload, key,
-                             dpi=PATTERN_DPI).save(buffer, "PNG")
-                pngs[size] = buffer.getvalue()
-            rid, _ = header.part.get_or_add_image(io.BytesIO(pngs[size]))
-            carrier = _carrier_paragraph(header._element)
-            anchor = carrier.find(qn("w:pPr"))
-            carrier.insert(0 if anchor is None else 1,
-                           _behind_text_picture(rid, shape_id, width, height))
-            shape_id += 1
+            header = getattr(section, attribute)
+            entry = found.setdefault(id(header.part), [header, 0.0, 0.0])
+            entry[1], entry[2] = max(entry[1], width), max(entry[2], height)
+    return [(header, width, height) for header, width, height in found.values()]
 
 
 def _page_size(section: Any) -> tuple[float, float]:

@@ -588,3 +588,54 @@ def test_long_prolog_is_refused() -> None:
     package = replace_member(draft_bytes(), "word/document.xml", padded)
     with pytest.raises(InputError, match="no root element"):
         check_docx_archive(package, "pad.docx", DEFAULT_LIMITS)
+
+
+def test_fingerprint_covers_a_landscape_section_sharing_the_header(tmp_path: Path) -> None:
+    """A landscape section linked to a portrait one's header: the picture is as wide as the
+    landscape page and as tall as the portrait one, and the right edge of a rendered
+    landscape page carries the fingerprint."""
+    from docx.enum.section import WD_ORIENT
+
+    from watermark.pattern import NUMBER_PARAMS, PatternKey, decode, number_from_payload
+    from watermark.pattern import payload_from_number
+
+    document = docx.Document()
+    for i in range(4):
+        document.add_paragraph(f"Portrait paragraph {i}. " * 20)
+    wide = document.add_section(WD_SECTION.NEW_PAGE)
+    wide.orientation = WD_ORIENT.LANDSCAPE
+    wide.page_width, wide.page_height = document.sections[0].page_height, document.sections[0].page_width
+    for i in range(6):
+        document.add_paragraph(f"Landscape paragraph {i}. " * 30)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    out = tmp_path / "mixed.docx"
+    write_docx_copy(buffer.getvalue(), stamp_for(pattern_key=PATTERN_KEY,
+                                                 pattern_payload=payload_from_number(77)), out)
+    plain = decrypt(out, PASSWORD)
+    parts = members(plain)
+    [name] = [n for n in parts if re.fullmatch(r"word/header\d+\.xml", n)]
+    [anchor] = etree.fromstring(parts[name]).iter(f"{{{WP}}}anchor")
+    extent = anchor.find(f"{{{WP}}}extent")
+    portrait = docx.Document(io.BytesIO(plain)).sections[0]
+    assert abs(int(extent.get("cx")) - portrait.page_height) <= 1
+    assert abs(int(extent.get("cy")) - portrait.page_height) <= 1
+    binary = shutil.which("soffice") or shutil.which("libreoffice")
+    if binary is None:
+        return
+    pymupdf = pytest.importorskip("pymupdf")
+    from PIL import Image
+
+    source = tmp_path / "plain.docx"
+    source.write_bytes(plain)
+    subprocess.run([binary, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=120)
+    with pymupdf.open(tmp_path / "plain.pdf") as pdf:
+        page = next(p for p in pdf if p.rect.width > p.rect.height)
+        pix = page.get_pixmap(dpi=150)
+    image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+    w, h = image.size
+    right = image.crop((w * 3 // 4, 0, w, h))  # beyond the portrait page's width
+    found = decode(right, PatternKey(PATTERN_KEY, NUMBER_PARAMS))
+    assert found.payload is not None and number_from_payload(found.payload) == 77
