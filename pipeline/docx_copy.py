@@ -199,12 +199,15 @@ def _add_pattern(document: Any, stamp: CopyStamp) -> None:
 
     key = PatternKey(stamp.pattern_key, NUMBER_PARAMS)
     shape_id = _free_drawing_id(document)
+    pngs: dict[tuple[int, int], bytes] = {}  # headers of one page size share one picture
     for header, width, height in _headers_in_use(document):
         size = (round(width / 72 * PATTERN_DPI), round(height / 72 * PATTERN_DPI))
-        buffer = io.BytesIO()
-        make_overlay(size[0], size[1], stamp.pattern_payload, key,
-                     dpi=PATTERN_DPI).save(buffer, "PNG")
-        rid, _ = header.part.get_or_add_image(io.BytesIO(buffer.getvalue()))
+        if size not in pngs:
+            buffer = io.BytesIO()
+            make_overlay(size[0], size[1], stamp.pattern_payload, key,
+                         dpi=PATTERN_DPI).save(buffer, "PNG")
+            pngs[size] = buffer.getvalue()
+        rid, _ = header.part.get_or_add_image(io.BytesIO(pngs[size]))
         carrier = _carrier_paragraph(header._element)
         anchor = carrier.find(qn("w:pPr"))
         carrier.insert(0 if anchor is None else 1,
@@ -220,10 +223,7 @@ def _headers_in_use(document: Any) -> list[tuple[Any, float, float]]:
     for section in document.sections:
         width, height = _page_size(section)
         for kind, attribute in _HEADER_SLOTS:
-            if not (kind == WD_HEADER_FOOTER.PRIMARY
-                    or (kind == WD_HEADER_FOOTER.FIRST_PAGE
-                        and section.different_first_page_header_footer)
-                    or (kind == WD_HEADER_FOOTER.EVEN_PAGE and even)):
+            if not _shown(kind, section, even):
                 continue
             header = getattr(section, attribute)
             entry = found.setdefault(id(header.part), [header, 0.0, 0.0])
@@ -424,10 +424,7 @@ def _ensure_headers_footers(document: Any) -> tuple[list[Any], list[Any]]:
         for section in document.sections:
             for kind, attribute in slots:
                 item = getattr(section, attribute)
-                active = (kind == WD_HEADER_FOOTER.PRIMARY
-                          or (kind == WD_HEADER_FOOTER.FIRST_PAGE
-                              and section.different_first_page_header_footer)
-                          or (kind == WD_HEADER_FOOTER.EVEN_PAGE and even))
+                active = _shown(kind, section, even)
                 if item.is_linked_to_previous:
                     if not active or kind in defined:
                         continue
@@ -436,6 +433,14 @@ def _ensure_headers_footers(document: Any) -> tuple[list[Any], list[Any]]:
                 part = item.part
                 found.setdefault(id(part), part.element)
     return list(headers.values()), list(footers.values())
+
+
+def _shown(kind: Any, section: Any, even: bool) -> bool:
+    """Whether headers or footers of ``kind`` appear on some page of ``section`` (``even``:
+    the document sets different odd and even pages)."""
+    return (kind == WD_HEADER_FOOTER.PRIMARY
+            or (kind == WD_HEADER_FOOTER.FIRST_PAGE and section.different_first_page_header_footer)
+            or (kind == WD_HEADER_FOOTER.EVEN_PAGE and even))
 
 
 def _free_shape_number(roots: list[Any]) -> int:

@@ -295,22 +295,14 @@ def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
         made.append(_CodeRun(doc.xref_stream(xref), (points[0].x, height - points[0].y),
                              fonts if kind == "dict" else ""))
         points = points[1:]
-        if not points:
-            return
-    else:
-        xref = 0
-        if made[0].fonts:
-            _set_resource(page, "Font", made[0].fonts)
+    elif made[0].fonts:
+        _set_resource(page, "Font", made[0].fonts)
     run = made[0]
-    parts: list[bytes] = [] if xref == 0 else [doc.xref_stream(xref)]
-    for point in points:
-        dx, dy = point.x - run.origin[0], (height - point.y) - run.origin[1]
-        parts.append(b"q 1 0 0 1 %.3f %.3f cm\n%s\nQ" % (dx, dy, run.body))
-    content = b"\n".join(parts)
-    if xref:
-        doc.update_stream(xref, content)
-    else:
-        _append_content(page, content)
+    if points:
+        _append_content(page, b"\n".join(
+            b"q 1 0 0 1 %.3f %.3f cm\n%s\nQ" % (point.x - run.origin[0],
+                                                 height - point.y - run.origin[1], run.body)
+            for point in points))
 
 
 def _qr_rect(page: pymupdf.Rect, body: pymupdf.Rect, bands: float) -> pymupdf.Rect | None:

@@ -270,7 +270,7 @@ def _pattern_layer(images: list, keys: list, register: Register, verified: dict[
                                 "no single recipient is named")))
 
 
-def _image_layers(images: list, keys: list, signers: _Signers,
+def _image_layers(images: list, signers: _Signers,
                   verified: dict[str, list[tuple[str, float]]], layers: list[Layer],
                   register: Register) -> None:
     """Decode the marks that live in page images: the QR symbol of the visible code, then
@@ -291,7 +291,7 @@ def _image_layers(images: list, keys: list, signers: _Signers,
     _report("qr-code", "QR symbol of the visible code", f"on {len(images)} page image(s)", good, bad,
             verified, layers)
     if not good:
-        _pattern_layer(images, keys, register, verified, layers)
+        _pattern_layer(images, signers.keys, register, verified, layers)
 
 
 def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
@@ -344,7 +344,7 @@ def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],
     if images is None and render is not None and not verified:
         images = render()
     if images:
-        _image_layers(images, keys, signers, verified, layers, register)
+        _image_layers(images, signers, verified, layers, register)
     copies = {cid: register.get_copy(cid) for cid in verified}
     unknown = [cid for cid, rec in copies.items() if rec is None]
     for cid in unknown:
