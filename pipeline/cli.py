@@ -142,12 +142,26 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt
         done = issue_copies(office, document, decision, people, out_dir, actor=_actor(),
                             limits=limits, running=running, approver=approver)
     manifest = json.loads(done.manifest.read_text(encoding="utf-8"))
+    problem = done.problem()
     if as_json:
+        # a run that left recipients without a copy says so in the JSON too (never a bare
+        # "copies": [] that looks complete); the keys appear only when there is something
+        if done.voided:
+            manifest["voided"] = [{"serial": v.serial, "copy_id": v.copy_id,
+                                   "recipient_id": v.recipient.id, "reason": v.reason}
+                                  for v in done.voided]
+        if done.unfinished:
+            manifest["unfinished"] = [{"recipient_id": r.id, "reason": why}
+                                      for r, why in done.unfinished]
         _emit(manifest)
-        return
-    from pipeline.report import print_issue
+    else:
+        from pipeline.report import print_issue
 
-    print_issue(_console(), done)
+        print_issue(_console(), done)
+    if problem:
+        # voided copies: something about the draft or the machine failed (1); copies left
+        # pending by another run: the register holds work this run could not finish (4)
+        _fail(1 if done.voided else 4, f"the run is incomplete: {problem}")
 
 
 @app.command()
@@ -252,6 +266,14 @@ def register_lost(copy: str = typer.Argument(..., help="copy id"),
                   as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Record that a copy was lost (遗失)."""
     _copy_change("mark_lost", copy, as_json, note=note)
+
+
+@register_app.command("void")
+def register_void(copy: str = typer.Argument(..., help="copy id of a pending copy"),
+                  reason: str = typer.Option(..., "--reason", help="why it is voided (作废原因)"),
+                  as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Void a pending copy whose issuing run is gone (作废); its serial is never reused."""
+    _copy_change("void", copy, as_json, reason=reason)
 
 
 @register_app.command("history")

@@ -146,7 +146,26 @@ class KeyRing:
     def _files(self) -> list[Path]:
         if not self.folder.is_dir():
             return []
+        self._check_folder()
         return sorted(self.folder.glob("office-*.key"))
+
+    def ensure_folder(self) -> None:
+        """Create ``keys/`` with mode 0700 on first use; refuse one open to others."""
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.mkdir(self.folder, 0o700)
+        except FileExistsError:
+            pass
+        self._check_folder()
+
+    def _check_folder(self) -> None:
+        """Refuse a ``keys/`` folder that group or others can enter, list or write (or a link)."""
+        st = os.lstat(self.folder)
+        if stat.S_ISLNK(st.st_mode) or st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise RegisterError(
+                f"{self.folder}: the keys folder is a link or open to others (mode "
+                f"{stat.S_IMODE(st.st_mode):o}); expected a folder of mode 700; check who has "
+                f"seen the keys, then run 'chmod 700 {self.folder}' (密钥目录权限过宽)")
 
     def _load(self, path: Path) -> OfficeKey:
         st = path.stat()
@@ -175,8 +194,7 @@ class KeyRing:
         """Make a new random key and store it with mode 0600; it becomes the current key."""
         import time
 
-        self.folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.folder, 0o700)
+        self.ensure_folder()
         existing = len(self._files())
         name = f"office-{time.strftime('%Y%m%dT%H%M%S')}{existing:03d}-{secrets.token_hex(3)}.key"
         path = self.folder / name
@@ -251,6 +269,7 @@ def office_cms_identity(home: Path) -> tuple[bytes, bytes]:
     from cryptography.x509.oid import NameOID
 
     folder = Path(home) / "keys"
+    KeyRing(home).ensure_folder()
     key_path, cert_path = folder / "cms-identity.key", folder / "cms-identity.crt"
     if key_path.exists() and cert_path.exists():
         mode = key_path.stat().st_mode
@@ -258,7 +277,6 @@ def office_cms_identity(home: Path) -> tuple[bytes, bytes]:
             raise RegisterError(f"{key_path}: the key file is readable by others; expected mode 600; "
                                 f"run 'chmod 600 {key_path}'")
         return cert_path.read_bytes(), key_path.read_bytes()
-    folder.mkdir(parents=True, exist_ok=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mijian office")])
     now = datetime.datetime.now(datetime.timezone.utc)

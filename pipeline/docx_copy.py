@@ -46,6 +46,7 @@ from pipeline.docx_io import (
     open_document,
     problem,
 )
+from pipeline.docx_thumbnail import without_thumbnail
 from pipeline.errors import InputError, MijianError
 from pipeline.limits import DEFAULT_LIMITS, Limits
 from pipeline.model import CopyStamp
@@ -99,7 +100,8 @@ def write_docx_copy(
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # e.g. zipfile's "Duplicate name": a broken package
             document.save(buffer)
-        plain = set_custom_property(buffer.getvalue(), TOKEN_PROPERTY, stamp.token)
+        # the draft's thumbnail would show its unmarked first page: never part of a copy
+        plain = without_thumbnail(set_custom_property(buffer.getvalue(), TOKEN_PROPERTY, stamp.token))
         sealed = io.BytesIO()
         OOXMLFile(io.BytesIO(plain)).encrypt(stamp.user_password, sealed)
     except MijianError:

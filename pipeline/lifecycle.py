@@ -12,8 +12,15 @@ status is the data in :data:`TRANSITIONS`; anything else is refused with a
     issued / signed ──return_copy──▶ returned
     issued / signed / returned ──destroy──▶ destroyed   (approver and witness, two people)
     issued / signed ──mark_lost──▶ lost
+    pending ──void──▶ voided   (a reserved serial whose copy was never made)
 
-``destroyed`` and ``lost`` are final. What this does not protect against: the register
+A copy is ``pending`` between the reservation of its serial and the commit of its file.
+When its file cannot be made, the issuing run voids it itself; when the run was stopped and
+will not come back, :func:`void` does it by hand, and only once the run is known to be gone
+(see :mod:`pipeline.claims`). A voided copy keeps its row and serial, so the serial stays
+accounted for and is never handed out again; its recipient gets a new serial next time.
+
+``destroyed``, ``lost`` and ``voided`` are final. What this does not protect against: the register
 records what the clerk enters; it cannot know whether the paper was really shredded.
 """
 
@@ -24,6 +31,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
+from pipeline.claims import claim_alive
 from pipeline.errors import RegisterError, UsageError
 from pipeline.office import Office
 from pipeline.register import CopyRecord
@@ -31,7 +39,7 @@ from pipeline.register import CopyRecord
 ISSUED = "issued"
 
 STATUS_ZH: Mapping[str, str] = MappingProxyType({
-    "issued": "已分发", "signed": "已签收", "returned": "已清退", "destroyed": "已销毁", "lost": "已遗失",
+    "pending": "制作中", "voided": "已作废", "issued": "已分发", "signed": "已签收", "returned": "已清退", "destroyed": "已销毁", "lost": "已遗失",
 })
 """Chinese names of the copy statuses, for messages."""
 
@@ -64,6 +72,7 @@ TRANSITIONS: Mapping[str, Transition] = MappingProxyType({
                           "destroy", "destroyed", "销毁"),
     "mark_lost": Transition("mark_lost", "lost", frozenset({"issued", "signed"}),
                             "mark lost", "marked lost", "登记遗失"),
+    "void": Transition("void", "voided", frozenset({"pending"}), "void", "voided", "作废"),
 })
 """Every verb of a copy's life, by name; the allowed from-states are the whole rule."""
 
@@ -139,6 +148,32 @@ def mark_lost(office: Office, copy_id: str, note: str, actor: str) -> CopyRecord
     return _apply(office, copy_id, TRANSITIONS["mark_lost"], detail, actor)
 
 
+def void(office: Office, copy_id: str, reason: str, actor: str) -> CopyRecord:
+    """作废: void a pending copy whose issuing run is gone (pending → voided).
+
+    Refused while the run that reserved the copy may still be working on it (its claim is
+    held, or it ran on another host), so a live run never sees its copy voided under it.
+    """
+    detail = {"reason": _required(reason, "the reason for voiding the copy", "作废原因")}
+    actor = _required(actor, "the name of the person recording this", "登记人")
+    register = office.register
+    key = office.key()
+    transition = TRANSITIONS["void"]
+    with register.transaction():
+        record = register.get_copy(copy_id)
+        if record is None:
+            raise _unknown(copy_id)
+        if not transition.allows(record.status):
+            raise RegisterError(refusal(record, transition))
+        if claim_alive(office.home, record.claim):
+            raise RegisterError(
+                f"copy {copy_id} (份号 {record.serial}) is being issued by a run that is still "
+                f"alive ({record.claim}); nothing was changed; let it finish, or stop that run "
+                f"and void the copy again (该份仍在制作中，未作任何更改)")
+        updated = register.void_copy(copy_id, key, actor, detail)
+    return updated
+
+
 def history(office: Office, copy_id: str) -> list[dict]:
     """The events of one copy in order, each a dict with ``detail`` parsed and no signature."""
     events = []
@@ -152,8 +187,11 @@ def history(office: Office, copy_id: str) -> list[dict]:
 
 
 def outstanding(office: Office, document_id: str | None = None) -> list[CopyRecord]:
-    """Copies neither returned nor destroyed (lost ones included), by document then serial."""
-    return office.register.list_copies(document_id, outstanding=True)
+    """Copies neither returned nor destroyed (lost ones included), by document then serial.
+
+    Voided copies were never made, so nobody holds them: they are left out."""
+    return [c for c in office.register.list_copies(document_id, outstanding=True)
+            if c.status != "voided"]
 
 
 def holders(office: Office, document_id: str) -> list[Holder]:

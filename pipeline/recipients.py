@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from pathlib import Path
 
 from pipeline.errors import InputError
@@ -11,6 +12,16 @@ from pipeline.model import Recipient
 
 MAX_RECIPIENTS = 10_000
 _KNOWN = {"id", "name", "unit", "email", "public_key"}
+
+MAX_FIELD = {"id": 64, "name": 100, "unit": 100, "email": 254}
+"""Longest accepted value of each text column, in characters (a name must fit its watermark)."""
+
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+"""Unicode categories refused in every text column: control characters (newlines and tabs
+included), format characters (bidirectional overrides and isolates such as U+202E and
+U+2066-2069, the marks U+200E/U+200F/U+061C, zero-width characters) and line or paragraph
+separators. They change how a name is shown without showing themselves, would break a CSV
+or manifest line, or could pass for the invisible text code a copy carries."""
 
 
 def load_recipients(path: str | Path, max_rows: int = MAX_RECIPIENTS) -> tuple[Recipient, ...]:
@@ -36,13 +47,16 @@ def load_recipients(path: str | Path, max_rows: int = MAX_RECIPIENTS) -> tuple[R
     reader.fieldnames = header
     out: list[Recipient] = []
     seen: set[str] = set()
-    for number, row in enumerate(reader, start=2):
+    line_end = reader.line_num  # the header's last line
+    for row in reader:
+        number, line_end = line_end + 1, reader.line_num
         if None in row:
             raise InputError(f"{path}: line {number} has more fields than the header; "
                              "quote values that contain commas")
         values = {k: (v or "").strip() for k, v in row.items()}
         if not any(values.values()):
             continue
+        _check_text(path, number, values)
         rid, name = values.get("id", ""), values.get("name", "")
         if not rid or not name:
             raise InputError(f"{path}: line {number} has no {'id' if not rid else 'name'}; "
@@ -61,6 +75,26 @@ def load_recipients(path: str | Path, max_rows: int = MAX_RECIPIENTS) -> tuple[R
     if not out:
         raise InputError(f"{path}: no recipients below the header; add at least one row")
     return tuple(out)
+
+
+_NAMES = {"\n": "line break", "\r": "carriage return", "\t": "tab"}
+
+
+def _check_text(path: Path, number: int, values: dict[str, str]) -> None:
+    """Refuse hidden characters and over-long values in the text columns of one row."""
+    for column, limit in MAX_FIELD.items():
+        value = values.get(column, "")
+        for ch in value:
+            if unicodedata.category(ch) in _REFUSED_CATEGORIES:
+                what = _NAMES.get(ch) or unicodedata.name(ch, "control character")
+                raise InputError(
+                    f"{path}: line {number}: {column} holds the hidden character U+{ord(ch):04X} "
+                    f"({what}); expected visible text on one line; delete it from the "
+                    f"recipients file and issue again (收件人信息含不可见字符，请删除)")
+        if len(value) > limit:
+            raise InputError(
+                f"{path}: line {number}: {column} is {len(value)} characters long; expected at "
+                f"most {limit}; shorten it and issue again (收件人信息过长，请缩短)")
 
 
 def _certificate(path: Path, number: int, value: str) -> str:

@@ -346,6 +346,34 @@ class Register:
             return iter(self.conn.execute("SELECT * FROM events WHERE copy_id = ? ORDER BY seq", (copy_id,)))
         return iter(self.conn.execute("SELECT * FROM events ORDER BY seq"))
 
+    # -- voided copies: a reserved serial whose copy will never be made ------------------
+    def void_copy(self, copy_id: str, signer: EventSigner, actor: str, detail: dict) -> CopyRecord:
+        """Turn a ``pending`` copy into a ``voided`` one and append its signed ``voided`` event
+        (inside the caller's transaction). The row and its serial stay, so the serial is
+        accounted for and never handed out again; the sealed password is dropped."""
+        now = self.clock()
+        cur = self.conn.execute(
+            "UPDATE copies SET status = 'voided', status_at = ?, claim = NULL, sealed_password = NULL"
+            " WHERE copy_id = ? AND status = 'pending'", (now, copy_id))
+        if cur.rowcount != 1:
+            raise RegisterError(f"copy {copy_id} is not pending; it was finished or changed by "
+                                "another process; nothing was voided; check 'mijian register show'")
+        record = self.get_copy(copy_id)
+        assert record is not None
+        self.append_event(signer, actor, "voided", record.document_id, copy_id,
+                          {"serial": record.serial, "from": "pending",
+                           "recipient_id": record.recipient_id, **detail})
+        return record
+
+    def held_copy(self, document_id: str, recipient_id: str) -> CopyRecord | None:
+        """The copy a recipient holds or is being issued of a document (pending included,
+        voided, returned, destroyed and lost copies not), or None."""
+        row = self.conn.execute(
+            "SELECT * FROM copies WHERE document_id = ? AND recipient_id = ? AND status NOT IN "
+            "('returned', 'destroyed', 'lost', 'voided') ORDER BY serial LIMIT 1",
+            (document_id, recipient_id)).fetchone()
+        return _copy(row) if row else None
+
 
 class _Txn:
     def __init__(self, conn: sqlite3.Connection) -> None:

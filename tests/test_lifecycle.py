@@ -9,8 +9,9 @@ import pytest
 
 from pipeline import lifecycle
 from pipeline.errors import RegisterError, UsageError
+from pipeline.claims import RunClaim
 from pipeline.lifecycle import (TRANSITIONS, Holder, destroy, history, holders, mark_lost,
-                                outstanding, return_copy, sign_for)
+                                outstanding, return_copy, sign_for, void)
 from pipeline.office import Office
 from tests.conftest import secret_document_record
 from pipeline.register import CopyRecord, DocumentRecord
@@ -56,6 +57,8 @@ def office(tmp_path: Path):
 
 
 def _do(office: Office, verb: str, copy_id: str) -> CopyRecord:
+    if verb == "void":
+        return void(office, copy_id, "制作失败", "机要员")
     if verb == "sign_for":
         return sign_for(office, copy_id, "王五", "机要员")
     if verb == "return":
@@ -70,8 +73,10 @@ REACH = {"issued": [], "signed": ["sign_for"], "returned": ["return"], "destroye
          "lost": ["mark_lost"]}
 
 ALLOWED = {"sign_for": {"issued"}, "return": {"issued", "signed"},
-           "destroy": {"issued", "signed", "returned"}, "mark_lost": {"issued", "signed"}}
-NEW_STATUS = {"sign_for": "signed", "return": "returned", "destroy": "destroyed", "mark_lost": "lost"}
+           "destroy": {"issued", "signed", "returned"}, "mark_lost": {"issued", "signed"},
+           "void": {"pending"}}
+NEW_STATUS = {"sign_for": "signed", "return": "returned", "destroy": "destroyed", "mark_lost": "lost",
+              "void": "voided"}
 DETAIL = {"sign_for": {"by": "王五"}, "return": {"to": "机要员甲"},
           "destroy": {"approver": "李主任", "witness": "赵监销", "method": "粉碎"},
           "mark_lost": {"note": "出差途中遗失"}}
@@ -92,7 +97,8 @@ def test_transition_table_is_the_rule():
     assert {verb: t.action for verb, t in TRANSITIONS.items()} == NEW_STATUS
 
 
-@pytest.mark.parametrize("verb,start", sorted((v, s) for v, froms in ALLOWED.items() for s in froms))
+@pytest.mark.parametrize("verb,start", sorted((v, s) for v, froms in ALLOWED.items() for s in froms
+                                              if s in REACH))
 def test_allowed_transition(office, verb, start):
     _reach(office, start)
     before = _event_count(office)
@@ -135,6 +141,16 @@ REFUSED = [
     ("mark_lost", "destroyed", "is destroyed; it cannot be marked lost; nothing was changed; "
      "a destroyed copy allows no further step"),
     ("mark_lost", "lost", "is lost; it cannot be marked lost; nothing was changed; "
+     "a lost copy allows no further step"),
+    ("void", "issued", "is issued; it cannot be voided; nothing was changed; possible now: "
+     "sign for (签收), return (清退), destroy (销毁), mark lost (登记遗失)"),
+    ("void", "signed", "is signed; it cannot be voided; nothing was changed; possible now: "
+     "return (清退), destroy (销毁), mark lost (登记遗失)"),
+    ("void", "returned", "is returned; it cannot be voided; nothing was changed; "
+     "possible now: destroy (销毁)"),
+    ("void", "destroyed", "is destroyed; it cannot be voided; nothing was changed; "
+     "a destroyed copy allows no further step"),
+    ("void", "lost", "is lost; it cannot be voided; nothing was changed; "
      "a lost copy allows no further step"),
 ]
 
@@ -282,3 +298,75 @@ def test_values_are_frozen():
         TRANSITIONS["new"] = TRANSITIONS["destroy"]  # type: ignore[index]
     assert lifecycle.possible_verbs("returned") == (TRANSITIONS["destroy"],)
     assert lifecycle.possible_verbs("destroyed") == ()
+
+
+# -- voiding a pending copy -------------------------------------------------------------
+
+PENDING_ID = "7P7P7P7P7P7P"
+
+
+def _pending(office: Office, claim: str | None) -> CopyRecord:
+    """Reserve serial 000006 of DOC-1 for R6 under ``claim``, as an issuing run would."""
+    record = CopyRecord(copy_id=PENDING_ID, document_id="DOC-1", serial="000006",
+                        recipient_id="R6", recipient_name="钱七", recipient_unit="",
+                        file="000006_R6.pdf", file_sha256="", key_id="k",
+                        issued_at=CLOCK, status="pending", status_at=CLOCK,
+                        sealed_password=b"sealed", claim=claim, fingerprint=66)
+    with office.register.transaction():
+        office.register.reserve_copy(record, office.key(), "机要员", {"file": record.file})
+    return record
+
+
+def _dead_claim() -> str:
+    """The claim of a run that has ended (its lock file was released and removed)."""
+    import socket
+
+    return f"{socket.gethostname()}:999999:0123456789abcdef"
+
+
+def test_void_a_pending_copy_whose_run_is_gone(office):
+    _pending(office, _dead_claim())
+    record = void(office, PENDING_ID, " 进程已终止 ", "机要员")
+    assert (record.status, record.serial, record.status_at) == ("voided", "000006", CLOCK)
+    assert record.sealed_password is None and record.claim is None
+    last = history(office, PENDING_ID)[-1]
+    assert last["action"] == "voided" and last["actor"] == "机要员"
+    assert last["detail"] == {"serial": "000006", "from": "pending", "recipient_id": "R6",
+                              "reason": "进程已终止"}
+    # the serial stays taken, nobody holds the voided copy, and nothing follows it
+    assert "000006" in [c.serial for c in office.register.list_copies("DOC-1")]
+    assert PENDING_ID not in [c.copy_id for c in outstanding(office, "DOC-1")]
+    assert office.register.held_copy("DOC-1", "R6") is None
+    assert lifecycle.possible_verbs("voided") == ()
+    with pytest.raises(RegisterError, match="is voided; it cannot be voided"):
+        void(office, PENDING_ID, "again", "机要员")
+
+
+def test_void_refused_while_the_reserving_run_lives(office, tmp_path):
+    run = RunClaim(office.home)
+    try:
+        _pending(office, run.text)
+        count = _event_count(office)
+        with pytest.raises(RegisterError, match=r"is being issued by a run that is still alive.*"
+                                                r"未作任何更改"):
+            void(office, PENDING_ID, "stuck", "机要员")
+        assert office.register.get_copy(PENDING_ID).status == "pending"
+        assert _event_count(office) == count
+    finally:
+        run.release()
+    assert void(office, PENDING_ID, "run ended", "机要员").status == "voided"
+
+
+def test_void_refused_for_a_run_on_another_host(office):
+    _pending(office, "some-other-host.example:4242:00aa11bb22cc33dd")
+    with pytest.raises(RegisterError, match="still alive"):
+        void(office, PENDING_ID, "stuck", "机要员")
+    assert office.register.get_copy(PENDING_ID).status == "pending"
+
+
+def test_void_needs_a_reason_and_a_pending_copy_names_void(office):
+    _pending(office, None)
+    with pytest.raises(UsageError, match="作废原因不能为空"):
+        void(office, PENDING_ID, "  ", "机要员")
+    with pytest.raises(RegisterError, match=r"is pending; it cannot be signed for.*void \(作废\)"):
+        sign_for(office, PENDING_ID, "钱七", "机要员")

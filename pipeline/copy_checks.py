@@ -1,0 +1,95 @@
+"""Self-checks of a freshly made copy, and opening a copy as its recipient would.
+
+A copy is committed only after it opened with the recipient's password (and, for PDF, with
+the office's owner password) and its token and printed code read back; a copy sealed in a
+CMS envelope must open with the office identity and carry its token inside. A failure raises
+:class:`~pipeline.errors.RegisterError`; the caller discards the file.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+from pipeline.errors import RegisterError
+from pipeline.limits import Limits
+from pipeline.model import CopyStamp
+
+_NOT_OPEN = ("self-check failed: the copy is not encrypted or does not open; the file was "
+             "discarded; report this as a bug")
+_NO_MARKS = ("self-check failed: the copy's marks do not read back; the file was discarded; "
+             "report this as a bug")
+
+
+def self_check(path: Path, ext: str, stamp: CopyStamp, office_password: str | None,
+               limits: Limits) -> None:
+    """Open the new copy as a recipient and as the office would; the marks must be there."""
+    if ext == ".pdf":
+        _self_check_pdf(path, stamp, office_password)
+        return
+    from pipeline.docx_io import read_docx_evidence
+
+    evidence = read_docx_evidence(path, [stamp.user_password], limits)
+    if not (evidence.encrypted and evidence.opened):
+        raise RegisterError(f"{path.name}: {_NOT_OPEN}")
+    if evidence.token != stamp.token or stamp.visible_code not in evidence.text.replace("\n", ""):
+        raise RegisterError(f"{path.name}: {_NO_MARKS}")
+
+
+def _self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) -> None:
+    """A PDF copy refuses no password, opens with the recipient's and the office's password,
+    and carries its token and printed code (checked on the first page)."""
+    import pymupdf
+
+    from pipeline.pdf_io import _info_token
+
+    data = path.read_bytes()
+    for password in [stamp.user_password] + ([office_password] if office_password else []):
+        with pymupdf.open(stream=data, filetype="pdf") as doc:
+            locked = bool(doc.needs_pass)
+            opened = doc.authenticate(password) if locked else 0
+            if not locked or not opened:
+                raise RegisterError(f"{path.name}: {_NOT_OPEN}")
+            if _info_token(doc) != stamp.token or (
+                    password == stamp.user_password
+                    and stamp.visible_code not in doc[0].get_text().replace("\n", "")):
+                raise RegisterError(f"{path.name}: {_NO_MARKS}")
+
+
+def decrypt_copy(path: Path, password: str) -> bytes:
+    """The plain bytes of an encrypted PDF or DOCX copy, opened with ``password``."""
+    data = path.read_bytes()
+    if data.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
+        import pymupdf
+
+        with pymupdf.open(stream=data, filetype="pdf") as doc:
+            if not doc.authenticate(password):
+                raise RegisterError(f"{path.name}: the password does not open the copy")
+            return doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_NONE, garbage=1)
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    office_file = OOXMLFile(io.BytesIO(data))
+    office_file.load_key(password=password)
+    sink = io.BytesIO()
+    office_file.decrypt(sink)
+    return sink.getvalue()
+
+
+def check_envelope(home: Path, path: Path, ext: str, stamp: CopyStamp, limits: Limits) -> None:
+    """The envelope opens with the office identity and the copy inside carries its token."""
+    from pipeline.crypto import office_cms_identity, open_envelope
+
+    office_cert, office_key = office_cms_identity(home)
+    plain = open_envelope(path.read_bytes(), office_cert, office_key)
+    with tempfile.TemporaryDirectory(prefix="mijian-check-") as tmp:
+        inner = Path(tmp) / f"inner{ext}"
+        inner.write_bytes(plain)
+        if ext == ".docx":
+            from pipeline.docx_io import read_docx_evidence as read_evidence
+        else:
+            from pipeline.pdf_io import read_pdf_evidence as read_evidence
+        evidence = read_evidence(inner, [], limits)
+        if not evidence.opened or evidence.token != stamp.token:
+            raise RegisterError(f"{path.name}: self-check failed: the enveloped copy's marks do "
+                                "not read back; the file was discarded; report this as a bug")
