@@ -26,7 +26,7 @@ def without_thumbnail(package: bytes) -> bytes:
         parts = {info.filename: source.read(info) for info in source.infolist()}
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     doomed = {name for name in parts if _is_thumbnail_name(name)}
-    rels_name = "_rels/.rels"
+    rels_name, dropped = "_rels/.rels", False
     if rels_name in parts:
         rels = etree.fromstring(parts[rels_name], parser)
         for rel in list(rels):
@@ -35,10 +35,11 @@ def without_thumbnail(package: bytes) -> bytes:
                 if not _shared(parts, rels_name, target):  # a picture the body uses stays
                     doomed.add(target)
                 rels.remove(rel)
-        if doomed:
+                dropped = True
+        if dropped:
             parts[rels_name] = _serialise(rels)
     doomed &= set(parts)
-    if not doomed:
+    if not doomed and not dropped:
         return package
     for name in doomed:
         del parts[name]

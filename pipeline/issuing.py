@@ -182,10 +182,11 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
     _prepare_out(out_dir, document_id, Path(document.source))
     source, ext = _source_bytes(document, limits)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _ensure_document(office, document, document_id, decision, actor)
-    claim = RunClaim(office.home)
-    run_dir = open_run_staging(out_dir)
+    run_dir = open_run_staging(out_dir)  # refuses a planted staging folder before any record
+    claim = None
     try:
+        _ensure_document(office, document, document_id, decision, actor)
+        claim = RunClaim(office.home)
         register = office.register
         fresh = [r for r in recipients if register.held_copy(document_id, r.id) is None]
         last = register.get_document(document_id).last_serial  # type: ignore[union-attr]
@@ -201,13 +202,15 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
         with Builder(job, len(abandoned) + len(fresh), workers) as builder:
             for batch in _chunks(abandoned, BATCH):
                 made += builder.build(_reclaim(job, batch))
+            finished = {c.copy_id for c in made}  # left by a stopped run, finished just now
             for people in _chunks(list(recipients), BATCH):
-                made += builder.build(_reserve_batch(job, people, skipped, waiting))
+                made += builder.build(_reserve_batch(job, people, finished, skipped, waiting))
         unfinished = _wait_for_others(office, waiting, skipped, out_dir)
         manifest, passwords = write_outputs(office, out_dir, run_dir, document_id, decision)
     finally:
         close_run_staging(out_dir, run_dir)
-        claim.release()
+        if claim is not None:
+            claim.release()
     return IssueResult(document_id=document_id, decision=decision, out_dir=out_dir,
                        copies=tuple(c for c in made if isinstance(c, IssuedCopy)),
                        skipped=tuple(skipped), manifest=manifest, passwords=passwords,
@@ -231,9 +234,11 @@ def _reclaim(job: Job, batch: list[CopyRecord]) -> list[CopyRecord]:
     return taken
 
 
-def _reserve_batch(job: Job, people: list[Recipient], skipped: list[tuple[Recipient, str]],
+def _reserve_batch(job: Job, people: list[Recipient], finished: set[str],
+                   skipped: list[tuple[Recipient, str]],
                    waiting: list[tuple[Recipient, CopyRecord]]) -> list[CopyRecord]:
-    """Reserve serials for one batch of recipients in one transaction; note who is skipped."""
+    """Reserve serials for one batch of recipients in one transaction; note who is skipped
+    (not those whose copy this run ``finished`` for a stopped one)."""
     register = job.office.register
     key = job.office.key()
     reserved = []
@@ -244,7 +249,7 @@ def _reserve_batch(job: Job, people: list[Recipient], skipped: list[tuple[Recipi
                 reserved.append(_reserve(job, key, recipient))
             elif held.status == "pending":
                 waiting.append((recipient, held))
-            else:
+            elif held.copy_id not in finished:
                 skipped.append((recipient, f"already holds copy {held.serial} ({held.copy_id})"))
     return reserved
 
