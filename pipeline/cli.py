@@ -190,6 +190,8 @@ def register_list(document: Optional[str] = typer.Option(None, help="only this d
 
     with Office.open(_home()) as office:
         copies = office.register.list_copies(document, outstanding)
+    if outstanding:  # a voided copy was never made: nobody holds it
+        copies = [c for c in copies if c.status != "voided"]
     if as_json:
         _emit({"copies": [c.public() for c in copies]})
         return

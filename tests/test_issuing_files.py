@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import UsageError
+from pipeline.office import Office
 from pipeline.safe_files import create_exclusive, open_run_staging, out_lock, write_atomic
 from tests.conftest import ROOT, SAMPLES
 
@@ -138,6 +139,8 @@ def test_two_runs_into_one_folder_at_once(tmp_path):
     The short run ends while the long one is still building: its clean-up must not take the
     long run's staging folder away, and its outputs must not lose the long run's copies."""
     home, out = tmp_path / "home", tmp_path / "out"
+    with Office.open(home):  # the office exists already: this is about the output folder
+        pass
     env = dict(os.environ, MIJIAN_HOME=str(home))
     long_ids = [f"L{n}" for n in range(1, 11)] + ["BOTH"]
     short_ids = ["S1", "BOTH"]
