@@ -202,8 +202,10 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
         with Builder(job, len(abandoned) + len(fresh), workers) as builder:
             for batch in _chunks(abandoned, BATCH):
                 made += builder.build(_reclaim(job, batch))
-            finished = {c.copy_id for c in made}  # left by a stopped run, finished just now
-            for people in _chunks(list(recipients), BATCH):
+            # left by a stopped run and finished (or voided) just now: not skipped, not redone
+            finished = {c.copy_id for c in made}
+            failed = {c.recipient.id for c in made if isinstance(c, VoidedCopy)}
+            for people in _chunks([r for r in recipients if r.id not in failed], BATCH):
                 made += builder.build(_reserve_batch(job, people, finished, skipped, waiting))
         unfinished = _wait_for_others(office, waiting, skipped, out_dir)
         manifest, passwords = write_outputs(office, out_dir, run_dir, document_id, decision)

@@ -101,10 +101,16 @@ def close_run_staging(out_dir: Path, run_dir: Path) -> None:
 
 
 def _remove_dead_runs(parent: Path) -> None:
-    """Remove the staging folders of runs on this host whose process is gone."""
+    """Remove the staging folders of runs on this host whose process is gone (and the
+    ``<name>.<pid>.partial`` files earlier versions staged directly in the parent)."""
     host = socket.gethostname()
     for entry in parent.iterdir():
         name = entry.name
+        if name.endswith(".partial") and entry.is_file():  # left by an earlier version
+            pid = name.rsplit(".", 2)[-2] if name.count(".") >= 2 else ""
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                entry.unlink()
+            continue
         if not name.startswith(f"{_RUN_PREFIX}{host}-"):
             continue
         pid = name[len(_RUN_PREFIX) + len(host) + 1:].split("-", 1)[0]

@@ -197,3 +197,18 @@ def test_pending_copies_of_a_stopped_run_are_finished_in_the_same_folder(tmp_pat
     after = {r["recipient_id"]: (r["serial"], r["copy_id"]) for r in _rows(home)}
     assert after == before  # same serials and copy ids: finished, not re-issued
     assert {r["status"] for r in _rows(home)} == {"issued"}
+
+
+def test_a_finished_copy_that_fails_is_voided_once_not_reissued_in_the_same_run(tmp_path,
+                                                                               monkeypatch):
+    home, out = tmp_path / "home", tmp_path / "out"
+    _stop(home, out, _people(2), monkeypatch, at=1)   # R1 left pending
+    with monkeypatch.context() as patch:
+        _failing_writer(patch, lambda stamp, n: RuntimeError("no room for the marks")
+                        if stamp.watermark_text.startswith("Person R1 ") else None)
+        done = _issue(home, out, _people(2))
+    assert [(v.serial, v.recipient.id) for v in done.voided] == [("000001", "R1")]
+    assert [(c.serial, c.recipient.id) for c in done.copies] == [("000002", "R2")]
+    assert [(r["serial"], r["status"]) for r in _rows(home)] == [("000001", "voided"),
+                                                                 ("000002", "issued")]
+    assert "RuntimeError: no room for the marks" in done.voided[0].reason
