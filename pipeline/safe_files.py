@@ -9,7 +9,7 @@ bytes (copies, passwords) where they belong:
 - a finished file reaches its place by ``rename`` (which replaces a link, never follows it);
 - the shared pieces (``passwords.csv``, ``manifest.json``, the staging parent) are changed
   only under an exclusive ``flock`` of ``OUT/.mijian.lock``, so concurrent runs into one
-  folder take turns.
+  folder take turns; the last run out removes both the staging parent and the lock file.
 
 What this does not protect against: another process running as the same user (it can read
 and replace anything of ours), or an output folder on a file system without ``flock``.
@@ -55,22 +55,46 @@ def _check_private_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def out_lock(out_dir: Path) -> Iterator[None]:
-    """Hold the exclusive lock of ``out_dir`` (blocking) for the ``with`` block."""
+def out_lock(out_dir: Path) -> Iterator[int]:
+    """Hold the exclusive lock of ``out_dir`` (blocking) for the ``with`` block.
+
+    The last run to leave a folder removes the lock file (while holding it), so a waiter may
+    wake up holding the lock of a file that is gone: the lock counts only when the name still
+    leads to the locked file, otherwise it is taken again on the current one.
+    """
     path = Path(out_dir) / LOCK
+    while True:
+        fd = _open_lock(path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            current = os.stat(path, follow_symlinks=False)
+        except FileNotFoundError:
+            os.close(fd)
+            continue
+        except BaseException:
+            os.close(fd)
+            raise
+        mine = os.fstat(fd)
+        if (current.st_dev, current.st_ino) == (mine.st_dev, mine.st_ino):
+            break
+        os.close(fd)
+    try:
+        yield fd
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _open_lock(path: Path) -> int:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise _refuse(path, "is a symbolic link") from None
         raise
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _refuse(path, "is not a plain file")
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _refuse(path, "is not a plain file")
+    return fd
 
 
 def open_run_staging(out_dir: Path) -> Path:
@@ -96,8 +120,13 @@ def close_run_staging(out_dir: Path, run_dir: Path) -> None:
     parent = Path(out_dir) / STAGING
     with out_lock(out_dir):
         shutil.rmtree(run_dir, ignore_errors=True)
-        with contextlib.suppress(OSError):
+        try:
             os.rmdir(parent)
+        except OSError:
+            return  # another run still stages here: it will tidy up
+        # the last run out leaves no lock file behind (waiters re-check, see out_lock)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(Path(out_dir) / LOCK)
 
 
 def _remove_dead_runs(parent: Path) -> None:

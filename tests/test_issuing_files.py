@@ -158,5 +158,28 @@ def test_two_runs_into_one_folder_at_once(tmp_path):
     assert sorted(c["recipient_id"] for c in manifest["copies"]) == expected
     assert sorted(c["serial"] for c in manifest["copies"]) == [f"{n:06d}" for n in range(1, 13)]
     assert sorted(_passwords(out)) == expected
-    assert not (out / ".mijian-staging").exists()
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
     assert _cli("register", "verify", home=home).returncode == 0
+
+
+def test_lock_on_a_file_removed_meanwhile_is_taken_again(tmp_path, monkeypatch):
+    """A run that opened the lock file just before the last run out removed it must not
+    count the lock of the removed file: it takes the lock of the current one."""
+    from pipeline import safe_files
+
+    out = tmp_path / "out"
+    out.mkdir()
+    real, opened = safe_files._open_lock, []
+
+    def opened_then_removed(path):
+        fd = real(path)
+        if not opened:
+            os.unlink(path)  # removed between our open and our flock
+        opened.append(fd)
+        return fd
+
+    monkeypatch.setattr(safe_files, "_open_lock", opened_then_removed)
+    with out_lock(out) as held:
+        assert len(opened) == 2 and held == opened[1]
+        on_disk = os.stat(out / ".mijian.lock")
+        assert (os.fstat(held).st_ino, os.fstat(held).st_dev) == (on_disk.st_ino, on_disk.st_dev)
