@@ -46,7 +46,7 @@ from pipeline.marking import build_marking
 from pipeline.model import CopyStamp, Document, Recipient
 from pipeline.office import Office
 from pipeline.register import CopyRecord, DocumentRecord
-from pipeline.safe_files import close_run_staging, open_run_staging
+from pipeline.safe_files import check_out_dir, close_run_staging, open_run_staging
 from pipeline.schemes import all_schemes
 from watermark import textcode
 from watermark.codes import make_token, make_visible_code, new_copy_id
@@ -123,6 +123,8 @@ def _prepare_out(out_dir: Path, document_id: str, source: Path) -> None:
     """Check the output folder: empty, new, or holding copies of this same document."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: exists and is not a folder; choose another --out")
+    if out_dir.exists():
+        check_out_dir(out_dir)
     if out_dir.resolve() == source.parent.resolve():
         raise UsageError(f"{out_dir}: is the draft's own folder; choose a separate --out folder")
     manifest = out_dir / "manifest.json"

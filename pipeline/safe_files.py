@@ -54,6 +54,20 @@ def _check_private_dir(path: Path) -> None:
         raise _refuse(path, "belongs to another user or others can write it")
 
 
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse an output folder anyone may write without the sticky bit.
+
+    There, anyone could rename this run's staging folder away and put a link in its place
+    between two writes, and the next file (a copy, the passwords) would land in their
+    folder. With the sticky bit (as in /tmp) only the owner of an entry may rename it.
+    """
+    st = os.stat(out_dir)
+    if st.st_mode & stat.S_IWOTH and not st.st_mode & stat.S_ISVTX:
+        raise UsageError(f"{out_dir}: anyone can write this folder (mode "
+                         f"{stat.S_IMODE(st.st_mode):o}); expected a folder others cannot change; "
+                         "choose a private --out (输出目录任何人可写)")
+
+
 @contextlib.contextmanager
 def out_lock(out_dir: Path) -> Iterator[int]:
     """Hold the exclusive lock of ``out_dir`` (blocking) for the ``with`` block.
@@ -103,6 +117,7 @@ def open_run_staging(out_dir: Path) -> Path:
     The parent is created (0700) or checked under the folder's lock, so a concurrent run's
     clean-up cannot remove it in between; folders of runs that are gone are removed.
     """
+    check_out_dir(Path(out_dir))
     parent = Path(out_dir) / STAGING
     with out_lock(out_dir):
         try:

@@ -183,3 +183,17 @@ def test_lock_on_a_file_removed_meanwhile_is_taken_again(tmp_path, monkeypatch):
         assert len(opened) == 2 and held == opened[1]
         on_disk = os.stat(out / ".mijian.lock")
         assert (os.fstat(held).st_ino, os.fstat(held).st_dev) == (on_disk.st_ino, on_disk.st_dev)
+
+
+def test_output_folder_anyone_can_write_is_refused(tmp_path):
+    home, out = tmp_path / "home", tmp_path / "open"
+    out.mkdir()
+    os.chmod(out, 0o777)
+    done = _cli("issue", str(DRAFT), "--recipients", str(_people(tmp_path, ["A1"])), "--out",
+                str(out), home=home)
+    assert done.returncode == 2 and "anyone can write this folder" in done.stderr
+    assert list(out.iterdir()) == [] and not home.exists()  # refused before the office opens
+    os.chmod(out, 0o1777)  # sticky, as /tmp: entries can be renamed only by their owner
+    done = _cli("issue", str(DRAFT), "--recipients", str(_people(tmp_path, ["A1"])), "--out",
+                str(out), home=home)
+    assert done.returncode == 0, done.stderr
