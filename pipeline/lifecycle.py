@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
@@ -153,6 +154,7 @@ def void(office: Office, copy_id: str, reason: str, actor: str) -> CopyRecord:
 
     Refused while the run that reserved the copy may still be working on it (its claim is
     held, or it ran on another host), so a live run never sees its copy voided under it.
+    A file the stopped run had already put in place is deleted.
     """
     detail = {"reason": _required(reason, "the reason for voiding the copy", "作废原因")}
     actor = _required(actor, "the name of the person recording this", "登记人")
@@ -171,7 +173,20 @@ def void(office: Office, copy_id: str, reason: str, actor: str) -> CopyRecord:
                 f"alive ({record.claim}); nothing was changed; let it finish, or stop that run "
                 f"and void the copy again (该份仍在制作中，未作任何更改)")
         updated = register.void_copy(copy_id, key, actor, detail)
+    _remove_unissued_file(updated)
     return updated
+
+
+def _remove_unissued_file(record: CopyRecord) -> None:
+    """Delete the file a stopped run may have renamed into place before its commit.
+
+    It was never handed over and its password is gone from the register; left in the
+    folder it would look like an issued copy. Only a plain file under the copy's own name
+    (``<serial>_…``) is removed; a link there is removed as a link, never followed.
+    """
+    path = Path(record.file)
+    if path.name.startswith(f"{record.serial}_") and (path.is_file() or path.is_symlink()):
+        path.unlink(missing_ok=True)
 
 
 def history(office: Office, copy_id: str) -> list[dict]:

@@ -305,11 +305,11 @@ def test_values_are_frozen():
 PENDING_ID = "7P7P7P7P7P7P"
 
 
-def _pending(office: Office, claim: str | None) -> CopyRecord:
+def _pending(office: Office, claim: str | None, file: str = "/nonexistent/000006_R6.pdf") -> CopyRecord:
     """Reserve serial 000006 of DOC-1 for R6 under ``claim``, as an issuing run would."""
     record = CopyRecord(copy_id=PENDING_ID, document_id="DOC-1", serial="000006",
                         recipient_id="R6", recipient_name="钱七", recipient_unit="",
-                        file="000006_R6.pdf", file_sha256="", key_id="k",
+                        file=file, file_sha256="", key_id="k",
                         issued_at=CLOCK, status="pending", status_at=CLOCK,
                         sealed_password=b"sealed", claim=claim, fingerprint=66)
     with office.register.transaction():
@@ -324,9 +324,14 @@ def _dead_claim() -> str:
     return f"{socket.gethostname()}:999999:0123456789abcdef"
 
 
-def test_void_a_pending_copy_whose_run_is_gone(office):
-    _pending(office, _dead_claim())
+def test_void_a_pending_copy_whose_run_is_gone(office, tmp_path):
+    placed = tmp_path / "000006_R6.pdf"  # renamed into place, then the run was killed
+    placed.write_bytes(b"%PDF-1.7 marked copy")
+    keep = tmp_path / "other.pdf"
+    keep.write_bytes(b"%PDF-1.7 not ours")
+    _pending(office, _dead_claim(), str(placed))
     record = void(office, PENDING_ID, " 进程已终止 ", "机要员")
+    assert not placed.exists() and keep.exists()
     assert (record.status, record.serial, record.status_at) == ("voided", "000006", CLOCK)
     assert record.sealed_password is None and record.claim is None
     last = history(office, PENDING_ID)[-1]
@@ -370,3 +375,11 @@ def test_void_needs_a_reason_and_a_pending_copy_names_void(office):
         void(office, PENDING_ID, "  ", "机要员")
     with pytest.raises(RegisterError, match=r"is pending; it cannot be signed for.*void \(作废\)"):
         sign_for(office, PENDING_ID, "钱七", "机要员")
+
+
+def test_void_removes_only_a_file_under_the_copys_own_name(office, tmp_path):
+    precious = tmp_path / "precious.txt"  # a register row edited to point elsewhere
+    precious.write_text("keep", encoding="utf-8")
+    _pending(office, _dead_claim(), str(precious))
+    void(office, PENDING_ID, "run gone", "机要员")
+    assert precious.read_text(encoding="utf-8") == "keep"
