@@ -143,6 +143,7 @@ def _prepare_out(out_dir: Path, document_id: str, source: Path) -> None:
 
 def _ensure_document(office: Office, document: Document, document_id: str,
                      decision: Decision, actor: str) -> None:
+    """Register the draft and its decision on first issue; refuse a different decision later."""
     existing = office.register.get_document(document_id)
     if existing is None:
         record = DocumentRecord(
@@ -161,7 +162,6 @@ def _ensure_document(office: Office, document: Document, document_id: str,
             f"{document_id} is registered as {existing.grade} {existing.period or ''} ({existing.scheme}); "
             f"this run asks for {decision.grade} {decision.period or ''} ({decision.scheme}); "
             "issue it with the registered grade and period")
-
 
 
 def issue(office: Office, document: Document, decision: Decision, recipients: tuple[Recipient, ...],
