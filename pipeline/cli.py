@@ -273,9 +273,11 @@ def register_lost(copy: str = typer.Argument(..., help="copy id"),
 @register_app.command("void")
 def register_void(copy: str = typer.Argument(..., help="copy id of a pending copy"),
                   reason: str = typer.Option(..., "--reason", help="why it is voided (作废原因)"),
+                  other_host_gone: bool = typer.Option(False, "--other-host-gone",
+                                                       help="the run was on another host that is gone for good"),
                   as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Void a pending copy whose issuing run is gone (作废); its serial is never reused."""
-    _copy_change("void", copy, as_json, reason=reason)
+    _copy_change("void", copy, as_json, reason=reason, other_host_gone=other_host_gone)
 
 
 @register_app.command("history")

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from pipeline.claims import claim_alive
+from pipeline.claims import Claim, claim_alive
 from pipeline.errors import RegisterError, UsageError
 from pipeline.office import Office
 from pipeline.register import CopyRecord
@@ -149,14 +149,18 @@ def mark_lost(office: Office, copy_id: str, note: str, actor: str) -> CopyRecord
     return _apply(office, copy_id, TRANSITIONS["mark_lost"], detail, actor)
 
 
-def void(office: Office, copy_id: str, reason: str, actor: str) -> CopyRecord:
+def void(office: Office, copy_id: str, reason: str, actor: str,
+         other_host_gone: bool = False) -> CopyRecord:
     """作废: void a pending copy whose issuing run is gone (pending → voided).
 
     Refused while the run that reserved the copy may still be working on it (its claim is
     held, or it ran on another host), so a live run never sees its copy voided under it.
     A file the stopped run had already put in place is deleted.
+
+    A run on another host cannot be checked from here; ``other_host_gone`` records the
+    officer's word that it is gone (kept in the event), and is refused for a run of this host.
     """
-    detail = {"reason": _required(reason, "the reason for voiding the copy", "作废原因")}
+    detail: dict = {"reason": _required(reason, "the reason for voiding the copy", "作废原因")}
     actor = _required(actor, "the name of the person recording this", "登记人")
     register = office.register
     key = office.key()
@@ -167,14 +171,31 @@ def void(office: Office, copy_id: str, reason: str, actor: str) -> CopyRecord:
             raise _unknown(copy_id)
         if not transition.allows(record.status):
             raise RegisterError(refusal(record, transition))
-        if claim_alive(office.home, record.claim):
+        elsewhere = _other_host(record.claim)
+        if other_host_gone and not elsewhere:
+            raise UsageError(f"copy {copy_id} was reserved on this host; whether its run is gone "
+                             "is checked here, so --other-host-gone does not apply; leave it out "
+                             "(本机预留的份号无需此选项)")
+        if other_host_gone:
+            detail["other_host_gone"] = elsewhere
+        elif claim_alive(office.home, record.claim):
+            hint = (f"if host {elsewhere} and its run are gone for good, add --other-host-gone"
+                    if elsewhere else "let it finish, or stop that run and void the copy again")
             raise RegisterError(
                 f"copy {copy_id} (份号 {record.serial}) is being issued by a run that is still "
-                f"alive ({record.claim}); nothing was changed; let it finish, or stop that run "
-                f"and void the copy again (该份仍在制作中，未作任何更改)")
+                f"alive ({record.claim}); nothing was changed; {hint} "
+                f"(该份仍在制作中，未作任何更改)")
         updated = register.void_copy(copy_id, key, actor, detail)
     _remove_unissued_file(updated)
     return updated
+
+
+def _other_host(claim: str | None) -> str | None:
+    """The host named in ``claim`` when it is not this one, else None."""
+    import socket
+
+    parsed = Claim.parse(claim)
+    return parsed.host if parsed is not None and parsed.host != socket.gethostname() else None
 
 
 def _remove_unissued_file(record: CopyRecord) -> None:

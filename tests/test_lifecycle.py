@@ -364,9 +364,23 @@ def test_void_refused_while_the_reserving_run_lives(office, tmp_path):
 
 def test_void_refused_for_a_run_on_another_host(office):
     _pending(office, "some-other-host.example:4242:00aa11bb22cc33dd")
-    with pytest.raises(RegisterError, match="still alive"):
+    with pytest.raises(RegisterError, match="still alive.*add --other-host-gone"):
         void(office, PENDING_ID, "stuck", "机要员")
     assert office.register.get_copy(PENDING_ID).status == "pending"
+    record = void(office, PENDING_ID, "host retired", "机要员", other_host_gone=True)
+    assert record.status == "voided"
+    assert history(office, PENDING_ID)[-1]["detail"]["other_host_gone"] == "some-other-host.example"
+
+
+def test_other_host_gone_is_refused_for_a_run_of_this_host(office):
+    run = RunClaim(office.home)
+    try:
+        _pending(office, run.text)
+        with pytest.raises(UsageError, match="reserved on this host"):
+            void(office, PENDING_ID, "stuck", "机要员", other_host_gone=True)
+        assert office.register.get_copy(PENDING_ID).status == "pending"
+    finally:
+        run.release()
 
 
 def test_void_needs_a_reason_and_a_pending_copy_names_void(office):
