@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import time
 from pathlib import Path
 
 from pipeline.errors import RegisterError
@@ -100,8 +101,19 @@ def open_database(path: Path) -> sqlite3.Connection:
     return conn
 
 
+STALE_SECONDS = 3600
+"""Age after which a private file left by a creator that was killed is removed (a creation
+takes well under a second)."""
+
+
 def _create_aside(path: Path) -> None:
     """Build a complete register in a private file, then link it to ``path`` (no clobber)."""
+    for old in path.parent.glob(f".{path.name}.*.new"):
+        try:
+            if time.time() - old.lstat().st_mtime > STALE_SECONDS:
+                old.unlink()
+        except OSError:
+            pass
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.new")
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
     try:
