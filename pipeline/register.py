@@ -14,6 +14,7 @@ a row against them (``register_check``) and the signed head (``register_head``).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Callable, Iterator
@@ -44,6 +45,7 @@ class Register:
         self.clock = clock
         self._signer: EventSigner | None = None
         self._key_cache: list | None = None
+        self._key_stamp: int | None = None
 
     @classmethod
     def open(cls, home: Path, clock: Callable[[], str] = utc_now) -> "Register":
@@ -74,21 +76,21 @@ class Register:
 
     # -- keys, head ---------------------------------------------------------------------
     def verifiers(self) -> list:
-        """The office keys in ``home/keys`` (read once; read again when a key id is unknown)."""
-        if self._key_cache is None:
+        """The office keys in ``home/keys``, read again whenever that folder changed (a key
+        was added by rotation, also by another process)."""
+        try:
+            stamp = os.stat(self.home / "keys").st_mtime_ns
+        except OSError:
+            stamp = None
+        if self._key_cache is None or stamp != self._key_stamp:
             from pipeline.crypto import KeyRing
 
-            self._key_cache = KeyRing(self.home).keys()
+            self._key_cache, self._key_stamp = KeyRing(self.home).keys(), stamp
         return self._key_cache
-
-    def _fresh_keys(self, key_id: str | None = None) -> list:
-        if key_id is not None and all(k.key_id != key_id for k in self.verifiers()):
-            self._key_cache = None
-        return self.verifiers()
 
     def freshness(self):
         """Whether the log is as new as its signed head (see :func:`register_head.freshness`)."""
-        return freshness(self.home, self.conn, self._fresh_keys())
+        return freshness(self.home, self.conn, self.verifiers())
 
     def require_current(self) -> None:
         """Refuse (exit 4) while the register is older than its signed head."""
@@ -99,7 +101,7 @@ class Register:
     def _after_commit(self) -> None:
         signer, self._signer = self._signer, None
         if signer is not None:
-            advance_head(self.home, self.conn, signer, self._fresh_keys(signer.key_id))
+            advance_head(self.home, self.conn, signer, self.verifiers())
 
     # -- transactions -------------------------------------------------------------------
     def transaction(self) -> "_Txn":
@@ -259,9 +261,10 @@ class Register:
 
     def copy_for_recipient(self, document_id: str, recipient_id: str,
                            include_pending: bool = False) -> CopyRecord | None:
-        """The live copy a recipient already holds of a document (or has reserved), or None."""
-        excluded = "('returned', 'destroyed', 'lost')" if include_pending else \
-            "('returned', 'destroyed', 'lost', 'pending')"
+        """The live copy a recipient already holds of a document (or has reserved), or None.
+        A ``voided`` copy (its build failed, its serial kept) is not held."""
+        excluded = "('returned', 'destroyed', 'lost', 'voided')" if include_pending else \
+            "('returned', 'destroyed', 'lost', 'voided', 'pending')"
         found = self._select(
             "SELECT * FROM copies WHERE document_id = ? AND recipient_id = ? "
             f"AND status NOT IN {excluded} ORDER BY serial LIMIT 1", (document_id, recipient_id))
@@ -276,7 +279,7 @@ class Register:
             sql += " AND document_id = ?"
             args.append(document_id)
         if outstanding:
-            sql += " AND status NOT IN ('returned', 'destroyed')"
+            sql += " AND status NOT IN ('returned', 'destroyed', 'voided')"
         sql += " ORDER BY document_id, serial"
         return self._select(sql, args)
 
