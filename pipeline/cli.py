@@ -342,7 +342,8 @@ def register_backup(dest: Path = typer.Argument(..., help="the backup file to cr
 
     with Office.open(_home()) as office:
         path = backup_register(office, dest)
-    print(f"backup written: {path} (restore: stop mijian, copy it over MIJIAN_HOME/register.db)")
+    print(f"backup written: {path} (restore: stop mijian, copy it over MIJIAN_HOME/register.db, "
+          "then run 'mijian register acknowledge-restore --by NAME --reason TEXT')")
 
 
 @keys_app.command("rotate")

@@ -3,8 +3,9 @@
 A row of ``copies`` or ``documents`` is only a cache of what the signed event log says. The
 events that create a row carry every fact of it under ``facts`` (values, or the SHA-256 of
 long or secret ones: the sealed password and a recipient's certificate). A row is sound when
-each of its fact columns equals the value the latest event stating that fact gave, and its
-status equals the status its events leave it in. Events written before facts were recorded
+each of its fact columns equals the value the latest event stating that fact gave (an event
+that changes a fact, e.g. a copy made void, restates it under ``facts``), and its status
+equals the status its events leave it in. Events written before facts were recorded
 carry fewer fields (serial, recipient, file hash, fingerprint number); those are still
 checked.
 
@@ -103,19 +104,20 @@ def expected_copy(events: Iterable[LoggedEvent]) -> Expected:
 
     out = Expected()
     for event in events:
+        stated: dict = {}
         if event.action in (RESERVED, ISSUED):
             stated = {"document_id": event.document_id}
             stated.update({k: event.detail[k] for k in _EVENT_FIELDS if k in event.detail})
-            facts = event.detail.get("facts")
-            if isinstance(facts, dict):
-                stated.update({k: v for k, v in facts.items() if k in COPY_FACTS})
-            for name, value in stated.items():
-                out.facts[name] = (value, event.seq, event.action)
             out.status = (PENDING if event.action == RESERVED else ISSUED, event.seq)
             if out.created_by is None or event.action == ISSUED:
                 out.created_by = (event.seq, event.action)
         elif event.action in LIFECYCLE_ACTIONS or event.action == VOIDED:
             out.status = (event.action, event.seq)
+        facts = event.detail.get("facts")  # any later event may restate facts it changes
+        if isinstance(facts, dict):
+            stated.update({k: v for k, v in facts.items() if k in COPY_FACTS})
+        for name, value in stated.items():
+            out.facts[name] = (value, event.seq, event.action)
     return out
 
 

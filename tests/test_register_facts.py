@@ -117,6 +117,10 @@ def test_swapped_fingerprint_numbers_are_caught_and_name_no_one(base, tmp_path):
             office.register.copy_by_fingerprint(a.fingerprint)  # the row of B now carries it
         with pytest.raises(RowRefused, match=f"has fingerprint {a.fingerprint}"):
             office.register.get_copy(b.copy_id)
+        with pytest.raises(RowRefused):
+            office.register.copies_by_sha256(b.file_sha256)
+        with pytest.raises(RowRefused):
+            office.register.list_copies(DOC)
 
 
 COPY_EDITS = {
