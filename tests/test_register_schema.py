@@ -19,7 +19,7 @@ from pipeline.office import Office
 from pipeline.register import Register
 from pipeline.register_schema import SCHEMA_VERSION
 from tests.conftest import ROOT
-from tests.test_register_facts import DOC, _decision, _reserve_and_issue
+from tests.test_register_facts import _decision, _reserve_and_issue
 
 TABLES = {"meta", "documents", "copies", "events", "serial_floors"}
 
