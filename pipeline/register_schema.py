@@ -108,7 +108,7 @@ takes well under a second)."""
 
 def _create_aside(path: Path) -> None:
     """Build a complete register in a private file, then link it to ``path`` (no clobber)."""
-    for old in path.parent.glob(f".{path.name}.*.new"):
+    for old in path.parent.glob(f".{path.name}.*.new*"):  # with its -wal and -shm
         try:
             if time.time() - old.lstat().st_mtime > STALE_SECONDS:
                 old.unlink()
@@ -127,6 +127,9 @@ def _create_aside(path: Path) -> None:
             os.link(tmp, path)  # fails when another process made the register meanwhile
         except FileExistsError:
             pass
+        except OSError:  # no hard links on this filesystem: rename, unless one appeared
+            if not path.exists():
+                os.rename(tmp, path)
     finally:
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
             try:

@@ -113,4 +113,3 @@ def test_killed_while_creating_the_register_never_leaves_it_half_made(tmp_path):
             assert _tables(path) == (TABLES, SCHEMA_VERSION), attempt
         _works(home)
         assert _tables(path) == (TABLES, SCHEMA_VERSION)
-        assert not list(home.glob(".register.db.*.new-*"))
