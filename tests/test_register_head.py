@@ -192,3 +192,34 @@ def test_cli_backup_issue_restore_verify_acknowledge_issue(tmp_path):
     serials = sorted(c["serial"] for c in again["copies"] if c["recipient_id"] in ("R5", "R6"))
     assert serials == ["000005", "000006"]
     assert _cli(home, "register", "verify").returncode == 0
+
+
+def test_head_left_behind_by_a_kill_after_commit_is_no_alarm_and_catches_up(tmp_path, monkeypatch):
+    """A process killed between its commit and the head's update leaves the head behind the
+    log, never ahead: the register is still current and the next commit moves the head on."""
+    import pipeline.register as register_module
+
+    home, _backup = _office_with_backup(tmp_path)
+    monkeypatch.setattr(register_module, "advance_head", lambda *a, **k: None)
+    with Office.open(home) as office:
+        _reserve_and_issue(office, "R5", "孙七")
+    stale = json.loads((home / HEAD_FILE).read_text())
+    assert stale["serials"] == {DOC: 4}
+    monkeypatch.undo()
+    with Office.open(home) as office:
+        assert verify_register(office).ok
+        assert _reserve_and_issue(office, "R6", "周八").serial == "000006"
+        last = list(office.register.events())[-1]
+    head = json.loads((home / HEAD_FILE).read_text())
+    assert (head["seq"], head["hash"], head["serials"]) == (last["seq"], last["hash"], {DOC: 6})
+
+
+def test_two_open_registers_move_one_head_forward_only(tmp_path):
+    home, _backup = _office_with_backup(tmp_path)
+    with Office.open(home) as one, Office.open(home) as two:
+        for i, office in enumerate([one, two, one, two], start=5):
+            _reserve_and_issue(office, f"R{i}", f"收件人{i}")
+        last = list(one.register.events())[-1]
+        assert verify_register(two).ok
+    head = json.loads((home / HEAD_FILE).read_text())
+    assert (head["seq"], head["serials"]) == (last["seq"], {DOC: 8})

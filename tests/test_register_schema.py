@@ -113,3 +113,17 @@ def test_killed_while_creating_the_register_never_leaves_it_half_made(tmp_path):
             assert _tables(path) == (TABLES, SCHEMA_VERSION), attempt
         _works(home)
         assert _tables(path) == (TABLES, SCHEMA_VERSION)
+
+
+def test_files_of_a_creator_killed_long_ago_are_removed(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    old = [home / ".register.db.0123456789ab.new", home / ".register.db.0123456789ab.new-wal"]
+    recent = home / ".register.db.ba9876543210.new"
+    for path in old + [recent]:
+        path.write_bytes(b"")
+    for path in old:
+        os.utime(path, (time.time() - 2 * register_schema.STALE_SECONDS,) * 2)
+    with Register.open(home):
+        pass
+    assert not any(p.exists() for p in old) and recent.exists()  # another creator may be at work
