@@ -308,7 +308,7 @@ def register_verify(as_json: bool = typer.Option(False, "--json", help="print JS
     elif report.ok:
         print(f"register intact: {report.events_checked} events verified (登记簿完整)")
     if not report.ok and report.stale:
-        _fail(4, f"register older than its signed head (登记簿早于签名头): {report.problem}")
+        _fail(4, str(report.problem))
     if not report.ok:
         _fail(4, f"register tampered (登记簿被篡改): {report.problem}; restore the latest backup "
                  "and investigate")
@@ -330,8 +330,9 @@ def register_acknowledge_restore(
         return
     print(f"restore acknowledged by {by} (event {done.seq}, register was {done.state}) (已确认恢复)")
     for document_id, first, last in done.gaps:
-        print(f"  {document_id}: 份号 {first:06d}-{last:06d} were given out after the backup and are "
-              "not in this register; serials continue above them")
+        given = f"{first:06d}" if first == last else f"{first:06d}-{last:06d}"
+        print(f"  {document_id}: 份号 {given} given out after the backup, not in this register; "
+              "serials continue above")
 
 
 @register_app.command("backup")
