@@ -23,11 +23,13 @@ from pipeline.errors import RegisterError
 from pipeline.register_records import CopyRecord, DocumentRecord, EventSigner, event_hash, utc_now
 from pipeline.register_check import check_copy_row, check_document_row
 from pipeline.register_facts import copy_facts, document_facts
-from pipeline.register_head import GENESIS, HEAD_FILE, Head, advance_head, freshness, write_head
+from pipeline.register_head import (GENESIS, HEAD_FILE, Freshness, Head, advance_head, freshness,
+                                    write_head)
 from pipeline.register_schema import SCHEMA_VERSION, open_database
 
 __all__ = ["GENESIS", "SCHEMA_VERSION", "CopyRecord", "DocumentRecord", "EventSigner", "Register",
            "event_hash", "utc_now"]
+
 
 class Register:
     """The SQLite register. Open with :meth:`open`; use as a context manager to close.
@@ -88,20 +90,27 @@ class Register:
             self._key_cache, self._key_stamp = KeyRing(self.home).keys(), stamp
         return self._key_cache
 
-    def freshness(self):
+    def freshness(self) -> Freshness:
         """Whether the log is as new as its signed head (see :func:`register_head.freshness`)."""
         return freshness(self.home, self.conn, self.verifiers())
 
-    def require_current(self) -> None:
-        """Refuse (exit 4) while the register is older than its signed head."""
+    def require_current(self) -> Freshness:
+        """Refuse (exit 4) while the register is older than its signed head; else its state."""
         state = self.freshness()
         if not state.ok:
             raise RegisterError(f"{state.problem}; nothing was issued")
+        return state
 
     def _after_commit(self) -> None:
+        """Move the head on after a commit. A head that cannot be written (disk full) stays
+        behind the log, which is safe (only a head ahead of the log raises the alarm) and is
+        caught up by the next commit; the commit itself must not be reported as failed."""
         signer, self._signer = self._signer, None
         if signer is not None:
-            advance_head(self.home, self.conn, signer, self.verifiers())
+            try:
+                advance_head(self.home, self.conn, signer, self.verifiers())
+            except OSError:
+                pass
 
     # -- transactions -------------------------------------------------------------------
     def transaction(self) -> "_Txn":
@@ -142,9 +151,7 @@ class Register:
         Refused while the register is older than its signed head, and when the counter is
         below the highest serial the head knows was given out (a 份号 is never handed out twice).
         """
-        state = self.freshness()
-        if not state.ok:
-            raise RegisterError(f"{state.problem}; nothing was issued")
+        state = self.require_current()
         cur = self.conn.execute(
             "UPDATE documents SET last_serial = last_serial + 1 WHERE id = ? RETURNING last_serial",
             (document_id,))

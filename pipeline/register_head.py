@@ -244,7 +244,7 @@ def freshness(home: Path, conn: sqlite3.Connection, keys: list[Signer]) -> Fresh
                          f"(登记簿早于签名头：已恢复备份或事件被截断); {_ACK}")
     if head.seq > 0:
         row = conn.execute("SELECT hash FROM events WHERE seq = ?", (head.seq,)).fetchone()
-        if row["hash"] != head.hash:
+        if row is None or row["hash"] != head.hash:
             return Freshness("forked", head, last_seq,
                              f"event {head.seq} of the register is not the event {head.seq} its "
                              f"signed head records: an older backup was restored and written "
