@@ -10,7 +10,7 @@ carry fewer fields (serial, recipient, file hash, fingerprint number); those are
 checked.
 
 Columns that are not facts, and why: ``claim`` (which process is building a pending copy:
-bookkeeping that changes without an event), ``status_at`` (the time of the last change; the
+bookkeeping that changes without an event; a finished copy must have none), ``status_at`` (the time of the last change; the
 event's own time is the signed record of it) and ``last_serial`` (a counter; checked against
 the highest serial the events and the signed head gave out, see :mod:`pipeline.audit`).
 
@@ -42,6 +42,8 @@ DOCUMENT_FACTS = ("title", "source_sha256", "kind", "language", "scheme", "grade
 """Fact columns of ``documents``: the decision on the grade (定密) and what it rests on."""
 
 _DIGESTED = ("sealed_password", "envelope_cert")
+_SETTLED = ("issued", "signed", "returned", "destroyed", "lost")
+"""Statuses of a finished copy: no process may hold a claim on it (issuing clears the claim)."""
 _EVENT_FIELDS = ("serial", "recipient_id", "recipient_name", "file_sha256", "fingerprint")
 """Facts that events carried before ``facts`` existed; still checked in older registers."""
 
@@ -140,6 +142,9 @@ def copy_problem(row: Mapping[str, Any], expected: Expected) -> str | None:
         return (f"{name} has status {row['status']!r} but its last event {last} leaves it "
                 f"{status!r}: the status was changed without an event, or events were cut off "
                 f"the end of the log (状态与日志不符)")
+    if status in _SETTLED and row["claim"] is not None:
+        return (f"{name} is {status} but carries the claim {row['claim']!r} of a process building "
+                f"it: the row was edited without an event (登记与日志不符)")
     return None
 
 
