@@ -27,6 +27,7 @@ import json
 import os
 import secrets
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,8 @@ HEAD_FILE = "register.head"
 LOCK_FILE = "register.head.lock"
 _LABEL = b"mijian register head v1\n"
 GENESIS = "0" * 64
+STALE_SECONDS = 3600
+"""Age after which a temporary head file left by a killed writer is removed."""
 
 
 class Signer(Protocol):
@@ -122,6 +125,12 @@ def write_head(home: Path, head: Head, signer: Signer) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+    for left in home.glob(f".{HEAD_FILE}.*.tmp"):  # left by writers killed long ago
+        try:
+            if time.time() - left.lstat().st_mtime > STALE_SECONDS:
+                left.unlink()
+        except OSError:
+            pass
 
 
 @contextmanager

@@ -223,3 +223,14 @@ def test_two_open_registers_move_one_head_forward_only(tmp_path):
         assert verify_register(two).ok
     head = json.loads((home / HEAD_FILE).read_text())
     assert (head["seq"], head["serials"]) == (last["seq"], {DOC: 8})
+
+
+def test_temporary_head_files_of_killed_writers_are_removed_when_old(tmp_path):
+    home, _backup = _office_with_backup(tmp_path)
+    old, recent = home / f".{HEAD_FILE}.0123456789ab.tmp", home / f".{HEAD_FILE}.ba9876543210.tmp"
+    for path in (old, recent):
+        path.write_bytes(b"{}")
+    os.utime(old, (1_000_000_000, 1_000_000_000))
+    with Office.open(home) as office:
+        _reserve_and_issue(office, "R5", "孙七")
+    assert not old.exists() and recent.exists()
