@@ -120,11 +120,9 @@ def write_head(home: Path, head: Head, signer: Signer) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    dir_fd = os.open(home, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    # The folder is not synced: should a power cut lose the rename, the previous head comes
+    # back, which is behind the log and therefore safe; the file's own bytes are synced
+    # above, so the name never points at an empty or partial head.
     for left in home.glob(f".{HEAD_FILE}.*.tmp"):  # left by writers killed long ago
         try:
             if time.time() - left.lstat().st_mtime > STALE_SECONDS:
