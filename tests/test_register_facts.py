@@ -243,3 +243,25 @@ def test_crop_of_a_page_names_no_one_after_fingerprints_are_swapped(tmp_path):
     assert "B02" not in after.stdout and "李四" not in after.stdout
     assert after.returncode == 4 and "no one is named" in after.stderr, after.stderr
     assert _cli(home, "register", "verify").returncode == 4
+
+
+def _void(office: Office, copy_id: str) -> None:
+    """Make a copy void the way issuing records a failed build: status and a signed event."""
+    register = office.register
+    with register.transaction():
+        register.conn.execute("UPDATE copies SET status = 'voided', claim = NULL WHERE copy_id = ?",
+                              (copy_id,))
+        register.append_event(office.key(), "机要员", "voided", DOC, copy_id,
+                              {"serial": "000003", "reason": "build failed"})
+
+
+def test_voided_pending_copy_verifies_and_a_voided_issued_copy_does_not(base, tmp_path):
+    home = _clone(base, tmp_path / "h")
+    with Office.open(home) as office:
+        _void(office, _copy_id("RC"))
+        assert verify_register(office).ok
+        assert office.register.get_copy(_copy_id("RC")).status == "voided"
+        assert office.register.copy_for_recipient(DOC, "RC", include_pending=True) is None
+        _void(office, _copy_id("RB"))
+        report = verify_register(office)
+        assert "voids copy" in report.problem and "which is not pending" in report.problem
