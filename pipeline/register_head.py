@@ -17,8 +17,11 @@ The head is written before the very first event of a register is committed (at s
 so from then on a register with events but no head means the head was removed; that too must
 be acknowledged.
 
-What this does not protect against: someone who can write ``MIJIAN_HOME`` may delete both the
-head and the register, which looks like a new office; keep backups and the key elsewhere.
+What this does not protect against: the head lives in ``MIJIAN_HOME`` beside the register, so
+restoring a copy of the whole folder (head included) brings back an older head that matches,
+and someone who can write the folder may delete both the head and the register, which looks
+like a new office. Back up the register with ``mijian register backup`` (the database alone),
+and keep folder snapshots and the keys where such an insider cannot put them back.
 """
 
 from __future__ import annotations
