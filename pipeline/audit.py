@@ -4,15 +4,21 @@
 sequence has no gap, ``prev_hash`` is the hash of the event before (``GENESIS`` first), the
 recomputed hash equals the stored one, and the Ed25519 signature verifies under the office
 key named by ``key_id``; lifecycle events must follow the transition table. Then the tables
-must agree with the log: every copy row has its ``issued`` event (same document, serial,
-recipient and file SHA-256) and the status its last lifecycle event implies; every issued
-copy has its row; every document has its ``decided`` event and the grade, level, period,
-scheme and source SHA-256 that its latest recorded decision says.
+must agree with the log: every copy row holds every fact its ``reserved`` / ``issued`` events
+state (document, serial, recipient id, name and unit, file and its SHA-256, key id, fingerprint
+number, sealed password and certificate digests, time of issue) and the status its last
+lifecycle event implies; every issued copy has its row; every document holds the decision its
+events state (title, grade, level, period, scheme, source SHA-256, suggested grade and level,
+justification, basis, rationale, decided by and at); serial counters are not below any serial
+given out or any floor an acknowledged restore set (see :mod:`pipeline.register_facts`).
 
-What this does not protect against: anyone holding an office key can write a new, valid log.
-Cutting events off the end of the log *and* rolling the tables back to match leaves a
-shorter log that still verifies; keep the reported event count (or a backup) elsewhere and
-compare it.
+Last, the register is compared with its signed head (:mod:`pipeline.register_head`), kept
+outside the database: cutting events off the end of the log and rolling the tables back to
+match, or restoring an old backup, leaves a register older than its head, reported as
+``stale``.
+
+What this does not protect against: anyone holding an office key can write a new, valid log
+and head.
 
 :func:`backup_register` copies the live register with SQLite's online backup API into a
 temporary file next to the destination, then moves it into place without overwriting.
@@ -32,11 +38,10 @@ from pipeline.errors import RegisterError, UsageError
 from pipeline.lifecycle import ISSUED, LIFECYCLE_ACTIONS
 from pipeline.office import Office
 from pipeline.register import GENESIS, event_hash
+from pipeline.register_facts import (DECIDED, PENDING, RESERVED, VOIDED, LoggedEvent, copy_problem,
+                                     document_problem, expected_copy, expected_document)
 
-DECIDED = "decided"
-RESERVED = "reserved"
-PENDING = "pending"
-_DECISION_FIELDS = ("grade", "level", "period", "scheme", "source_sha256")
+RESTORE_ACKNOWLEDGED = "restore-acknowledged"
 
 
 @dataclass(frozen=True)
@@ -46,12 +51,16 @@ class VerifyReport:
     ``events_checked`` counts the events read, up to and including the first bad one.
     ``first_bad_seq`` is the seq of the first bad event, or None when the log is sound (a
     copy or document row that disagrees with a sound log is named in ``problem`` only).
+    A sound register is then compared with its signed head (``stale``).
     """
 
     ok: bool
     events_checked: int
     first_bad_seq: int | None
     problem: str | None
+    stale: bool = False
+    """True when log and tables agree but the register is older than its signed head (a backup
+    was restored or events cut off), or the head is missing or not signed by an office key."""
 
 
 class _Bad(Exception):
@@ -69,11 +78,14 @@ class _Replay:
     reserved: dict[str, tuple[int, str | None, dict]] = field(default_factory=dict)
     status: dict[str, tuple[str, int]] = field(default_factory=dict)
     decided: dict[str, int] = field(default_factory=dict)
-    decision: dict[str, dict[str, tuple[object, int]]] = field(default_factory=dict)
+    copy_events: dict[str, list[LoggedEvent]] = field(default_factory=dict)
+    document_events: dict[str, list[LoggedEvent]] = field(default_factory=dict)
+    floors: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def verify_register(office: Office) -> VerifyReport:
-    """Check the chain, signatures and tables of ``office``'s register; never raises on tampering."""
+    """Check the chain, signatures and tables of ``office``'s register, then that it is not older
+    than its signed head; never raises on tampering."""
     keys = {k.key_id: k for k in office.keys()}
     conn = office.register.conn
     replay = _Replay()
@@ -88,6 +100,10 @@ def verify_register(office: Office) -> VerifyReport:
             expected, prev = row["seq"] + 1, row["hash"]
         _check_copies(conn, replay)
         _check_documents(conn, replay)
+        state = office.register.freshness()
+        if not state.ok:
+            return VerifyReport(ok=False, events_checked=checked, first_bad_seq=None,
+                                problem=state.problem, stale=True)
     except _Bad as bad:
         return VerifyReport(ok=False, events_checked=checked, first_bad_seq=bad.seq,
                             problem=bad.problem)
@@ -156,48 +172,37 @@ def _replay_event(row: sqlite3.Row, replay: _Replay) -> None:
                        f"allowed only from {', '.join(sorted(transition.allowed_from))} "
                        f"(状态变更不合规则)", seq)
         replay.status[copy_id] = (action, seq)
-    if document_id is not None and copy_id is None:
+    elif action == VOIDED:
+        if replay.status.get(copy_id, ("", 0))[0] != PENDING:
+            raise _Bad(f"event {seq} voids copy {copy_id}, which is not pending (状态变更不合规则)", seq)
+        replay.status[copy_id] = (VOIDED, seq)
+    elif action == RESTORE_ACKNOWLEDGED:
+        _replay_floors(seq, detail, replay)
+    event = LoggedEvent(seq, action, document_id, detail)
+    if copy_id is not None:
+        replay.copy_events.setdefault(copy_id, []).append(event)
+    elif document_id is not None:
         if action == DECIDED:
             replay.decided.setdefault(document_id, seq)
-        fields = replay.decision.setdefault(document_id, {})
-        for name in _DECISION_FIELDS:
-            if name in detail:
-                fields[name] = (detail[name], seq)
+        replay.document_events.setdefault(document_id, []).append(event)
+
+
+def _replay_floors(seq: int, detail: dict, replay: _Replay) -> None:
+    floors = detail.get("floors")
+    if not isinstance(floors, dict) or not all(isinstance(v, int) for v in floors.values()):
+        raise _Bad(f"event {seq} acknowledges a restore without serial floors (恢复确认内容无效)", seq)
+    for document_id, floor in floors.items():
+        if floor > replay.floors.get(document_id, (0, 0))[0]:
+            replay.floors[document_id] = (floor, seq)
 
 
 def _check_copies(conn: sqlite3.Connection, replay: _Replay) -> None:
     seen: set[str] = set()
     for row in conn.execute("SELECT * FROM copies ORDER BY document_id, serial, copy_id"):
-        copy_id = row["copy_id"]
-        seen.add(copy_id)
-        name = f"copy {copy_id} (份号 {row['serial']}, document {row['document_id']})"
-        if row["status"] == PENDING and copy_id in replay.reserved and copy_id not in replay.issued:
-            seq, document_id, detail = replay.reserved[copy_id]
-            for column, value in {"document_id": document_id, "serial": detail.get("serial"),
-                                  "recipient_id": detail.get("recipient_id")}.items():
-                if row[column] != value:
-                    raise _Bad(f"{name} has {column} {row[column]!r} but its reserved event {seq} "
-                               f"says {value!r}: the row was edited without an event (登记与日志不符)")
-            if replay.status[copy_id][0] != PENDING:
-                raise _Bad(f"{name} is pending but its events say otherwise (状态与日志不符)")
-            continue
-        if copy_id not in replay.issued:
-            raise _Bad(f"{name} is in the copies table but no event issued it: the row was "
-                       f"added without the log (该份无分发记录)")
-        seq, document_id, detail = replay.issued[copy_id]
-        expected = {"document_id": document_id, "serial": detail.get("serial"),
-                    "recipient_id": detail.get("recipient_id"),
-                    "recipient_name": detail.get("recipient_name"),
-                    "file_sha256": detail.get("file_sha256")}
-        for column, value in expected.items():
-            if row[column] != value:
-                raise _Bad(f"{name} has {column} {row[column]!r} but its issued event {seq} says "
-                           f"{value!r}: the row was edited without an event (登记与日志不符)")
-        status, last = replay.status[copy_id]
-        if row["status"] != status:
-            raise _Bad(f"{name} has status {row['status']!r} but its last event {last} leaves it "
-                       f"{status!r}: the status was changed without an event, or events were "
-                       f"cut off the end of the log (状态与日志不符)")
+        seen.add(row["copy_id"])
+        problem = copy_problem(row, expected_copy(replay.copy_events.get(row["copy_id"], [])))
+        if problem:
+            raise _Bad(problem)
     for copy_id, (seq, _document_id, detail) in list(replay.issued.items()) + list(replay.reserved.items()):
         if copy_id not in seen:
             raise _Bad(f"copy {copy_id} (份号 {detail.get('serial')}) was issued by event {seq} but "
@@ -209,25 +214,30 @@ def _check_documents(conn: sqlite3.Connection, replay: _Replay) -> None:
     for row in conn.execute("SELECT * FROM documents ORDER BY id"):
         document_id = row["id"]
         seen.add(document_id)
-        if document_id not in replay.decided:
-            raise _Bad(f"document {document_id} is in the documents table but no event decided "
-                       f"it: the row was added without the log, or events were cut off the end "
-                       f"(文件无定密记录)")
-        for name, (value, seq) in replay.decision.get(document_id, {}).items():
-            if row[name] != value:
-                raise _Bad(f"document {document_id} has {name} {row[name]!r} but event {seq} "
-                           f"recorded {value!r}: the row was edited without an event "
-                           f"(定密信息与日志不符)")
+        problem = document_problem(row, expected_document(replay.document_events.get(document_id, [])))
+        if problem:
+            raise _Bad(problem)
         serials = [int(d.get("serial", 0)) for _seq, doc, d in
                    list(replay.issued.values()) + list(replay.reserved.values())
                    if doc == document_id and str(d.get("serial", "")).isdigit()]
         if serials and row["last_serial"] < max(serials):
             raise _Bad(f"document {document_id} has last_serial {row['last_serial']} below serial "
                        f"{max(serials):06d} already issued: serials could be reused (份号计数被改小)")
+        floor, seq = replay.floors.get(document_id, (0, 0))
+        if row["last_serial"] < floor:
+            raise _Bad(f"document {document_id} has last_serial {row['last_serial']} below "
+                       f"{floor:06d}, the highest serial given out before the restore that event "
+                       f"{seq} acknowledged: serials could be reused (份号计数被改小)")
     for document_id, seq in replay.decided.items():
         if document_id not in seen:
             raise _Bad(f"document {document_id} was decided by event {seq} but its row is missing "
                        f"from the documents table: it was deleted (文件登记缺失)")
+    floors = {r["document_id"]: r["floor"] for r in conn.execute("SELECT * FROM serial_floors")}
+    for document_id, (floor, seq) in replay.floors.items():
+        if floors.get(document_id, -1) < floor:
+            raise _Bad(f"the serial floor of document {document_id} is {floors.get(document_id)} in "
+                       f"the register but event {seq} set it to {floor}: it was lowered or deleted, "
+                       f"so serials could be reused (份号下限被改小)")
 
 
 def backup_register(office: Office, dest: Path) -> Path:

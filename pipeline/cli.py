@@ -333,9 +333,32 @@ def register_verify(as_json: bool = typer.Option(False, "--json", help="print JS
         _emit(dataclasses.asdict(report))
     elif report.ok:
         print(f"register intact: {report.events_checked} events verified (登记簿完整)")
+    if not report.ok and report.stale:
+        _fail(4, str(report.problem))
     if not report.ok:
         _fail(4, f"register tampered (登记簿被篡改): {report.problem}; restore the latest backup "
                  "and investigate")
+
+
+@register_app.command("acknowledge-restore")
+def register_acknowledge_restore(
+        by: str = typer.Option(..., help="the officer who checked and accepts the restored register"),
+        reason: str = typer.Option(..., help="why the register was restored"),
+        as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Accept a restored register (signed event); serials continue above the highest given out."""
+    from pipeline.office import Office
+    from pipeline.register_restore import acknowledge_restore
+
+    with Office.open(_home()) as office:
+        done = acknowledge_restore(office, by, reason, _actor())
+    if as_json:
+        _emit(dataclasses.asdict(done))
+        return
+    print(f"restore acknowledged by {by} (event {done.seq}, register was {done.state}) (已确认恢复)")
+    for document_id, first, last in done.gaps:
+        given = f"{first:06d}" if first == last else f"{first:06d}-{last:06d}"
+        print(f"  {document_id}: 份号 {given} given out after the backup, not in this register; "
+              "serials continue above")
 
 
 @register_app.command("backup")
@@ -346,7 +369,8 @@ def register_backup(dest: Path = typer.Argument(..., help="the backup file to cr
 
     with Office.open(_home()) as office:
         path = backup_register(office, dest)
-    print(f"backup written: {path} (restore: stop mijian, copy it over MIJIAN_HOME/register.db)")
+    print(f"backup written: {path} (restore: stop mijian, copy it over MIJIAN_HOME/register.db, "
+          "then run 'mijian register acknowledge-restore --by NAME --reason TEXT')")
 
 
 @keys_app.command("rotate")

@@ -20,6 +20,7 @@ from pipeline.lifecycle import destroy, mark_lost, return_copy, sign_for
 from pipeline.office import Office
 from tests.conftest import secret_document_record
 from pipeline.register import CopyRecord, DocumentRecord, event_hash
+from pipeline.register_restore import acknowledge_restore
 
 C1, C2, C3, D1 = "0A1B2C3D4E5F", "1B2C3D4E5F6G", "64S36D1N6RVK", "9Z8Y7X6W5V4T"
 
@@ -83,10 +84,11 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _clone(src: Path, dest: Path) -> Path:
-    """A second home with the same keys and a copy of the (closed) register."""
+    """A second home with the same keys and a copy of the (closed) register and its signed head."""
     dest.mkdir(parents=True)
     shutil.copytree(src / "keys", dest / "keys")
     shutil.copy2(src / "register.db", dest / "register.db")
+    shutil.copy2(src / "register.head", dest / "register.head")
     return dest
 
 
@@ -384,7 +386,13 @@ def test_backup_opens_and_verifies_in_another_home(base, tmp_path):
     elsewhere.mkdir()
     shutil.copytree(home / "keys", elsewhere / "keys")
     shutil.copy2(dest, elsewhere / "register.db")
-    assert _verify(elsewhere) == VerifyReport(True, N, None, None)
+    # log and tables verify; the new home has no signed head, so the restore must be acknowledged
+    report = _verify(elsewhere)
+    assert (report.ok, report.stale, report.first_bad_seq, report.events_checked) == (False, True, None, N)
+    assert "signed head" in report.problem and "is missing" in report.problem
+    with Office.open(elsewhere) as office:
+        acknowledge_restore(office, "保密员", "moved to a new server", "保密员")
+    assert _verify(elsewhere) == VerifyReport(True, N + 1, None, None)
 
 
 def test_backup_of_a_live_register_includes_uncheckpointed_changes(base, tmp_path):
@@ -399,7 +407,9 @@ def test_backup_of_a_live_register_includes_uncheckpointed_changes(base, tmp_pat
     shutil.copy2(dest, other / "register.db")
     with Office.open(other) as office:
         assert office.register.get_copy(D1).status == "returned"
-        assert verify_register(office) == VerifyReport(True, N + 1, None, None)
+        assert verify_register(office).stale  # restored without its head
+        acknowledge_restore(office, "保密员", "restore test", "保密员")
+        assert verify_register(office) == VerifyReport(True, N + 2, None, None)
 
 
 def test_backup_refuses_to_overwrite(base, tmp_path):

@@ -1,0 +1,86 @@
+"""Values of the register: a document, a copy, the event signer, and the event hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Protocol
+
+
+class EventSigner(Protocol):
+    """What the register needs from the office key."""
+
+    key_id: str
+
+    def sign(self, data: bytes) -> bytes:
+        """Ed25519 signature."""
+        ...
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A registered document and the decision on its grade (定密)."""
+
+    id: str
+    title: str
+    source_sha256: str
+    kind: str
+    language: str
+    scheme: str
+    grade: str
+    level: int
+    period: str | None
+    suggested_grade: str
+    suggested_level: int
+    justification: str | None
+    basis: str | None
+    rationale: tuple[str, ...]
+    decided_by: str | None
+    decided_at: str
+    last_serial: int = 0
+
+
+@dataclass(frozen=True)
+class CopyRecord:
+    """One numbered copy and where it is in its life."""
+
+    copy_id: str
+    document_id: str
+    serial: str
+    recipient_id: str
+    recipient_name: str
+    recipient_unit: str
+    file: str
+    file_sha256: str
+    key_id: str
+    issued_at: str
+    status: str
+    status_at: str
+    sealed_password: bytes | None = None
+    claim: str | None = None
+    envelope_cert: str | None = None
+    fingerprint: int | None = None
+
+    def public(self) -> dict:
+        """The copy as a JSON-ready dict, without the sealed password, claim or certificate."""
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("sealed_password", "claim", "envelope_cert", "fingerprint")}
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 with seconds."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _canonical(row: dict) -> bytes:
+    return json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def event_hash(prev_hash: str, seq: int, at: str, actor: str, action: str,
+               document_id: str | None, copy_id: str | None, detail: str) -> str:
+    """The chained hash of one event."""
+    body = _canonical({"prev": prev_hash, "seq": seq, "at": at, "actor": actor, "action": action,
+                       "document_id": document_id, "copy_id": copy_id, "detail": detail})
+    return hashlib.sha256(body).hexdigest()

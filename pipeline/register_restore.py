@@ -1,0 +1,98 @@
+"""An officer's acknowledgement that the register was restored, so issuing may go on safely.
+
+When the register is older than its signed head (a backup was restored, events were cut off,
+the head is missing or unreadable; see :mod:`pipeline.register_head`), issuing refuses: the
+serials given out since the backup would be handed out again. :func:`acknowledge_restore`
+records who accepted the restore and why, in one signed ``restore-acknowledged`` event that
+also states, per document, the highest serial the head knew of (the *floor*). In the same
+transaction each document's serial counter is raised to its floor, and floors of documents
+the restored register no longer holds are kept in ``serial_floors``, so a document added
+again later also continues above them. The head is then re-anchored at the new end of the
+log. No 份号 is handed out twice.
+
+What this does not protect against: when the head is missing or unreadable, nothing says how
+far serials went; the officer must check the paper records before acknowledging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.errors import UsageError
+from pipeline.office import Office
+from pipeline.register_head import Head, HeadUnreadable, head_lock, read_head, serials_in, write_head
+
+RESTORE_ACKNOWLEDGED = "restore-acknowledged"
+
+
+@dataclass(frozen=True)
+class RestoreAcknowledged:
+    """What :func:`acknowledge_restore` recorded.
+
+    ``gaps``: per document, the serials the head knew were given out beyond what the restored
+    register holds (first, last): copies that exist but that this register cannot name.
+    """
+
+    seq: int
+    state: str
+    head_seq: int | None
+    floors: dict[str, int]
+    gaps: tuple[tuple[str, int, int], ...]
+
+
+def acknowledge_restore(office: Office, by: str, reason: str, actor: str) -> RestoreAcknowledged:
+    """Record the acknowledgement of a restore (signed event), raise serial counters to the
+    floors and re-anchor the head. :class:`UsageError` when there is nothing to acknowledge or
+    ``by`` / ``reason`` is empty."""
+    by, reason = (by or "").strip(), (reason or "").strip()
+    if not by or not reason:
+        raise UsageError("acknowledging a restore needs the officer's name (--by) and the reason "
+                         "(--reason); give both (恢复确认须写明确认人和原因)")
+    register = office.register
+    key = office.key()
+    with register.transaction() as conn:
+        state = register.freshness()
+        if state.ok:
+            raise UsageError(f"the register is not older than its signed head (state {state.state}); "
+                             "there is no restore to acknowledge; nothing was changed "
+                             "(登记簿未落后于签名头，无需确认)")
+        floors = dict(state.head.serials) if state.head else {}
+        gaps = []
+        for document_id, floor in sorted(floors.items()):
+            row = conn.execute("SELECT last_serial FROM documents WHERE id = ?",
+                               (document_id,)).fetchone()
+            held = row[0] if row else 0
+            if floor > held:
+                gaps.append((document_id, held + 1, floor))
+            conn.execute("UPDATE documents SET last_serial = MAX(last_serial, ?) WHERE id = ?",
+                         (floor, document_id))
+            conn.execute("INSERT INTO serial_floors VALUES (?, ?) ON CONFLICT(document_id) DO "
+                         "UPDATE SET floor = MAX(floor, excluded.floor)", (document_id, floor))
+        last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        detail = {"by": by, "reason": reason, "state": state.state,
+                  "head_seq": state.head.seq if state.head else None,
+                  "head_hash": state.head.hash if state.head else None,
+                  "register_seq": last["seq"] if last else 0, "floors": floors}
+        seq = register.append_event(key, actor, RESTORE_ACKNOWLEDGED, None, None, detail)
+        register._signer = None  # the head is re-anchored below, not moved forward
+    _reanchor(office, floors)
+    return RestoreAcknowledged(seq=seq, state=state.state,
+                               head_seq=state.head.seq if state.head else None,
+                               floors=floors, gaps=tuple(gaps))
+
+
+def _reanchor(office: Office, floors: dict[str, int]) -> None:
+    """Write a head at the end of the log, with every serial the log or the floors know of."""
+    conn = office.register.conn
+    with head_lock(office.home):
+        try:
+            old = read_head(office.home, office.keys())
+        except HeadUnreadable:  # an unreadable head contributes nothing
+            old = None
+        start = dict(floors)
+        for document_id, serial in (old.serials.items() if old else ()):
+            start[document_id] = max(start.get(document_id, 0), serial)
+        rows = conn.execute("SELECT seq, hash, prev_hash, action, document_id, detail FROM events "
+                            "ORDER BY seq").fetchall()
+        tip = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (0, "0" * 64)
+        write_head(office.home, Head(tip[0], tip[1], serials_in(rows, start)), office.key())

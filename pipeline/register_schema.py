@@ -1,0 +1,161 @@
+"""The register's SQLite schema, created so that a process killed at any instant cannot break it.
+
+Two rules make schema creation safe:
+
+1. A new ``register.db`` is never built in place. The schema is made in a private file next
+   to it (mode 0600, same folder, so the same filesystem), in one transaction, and the file is
+   then hard-linked to ``register.db``; linking fails if the name exists, so the first of two
+   racing processes wins and the other discards its own file. ``register.db`` therefore
+   appears complete or not at all: a reader never sees a database without its tables.
+2. The schema version lives in ``PRAGMA user_version``, written in the same transaction as
+   the tables. A database whose version is below :data:`SCHEMA_VERSION` (made by an older
+   mijian, or a half-made file left by an older one, for example an empty file) is brought up
+   to date in one write-locked transaction when it is opened; every statement is idempotent
+   (``IF NOT EXISTS``, columns added only when missing), so a kill during the upgrade leaves
+   the old version to be upgraded again on the next open.
+
+A version above :data:`SCHEMA_VERSION` was written by a newer mijian and is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import time
+from pathlib import Path
+
+from pipeline.errors import RegisterError
+
+SCHEMA_VERSION = 2
+"""1: documents, copies, events. 2: serial floors after a restore, event indexes, user_version."""
+
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, source_sha256 TEXT NOT NULL, kind TEXT NOT NULL,
+    language TEXT NOT NULL, scheme TEXT NOT NULL, grade TEXT NOT NULL, level INTEGER NOT NULL,
+    period TEXT, suggested_grade TEXT NOT NULL, suggested_level INTEGER NOT NULL,
+    justification TEXT, basis TEXT, rationale TEXT NOT NULL, decided_by TEXT,
+    decided_at TEXT NOT NULL, last_serial INTEGER NOT NULL DEFAULT 0)""",
+    """CREATE TABLE IF NOT EXISTS copies (
+    copy_id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id),
+    serial TEXT NOT NULL, recipient_id TEXT NOT NULL, recipient_name TEXT NOT NULL,
+    recipient_unit TEXT NOT NULL DEFAULT '', file TEXT NOT NULL, file_sha256 TEXT NOT NULL,
+    sealed_password BLOB, key_id TEXT NOT NULL, issued_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'issued', status_at TEXT NOT NULL, claim TEXT,
+    envelope_cert TEXT, fingerprint INTEGER, UNIQUE (document_id, serial))""",
+    "CREATE INDEX IF NOT EXISTS copies_sha ON copies(file_sha256)",
+    "CREATE INDEX IF NOT EXISTS copies_recipient ON copies(document_id, recipient_id)",
+    """CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    document_id TEXT, copy_id TEXT, detail TEXT NOT NULL, prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL, key_id TEXT NOT NULL, signature BLOB NOT NULL)""",
+    """CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+    # version 2: the lowest serial a document may continue from after an acknowledged restore
+    """CREATE TABLE IF NOT EXISTS serial_floors (
+    document_id TEXT PRIMARY KEY, floor INTEGER NOT NULL)""",
+)
+_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS copies_fingerprint ON copies(fingerprint)",
+    "CREATE INDEX IF NOT EXISTS events_copy ON events(copy_id)",
+    "CREATE INDEX IF NOT EXISTS events_document ON events(document_id)",
+)
+_ADDED_COLUMNS = {"copies": (("claim", "TEXT"), ("envelope_cert", "TEXT"), ("fingerprint", "INTEGER"))}
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open ``path`` with the register's settings (autocommit, WAL, full sync, foreign keys)."""
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 60000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def open_database(path: Path) -> sqlite3.Connection:
+    """Connect to the register at ``path``, creating it whole or upgrading it first.
+
+    Raises :class:`sqlite3.DatabaseError` for a file that is not a database and
+    :class:`RegisterError` for one made by a newer version.
+    """
+    if not path.exists():
+        _create_aside(path)
+    conn = connect(path)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            _upgrade(conn)
+        elif version > SCHEMA_VERSION:
+            raise RegisterError(f"{path}: the register has schema version {version}, this mijian "
+                                f"knows versions up to {SCHEMA_VERSION}; use the newer mijian that "
+                                "wrote it (登记簿版本过新)")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+STALE_SECONDS = 3600
+"""Age after which a private file left by a creator that was killed is removed (a creation
+takes well under a second)."""
+
+
+def _create_aside(path: Path) -> None:
+    """Build a complete register in a private file, then link it to ``path`` (no clobber)."""
+    for old in path.parent.glob(f".{path.name}.*.new*"):  # with its -wal and -shm
+        try:
+            if time.time() - old.lstat().st_mtime > STALE_SECONDS:
+                old.unlink()
+        except OSError:
+            pass
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.new")
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+    try:
+        conn = connect(tmp)
+        try:
+            _upgrade(conn)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        try:
+            os.link(tmp, path)  # fails when another process made the register meanwhile
+        except FileExistsError:
+            pass
+        except OSError:  # no hard links on this filesystem: rename, unless one appeared
+            if not path.exists():
+                os.rename(tmp, path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+            try:
+                leftover.unlink()
+            except FileNotFoundError:
+                pass
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Create or complete the schema and set ``user_version``, all in one write transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            for statement in _TABLES:
+                conn.execute(statement)
+            for table, columns in _ADDED_COLUMNS.items():
+                present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                for name, kind in columns:
+                    if name not in present:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+            for statement in _INDEXES:
+                conn.execute(statement)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                         (str(SCHEMA_VERSION),))
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
