@@ -41,6 +41,7 @@ class Reading:
     copy_id: str | None
     probability: float
     several: bool
+    statistic: float = 0.0
 
 
 def qr_layer(images: list, signers: Signers) -> Layer:
@@ -81,7 +82,6 @@ def bands(image: Image.Image) -> list[tuple[str, Image.Image]]:
         else:
             box = (image.width * i // count, 0, image.width * (i + 1) // count, image.height)
         out.append((f"band {i + 1}/{count}", image.crop(box)))
-    out.append(("whole", image))
     return out
 
 
@@ -93,33 +93,30 @@ def _read(region: Image.Image, page: int, band: str, keys: list, register: Regis
         number_from_payload
 
     several = False
+    statistic = 0.0
     for key in keys:
         detection = decode(region, PatternKey(pattern_key(key), NUMBER_PARAMS))
         several = several or (detection.statistic >= Z_ACCEPT and detection.overlap >= OVERLAP_SEVERAL)
+        statistic = max(statistic, detection.statistic)
         if detection.payload is None:
             continue
         number = number_from_payload(detection.payload)
         record = register.copy_by_fingerprint(number)
         probability = min(1.0, detection.false_match_probability * copies * len(keys))
-        return Reading(page, band, number, record.copy_id if record else None, probability, several)
-    return Reading(page, band, None, None, 1.0, several)
+        return Reading(page, band, number, record.copy_id if record else None, probability, several,
+                       detection.statistic)
+    return Reading(page, band, None, None, 1.0, several, statistic)
 
 
 def read_fingerprints(images: list, keys: list, register: Register) -> list[Reading]:
     """Decode the page fingerprint in every band of the first :data:`MAX_PATTERN_PAGES` page
-    images; the whole image is decoded only when none of its bands read (a page whose marks
-    are too sparse in every band may still read as a whole)."""
+    images (one pass over each page's pixels: the whole page is not decoded again when no
+    band reads, which would double the time of every page without a readable pattern, and
+    more than that on the pages of another office, whose lattice is found but never read)."""
     copies = max(register.count_copies(), 1)
-    readings = []
-    for page, image in enumerate(images[:MAX_PATTERN_PAGES], 1):
-        regions = bands(image)
-        page_readings = []
-        for band, region in regions:
-            if band == "whole" and any(r.number is not None for r in page_readings):
-                continue
-            page_readings.append(_read(region, page, band, keys, register, copies))
-        readings.extend(page_readings)
-    return readings
+    return [_read(region, page, band, keys, register, copies)
+            for page, image in enumerate(images[:MAX_PATTERN_PAGES], 1)
+            for band, region in bands(image)]
 
 
 def _where(readings: list[Reading]) -> str:
