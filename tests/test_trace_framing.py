@@ -240,3 +240,46 @@ def test_conflict_json_through_the_command_line(issued, tmp_path):
         == {"sight", "signal"}
     human = run("trace", str(tmp_path / "framed.png"), home=issued["home"])
     assert human.returncode == 0 and "Conflict" in human.stdout and b.serial in human.stdout
+
+
+def test_watermark_name_of_b_beside_a_serial_is_a_conflict(issued, tmp_path):
+    """The visible name is compared too: A's pasted text whose watermark line names B beside
+    A's 份号 points to both copies."""
+    a, b = issued["a"], issued["b"]
+    text = a.text + f"\n{b.entry['recipient_name']} 份号 {a.serial}\n"
+    (tmp_path / "named.txt").write_text(text, encoding="utf-8")
+    result = _trace(issued, tmp_path / "named.txt")
+    _names_no_one(result, b)
+    assert result.verdict == "conflict"
+    assert set(_layer(result, "visible-text").copies) == {a.entry["copy_id"], b.entry["copy_id"]}
+
+
+def test_genuine_text_without_format_characters_is_only_indicated(issued, tmp_path):
+    """A's own page text with the invisible code stripped: only sight-copyable marks remain
+    (printed code and 份号), so A's copy is pointed to but its holder is not identified."""
+    a = issued["a"]
+    text = "".join(ch for ch in a.text if unicodedata.category(ch) != "Cf")
+    (tmp_path / "plain.txt").write_text(text, encoding="utf-8")
+    result = _trace(issued, tmp_path / "plain.txt")
+    assert result.verdict == "indicated" and result.recipient_id is None
+    assert [(p.serial, p.recipient_id) for p in result.points_to] == [(a.serial, a.recipient_id)]
+    assert set(result.points_to[0].layers) == {"visible-code", "visible-text"}
+    human = run("trace", str(tmp_path / "plain.txt"), home=issued["home"])
+    assert human.returncode == 0 and "Indicated" in human.stdout and a.serial in human.stdout
+
+
+def test_image_only_pdf_of_b_with_a_qr_left_is_a_conflict_whatever_the_page(issued, tmp_path):
+    """A two-page image-only PDF: page 1 is A's (QR and fingerprint), page 2 is B's; the
+    metadata is B's. Every rendered page is read, so A's page makes it a conflict."""
+    a, b = issued["a"], issued["b"]
+    doc = _image_pdf(b.image, b.size)
+    buffer = io.BytesIO()
+    a.image.save(buffer, format="PNG")
+    page = doc.new_page(pno=0, width=a.size[0], height=a.size[1])
+    page.insert_image(page.rect, stream=buffer.getvalue())
+    _set_token(doc, b.token)
+    doc.save(tmp_path / "two.pdf")
+    result = _trace(issued, tmp_path / "two.pdf")
+    _names_no_one(result, b)
+    assert result.verdict == "conflict"
+    assert set(_layer(result, "page-fingerprint").copies) == {a.entry["copy_id"], b.entry["copy_id"]}
