@@ -20,6 +20,7 @@ Each layer says what an attacker needs to move it to another copy (``sight``, ``
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -93,7 +94,12 @@ def _evidence(office: Office, path: Path, data: bytes, ext: str, known: list[Cop
             raise InputError(f"{path}: named .pdf but is not a PDF; give the file its right extension")
         from pipeline.pdf_io import read_pdf_evidence
 
-        return read_pdf_evidence(path, passwords + office.owner_passwords(), limits)
+        evidence = read_pdf_evidence(path, passwords + office.owner_passwords(), limits)
+        if any("tokens differ" in note for note in evidence.notes):
+            # the reader reports the Info token alone; both are marks and both are weighed
+            tokens = _pdf_tokens(data, str(path), passwords + office.owner_passwords(), limits)
+            evidence = dataclasses.replace(evidence, token=" ".join(tokens) or evidence.token)
+        return evidence
     if ext == ".docx":
         from pipeline.docx_io import read_docx_evidence
 
@@ -103,6 +109,22 @@ def _evidence(office: Office, path: Path, data: bytes, ext: str, known: list[Cop
         return evidence
     text = decode_text(data, str(path))
     return Evidence(kind="txt", encrypted=False, opened=True, token=None, text=text)
+
+
+def _pdf_tokens(data: bytes, source: str, passwords: list[str], limits: Limits) -> list[str]:
+    """The Info and the XMP token of a PDF whose two tokens differ."""
+    from pipeline.pdf_io import PYMUPDF_ERRORS, _info_token, _xmp_token, open_pdf, quiet_mupdf
+
+    with quiet_mupdf():
+        doc = open_pdf(data, source, limits)
+        try:
+            if doc.needs_pass and not any(doc.authenticate(p) for p in passwords):
+                return []
+            return [t for t in (_info_token(doc), _xmp_token(doc)) if t]
+        except PYMUPDF_ERRORS:
+            return []
+        finally:
+            doc.close()
 
 
 def _docx_passwords(office: Office) -> list[str]:

@@ -283,3 +283,16 @@ def test_image_only_pdf_of_b_with_a_qr_left_is_a_conflict_whatever_the_page(issu
     _names_no_one(result, b)
     assert result.verdict == "conflict"
     assert set(_layer(result, "page-fingerprint").copies) == {a.entry["copy_id"], b.entry["copy_id"]}
+
+
+def test_info_token_of_b_beside_xmp_token_of_a(issued, tmp_path):
+    """A's file with B's token in the Info dictionary and its own left in the XMP: both tokens
+    are weighed, so the metadata layer itself points to both copies."""
+    a, b = issued["a"], issued["b"]
+    doc = pymupdf.open(stream=a.plain, filetype="pdf")
+    assert a.token in doc.get_xml_metadata()
+    _set_token(doc, b.token)
+    doc.save(tmp_path / "swapped.pdf")
+    result = _trace(issued, tmp_path / "swapped.pdf")
+    _names_no_one(result, b)
+    assert set(_layer(result, "metadata").copies) == {a.entry["copy_id"], b.entry["copy_id"]}
