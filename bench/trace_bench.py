@@ -7,7 +7,8 @@ Usage::
     /work/venv/bin/python bench/trace_bench.py --verbose  # also list every failed leak
     /work/venv/bin/python bench/trace_bench.py --help     # sizes, seeds, --no-peer/--no-costs/--keep
 
-Exit status 1 if any control named someone (a false accusation), else 0.
+Exit status 1 if any control named someone (a false accusation) or any framing named the
+colleague it was meant to blame, else 0.
 
 The peer table needs blind_watermark, which is a benchmark-only dependency (never a runtime
 one)::
@@ -47,6 +48,13 @@ everything else):
   a one-page draft gives both copies' page), ``mixed_text`` (first half of one pasted page,
   second half of the other's). Correct = names one of the two colluders or is inconclusive;
   wrong = names anyone else. How often the verdict reported several copies is printed.
+
+- framing, with the same second copy: A (the traced copy's holder) leaks a page of their copy
+  carrying B's marks (:mod:`framing_bench`: B's QR pasted over A's, A's text without format
+  characters and with B's printed code, A's page rasterised with B's metadata token, B's
+  printed code as white text or a run of B's text code added, A's top half with B's bottom
+  half). Printed: how often B was named (must be 0; exit status 1 otherwise), A was named,
+  and each verdict.
 
 DOCX pages are rendered by ``soffice --headless --convert-to pdf`` (own profile per process)
 from the decrypted copy; every image leak of a DOCX copy starts from that PDF.
