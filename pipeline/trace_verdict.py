@@ -2,8 +2,9 @@
 
 The rule protects the innocent first. A recipient is named only when every layer that points
 anywhere points to the same copy, at least one of them is a mark that sight alone cannot move
-(``file`` or ``signal``), and its false-match probability is at most
-:data:`~pipeline.trace_model.MAX_FALSE_MATCH`. Someone who wants a colleague blamed has to
+(``file`` or ``signal``), the content or the whole file carries a mark of that copy (a token in
+the document properties alone can sit on any material), and the false-match probability is
+at most :data:`~pipeline.trace_model.MAX_FALSE_MATCH`. Someone who wants a colleague blamed has to
 move the colleague's marks onto a leak made from their own copy and remove every mark of
 their own: any one left behind (a page fingerprint under a pasted QR symbol, the 份号 in the
 text under a replaced printed code, the QR symbols of rasterised pages under a swapped
@@ -85,6 +86,13 @@ def decide(layers: list[Layer], register: Register, several: bool = False) -> Tr
                             "not identify its holder"))
         return TraceResult(verdict=INDICATED, false_match_probability=1.0, layers=tuple(layers),
                            points_to=(point,))
+    if not _in_content(layers, point.copy_id):
+        layers.append(Layer("fusion", "properties only", f"only the document properties point to "
+                            f"copy {record.serial} ({record.recipient_name}); the content (text, "
+                            "page images) carries no mark of it, so the token may have been put on "
+                            "other material: its holder is not identified"))
+        return TraceResult(verdict=INDICATED, false_match_probability=1.0, layers=tuple(layers),
+                           points_to=(point,))
     probability = min(strong)
     if probability > MAX_FALSE_MATCH:
         layers.append(Layer("fusion", "too weak", f"false-match probability {probability:.2e} is "
@@ -94,6 +102,17 @@ def decide(layers: list[Layer], register: Register, several: bool = False) -> Tr
                        recipient_id=record.recipient_id, recipient_name=record.recipient_name,
                        copy_id=record.copy_id, false_match_probability=probability,
                        layers=tuple(layers), points_to=(point,))
+
+
+CONTAINER_LAYERS = ("metadata",)
+"""Layers that speak for the file's properties, not its content: a token can be copied into
+the properties of any file, so it names no one unless the content or the whole file agrees."""
+
+
+def _in_content(layers: list[Layer], copy_id: str) -> bool:
+    """Whether a mark of the content, or the whole file's hash, points to ``copy_id``."""
+    return any(copy_id in layer.copies for layer in layers
+               if layer.moved_by is not None and layer.name not in CONTAINER_LAYERS)
 
 
 def _label(point: Pointer) -> str:

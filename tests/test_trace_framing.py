@@ -296,3 +296,19 @@ def test_info_token_of_b_beside_xmp_token_of_a(issued, tmp_path):
     result = _trace(issued, tmp_path / "swapped.pdf")
     _names_no_one(result, b)
     assert set(_layer(result, "metadata").copies) == {a.entry["copy_id"], b.entry["copy_id"]}
+
+
+def test_b_token_on_unmarked_material_is_only_indicated(issued, tmp_path):
+    """B's token put in the properties of a page that carries no mark of any copy (the
+    unmarked draft rasterised): the content does not come from B's copy, so B is not named."""
+    b = issued["b"]
+    with pymupdf.open(SAMPLES / DRAFT) as draft:
+        pix = draft[0].get_pixmap(dpi=150)
+        size = (draft[0].rect.width, draft[0].rect.height)
+    doc = _image_pdf(Image.frombytes("RGB", (pix.width, pix.height), pix.samples), size)
+    _set_token(doc, b.token)
+    doc.save(tmp_path / "token-only.pdf")
+    result = _trace(issued, tmp_path / "token-only.pdf")
+    assert result.verdict == "indicated" and result.recipient_id is None, result
+    assert [p.serial for p in result.points_to] == [b.serial]
+    assert _layer(result, "metadata").copies == (b.entry["copy_id"],)
