@@ -42,6 +42,7 @@ class Reading:
     probability: float
     several: bool
     statistic: float = 0.0
+    overlap: float = 0.0
 
 
 def qr_layer(images: list, signers: Signers) -> Layer:
@@ -63,15 +64,21 @@ def qr_layer(images: list, signers: Signers) -> Layer:
                           f"on {len(images)} page image(s)", good, bad, SIGHT)
 
 
+def shrunk(image: Image.Image) -> Image.Image:
+    """The page image with its longer side at most :data:`MAX_SIDE` (as the decoder would)."""
+    side = max(image.size)
+    if side <= MAX_SIDE:
+        return image
+    scale = MAX_SIDE / side
+    return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                        Image.Resampling.BOX)
+
+
 def bands(image: Image.Image) -> list[tuple[str, Image.Image]]:
     """The regions of a page image the fingerprint is decoded in: the image shrunk to
     :data:`MAX_SIDE`, cut across its longer side into up to :data:`MAX_BANDS` bands of about
     :data:`BAND_PIXELS` each (a crop or a screenshot stays whole)."""
-    side = max(image.size)
-    if side > MAX_SIDE:
-        scale = MAX_SIDE / side
-        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                             Image.Resampling.BOX)
+    image = shrunk(image)
     count = max(1, min(MAX_BANDS, image.width * image.height // BAND_PIXELS))
     if count == 1:
         return [("whole", image)]
@@ -93,56 +100,81 @@ def _read(region: Image.Image, page: int, band: str, keys: list, register: Regis
         number_from_payload
 
     several = False
-    statistic = 0.0
+    statistic = overlap = 0.0
     for key in keys:
         detection = decode(region, PatternKey(pattern_key(key), NUMBER_PARAMS))
         several = several or (detection.statistic >= Z_ACCEPT and detection.overlap >= OVERLAP_SEVERAL)
         statistic = max(statistic, detection.statistic)
+        overlap = max(overlap, detection.overlap)
         if detection.payload is None:
             continue
         number = number_from_payload(detection.payload)
         record = register.copy_by_fingerprint(number)
         probability = min(1.0, detection.false_match_probability * copies * len(keys))
         return Reading(page, band, number, record.copy_id if record else None, probability, several,
-                       detection.statistic)
-    return Reading(page, band, None, None, 1.0, several, statistic)
+                       detection.statistic, overlap)
+    return Reading(page, band, None, None, 1.0, several, statistic, overlap)
 
 
-def read_fingerprints(images: list, keys: list, register: Register) -> list[Reading]:
+def read_fingerprints(images: list, keys: list, register: Register) -> tuple[list[Reading], int]:
     """Decode the page fingerprint in every band of the first :data:`MAX_PATTERN_PAGES` page
-    images (one pass over each page's pixels: the whole page is not decoded again when no
-    band reads, which would double the time of every page without a readable pattern, and
-    more than that on the pages of another office, whose lattice is found but never read)."""
+    images; return the readings and how many pages show the marks of several copies on top of
+    each other.
+
+    The whole page is decoded as well (:func:`_needs_whole`) when a band found the pattern
+    but could not read it (a photo's pattern may read over the whole page and in no band) or
+    a band looks doubled: the overlap of two copies' dots is measured reliably only over a
+    whole page (a band of a phone photo can look doubled, a band of an averaged page can
+    look single). A clean page read in every band, or a page without the pattern, costs one
+    pass.
+    """
     copies = max(register.count_copies(), 1)
-    return [_read(region, page, band, keys, register, copies)
-            for page, image in enumerate(images[:MAX_PATTERN_PAGES], 1)
-            for band, region in bands(image)]
+    readings: list[Reading] = []
+    several = 0
+    for page, image in enumerate(images[:MAX_PATTERN_PAGES], 1):
+        regions = bands(image)
+        page_readings = [_read(region, page, band, keys, register, copies) for band, region in regions]
+        if len(regions) == 1:
+            several += page_readings[0].several
+        elif _needs_whole(page_readings):
+            whole = _read(shrunk(image), page, "whole", keys, register, copies)
+            page_readings.append(whole)
+            several += whole.several
+        readings.extend(page_readings)
+    return readings, several
+
+
+SINGLE_OVERLAP = 0.45
+"""Largest band overlap taken for the marks of one copy without a look at the whole page (one
+copy measures 0 to 0.45, see :data:`watermark.pattern.OVERLAP_SEVERAL`)."""
+
+
+def _needs_whole(readings: list[Reading]) -> bool:
+    """Whether the bands of a page leave the whole page worth a second pass."""
+    from watermark.pattern import Z_ACCEPT
+
+    unread_synchronised = (any(r.number is None for r in readings)
+                           and max(r.statistic for r in readings) >= Z_ACCEPT)
+    return unread_synchronised or max(r.overlap for r in readings) >= SINGLE_OVERLAP
 
 
 def _where(readings: list[Reading]) -> str:
-    """Where a copy's fingerprint was read, page by page (``page 1 bands 1,2,4/4``)."""
+    """Where a copy's fingerprint was read, page by page (``page 1 band 1/4, band 2/4``)."""
     pages: dict[int, list[str]] = {}
     for reading in readings:
-        pages.setdefault(reading.page, []).append(reading.band)
-    parts = []
-    for page, regions in pages.items():
-        if regions == ["whole"]:
-            parts.append(f"page {page}")
-        else:
-            total = regions[0].split("/")[-1]
-            numbers = ",".join(r.split()[1].split("/")[0] for r in regions if r != "whole")
-            parts.append(f"page {page} band{'s' if len(regions) > 1 else ''} {numbers}/{total}")
-    return ", ".join(parts)
+        pages.setdefault(reading.page, []).append("whole page" if reading.band == "whole"
+                                                  else reading.band)
+    return "; ".join(f"page {page} " + ", ".join(regions) for page, regions in pages.items())
 
 
-def fingerprint_layer(readings: list[Reading], pages: int) -> tuple[Layer, bool]:
-    """Say what the page fingerprint found, and whether the marks of several copies overlap."""
+def fingerprint_layer(readings: list[Reading], several: int, pages: int) -> Layer:
+    """Say what the page fingerprint found (``several``: pages where the marks of several
+    copies lie on top of each other)."""
     found: dict[str, list[Reading]] = {}
     unknown = [r for r in readings if r.number is not None and r.copy_id is None]
     for reading in readings:
         if reading.copy_id:
             found.setdefault(reading.copy_id, []).append(reading)
-    several = sum(r.several for r in readings)
     notes = [f"copy {cid} (number {rs[0].number}) on {_where(rs)}" for cid, rs in found.items()]
     notes += [f"number {r.number} on page {r.page} {r.band}, which no copy carries" for r in unknown]
     support = tuple((cid, false_match_probability(min(r.probability for r in rs), SIGNAL))
@@ -154,9 +186,9 @@ def fingerprint_layer(readings: list[Reading], pages: int) -> tuple[Layer, bool]
                       "keyed dot pattern decoded: " + "; ".join(notes), SIGNAL, support)
     elif several:
         layer = Layer("page-fingerprint", "several copies",
-                      f"in {several} region(s) the keyed dot pattern holds two dots in most groups: "
+                      f"on {several} page image(s) the keyed dot pattern holds two dots in most groups: "
                       "the marks of several copies lie on top of each other", SIGNAL)
     else:
         layer = Layer("page-fingerprint", "absent", f"no page fingerprint decoded on {pages} page "
                       f"image(s) ({len(readings)} region(s) read)", SIGNAL)
-    return layer, bool(several)
+    return layer

@@ -203,9 +203,9 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
     several = False
     if images:
         layers.append(qr_layer(images, signers))
-        readings = read_fingerprints(images, signers.keys, register)
-        fingerprint, several = fingerprint_layer(readings, min(len(images), MAX_PATTERN_PAGES))
-        layers.append(fingerprint)
+        readings, overlapping = read_fingerprints(images, signers.keys, register)
+        layers.append(fingerprint_layer(readings, overlapping, min(len(images), MAX_PATTERN_PAGES)))
+        several = overlapping > 0
     else:
         why = ("the file could not be opened" if not evidence.opened else
                "a Word file's pages are not rendered" if evidence.kind == "docx" else
