@@ -30,7 +30,7 @@ from pipeline.limits import DEFAULT_LIMITS, Limits
 from pipeline.model import Evidence
 from pipeline.office import Office
 from pipeline.readers import decode_text, read_bytes, sniff
-from pipeline.register import CopyRecord
+from pipeline.register import CopyRecord, Register
 from pipeline.trace_images import MAX_PATTERN_PAGES, fingerprint_layer, qr_layer, read_fingerprints
 from pipeline.trace_layers import (
     Signers,
@@ -220,7 +220,7 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
     return decide(layers, register, several)
 
 
-def _documents(layers: list[Layer], register) -> list[str]:
+def _documents(layers: list[Layer], register: Register) -> list[str]:
     """The documents of the registered copies the mark layers point to."""
     out: list[str] = []
     for layer in layers:
