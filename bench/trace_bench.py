@@ -7,7 +7,8 @@ Usage::
     /work/venv/bin/python bench/trace_bench.py --verbose  # also list every failed leak
     /work/venv/bin/python bench/trace_bench.py --help     # sizes, seeds, --no-peer/--no-costs/--keep
 
-Exit status 1 if any control named someone (a false accusation), else 0.
+Exit status 1 if any control named someone (a false accusation) or any framing named the
+colleague it was meant to blame, else 0.
 
 The peer table needs blind_watermark, which is a benchmark-only dependency (never a runtime
 one)::
@@ -47,6 +48,13 @@ everything else):
   a one-page draft gives both copies' page), ``mixed_text`` (first half of one pasted page,
   second half of the other's). Correct = names one of the two colluders or is inconclusive;
   wrong = names anyone else. How often the verdict reported several copies is printed.
+
+- framing, with the same second copy: A (the traced copy's holder) leaks a page of their copy
+  carrying B's marks (:mod:`framing_bench`: B's QR pasted over A's, A's text without format
+  characters and with B's printed code, A's page rasterised with B's metadata token, B's
+  printed code as white text or a run of B's text code added, A's top half with B's bottom
+  half). Printed: how often B was named (must be 0; exit status 1 otherwise), A was named,
+  and each verdict.
 
 DOCX pages are rendered by ``soffice --headless --convert-to pdf`` (own profile per process)
 from the decrypted copy; every image leak of a DOCX copy starts from that PDF.
@@ -126,7 +134,8 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_ENV = "MIJIAN_BENCH_SOURCE"
-SOURCE_PARTS = ("pipeline", "watermark", "classifiers", "keywords", "bench/pattern_bench.py")
+SOURCE_PARTS = ("pipeline", "watermark", "classifiers", "keywords", "bench/pattern_bench.py",
+                "bench/framing_bench.py")
 
 
 def source_state() -> str:
@@ -137,7 +146,8 @@ def source_state() -> str:
         head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "pipeline", "watermark",
-                                "classifiers", "keywords", "bench/pattern_bench.py"], capture_output=True,
+                                "classifiers", "keywords", "bench/pattern_bench.py",
+                                "bench/framing_bench.py"], capture_output=True,
                                text=True, timeout=10).stdout.splitlines()
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
@@ -167,6 +177,7 @@ SOURCE = Path(os.environ.get(SOURCE_ENV) or ROOT)
 sys.path.insert(0, str(SOURCE))
 sys.path.insert(0, str(SOURCE / "bench"))
 
+import framing_bench as fb  # noqa: E402  (the framing leaks)
 import pattern_bench as pb  # noqa: E402  (the attack simulations)
 
 SAMPLES = ROOT / "samples"
@@ -422,10 +433,11 @@ def trace_row(home: str, path: Path) -> dict:
                 "layers": f"{type(exc).__name__}: {str(exc)[:160]}"}
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     several = any(l.name == "fusion" and l.verdict == "several copies" for l in result.layers)
+    points = [p.recipient_id for p in getattr(result, "points_to", ())]
     layers = "; ".join(f"{l.name}={l.verdict}" for l in result.layers)
     return {"verdict": result.verdict, "named": result.recipient_id if result.verdict == "identified" else None,
             "copy": result.copy_id, "fmp": result.false_match_probability, "secs": secs, "cpu": cpu,
-            "several": several, "layers": layers}
+            "several": several, "layers": layers, "points": points}
 
 
 class Leaks:
@@ -570,6 +582,32 @@ def job_collusion(spec: dict) -> list[dict]:
     path = work / "mixed_text.txt"
     path.write_text(mix_text(a.pasted(), b.pasted()), encoding="utf-8")
     out.append(dict(base, scenario="mixed_text", **trace_row(spec["home"], path)))
+    shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def job_framing(spec: dict) -> list[dict]:
+    """A leaks a page of their copy carrying B's marks (:mod:`framing_bench`): B must never be
+    named."""
+    work = Path(spec["work"])
+    work.mkdir(parents=True, exist_ok=True)
+    leaks = {}
+    for side in ("a", "b"):
+        copy = _copy_leaks(spec[side], work / side)
+        image = copy.render(PAGE_DPI) if copy.pdf is not None else None
+        size = (copy.pdf[copy.page].rect.width, copy.pdf[copy.page].rect.height) if copy.pdf else (0, 0)
+        leaks[side] = fb.material(spec[side]["kind"], copy.plain, image, size, copy.pasted(),
+                                  work / side / "material")
+    base = {"group": "framing", "doc": spec["a"]["doc"], "kind": spec["a"]["draft_kind"],
+            "expected": spec["a"]["recipient"], "partner": spec["b"]["recipient"],
+            "expected_copy": spec["a"]["copy_id"]}
+    out = []
+    for name in fb.FRAMINGS:
+        path = fb.make(name, leaks["a"], leaks["b"], work / name)
+        if path is None:
+            out.append(dict(base, scenario=name, skipped="nothing of B's to move, or no page render"))
+            continue
+        out.append(dict(base, scenario=name, **trace_row(spec["home"], path)))
     shutil.rmtree(work, ignore_errors=True)
     return out
 
@@ -748,8 +786,8 @@ def peer_controls(page: Image.Image, spec: dict) -> list[dict]:
     return out
 
 
-JOBS = {"copy": job_copy, "collusion": job_collusion, "unmarked": job_unmarked, "file": job_file,
-        "peer": job_peer}
+JOBS = {"copy": job_copy, "collusion": job_collusion, "framing": job_framing, "unmarked": job_unmarked,
+        "file": job_file, "peer": job_peer}
 
 
 def run_job(kind: str, spec: dict) -> list[dict]:
@@ -1002,13 +1040,59 @@ def print_tables(rows: list[dict], peer_ok: bool, args, notes: list[str]) -> dic
         print(f"job error ({r['scenario']} {r['doc']}):\n{r['error']}")
     for note in notes:
         print(f"note: {note}")
+    framed = print_framing(rows)
+    print_verdicts(rows)
     if args.verbose:
         print()
         print("== Failed leaks ==")
         for r in rows:
             if r["group"] == "scenario" and "skipped" not in r and classify(r) != "correct":
                 print(f"{r['scenario']:11s} {r['doc']:28s} -> {r['verdict']} {r['named'] or ''}: {r['layers']}")
-    return {"false": len(false), "largest_fmp": largest, "controls": len(ctrl), "summary": summary}
+    return {"false": len(false), "largest_fmp": largest, "controls": len(ctrl), "summary": summary,
+            "framed": framed}
+
+
+def print_framing(rows: list[dict]) -> int:
+    """The framing table: A leaks with B's marks planted; returns how many named B."""
+    frames = [r for r in rows if r["group"] == "framing" and "skipped" not in r]
+    skipped = Counter(r["scenario"] for r in rows if r["group"] == "framing" and "skipped" in r)
+    print()
+    print("== Framing: A leaks carrying B's marks (B must never be named) ==")
+    print(f"{'scenario':15s} {'n':>3s} {'named B':>7s} {'named A':>7s} {'conflict':>8s} "
+          f"{'indicated':>9s} {'inconcl':>7s} {'B listed':>8s} {'wall s':>6s}")
+    innocents = 0
+    for name in fb.FRAMINGS:
+        rs = [r for r in frames if r["scenario"] == name]
+        named_b = sum(r["named"] == r["partner"] for r in rs)
+        innocents += named_b
+        verdicts = Counter(r["verdict"] for r in rs)
+        listed = sum(r["partner"] in (r.get("points") or []) for r in rs)
+        print(f"{name:15s} {len(rs):3d} {named_b:7d} {sum(r['named'] == r['expected'] for r in rs):7d} "
+              f"{verdicts['conflict']:8d} {verdicts['indicated']:9d} {verdicts['inconclusive']:7d} "
+              f"{listed:8d} {_mean(rs, 'secs'):6.2f}")
+    print(f"INNOCENTS NAMED BY A FRAMING: {innocents} of {len(frames)} (must be 0); B listed = B "
+          "among the copies the verdict says the evidence points to (named or not)")
+    if skipped:
+        print("framings skipped (nothing of B's to move, or no page render): "
+              + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
+    for r in frames:
+        if r["named"] == r["partner"]:
+            print(f"  !! {r['doc']} {r['scenario']}: named {r['named']}; {r['layers']}")
+    return innocents
+
+
+def print_verdicts(rows: list[dict]) -> None:
+    """How many leaks of each scenario ended in each verdict (indicated: only marks anyone
+    who saw the copy could reproduce pointed to it)."""
+    kinds = ("identified", "indicated", "conflict", "inconclusive", "error")
+    print()
+    print("== Verdicts by scenario ==")
+    print(f"{'scenario':15s} " + " ".join(f"{k:>12s}" for k in kinds))
+    for name in SCENARIOS + COLLUSION:
+        rs = [r for r in rows if r["group"] in ("scenario", "collusion") and r["scenario"] == name
+              and "skipped" not in r]
+        counts = Counter(r["verdict"] for r in rs)
+        print(f"{name:15s} " + " ".join(f"{counts[k]:12d}" for k in kinds))
 
 
 # ---------------------------------------------------------------- costs
@@ -1351,6 +1435,8 @@ def main() -> None:
                              excerpts=args.excerpts_per_copy))
             add("collusion", {"a": dict(copy, page=page), "b": dict(partner, page=page), "home": str(home_a),
                               "doc": draft.name})
+            add("framing", {"a": dict(copy, page=page), "b": dict(partner, page=page), "home": str(home_a),
+                            "doc": draft.name})
             peer_here = peer_ok and clean[draft.name] is not None and (
                 not q or (draft in one_per_format and draft.suffix not in peer_done))
             if peer_here:
@@ -1380,7 +1466,7 @@ def main() -> None:
         add("copy", dict(copy, page=k % 2, scenarios=SCENARIOS))
 
     # run, longest jobs first
-    weight = {"peer": 0, "copy": 1, "unmarked": 2, "collusion": 3, "file": 4}
+    weight = {"peer": 0, "copy": 1, "unmarked": 2, "framing": 3, "collusion": 3, "file": 4}
     jobs.sort(key=lambda j: weight[j[0]])
     log(f"{len(jobs)} jobs on {args.workers} worker(s)")
     config = {"peer_payloads": peer_payloads, "peer": peer_ok, "profiles": _W["profiles"]}
@@ -1421,7 +1507,7 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         if SOURCE != ROOT:
             shutil.rmtree(SOURCE, ignore_errors=True)
-    if result["false"]:
+    if result["false"] or result["framed"]:
         sys.exit(1)
 
 

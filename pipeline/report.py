@@ -78,18 +78,28 @@ def print_issue(console: Console, done: Any) -> None:
 
 
 def print_trace(console: Console, result: Any) -> None:
-    """The verdict first, then what each layer found."""
+    """The verdict first (and every copy the evidence points to), then what each layer found."""
     if result.verdict == "identified":
         console.print(f"[bold red]已查明 Identified[/bold red]: {result.recipient_name} "
                       f"({result.recipient_id}), 份号 {result.serial} of {result.document_id}")
         console.print(f"误判概率 False-match probability: {result.false_match_probability:.1e}")
+    elif result.verdict == "conflict":
+        console.print("[bold yellow]证据矛盾 Conflict[/bold yellow]: the layers point to different "
+                      "copies (mixed copies, or marks moved to frame a colleague); no one is named")
+    elif result.verdict == "indicated":
+        console.print("[bold]仅可见标记指向 Indicated[/bold]: only marks anyone who saw the copy could "
+                      "reproduce point to it; its holder is not identified")
     else:
         console.print("[bold]无法认定 Inconclusive[/bold]: no recipient can be named on this evidence")
+    for pointer in getattr(result, "points_to", ()):
+        if result.verdict != "identified":
+            console.print(f"  指向 points to: 份号 {pointer.serial or '-'} {pointer.recipient_name or ''} "
+                          f"(copy {pointer.copy_id}) by {', '.join(pointer.layers)}")
     table = Table(title="证据 Evidence by layer")
-    for col in ("layer", "verdict", "detail"):
+    for col in ("layer", "moved by", "verdict", "detail"):
         table.add_column(col)
     for layer in result.layers:
-        table.add_row(layer.name, layer.verdict, layer.detail)
+        table.add_row(layer.name, getattr(layer, "moved_by", None) or "", layer.verdict, layer.detail)
     console.print(table)
 
 

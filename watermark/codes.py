@@ -11,6 +11,14 @@ Without the office key nobody can make a code that verifies; the chance that a m
 verifies is ``2**-bits`` per key tried (the document key and the master key, for every office
 key), which :func:`forgery_probability` reports.
 The code says nothing about who holds the copy: only the register does.
+
+A genuine code can also be *moved*: copied from one copy onto a leak made from another, to
+put the blame on the wrong holder. How easily depends on where the mark lives, which
+:data:`MOVED_BY` names for every class of mark and :func:`false_match_probability` prices:
+a mark anyone who saw the other copy can reproduce (printed code, QR symbol, visible name and
+serial) is moved with certainty, so it can never by itself reach an identification; a mark
+that needs the other copy's file or text, or signal processing on its page image, can only be
+moved by someone who holds that very copy, so what remains is the chance of a guess.
 """
 
 from __future__ import annotations
@@ -139,3 +147,37 @@ def check_code(signers: Sequence[Signer], copy_id: str, tag: str) -> CodeCheck:
 def forgery_probability(bits: int, keys_tried: int) -> float:
     """Chance that a code not made with the office key verifies under one of ``keys_tried``."""
     return min(1.0, keys_tried * 2.0 ** (-bits))
+
+
+SIGHT = "sight"
+FILE = "file"
+SIGNAL = "signal"
+MOVED_BY = {
+    SIGHT: "sight of the other copy: a photo or a glance at its page is enough to reproduce it",
+    FILE: "the other copy's file or its text (its metadata or invisible characters)",
+    SIGNAL: "signal processing on the other copy's page image (the keyed dots cannot be "
+            "made without the office key, only cut out of that copy's page)",
+}
+"""What an attacker needs to move a mark of one copy onto a leak made from another, by class."""
+
+
+def moved_probability(moved_by: str) -> float:
+    """Chance that a mark of class ``moved_by`` came from the named copy without that copy
+    being where the leak was made from.
+
+    A sight-copyable mark counts as moved with certainty: anyone who saw the copy (on a desk,
+    in a meeting, in a photo) can print, type or paste it. A file or signal mark cannot be
+    moved without holding the named copy's file, text or page image, so a leak that carries
+    it and no mark of any other copy (the trace checks every layer for one) was made from
+    that copy's material: this term is nil and only guessing remains.
+    """
+    if moved_by not in MOVED_BY:
+        raise ValueError(f"unknown class of mark {moved_by!r}; expected one of {sorted(MOVED_BY)}")
+    return 1.0 if moved_by == SIGHT else 0.0
+
+
+def false_match_probability(guess: float, moved_by: str) -> float:
+    """Chance that a mark of class ``moved_by`` points to a copy the leak was not made from:
+    a guessed or forged code (``guess``, see :func:`forgery_probability`) or a genuine code
+    moved from that copy (:func:`moved_probability`)."""
+    return min(1.0, max(guess, moved_probability(moved_by)))

@@ -1,0 +1,194 @@
+"""The layers of a leak that live in its page images: the QR symbol of the printed code (read on
+every page image) and the keyed page fingerprint (decoded on every page image and, on a whole
+page, in each of several bands of it, so that a page put together from two copies shows both).
+
+Page images are those of an image leak, or the rendered pages of a PDF (always, even when
+other layers verified: a layer is worth most where it can contradict the others).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image
+
+from pipeline.register import Register
+from pipeline.trace_layers import Signers, verified_layer
+from pipeline.trace_model import Layer
+from watermark.codes import SIGHT, SIGNAL, check_code, false_match_probability, find_codes, \
+    forgery_probability
+
+MAX_PATTERN_PAGES = 4
+"""Most page images searched for the page fingerprint (a whole page takes about half a second)."""
+BAND_PIXELS = 500_000
+"""A page image is decoded in bands of about this many pixels (about a quarter of an A4 page at
+150 dpi, the size of crop the fingerprint is measured to read): a region made of another
+copy's page then decodes on its own instead of being outvoted or blurring the whole."""
+MAX_BANDS = 4
+"""Most bands of one page image (the decode time grows with the pixels read, not the bands)."""
+MAX_SIDE = 1800
+"""Page images are shrunk to this longer side before they are cut into bands (the decoder
+would shrink the whole page to it too), so bands of a large scan cost no more than a page."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the fingerprint decoder found in one region of one page image."""
+
+    page: int
+    band: str
+    number: int | None
+    copy_id: str | None
+    probability: float
+    several: bool
+    statistic: float = 0.0
+    overlap: float = 0.0
+
+
+def qr_layer(images: list, signers: Signers) -> Layer:
+    """The QR symbols of every page image, each checked under its copy's keys."""
+    from watermark.qr import read_codes
+
+    good: dict[str, tuple[int, float]] = {}
+    bad = 0
+    for image in images:
+        for text in read_codes(image):
+            for copy_id, tag in find_codes(text):
+                check = check_code(signers(copy_id), copy_id, tag)
+                if check.valid:
+                    good[copy_id] = (good.get(copy_id, (0, 1.0))[0] + 1,
+                                     forgery_probability(check.bits, len(signers(copy_id))))
+                else:
+                    bad += 1
+    return verified_layer("qr-code", "QR symbol of the visible code",
+                          f"on {len(images)} page image(s)", good, bad, SIGHT)
+
+
+def shrunk(image: Image.Image) -> Image.Image:
+    """The page image with its longer side at most :data:`MAX_SIDE` (as the decoder would)."""
+    side = max(image.size)
+    if side <= MAX_SIDE:
+        return image
+    scale = MAX_SIDE / side
+    return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                        Image.Resampling.BOX)
+
+
+def bands(image: Image.Image) -> list[tuple[str, Image.Image]]:
+    """The regions of a page image the fingerprint is decoded in: the image shrunk to
+    :data:`MAX_SIDE`, cut across its longer side into up to :data:`MAX_BANDS` bands of about
+    :data:`BAND_PIXELS` each (a crop or a screenshot stays whole)."""
+    image = shrunk(image)
+    count = max(1, min(MAX_BANDS, image.width * image.height // BAND_PIXELS))
+    if count == 1:
+        return [("whole", image)]
+    out = []
+    for i in range(count):
+        if image.height >= image.width:
+            box = (0, image.height * i // count, image.width, image.height * (i + 1) // count)
+        else:
+            box = (image.width * i // count, 0, image.width * (i + 1) // count, image.height)
+        out.append((f"band {i + 1}/{count}", image.crop(box)))
+    return out
+
+
+def _read(region: Image.Image, page: int, band: str, keys: list, register: Register,
+          copies: int) -> Reading:
+    """Decode one region under each office key until one reads."""
+    from pipeline.issuing import pattern_key
+    from watermark.pattern import NUMBER_PARAMS, OVERLAP_SEVERAL, Z_ACCEPT, PatternKey, decode, \
+        number_from_payload
+
+    several = False
+    statistic = overlap = 0.0
+    for key in keys:
+        detection = decode(region, PatternKey(pattern_key(key), NUMBER_PARAMS))
+        several = several or (detection.statistic >= Z_ACCEPT and detection.overlap >= OVERLAP_SEVERAL)
+        statistic = max(statistic, detection.statistic)
+        overlap = max(overlap, detection.overlap)
+        if detection.payload is None:
+            continue
+        number = number_from_payload(detection.payload)
+        record = register.copy_by_fingerprint(number)
+        probability = min(1.0, detection.false_match_probability * copies * len(keys))
+        return Reading(page, band, number, record.copy_id if record else None, probability, several,
+                       detection.statistic, overlap)
+    return Reading(page, band, None, None, 1.0, several, statistic, overlap)
+
+
+def read_fingerprints(images: list, keys: list, register: Register) -> tuple[list[Reading], int]:
+    """Decode the page fingerprint in every band of the first :data:`MAX_PATTERN_PAGES` page
+    images; return the readings and how many pages show the marks of several copies on top of
+    each other.
+
+    The whole page is decoded as well (:func:`_needs_whole`) when a band found the pattern
+    but could not read it (a photo's pattern may read over the whole page and in no band) or
+    a band looks doubled: the overlap of two copies' dots is measured reliably only over a
+    whole page (a band of a phone photo can look doubled, a band of an averaged page can
+    look single). A clean page read in every band, or a page without the pattern, costs one
+    pass.
+    """
+    copies = max(register.count_copies(), 1)
+    readings: list[Reading] = []
+    several = 0
+    for page, image in enumerate(images[:MAX_PATTERN_PAGES], 1):
+        regions = bands(image)
+        page_readings = [_read(region, page, band, keys, register, copies) for band, region in regions]
+        if len(regions) == 1:
+            several += page_readings[0].several
+        elif _needs_whole(page_readings):
+            whole = _read(shrunk(image), page, "whole", keys, register, copies)
+            page_readings.append(whole)
+            several += whole.several
+        readings.extend(page_readings)
+    return readings, several
+
+
+SINGLE_OVERLAP = 0.45
+"""Largest band overlap taken for the marks of one copy without a look at the whole page (one
+copy measures 0 to 0.45, see :data:`watermark.pattern.OVERLAP_SEVERAL`)."""
+
+
+def _needs_whole(readings: list[Reading]) -> bool:
+    """Whether the bands of a page leave the whole page worth a second pass."""
+    from watermark.pattern import Z_ACCEPT
+
+    unread_synchronised = (any(r.number is None for r in readings)
+                           and max(r.statistic for r in readings) >= Z_ACCEPT)
+    return unread_synchronised or max(r.overlap for r in readings) >= SINGLE_OVERLAP
+
+
+def _where(readings: list[Reading]) -> str:
+    """Where a copy's fingerprint was read, page by page (``page 1 band 1/4, band 2/4``)."""
+    pages: dict[int, list[str]] = {}
+    for reading in readings:
+        pages.setdefault(reading.page, []).append("whole page" if reading.band == "whole"
+                                                  else reading.band)
+    return "; ".join(f"page {page} " + ", ".join(regions) for page, regions in pages.items())
+
+
+def fingerprint_layer(readings: list[Reading], several: int, pages: int) -> Layer:
+    """Say what the page fingerprint found (``several``: pages where the marks of several
+    copies lie on top of each other)."""
+    found: dict[str, list[Reading]] = {}
+    unknown = [r for r in readings if r.number is not None and r.copy_id is None]
+    for reading in readings:
+        if reading.copy_id:
+            found.setdefault(reading.copy_id, []).append(reading)
+    notes = [f"copy {cid} (number {rs[0].number}) on {_where(rs)}" for cid, rs in found.items()]
+    notes += [f"number {r.number} on page {r.page} {r.band}, which no copy carries" for r in unknown]
+    support = tuple((cid, false_match_probability(min(r.probability for r in rs), SIGNAL))
+                    for cid, rs in found.items())
+    support += tuple((f"fingerprint {r.number}", false_match_probability(r.probability, SIGNAL))
+                     for r in unknown)
+    if support:
+        layer = Layer("page-fingerprint", "valid" if len(support) == 1 else "several copies",
+                      "keyed dot pattern decoded: " + "; ".join(notes), SIGNAL, support)
+    elif several:
+        layer = Layer("page-fingerprint", "several copies",
+                      f"on {several} page image(s) the keyed dot pattern holds two dots in most groups: "
+                      "the marks of several copies lie on top of each other", SIGNAL)
+    else:
+        layer = Layer("page-fingerprint", "absent", f"no page fingerprint decoded on {pages} page "
+                      f"image(s) ({len(readings)} region(s) read)", SIGNAL)
+    return layer
