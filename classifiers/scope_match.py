@@ -1,0 +1,191 @@
+"""Concept-level matching of a draft against the catalogue of secrecy scopes.
+
+An item of :class:`keywords.ScopeCatalogue` names a subject (a concept: many words in both
+languages) and the conditions that make it secret (timing, specificity, scope, status). The
+item **fires** when a subject word and a condition occur in the same window of the draft (its
+``window``: sentence, paragraph or document, see :mod:`classifiers.segments`). Then:
+
+- its level is the item's grade; a ``specificity`` condition in a firing window raises it one
+  level when the item says ``raise_if_specific`` (never above 4);
+- a subject with no condition anywhere fires at ``bare_level`` when the item gives one;
+- words inside a negation scope (不涉及…, not classified …) are not counted.
+
+All words are found in one Aho-Corasick pass over the normalised text (the same spelling
+trick and word-boundary rule as :mod:`classifiers.lexicon_scan`); regex conditions run only in
+the windows of subject words. The automaton is built once per catalogue and cached. spaCy is
+not used here: a blank Chinese pipeline with jieba segments about 0.23 M characters a second on
+this kind of machine and costs more than a second to start, below the classifier's budget.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import ahocorasick
+
+from classifiers.lexicon_scan import _encode, _is_word
+from classifiers.normalise import NormalisedText, normalise_term
+from classifiers.reading import Reading
+from classifiers.segments import Segments
+from keywords import ScopeCatalogue, ScopeItem
+
+SUBJECT = -1
+"""The role of a subject word (conditions are numbered from 0)."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A word of an item found in the draft: original offsets, the word as listed, its role."""
+
+    start: int
+    end: int
+    word: str
+    kind: str
+    """``subject`` or the condition's kind (timing, specificity, scope, status)."""
+
+
+@dataclass(frozen=True)
+class ScopeMatch:
+    """An item that fires on a draft: the level it asks for and the words that showed it.
+
+    ``subject`` and ``conditions`` hold the hits inside the firing windows (all subject hits
+    when the item fired bare); ``specific`` says a specificity condition raised the level.
+    """
+
+    item: ScopeItem
+    level: int
+    subject: tuple[Hit, ...]
+    conditions: tuple[Hit, ...]
+    specific: bool = False
+    bare: bool = False
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    automaton: ahocorasick.Automaton | None
+    keys: tuple[tuple[int, bool, bool], ...]
+    """Per automaton value: the key length, and whether its left/right end needs a word boundary."""
+    roles: tuple[tuple[tuple[int, int, str], ...], ...]
+    """Per automaton value: (item index, role, word as listed) for every item using the word."""
+    regexes: tuple[tuple[tuple[int, re.Pattern[str]], ...], ...]
+    """Per item: (condition index, compiled regex)."""
+    kinds: tuple[tuple[str, ...], ...]
+    """Per item: the kind of each condition."""
+
+
+def match_scopes(norm: NormalisedText, segments: Segments, reading: Reading,
+                 catalogue: ScopeCatalogue) -> tuple[ScopeMatch, ...]:
+    """Return the items that fire on the draft, highest level first, then by id."""
+    compiled = _compile(catalogue)
+    items = catalogue.items
+    if compiled.automaton is None or not norm.text:
+        return ()
+    per_item = _word_hits(norm, reading, compiled)
+    out = []
+    for index, hits in per_item.items():
+        item = items[index]
+        subject = [h for h in hits if h.kind == "subject"]
+        if not subject:
+            continue
+        conditions = [h for h in hits if h.kind != "subject"]
+        conditions += _regex_hits(norm.original, segments, reading, item, compiled.regexes[index], subject)
+        found = _fire(item, segments, subject, conditions)
+        if found is not None:
+            out.append(found)
+    return tuple(sorted(out, key=lambda m: (-m.level, m.item.id)))
+
+
+def _word_hits(norm: NormalisedText, reading: Reading, compiled: _Compiled) -> dict[int, list[Hit]]:
+    text = norm.text
+    size = len(text)
+    per_item: dict[int, list[Hit]] = {}
+    for last, value in compiled.automaton.iter(_encode(text)):  # type: ignore[union-attr]
+        if not last % 2:
+            continue
+        length, left, right = compiled.keys[value]
+        end = (last + 1) // 2
+        start = end - length
+        if (left and start > 0 and _is_word(text[start - 1])) or (right and end < size and _is_word(text[end])):
+            continue
+        o_start, o_end = norm.to_original(start, end)
+        if reading.is_negated(o_start, o_end):
+            continue
+        for index, role, word in compiled.roles[value]:
+            kind = "subject" if role == SUBJECT else compiled.kinds[index][role]
+            per_item.setdefault(index, []).append(Hit(o_start, o_end, word, kind))
+    return per_item
+
+
+def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem,
+                regexes: tuple[tuple[int, re.Pattern[str]], ...], subject: list[Hit]) -> list[Hit]:
+    """Regex conditions, searched only in the windows that hold a subject word."""
+    if not regexes:
+        return []
+    spans = sorted({segments.span(item.window, h.start) for h in subject})
+    out = []
+    for cond, rx in regexes:
+        for lo, hi in spans:
+            for m in rx.finditer(text, lo, hi):
+                if m.end() > m.start() and not reading.is_negated(m.start(), m.end()):
+                    out.append(Hit(m.start(), m.end(), m.group(0), item.conditions[cond].kind))
+    return out
+
+
+def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: list[Hit]) -> ScopeMatch | None:
+    """Decide whether the item fires, and at which level (see the module notes)."""
+    taken = {(h.start, h.end) for h in subject}
+    by_unit: dict[int, list[Hit]] = {}
+    for h in conditions:
+        if (h.start, h.end) not in taken:
+            by_unit.setdefault(segments.unit(item.window, h.start), []).append(h)
+    firing_subject = [h for h in subject if segments.unit(item.window, h.start) in by_unit]
+    if firing_subject:
+        units = {segments.unit(item.window, h.start) for h in firing_subject}
+        firing_conditions = [h for u in sorted(units) for h in by_unit[u]]
+        specific = item.raise_if_specific and any(h.kind == "specificity" for h in firing_conditions)
+        level = min(4, item.level + 1) if specific else item.level
+        return ScopeMatch(item, level, _distinct(firing_subject), _distinct(firing_conditions), specific)
+    if item.bare_level:
+        return ScopeMatch(item, item.bare_level, _distinct(subject), (), bare=True)
+    return None
+
+
+def _distinct(hits: list[Hit]) -> tuple[Hit, ...]:
+    """The first occurrence of each distinct word, in text order."""
+    seen: dict[str, Hit] = {}
+    for h in sorted(hits, key=lambda h: h.start):
+        seen.setdefault(h.word.casefold(), h)
+    return tuple(seen.values())
+
+
+@functools.lru_cache(maxsize=4)
+def _compile(catalogue: ScopeCatalogue) -> _Compiled:
+    """Build the automaton and regexes for one catalogue (cached: a catalogue is immutable)."""
+    slots: dict[str, int] = {}
+    keys: list[tuple[int, bool, bool]] = []
+    roles: list[list[tuple[int, int, str]]] = []
+    regexes: list[tuple[tuple[int, re.Pattern[str]], ...]] = []
+    kinds: list[tuple[str, ...]] = []
+    automaton = ahocorasick.Automaton()
+    for index, item in enumerate(catalogue.items):
+        kinds.append(tuple(c.kind for c in item.conditions))
+        words = [(SUBJECT, w) for w in item.subject]
+        words += [(n, w) for n, c in enumerate(item.conditions) for w in c.words]
+        for role, word in words:
+            key = normalise_term(word)
+            if not key:
+                continue
+            if key not in slots:
+                slots[key] = len(keys)
+                keys.append((len(key), _is_word(key[0]), _is_word(key[-1])))
+                roles.append([])
+                automaton.add_word(_encode(key), slots[key])
+            if (index, role, word) not in roles[slots[key]]:
+                roles[slots[key]].append((index, role, word))
+        regexes.append(tuple((n, re.compile(rx, re.IGNORECASE)) for n, c in enumerate(item.conditions) for rx in c.regex))
+    if not keys:
+        return _Compiled(None, (), (), (), ())
+    automaton.make_automaton()
+    return _Compiled(automaton, tuple(keys), tuple(tuple(r) for r in roles), tuple(regexes), tuple(kinds))
