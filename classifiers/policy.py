@@ -79,6 +79,16 @@ BODY_MARK_MAX = 2
 are as often mentions (training, explainers) as instructions."""
 STRONG_PUBLIC = 0.85
 """Public-context strength under which a scope item needs a specificity condition to count."""
+STRONG_SCOPE = 3
+"""Distinct subject and condition words a scope item needs to set its full level."""
+WEAK_SCOPE_MAX = 2
+"""The most a scope item with subject words and a condition in different windows supports."""
+WEAK_SUBJECT_MAX = 2
+"""The most a scope item shown by many subject words and no condition supports."""
+TOP_SCOPE = 4
+"""Distinct subject and condition words a scope item needs to set 绝密/TOP SECRET."""
+THIN_SCOPE_MAX = 2
+"""The most a scope item shown by one subject word and one condition sets."""
 DECLASSIFIED = "declassified"
 """The rule of the finding that reports a declassification note."""
 
@@ -108,6 +118,8 @@ class Suggestion:
     scope_item: str | None = None
     """The id of the secrecy-scope item that set the grade, if one did."""
     period_event: str | None = None
+    period_source: str = "default"
+    """Where the period comes from: ``scope``, ``catalogue`` or ``default`` (the level's)."""
     language: str = "zh"
     catalogue_matches: tuple[CatalogueMatch, ...] = field(default=(), repr=False)
     scope_matches: tuple[ScopeMatch, ...] = field(default=(), repr=False)
@@ -151,6 +163,7 @@ def suggest(findings: Iterable[Finding], language: str, catalogue: Iterable[Cata
     run = _Steps(Say(language == "zh"))
     t = tally(fs)
     _content(run, fs, t)
+    _scope_evidence(run, scope_matches)
     head_mark = _markings(run, fs)
     h = _handling(run, fs, t)
     p, uncapped = _lowering(run, fs)
@@ -176,6 +189,22 @@ def _content(run: _Steps, fs: tuple[Finding, ...], t: Tally) -> None:
             run.lines.append(run.say.details(cat, shown, len(found), up, up > run.level))
             if up > run.level:
                 run.take(up, "details", cat)
+
+
+def _scope_evidence(run: _Steps, scopes: tuple[ScopeMatch, ...]) -> None:
+    """Step 1c: scope items shown without subject and condition in one window weigh as content.
+
+    They support at most :data:`WEAK_SCOPE_MAX` and, unlike a scope item that fires in a
+    window, public or training context can lower them.
+    """
+    weak = [m for m in scopes if m.tier in ("document", "subject")]
+    if not weak:
+        return
+    best = max(weak, key=lambda m: (min(m.level, WEAK_SCOPE_MAX), m.strength))
+    level = min(best.level, WEAK_SCOPE_MAX if best.tier == "document" else WEAK_SUBJECT_MAX)
+    run.lines.append(run.say.scope_weak(best, level, level > run.level))
+    if level > run.level:
+        run.take(level, "scope_evidence", best.item.category)
 
 
 def _markings(run: _Steps, fs: tuple[Finding, ...]) -> Finding | None:
@@ -238,6 +267,7 @@ class _Floors:
     mark: int
     catalogue: CatalogueMatch | None
     scope: ScopeMatch | None
+    scope_level: int
     declassified: bool
 
     @classmethod
@@ -254,18 +284,19 @@ class _Floors:
         if pattern:
             run.lines.append(run.say.pattern_floor(n_ids, n_mobiles, pattern))
         run.lines += [run.say.catalogue(m) for m in items[:3]]
-        counted = None
-        for m in scopes[:4]:
-            why = _scope_excluded(m, declassified, p, run.say.zh)
-            run.lines.append(run.say.scope(m, not why, why))
-            if not why and counted is None:
-                counted = m
-        return cls(term, term_findings, pattern, mark, items[0] if items else None, counted, declassified)
+        weighed = sorted(((m, *_scope_floor(m, declassified, p, run.say.zh)) for m in scopes
+                          if m.tier in ("window", "bare")),
+                         key=lambda x: (-x[1], -x[0].strength, x[0].item.id))
+        for m, floor, why in weighed[:4]:
+            run.lines.append(run.say.scope(m, floor, why))
+        best = weighed[0] if weighed and weighed[0][1] else None
+        return cls(term, term_findings, pattern, mark, items[0] if items else None,
+                   best[0] if best else None, best[1] if best else 0, declassified)
 
     def apply(self, run: _Steps, fs: tuple[Finding, ...]) -> None:
         """Raise the level to the highest floor, naming the rule that set it."""
         cat_floor = self.catalogue.item.level if self.catalogue else 0
-        scope_floor = self.scope.level if self.scope else 0
+        scope_floor = self.scope_level
         floor = max(self.term, self.pattern, self.mark, cat_floor, scope_floor)
         if not floor or floor < run.level:
             return
@@ -284,14 +315,24 @@ class _Floors:
             run.take(floor, "floor_pattern", "personal_information")
 
 
-def _scope_excluded(m: ScopeMatch, declassified: bool, p: float, zh: bool) -> str:
-    """Why a scope item that fired does not set a minimum ("" when it does)."""
+def _scope_floor(m: ScopeMatch, declassified: bool, p: float, zh: bool) -> tuple[int, str]:
+    """The minimum a scope item that fired sets, and why it is below the item's level ("" if not).
+
+    A declassified draft's items are history (0). Under strong public context only an item with
+    a specificity condition counts. One subject word and one condition alone are thin
+    evidence: they set at most :data:`THIN_SCOPE_MAX`.
+    """
     if declassified:
-        return "草稿已注明解密" if zh else "the draft carries a declassification note"
-    if p >= STRONG_PUBLIC and not any(h.kind == "specificity" for h in m.conditions):
-        return ("公开发布语境且无具体细节" if zh else
-                "the draft is a public release and gives no specific details")
-    return ""
+        return 0, "草稿已注明解密" if zh else "the draft carries a declassification note"
+    if p >= STRONG_PUBLIC and not m.specifics:
+        return 0, "公开发布语境且无具体细节" if zh else "the draft is a public release and gives no specific details"
+    if not m.bare and m.strength < STRONG_SCOPE and m.level > THIN_SCOPE_MAX:
+        return THIN_SCOPE_MAX, ("仅一个主题词和一个条件，证据单薄" if zh else
+                                "one subject word and one condition only: thin evidence")
+    if not m.bare and m.level == 4 and m.strength < TOP_SCOPE:
+        return 3, (f"绝密需至少 {TOP_SCOPE} 个不同的主题词和条件" if zh else
+                   f"TOP SECRET needs at least {TOP_SCOPE} distinct subject and condition words")
+    return m.level, ""
 
 
 def _confidence(run: _Steps, fs: tuple[Finding, ...], t: Tally, h: float, p: float, uncapped: int) -> float:
@@ -301,6 +342,7 @@ def _confidence(run: _Steps, fs: tuple[Finding, ...], t: Tally, h: float, p: flo
     confidence = {
         "floor_catalogue": 0.9,
         "floor_scope": 0.85,
+        "scope_evidence": 0.6,
         "floor_marking": 0.9,
         "details": 0.45 + 0.45 * top,
         "floor_term": 0.5 + 0.45 * max(term_scores, default=0.5),
@@ -345,10 +387,10 @@ def _finish(run: _Steps, fs: tuple[Finding, ...], t: Tally, floors: _Floors, hea
         if level == 1 and cat not in REACH:
             cat = "work_secret"  # 内部 is not a state secret: no state-secret article applies
         basis = say.basis(cat)
-    if level < 2:
+    if level < 2 and source == "default":
         years, event = None, None
     if not fs and not scopes:
         run.lines.append(say.empty())
     run.lines.append(say.decision(level, run.rule, run.cat, confidence, say.period(years, event), source))
     return Suggestion(level, confidence, fs, tuple(run.lines), basis, years, catalogue_item, item_years,
-                      scope_item, event, language, items, scopes)
+                      scope_item, event, source, language, items, scopes)

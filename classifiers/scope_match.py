@@ -5,9 +5,12 @@ languages) and the conditions that make it secret (timing, specificity, scope, s
 item **fires** when a subject word and a condition occur in the same window of the draft (its
 ``window``: sentence, paragraph or document, see :mod:`classifiers.segments`). Then:
 
-- its level is the item's grade; a ``specificity`` condition in a firing window raises it one
-  level when the item says ``raise_if_specific`` (never above 4);
+- its level is the item's grade; specificity conditions in the firing windows raise it one
+  level when the item says ``raise_if_specific`` (two distinct ones, three to reach 绝密);
 - a subject with no condition anywhere fires at ``bare_level`` when the item gives one;
+- weaker evidence (the ``tier`` of a match): several distinct subject words with a condition
+  elsewhere in the draft, or many distinct subject words with no condition at all; the policy
+  weighs these as content, not as a minimum;
 - words inside a negation scope (不涉及…, not classified …) are not counted.
 
 All words are found in one Aho-Corasick pass over the normalised text (the same spelling
@@ -33,6 +36,14 @@ from keywords import ScopeCatalogue, ScopeItem
 
 SUBJECT = -1
 """The role of a subject word (conditions are numbered from 0)."""
+RAISE_BELOW_4 = 2
+"""Distinct specificity conditions that raise an item below 机密 one level."""
+RAISE_TO_4 = 3
+"""Distinct specificity conditions that raise a 机密 item to 绝密."""
+DOCUMENT_SUBJECTS = 2
+"""Distinct subject words that, with a condition elsewhere in the draft, make weaker evidence."""
+DENSE_SUBJECTS = 3
+"""Distinct subject words that make weaker evidence even with no condition."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,22 @@ class ScopeMatch:
     conditions: tuple[Hit, ...]
     specific: bool = False
     bare: bool = False
+    units: int = 0
+    """How many windows the item fired in."""
+    tier: str = "window"
+    """How it fired: ``window`` (subject and condition in one window), ``bare`` (the item's
+    bare level), ``document`` (several subject words and a condition, but not in one window) or
+    ``subject`` (many subject words, no condition). The last two are weaker evidence."""
+
+    @property
+    def strength(self) -> int:
+        """Distinct subject words plus distinct condition words that showed the item."""
+        return len(self.subject) + len(self.conditions)
+
+    @property
+    def specifics(self) -> int:
+        """Distinct specificity conditions (quantities, designators, coordinates ...) found."""
+        return sum(h.kind == "specificity" for h in self.conditions)
 
 
 @dataclass(frozen=True)
@@ -134,21 +161,28 @@ def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem
 
 
 def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: list[Hit]) -> ScopeMatch | None:
-    """Decide whether the item fires, and at which level (see the module notes)."""
+    """Decide whether the item fires, how (its ``tier``) and at which level (see the module notes)."""
     taken = {(h.start, h.end) for h in subject}
+    conditions = [h for h in conditions if (h.start, h.end) not in taken]
     by_unit: dict[int, list[Hit]] = {}
     for h in conditions:
-        if (h.start, h.end) not in taken:
-            by_unit.setdefault(segments.unit(item.window, h.start), []).append(h)
+        by_unit.setdefault(segments.unit(item.window, h.start), []).append(h)
     firing_subject = [h for h in subject if segments.unit(item.window, h.start) in by_unit]
     if firing_subject:
         units = {segments.unit(item.window, h.start) for h in firing_subject}
-        firing_conditions = [h for u in sorted(units) for h in by_unit[u]]
-        specific = item.raise_if_specific and any(h.kind == "specificity" for h in firing_conditions)
+        conds = _distinct([h for u in sorted(units) for h in by_unit[u]])
+        specifics = sum(h.kind == "specificity" for h in conds)
+        need = RAISE_TO_4 if item.level >= 3 else RAISE_BELOW_4
+        specific = item.raise_if_specific and specifics >= need
         level = min(4, item.level + 1) if specific else item.level
-        return ScopeMatch(item, level, _distinct(firing_subject), _distinct(firing_conditions), specific)
+        return ScopeMatch(item, level, _distinct(firing_subject), conds, specific, units=len(units))
     if item.bare_level:
-        return ScopeMatch(item, item.bare_level, _distinct(subject), (), bare=True)
+        return ScopeMatch(item, item.bare_level, _distinct(subject), (), bare=True, tier="bare")
+    words = _distinct(subject)
+    if len(words) >= DOCUMENT_SUBJECTS and conditions:
+        return ScopeMatch(item, item.level, words, _distinct(conditions), tier="document")
+    if len(words) >= DENSE_SUBJECTS:
+        return ScopeMatch(item, item.level, words, (), tier="subject")
     return None
 
 

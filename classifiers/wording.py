@@ -173,7 +173,7 @@ class Say:
         """
         name = (_CAT[cat].zh if self.zh else _CAT[cat].en) if cat else ""
         rules_zh = {
-            "floor_scope": "保密事项范围的适用条目", "floor_catalogue": "保密事项一览表的适用条目",
+            "floor_scope": "保密事项范围的适用条目", "scope_evidence": "保密事项范围条目的内容证据", "floor_catalogue": "保密事项一览表的适用条目",
             "details": f"{name}内容附近的具体细节",
             "floor_marking": "草稿已有的密级标志", "floor_term": f"具体敏感词的最低等级（{name}）",
             "floor_pattern": "成批个人信息的最低等级", "lowered": "公开或学习培训语境的上限",
@@ -181,7 +181,7 @@ class Say:
             "score": f"{name}内容的强度", "nothing": "未达到任何等级的门槛",
         }
         rules_en = {
-            "floor_scope": "the secrecy-scope item that applies", "floor_catalogue": "the catalogue item that applies",
+            "floor_scope": "the secrecy-scope item that applies", "scope_evidence": "content evidence for a secrecy-scope item", "floor_catalogue": "the catalogue item that applies",
             "details": f"concrete details near {name} content",
             "floor_marking": "the marking already on the draft", "floor_term": f"the minimum set by a specific term ({name})",
             "floor_pattern": "the minimum for personal data in quantity", "lowered": "the cap for public or training context",
@@ -190,13 +190,19 @@ class Say:
         }
         where_zh = {"scope": "保密事项范围规定", "catalogue": "一览表规定", "default": "默认"}
         where_en = {"scope": "scope item", "catalogue": "catalogue", "default": "default"}
+        if source == "default" and period:
+            # the scheme of the report fixes the default period; the report shows that one
+            tail_zh, tail_en = "；保密期限：按标志体系对该密级的默认期限", "; period: the scheme's default for the grade"
+        else:
+            tail_zh = f"；{where_zh[source]}保密期限：{period}" if period else ""
+            tail_en = f"; {where_en[source]} period: {period}" if period else ""
         if self.zh:
-            tail = f"；{where_zh[source]}保密期限：{period}" if period else ""
+            tail = tail_zh
             return f"结论：{self.grade(level)}，决定规则：{rules_zh[decided]}；置信度 {confidence:.2f}{tail}。"
-        tail = f"; {where_en[source]} period: {period}" if period else ""
+        tail = tail_en
         return f"Decision: {self.grade(level)} by {rules_en[decided]}; confidence {confidence:.2f}{tail}."
 
-    def scope(self, m: ScopeMatch, counted: bool, why_not: str) -> str:
+    def scope(self, m: ScopeMatch, floor: int, why_not: str) -> str:
         """One secrecy-scope item that fired: what it covers, the words that met, its rule."""
         item = m.item
         sector = item.sector_zh if self.zh else item.sector_en
@@ -207,15 +213,31 @@ class Say:
         if self.zh:
             met = (f"主题（{words}）无条件出现，按该项规定计为 {self.grade(m.level)}" if m.bare else
                    f"主题（{words}）与条件（{conds}）同在一{window[0]}中" + ("，含具体细节，上调一级" if m.specific else ""))
-            effect = "不低于该级" if counted else f"未作为下限：{why_not}"
+            effect = f"不低于 {self.grade(floor)}（{why_not}）" if why_not and floor else f"不作为下限（{why_not}）" if why_not else "不低于该级"
             return (f"保密事项范围 {item.id}（{sector}：{item.description(True)}；{self.grade(m.level)}"
                     f"{'，' + period if period else ''}）：{met}；{effect}。依据：{item.provenance}。")
         met = (f"the subject ({words}) occurs without a condition; the item counts it as {self.grade(m.level)}" if m.bare else
                f"the subject ({words}) and a condition ({conds}) occur in one {window[1]}"
                + ("; specific details raise it one level" if m.specific else ""))
-        effect = "at least this grade" if counted else f"not used as a minimum: {why_not}"
+        effect = (f"at least {self.grade(floor)} ({why_not})" if why_not and floor else
+                  f"not used as a minimum ({why_not})" if why_not else "at least this grade")
         return (f"Secrecy-scope item {item.id} ({sector}: {item.description(False)}; {self.grade(m.level)}"
                 f"{', ' + period if period else ''}): {met}; {effect}. Source: {item.provenance}.")
+
+    def scope_weak(self, m: ScopeMatch, level: int, changed: bool) -> str:
+        """A scope item shown by subject words (and a condition elsewhere), weighed as content."""
+        item = m.item
+        words = self._list(h.word for h in m.subject[:4])
+        conds = self._list(h.word for h in m.conditions[:3])
+        if self.zh:
+            how = f"主题词（{words}）" + (f"，条件（{conds}）不在同一段" if conds else "，未见使其成为秘密的条件")
+            effect = f"计为 {self.grade(level)}" if changed else "未改变等级"
+            return f"保密事项范围 {item.id}（{item.sector_zh}：{item.description(True)}）：{how}；按内容证据{effect}。依据：{item.provenance}。"
+        how = f"subject words ({words})" + (f" with a condition ({conds}) in another paragraph" if conds else
+                                             ", none of the conditions that make it secret")
+        effect = f"counts as {self.grade(level)}" if changed else "no change"
+        return (f"Secrecy-scope item {item.id} ({item.sector_en}: {item.description(False)}): {how}; as content evidence "
+                f"it {effect}. Source: {item.provenance}.")
 
     def scope_basis(self, m: ScopeMatch) -> str:
         """The 定密依据 recorded when a secrecy-scope item decided the grade."""
