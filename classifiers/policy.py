@@ -77,8 +77,12 @@ DETAILS_NEEDED = 3
 BODY_MARK_MAX = 2
 """Grade words in running text (not a banner) count as evidence for at most this level: they
 are as often mentions (training, explainers) as instructions."""
+PUBLIC = 0.5
+"""Public-context strength from which a scope item needs specific details to set a minimum."""
 STRONG_PUBLIC = 0.85
-"""Public-context strength under which a scope item needs a specificity condition to count."""
+"""Public-context strength from which it needs more of them."""
+PUBLIC_SPECIFICS = (2, 3)
+"""Kinds of specific detail a scope item needs under public context (from PUBLIC, STRONG_PUBLIC)."""
 STRONG_SCOPE = 3
 """Distinct subject and condition words a scope item needs to set its full level."""
 WEAK_SCOPE_MAX = 2
@@ -324,8 +328,10 @@ def _scope_floor(m: ScopeMatch, declassified: bool, p: float, zh: bool) -> tuple
     """
     if declassified:
         return 0, "草稿已注明解密" if zh else "the draft carries a declassification note"
-    if p >= STRONG_PUBLIC and not m.specifics:
-        return 0, "公开发布语境且无具体细节" if zh else "the draft is a public release and gives no specific details"
+    need = PUBLIC_SPECIFICS[1] if p >= STRONG_PUBLIC else PUBLIC_SPECIFICS[0] if p >= PUBLIC else 0
+    if m.specifics < need:
+        return 0, (f"公开或面向公众的语境，具体细节不足 {need} 类" if zh else
+                   f"public or published context with fewer than {need} kinds of specific detail")
     if not m.bare and m.strength < STRONG_SCOPE and m.level > THIN_SCOPE_MAX:
         return THIN_SCOPE_MAX, ("仅一个主题词和一个条件，证据单薄" if zh else
                                 "one subject word and one condition only: thin evidence")

@@ -112,6 +112,10 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     return re.compile(_ZH_NEG), re.compile(_EN_NEG, re.IGNORECASE), re.compile(_DECLASSIFIED)
 
 
+PLANNED_REACH = 12
+"""How far before a public-context word a planning word makes it a release still to come."""
+_PLANNED = re.compile(r"(?:拟于?|将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
+                      r"before|until|prior to|draft)[^。；;\n]{0,10}$", re.IGNORECASE)
 NEGATION_WEIGHT = 0.5
 """Public-context weight of a statement that the draft is not a state secret (caps it at 内部)."""
 DECLASSIFIED_WEIGHT = 0.9
@@ -121,7 +125,9 @@ DECLASSIFIED_WEIGHT = 0.9
 def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Finding]:
     """Apply the reading to lexicon findings.
 
-    Findings inside a negation scope are dropped (不属于国家秘密 is not 属于国家秘密). A marking
+    Findings inside a negation scope are dropped (不属于国家秘密 is not 属于国家秘密), and so is
+    public-context wording about a release still to come (拟于…召开新闻发布会, 公示期满后, "will be
+    published"): the draft is not public yet, it plans its publication. A marking
     that is a mention, or any marking when the draft carries a declassification note, keeps
     its place in the findings for the report but sets no level (``floor`` None, no banner).
     """
@@ -130,6 +136,8 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
     for f in findings:
         if f.source == "lexicon" and f.category != "public_context" and reading.is_negated(f.start, f.end):
             continue
+        if f.category == "public_context" and _PLANNED.search(text[max(0, f.start - PLANNED_REACH):f.start]):
+            continue  # a release still to come (拟于…召开新闻发布会, will be published): not public yet
         if f.category == "marking" and f.floor is not None:
             why = is_mention(text, f.start, f.end, reading) or ("the draft is declassified" if declassified else "")
             if why:

@@ -13,7 +13,8 @@ item **fires** when a subject word and a condition occur in the same window of t
   weighs these as content, not as a minimum;
 - words inside a negation scope (不涉及…, not classified …) are not counted.
 
-All words are found in one Aho-Corasick pass over the normalised text (the same spelling
+English words also match with a plural or verb ending (``warheads``, ``deployed``). All
+words are found in one Aho-Corasick pass over the normalised text (the same spelling
 trick and word-boundary rule as :mod:`classifiers.lexicon_scan`); regex conditions run only in
 the windows of subject words. The automaton is built once per catalogue and cached. spaCy is
 not used here: a blank Chinese pipeline with jieba segments about 0.23 M characters a second on
@@ -55,14 +56,17 @@ class Hit:
     word: str
     kind: str
     """``subject`` or the condition's kind (timing, specificity, scope, status)."""
+    key: str = ""
+    """What makes two hits the same evidence: the word, or the regex that matched."""
 
 
 @dataclass(frozen=True)
 class ScopeMatch:
     """An item that fires on a draft: the level it asks for and the words that showed it.
 
-    ``subject`` and ``conditions`` hold the hits inside the firing windows (all subject hits
-    when the item fired bare); ``specific`` says a specificity condition raised the level.
+    ``subject`` holds the distinct subject words, those inside the firing windows first (the
+    rest of the draft confirms what it is about); ``conditions`` the conditions inside the
+    firing windows; ``specific`` says specificity conditions raised the level.
     """
 
     item: ScopeItem
@@ -80,13 +84,13 @@ class ScopeMatch:
 
     @property
     def strength(self) -> int:
-        """Distinct subject words plus distinct condition words that showed the item."""
-        return len(self.subject) + len(self.conditions)
+        """Distinct subject words plus distinct conditions (a regex counts once) that showed the item."""
+        return len(self.subject) + len({h.key or h.word for h in self.conditions})
 
     @property
     def specifics(self) -> int:
-        """Distinct specificity conditions (quantities, designators, coordinates ...) found."""
-        return sum(h.kind == "specificity" for h in self.conditions)
+        """Distinct specificity conditions (quantities, designators, coordinates ...); a regex counts once."""
+        return len({h.key or h.word for h in self.conditions if h.kind == "specificity"})
 
 
 @dataclass(frozen=True)
@@ -134,8 +138,12 @@ def _word_hits(norm: NormalisedText, reading: Reading, compiled: _Compiled) -> d
         length, left, right = compiled.keys[value]
         end = (last + 1) // 2
         start = end - length
-        if (left and start > 0 and _is_word(text[start - 1])) or (right and end < size and _is_word(text[end])):
+        if left and start > 0 and _is_word(text[start - 1]):
             continue
+        if right and end < size and _is_word(text[end]):
+            end = _inflected(text, end)
+            if end < 0:
+                continue
         o_start, o_end = norm.to_original(start, end)
         if reading.is_negated(o_start, o_end):
             continue
@@ -143,6 +151,15 @@ def _word_hits(norm: NormalisedText, reading: Reading, compiled: _Compiled) -> d
             kind = "subject" if role == SUBJECT else compiled.kinds[index][role]
             per_item.setdefault(index, []).append(Hit(o_start, o_end, word, kind))
     return per_item
+
+
+def _inflected(text: str, end: int) -> int:
+    """The end of an English word with a plural or verb ending (-s, -es, -ed, -ing), or -1."""
+    for ending in ("s", "es", "ed", "d", "ing"):
+        stop = end + len(ending)
+        if text.startswith(ending, end) and (stop >= len(text) or not _is_word(text[stop])):
+            return stop
+    return -1
 
 
 def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem,
@@ -156,7 +173,7 @@ def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem
         for lo, hi in spans:
             for m in rx.finditer(text, lo, hi):
                 if m.end() > m.start() and not reading.is_negated(m.start(), m.end()):
-                    out.append(Hit(m.start(), m.end(), m.group(0), item.conditions[cond].kind))
+                    out.append(Hit(m.start(), m.end(), m.group(0), item.conditions[cond].kind, rx.pattern))
     return out
 
 
@@ -171,11 +188,14 @@ def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: l
     if firing_subject:
         units = {segments.unit(item.window, h.start) for h in firing_subject}
         conds = _distinct([h for u in sorted(units) for h in by_unit[u]])
-        specifics = sum(h.kind == "specificity" for h in conds)
+        words = _distinct(firing_subject)
+        seen = {h.word.casefold() for h in words}
+        words += tuple(h for h in _distinct(subject) if h.word.casefold() not in seen)
+        found = ScopeMatch(item, item.level, words, conds, units=len(units))
         need = RAISE_TO_4 if item.level >= 3 else RAISE_BELOW_4
-        specific = item.raise_if_specific and specifics >= need
-        level = min(4, item.level + 1) if specific else item.level
-        return ScopeMatch(item, level, _distinct(firing_subject), conds, specific, units=len(units))
+        if item.raise_if_specific and found.specifics >= need and item.level < 4:
+            return ScopeMatch(item, item.level + 1, found.subject, conds, True, units=len(units))
+        return found
     if item.bare_level:
         return ScopeMatch(item, item.bare_level, _distinct(subject), (), bare=True, tier="bare")
     words = _distinct(subject)
