@@ -19,7 +19,6 @@ from classifiers.patterns import find_patterns
 from classifiers.policy import Suggestion, suggest
 from classifiers.reading import read, reading_findings, reread
 from classifiers.scope_match import ScopeMatch, match_scopes
-from classifiers.segments import segment
 from keywords import Lexicon, ScopeCatalogue, load_lexicon, load_scopes
 from pipeline.model import Document
 
@@ -43,7 +42,7 @@ def classify(document: Document, lexicon: Lexicon | None = None, catalogue: Cata
     matches = match_catalogue(norm, catalogue) if catalogue is not None else ()
     for m in matches:
         found += _catalogue_findings(m, text, found)
-    fired = match_scopes(norm, segment(text), reading, scopes if scopes is not None else load_scopes())
+    fired = match_scopes(norm, reading, scopes if scopes is not None else load_scopes())
     for s in fired:
         found += _scope_findings(s, text)
     entities = (nlp or RuleNlp()).entities(norm, document.language) if found else ()

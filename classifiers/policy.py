@@ -90,7 +90,8 @@ WEAK_SCOPE_MAX = 2
 WEAK_SUBJECT_MAX = 2
 """The most a scope item shown by many subject words and no condition supports."""
 TOP_SCOPE = 4
-"""Distinct subject and condition words a scope item needs to set 绝密/TOP SECRET."""
+"""Distinct subject and condition words, in the windows where they meet, that a scope item
+needs to set 绝密/TOP SECRET."""
 THIN_SCOPE_MAX = 2
 """The most a scope item shown by one subject word and one condition sets."""
 DECLASSIFIED = "declassified"
@@ -335,7 +336,7 @@ def _scope_floor(m: ScopeMatch, declassified: bool, p: float, zh: bool) -> tuple
     if not m.bare and m.strength < STRONG_SCOPE and m.level > THIN_SCOPE_MAX:
         return THIN_SCOPE_MAX, ("仅一个主题词和一个条件，证据单薄" if zh else
                                 "one subject word and one condition only: thin evidence")
-    if not m.bare and m.level == 4 and m.strength < TOP_SCOPE:
+    if not m.bare and m.level == 4 and m.window_strength < TOP_SCOPE:
         return 3, (f"绝密需至少 {TOP_SCOPE} 个不同的主题词和条件" if zh else
                    f"TOP SECRET needs at least {TOP_SCOPE} distinct subject and condition words")
     return m.level, ""

@@ -59,22 +59,16 @@ class Reading:
     """Each negation statement about secrecy: start, end, text."""
     declassified: tuple[tuple[int, int, str], ...]
     """Each declassification note: start, end, text."""
-    clearances: tuple[int, ...]
-    """Offsets of clearance and vetting words."""
 
     def is_negated(self, start: int, end: int) -> bool:
         """True when ``start:end`` lies inside a negation scope."""
         k = bisect_right(self.negated, (start, 10**12)) - 1
         return k >= 0 and self.negated[k][0] <= start and end <= self.negated[k][1]
 
-    def near_clearance(self, start: int, end: int) -> bool:
-        """True when a clearance or vetting word stands within :data:`MENTION_REACH` of ``start:end``."""
-        k = bisect_right(self.clearances, end + MENTION_REACH)
-        return k > 0 and self.clearances[k - 1] >= start - MENTION_REACH
 
 
 def read(text: str) -> Reading:
-    """Find the negation scopes, declassification notes and clearance words of a draft."""
+    """Find the negation scopes and declassification notes of a draft."""
     zh, en, decl = _patterns()
     negated: list[tuple[int, int]] = []
     statements: list[tuple[int, int, str]] = []
@@ -88,8 +82,7 @@ def read(text: str) -> Reading:
         negated.append((m.start(), m.end()))
         statements.append((m.start(), m.end(), m.group(0)))
     declassified = tuple((m.start(), m.end(), m.group(0)) for m in decl.finditer(text))
-    clearances = tuple(m.start() for m in _CLEARANCE.finditer(text))
-    return Reading(tuple(sorted(negated)), tuple(sorted(statements)), declassified, clearances)
+    return Reading(tuple(sorted(negated)), tuple(sorted(statements)), declassified)
 
 
 def is_mention(text: str, start: int, end: int, reading: Reading) -> str:
@@ -100,7 +93,7 @@ def is_mention(text: str, start: int, end: int, reading: Reading) -> str:
         return "quoted"
     if _EXAMPLE_BEFORE.search(before):
         return "named as an example"
-    if reading.near_clearance(start, end):
+    if _CLEARANCE.search(text, max(0, start - MENTION_REACH), end + MENTION_REACH):
         return "a clearance or vetting requirement"
     if reading.is_negated(start, end):
         return "negated"

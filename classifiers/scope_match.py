@@ -32,7 +32,7 @@ import ahocorasick
 from classifiers.lexicon_scan import _encode, _is_word
 from classifiers.normalise import NormalisedText, normalise_term
 from classifiers.reading import Reading
-from classifiers.segments import Segments
+from classifiers.segments import Segments, segment
 from keywords import ScopeCatalogue, ScopeItem
 
 SUBJECT = -1
@@ -77,6 +77,8 @@ class ScopeMatch:
     bare: bool = False
     units: int = 0
     """How many windows the item fired in."""
+    window_subjects: int = 0
+    """How many of the distinct subject words stand in the firing windows."""
     tier: str = "window"
     """How it fired: ``window`` (subject and condition in one window), ``bare`` (the item's
     bare level), ``document`` (several subject words and a condition, but not in one window) or
@@ -86,6 +88,11 @@ class ScopeMatch:
     def strength(self) -> int:
         """Distinct subject words plus distinct conditions (a regex counts once) that showed the item."""
         return len(self.subject) + len({h.key or h.word for h in self.conditions})
+
+    @property
+    def window_strength(self) -> int:
+        """Distinct subject words and conditions inside the firing windows only."""
+        return self.window_subjects + len({h.key or h.word for h in self.conditions})
 
     @property
     def specifics(self) -> int:
@@ -106,9 +113,13 @@ class _Compiled:
     """Per item: the kind of each condition."""
 
 
-def match_scopes(norm: NormalisedText, segments: Segments, reading: Reading,
-                 catalogue: ScopeCatalogue) -> tuple[ScopeMatch, ...]:
-    """Return the items that fire on the draft, highest level first, then by id."""
+def match_scopes(norm: NormalisedText, reading: Reading, catalogue: ScopeCatalogue,
+                 segments: Segments | None = None) -> tuple[ScopeMatch, ...]:
+    """Return the items that fire on the draft, highest level first, then by id.
+
+    ``segments`` are found from ``norm.original`` when not given (only if some item has a
+    subject word and a condition to place).
+    """
     compiled = _compile(catalogue)
     items = catalogue.items
     if compiled.automaton is None or not norm.text:
@@ -120,6 +131,8 @@ def match_scopes(norm: NormalisedText, segments: Segments, reading: Reading,
         subject = [h for h in hits if h.kind == "subject"]
         if not subject:
             continue
+        if segments is None:
+            segments = segment(norm.original)
         conditions = [h for h in hits if h.kind != "subject"]
         conditions += _regex_hits(norm.original, segments, reading, item, compiled.regexes[index], subject)
         found = _fire(item, segments, subject, conditions)
@@ -191,10 +204,11 @@ def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: l
         words = _distinct(firing_subject)
         seen = {h.word.casefold() for h in words}
         words += tuple(h for h in _distinct(subject) if h.word.casefold() not in seen)
-        found = ScopeMatch(item, item.level, words, conds, units=len(units))
+        inside = len(seen)
+        found = ScopeMatch(item, item.level, words, conds, units=len(units), window_subjects=inside)
         need = RAISE_TO_4 if item.level >= 3 else RAISE_BELOW_4
         if item.raise_if_specific and found.specifics >= need and item.level < 4:
-            return ScopeMatch(item, item.level + 1, found.subject, conds, True, units=len(units))
+            return ScopeMatch(item, item.level + 1, words, conds, True, units=len(units), window_subjects=inside)
         return found
     if item.bare_level:
         return ScopeMatch(item, item.bare_level, _distinct(subject), (), bare=True, tier="bare")

@@ -86,7 +86,7 @@ def doc(text: str, language: str = "zh") -> Document:
 
 
 def fired(text: str, scopes) -> dict[str, int]:
-    return {m.item.id: m.level for m in match_scopes(normalise(text), segment(text), read(text), scopes)}
+    return {m.item.id: m.level for m in match_scopes(normalise(text), read(text), scopes, segment(text))}
 
 
 # --- loader ---------------------------------------------------------------------------------
