@@ -16,6 +16,7 @@ from classifiers.lexicon_scan import scan_lexicon
 from classifiers.nlp import NlpEngine, RuleNlp
 from classifiers.normalise import normalise
 from classifiers.patterns import find_patterns
+from classifiers.personal import find_personal
 from classifiers.policy import Suggestion, suggest
 from classifiers.reading import read, reading_findings, reread
 from classifiers.scope_match import ScopeMatch, match_scopes
@@ -39,6 +40,7 @@ def classify(document: Document, lexicon: Lexicon | None = None, catalogue: Cata
     found: list[Finding] = reread(text, scan_lexicon(norm, lexicon if lexicon is not None else load_lexicon()), reading)
     found += find_patterns(norm)
     found += reading_findings(reading)
+    found += find_personal(text)
     matches = match_catalogue(norm, catalogue) if catalogue is not None else ()
     for m in matches:
         found += _catalogue_findings(m, text, found)

@@ -94,6 +94,10 @@ TOP_SCOPE = 4
 needs to set 绝密/TOP SECRET."""
 THIN_SCOPE_MAX = 2
 """The most a scope item shown by one subject word and one condition sets."""
+RECORDS_NEEDED = 5
+"""Named people with a date or a sensitive fact, one per line, that make a draft personal data (内部)."""
+SENSITIVE_NEEDED = 3
+"""Named people with a health or employment fact that set 内部 as a minimum."""
 DECLASSIFIED = "declassified"
 """The rule of the finding that reports a declassification note."""
 
@@ -185,6 +189,11 @@ def _content(run: _Steps, fs: tuple[Finding, ...], t: Tally) -> None:
         run.lines.append(run.say.patterns(fs, t.weak_ids))
     if t.best and t.levels[t.best]:
         run.take(t.levels[t.best], "score", t.best)
+    people = {f.rule.split(":", 2)[2] for f in fs if f.rule.startswith("person:")}
+    if len(people) >= RECORDS_NEEDED:
+        run.lines.append(run.say.records(sorted(people)[:4], len(people)))
+        if run.level < 1:
+            run.take(1, "records", "personal_information")
     for cat, found in details(fs).items():
         base = t.levels.get(cat, 0)
         labels = {d.rule.split(":", 1)[0] for d in found}
@@ -284,12 +293,20 @@ class _Floors:
         term = max((f.floor or 0 for f in term_findings), default=0)
         n_ids, n_mobiles = len(t.ids_cards), len(t.mobiles)
         pattern = 2 if n_ids >= 30 else 1 if n_ids >= 3 or n_mobiles >= 10 else 0
+        sensitive = {f.rule for f in fs if f.rule.startswith("person:sensitive:")}
+        bulk = max((int(f.rule.split(":")[1]) for f in fs if f.rule.startswith("people:")), default=0)
+        people = 2 if bulk else 1 if len(sensitive) >= SENSITIVE_NEEDED else 0
+        if people:
+            run.lines.append(run.say.people_floor(len(sensitive), bulk, people))
+            if people > pattern:
+                pattern = people
         mark = (head_mark.floor or 0) if head_mark and not declassified else 0
         run.lines += [run.say.term_floor(label(f), f.floor or 0) for f in distinct_floor_terms(list(term_findings))]
         if pattern:
             run.lines.append(run.say.pattern_floor(n_ids, n_mobiles, pattern))
         run.lines += [run.say.catalogue(m) for m in items[:3]]
-        weighed = sorted(((m, *_scope_floor(m, declassified, p, run.say.zh)) for m in scopes
+        supported = _supported(fs, t, scopes)
+        weighed = sorted(((m, *_scope_floor(m, declassified, p, run.say.zh, supported)) for m in scopes
                           if m.tier in ("window", "bare")),
                          key=lambda x: (-x[1], -x[0].strength, x[0].item.id))
         for m, floor, why in weighed[:4]:
@@ -320,12 +337,24 @@ class _Floors:
             run.take(floor, "floor_pattern", "personal_information")
 
 
-def _scope_floor(m: ScopeMatch, declassified: bool, p: float, zh: bool) -> tuple[int, str]:
+def _supported(fs: tuple[Finding, ...], t: Tally, scopes: tuple[ScopeMatch, ...]) -> bool:
+    """Whether the draft shows, besides one scope item, that it is a restricted paper.
+
+    Restrictive handling language (阅后收回, need-to-know), a second scope item shown by its
+    words, or subject-matter words strong enough for 秘密 on their own.
+    """
+    handling = strength(group(f for f in fs if f.category == "handling"))
+    shown = sum(m.tier in ("window", "document") for m in scopes)
+    return handling >= 0.5 or shown >= 2 or max(t.levels.values(), default=0) >= 2
+
+
+def _scope_floor(m: ScopeMatch, declassified: bool, p: float, zh: bool, supported: bool = False) -> tuple[int, str]:
     """The minimum a scope item that fired sets, and why it is below the item's level ("" if not).
 
-    A declassified draft's items are history (0). Under strong public context only an item with
-    a specificity condition counts. One subject word and one condition alone are thin
-    evidence: they set at most :data:`THIN_SCOPE_MAX`.
+    A declassified draft's items are history (0). Under public context only an item with
+    kinds of specific detail counts. One subject word and one condition alone are thin
+    evidence: unless the draft is otherwise ``supported`` (see :func:`_supported`), they set at
+    most :data:`THIN_SCOPE_MAX`.
     """
     if declassified:
         return 0, "草稿已注明解密" if zh else "the draft carries a declassification note"
@@ -333,7 +362,7 @@ def _scope_floor(m: ScopeMatch, declassified: bool, p: float, zh: bool) -> tuple
     if m.specifics < need:
         return 0, (f"公开或面向公众的语境，具体细节不足 {need} 类" if zh else
                    f"public or published context with fewer than {need} kinds of specific detail")
-    if not m.bare and m.strength < STRONG_SCOPE and m.level > THIN_SCOPE_MAX:
+    if not m.bare and not supported and m.strength < STRONG_SCOPE and m.level > THIN_SCOPE_MAX:
         return THIN_SCOPE_MAX, ("仅一个主题词和一个条件，证据单薄" if zh else
                                 "one subject word and one condition only: thin evidence")
     if not m.bare and m.level == 4 and m.window_strength < TOP_SCOPE:
@@ -354,6 +383,7 @@ def _confidence(run: _Steps, fs: tuple[Finding, ...], t: Tally, h: float, p: flo
         "details": 0.45 + 0.45 * top,
         "floor_term": 0.5 + 0.45 * max(term_scores, default=0.5),
         "floor_pattern": 0.8,
+        "records": 0.6,
         "lowered": 0.45 + 0.45 * p - (0.1 if uncapped >= 3 else 0.0),
         "handling": 0.45 + 0.25 * top + 0.2 * h,
         "marking_body": 0.7,

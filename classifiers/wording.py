@@ -157,6 +157,21 @@ class Say:
             return f"成批个人信息（证件号和银行卡号 {ids_cards} 个，手机号 {mobiles} 个）：不低于 {self.grade(level)}。"
         return f"Personal data in quantity ({ids_cards} ID and card numbers, {mobiles} mobiles): at least {self.grade(level)}."
 
+    def records(self, names: list[str], n: int) -> str:
+        """Named people listed with dates or sensitive facts (personal data without identifiers)."""
+        if self.zh:
+            return f"个人信息记录：{n} 名有姓名并列有日期或健康、人事情况的人员（{self._list(names)}……），至少 {self.grade(1)}。"
+        return (f"Personal records: {n} named people listed with dates or health or employment facts "
+                f"({self._list(names)} ...): at least {self.grade(1)}.")
+
+    def people_floor(self, sensitive: int, bulk: int, level: int) -> str:
+        """Sensitive personal records, or a stated number of people with their personal fields."""
+        if self.zh:
+            what = f"涉及 {bulk:,} 人的个人信息" if bulk else f"{sensitive} 名人员的健康或人事等敏感个人信息"
+            return f"{what}：不低于 {self.grade(level)}。"
+        what = f"personal data of {bulk:,} people" if bulk else f"health or employment facts about {sensitive} named people"
+        return f"Sensitive personal data ({what}): at least {self.grade(level)}."
+
     def basis(self, cat: str) -> str:
         return (_BASIS_ZH if self.zh else _BASIS_EN)[cat]
 
@@ -176,7 +191,7 @@ class Say:
             "floor_scope": "保密事项范围的适用条目", "scope_evidence": "保密事项范围条目的内容证据", "floor_catalogue": "保密事项一览表的适用条目",
             "details": f"{name}内容附近的具体细节",
             "floor_marking": "草稿已有的密级标志", "floor_term": f"具体敏感词的最低等级（{name}）",
-            "floor_pattern": "成批个人信息的最低等级", "lowered": "公开或学习培训语境的上限",
+            "floor_pattern": "成批个人信息的最低等级", "records": "个人信息记录", "lowered": "公开或学习培训语境的上限",
             "handling": "处理要求用语上调", "marking_body": "正文中的密级标志",
             "score": f"{name}内容的强度", "nothing": "未达到任何等级的门槛",
         }
@@ -184,7 +199,7 @@ class Say:
             "floor_scope": "the secrecy-scope item that applies", "scope_evidence": "content evidence for a secrecy-scope item", "floor_catalogue": "the catalogue item that applies",
             "details": f"concrete details near {name} content",
             "floor_marking": "the marking already on the draft", "floor_term": f"the minimum set by a specific term ({name})",
-            "floor_pattern": "the minimum for personal data in quantity", "lowered": "the cap for public or training context",
+            "floor_pattern": "the minimum for personal data in quantity", "records": "personal records", "lowered": "the cap for public or training context",
             "handling": "handling language", "marking_body": "marking words in the body",
             "score": f"the strength of {name} content", "nothing": "no threshold was reached",
         }

@@ -231,3 +231,25 @@ def test_classify_lang_en_report_is_english(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "pipeline.cli", "classify", str(draft), "--lang", "fr"],
                          capture_output=True, text=True, env=env, cwd=ROOT)
     assert bad.returncode == 2 and "--lang" in bad.stderr
+
+
+# --- personal data without identifiers ------------------------------------------------------
+
+
+def test_named_people_with_health_facts_are_personal_data() -> None:
+    rows = ["Name | Days lost | Reason", "Paula Gresley | 14 | Surgery (knee)", "Imran Siddiqui | 3 | Migraine",
+            "Helen Marsh | 22 | Stress / anxiety", "Tom Beckwith | 1 | Gastric illness"]
+    s = classify(doc("Sickness absence summary, quarter 2\n" + "\n".join(rows), "en"))
+    assert s.level >= 1, s.rationale
+    assert {f.text for f in s.findings if f.rule.startswith("person:sensitive:")} >= {"Paula Gresley", "Helen Marsh"}
+
+
+def test_stated_number_of_patients_with_their_fields_is_personal_data_in_quantity() -> None:
+    s = classify(doc("关于数据迁移的说明\n本次迁移共涉及38,400名患者的姓名、出生日期和诊断信息，迁移完成前请勿对外提供。"))
+    assert s.level >= 2, s.rationale
+    assert any(f.rule == "people:38400" for f in s.findings)
+
+
+def test_a_few_dated_lines_are_not_a_roster() -> None:
+    s = classify(doc("会议安排\n周一 2024-03-04 部门例会\n周二 2024-03-05 培训\n王明 2024-03-06 值班\n"))
+    assert s.level == 0, s.rationale
