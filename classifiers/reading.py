@@ -109,6 +109,7 @@ PLANNED_REACH = 12
 """How far before a public-context word a planning word makes it a release still to come."""
 _PLANNED = re.compile(r"(?:拟于?|将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
                       r"before|until|prior to|draft)[^。；;\n]{0,10}$", re.IGNORECASE)
+_NOTICE = re.compile(r"现予(?:以)?公示|特此公示|公示如下|公示内容如下")
 NEGATION_WEIGHT = 0.5
 """Public-context weight of a statement that the draft is not a state secret (caps it at 内部)."""
 DECLASSIFIED_WEIGHT = 0.9
@@ -120,17 +121,21 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
 
     Findings inside a negation scope are dropped (不属于国家秘密 is not 属于国家秘密), and so is
     public-context wording about a release still to come (拟于…召开新闻发布会, 公示期满后, "will be
-    published"): the draft is not public yet, it plans its publication. A marking
+    published"): the draft is not public yet, it plans its publication; 公示期 counts only in a
+    draft that is itself the notice (现予公示, 特此公示). A marking
     that is a mention, or any marking when the draft carries a declassification note, keeps
     its place in the findings for the report but sets no level (``floor`` None, no banner).
     """
     out: list[Finding] = []
     declassified = bool(reading.declassified)
+    notice = bool(_NOTICE.search(text))
     for f in findings:
         if f.source == "lexicon" and f.category != "public_context" and reading.is_negated(f.start, f.end):
             continue
         if f.category == "public_context" and _PLANNED.search(text[max(0, f.start - PLANNED_REACH):f.start]):
             continue  # a release still to come (拟于…召开新闻发布会, will be published): not public yet
+        if f.category == "public_context" and f.rule.startswith("公示") and not notice:
+            continue  # 公示期 as a step of a procedure (任前公示), in a draft that is not itself the notice
         if f.category == "marking" and f.floor is not None:
             why = is_mention(text, f.start, f.end, reading) or ("the draft is declassified" if declassified else "")
             if why:

@@ -253,3 +253,10 @@ def test_stated_number_of_patients_with_their_fields_is_personal_data_in_quantit
 def test_a_few_dated_lines_are_not_a_roster() -> None:
     s = classify(doc("会议安排\n周一 2024-03-04 部门例会\n周二 2024-03-05 培训\n王明 2024-03-06 值班\n"))
     assert s.level == 0, s.rationale
+
+
+def test_public_notice_period_inside_a_personnel_matter_is_not_public_context() -> None:
+    procedure = classify(doc("关于干部调整的请示\n经研究，拟任命王明同志为局长，履行任前公示程序，公示期5个工作日。"))
+    notice = classify(doc("任前公示\n经研究，拟任命王明同志为局长，现予公示，公示期5个工作日。"))
+    assert not any(f.rule == "公示期" for f in procedure.findings)
+    assert any(f.rule == "公示期" for f in notice.findings)
