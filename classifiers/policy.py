@@ -77,6 +77,8 @@ DETAILS_NEEDED = 3
 BODY_MARK_MAX = 2
 """Grade words in running text (not a banner) count as evidence for at most this level: they
 are as often mentions (training, explainers) as instructions."""
+PUBLIC_ZERO = 0.75
+"""Public-context strength that caps a draft at 公开 (0.5 caps it at 内部, 0.3 lowers one step)."""
 PUBLIC = 0.5
 """Public-context strength from which a scope item needs specific details to set a minimum."""
 STRONG_PUBLIC = 0.85
@@ -85,6 +87,10 @@ PUBLIC_SPECIFICS = (2, 3)
 """Kinds of specific detail a scope item needs under public context (from PUBLIC, STRONG_PUBLIC)."""
 STRONG_SCOPE = 3
 """Distinct subject and condition words a scope item needs to set its full level."""
+RICH_SCOPE = 4
+"""Distinct words (subject, and conditions elsewhere) that make such an item rich evidence."""
+RICH_SCOPE_MAX = 3
+"""The most rich evidence of that kind supports."""
 WEAK_SCOPE_MAX = 2
 """The most a scope item with subject words and a condition in different windows supports."""
 WEAK_SUBJECT_MAX = 2
@@ -214,11 +220,18 @@ def _scope_evidence(run: _Steps, scopes: tuple[ScopeMatch, ...]) -> None:
     weak = [m for m in scopes if m.tier in ("document", "subject")]
     if not weak:
         return
-    best = max(weak, key=lambda m: (min(m.level, WEAK_SCOPE_MAX), m.strength))
-    level = min(best.level, WEAK_SCOPE_MAX if best.tier == "document" else WEAK_SUBJECT_MAX)
+    best = max(weak, key=lambda m: (_weak_level(m), m.strength))
+    level = _weak_level(best)
     run.lines.append(run.say.scope_weak(best, level, level > run.level))
     if level > run.level:
         run.take(level, "scope_evidence", best.item.category)
+
+
+def _weak_level(m: ScopeMatch) -> int:
+    """What a scope item shown without subject and condition in one window supports as content."""
+    if m.strength >= RICH_SCOPE:
+        return min(m.item.level, RICH_SCOPE_MAX)
+    return min(m.item.level, WEAK_SCOPE_MAX if m.tier == "document" else WEAK_SUBJECT_MAX)
 
 
 def _markings(run: _Steps, fs: tuple[Finding, ...]) -> Finding | None:
@@ -263,7 +276,7 @@ def _lowering(run: _Steps, fs: tuple[Finding, ...]) -> tuple[float, int]:
     lowering = [f for f in fs if f.category == "public_context"]
     p = strength(group(lowering))
     level = run.level
-    capped = 0 if p >= 0.85 else min(level, 1) if p >= 0.5 else max(level - 1, 0) if p >= 0.3 else level
+    capped = 0 if p >= PUBLIC_ZERO else min(level, 1) if p >= 0.5 else max(level - 1, 0) if p >= 0.3 else level
     if lowering:
         run.lines.append(run.say.lowering(distinct(label(f) for f in lowering), p, capped, capped < level))
     if capped < level:

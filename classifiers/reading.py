@@ -107,8 +107,8 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 
 PLANNED_REACH = 12
 """How far before a public-context word a planning word makes it a release still to come."""
-_PLANNED = re.compile(r"(?:拟于?|将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
-                      r"before|until|prior to|draft)[^。；;\n]{0,10}$", re.IGNORECASE)
+_PLANNED = re.compile(r"(?:(?:拟于?|将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
+                      r"before|until|prior to|draft)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$", re.IGNORECASE)
 _NOTICE = re.compile(r"现予(?:以)?公示|特此公示|公示如下|公示内容如下")
 NEGATION_WEIGHT = 0.5
 """Public-context weight of a statement that the draft is not a state secret (caps it at 内部)."""
@@ -133,7 +133,7 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
         if f.source == "lexicon" and f.category != "public_context" and reading.is_negated(f.start, f.end):
             continue
         if f.category == "public_context" and _PLANNED.search(text[max(0, f.start - PLANNED_REACH):f.start]):
-            continue  # a release still to come (拟于…召开新闻发布会, will be published): not public yet
+            continue  # a release still to come (拟于…, 24日上午9时新闻发布会, will be published): not public yet
         if f.category == "public_context" and f.rule.startswith("公示") and not notice:
             continue  # 公示期 as a step of a procedure (任前公示), in a draft that is not itself the notice
         if f.category == "marking" and f.floor is not None:
