@@ -96,17 +96,23 @@ def big_lexicon(n_terms: int, folder: Path) -> list[Path]:
 
 
 def ten_page_pdf(path: Path) -> None:
-    """A 10-page Chinese PDF of notice text (PyMuPDF's built-in CJK font)."""
+    """A 10-page Chinese PDF of draft text (PyMuPDF's built-in CJK font), each page filled.
+
+    A text box that would overflow writes nothing, so each page takes the longest piece of
+    the corpus that fits (at most 1,100 characters).
+    """
     import pymupdf
 
     body = corpus("zh", 40_000)
     doc = pymupdf.open()
     pos = 0
+    rect = pymupdf.Rect(60, 60, 535, 790)
     for _ in range(10):
         page = doc.new_page(width=595, height=842)
-        chunk = body[pos:pos + 1100]
-        pos += 1100
-        page.insert_textbox(pymupdf.Rect(60, 60, 535, 790), chunk, fontname="china-s", fontsize=11)
+        size = 1100
+        while page.insert_textbox(rect, body[pos:pos + size], fontname="china-s", fontsize=11) < 0:
+            size -= 100
+        pos += size
     doc.save(path)
 
 

@@ -91,8 +91,9 @@ RICH_SCOPE = 4
 """Distinct words (subject, and conditions elsewhere) that make such an item rich evidence."""
 RICH_SCOPE_MAX = 3
 """The most rich evidence of that kind supports."""
-WEAK_SCOPE_MAX = 2
-"""The most a scope item with subject words and a condition in different windows supports."""
+WEAK_SCOPE_MAX = 3
+"""The most a scope item with subject words and a condition in different windows supports
+(as content: public or training context still lowers it)."""
 WEAK_SUBJECT_MAX = 2
 """The most a scope item shown by many subject words and no condition supports."""
 TOP_SCOPE = 4
@@ -231,7 +232,9 @@ def _weak_level(m: ScopeMatch) -> int:
     """What a scope item shown without subject and condition in one window supports as content."""
     if m.strength >= RICH_SCOPE:
         return min(m.item.level, RICH_SCOPE_MAX)
-    return min(m.item.level, WEAK_SCOPE_MAX if m.tier == "document" else WEAK_SUBJECT_MAX)
+    if m.tier == "document":
+        return min(m.item.level, WEAK_SCOPE_MAX)
+    return min(m.item.level, WEAK_SUBJECT_MAX)
 
 
 def _markings(run: _Steps, fs: tuple[Finding, ...]) -> Finding | None:

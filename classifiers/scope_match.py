@@ -41,7 +41,7 @@ RAISE_BELOW_4 = 2
 """Distinct specificity conditions that raise an item below 机密 one level."""
 RAISE_TO_4 = 3
 """Distinct specificity conditions that raise a 机密 item to 绝密."""
-DOCUMENT_SUBJECTS = 2
+DOCUMENT_SUBJECTS = 1
 """Distinct subject words that, with a condition elsewhere in the draft, make weaker evidence."""
 DENSE_SUBJECTS = 3
 """Distinct subject words that make weaker evidence even with no condition."""
