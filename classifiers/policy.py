@@ -59,13 +59,13 @@ from classifiers.tally import (
     Tally,
     details,
     distinct,
-    distinct_floor_terms,
     group,
     label,
     strength,
     tally,
     top_terms,
 )
+from classifiers.floors import DECLASSIFIED, Floors, Steps
 from classifiers.wording import GRADES, Say
 
 __all__ = ["BODY_MARK_MAX", "DEFAULT_PERIOD_YEARS", "DETAILS_NEEDED", "GRADES", "Suggestion", "suggest"]
@@ -79,14 +79,6 @@ BODY_MARK_MAX = 2
 are as often mentions (training, explainers) as instructions."""
 PUBLIC_ZERO = 0.75
 """Public-context strength that caps a draft at 公开 (0.5 caps it at 内部, 0.3 lowers one step)."""
-PUBLIC = 0.5
-"""Public-context strength from which a scope item needs specific details to set a minimum."""
-STRONG_PUBLIC = 0.85
-"""Public-context strength from which it needs more of them."""
-PUBLIC_SPECIFICS = (2, 3)
-"""Kinds of specific detail a scope item needs under public context (from PUBLIC, STRONG_PUBLIC)."""
-STRONG_SCOPE = 3
-"""Distinct subject and condition words a scope item needs to set its full level."""
 RICH_SCOPE = 4
 """Distinct words (subject, and conditions elsewhere) that make such an item rich evidence."""
 RICH_SCOPE_MAX = 3
@@ -96,19 +88,8 @@ WEAK_SCOPE_MAX = 3
 (as content: public or training context still lowers it)."""
 WEAK_SUBJECT_MAX = 2
 """The most a scope item shown by many subject words and no condition supports."""
-TOP_SCOPE = 4
-"""Distinct subject and condition words, in the windows where they meet, that a scope item
-needs to set 绝密/TOP SECRET."""
-THIN_SCOPE_MAX = 2
-"""The most a scope item shown by one subject word and one condition sets."""
 RECORDS_NEEDED = 5
 """Named people with a date or a sensitive fact, one per line, that make a draft personal data (内部)."""
-SENSITIVE_NEEDED = 3
-"""Named people with a health or employment fact that set 内部 as a minimum."""
-DECLASSIFIED = "declassified"
-"""The rule of the finding that reports a declassification note."""
-
-
 @dataclass(frozen=True)
 class Suggestion:
     """A suggested grade on the common ladder, how sure it is, and why.
@@ -151,22 +132,6 @@ class Suggestion:
         return suggest(self.findings, language, self.catalogue_matches, self.scope_matches)
 
 
-class _Steps:
-    """The running decision while the rules apply: level, rule, its category, the lines."""
-
-    def __init__(self, say: Say) -> None:
-        self.say = say
-        self.level = 0
-        self.rule = "nothing"
-        self.cat: str | None = None
-        self.lines: list[str] = []
-
-    def take(self, level: int, rule: str, cat: str | None = None, keep_cat: bool = False) -> None:
-        self.level, self.rule = level, rule
-        if not keep_cat:
-            self.cat = cat
-
-
 def suggest(findings: Iterable[Finding], language: str, catalogue: Iterable[CatalogueMatch] = (),
             scopes: Iterable[ScopeMatch] = ()) -> Suggestion:
     """Apply the rules in the module notes to ``findings``, the catalogue items and the scope items.
@@ -176,20 +141,20 @@ def suggest(findings: Iterable[Finding], language: str, catalogue: Iterable[Cata
     fs = tuple(sorted(findings, key=lambda f: (f.start, f.end, f.category, f.source, f.rule)))
     items = tuple(sorted(catalogue, key=lambda m: (-m.item.level, m.item.id)))
     scope_matches = tuple(sorted(scopes, key=lambda m: (-m.level, m.item.id)))
-    run = _Steps(Say(language == "zh"))
+    run = Steps(Say(language == "zh"))
     t = tally(fs)
     _content(run, fs, t)
     _scope_evidence(run, scope_matches)
     head_mark = _markings(run, fs)
     h = _handling(run, fs, t)
     p, uncapped = _lowering(run, fs)
-    floors = _Floors.find(run, fs, t, items, scope_matches, head_mark, p)
+    floors = Floors.find(run, fs, t, items, scope_matches, head_mark, p)
     floors.apply(run, fs)
     confidence = _confidence(run, fs, t, h, p, uncapped)
     return _finish(run, fs, t, floors, head_mark, confidence, language, items, scope_matches)
 
 
-def _content(run: _Steps, fs: tuple[Finding, ...], t: Tally) -> None:
+def _content(run: Steps, fs: tuple[Finding, ...], t: Tally) -> None:
     """Step 1: content strength per category, and concrete details near a subject."""
     run.lines += [run.say.category(cat, top_terms(fs, cat), t.strengths[cat], t.levels[cat]) for cat in t.shown]
     if t.ids_cards or t.mobiles or t.weak_ids:
@@ -212,7 +177,7 @@ def _content(run: _Steps, fs: tuple[Finding, ...], t: Tally) -> None:
                 run.take(up, "details", cat)
 
 
-def _scope_evidence(run: _Steps, scopes: tuple[ScopeMatch, ...]) -> None:
+def _scope_evidence(run: Steps, scopes: tuple[ScopeMatch, ...]) -> None:
     """Step 1c: scope items shown without subject and condition in one window weigh as content.
 
     They support at most :data:`WEAK_SCOPE_MAX` and, unlike a scope item that fires in a
@@ -237,7 +202,7 @@ def _weak_level(m: ScopeMatch) -> int:
     return min(m.item.level, WEAK_SUBJECT_MAX)
 
 
-def _markings(run: _Steps, fs: tuple[Finding, ...]) -> Finding | None:
+def _markings(run: Steps, fs: tuple[Finding, ...]) -> Finding | None:
     """Step 2: the draft's own marking (a banner line) and marking words in running text."""
     for kind in ("declassified", "negation", "mention"):
         shown = distinct((label(f) for f in fs if f.rule == f"reading:{kind}" or (kind == "declassified" and f.rule == DECLASSIFIED)), 3)
@@ -257,7 +222,7 @@ def _markings(run: _Steps, fs: tuple[Finding, ...]) -> Finding | None:
     return head_mark
 
 
-def _handling(run: _Steps, fs: tuple[Finding, ...], t: Tally) -> float:
+def _handling(run: Steps, fs: tuple[Finding, ...], t: Tally) -> float:
     """Step 3: handling language, one step up within what the subject supports, else at least 1."""
     handling = [f for f in fs if f.category == "handling"]
     h = strength(group(handling))
@@ -274,7 +239,7 @@ def _handling(run: _Steps, fs: tuple[Finding, ...], t: Tally) -> float:
     return h
 
 
-def _lowering(run: _Steps, fs: tuple[Finding, ...]) -> tuple[float, int]:
+def _lowering(run: Steps, fs: tuple[Finding, ...]) -> tuple[float, int]:
     """Step 4: public or training context caps a draft that only talks about secrecy."""
     lowering = [f for f in fs if f.category == "public_context"]
     p = strength(group(lowering))
@@ -287,107 +252,7 @@ def _lowering(run: _Steps, fs: tuple[Finding, ...]) -> tuple[float, int]:
     return p, level
 
 
-@dataclass(frozen=True)
-class _Floors:
-    """Step 5: the minimums that win over the steps above, and what set each."""
-
-    term: int
-    term_findings: tuple[Finding, ...]
-    pattern: int
-    mark: int
-    catalogue: CatalogueMatch | None
-    scope: ScopeMatch | None
-    scope_level: int
-    declassified: bool
-
-    @classmethod
-    def find(cls, run: _Steps, fs: tuple[Finding, ...], t: Tally, items: tuple[CatalogueMatch, ...],
-             scopes: tuple[ScopeMatch, ...], head_mark: Finding | None, p: float) -> "_Floors":
-        """Collect the floors and word a line for each."""
-        declassified = any(f.rule == DECLASSIFIED for f in fs)
-        term_findings = tuple(f for f in fs if f.floor is not None and f.category not in ("marking", "public_context"))
-        term = max((f.floor or 0 for f in term_findings), default=0)
-        n_ids, n_mobiles = len(t.ids_cards), len(t.mobiles)
-        pattern = 2 if n_ids >= 30 else 1 if n_ids >= 3 or n_mobiles >= 10 else 0
-        sensitive = {f.rule for f in fs if f.rule.startswith("person:sensitive:")}
-        bulk = max((int(f.rule.split(":")[1]) for f in fs if f.rule.startswith("people:")), default=0)
-        people = 2 if bulk else 1 if len(sensitive) >= SENSITIVE_NEEDED else 0
-        if people:
-            run.lines.append(run.say.people_floor(len(sensitive), bulk, people))
-            if people > pattern:
-                pattern = people
-        mark = (head_mark.floor or 0) if head_mark and not declassified else 0
-        run.lines += [run.say.term_floor(label(f), f.floor or 0) for f in distinct_floor_terms(list(term_findings))]
-        if pattern:
-            run.lines.append(run.say.pattern_floor(n_ids, n_mobiles, pattern))
-        run.lines += [run.say.catalogue(m) for m in items[:3]]
-        supported = _supported(fs, t, scopes)
-        weighed = sorted(((m, *_scope_floor(m, declassified, p, run.say.zh, supported)) for m in scopes
-                          if m.tier in ("window", "bare")),
-                         key=lambda x: (-x[1], -x[0].strength, x[0].item.id))
-        for m, floor, why in weighed[:4]:
-            run.lines.append(run.say.scope(m, floor, why))
-        best = weighed[0] if weighed and weighed[0][1] else None
-        return cls(term, term_findings, pattern, mark, items[0] if items else None,
-                   best[0] if best else None, best[1] if best else 0, declassified)
-
-    def apply(self, run: _Steps, fs: tuple[Finding, ...]) -> None:
-        """Raise the level to the highest floor, naming the rule that set it."""
-        cat_floor = self.catalogue.item.level if self.catalogue else 0
-        scope_floor = self.scope_level
-        floor = max(self.term, self.pattern, self.mark, cat_floor, scope_floor)
-        if not floor or floor < run.level:
-            return
-        if floor > run.level and run.rule == "lowered":
-            run.lines.append(run.say.floor_kept(floor))
-        if cat_floor == floor and self.catalogue is not None:
-            run.take(floor, "floor_catalogue", self.catalogue.item.category)
-        elif scope_floor == floor and self.scope is not None:
-            run.take(floor, "floor_scope", self.scope.item.category)
-        elif self.mark == floor:
-            run.take(floor, "floor_marking", None)
-        elif self.term == floor:
-            best = max((f for f in self.term_findings if f.floor == floor), key=lambda f: (f.category in CONTENT, f.score))
-            run.take(floor, "floor_term", best.category)
-        else:
-            run.take(floor, "floor_pattern", "personal_information")
-
-
-def _supported(fs: tuple[Finding, ...], t: Tally, scopes: tuple[ScopeMatch, ...]) -> bool:
-    """Whether the draft shows, besides one scope item, that it is a restricted paper.
-
-    Restrictive handling language (阅后收回, need-to-know), a second scope item shown by its
-    words, or subject-matter words strong enough for 秘密 on their own.
-    """
-    handling = strength(group(f for f in fs if f.category == "handling"))
-    shown = sum(m.tier in ("window", "document") for m in scopes)
-    return handling >= 0.5 or shown >= 2 or max(t.levels.values(), default=0) >= 2
-
-
-def _scope_floor(m: ScopeMatch, declassified: bool, p: float, zh: bool, supported: bool = False) -> tuple[int, str]:
-    """The minimum a scope item that fired sets, and why it is below the item's level ("" if not).
-
-    A declassified draft's items are history (0). Under public context only an item with
-    kinds of specific detail counts. One subject word and one condition alone are thin
-    evidence: unless the draft is otherwise ``supported`` (see :func:`_supported`), they set at
-    most :data:`THIN_SCOPE_MAX`.
-    """
-    if declassified:
-        return 0, "草稿已注明解密" if zh else "the draft carries a declassification note"
-    need = PUBLIC_SPECIFICS[1] if p >= STRONG_PUBLIC else PUBLIC_SPECIFICS[0] if p >= PUBLIC else 0
-    if m.specifics < need:
-        return 0, (f"公开或面向公众的语境，具体细节不足 {need} 类" if zh else
-                   f"public or published context with fewer than {need} kinds of specific detail")
-    if not m.bare and not supported and m.strength < STRONG_SCOPE and m.level > THIN_SCOPE_MAX:
-        return THIN_SCOPE_MAX, ("仅一个主题词和一个条件，证据单薄" if zh else
-                                "one subject word and one condition only: thin evidence")
-    if not m.bare and m.level == 4 and m.window_strength < TOP_SCOPE:
-        return 3, (f"绝密需至少 {TOP_SCOPE} 个不同的主题词和条件" if zh else
-                   f"TOP SECRET needs at least {TOP_SCOPE} distinct subject and condition words")
-    return m.level, ""
-
-
-def _confidence(run: _Steps, fs: tuple[Finding, ...], t: Tally, h: float, p: float, uncapped: int) -> float:
+def _confidence(run: Steps, fs: tuple[Finding, ...], t: Tally, h: float, p: float, uncapped: int) -> float:
     """How sure the suggestion is, by the rule that decided it."""
     top = t.strengths.get(run.cat, 0.0) if run.cat else max(t.strengths.values(), default=0.0)
     term_scores = [f.score for f in fs if f.floor == run.level and f.category not in ("marking", "public_context")]
@@ -409,7 +274,7 @@ def _confidence(run: _Steps, fs: tuple[Finding, ...], t: Tally, h: float, p: flo
     return round(min(0.99, max(0.05, confidence)), 2)
 
 
-def _finish(run: _Steps, fs: tuple[Finding, ...], t: Tally, floors: _Floors, head_mark: Finding | None,
+def _finish(run: Steps, fs: tuple[Finding, ...], t: Tally, floors: Floors, head_mark: Finding | None,
             confidence: float, language: str, items: tuple[CatalogueMatch, ...],
             scopes: tuple[ScopeMatch, ...]) -> Suggestion:
     """Basis and period of the decided level, the closing line, and the suggestion."""

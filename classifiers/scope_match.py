@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import ahocorasick
 
+from classifiers.details import CATEGORIES as DETAIL_CATEGORIES
+from classifiers.details import generic_details
 from classifiers.lexicon_scan import _encode, _is_word
 from classifiers.normalise import NormalisedText, normalise_term
 from classifiers.reading import Reading
@@ -37,6 +39,8 @@ from keywords import ScopeCatalogue, ScopeItem
 
 SUBJECT = -1
 """The role of a subject word (conditions are numbered from 0)."""
+GENERIC = "generic"
+"""The key of a generic detail (quantity, coordinate, designator): all count as one kind."""
 RAISE_BELOW_4 = 2
 """Distinct specificity conditions that raise an item below 机密 one level."""
 RAISE_TO_4 = 3
@@ -177,11 +181,19 @@ def _inflected(text: str, end: int) -> int:
 
 def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem,
                 regexes: tuple[tuple[int, re.Pattern[str]], ...], subject: list[Hit]) -> list[Hit]:
-    """Regex conditions, searched only in the windows that hold a subject word."""
-    if not regexes:
+    """Regex conditions and generic details, searched only in the windows that hold a subject word.
+
+    Generic details (:mod:`classifiers.details`) count for items with a specificity condition.
+    """
+    generic = item.category in DETAIL_CATEGORIES and any(c.kind == "specificity" for c in item.conditions)
+    if not regexes and not generic:
         return []
     spans = sorted({segments.span(item.window, h.start) for h in subject})
     out = []
+    if generic:
+        for lo, hi in spans:
+            out += [Hit(a, b, t, "specificity", GENERIC) for a, b, t in generic_details(text, lo, hi)
+                    if not reading.is_negated(a, b)]
     for cond, rx in regexes:
         for lo, hi in spans:
             for m in rx.finditer(text, lo, hi):

@@ -147,9 +147,13 @@ def test_subject_and_condition_in_one_window_fire(scopes) -> None:
 
 
 def test_window_is_respected(scopes) -> None:
-    # sentence window: 考场 and 座位号 in different sentences do not fire t-exam-02
-    assert "t-exam-02" not in fired("考场设在一楼。座位号另行通知。", scopes)
-    assert fired("考场按座位号和监考员名单布置。", scopes)["t-exam-02"] == 3  # two specifics raise it
+    # sentence window: 考场 and 座位号 in different sentences are only document-wide evidence
+    text = "考场设在一楼。座位号另行通知。"
+    tiers = {m.item.id: m.tier for m in match_scopes(normalise(text), read(text), scopes, segment(text))}
+    assert tiers == {"t-exam-02": "document"}
+    same = "考场按座位号和监考员名单布置。"
+    assert [m.tier for m in match_scopes(normalise(same), read(same), scopes)] == ["window"]
+    assert fired(same, scopes)["t-exam-02"] == 3  # two specifics raise it
 
 
 def test_negated_subject_does_not_count(scopes) -> None:

@@ -1,0 +1,46 @@
+"""Specific details of any subject: quantities with units, coordinates and designators.
+
+A secrecy-scope item's specificity condition names what makes its subject give the matter away
+(quantities, parameters, coordinates, named units). The catalogue lists a few words and
+patterns per item; the patterns here recognise the same kinds of detail for every item that
+has a specificity condition, in the windows that hold its subject:
+
+- a **quantity** with a unit of measure (``1850公里``, ``Mach 6.1``, ``2,410 K``, ``500 kV``,
+  ``86千克``), not a bare count, a year or a percentage;
+- a **coordinate** (``北纬29°48′``, ``29.4512 N``, a grid reference ``NT 2567 7341``);
+- a **designator** of a unit, system or model (``第3旅``, ``2nd Battalion``, ``AN/SPY-6``,
+  ``DF-21``, ``HX-5``).
+
+All of them count as one kind of detail (key ``generic``) beside the catalogue's own words,
+for items of the state-secret areas and commercial secrets (personal data and work secrets are
+made specific by people and documents, not by measures).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+CATEGORIES = frozenset({"state_affairs", "defence", "foreign_affairs", "economy", "science_technology",
+                        "security_investigation", "other_state_secret", "commercial_secret"})
+"""The categories of scope items for which generic details count as specificity."""
+
+_UNITS = (r"(?:km|kilomet(?:er|re)s?|nm|nautical miles?|m/s|km/h|mph|knots?|kg|tonnes?|tons?|mpa|kpa|psi|kv|mw|gw|kw|kt|"
+          r"megatons?|kilotons?|°c|k|g|mm|cm|ghz|mhz|hz|db|seconds?|mach|公里|千米|海里|米|毫米|千克|公斤|吨|兆帕|千伏|兆瓦|"
+          r"万千瓦|千瓦|赫兹|兆赫|吉赫|分贝|秒|倍音速|马赫|当量|节)")
+_QUANTITY = (r"(?:\bmach\s*\d+(?:\.\d+)?|(?<![\w.])\d[\d,]*(?:\.\d+)?\s?" + _UNITS + r"(?![a-z]))")
+_COORDINATE = (r"(?:北纬|南纬|东经|西经)\s*\d{1,3}(?:\.\d+)?\s*[°度]|\b\d{1,3}(?:\.\d+)?\s?°\s?\d{1,2}\s?['′]"
+               r"|\b\d{1,3}\.\d{3,}\s?[NSEW]\b|\b[A-Z]{2}\s?\d{4}\s?\d{4}\b")
+_DESIGNATOR = (r"第[0-9一二三四五六七八九十百]+(?:旅|团|师|营|集团军|舰队|支队|基地)"
+               r"|\b\d+(?:st|nd|rd|th) (?:battalion|brigade|regiment|division|squadron|fleet|wing|group)\b"
+               r"|\b[A-Z]{1,4}(?:/[A-Z]{2,4})?-\d{1,3}[A-Z]?\b(?!-)")
+
+
+def generic_details(text: str, lo: int, hi: int) -> list[tuple[int, int, str]]:
+    """The quantities, coordinates and designators in ``text[lo:hi]``: (start, end, text)."""
+    return [(m.start(), m.end(), m.group(0)) for m in _pattern().finditer(text, lo, hi) if m.group(0).strip()]
+
+
+@functools.lru_cache(maxsize=1)
+def _pattern() -> re.Pattern[str]:
+    return re.compile(f"{_QUANTITY}|{_COORDINATE}|{_DESIGNATOR}", re.IGNORECASE)
