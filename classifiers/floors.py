@@ -28,6 +28,8 @@ STRONG_SCOPE = 3
 TOP_SCOPE = 4
 """Distinct subject and condition words, in the windows where they meet, that a scope item
 needs to set 绝密/TOP SECRET."""
+THIN_PUBLIC = 0.3
+"""Public-context strength from which one subject word and one condition are thin evidence."""
 THIN_SCOPE_MAX = 2
 """The most a scope item shown by one subject word and one condition sets."""
 SENSITIVE_NEEDED = 3
@@ -134,9 +136,9 @@ def scope_floor(m: ScopeMatch, declassified: bool, p: float, zh: bool, supported
     """The minimum a scope item that fired sets, and why it is below the item's level ("" if not).
 
     A declassified draft's items are history (0). Under public context only an item with
-    kinds of specific detail counts. One subject word and one condition alone are thin
-    evidence: unless the draft is otherwise ``supported`` (see :func:`supported`), they set at
-    most :data:`THIN_SCOPE_MAX`.
+    kinds of specific detail counts. In a draft with some public flavour (:data:`THIN_PUBLIC`),
+    one subject word and one condition alone are thin evidence: unless the draft is otherwise
+    ``supported`` (see :func:`supported`), they set at most :data:`THIN_SCOPE_MAX`.
     """
     if declassified:
         return 0, "草稿已注明解密" if zh else "the draft carries a declassification note"
@@ -144,7 +146,7 @@ def scope_floor(m: ScopeMatch, declassified: bool, p: float, zh: bool, supported
     if m.specifics < need:
         return 0, (f"公开或面向公众的语境，具体细节不足 {need} 类" if zh else
                    f"public or published context with fewer than {need} kinds of specific detail")
-    if not m.bare and not supported and m.strength < STRONG_SCOPE and m.level > THIN_SCOPE_MAX:
+    if not m.bare and not supported and p >= THIN_PUBLIC and m.strength < STRONG_SCOPE and m.level > THIN_SCOPE_MAX:
         return THIN_SCOPE_MAX, ("仅一个主题词和一个条件，证据单薄" if zh else
                                 "one subject word and one condition only: thin evidence")
     if not m.bare and m.level == 4 and m.window_strength < TOP_SCOPE:

@@ -79,7 +79,7 @@ BODY_MARK_MAX = 2
 are as often mentions (training, explainers) as instructions."""
 PUBLIC_ZERO = 0.75
 """Public-context strength that caps a draft at 公开 (0.5 caps it at 内部, 0.3 lowers one step)."""
-RICH_SCOPE = 4
+RICH_SCOPE = 3
 """Distinct words (subject, and conditions elsewhere) that make such an item rich evidence."""
 RICH_SCOPE_MAX = 3
 """The most rich evidence of that kind supports."""

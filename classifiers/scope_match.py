@@ -13,7 +13,8 @@ item **fires** when a subject word and a condition occur in the same window of t
   weighs these as content, not as a minimum;
 - words inside a negation scope (不涉及…, not classified …) are not counted.
 
-English words also match with a plural or verb ending (``warheads``, ``deployed``). All
+English words also match with a plural or verb ending (``warheads``, ``deployed``) and with
+a hyphen or a space between their parts (``cross-section``, ``cross section``). All
 words are found in one Aho-Corasick pass over the normalised text (the same spelling
 trick and word-boundary rule as :mod:`classifiers.lexicon_scan`); regex conditions run only in
 the windows of subject words. The automaton is built once per catalogue and cached. spaCy is
@@ -47,7 +48,7 @@ RAISE_TO_4 = 3
 """Distinct specificity conditions that raise a 机密 item to 绝密."""
 DOCUMENT_SUBJECTS = 1
 """Distinct subject words that, with a condition elsewhere in the draft, make weaker evidence."""
-DENSE_SUBJECTS = 3
+DENSE_SUBJECTS = 2
 """Distinct subject words that make weaker evidence even with no condition."""
 
 
@@ -240,6 +241,17 @@ def _distinct(hits: list[Hit]) -> tuple[Hit, ...]:
     return tuple(seen.values())
 
 
+def _spellings(key: str) -> set[str]:
+    """A normalised word and its other spellings: hyphen, space or nothing between English parts."""
+    if not key:
+        return set()
+    out = {key}
+    if key.isascii() and ("-" in key or " " in key):
+        parts = key.replace("-", " ").split()
+        out |= {" ".join(parts), "-".join(parts)}
+    return out
+
+
 @functools.lru_cache(maxsize=4)
 def _compile(catalogue: ScopeCatalogue) -> _Compiled:
     """Build the automaton and regexes for one catalogue (cached: a catalogue is immutable)."""
@@ -254,16 +266,14 @@ def _compile(catalogue: ScopeCatalogue) -> _Compiled:
         words = [(SUBJECT, w) for w in item.subject]
         words += [(n, w) for n, c in enumerate(item.conditions) for w in c.words]
         for role, word in words:
-            key = normalise_term(word)
-            if not key:
-                continue
-            if key not in slots:
-                slots[key] = len(keys)
-                keys.append((len(key), _is_word(key[0]), _is_word(key[-1])))
-                roles.append([])
-                automaton.add_word(_encode(key), slots[key])
-            if (index, role, word) not in roles[slots[key]]:
-                roles[slots[key]].append((index, role, word))
+            for key in _spellings(normalise_term(word)):
+                if key not in slots:
+                    slots[key] = len(keys)
+                    keys.append((len(key), _is_word(key[0]), _is_word(key[-1])))
+                    roles.append([])
+                    automaton.add_word(_encode(key), slots[key])
+                if (index, role, word) not in roles[slots[key]]:
+                    roles[slots[key]].append((index, role, word))
         regexes.append(tuple((n, re.compile(rx, re.IGNORECASE)) for n, c in enumerate(item.conditions) for rx in c.regex))
     if not keys:
         return _Compiled(None, (), (), (), ())

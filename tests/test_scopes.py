@@ -142,7 +142,9 @@ def test_subject_and_condition_in_one_window_fire(scopes) -> None:
     assert fired("本次考试试题和答案已印制完毕，启用前由专人保管。", scopes) == {"t-exam-01": 4}
     assert fired("The exam paper and answer key are sealed before the exam.", scopes) == {"t-exam-01": 4}
     # the subject alone, or the condition alone, is not the matter
-    assert fired("试题和答案的讲评安排见附件。", scopes) == {}
+    talk = "试题和答案的讲评安排见附件。"
+    assert [(m.item.id, m.tier) for m in match_scopes(normalise(talk), read(talk), scopes)] == [("t-exam-01", "subject")]
+    assert classify(doc(talk), scopes=scopes).level <= 2
     assert fired("启用前请检查设备。", scopes) == {}
 
 
@@ -171,9 +173,12 @@ def test_regex_condition_and_finding_names_item_and_provenance(scopes) -> None:
     assert en.period_text() == "until the examination has been held" and en.rationale[-1].startswith("Decision: TOP SECRET (4)")
 
 
-def test_thin_evidence_sets_at_most_confidential(scopes) -> None:
-    s = classify(doc("试题启用前请妥善保管。"), scopes=scopes)
-    assert s.level == 2 and any("证据单薄" in line for line in s.rationale)
+def test_thin_evidence_sets_at_most_confidential_in_a_public_flavoured_draft(scopes) -> None:
+    s = classify(doc("据报道，试题启用前须妥善保管。"), scopes=scopes)
+    assert s.level == 2 and any("证据单薄" in line for line in s.rationale), s.rationale
+    # without public flavour the item holds, but 绝密 needs four distinct words where they meet
+    s = classify(doc("试题启用前须妥善保管。"), scopes=scopes)
+    assert s.level == 3 and any("绝密需至少" in line for line in s.rationale), s.rationale
 
 
 def test_declassification_note_turns_items_and_markings_into_history(scopes) -> None:
