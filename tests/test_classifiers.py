@@ -515,7 +515,10 @@ def test_classify_is_fast_on_a_megabyte() -> None:
     draft = doc(text)
     classify(doc("预热"))
     best = min(_timed(draft) for _ in range(2))
-    assert len(text) / best >= 300_000, f"{len(text) / best:,.0f} chars/s"
+    # The target (300,000 characters/s) is measured by bench/classify_bench.py on a quiet machine;
+    # here a third of it catches a slow path (quadratic work, a regex per term) without failing on
+    # a machine shared with other jobs.
+    assert len(text) / best >= 100_000, f"{len(text) / best:,.0f} chars/s"
 
 
 def _timed(draft: Document) -> float:
