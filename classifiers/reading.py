@@ -28,6 +28,8 @@ from classifiers.findings import Finding
 
 NEGATION_REACH = 24
 """At most this many characters after a Chinese negation cue fall inside its scope."""
+EN_NEGATION_REACH = 40
+"""At most this many characters after an English negation (not classified ...) fall inside its scope."""
 MENTION_REACH = 40
 """How near a clearance or vetting word makes a marking a mention (characters either side)."""
 
@@ -36,7 +38,7 @@ _EN_NEG = (r"\b(?:unclassified|non-classified|not (?:protectively )?(?:classifie
            r"|(?:contains?|containing|holds?) no (?:classified|secret|sensitive)"
            r"|(?:does|do|did) not (?:contain|include|hold|involve) (?:any )?(?:classified|secret|sensitive)"
            r"|no (?:classified|secret) (?:information|material|content))\b")
-_CLAUSE_END = re.compile(r"[，,。；;！!？?\n：:、]")
+_CLAUSE_END = re.compile(r"[，,。；;！!？?\n：:、]|\.(?:\s|$)")
 _DECLASSIFIED = (
     r"已(?:经)?解密|予以解密|同意解密|决定解密|已于[^。\n]{0,20}解密|解密后公开|此件公开|本件公开|全文公开|经审查可以公开"
     r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
@@ -79,7 +81,8 @@ def read(text: str) -> Reading:
         if any(w in text[m.end():end] for w in ("秘密", "涉密", "密级", "保密")):
             statements.append((m.start(), end, text[m.start():end]))
     for m in en.finditer(text):
-        negated.append((m.start(), m.end()))
+        stop = _CLAUSE_END.search(text, m.end(), m.end() + EN_NEGATION_REACH)
+        negated.append((m.start(), stop.start() if stop else min(len(text), m.end() + EN_NEGATION_REACH)))
         statements.append((m.start(), m.end(), m.group(0)))
     declassified = tuple((m.start(), m.end(), m.group(0)) for m in decl.finditer(text))
     return Reading(tuple(sorted(negated)), tuple(sorted(statements)), declassified)

@@ -269,3 +269,17 @@ def test_public_notice_period_inside_a_personnel_matter_is_not_public_context() 
     notice = classify(doc("任前公示\n经研究，拟任命王明同志为局长，现予公示，公示期5个工作日。"))
     assert not any(f.rule == "公示期" for f in procedure.findings)
     assert any(f.rule == "公示期" for f in notice.findings)
+
+
+def test_english_negation_covers_its_clause() -> None:
+    s = classify(doc("This report does not contain classified information. It summarises the public consultation.", "en"))
+    assert s.level == 0, s.rationale
+    assert not any(f.rule == "classified information" for f in s.findings)
+
+
+def test_declassified_us_report_keeps_its_old_banner_as_history() -> None:
+    text = ("SECRET\nSubject: Readiness of air defence units, 1987\nThree batteries were at reduced readiness.\n\n"
+            "DECLASSIFIED\nAuthority: EO 13526, Sec. 3.3\nApproved for public release, 2019.")
+    s = classify(doc(text, "en"))
+    assert s.level == 0, s.rationale
+    assert all(f.floor is None for f in s.findings if f.category == "marking")
