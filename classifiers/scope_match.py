@@ -5,6 +5,8 @@ languages) and the conditions that make it secret (timing, specificity, scope, s
 item **fires** when a subject word and a condition occur in the same window of the draft (its
 ``window``: sentence, paragraph or document, see :mod:`classifiers.segments`). Then:
 
+- a subject named in the draft's title (or in a section heading) meets every condition in the
+  draft (or in that section): the title says what the whole draft is about;
 - its level is the item's grade; specificity conditions in the firing windows raise it one
   level when the item says ``raise_if_specific`` (two distinct ones, three to reach 绝密);
 - a subject with no condition anywhere fires at ``bare_level`` when the item gives one;
@@ -45,7 +47,8 @@ GENERIC = "generic"
 RAISE_BELOW_4 = 2
 """Distinct specificity conditions that raise an item below 机密 one level."""
 RAISE_TO_4 = 3
-"""Distinct specificity conditions that raise a 机密 item to 绝密."""
+"""Distinct specificity conditions that raise a 机密 item to 绝密 (with a scope condition too:
+绝密 is harm at national or strategic scale, which details alone do not show)."""
 DOCUMENT_SUBJECTS = 1
 """Distinct subject words that, with a condition elsewhere in the draft, make weaker evidence."""
 DENSE_SUBJECTS = 2
@@ -211,16 +214,19 @@ def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: l
     for h in conditions:
         by_unit.setdefault(segments.unit(item.window, h.start), []).append(h)
     firing_subject = [h for h in subject if segments.unit(item.window, h.start) in by_unit]
-    if firing_subject:
+    governed = _governed(segments, subject, conditions)
+    if firing_subject or governed:
         units = {segments.unit(item.window, h.start) for h in firing_subject}
-        conds = _distinct([h for u in sorted(units) for h in by_unit[u]])
+        conds = _distinct([h for u in sorted(units) for h in by_unit[u]] + governed)
+        firing_subject += [h for h in subject if segments.heading_reach(h.start) and h not in firing_subject]
         words = _distinct(firing_subject)
         seen = {h.word.casefold() for h in words}
         words += tuple(h for h in _distinct(subject) if h.word.casefold() not in seen)
         inside = len(seen)
         found = ScopeMatch(item, item.level, words, conds, units=len(units), window_subjects=inside)
         need = RAISE_TO_4 if item.level >= 3 else RAISE_BELOW_4
-        if item.raise_if_specific and found.specifics >= need and item.level < 4:
+        scoped = item.level < 3 or any(h.kind == "scope" for h in conds)
+        if item.raise_if_specific and found.specifics >= need and item.level < 4 and scoped:
             return ScopeMatch(item, item.level + 1, words, conds, True, units=len(units), window_subjects=inside)
         return found
     if item.bare_level:
@@ -233,6 +239,12 @@ def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: l
     return None
 
 
+def _governed(segments: Segments, subject: list[Hit], conditions: list[Hit]) -> list[Hit]:
+    """Conditions in the part of the draft that a heading naming the subject governs."""
+    reaches = [r for r in (segments.heading_reach(h.start) for h in subject) if r]
+    return [c for c in conditions if any(lo <= c.start < hi for lo, hi in reaches)]
+
+
 def _distinct(hits: list[Hit]) -> tuple[Hit, ...]:
     """The first occurrence of each distinct word, in text order."""
     seen: dict[str, Hit] = {}
@@ -242,13 +254,16 @@ def _distinct(hits: list[Hit]) -> tuple[Hit, ...]:
 
 
 def _spellings(key: str) -> set[str]:
-    """A normalised word and its other spellings: hyphen, space or nothing between English parts."""
+    """A normalised word and its other spellings: hyphen or space between English parts, and a
+    two-word English term with its first word in the plural."""
     if not key:
         return set()
     out = {key}
     if key.isascii() and ("-" in key or " " in key):
         parts = key.replace("-", " ").split()
         out |= {" ".join(parts), "-".join(parts)}
+        if len(parts) == 2 and parts[0].isalpha() and not parts[0].endswith("s"):
+            out.add(f"{parts[0]}s {parts[1]}")  # operations order, weapons system
     return out
 
 

@@ -10,6 +10,10 @@ draft and answers "which sentence / paragraph holds offset i" by bisection.
   punctuation or a colon, or that ends a short line (a heading, a table row, a list entry of
   at most :data:`SHORT_LINE` characters). A line break in the middle of running text, as PDF
   extraction leaves at every printed line end, does not end the paragraph.
+- A **heading** is a short line without sentence-final punctuation. The draft's first line,
+  when it is one, is its **title**: a subject named in the title is what the whole draft is
+  about, and a subject named in another heading is what its section is about (see
+  :meth:`Segments.heading_reach`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,23 @@ class Segments:
     length: int
     sentence_starts: tuple[int, ...]
     paragraph_starts: tuple[int, ...]
+    headings: tuple[tuple[int, int], ...] = ()
+    """Heading lines (start, end): short lines with no sentence-final punctuation; the first
+    is the draft's title when it is the first non-empty line."""
+    title: tuple[int, int] | None = None
+
+    def heading_reach(self, pos: int) -> tuple[int, int] | None:
+        """The part of the draft a heading at ``pos`` governs, or None when ``pos`` is not in one.
+
+        The title governs the whole draft; another heading governs its section, up to the next
+        heading.
+        """
+        if self.title and self.title[0] <= pos < self.title[1]:
+            return 0, self.length
+        k = bisect_right(self.headings, (pos, self.length + 1)) - 1
+        if k < 0 or not self.headings[k][0] <= pos < self.headings[k][1]:
+            return None
+        return self.headings[k][0], self.headings[k + 1][0] if k + 1 < len(self.headings) else self.length
 
     def sentence(self, pos: int) -> int:
         """The number of the sentence holding offset ``pos``."""
@@ -58,12 +79,19 @@ class Segments:
 
 
 def segment(text: str) -> Segments:
-    """Find the sentences and paragraphs of ``text`` (see the module notes)."""
+    """Find the sentences, paragraphs and headings of ``text`` (see the module notes)."""
     paragraphs = [0]
+    headings: list[tuple[int, int]] = []
+    title = None
     pos = 0
     for line in text.splitlines(keepends=True):
-        pos += len(line)
+        start, pos = pos, pos + len(line)
         body = line.rstrip()
+        short = 0 < len(body.strip()) <= SHORT_LINE and not body.endswith(tuple(_FINAL[:-2]))
+        if short:
+            headings.append((start, start + len(body)))
+            if title is None and not text[:start].strip():
+                title = headings[-1]
         nxt = text[pos:pos + 1]
         if pos >= len(text):
             break
@@ -75,4 +103,4 @@ def segment(text: str) -> Segments:
         end = m.end()
         if end < len(text):
             sentences.add(end)
-    return Segments(len(text), tuple(sorted(sentences)), tuple(paragraphs))
+    return Segments(len(text), tuple(sorted(sentences)), tuple(paragraphs), tuple(headings), title)

@@ -283,3 +283,10 @@ def test_declassified_us_report_keeps_its_old_banner_as_history() -> None:
     s = classify(doc(text, "en"))
     assert s.level == 0, s.rationale
     assert all(f.floor is None for f in s.findings if f.category == "marking")
+
+
+def test_title_names_the_subject_for_the_whole_draft(scopes) -> None:
+    text = "关于高考试卷保管的通知\n\n一、各考点须设专用保密室。\n\n二、启用前实行双人双锁，全程录像。"
+    found = match_scopes(normalise(text), read(text), scopes)
+    assert [(m.item.id, m.tier) for m in found] == [("t-exam-01", "window")]
+    assert {h.word for h in found[0].conditions} == {"启用前"}
