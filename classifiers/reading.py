@@ -38,17 +38,17 @@ _EN_NEG = (r"\b(?:unclassified|non-classified|not (?:protectively )?(?:classifie
            r"|(?:contains?|containing|holds?) no (?:classified|secret|sensitive)"
            r"|(?:does|do|did) not (?:contain|include|hold|involve) (?:any )?(?:classified|secret|sensitive)"
            r"|no (?:classified|secret) (?:information|material|content))\b")
-_CLAUSE_END = re.compile(r"[，,。；;！!？?\n：:、]|\.(?:\s|$)")
+_CLAUSE_END = r"[，,。；;！!？?\n：:、]|\.(?:\s|$)"
 _DECLASSIFIED = (
     r"已(?:经)?解密|予以解密|同意解密|决定解密|已于[^。\n]{0,20}解密|解密后公开|此件公开|本件公开|全文公开|经审查可以公开"
     r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
     r"|\bdeclassification (?:date|authority)\b[^\n]{0,30}\b(?:19|20)\d\d\b)"
 )
 _QUOTES = "“”\"'‘’「」『』《》"
-_EXAMPLE_BEFORE = re.compile(r"(?:如|例如|比如|标注为|标明|标志为|标志|字样|写有|印有|e\.g\.|such as|marked|labelled|labeled|"
-                             r"the word|formerly|previously|originally|原密级|原标)\W{0,3}$", re.IGNORECASE)
-_CLEARANCE = re.compile(r"clearance|cleared|vetting|vetted|\bdv\b|\bsc\b|security check|eligib|涉密人员|涉密岗位|保密资质|"
-                        r"资质|资格|审查合格|涉密资格|政审", re.IGNORECASE)
+_EXAMPLE_BEFORE = (r"(?:如|例如|比如|标注为|标明|标志为|标志|字样|写有|印有|e\.g\.|such as|marked|labelled|labeled|"
+                             r"the word|formerly|previously|originally|原密级|原标)\W{0,3}$")
+_CLEARANCE = (r"clearance|cleared|vetting|vetted|\bdv\b|\bsc\b|security check|eligib|涉密人员|涉密岗位|保密资质|"
+                        r"资质|资格|审查合格|涉密资格|政审")
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,13 @@ def read(text: str) -> Reading:
     negated: list[tuple[int, int]] = []
     statements: list[tuple[int, int, str]] = []
     for m in zh.finditer(text):
-        stop = _CLAUSE_END.search(text, m.end(), m.end() + NEGATION_REACH)
+        stop = _rx(_CLAUSE_END).search(text, m.end(), m.end() + NEGATION_REACH)
         end = stop.start() if stop else min(len(text), m.end() + NEGATION_REACH)
         negated.append((m.start(), end))
         if any(w in text[m.end():end] for w in ("秘密", "涉密", "密级", "保密")):
             statements.append((m.start(), end, text[m.start():end]))
     for m in en.finditer(text):
-        stop = _CLAUSE_END.search(text, m.end(), m.end() + EN_NEGATION_REACH)
+        stop = _rx(_CLAUSE_END).search(text, m.end(), m.end() + EN_NEGATION_REACH)
         negated.append((m.start(), stop.start() if stop else min(len(text), m.end() + EN_NEGATION_REACH)))
         statements.append((m.start(), m.end(), m.group(0)))
     declassified = tuple((m.start(), m.end(), m.group(0)) for m in decl.finditer(text))
@@ -94,13 +94,19 @@ def is_mention(text: str, start: int, end: int, reading: Reading) -> str:
     after = text[end:end + 3]
     if (before[-1:] and before[-1] in _QUOTES) or (after[:1] and after[0] in _QUOTES and before.rstrip()[-1:] in _QUOTES):
         return "quoted"
-    if _EXAMPLE_BEFORE.search(before):
+    if _rx(_EXAMPLE_BEFORE).search(before):
         return "named as an example"
-    if _CLEARANCE.search(text, max(0, start - MENTION_REACH), end + MENTION_REACH):
+    if _rx(_CLEARANCE).search(text, max(0, start - MENTION_REACH), end + MENTION_REACH):
         return "a clearance or vetting requirement"
     if reading.is_negated(start, end):
         return "negated"
     return ""
+
+
+@functools.lru_cache(maxsize=16)
+def _rx(source: str) -> re.Pattern[str]:
+    """A pattern compiled on first use (case-insensitive for the English words it holds)."""
+    return re.compile(source, re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -110,9 +116,9 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 
 PLANNED_REACH = 12
 """How far before a public-context word a planning word makes it a release still to come."""
-_PLANNED = re.compile(r"(?:(?:拟于?|将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
-                      r"before|until|prior to|draft)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$", re.IGNORECASE)
-_NOTICE = re.compile(r"现予(?:以)?公示|特此公示|公示如下|公示内容如下")
+_PLANNED = (r"(?:(?:拟于?|将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
+                      r"before|until|prior to|draft)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
+_NOTICE = r"现予(?:以)?公示|特此公示|公示如下|公示内容如下"
 NEGATION_WEIGHT = 0.5
 """Public-context weight of a statement that the draft is not a state secret (caps it at 内部)."""
 DECLASSIFIED_WEIGHT = 0.9
@@ -131,11 +137,11 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
     """
     out: list[Finding] = []
     declassified = bool(reading.declassified)
-    notice = bool(_NOTICE.search(text))
+    notice = bool(_rx(_NOTICE).search(text))
     for f in findings:
         if f.source == "lexicon" and f.category != "public_context" and reading.is_negated(f.start, f.end):
             continue
-        if f.category == "public_context" and _PLANNED.search(text[max(0, f.start - PLANNED_REACH):f.start]):
+        if f.category == "public_context" and _rx(_PLANNED).search(text[max(0, f.start - PLANNED_REACH):f.start]):
             continue  # a release still to come (拟于…, 24日上午9时新闻发布会, will be published): not public yet
         if f.category == "public_context" and f.rule.startswith("公示") and not notice:
             continue  # 公示期 as a step of a procedure (任前公示), in a draft that is not itself the notice

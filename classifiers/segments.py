@@ -18,13 +18,14 @@ draft and answers "which sentence / paragraph holds offset i" by bisection.
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
 SHORT_LINE = 40
 """A line at most this long that ends in a line break is a paragraph of its own."""
-_SENTENCE_END = re.compile(r"[。！？；!?;]+|\.(?=\s)")
+_SENTENCE_END = r"[。！？；!?;]+|\.(?=\s)"
 _FINAL = "。！？；!?;.:：)）"
 
 
@@ -78,6 +79,11 @@ class Segments:
         return starts[k], starts[k + 1] if k + 1 < len(starts) else self.length
 
 
+@functools.lru_cache(maxsize=1)
+def _sentence_end() -> re.Pattern[str]:
+    return re.compile(_SENTENCE_END)
+
+
 def segment(text: str) -> Segments:
     """Find the sentences, paragraphs and headings of ``text`` (see the module notes)."""
     paragraphs = [0]
@@ -99,7 +105,7 @@ def segment(text: str) -> Segments:
             if paragraphs[-1] != pos:
                 paragraphs.append(pos)
     sentences = set(paragraphs)
-    for m in _SENTENCE_END.finditer(text):
+    for m in _sentence_end().finditer(text):
         end = m.end()
         if end < len(text):
             sentences.add(end)
