@@ -43,4 +43,5 @@ def generic_details(text: str, lo: int, hi: int) -> list[tuple[int, int, str]]:
 
 @functools.lru_cache(maxsize=1)
 def _pattern() -> re.Pattern[str]:
+    """The three kinds of detail as one pattern, compiled once."""
     return re.compile(f"{_QUANTITY}|{_COORDINATE}|{_DESIGNATOR}", re.IGNORECASE)

@@ -50,6 +50,8 @@ class Steps:
         self.lines: list[str] = []
 
     def take(self, level: int, rule: str, cat: str | None = None, keep_cat: bool = False) -> None:
+
+        """Move the decision to ``level`` by ``rule``; keep the deciding category when asked."""
         self.level, self.rule = level, rule
         if not keep_cat:
             self.cat = cat

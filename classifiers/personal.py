@@ -85,6 +85,7 @@ def _record(line: str, pos: int, rx: dict[str, re.Pattern[str]], title_sensitive
 
 @functools.lru_cache(maxsize=1)
 def _patterns() -> dict[str, re.Pattern[str]]:
+    """The detector's patterns, compiled once."""
     return {
         "sensitive": re.compile(_SENSITIVE, re.IGNORECASE),
         "date": re.compile(_DATE),

@@ -111,6 +111,7 @@ def _rx(source: str) -> re.Pattern[str]:
 
 @functools.lru_cache(maxsize=1)
 def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The Chinese and English negation patterns and the declassification pattern, compiled once."""
     return re.compile(_ZH_NEG), re.compile(_EN_NEG, re.IGNORECASE), re.compile(_DECLASSIFIED)
 
 

@@ -150,6 +150,9 @@ def match_scopes(norm: NormalisedText, reading: Reading, catalogue: ScopeCatalog
 
 
 def _word_hits(norm: NormalisedText, reading: Reading, compiled: _Compiled) -> dict[int, list[Hit]]:
+
+
+    """Every subject and condition word found, per item, outside negation scopes (original offsets)."""
     text = norm.text
     size = len(text)
     per_item: dict[int, list[Hit]] = {}

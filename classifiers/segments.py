@@ -81,6 +81,7 @@ class Segments:
 
 @functools.lru_cache(maxsize=1)
 def _sentence_end() -> re.Pattern[str]:
+    """Sentence-final punctuation, compiled once."""
     return re.compile(_SENTENCE_END)
 
 

@@ -66,6 +66,7 @@ class Outcome:
 
     @property
     def in_band(self) -> bool:
+        """The suggestion lies inside the band."""
         return self.distance == 0
 
 
@@ -77,10 +78,12 @@ class Report:
 
     @property
     def in_band(self) -> float:
+        """Share of drafts suggested inside their band."""
         return sum(o.in_band for o in self.outcomes) / max(1, len(self.outcomes))
 
     @property
     def within_one(self) -> float:
+        """Share of drafts at most one level from their band."""
         return sum(o.distance <= 1 for o in self.outcomes) / max(1, len(self.outcomes))
 
     @property
@@ -94,6 +97,8 @@ class Report:
         return tuple(o for o in self.outcomes if o.case.band[0] >= 3 and o.level < 3)
 
     def confusion(self) -> list[list[int]]:
+
+        """Counts by band low end (rows) and suggested level (columns)."""
         matrix = [[0] * 5 for _ in range(5)]
         for o in self.outcomes:
             matrix[o.case.level][o.level] += 1
@@ -107,6 +112,8 @@ class Report:
         return {name: Report(tuple(groups[name])) for name in sorted(groups)}
 
     def meets_targets(self) -> bool:
+
+        """All four targets met."""
         return (self.in_band >= TARGET_IN_BAND and self.within_one >= TARGET_WITHIN_ONE
                 and not self.public_high and not self.high_low)
 
@@ -126,6 +133,9 @@ def load_cases(path: Path) -> tuple[Case, ...]:
 
 
 def _case(path: Path, number: int, row: dict) -> Case:
+
+
+    """Validate one line of a split."""
     where = f"{path}:{number}"
     band = row.get("band")
     if band is None and row.get("level") in range(5):
@@ -158,6 +168,9 @@ def evaluate(cases: tuple[Case, ...], engine: str = "rules", catalogue: Path | N
 
 
 def _figures(report: Report) -> list[str]:
+
+
+    """The four headline figures with their targets."""
     return [
         f"in band:              {report.in_band:.1%}  (target {TARGET_IN_BAND:.0%})",
         f"within one of band:   {report.within_one:.1%}  (target {TARGET_WITHIN_ONE:.0%})",
@@ -167,6 +180,9 @@ def _figures(report: Report) -> list[str]:
 
 
 def _sector_lines(report: Report) -> list[str]:
+
+
+    """One line of figures per sector."""
     lines = ["", "per sector: drafts, in band, within one, public>=2, must>=3 below 3",
              f"  {'sector':<26}{'n':>4}{'in band':>9}{'within 1':>10}{'pub':>5}{'low':>5}"]
     for name, sub in report.sectors().items():

@@ -153,10 +153,14 @@ def default_scope_paths() -> tuple[Path, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _packaged() -> ScopeCatalogue:
+    """The packaged catalogue, read once."""
     return _load(default_scope_paths())
 
 
 def _load(files: tuple[Path, ...]) -> ScopeCatalogue:
+
+
+    """Read and validate ``files``; ids of sectors and items must be unique across them."""
     sectors: list[ScopeSector] = []
     items_seen: dict[str, str] = {}
     sectors_seen: dict[str, str] = {}
@@ -177,6 +181,9 @@ def _load(files: tuple[Path, ...]) -> ScopeCatalogue:
 
 
 def _read_bytes(path: Path) -> bytes:
+
+
+    """The raw bytes of a scope file (hashed into the version)."""
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -184,6 +191,9 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _sector(path: Path, raw: bytes) -> ScopeSector:
+
+
+    """Validate one sector file and return it."""
     name = _display(path)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
@@ -213,6 +223,9 @@ def _sector(path: Path, raw: bytes) -> ScopeSector:
 
 
 def _source(name: str, number: int, row: Any) -> Source:
+
+
+    """Validate one provenance entry of a sector."""
     where = f"{name}: provenance #{number}"
     if not isinstance(row, dict):
         raise ScopeError(f"{where}: is not a table {{ title = ..., issuer = ... }}; fix the entry")
@@ -224,6 +237,9 @@ def _source(name: str, number: int, row: Any) -> Source:
 
 
 def _item(name: str, number: int, row: Any, sector: str, names: tuple[str, str]) -> ScopeItem:
+
+
+    """Validate one [[items]] entry."""
     if not isinstance(row, dict):
         raise ScopeError(f"{name}: item #{number} is not a table; fix the entry")
     where = f"{name}: item #{number}" + (f" {row['id']!r}" if isinstance(row.get("id"), str) else "")
@@ -264,6 +280,9 @@ def _item(name: str, number: int, row: Any, sector: str, names: tuple[str, str])
 
 
 def _condition(where: str, row: Any) -> Condition:
+
+
+    """Validate one [[items.conditions]] entry; its regexes must compile."""
     if not isinstance(row, dict):
         raise ScopeError(f"{where}: is not a table {{ kind = ..., zh = [...], en = [...] }}; fix the entry")
     _no_unknown(where, row, _CONDITION_KEYS, "key")
@@ -285,6 +304,9 @@ def _condition(where: str, row: Any) -> Condition:
 
 
 def _words(where: str, row: dict) -> tuple[str, ...]:
+
+
+    """The zh and en word lists of a table, validated, in order and without repeats."""
     out: list[str] = []
     for lang in ("zh", "en"):
         words = row.get(lang, [])
@@ -300,6 +322,9 @@ def _words(where: str, row: dict) -> tuple[str, ...]:
 
 
 def _text(where: str, row: dict, key: str, required: bool = False) -> str:
+
+
+    """A string field, stripped; "" when absent and not required."""
     value = row.get(key)
     if value is None and not required:
         return ""
@@ -309,6 +334,9 @@ def _text(where: str, row: dict, key: str, required: bool = False) -> str:
 
 
 def _int(where: str, row: dict, key: str, lo: int, hi: int, required: bool = False) -> int | None:
+
+
+    """An integer field within ``lo..hi``; None when absent and not required."""
     value = row.get(key)
     if value is None:
         if required:
@@ -320,6 +348,9 @@ def _int(where: str, row: dict, key: str, lo: int, hi: int, required: bool = Fal
 
 
 def _no_unknown(where: str, row: dict, allowed: set[str], what: str) -> None:
+
+
+    """Refuse keys the schema does not know (a misspelt key would be silently ignored)."""
     unknown = sorted(set(row) - allowed)
     if unknown:
         raise ScopeError(f"{where}: unknown {what} {unknown[0]!r} (allowed: {', '.join(sorted(allowed))}); fix the entry")
