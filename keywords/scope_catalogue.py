@@ -153,8 +153,13 @@ def default_scope_paths() -> tuple[Path, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _packaged() -> ScopeCatalogue:
-    """The packaged catalogue, read once."""
-    return _load(default_scope_paths())
+    """The packaged catalogue, read once; its version names the release in ``scopes/VERSION``."""
+    catalogue = _load(default_scope_paths())
+    release = SCOPES_DIR / "VERSION"
+    if release.is_file():
+        name = release.read_text(encoding="utf-8").strip()
+        return ScopeCatalogue(catalogue.sectors, f"{name} ({catalogue.version})")
+    return catalogue
 
 
 def _load(files: tuple[Path, ...]) -> ScopeCatalogue:
