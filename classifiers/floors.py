@@ -82,18 +82,17 @@ class Floors:
         sensitive = {f.rule for f in fs if f.rule.startswith("person:sensitive:")}
         bulk = max((int(f.rule.split(":")[1]) for f in fs if f.rule.startswith("people:")), default=0)
         people = 2 if bulk else 1 if len(sensitive) >= SENSITIVE_NEEDED else 0
-        if people:
-            run.lines.append(run.say.people_floor(len(sensitive), bulk, people))
-            if people > pattern:
-                pattern = people
         mark = (head_mark.floor or 0) if head_mark and not declassified else 0
         run.lines += [run.say.term_floor(label(f), f.floor or 0) for f in distinct_floor_terms(list(term_findings))]
         if pattern:
             run.lines.append(run.say.pattern_floor(n_ids, n_mobiles, pattern))
+        if people:
+            run.lines.append(run.say.people_floor(len(sensitive), bulk, people))
+        pattern = max(pattern, people)
         run.lines += [run.say.catalogue(m) for m in items[:3]]
         backed = supported(fs, t, scopes)
-        weighed = sorted(((m, *scope_floor(m, declassified, p, run.say.zh, backed)) for m in scopes
-                          if m.tier in ("window", "bare")),
+        weighed = sorted(((m, *_personal_cap(scope_floor(m, declassified, p, run.say.zh, backed), m, pattern, run.say.zh))
+                          for m in scopes if m.tier in ("window", "bare")),
                          key=lambda x: (-x[1], -x[0].strength, x[0].item.id))
         for m, floor, why in weighed[:4]:
             run.lines.append(run.say.scope(m, floor, why))
@@ -121,6 +120,14 @@ class Floors:
             run.take(floor, "floor_term", best.category)
         else:
             run.take(floor, "floor_pattern", "personal_information")
+
+
+def _personal_cap(floor: tuple[int, str], m: ScopeMatch, quantity: int, zh: bool) -> tuple[int, str]:
+    """Personal data is not a state secret: its items set 内部 unless the data comes in quantity."""
+    level, why = floor
+    if m.item.category != "personal_information" or quantity >= 2 or level <= 1:
+        return floor
+    return 1, ("个人信息不属于国家秘密，且未见成批数量" if zh else "personal data is not a state secret and does not come in quantity")
 
 
 def supported(fs: tuple[Finding, ...], t: Tally, scopes: tuple[ScopeMatch, ...]) -> bool:
