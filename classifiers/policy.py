@@ -18,7 +18,7 @@ The rules, in the order they apply:
    makes a draft 3 or 4 on its own.
 4. **Public or training context** (已公开发布, 保密知识培训, press release) caps the result:
    a draft that talks about secrecy is not secret. Strength 0.3 lowers one step, 0.5 caps at
-   1, 0.85 caps at 0.
+   0 (the floors below still hold).
 5. **Floors** win over everything above: the highest ``floor`` of a present term, a marking
    that is the draft's own (a banner line),
    personal data in quantity (3 or more distinct validated identifiers such as ID, card,
@@ -77,8 +77,10 @@ DETAILS_NEEDED = 3
 BODY_MARK_MAX = 2
 """Grade words in running text (not a banner) count as evidence for at most this level: they
 are as often mentions (training, explainers) as instructions."""
-PUBLIC_ZERO = 0.75
-"""Public-context strength that caps a draft at 公开 (0.5 caps it at 内部, 0.3 lowers one step)."""
+PUBLIC_ZERO = 0.5
+"""Public-context strength that caps a draft at 公开 (the floors of step 5 still hold)."""
+PUBLIC_STEP = 0.3
+"""Public-context strength that lowers a draft one step."""
 RICH_SCOPE = 3
 """Distinct words (subject, and conditions elsewhere) that make such an item rich evidence."""
 RICH_SCOPE_MAX = 3
@@ -244,7 +246,7 @@ def _lowering(run: Steps, fs: tuple[Finding, ...]) -> tuple[float, int]:
     lowering = [f for f in fs if f.category == "public_context"]
     p = strength(group(lowering))
     level = run.level
-    capped = 0 if p >= PUBLIC_ZERO else min(level, 1) if p >= 0.5 else max(level - 1, 0) if p >= 0.3 else level
+    capped = 0 if p >= PUBLIC_ZERO else max(level - 1, 0) if p >= PUBLIC_STEP else level
     if lowering:
         run.lines.append(run.say.lowering(distinct(label(f) for f in lowering), p, capped, capped < level))
     if capped < level:

@@ -344,7 +344,8 @@ def test_handling_language_raises_one_step_or_to_internal() -> None:
 def test_lowering_context_caps_talk_about_secrecy() -> None:
     talk = [lex("绝密文件", "handling", 0.6), lex("谈判策略", "foreign_affairs", 0.6, 520)]
     assert suggest(talk, "zh").level == 2
-    assert suggest(talk + [lex("学习材料", "public_context", 0.6, 540)], "zh").level == 1
+    assert suggest(talk + [lex("据报道", "public_context", 0.35, 540)], "zh").level == 1  # one step down
+    assert suggest(talk + [lex("学习材料", "public_context", 0.6, 540)], "zh").level == 0
     assert suggest(talk + [lex("已公开发布", "public_context", 0.9, 540)], "zh").level == 0
 
 
@@ -360,7 +361,7 @@ def test_head_marking_is_a_floor_body_marking_is_evidence() -> None:
     head = suggest([lex("绝密★", "marking", 1.0, 8, 4, banner=True), lex("已公开发布", "public_context", 0.9, 500)], "zh")
     assert head.level == 4 and head.confidence == 0.9 and head.basis == "草稿已有的密级标志：绝密★"
     body = suggest([lex("学习材料", "public_context", 0.6, 0), lex("绝密★", "marking", 1.0, 30, 4)], "zh")
-    assert body.level == 1  # a quoted example in training text, capped
+    assert body.level == 0  # a marking word in training text: talk about secrecy
     plain_body = suggest([lex("会议纪要", "work_secret", 0.25, 0), lex("绝密★", "marking", 1.0, 400, 4)], "zh")
     assert plain_body.level == 2  # grade words in running text: evidence, at most 2
     not_banner = suggest([lex("绝密★", "marking", 1.0, 8, 4)], "zh")
