@@ -8,11 +8,14 @@ item **fires** when a subject word and a condition occur in the same window of t
 - a subject named in the draft's title (or in a section heading) meets every condition in the
   draft (or in that section): the title says what the whole draft is about;
 - its level is the item's grade; specificity conditions in the firing windows raise it one
-  level when the item says ``raise_if_specific`` (two distinct ones, three to reach 绝密);
+  level when the item says ``raise_if_specific`` (two distinct ones; three and a scope
+  condition to reach 绝密); for items of the state-secret areas and commercial secrets,
+  generic details (quantities with units, coordinates, designators: :mod:`classifiers.details`)
+  count as one more kind of specificity;
 - a subject with no condition anywhere fires at ``bare_level`` when the item gives one;
-- weaker evidence (the ``tier`` of a match): several distinct subject words with a condition
-  elsewhere in the draft, or many distinct subject words with no condition at all; the policy
-  weighs these as content, not as a minimum;
+- weaker evidence (the ``tier`` of a match): a subject word with a condition elsewhere in the
+  draft, or two or more distinct subject words with no condition at all; the policy weighs
+  these as content, not as a minimum;
 - words inside a negation scope (不涉及…, not classified …) are not counted.
 
 English words also match with a plural or verb ending (``warheads``, ``deployed``) and with
@@ -89,8 +92,8 @@ class ScopeMatch:
     """How many of the distinct subject words stand in the firing windows."""
     tier: str = "window"
     """How it fired: ``window`` (subject and condition in one window), ``bare`` (the item's
-    bare level), ``document`` (several subject words and a condition, but not in one window) or
-    ``subject`` (many subject words, no condition). The last two are weaker evidence."""
+    bare level), ``document`` (subject words and a condition, but not in one window) or
+    ``subject`` (two or more subject words, no condition). The last two are weaker evidence."""
 
     @property
     def strength(self) -> int:
