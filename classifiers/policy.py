@@ -9,7 +9,10 @@ The rules, in the order they apply:
    little). A category's strength maps to a level (0.35 → 1, 0.65 → 2, 0.85 → 3), capped by
    what the category can support on words alone: 3 for the seven state-secret areas, 2 for
    commercial secrets, 1 for work secrets and personal information. 4 is never reached on
-   words alone.
+   words alone. Five or more named people listed with dates or health and employment facts
+   (:mod:`classifiers.personal`) make a draft 内部. A secrecy-scope item shown only by its
+   subject words (with a condition elsewhere in the draft, or none) weighs as content: up to
+   机密 with three or more distinct words or a condition elsewhere, else up to 秘密.
 2. **Markings in running text** (``机密★``, ``SECRET`` inside a sentence) with weight 0.5 or
    more count as evidence for their level, at most 2; a marking on a line of its own at the
    top or bottom of the draft (a banner, ``Finding.banner``) is the draft's own: a floor.
@@ -23,9 +26,11 @@ The rules, in the order they apply:
    that is the draft's own (a banner line),
    personal data in quantity (3 or more distinct validated identifiers such as ID, card,
    passport, NI or SSN numbers → 1, 30 or more → 2; 10 or more mobile numbers → 1; an
-   office's published landline is not personal data), an item of the office's catalogue
-   that applies (its grade, its period, cited as the basis), and an item of the built-in
-   catalogue of secrecy scopes that fires (:mod:`classifiers.scope_match`: its level, its
+   office's published landline is not personal data; three named people with health or
+   employment facts → 1; a stated thousand people or more with their personal fields → 2),
+   an item of the office's catalogue that applies (its grade, its period, cited as the
+   basis), and an item of the built-in catalogue of secrecy scopes that fires
+   (:mod:`classifiers.scope_match`, weighed in :mod:`classifiers.floors`: its level, its
    period in years or the event that ends it, its provenance as the basis).
 
 **Marking-aware reading** (:mod:`classifiers.reading`) comes first: grade words inside a
@@ -33,8 +38,8 @@ negation, in quotation marks, given as an example or as a clearance requirement 
 and set no level; a declassification note turns the draft's old markings and the scope items
 its content fires into history (no floor). Talk about secrecy (training, news, procurement
 notices) lowers a draft only where no secret subject matter fires: a scope item stays a floor
-under public context, except under strong public context (0.85 or more) where only an item
-that fired with a specificity condition (quantities, designators, coordinates ...) counts.
+under public context when it fired with kinds of specific detail (two from strength 0.5,
+three from 0.85: quantities, designators, coordinates ...).
 
 Between 2 and 3, **concrete details** count: when a subject category already supports at
 least 1 and its context windows hold 3 or more distinct numbers, dates, places or sums of
