@@ -184,11 +184,11 @@ def _sector_lines(report: Report) -> list[str]:
 
     """One line of figures per sector."""
     lines = ["", "per sector: drafts, in band, within one, public>=2, must>=3 below 3",
-             f"  {'sector':<26}{'n':>4}{'in band':>9}{'within 1':>10}{'pub':>5}{'low':>5}"]
+             f"  {'sector':<36}{'n':>4}{'in band':>9}{'within 1':>10}{'pub':>5}{'low':>5}"]
     for name, sub in report.sectors().items():
         n = len(sub.outcomes)
         inside = sum(o.in_band for o in sub.outcomes)
-        lines.append(f"  {name:<26}{n:>4}{inside:>6}/{n:<2}{sub.within_one:>10.0%}"
+        lines.append(f"  {name[:36]:<36}{n:>4}{inside:>6}/{n:<2}{sub.within_one:>10.0%}"
                      f"{len(sub.public_high):>5}{len(sub.high_low):>5}")
     return lines
 
