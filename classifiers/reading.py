@@ -120,8 +120,11 @@ PLANNED_REACH = 12
 _PLANNED = (r"(?:(?:拟于?|将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
                       r"before|until|prior to|draft)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
 _NOTICE = r"现予(?:以)?公示|特此公示|公示如下|公示内容如下"
-NEGATION_WEIGHT = 0.5
-"""Public-context weight of a statement that the draft is not a state secret (caps it at 内部)."""
+NEGATION = "reading:negation"
+"""The rule of the finding that reports a statement that the draft is not classified."""
+NEGATION_WEIGHT = 0.35
+"""Public-context weight of a statement that the draft is not a state secret: one step lower
+on its own (it says what the draft is not; a 工作秘密 statement beside it still sets 内部)."""
 DECLASSIFIED_WEIGHT = 0.9
 """Public-context weight of a declassification note (caps the draft at 公开)."""
 
@@ -162,6 +165,6 @@ def reading_findings(reading: Reading) -> list[Finding]:
                    explanation=f"declassification note '{t}': old markings are history", rule="declassified")
            for s, e, t in reading.declassified]
     out += [Finding(start=s, end=e, text=t, category="public_context", source="lexicon", score=NEGATION_WEIGHT,
-                    explanation=f"negated statement '{t}': the draft says it is not classified", rule="reading:negation")
+                    explanation=f"negated statement '{t}': the draft says it is not classified", rule=NEGATION)
             for s, e, t in reading.negations]
     return out

@@ -290,3 +290,10 @@ def test_title_names_the_subject_for_the_whole_draft(scopes) -> None:
     found = match_scopes(normalise(text), read(text), scopes)
     assert [(m.item.id, m.tier) for m in found] == [("t-exam-01", "window")]
     assert {h.word for h in found[0].conditions} == {"启用前"}
+
+
+def test_not_a_state_secret_is_not_public() -> None:
+    s = classify(doc("经审查，本件不属于国家秘密，属于工作秘密。请勿外传。"))
+    assert s.level == 1, s.rationale
+    told = classify(doc("This note is not classified. It records the team's internal discussion of the draft budget.", "en"))
+    assert told.level <= 1
