@@ -11,7 +11,12 @@ has a specificity condition, in the windows that hold its subject:
 - a **designator** of a unit, system or model (``第3旅``, ``2nd Battalion``, ``AN/SPY-6``,
   ``DF-21``, ``HX-5``).
 
-All of them count as one kind of detail (key ``generic``) beside the catalogue's own words,
+Alongside, :func:`generic_conditions` recognises the general form of two other conditions: a
+release, announcement or decision still to come (发布前, 尚未公布, before the announcement, not
+yet published) for items with a timing condition, and a text or plan not yet approved (送审稿,
+征求意见稿, pending approval, for decision) for items with a status condition.
+
+All the details count as one kind of detail (key ``generic``) beside the catalogue's own words,
 for items of the state-secret areas and commercial secrets (personal data and work secrets are
 made specific by people and documents, not by measures).
 """
@@ -34,6 +39,29 @@ _COORDINATE = (r"(?:北纬|南纬|东经|西经)\s*\d{1,3}(?:\.\d+)?\s*[°度]|\
 _DESIGNATOR = (r"第[0-9一二三四五六七八九十百]+(?:旅|团|师|营|集团军|舰队|支队|基地)"
                r"|\b\d+(?:st|nd|rd|th) (?:battalion|brigade|regiment|division|squadron|fleet|wing|group)\b"
                r"|\b[A-Z]{1,4}(?:/[A-Z]{2,4})?-\d{1,3}[A-Z]?\b(?!-)")
+
+
+_TIMING = (r"(?:公布|发布|宣布|公开|公示|披露|实施|签约|签署|开考|考试|发射|生效)(?:之?前|以前)|(?:尚未|未经|暂不|尚待)(?:公布|发布|宣布|公开|披露|实施|批准)"
+           r"|\b(?:before|prior to|until|ahead of) (?:the |its |their |any )?(?:public )?(?:announcement|release|publication|launch|"
+           r"signing|exam|examination|decision|vote)\b|\bnot yet (?:been )?(?:announced|published|released|public|decided|approved)\b"
+           r"|\bembargoed?\b|\bpre-announcement\b")
+_STATUS = (r"送审稿|征求意见稿|讨论稿|未定稿|草案|待批准|尚待批准|报批|拟定方案|初步方案|备选方案"
+           r"|\bpending approval\b|\bfor decision\b|\boptions? (?:paper|analysis)\b|\bdraft (?:plan|proposal|decision|paper)\b"
+           r"|\bunder consideration\b|\bnot yet decided\b|\bpre-decisional\b")
+GENERIC_KINDS = {"timing": _TIMING, "status": _STATUS}
+"""Generic conditions by kind: a release, announcement or decision still to come; a plan or
+text not yet approved. They count for items with a condition of that kind."""
+
+
+def generic_conditions(text: str, lo: int, hi: int, kind: str) -> list[tuple[int, int, str]]:
+    """The generic conditions of ``kind`` (timing, status) in ``text[lo:hi]``: (start, end, text)."""
+    return [(m.start(), m.end(), m.group(0)) for m in _conditions(kind).finditer(text, lo, hi)]
+
+
+@functools.lru_cache(maxsize=2)
+def _conditions(kind: str) -> re.Pattern[str]:
+    """The generic pattern of one condition kind, compiled once."""
+    return re.compile(GENERIC_KINDS[kind], re.IGNORECASE)
 
 
 def generic_details(text: str, lo: int, hi: int) -> list[tuple[int, int, str]]:

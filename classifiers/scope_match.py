@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from classifiers.details import CATEGORIES as DETAIL_CATEGORIES
-from classifiers.details import generic_details
+from classifiers.details import GENERIC_KINDS, generic_conditions, generic_details
 from classifiers.lexicon_scan import _encode, _is_word
 from classifiers.normalise import NormalisedText, normalise_term
 from classifiers.reading import Reading
@@ -47,6 +47,8 @@ SUBJECT = -1
 """The role of a subject word (conditions are numbered from 0)."""
 GENERIC = "generic"
 """The key of a generic detail (quantity, coordinate, designator): all count as one kind."""
+GENERAL_CONDITIONS = True
+"""Whether the general forms of timing and status conditions count (see :mod:`classifiers.details`)."""
 RAISE_BELOW_4 = 2
 """Distinct specificity conditions that raise an item below 机密 one level."""
 RAISE_TO_4 = 3
@@ -191,19 +193,24 @@ def _inflected(text: str, end: int) -> int:
 
 def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem,
                 regexes: tuple[tuple[int, re.Pattern[str]], ...], subject: list[Hit]) -> list[Hit]:
-    """Regex conditions and generic details, searched only in the windows that hold a subject word.
+    """Regex conditions and generic details, searched only where a subject word reaches.
+
+    That is the window holding the subject word, or the part of the draft its heading governs.
 
     Generic details (:mod:`classifiers.details`) count for items with a specificity condition.
     """
     generic = item.category in DETAIL_CATEGORIES and any(c.kind == "specificity" for c in item.conditions)
-    if not regexes and not generic:
+    general = {c.kind for c in item.conditions} & set(GENERIC_KINDS) if GENERAL_CONDITIONS else set()
+    if not regexes and not generic and not general:
         return []
-    spans = sorted({segments.span(item.window, h.start) for h in subject})
+    spans = sorted({segments.heading_reach(h.start) or segments.span(item.window, h.start) for h in subject})
     out = []
-    if generic:
-        for lo, hi in spans:
+    for lo, hi in spans:
+        if generic:
             out += [Hit(a, b, t, "specificity", GENERIC) for a, b, t in generic_details(text, lo, hi)
                     if not reading.is_negated(a, b)]
+        for kind in sorted(general):
+            out += [Hit(a, b, t, kind, f"{GENERIC}-{kind}") for a, b, t in generic_conditions(text, lo, hi, kind)]
     for cond, rx in regexes:
         for lo, hi in spans:
             for m in rx.finditer(text, lo, hi):
