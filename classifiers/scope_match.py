@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import ahocorasick
@@ -231,7 +232,8 @@ def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: l
     if firing_subject or governed:
         units = {segments.unit(item.window, h.start) for h in firing_subject}
         conds = _distinct([h for u in sorted(units) for h in by_unit[u]] + governed)
-        firing_subject += [h for h in subject if segments.heading_reach(h.start) and h not in firing_subject]
+        placed = {(h.start, h.end) for h in firing_subject}
+        firing_subject += [h for h in subject if (h.start, h.end) not in placed and segments.heading_reach(h.start)]
         words = _distinct(firing_subject)
         seen = {h.word.casefold() for h in words}
         words += tuple(h for h in _distinct(subject) if h.word.casefold() not in seen)
@@ -254,8 +256,22 @@ def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: l
 
 def _governed(segments: Segments, subject: list[Hit], conditions: list[Hit]) -> list[Hit]:
     """Conditions in the part of the draft that a heading naming the subject governs."""
-    reaches = [r for r in (segments.heading_reach(h.start) for h in subject) if r]
-    return [c for c in conditions if any(lo <= c.start < hi for lo, hi in reaches)]
+    reaches = sorted({r for r in (segments.heading_reach(h.start) for h in subject) if r})
+    if not reaches:
+        return []
+    merged: list[list[int]] = []
+    for lo, hi in reaches:
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    starts = [lo for lo, _ in merged]
+    out = []
+    for c in conditions:
+        k = bisect_right(starts, c.start) - 1
+        if k >= 0 and c.start < merged[k][1]:
+            out.append(c)
+    return out
 
 
 def _distinct(hits: list[Hit]) -> tuple[Hit, ...]:
