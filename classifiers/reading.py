@@ -119,7 +119,7 @@ PLANNED_REACH = 12
 """How far before a public-context word a planning word makes it a release still to come."""
 _PLANNED = (r"(?:(?:拟于?|将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
                       r"before|until|prior to|draft)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
-_NOTICE = r"现予(?:以)?公示|特此公示|公示如下|公示内容如下"
+_NOTICE = r"现予(?:以)?公示|予以公示|特此公示|公示如下|公示内容如下"
 NEGATION = "reading:negation"
 """The rule of the finding that reports a statement that the draft is not classified."""
 NEGATION_WEIGHT = 0.35
