@@ -88,14 +88,21 @@ def read(text: str) -> Reading:
     return Reading(tuple(sorted(negated)), tuple(sorted(statements)), declassified)
 
 
-def is_mention(text: str, start: int, end: int, reading: Reading) -> str:
-    """Why the marking at ``start:end`` is talk about a marking ("" when it is not)."""
+def is_mention(text: str, start: int, end: int, reading: Reading, banner: bool = False) -> str:
+    """Why the marking at ``start:end`` is talk about a marking ("" when it is not).
+
+    A banner (the marking alone on its line at the head or foot) is the draft's own even when
+    the draft is about vetting or clearances: only quotation marks or an example cue make it a
+    mention.
+    """
     before = text[max(0, start - 12):start]
     after = text[end:end + 3]
     if (before[-1:] and before[-1] in _QUOTES) or (after[:1] and after[0] in _QUOTES and before.rstrip()[-1:] in _QUOTES):
         return "quoted"
     if _rx(_EXAMPLE_BEFORE).search(before):
         return "named as an example"
+    if banner:
+        return ""
     if _rx(_CLEARANCE).search(text, max(0, start - MENTION_REACH), end + MENTION_REACH):
         return "a clearance or vetting requirement"
     if reading.is_negated(start, end):
@@ -150,7 +157,7 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
         if f.category == "public_context" and f.rule.startswith("公示") and not notice:
             continue  # 公示期 as a step of a procedure (任前公示), in a draft that is not itself the notice
         if f.category == "marking" and f.floor is not None:
-            why = is_mention(text, f.start, f.end, reading) or ("the draft is declassified" if declassified else "")
+            why = is_mention(text, f.start, f.end, reading, f.banner) or ("the draft is declassified" if declassified else "")
             if why:
                 f = replace(f, floor=None, banner=False, score=min(f.score, 0.2),
                             explanation=f"{f.explanation}; a mention, not this draft's marking ({why})",

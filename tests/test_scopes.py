@@ -297,3 +297,8 @@ def test_not_a_state_secret_is_not_public() -> None:
     assert s.level == 1, s.rationale
     told = classify(doc("This note is not classified. It records the team's internal discussion of the draft budget.", "en"))
     assert told.level <= 1
+
+
+def test_banner_of_a_vetting_paper_stays_its_marking() -> None:
+    s = classify(doc("SECRET\nSubject: vetting and clearance of staff for the new facility\nThe review found three lapses.", "en"))
+    assert s.level >= 3, s.rationale
