@@ -7,8 +7,9 @@ finds, on the original text, the places where words that usually raise a grade d
   words inside the scope (from the cue to the end of its clause) are not the marking, not a
   grade statement and not the subject; the statement itself says the draft is not a state
   secret, which caps it at 内部 unless secret subject matter fires;
-- **declassification notes**: 已解密, 予以解密, 此件公开, "declassified on", "approved for public
-  release": old markings above the note are history, not the draft's grade;
+- **declassification notes**: 本件已解密, 予以解密, 此件公开, a stamp line 已解密, "declassified
+  on", "approved for public release": old markings above the note are history, not the draft's
+  grade (a cipher text that 已解密 was decrypted is not a note about the draft);
 - **mentions**: a marking in quotation marks or introduced as an example (如“机密★10年”,
   e.g. SECRET, marked SECRET), or next to a clearance or vetting requirement (requires a SECRET
   clearance, 机密级保密资质): talk about a marking, not a marking.
@@ -40,7 +41,8 @@ _EN_NEG = (r"\b(?:unclassified|non-classified|not (?:protectively )?(?:classifie
            r"|no (?:classified|secret) (?:information|material|content))\b")
 _CLAUSE_END = r"[，,。；;！!？?\n：:、]|\.(?:\s|$)"
 _DECLASSIFIED = (
-    r"已(?:经)?解密|予以解密|同意解密|决定解密|已于[^。\n]{0,20}解密|解密后公开|此件公开|本件公开|全文公开|经审查可以公开"
+    r"(?:本件|此件|本文件|该文件|本报告|本材料|该件|原件|本文|该报告|该材料)[^。\n]{0,12}(?:已(?:经)?|已于[^。\n]{0,20})解密"
+    r"|(?m:^[ \t]*已解密[ \t]*$)|(?:予以|同意|决定|批准)解密|解密后公开|此件公开|本件公开|全文公开|经审查可以公开"
     r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
     r"|\bdeclassification (?:date|authority)\b[^\n]{0,30}\b(?:19|20)\d\d\b)"
 )

@@ -302,3 +302,9 @@ def test_not_a_state_secret_is_not_public() -> None:
 def test_banner_of_a_vetting_paper_stays_its_marking() -> None:
     s = classify(doc("SECRET\nSubject: vetting and clearance of staff for the new facility\nThe review found three lapses.", "en"))
     assert s.level >= 3, s.rationale
+
+
+def test_decrypted_traffic_is_not_a_declassification_note() -> None:
+    s = classify(doc("机密★20年\n关于截获通信的情况报告\n截获的对方电报已解密，内容涉及部队调动。"))
+    assert not any(f.rule == "declassified" for f in s.findings)
+    assert s.level >= 3, s.rationale
