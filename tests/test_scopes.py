@@ -308,3 +308,9 @@ def test_decrypted_traffic_is_not_a_declassification_note() -> None:
     s = classify(doc("机密★20年\n关于截获通信的情况报告\n截获的对方电报已解密，内容涉及部队调动。"))
     assert not any(f.rule == "declassified" for f in s.findings)
     assert s.level >= 3, s.rationale
+
+
+def test_tax_exclusive_price_is_not_a_negation() -> None:
+    r = read("我方投标报价不含税为3,280万元，开标前严格保密。")
+    assert not r.negated
+    assert read("本报告不含涉密内容。").negated
