@@ -18,7 +18,7 @@ from classifiers.normalise import normalise
 from classifiers.patterns import find_patterns
 from classifiers.personal import find_personal
 from classifiers.policy import Suggestion, suggest
-from classifiers.reading import read, reading_findings, reread
+from classifiers.reading import public_title, read, reading_findings, reread
 from classifiers.scope_match import ScopeMatch, match_scopes
 from keywords import Lexicon, ScopeCatalogue, load_lexicon, load_scopes
 from pipeline.model import Document
@@ -39,7 +39,7 @@ def classify(document: Document, lexicon: Lexicon | None = None, catalogue: Cata
     reading = read(text)
     found: list[Finding] = reread(text, scan_lexicon(norm, lexicon if lexicon is not None else load_lexicon()), reading)
     found += find_patterns(norm)
-    found += reading_findings(reading)
+    found += reading_findings(reading) + public_title(text)
     found += find_personal(text)
     matches = match_catalogue(norm, catalogue) if catalogue is not None else ()
     for m in matches:

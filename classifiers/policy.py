@@ -151,7 +151,7 @@ def suggest(findings: Iterable[Finding], language: str, catalogue: Iterable[Cata
     run = Steps(Say(language == "zh"))
     t = tally(fs)
     _content(run, fs, t)
-    _scope_evidence(run, scope_matches)
+    _scope_evidence(run, scope_matches, fs)
     head_mark = _markings(run, fs)
     h = _handling(run, fs, t)
     p, uncapped = _lowering(run, fs)
@@ -184,15 +184,15 @@ def _content(run: Steps, fs: tuple[Finding, ...], t: Tally) -> None:
                 run.take(up, "details", cat)
 
 
-def _scope_evidence(run: Steps, scopes: tuple[ScopeMatch, ...]) -> None:
+def _scope_evidence(run: Steps, scopes: tuple[ScopeMatch, ...], fs: tuple[Finding, ...] = ()) -> None:
     """Step 1c: scope items shown without subject and condition in one window weigh as content.
 
     They support at most :data:`WEAK_SCOPE_MAX` and, unlike a scope item that fires in a
     window, public or training context can lower them.
     """
     weak = [m for m in scopes if m.tier in ("document", "subject")]
-    if not weak:
-        return
+    if not weak or any(f.rule == DECLASSIFIED for f in fs):
+        return  # a declassified draft's matters are history
     best = max(weak, key=lambda m: (_weak_level(m), m.strength))
     level = _weak_level(best)
     run.lines.append(run.say.scope_weak(best, level, level > run.level))

@@ -42,7 +42,8 @@ _EN_NEG = (r"\b(?:unclassified|non-classified|not (?:protectively )?(?:classifie
            r"|no (?:classified|secret) (?:information|material|content))\b")
 _CLAUSE_END = r"[，,。；;！!？?\n：:、]|\.(?:\s|$)"
 _DECLASSIFIED = (
-    r"(?:本件|此件|本文件|该文件|本报告|本材料|该件|原件|本文|该报告|该材料)[^。\n]{0,12}(?:已(?:经)?|已于[^。\n]{0,20})解密"
+    r"(?:本件|此件|本文件|该文件|本报告|本材料|该件|原件|本文|该报告|该材料)[^。\n]{0,12}(?:已(?:经)?|已于[^。\n]{0,20})(?:解密|解除密级)"
+    r"|解密标志|(?:予以|同意|决定|批准)解除密级"
     r"|(?m:^[ \t]*已解密[ \t]*$)|(?:予以|同意|决定|批准)解密|解密后公开|此件公开|本件公开|全文公开|经审查可以公开"
     r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
     r"|\bdeclassification (?:date|authority)\b[^\n]{0,30}\b(?:19|20)\d\d\b)"
@@ -127,9 +128,12 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 
 PLANNED_REACH = 12
 """How far before a public-context word a planning word makes it a release still to come."""
-_PLANNED = (r"(?:(?:拟于?|将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
+_PLANNED = (r"(?:(?:拟于?|(?<!现)将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
                       r"before|until|prior to|draft)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
 _NOTICE = r"现予(?:以)?公示|予以公示|特此公示|公示如下|公示内容如下"
+_TITLE = r"\A(?:[ \t]*[^\n]{1,40}\n\s*){0,2}?\s*([^\n]{0,60}(?:公告|公报|新闻稿|通稿)|(?:public notice|press release|news release)[^\n]{0,60})[ \t]*(?:\n|\Z)"
+TITLE_WEIGHT = 0.6
+"""Public-context weight of a title that names the draft a public notice or press release."""
 NEGATION = "reading:negation"
 """The rule of the finding that reports a statement that the draft is not classified."""
 NEGATION_WEIGHT = 0.35
@@ -167,6 +171,22 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
                             rule=f.rule if declassified else "reading:mention")
         out.append(f)
     return out
+
+
+def public_title(text: str) -> list[Finding]:
+    """A draft whose title says it is a public notice, bulletin or press release (public context).
+
+    The title is one of the first three lines (an issuer's name may stand above it); it counts
+    when it ends in 公告, 公报, 新闻稿 or 通稿, or
+    starts with PUBLIC NOTICE, PRESS RELEASE or NEWS RELEASE.
+    """
+    m = _rx(_TITLE).search(text)
+    if m is None:
+        return []
+    start, end = m.span(1)
+    return [Finding(start=start, end=end, text=text[start:end], category="public_context", source="lexicon",
+                    score=TITLE_WEIGHT, explanation=f"the title '{text[start:end]}' says the draft is a public notice",
+                    rule="reading:title")]
 
 
 def reading_findings(reading: Reading) -> list[Finding]:

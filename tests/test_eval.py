@@ -60,13 +60,13 @@ def test_figures_count_band_distance_and_the_two_hard_errors() -> None:
     assert "per sector" in text and "TARGETS MISSED" in text and "band [1, 2], suggested 4" in text
 
 
-# The dev split holds 120 drafts written blind beside the first 69. The targets
+# The dev split holds 145 drafts written blind beside the first 69. The targets
 # (90% in band, 100% within one, no public draft at 2 or above, no draft that must be 3 or
 # above below 3) are not all met on them yet; these floors are the figures reached, so a change
 # that loses ground fails here. Raise them as the catalogue and the policy improve.
 DEV_FLOOR_IN_BAND = 0.78
-DEV_FLOOR_WITHIN_ONE = 0.93
-DEV_MAX_MUST_HIGH_BELOW_3 = 9
+DEV_FLOOR_WITHIN_ONE = 0.94
+DEV_MAX_MUST_HIGH_BELOW_3 = 10
 
 
 def test_dev_figures_hold_their_documented_floor() -> None:

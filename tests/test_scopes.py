@@ -314,3 +314,11 @@ def test_tax_exclusive_price_is_not_a_negation() -> None:
     r = read("我方投标报价不含税为3,280万元，开标前严格保密。")
     assert not r.negated
     assert read("本报告不含涉密内容。").negated
+
+
+def test_a_public_notice_title_and_an_unmarking_note() -> None:
+    notice = classify(doc("某市民族宗教事务局\n关于2023年度宗教活动场所年度报告情况的公告\n现将有关情况公告如下：全市宗教活动场所共147处，清真寺、教堂均通过年检。"))
+    assert notice.level == 0, notice.rationale
+    assert any(f.rule == "reading:title" for f in notice.findings)
+    old = classify(doc("【原标密级：机密】\n【解密标志：经审核，本件已于2019年12月20日解除密级，可向社会开放。】\n关于水库续建工程的会议纪要\n坝高加高至71.5米，溢洪道泄量不足。"))
+    assert old.level <= 1 and any(f.rule == "declassified" for f in old.findings), old.rationale
