@@ -1,8 +1,10 @@
-"""Classify a draft: normalise once, then lexicon scan, patterns, NLP, catalogue, and the policy.
+"""Classify a draft: normalise once, read it, then lexicon, patterns, scopes, NLP, and the policy.
 
-Every detector works on the same :class:`~classifiers.normalise.NormalisedText`; the NLP
-engine runs once per document and its entities serve both the context windows of findings
-and the concrete-detail signal.
+Every detector works on the same :class:`~classifiers.normalise.NormalisedText`. The reading
+(:mod:`classifiers.reading`: negation scopes, declassification notes, mentions) and the
+sentences and paragraphs (:mod:`classifiers.segments`) are found once and serve the lexicon
+findings and the secrecy-scope matcher (:mod:`classifiers.scope_match`). The NLP engine runs
+once per document; its entities serve the context windows and the concrete-detail signal.
 """
 
 from __future__ import annotations
@@ -14,30 +16,41 @@ from classifiers.lexicon_scan import scan_lexicon
 from classifiers.nlp import NlpEngine, RuleNlp
 from classifiers.normalise import normalise
 from classifiers.patterns import find_patterns
+from classifiers.personal import find_personal
 from classifiers.policy import Suggestion, suggest
-from keywords import Lexicon, load_lexicon
+from classifiers.reading import public_title, read, reading_findings, reread
+from classifiers.scope_match import ScopeMatch, match_scopes
+from keywords import Lexicon, ScopeCatalogue, load_lexicon, load_scopes
 from pipeline.model import Document
 
 
 def classify(document: Document, lexicon: Lexicon | None = None, catalogue: Catalogue | None = None,
-             nlp: NlpEngine | None = None) -> Suggestion:
+             nlp: NlpEngine | None = None, scopes: ScopeCatalogue | None = None,
+             language: str | None = None) -> Suggestion:
     """Suggest a grade for ``document``.
 
-    ``lexicon`` defaults to the packaged lexicon, ``nlp`` to :class:`~classifiers.nlp.RuleNlp`;
-    with a ``catalogue`` its applicable items set a minimum grade, the period and the basis.
-    Findings carry offsets into ``document.text``; the rationale is worded in the draft's language.
+    ``lexicon`` defaults to the packaged lexicon, ``scopes`` to the packaged catalogue of
+    secrecy scopes, ``nlp`` to :class:`~classifiers.nlp.RuleNlp`; with a ``catalogue`` its
+    applicable items set a minimum grade, the period and the basis. Findings carry offsets into
+    ``document.text``; the rationale is worded in ``language`` (default: the draft's language).
     """
     text = document.text
     norm = normalise(text)
-    found: list[Finding] = list(scan_lexicon(norm, lexicon if lexicon is not None else load_lexicon()))
+    reading = read(text)
+    found: list[Finding] = reread(text, scan_lexicon(norm, lexicon if lexicon is not None else load_lexicon()), reading)
     found += find_patterns(norm)
+    found += reading_findings(reading) + public_title(text)
+    found += find_personal(text)
     matches = match_catalogue(norm, catalogue) if catalogue is not None else ()
     for m in matches:
         found += _catalogue_findings(m, text, found)
+    fired = match_scopes(norm, reading, scopes if scopes is not None else load_scopes())
+    for s in fired:
+        found += _scope_findings(s, text)
     entities = (nlp or RuleNlp()).entities(norm, document.language) if found else ()
     details = specifics(text, found, entities)
     findings = with_nearby(text, found, entities) + details
-    return suggest(findings, document.language, matches)
+    return suggest(findings, language or document.language, matches, fired)
 
 
 def _catalogue_findings(match: CatalogueMatch, text: str, found: list[Finding]) -> list[Finding]:
@@ -52,5 +65,20 @@ def _catalogue_findings(match: CatalogueMatch, text: str, found: list[Finding]) 
             start=start, end=end, text=text[start:end], category=item.category, source="lexicon",
             score=0.3, explanation=f"catalogue item {item.id} word {word!r} ({match.catalogue})",
             rule=f"{item.id}:{word}",
+        ))
+    return out
+
+
+def _scope_findings(match: ScopeMatch, text: str) -> list[Finding]:
+    """One finding per subject and condition word of a scope item that fired, naming the item."""
+    item = match.item
+    out = []
+    for hit in (*match.subject, *match.conditions):
+        role = "subject" if hit.kind == "subject" else f"{hit.kind} condition"
+        out.append(Finding(
+            start=hit.start, end=hit.end, text=text[hit.start:hit.end], category=item.category, source="lexicon",
+            score=0.25, floor=None, rule=f"scope:{item.id}:{hit.word}",
+            explanation=(f"secrecy-scope item {item.id} ({item.sector}, {item.sector_en}): {role} '{hit.word}'; "
+                         f"level {match.level}; source: {item.provenance}"),
         ))
     return out

@@ -172,6 +172,7 @@ def _spacy_pipeline(language: str) -> Any:
             nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
         else:
             nlp = spacy.blank("en")
+    nlp.max_length = 50_000_000  # blank pipeline: no parser or NER model, so long drafts are safe
     ruler = nlp.add_pipe("entity_ruler")
     ruler.add_patterns([{"label": label, "pattern": text, "id": "gazetteer"} for label, text in _GAZETTEER])
     rules = RuleNlp()

@@ -5,6 +5,7 @@ What changes, character by character:
 - NFKC compatibility folding, which also turns full-width Latin letters, digits and
   punctuation into their half-width forms (``１２３ＡＢＣ`` → ``123abc``);
 - case folding (``SECRET`` → ``secret``);
+- typographic single quotes become the apostrophe (``don’t`` → ``don't``);
 - every whitespace character becomes a space, runs of whitespace become one space, and
   whitespace between two Chinese characters (Han, CJK punctuation or ★) disappears: line
   breaks inside Chinese words are common in text taken from PDF;
@@ -134,6 +135,8 @@ def _fold(ch: str) -> str:
     """Fold one character: NFKC, then case fold, whitespace to a space, format chars to ""."""
     if ch.isspace():
         return " "
+    if ch in "\u2018\u2019":
+        return "'"  # typographic apostrophes: don’t is don't
     if unicodedata.category(ch) == "Cf":
         return ""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", ch).casefold())

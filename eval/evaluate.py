@@ -6,11 +6,14 @@ Usage::
     python eval/evaluate.py --split heldout # the held-out split: look, do not tune on it
     python eval/evaluate.py --file other.jsonl --engine spacy --quiet
 
-Each line of a split is ``{"id", "language", "level", "text", "note"}``. The script prints
-exact-level accuracy, within-one-level accuracy, the confusion matrix, and every over- or
-under-classification with the classifier's rationale. It exits 1 when the figures miss the
-targets (exact ≥ 90%, within one 100%, no public draft at level 2 or above, no level-4 draft
-below level 3), 0 otherwise.
+Each line of a split is a JSON object with ``id``, ``language`` (zh|en), ``text`` and either
+``band`` ``[lo, hi]`` (the acceptable ladder levels, 0 公开 … 4 绝密) or ``level`` (read as
+the band ``[level, level]``); optional ``sector``, ``kind`` (the document type), ``scheme``
+and ``note``. The script prints the share of drafts suggested inside their band, the share
+within one level of it, the public drafts (band hi 0) suggested 2 or above, the drafts that
+must be 3 or above (band lo ≥ 3) suggested below 3, a confusion matrix on the band's low end,
+figures per sector, and every draft outside its band with the classifier's rationale. It
+exits 1 when a target is missed (in band ≥ 90%, within one 100%, both counts 0), else 0.
 """
 
 from __future__ import annotations
@@ -24,19 +27,27 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-TARGET_EXACT = 0.90
+TARGET_IN_BAND = 0.90
 TARGET_WITHIN_ONE = 1.0
 
 
 @dataclass(frozen=True)
 class Case:
-    """One labelled draft."""
+    """One labelled draft: the band of acceptable levels and what kind of draft it is."""
 
     id: str
     language: str
-    level: int
+    band: tuple[int, int]
     text: str
-    note: str
+    note: str = ""
+    sector: str = ""
+    kind: str = ""
+    scheme: str = ""
+
+    @property
+    def level(self) -> int:
+        """The low end of the band (the row of the confusion matrix)."""
+        return self.band[0]
 
 
 @dataclass(frozen=True)
@@ -47,51 +58,95 @@ class Outcome:
     level: int
     rationale: tuple[str, ...]
 
+    @property
+    def distance(self) -> int:
+        """Levels between the suggestion and the band (0 inside it)."""
+        lo, hi = self.case.band
+        return lo - self.level if self.level < lo else self.level - hi if self.level > hi else 0
+
+    @property
+    def in_band(self) -> bool:
+        """The suggestion lies inside the band."""
+        return self.distance == 0
+
 
 @dataclass(frozen=True)
 class Report:
-    """The figures for one split."""
+    """The figures for one split (or one sector of it)."""
 
     outcomes: tuple[Outcome, ...]
 
     @property
-    def exact(self) -> float:
-        return sum(o.level == o.case.level for o in self.outcomes) / max(1, len(self.outcomes))
+    def in_band(self) -> float:
+        """Share of drafts suggested inside their band."""
+        return sum(o.in_band for o in self.outcomes) / max(1, len(self.outcomes))
 
     @property
     def within_one(self) -> float:
-        return sum(abs(o.level - o.case.level) <= 1 for o in self.outcomes) / max(1, len(self.outcomes))
+        """Share of drafts at most one level from their band."""
+        return sum(o.distance <= 1 for o in self.outcomes) / max(1, len(self.outcomes))
 
     @property
     def public_high(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if o.case.level == 0 and o.level >= 2)
+        """Public drafts (band hi 0) suggested 秘密/CONFIDENTIAL or above."""
+        return tuple(o for o in self.outcomes if o.case.band[1] == 0 and o.level >= 2)
 
     @property
-    def top_low(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if o.case.level == 4 and o.level < 3)
+    def high_low(self) -> tuple[Outcome, ...]:
+        """Drafts that must be 机密/SECRET or above (band lo ≥ 3) suggested below 3."""
+        return tuple(o for o in self.outcomes if o.case.band[0] >= 3 and o.level < 3)
 
     def confusion(self) -> list[list[int]]:
+
+        """Counts by band low end (rows) and suggested level (columns)."""
         matrix = [[0] * 5 for _ in range(5)]
         for o in self.outcomes:
             matrix[o.case.level][o.level] += 1
         return matrix
 
+    def sectors(self) -> dict[str, "Report"]:
+        """One report per sector (drafts without a sector under ``-``), sorted by name."""
+        groups: dict[str, list[Outcome]] = {}
+        for o in self.outcomes:
+            groups.setdefault(o.case.sector or "-", []).append(o)
+        return {name: Report(tuple(groups[name])) for name in sorted(groups)}
+
     def meets_targets(self) -> bool:
-        return (self.exact >= TARGET_EXACT and self.within_one >= TARGET_WITHIN_ONE
-                and not self.public_high and not self.top_low)
+
+        """All four targets met."""
+        return (self.in_band >= TARGET_IN_BAND and self.within_one >= TARGET_WITHIN_ONE
+                and not self.public_high and not self.high_low)
 
 
 def load_cases(path: Path) -> tuple[Case, ...]:
-    """Read a JSONL split; every line must have id, language, level (0..4) and text."""
+    """Read a JSONL split; raises ValueError naming the file and line of a malformed draft."""
     cases = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
-        row = json.loads(line)
-        if row.get("language") not in ("zh", "en") or row.get("level") not in range(5) or not row.get("text"):
-            raise ValueError(f"{path}:{number}: needs id, language zh|en, level 0..4 and text")
-        cases.append(Case(str(row["id"]), row["language"], int(row["level"]), row["text"], row.get("note", "")))
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not JSON ({exc.msg}); fix the line") from None
+        cases.append(_case(path, number, row))
     return tuple(cases)
+
+
+def _case(path: Path, number: int, row: dict) -> Case:
+
+
+    """Validate one line of a split."""
+    where = f"{path}:{number}"
+    band = row.get("band")
+    if band is None and row.get("level") in range(5):
+        band = [row["level"], row["level"]]
+    if (not isinstance(band, list) or len(band) != 2 or not all(isinstance(b, int) and 0 <= b <= 4 for b in band)
+            or band[0] > band[1]):
+        raise ValueError(f"{where}: band {band!r} is not [lo, hi] with 0 <= lo <= hi <= 4; fix the line")
+    if row.get("language") not in ("zh", "en") or not row.get("text") or not row.get("id"):
+        raise ValueError(f"{where}: needs id, language zh|en and text; fix the line")
+    return Case(str(row["id"]), row["language"], (band[0], band[1]), row["text"], row.get("note", ""),
+                row.get("sector", ""), row.get("kind", ""), row.get("scheme", ""))
 
 
 def evaluate(cases: tuple[Case, ...], engine: str = "rules", catalogue: Path | None = None) -> Report:
@@ -112,32 +167,51 @@ def evaluate(cases: tuple[Case, ...], engine: str = "rules", catalogue: Path | N
     return Report(tuple(outcomes))
 
 
-def render(report: Report, name: str, quiet: bool = False) -> str:
-    """The printed report: figures, confusion matrix, and the misses with their rationale."""
-    n = len(report.outcomes)
-    lines = [
-        f"split: {name}  drafts: {n}",
-        f"exact level:      {report.exact:.1%}  (target {TARGET_EXACT:.0%})",
-        f"within one level: {report.within_one:.1%}  (target {TARGET_WITHIN_ONE:.0%})",
-        f"public drafts at level >= 2: {len(report.public_high)}  (target 0)",
-        f"level-4 drafts below 3:      {len(report.top_low)}  (target 0)",
-        "",
-        "confusion (rows: labelled level, columns: suggested level)",
-        "        " + "".join(f"{j:>5}" for j in range(5)),
+def _figures(report: Report) -> list[str]:
+
+
+    """The four headline figures with their targets."""
+    return [
+        f"in band:              {report.in_band:.1%}  (target {TARGET_IN_BAND:.0%})",
+        f"within one of band:   {report.within_one:.1%}  (target {TARGET_WITHIN_ONE:.0%})",
+        f"public suggested >= 2:   {len(report.public_high)}  (target 0)",
+        f"must be >= 3, below 3:   {len(report.high_low)}  (target 0)",
     ]
+
+
+def _sector_lines(report: Report) -> list[str]:
+
+
+    """One line of figures per sector."""
+    lines = ["", "per sector: drafts, in band, within one, public>=2, must>=3 below 3",
+             f"  {'sector':<36}{'n':>4}{'in band':>9}{'within 1':>10}{'pub':>5}{'low':>5}"]
+    for name, sub in report.sectors().items():
+        n = len(sub.outcomes)
+        inside = sum(o.in_band for o in sub.outcomes)
+        lines.append(f"  {name[:36]:<36}{n:>4}{inside:>6}/{n:<2}{sub.within_one:>10.0%}"
+                     f"{len(sub.public_high):>5}{len(sub.high_low):>5}")
+    return lines
+
+
+def render(report: Report, name: str, quiet: bool = False) -> str:
+    """The printed report: figures, confusion matrix, sectors, and the misses with their rationale."""
+    lines = [f"split: {name}  drafts: {len(report.outcomes)}", *_figures(report), "",
+             "confusion (rows: band low end, columns: suggested level)",
+             "        " + "".join(f"{j:>5}" for j in range(5))]
     for i, row in enumerate(report.confusion()):
         lines.append(f"  {i:>4}  " + "".join(f"{v:>5}" for v in row))
-    misses = [o for o in report.outcomes if o.level != o.case.level]
+    lines += _sector_lines(report)
+    misses = [o for o in report.outcomes if not o.in_band]
     if misses:
-        lines.append("")
-        lines.append(f"misclassified: {len(misses)}")
+        lines += ["", f"outside the band: {len(misses)}"]
     for o in misses:
-        kind = "OVER" if o.level > o.case.level else "UNDER"
-        lines.append(f"- {kind} {o.case.id} ({o.case.language}, {o.case.note}): labelled {o.case.level}, suggested {o.level}")
+        kind = "OVER" if o.level > o.case.band[1] else "UNDER"
+        c = o.case
+        about = ", ".join(x for x in (c.language, c.sector, c.kind or c.note) if x)
+        lines.append(f"- {kind} {c.id} ({about}): band {list(c.band)}, suggested {o.level}")
         if not quiet:
             lines += [f"    {r}" for r in o.rationale]
-    lines.append("")
-    lines.append("targets met" if report.meets_targets() else "TARGETS MISSED")
+    lines += ["", "targets met" if report.meets_targets() else "TARGETS MISSED"]
     return "\n".join(lines)
 
 

@@ -159,11 +159,12 @@ def _load(files: tuple[Path, ...]) -> Lexicon:
     terms: list[Term] = []
     seen: dict[str, str] = {}
     for path in files:
+        name = _display(path)
         for number, term in enumerate(_read_file(path), 1):
             key = _dedup_key(term.text)
             if key in seen:
                 raise LexiconError(f"{term.origin} {term.text!r}: duplicate of {seen[key]}; fix the entry")
-            seen[key] = f"term #{number} in {_display(path)}"
+            seen[key] = f"term #{number} in {name}"
             terms.append(term)
     return Lexicon(terms=tuple(terms))
 

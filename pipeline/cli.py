@@ -87,23 +87,28 @@ def classify(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .
              scheme: Optional[str] = typer.Option(None, help="cn-state, cn-enterprise, us or uk"),
              catalogue: Optional[Path] = typer.Option(None, help="the office's catalogue of secret matters (保密事项一览表), .toml or .csv"),
              html: Optional[Path] = typer.Option(None, help="also write a self-contained HTML report here"),
+             lang: Optional[str] = typer.Option(None, "--lang", help="report language: zh or en (default: the draft's, "
+                                                "with bilingual headings)"),
              as_json: bool = typer.Option(False, "--json", help="print the contract's JSON object")) -> None:
     """Suggest a grade for a draft, with its period, confidence, findings and rationale."""
     from pipeline.analysis import classify_document
     from pipeline.readers import read_document
+    from pipeline.report import in_language
 
-    result = classify_document(read_document(draft, _limits()), scheme, catalogue=_catalogue(catalogue))
+    if lang not in (None, "zh", "en"):
+        _fail(2, f"--lang '{lang}' is not zh or en; give --lang zh or --lang en")
+    result = in_language(classify_document(read_document(draft, _limits()), scheme, catalogue=_catalogue(catalogue)), lang)
     if html is not None:
         from pipeline.html_report import write_html_report
 
-        written = write_html_report(result, html)
+        written = write_html_report(result, html, lang)
         print(f"mijian: HTML report written to {written}", file=sys.stderr)
     if as_json:
         _emit(result.to_json())
         return
     from pipeline.report import print_classification
 
-    print_classification(_console(), result)
+    print_classification(_console(), result, lang)
 
 
 @app.command()

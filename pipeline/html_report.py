@@ -34,7 +34,7 @@ table.findings{border-collapse:collapse;width:100%;font-size:.9em}table.findings
 """
 
 
-def write_html_report(classification: Any, path: str | os.PathLike[str]) -> Path:
+def write_html_report(classification: Any, path: str | os.PathLike[str], lang: str | None = None) -> Path:
     """Write the page for ``classification`` (a :class:`pipeline.analysis.Classification`) to ``path``."""
     out = Path(path)
     source = Path(classification.document.source)
@@ -43,7 +43,7 @@ def write_html_report(classification: Any, path: str | os.PathLike[str]) -> Path
             raise UsageError(f"{out}: is the draft itself; choose another file for --html")
     except OSError:
         pass
-    page = render_html(classification)
+    page = render_html(classification, lang)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".mijian-", suffix=".html", dir=out.parent)
     try:
@@ -59,18 +59,28 @@ def write_html_report(classification: Any, path: str | os.PathLike[str]) -> Path
     return out
 
 
-def render_html(classification: Any) -> str:
-    """Return the page as a string (see the module notes)."""
+_LABELS = {
+    None: ("建议密级 Grade", "置信度 Confidence", "保密期限 Period", "定密依据 Basis", "理由 Rationale", "正文 Draft", "发现 Findings"),
+    "zh": ("建议密级", "置信度", "保密期限", "定密依据", "理由", "正文", "发现"),
+    "en": ("Grade", "Confidence", "Period", "Basis", "Rationale", "Draft", "Findings"),
+}
+
+
+def render_html(classification: Any, lang: str | None = None) -> str:
+    """Return the page as a string (see the module notes); ``lang`` zh or en for one language."""
+    from pipeline.report import grade_name
+
     c = classification
+    labels = _LABELS[lang]
     s = c.suggestion
     doc = c.document
     e = html.escape
     basis = getattr(c, "basis", None) or getattr(s, "basis", None)
-    rows = [("建议密级 Grade", f'<span class="grade" style="background:{_LEVEL_COLOURS.get(c.level, "#444")}">'
-                              f'{e(c.grade)}</span> level {c.level} · scheme {e(c.scheme.name)}'),
-            ("置信度 Confidence", f"{float(s.confidence):.2f}"),
-            ("保密期限 Period", e(c.period or "—")),
-            ("定密依据 Basis", e(basis or "—"))]
+    rows = [(labels[0], f'<span class="grade" style="background:{_LEVEL_COLOURS.get(c.level, "#444")}">'
+                        f'{e(grade_name(c, lang))}</span> level {c.level} · scheme {e(c.scheme.name)}'),
+            (labels[1], f"{float(s.confidence):.2f}"),
+            (labels[2], e(c.period or "—")),
+            (labels[3], e(basis or "—"))]
     meta = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
     rationale = "".join(f"<li>{e(line)}</li>" for line in s.rationale)
     used = sorted({f.category for f in s.findings})
@@ -81,15 +91,15 @@ def render_html(classification: Any) -> str:
         for i, f in enumerate(s.findings))
     return (
         "<!DOCTYPE html>\n"
-        f'<html lang="{e(doc.language)}"><head><meta charset="utf-8">'
+        f'<html lang="{e(lang or doc.language)}"><head><meta charset="utf-8">'
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">'
         f"<title>{e(Path(doc.source).name)} — mijian</title><style>{_CSS}</style></head><body>"
         f"<h1>{e(Path(doc.source).name)}</h1><p>sha256 <code>{e(doc.sha256)}</code></p>"
         f'<table class="meta">{meta}</table>'
-        f"<h2>理由 Rationale</h2><ol>{rationale}</ol>"
-        f'<h2>正文 Draft</h2><p class="legend">{legend}</p>'
+        f"<h2>{labels[4]}</h2><ol>{rationale}</ol>"
+        f'<h2>{labels[5]}</h2><p class="legend">{legend}</p>'
         f'<div class="draft">{_highlight(doc.text, s.findings)}</div>'
-        f'<h2>发现 Findings ({len(s.findings)})</h2><table class="findings"><tr><th>offsets</th><th>text</th>'
+        f'<h2>{labels[6]} ({len(s.findings)})</h2><table class="findings"><tr><th>offsets</th><th>text</th>'
         f"<th>category</th><th>source</th><th>score</th><th>explanation</th></tr>{findings}</table>"
         "</body></html>\n"
     )

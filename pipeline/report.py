@@ -18,30 +18,93 @@ _CATEGORY_STYLE = {
 }
 
 
-def print_classification(console: Console, result: Any) -> None:
-    """The grade, the basis, the rationale and each finding highlighted in its context."""
+_HEADINGS = {
+    None: {"grade": "建议密级 Suggested grade", "period": "保密期限 Period", "basis": "定密依据 Basis",
+           "rationale": "理由 Rationale", "none": "没有发现 No findings.", "findings": "发现 Findings",
+           "level": "level", "scheme": "scheme", "confidence": "confidence",
+           "cols": ("category", "source", "score", "in context", "why"), "more": "more (use --json or --html for all)"},
+    "zh": {"grade": "建议密级", "period": "保密期限", "basis": "定密依据", "rationale": "理由", "none": "没有发现敏感内容。",
+           "findings": "发现", "level": "等级", "scheme": "标志体系", "confidence": "置信度",
+           "cols": ("类别", "来源", "分值", "上下文", "说明"), "more": "条未显示（用 --json 或 --html 查看全部）"},
+    "en": {"grade": "Suggested grade", "period": "Period", "basis": "Basis", "rationale": "Rationale",
+           "none": "No findings.", "findings": "Findings", "level": "level", "scheme": "scheme",
+           "confidence": "confidence", "cols": ("category", "source", "score", "in context", "why"),
+           "more": "more (use --json or --html for all)"},
+}
+"""Report headings: bilingual by default, one language with ``--lang``."""
+
+
+def in_language(result: Any, lang: str | None) -> Any:
+    """The classification with its rationale, basis and period worded in ``lang`` (zh or en).
+
+    The period shown is the one the rationale states: the deciding scope or catalogue item's
+    (years or the event that ends it), else the scheme's default for the level, spelled in
+    ``lang``. With ``lang`` None the draft's language is used.
+    """
+    from dataclasses import replace
+
+    s = result.suggestion.in_language(lang or result.document.language)
+    if getattr(s, "period_source", "default") in ("scope", "catalogue"):
+        period = s.period_text()
+    else:
+        period = _respell_period(result.period, s.language)
+    return replace(result, suggestion=s, period=period, basis=s.basis)
+
+
+def grade_name(result: Any, lang: str | None) -> str:
+    """The grade as the report names it: the scheme's label, in English words for an English report."""
+    from classifiers import GRADES
+
+    if lang == "en" and not result.grade.isascii():
+        return GRADES[result.level][1]
+    if lang == "zh" and result.grade.isascii():
+        return GRADES[result.level][0]
+    return result.grade
+
+
+def _respell_period(period: str | None, lang: str) -> str | None:
+    """``20年`` as ``20 years`` in English, ``10 years`` as ``10年`` in Chinese; other periods as given."""
+    if not period:
+        return period
+    if lang == "en" and period.endswith("年") and period[:-1].isdigit():
+        return f"{period[:-1]} years"
+    if lang == "zh" and period.endswith(" years") and period[:-6].isdigit():
+        return f"{period[:-6]}年"
+    return period
+
+
+def print_classification(console: Console, result: Any, lang: str | None = None) -> None:
+    """The grade, the basis, the rationale and each finding highlighted in its context.
+
+    ``lang`` (zh or en) gives a report in that language alone; None keeps bilingual headings.
+    """
+    from keywords import CATEGORIES
+
+    words = _HEADINGS[lang]
+    names = {c.id: (c.zh if lang == "zh" else c.en) for c in CATEGORIES} if lang else {}
     doc = result.document
     s = result.suggestion
     head = Text()
     head.append(f"{doc.source}\n", style="bold")
-    head.append("建议密级 Suggested grade: ")
-    head.append(f"{result.grade}", style=LEVEL_STYLE.get(result.level, ""))
-    head.append(f"  (level {result.level}, scheme {result.scheme.name}, confidence {s.confidence:.2f})")
+    head.append(f"{words['grade']}: ")
+    head.append(grade_name(result, lang), style=LEVEL_STYLE.get(result.level, ""))
+    head.append(f"  ({words['level']} {result.level}, {words['scheme']} {result.scheme.name}, "
+                f"{words['confidence']} {s.confidence:.2f})")
     if result.period:
-        head.append(f"\n保密期限 Period: {result.period}")
+        head.append(f"\n{words['period']}: {result.period}")
     basis = getattr(result, "basis", None) or getattr(s, "basis", None)
     if basis:
-        head.append(f"\n定密依据 Basis: {basis}")
+        head.append(f"\n{words['basis']}: {basis}")
     console.print(head)
-    console.print("\n[bold]理由 Rationale[/bold]")
+    console.print(f"\n[bold]{words['rationale']}[/bold]")
     for line in s.rationale:
         console.print(Text(f"  • {line}"))
     if not s.findings:
-        console.print("\n没有发现 No findings.")
+        console.print(f"\n{words['none']}")
         return
     shown = sorted(s.findings, key=lambda f: (f.source == "nlp", -f.score, f.start))[:_MAX_ROWS]
-    table = Table(title=f"发现 Findings ({len(s.findings)})", show_lines=False)
-    for col in ("category", "source", "score", "in context", "why"):
+    table = Table(title=f"{words['findings']} ({len(s.findings)})", show_lines=False)
+    for col in words["cols"]:
         table.add_column(col)
     for f in sorted(shown, key=lambda f: f.start):
         left = doc.text[max(0, f.start - _CONTEXT):f.start].replace("\n", " ")
@@ -49,10 +112,10 @@ def print_classification(console: Console, result: Any) -> None:
         ctx = Text(left)
         ctx.append(doc.text[f.start:f.end].replace("\n", " "), style=_CATEGORY_STYLE.get(f.category, "bold reverse"))
         ctx.append(right)
-        table.add_row(f.category, f.source, f"{f.score:.2f}", ctx, Text(f.explanation))
+        table.add_row(names.get(f.category, f.category), f.source, f"{f.score:.2f}", ctx, Text(f.explanation))
     console.print(table)
     if len(s.findings) > _MAX_ROWS:
-        console.print(f"… and {len(s.findings) - _MAX_ROWS} more (use --json or --html for all)")
+        console.print(f"… {len(s.findings) - _MAX_ROWS} {words['more']}")
 
 
 def print_issue(console: Console, done: Any) -> None:

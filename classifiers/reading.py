@@ -1,0 +1,200 @@
+"""Marking-aware reading: what a marking, a secrecy word or a subject word means where it stands.
+
+A marking is one piece of evidence with its context, never the answer by itself. This module
+finds, on the original text, the places where words that usually raise a grade do not:
+
+- **negation scope**: 不属于国家秘密, 不涉及, 非涉密, "not classified", "unclassified": the
+  words inside the scope (from the cue to the end of its clause) are not the marking, not a
+  grade statement and not the subject; the statement itself says the draft is not a state
+  secret, which caps it at 内部 unless secret subject matter fires;
+- **declassification notes**: 本件已解密, 予以解密, 此件公开, a stamp line 已解密, "declassified
+  on", "approved for public release": old markings above the note are history, not the draft's
+  grade (a cipher text that 已解密 was decrypted is not a note about the draft);
+- **mentions**: a marking in quotation marks or introduced as an example (如“机密★10年”,
+  e.g. SECRET, marked SECRET), or next to a clearance or vetting requirement (requires a SECRET
+  clearance, 机密级保密资质): talk about a marking, not a marking.
+
+Everything is a pure function of the text; :func:`read` runs the patterns once per draft.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from classifiers.findings import Finding
+
+NEGATION_REACH = 24
+"""At most this many characters after a Chinese negation cue fall inside its scope."""
+EN_NEGATION_REACH = 40
+"""At most this many characters after an English negation (not classified ...) fall inside its scope."""
+MENTION_REACH = 40
+"""How near a clearance or vetting word makes a marking a mention (characters either side)."""
+
+_ZH_NEG = (r"(?:不属于|不属|不涉及|未涉及|不涉|非涉密|无涉及|未列入|没有涉及"
+           r"|(?:不含有?|不包含|并非|不是|不构成|不作为)(?=[^，,。；;\n]{0,4}(?:秘密|涉密|敏感|密级|保密)))")
+_EN_NEG = (r"\b(?:unclassified|non-classified|not (?:protectively )?(?:classified|marked|secret|confidential)"
+           r"|(?:contains?|containing|holds?) no (?:classified|secret|sensitive)"
+           r"|(?:does|do|did) not (?:contain|include|hold|involve) (?:any )?(?:classified|secret|sensitive)"
+           r"|no (?:classified|secret) (?:information|material|content))\b")
+_CLAUSE_END = r"[，,。；;！!？?\n：:、]|\.(?:\s|$)"
+_DECLASSIFIED = (
+    r"(?:本件|此件|本文件|该文件|本报告|本材料|该件|原件|本文|该报告|该材料)[^。\n]{0,12}(?:已(?:经)?|已于[^。\n]{0,20})(?:解密|解除密级)"
+    r"|解密标志|(?:予以|同意|决定|批准)解除密级"
+    r"|(?m:^[ \t]*已解密[ \t]*$)|(?:予以|同意|决定|批准)解密|解密后公开|此件公开|本件公开|全文公开|经审查可以公开"
+    r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
+    r"|\bdeclassification (?:date|authority)\b[^\n]{0,30}\b(?:19|20)\d\d\b)"
+)
+_QUOTES = "“”\"'‘’「」『』《》"
+_EXAMPLE_BEFORE = (r"(?:如|例如|比如|标注为|标明|标志为|标志|字样|写有|印有|e\.g\.|such as|marked|labelled|labeled|"
+                             r"the word|formerly|previously|originally|原密级|原标)\W{0,3}$")
+_CLEARANCE = (r"clearance|cleared|vetting|vetted|\bdv\b|\bsc\b|security check|eligib|涉密人员|涉密岗位|保密资质|"
+                        r"资质|资格|审查合格|涉密资格|政审")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Where a draft negates, declassifies or merely mentions: spans into the original text."""
+
+    negated: tuple[tuple[int, int], ...]
+    """Spans inside a negation scope (the cue included)."""
+    negations: tuple[tuple[int, int, str], ...]
+    """Each negation statement about secrecy: start, end, text."""
+    declassified: tuple[tuple[int, int, str], ...]
+    """Each declassification note: start, end, text."""
+
+    def is_negated(self, start: int, end: int) -> bool:
+        """True when ``start:end`` lies inside a negation scope."""
+        k = bisect_right(self.negated, (start, 10**12)) - 1
+        return k >= 0 and self.negated[k][0] <= start and end <= self.negated[k][1]
+
+
+
+def read(text: str) -> Reading:
+    """Find the negation scopes and declassification notes of a draft."""
+    zh, en, decl = _patterns()
+    negated: list[tuple[int, int]] = []
+    statements: list[tuple[int, int, str]] = []
+    for m in zh.finditer(text):
+        stop = _rx(_CLAUSE_END).search(text, m.end(), m.end() + NEGATION_REACH)
+        end = stop.start() if stop else min(len(text), m.end() + NEGATION_REACH)
+        negated.append((m.start(), end))
+        if any(w in text[m.end():end] for w in ("秘密", "涉密", "密级", "保密")):
+            statements.append((m.start(), end, text[m.start():end]))
+    for m in en.finditer(text):
+        stop = _rx(_CLAUSE_END).search(text, m.end(), m.end() + EN_NEGATION_REACH)
+        negated.append((m.start(), stop.start() if stop else min(len(text), m.end() + EN_NEGATION_REACH)))
+        statements.append((m.start(), m.end(), m.group(0)))
+    declassified = tuple((m.start(), m.end(), m.group(0)) for m in decl.finditer(text))
+    return Reading(tuple(sorted(negated)), tuple(sorted(statements)), declassified)
+
+
+def is_mention(text: str, start: int, end: int, reading: Reading, banner: bool = False) -> str:
+    """Why the marking at ``start:end`` is talk about a marking ("" when it is not).
+
+    A banner (the marking alone on its line at the head or foot) is the draft's own even when
+    the draft is about vetting or clearances: only quotation marks or an example cue make it a
+    mention.
+    """
+    before = text[max(0, start - 12):start]
+    after = text[end:end + 3]
+    if (before[-1:] and before[-1] in _QUOTES) or (after[:1] and after[0] in _QUOTES and before.rstrip()[-1:] in _QUOTES):
+        return "quoted"
+    if _rx(_EXAMPLE_BEFORE).search(before):
+        return "named as an example"
+    if banner:
+        return ""
+    if _rx(_CLEARANCE).search(text, max(0, start - MENTION_REACH), end + MENTION_REACH):
+        return "a clearance or vetting requirement"
+    if reading.is_negated(start, end):
+        return "negated"
+    return ""
+
+
+@functools.lru_cache(maxsize=16)
+def _rx(source: str) -> re.Pattern[str]:
+    """A pattern compiled on first use (case-insensitive for the English words it holds)."""
+    return re.compile(source, re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The Chinese and English negation patterns and the declassification pattern, compiled once."""
+    return re.compile(_ZH_NEG), re.compile(_EN_NEG, re.IGNORECASE), re.compile(_DECLASSIFIED)
+
+
+PLANNED_REACH = 12
+"""How far before a public-context word a planning word makes it a release still to come."""
+_PLANNED = (r"(?:(?:拟于?|(?<!现)将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
+                      r"before|until|prior to|draft)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
+_NOTICE = r"现予(?:以)?公示|予以公示|特此公示|公示如下|公示内容如下"
+_TITLE = r"\A(?:[ \t]*[^\n]{1,40}\n\s*){0,2}?\s*([^\n]{0,60}(?:公告|公报|新闻稿|通稿)|(?:public notice|press release|news release)[^\n]{0,60})[ \t]*(?:\n|\Z)"
+TITLE_WEIGHT = 0.6
+"""Public-context weight of a title that names the draft a public notice or press release."""
+NEGATION = "reading:negation"
+"""The rule of the finding that reports a statement that the draft is not classified."""
+NEGATION_WEIGHT = 0.35
+"""Public-context weight of a statement that the draft is not a state secret: one step lower
+on its own (it says what the draft is not; a 工作秘密 statement beside it still sets 内部)."""
+DECLASSIFIED_WEIGHT = 0.9
+"""Public-context weight of a declassification note (caps the draft at 公开)."""
+
+
+def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Finding]:
+    """Apply the reading to lexicon findings.
+
+    Findings inside a negation scope are dropped (不属于国家秘密 is not 属于国家秘密), and so is
+    public-context wording about a release still to come (拟于…召开新闻发布会, 公示期满后, "will be
+    published"): the draft is not public yet, it plans its publication; 公示期 counts only in a
+    draft that is itself the notice (现予公示, 特此公示). A marking
+    that is a mention, or any marking when the draft carries a declassification note, keeps
+    its place in the findings for the report but sets no level (``floor`` None, no banner).
+    """
+    out: list[Finding] = []
+    declassified = bool(reading.declassified)
+    notice = bool(_rx(_NOTICE).search(text))
+    for f in findings:
+        if f.source == "lexicon" and f.category != "public_context" and reading.is_negated(f.start, f.end):
+            continue
+        if f.category == "public_context" and _rx(_PLANNED).search(text[max(0, f.start - PLANNED_REACH):f.start]):
+            continue  # a release still to come (拟于…, 24日上午9时新闻发布会, will be published): not public yet
+        if f.category == "public_context" and f.rule.startswith("公示") and not notice:
+            continue  # 公示期 as a step of a procedure (任前公示), in a draft that is not itself the notice
+        if f.category == "marking" and f.floor is not None:
+            why = is_mention(text, f.start, f.end, reading, f.banner) or ("the draft is declassified" if declassified else "")
+            if why:
+                f = replace(f, floor=None, banner=False, score=min(f.score, 0.2),
+                            explanation=f"{f.explanation}; a mention, not this draft's marking ({why})",
+                            rule=f.rule if declassified else "reading:mention")
+        out.append(f)
+    return out
+
+
+def public_title(text: str) -> list[Finding]:
+    """A draft whose title says it is a public notice, bulletin or press release (public context).
+
+    The title is one of the first three lines (an issuer's name may stand above it); it counts
+    when it ends in 公告, 公报, 新闻稿 or 通稿, or
+    starts with PUBLIC NOTICE, PRESS RELEASE or NEWS RELEASE.
+    """
+    m = _rx(_TITLE).search(text)
+    if m is None:
+        return []
+    start, end = m.span(1)
+    return [Finding(start=start, end=end, text=text[start:end], category="public_context", source="lexicon",
+                    score=TITLE_WEIGHT, explanation=f"the title '{text[start:end]}' says the draft is a public notice",
+                    rule="reading:title")]
+
+
+def reading_findings(reading: Reading) -> list[Finding]:
+    """Findings for the negation statements and declassification notes themselves (public context)."""
+    out = [Finding(start=s, end=e, text=t, category="public_context", source="lexicon", score=DECLASSIFIED_WEIGHT,
+                   explanation=f"declassification note '{t}': old markings are history", rule="declassified")
+           for s, e, t in reading.declassified]
+    out += [Finding(start=s, end=e, text=t, category="public_context", source="lexicon", score=NEGATION_WEIGHT,
+                    explanation=f"negated statement '{t}': the draft says it is not classified", rule=NEGATION)
+            for s, e, t in reading.negations]
+    return out

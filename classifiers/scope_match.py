@@ -1,0 +1,325 @@
+"""Concept-level matching of a draft against the catalogue of secrecy scopes.
+
+An item of :class:`keywords.ScopeCatalogue` names a subject (a concept: many words in both
+languages) and the conditions that make it secret (timing, specificity, scope, status). The
+item **fires** when a subject word and a condition occur in the same window of the draft (its
+``window``: sentence, paragraph or document, see :mod:`classifiers.segments`). Then:
+
+- a subject named in the draft's title (or in a section heading) meets every condition in the
+  draft (or in that section): the title says what the whole draft is about;
+- its level is the item's grade; specificity conditions in the firing windows raise it one
+  level when the item says ``raise_if_specific`` (two distinct ones; three and a scope
+  condition to reach 绝密); for items of the state-secret areas and commercial secrets,
+  generic details (quantities with units, coordinates, designators: :mod:`classifiers.details`)
+  count as one more kind of specificity;
+- a subject with no condition anywhere fires at ``bare_level`` when the item gives one;
+- weaker evidence (the ``tier`` of a match): a subject word with a condition elsewhere in the
+  draft, or two or more distinct subject words with no condition at all; the policy weighs
+  these as content, not as a minimum;
+- words inside a negation scope (不涉及…, not classified …) are not counted.
+
+English words also match with a plural or verb ending (``warheads``, ``deployed``) and with
+a hyphen or a space between their parts (``cross-section``, ``cross section``). All
+words are found in one Aho-Corasick pass over the normalised text (the same spelling
+trick and word-boundary rule as :mod:`classifiers.lexicon_scan`); regex conditions run only in
+the windows of subject words. The automaton is built once per catalogue and cached. spaCy is
+not used here: a blank Chinese pipeline with jieba segments about 0.23 M characters a second on
+this kind of machine and costs more than a second to start, below the classifier's budget.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+import ahocorasick
+
+from classifiers.details import CATEGORIES as DETAIL_CATEGORIES
+from classifiers.details import GENERIC_KINDS, generic_conditions, generic_details
+from classifiers.lexicon_scan import _encode, _is_word
+from classifiers.normalise import NormalisedText, normalise_term
+from classifiers.reading import Reading
+from classifiers.segments import Segments, segment
+from keywords import ScopeCatalogue, ScopeItem
+
+SUBJECT = -1
+"""The role of a subject word (conditions are numbered from 0)."""
+GENERIC = "generic"
+"""The key of a generic detail (quantity, coordinate, designator): all count as one kind."""
+GENERAL_CONDITIONS = True
+"""Whether the general forms of timing and status conditions count (see :mod:`classifiers.details`)."""
+RAISE_BELOW_4 = 2
+"""Distinct specificity conditions that raise an item below 机密 one level."""
+RAISE_TO_4 = 3
+"""Distinct specificity conditions that raise a 机密 item to 绝密 (with a scope condition too:
+绝密 is harm at national or strategic scale, which details alone do not show)."""
+DOCUMENT_SUBJECTS = 1
+"""Distinct subject words that, with a condition elsewhere in the draft, make weaker evidence."""
+DENSE_SUBJECTS = 2
+"""Distinct subject words that make weaker evidence even with no condition."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A word of an item found in the draft: original offsets, the word as listed, its role."""
+
+    start: int
+    end: int
+    word: str
+    kind: str
+    """``subject`` or the condition's kind (timing, specificity, scope, status)."""
+    key: str = ""
+    """What makes two hits the same evidence: the word, or the regex that matched."""
+
+
+@dataclass(frozen=True)
+class ScopeMatch:
+    """An item that fires on a draft: the level it asks for and the words that showed it.
+
+    ``subject`` holds the distinct subject words, those inside the firing windows first (the
+    rest of the draft confirms what it is about); ``conditions`` the conditions inside the
+    firing windows; ``specific`` says specificity conditions raised the level.
+    """
+
+    item: ScopeItem
+    level: int
+    subject: tuple[Hit, ...]
+    conditions: tuple[Hit, ...]
+    specific: bool = False
+    bare: bool = False
+    units: int = 0
+    """How many windows the item fired in."""
+    window_subjects: int = 0
+    """How many of the distinct subject words stand in the firing windows."""
+    tier: str = "window"
+    """How it fired: ``window`` (subject and condition in one window), ``bare`` (the item's
+    bare level), ``document`` (subject words and a condition, but not in one window) or
+    ``subject`` (two or more subject words, no condition). The last two are weaker evidence."""
+
+    @property
+    def strength(self) -> int:
+        """Distinct subject words plus distinct conditions (a regex counts once) that showed the item."""
+        return len(self.subject) + len({h.key or h.word for h in self.conditions})
+
+    @property
+    def window_strength(self) -> int:
+        """Distinct subject words and conditions inside the firing windows only."""
+        return self.window_subjects + len({h.key or h.word for h in self.conditions})
+
+    @property
+    def specifics(self) -> int:
+        """Distinct specificity conditions (quantities, designators, coordinates ...); a regex counts once."""
+        return len({h.key or h.word for h in self.conditions if h.kind == "specificity"})
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    automaton: ahocorasick.Automaton | None
+    keys: tuple[tuple[int, bool, bool], ...]
+    """Per automaton value: the key length, and whether its left/right end needs a word boundary."""
+    roles: tuple[tuple[tuple[int, int, str], ...], ...]
+    """Per automaton value: (item index, role, word as listed) for every item using the word."""
+    regexes: tuple[tuple[tuple[int, re.Pattern[str]], ...], ...]
+    """Per item: (condition index, compiled regex)."""
+    kinds: tuple[tuple[str, ...], ...]
+    """Per item: the kind of each condition."""
+
+
+def match_scopes(norm: NormalisedText, reading: Reading, catalogue: ScopeCatalogue,
+                 segments: Segments | None = None) -> tuple[ScopeMatch, ...]:
+    """Return the items that fire on the draft, highest level first, then by id.
+
+    ``segments`` are found from ``norm.original`` when not given (only if some item has a
+    subject word and a condition to place).
+    """
+    compiled = _compile(catalogue)
+    items = catalogue.items
+    if compiled.automaton is None or not norm.text:
+        return ()
+    per_item = _word_hits(norm, reading, compiled)
+    out = []
+    for index, hits in per_item.items():
+        item = items[index]
+        subject = [h for h in hits if h.kind == "subject"]
+        if not subject:
+            continue
+        if segments is None:
+            segments = segment(norm.original)
+        conditions = [h for h in hits if h.kind != "subject"]
+        conditions += _regex_hits(norm.original, segments, reading, item, compiled.regexes[index], subject)
+        found = _fire(item, segments, subject, conditions)
+        if found is not None:
+            out.append(found)
+    return tuple(sorted(out, key=lambda m: (-m.level, m.item.id)))
+
+
+def _word_hits(norm: NormalisedText, reading: Reading, compiled: _Compiled) -> dict[int, list[Hit]]:
+
+
+    """Every subject and condition word found, per item, outside negation scopes (original offsets)."""
+    text = norm.text
+    size = len(text)
+    per_item: dict[int, list[Hit]] = {}
+    for last, value in compiled.automaton.iter(_encode(text)):  # type: ignore[union-attr]
+        if not last % 2:
+            continue
+        length, left, right = compiled.keys[value]
+        end = (last + 1) // 2
+        start = end - length
+        if left and start > 0 and _is_word(text[start - 1]):
+            continue
+        if right and end < size and _is_word(text[end]):
+            end = _inflected(text, end)
+            if end < 0:
+                continue
+        o_start, o_end = norm.to_original(start, end)
+        if reading.is_negated(o_start, o_end):
+            continue
+        for index, role, word in compiled.roles[value]:
+            kind = "subject" if role == SUBJECT else compiled.kinds[index][role]
+            per_item.setdefault(index, []).append(Hit(o_start, o_end, word, kind))
+    return per_item
+
+
+def _inflected(text: str, end: int) -> int:
+    """The end of an English word with a plural or verb ending (-s, -es, -ed, -ing), or -1."""
+    for ending in ("s", "es", "ed", "d", "ing"):
+        stop = end + len(ending)
+        if text.startswith(ending, end) and (stop >= len(text) or not _is_word(text[stop])):
+            return stop
+    return -1
+
+
+def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem,
+                regexes: tuple[tuple[int, re.Pattern[str]], ...], subject: list[Hit]) -> list[Hit]:
+    """Regex conditions and generic details, searched only where a subject word reaches.
+
+    That is the window holding the subject word, or the part of the draft its heading governs.
+
+    Generic details (:mod:`classifiers.details`) count for items with a specificity condition.
+    """
+    generic = item.category in DETAIL_CATEGORIES and any(c.kind == "specificity" for c in item.conditions)
+    general = {c.kind for c in item.conditions} & set(GENERIC_KINDS) if GENERAL_CONDITIONS else set()
+    if not regexes and not generic and not general:
+        return []
+    spans = sorted({segments.heading_reach(h.start) or segments.span(item.window, h.start) for h in subject})
+    out = []
+    for lo, hi in spans:
+        if generic:
+            out += [Hit(a, b, t, "specificity", GENERIC) for a, b, t in generic_details(text, lo, hi)
+                    if not reading.is_negated(a, b)]
+        for kind in sorted(general):
+            out += [Hit(a, b, t, kind, f"{GENERIC}-{kind}") for a, b, t in generic_conditions(text, lo, hi, kind)]
+    for cond, rx in regexes:
+        for lo, hi in spans:
+            for m in rx.finditer(text, lo, hi):
+                if m.end() > m.start() and not reading.is_negated(m.start(), m.end()):
+                    out.append(Hit(m.start(), m.end(), m.group(0), item.conditions[cond].kind, rx.pattern))
+    return out
+
+
+def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: list[Hit]) -> ScopeMatch | None:
+    """Decide whether the item fires, how (its ``tier``) and at which level (see the module notes)."""
+    taken = {(h.start, h.end) for h in subject}
+    conditions = [h for h in conditions if (h.start, h.end) not in taken]
+    by_unit: dict[int, list[Hit]] = {}
+    for h in conditions:
+        by_unit.setdefault(segments.unit(item.window, h.start), []).append(h)
+    firing_subject = [h for h in subject if segments.unit(item.window, h.start) in by_unit]
+    governed = _governed(segments, subject, conditions)
+    if firing_subject or governed:
+        units = {segments.unit(item.window, h.start) for h in firing_subject}
+        conds = _distinct([h for u in sorted(units) for h in by_unit[u]] + governed)
+        placed = {(h.start, h.end) for h in firing_subject}
+        firing_subject += [h for h in subject if (h.start, h.end) not in placed and segments.heading_reach(h.start)]
+        words = _distinct(firing_subject)
+        seen = {h.word.casefold() for h in words}
+        words += tuple(h for h in _distinct(subject) if h.word.casefold() not in seen)
+        inside = len(seen)
+        found = ScopeMatch(item, item.level, words, conds, units=len(units), window_subjects=inside)
+        need = RAISE_TO_4 if item.level >= 3 else RAISE_BELOW_4
+        scoped = item.level < 3 or any(h.kind == "scope" for h in conds)
+        if item.raise_if_specific and found.specifics >= need and item.level < 4 and scoped:
+            return ScopeMatch(item, item.level + 1, words, conds, True, units=len(units), window_subjects=inside)
+        return found
+    if item.bare_level:
+        return ScopeMatch(item, item.bare_level, _distinct(subject), (), bare=True, tier="bare")
+    words = _distinct(subject)
+    if len(words) >= DOCUMENT_SUBJECTS and conditions:
+        return ScopeMatch(item, item.level, words, _distinct(conditions), tier="document")
+    if len(words) >= DENSE_SUBJECTS:
+        return ScopeMatch(item, item.level, words, (), tier="subject")
+    return None
+
+
+def _governed(segments: Segments, subject: list[Hit], conditions: list[Hit]) -> list[Hit]:
+    """Conditions in the part of the draft that a heading naming the subject governs."""
+    reaches = sorted({r for r in (segments.heading_reach(h.start) for h in subject) if r})
+    if not reaches:
+        return []
+    merged: list[list[int]] = []
+    for lo, hi in reaches:
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    starts = [lo for lo, _ in merged]
+    out = []
+    for c in conditions:
+        k = bisect_right(starts, c.start) - 1
+        if k >= 0 and c.start < merged[k][1]:
+            out.append(c)
+    return out
+
+
+def _distinct(hits: list[Hit]) -> tuple[Hit, ...]:
+    """The first occurrence of each distinct word, in text order."""
+    seen: dict[str, Hit] = {}
+    for h in sorted(hits, key=lambda h: h.start):
+        seen.setdefault(h.word.casefold(), h)
+    return tuple(seen.values())
+
+
+def _spellings(key: str) -> set[str]:
+    """A normalised word and its other spellings: hyphen or space between English parts, and a
+    two-word English term with its first word in the plural."""
+    if not key:
+        return set()
+    out = {key}
+    if key.isascii() and ("-" in key or " " in key):
+        parts = key.replace("-", " ").split()
+        out |= {" ".join(parts), "-".join(parts)}
+        if len(parts) == 2 and parts[0].isalpha() and not parts[0].endswith("s"):
+            out.add(f"{parts[0]}s {parts[1]}")  # operations order, weapons system
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _compile(catalogue: ScopeCatalogue) -> _Compiled:
+    """Build the automaton and regexes for one catalogue (cached: a catalogue is immutable)."""
+    slots: dict[str, int] = {}
+    keys: list[tuple[int, bool, bool]] = []
+    roles: list[list[tuple[int, int, str]]] = []
+    regexes: list[tuple[tuple[int, re.Pattern[str]], ...]] = []
+    kinds: list[tuple[str, ...]] = []
+    automaton = ahocorasick.Automaton()
+    for index, item in enumerate(catalogue.items):
+        kinds.append(tuple(c.kind for c in item.conditions))
+        words = [(SUBJECT, w) for w in item.subject]
+        words += [(n, w) for n, c in enumerate(item.conditions) for w in c.words]
+        for role, word in words:
+            for key in _spellings(normalise_term(word)):
+                if key not in slots:
+                    slots[key] = len(keys)
+                    keys.append((len(key), _is_word(key[0]), _is_word(key[-1])))
+                    roles.append([])
+                    automaton.add_word(_encode(key), slots[key])
+                if (index, role, word) not in roles[slots[key]]:
+                    roles[slots[key]].append((index, role, word))
+        regexes.append(tuple((n, re.compile(rx, re.IGNORECASE)) for n, c in enumerate(item.conditions) for rx in c.regex))
+    if not keys:
+        return _Compiled(None, (), (), (), ())
+    automaton.make_automaton()
+    return _Compiled(automaton, tuple(keys), tuple(tuple(r) for r in roles), tuple(regexes), tuple(kinds))
