@@ -55,9 +55,10 @@ A payload is returned only if (a) the pilot synchronisation z-score is at least
 under this key (unmarked, another key, a different office), the decoded bits do not depend
 on the key's check function, so a truncated HMAC verifies with probability 2^-c per decode
 attempt; the decoder makes at most ``attempts`` attempts (2 lattice candidates x 2 page
-turns x 2 origins per pass, and a second pass at half resolution when the first finds
-nothing: at most 16; the black/grey rotation is chosen before decoding and is not an
-attempt), so by the
+turns x 2 origins per pass; a pass that finds a loosely fitted lattice but no payload
+reads the image once more straightened along that fit; a second pass at half resolution
+when the first finds nothing: at most 32; the black/grey rotation is chosen before decoding
+and is not an attempt), so by the
 union bound an unmarked image yields *some* payload with probability at most
 ``attempts * 2^-c``. That payload is then independent of the register, so it equals one
 given registered value with probability 2^-b (b = 60 or 32 payload bits).
@@ -65,7 +66,7 @@ given registered value with probability 2^-b (b = 60 or 32 payload bits).
 lookup: ``attempts * 2^-76`` for copy ids, ``attempts * 2^-52`` for fingerprint numbers.
 Against a register of N copies (or N issued numbers) the chance of naming anyone is at most
 ``N`` times that: for numbers, ``attempts * 2^-20 * N / 2^32``, e.g. N = 10^5 gives
-< 4e-10 with 16 attempts, far below 1e-6 (copy ids: N = 10^6 gives < 1e-14). The z-score
+< 8e-10 with 32 attempts, far below 1e-6 (copy ids: N = 10^6 gives < 1e-14). The z-score
 threshold is extra margin and is not counted in the bound (its Gaussian null is only
 approximate on real pages).
 

@@ -112,7 +112,10 @@ def darkness(grey: np.ndarray, block: int = 32) -> tuple[np.ndarray, np.ndarray]
     # blocks that are mostly dark (the table around a photographed sheet, a dark band) and
     # the blocks beside them are not paper: their borrowed paper level would make the edge
     # of the sheet read as dots
-    off = raw < 0.6 * top
+    around = np.pad(raw, 2, mode="edge")
+    brightest = np.max(np.stack([around[i:i + bh, j:j + bw] for i in range(5) for j in range(5)]),
+                       axis=0)
+    off = raw < 0.6 * brightest  # much darker than paper a few blocks away (not vignetting)
     grown = off.copy()
     grown[1:] |= off[:-1]
     grown[:-1] |= off[1:]
