@@ -111,8 +111,11 @@ def excerpt(text: str, rng: np.random.Generator, low: int = 150, high: int = 200
     return text[positions[start]:positions[start + want - 1] + 1]
 
 
-def photo_of(crop: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """A phone photo of a crop: perspective 3-10 %, uneven light, defocus blur, noise, JPEG."""
+def photo_of(crop: Image.Image, rng: np.random.Generator, blur: tuple[float, float] = (0.6, 1.4),
+             light: bool = True, noise: float = 3.0, quality: tuple[int, int] = (70, 86),
+             scale: tuple[float, float] = (0.8, 1.1)) -> Image.Image:
+    """A phone photo of a crop: perspective 3-10 %, turn +-4 deg, on a dark table, uneven
+    light, defocus blur (Gaussian sigma in ``blur``, px), noise, rescaling, JPEG."""
     grey = crop.convert("L")
     w, h = grey.size
     pad = int(0.12 * max(w, h))
@@ -132,20 +135,21 @@ def photo_of(crop: Image.Image, rng: np.random.Generator) -> Image.Image:
     coeffs = list(np.linalg.solve(np.array(rows), np.array(rhs)))
     warped = grey.transform((fw, fh), Image.Transform.PERSPECTIVE, coeffs,
                             Image.Resampling.BICUBIC, fillcolor=90)
-    blurred = warped.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.4)))
+    sigma = rng.uniform(*blur)
+    blurred = warped.filter(ImageFilter.GaussianBlur(sigma)) if sigma > 0 else warped
     a = np.asarray(blurred, np.float32)
     yy, xx = np.mgrid[0:fh, 0:fw].astype(np.float32)
     direction = rng.uniform(0, 2 * math.pi)
     ramp = np.cos(direction) * (xx / fw - 0.5) + np.sin(direction) * (yy / fh - 0.5)
-    light = rng.uniform(0.82, 0.95) * (1.0 + rng.uniform(0.10, 0.25) * ramp)
-    light *= 1.0 - 0.25 * np.clip(((xx / fw - 0.5) ** 2 + (yy / fh - 0.5) ** 2) * 2, 0, 1)
-    a = a * light + rng.normal(0, 3.0, a.shape).astype(np.float32)
+    shade = rng.uniform(0.82, 0.95) * (1.0 + rng.uniform(0.10, 0.25) * ramp)
+    shade *= 1.0 - 0.25 * np.clip(((xx / fw - 0.5) ** 2 + (yy / fh - 0.5) ** 2) * 2, 0, 1)
+    a = a * (shade if light else 1.0) + rng.normal(0, noise, a.shape).astype(np.float32)
     image = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).convert("RGB")
-    scale = rng.uniform(0.8, 1.1)
-    image = image.resize((int(fw * scale), int(fh * scale)), Image.Resampling.BILINEAR)
+    factor = rng.uniform(*scale)
+    image = image.resize((int(fw * factor), int(fh * factor)), Image.Resampling.BILINEAR)
     out = Path(tempfile.mkstemp(suffix=".jpg")[1])
     try:
-        image.save(out, "JPEG", quality=int(rng.integers(70, 86)), subsampling=2)
+        image.save(out, "JPEG", quality=int(rng.integers(*quality)), subsampling=2)
         return Image.open(out).convert("RGB")
     finally:
         out.unlink()

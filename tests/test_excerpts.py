@@ -178,3 +178,28 @@ def test_poppler_keeps_every_symbol_of_a_run(tmp_path):
         for r in runs:
             symbols = "".join(ch for ch in r.split(textcode.END)[0] if not ch.isspace())
             assert symbols == CODE[1:-1], option
+
+
+def test_photo_of_a_paragraph_crop_traces_like_the_crop(tmp_path, home):
+    """A crop photographed askew (perspective 3-10 %, turned, on a dark table, JPEG) names
+    the same recipient as the crop; nothing ever names another."""
+    from PIL import Image
+
+    from bench.excerpt_bench import body_crop, photo_of
+
+    (recipient, plain), = _issue(SAMPLES / "zh_training_public.txt", tmp_path, home, count=1)
+    rng = np.random.default_rng(4)
+    named = 0
+    with Office.open(home) as office, pymupdf.open(plain) as doc:
+        for i in range(3):
+            pixmap = doc[i % 2].get_pixmap(dpi=200)
+            render = Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)
+            crop = body_crop(doc[i % 2], render, rng)
+            photo = photo_of(crop, rng, blur=(0.0, 0.0), light=False, noise=1.0,
+                             quality=(88, 92), scale=(1.0, 1.0))
+            leak = tmp_path / f"photo{i}.jpg"
+            photo.save(leak, quality=95)
+            result = trace(office, leak)
+            assert result.recipient_id in (None, recipient)
+            named += result.recipient_id == recipient
+    assert named >= 2
