@@ -276,7 +276,9 @@ def _code_points(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
 def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
                     target: pymupdf.Rect | None, code: str, font: pymupdf.Font,
                     made: list[_CodeRun]) -> None:
-    """Write the invisible text-layer code (render mode 3) at the end of every body line.
+    """Write the invisible text-layer code (render mode 3) at the end of every body line, in
+    a stream of its own: only for pages whose own text the code could not be drawn into
+    (see :mod:`pipeline.pdf_textcode`).
 
     The characters are zero-width format characters in an embedded CID font with a Unicode
     map, so text copied out of the page carries them; nothing is drawn. ``page`` must be a

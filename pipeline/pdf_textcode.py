@@ -10,10 +10,12 @@ because the run sits on the line's baseline at its end. An excerpt of a few line
 from any of these orders therefore holds whole runs. (A code drawn in a stream of its own
 comes out of stream-order extractors as one block after all the page's text.)
 
-The run is zero-width format characters in a tiny Type 3 font of empty glyphs, render
-mode 3 (nothing is painted), with a small character spacing (see :data:`SPACING`) so that
-no extractor takes two glyphs for one printed twice; it changes nothing a reader sees. The font, render mode and character spacing are
-set back after the run, so the page draws exactly as before.
+The run is drawn in render mode 3 (nothing is painted) with a tiny Type 3 font of two or
+so empty, zero-width glyphs, each standing for a piece of the run (up to 32 characters) in
+the font's ToUnicode map. The glyphs sit :data:`SPACING` apart, ending where the line
+ends, so the run adds nothing to the line's box and no extractor takes two glyphs for
+one printed twice. The font, render mode and character spacing are set back after the
+run, so the page draws exactly as before.
 """
 
 from __future__ import annotations
