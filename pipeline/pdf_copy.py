@@ -27,6 +27,8 @@ import pymupdf
 from pipeline.errors import InputError
 from pipeline.limits import DEFAULT_LIMITS, Limits
 from pipeline.model import CopyStamp, Marking
+from pipeline import pdf_textcode
+from pipeline.pdf_content import ShowOp
 from watermark.qr import qr_png
 from pipeline.pdf_io import (
     GBT9704_MARGINS,
@@ -274,7 +276,9 @@ def _code_points(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
 def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
                     target: pymupdf.Rect | None, code: str, font: pymupdf.Font,
                     made: list[_CodeRun]) -> None:
-    """Write the invisible text-layer code (render mode 3) at the end of every body line.
+    """Write the invisible text-layer code (render mode 3) at the end of every body line, in
+    a stream of its own: only for pages whose own text the code could not be drawn into
+    (see :mod:`pipeline.pdf_textcode`).
 
     The characters are zero-width format characters in an embedded CID font with a Unicode
     map, so text copied out of the page carries them; nothing is drawn. ``page`` must be a
@@ -490,16 +494,31 @@ class _PageFacts:
     rect: pymupdf.Rect
     content: pymupdf.Rect | None
     line_ends: tuple[tuple[pymupdf.Point, float], ...]
+    code_ends: tuple[ShowOp, ...] | None
 
 
 def _measure(doc_bytes: bytes) -> tuple[_PageFacts, ...]:
     with pymupdf.open(stream=doc_bytes, filetype="pdf") as doc:
-        return tuple(_PageFacts(pymupdf.Rect(page.rect), _content_rect(page), tuple(_line_ends(page)))
+        return tuple(_PageFacts(pymupdf.Rect(page.rect), _content_rect(page), tuple(_line_ends(page)),
+                                pdf_textcode.measure(page))
                      for page in doc)
 
 
-def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
-             facts: tuple[_PageFacts, ...]) -> tuple[pymupdf.Document, list, dict]:
+def _inline_text_code(doc: pymupdf.Document, stamp: CopyStamp,
+                      facts: tuple[_PageFacts, ...]) -> set[int]:
+    """Write the text code into the draft's own text, one run after every line (see
+    :mod:`pipeline.pdf_textcode`); returns the pages that still need it drawn apart (their
+    stream could not be read, or their text lies in form XObjects)."""
+    if not stamp.text_code:
+        return set()
+    xref, run = pdf_textcode.code_font(doc, stamp.text_code)
+    return {number for number, page in enumerate(facts)
+            if page.line_ends and not pdf_textcode.place(doc, number, run, page.code_ends or (),
+                                                         xref, MAX_CODE_LINES)}
+
+
+def _overlay(doc: pymupdf.Document, stamp: CopyStamp, facts: tuple[_PageFacts, ...],
+             apart: set[int]) -> tuple[pymupdf.Document, list, dict]:
     """Draw every page's marks on a new document of matching pages, then one watermark sheet
     per page size after them (shown on every page of that size, stored once).
 
@@ -529,7 +548,9 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
         targets.append(target)
         sheet = overlay.new_page(width=page.rect.width, height=page.rect.height)
         shared.setdefault((page.rect.width, page.rect.height), -1)
-        _draw_text_code(sheet, list(page.line_ends), target, stamp.text_code, code_font, code_run)
+        if number in apart:
+            _draw_text_code(sheet, list(page.line_ends), target, stamp.text_code, code_font,
+                            code_run)
         body = _moved(content, target, page.rect)
         _draw_marks(sheet, _marks(top_rows, bottom_rows, page.rect, body), fonts)
         qr_xref = _draw_qr(sheet, _qr_rect(page.rect, body, _band(bottom_rows)), png, qr_xref)
@@ -582,12 +603,13 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None =
     prepared, facts = _prepared(source, limits, cache)
     doc = pymupdf.open(stream=prepared, filetype="pdf")
     try:
-        overlay, targets, shared = _overlay(doc, stamp, facts)
+        apart = _inline_text_code(doc, stamp, facts)
+        overlay, targets, shared = _overlay(doc, stamp, facts, apart)
         with ExitStack() as stack:
             stack.callback(overlay.close)
             original = None
-            if any(target is not None for target in targets):
-                original = pymupdf.open(stream=prepared, filetype="pdf")
+            if any(target is not None for target in targets):  # shrunk pages keep their runs
+                original = pymupdf.open(stream=doc.tobytes(), filetype="pdf")
                 stack.callback(original.close)
             for number, target in enumerate(targets):
                 if target is not None and original is not None:

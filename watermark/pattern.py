@@ -55,9 +55,10 @@ A payload is returned only if (a) the pilot synchronisation z-score is at least
 under this key (unmarked, another key, a different office), the decoded bits do not depend
 on the key's check function, so a truncated HMAC verifies with probability 2^-c per decode
 attempt; the decoder makes at most ``attempts`` attempts (2 lattice candidates x 2 page
-turns x 2 origins per pass, and a second pass at half resolution when the first finds
-nothing: at most 16; the black/grey rotation is chosen before decoding and is not an
-attempt), so by the
+turns x 2 origins per pass; a pass that finds a loosely fitted lattice but no payload
+reads the image once more straightened along that fit; a second pass at half resolution
+when the first finds nothing: at most 32; the black/grey rotation is chosen before decoding
+and is not an attempt), so by the
 union bound an unmarked image yields *some* payload with probability at most
 ``attempts * 2^-c``. That payload is then independent of the register, so it equals one
 given registered value with probability 2^-b (b = 60 or 32 payload bits).
@@ -65,7 +66,7 @@ given registered value with probability 2^-b (b = 60 or 32 payload bits).
 lookup: ``attempts * 2^-76`` for copy ids, ``attempts * 2^-52`` for fingerprint numbers.
 Against a register of N copies (or N issued numbers) the chance of naming anyone is at most
 ``N`` times that: for numbers, ``attempts * 2^-20 * N / 2^32``, e.g. N = 10^5 gives
-< 4e-10 with 16 attempts, far below 1e-6 (copy ids: N = 10^6 gives < 1e-14). The z-score
+< 8e-10 with 32 attempts, far below 1e-6 (copy ids: N = 10^6 gives < 1e-14). The z-score
 threshold is extra margin and is not counted in the bound (its Gaussian null is only
 approximate on real pages).
 
@@ -98,6 +99,7 @@ from watermark.pattern_code import (
     payload_to_int,
     symbols_from_bits,
 )
+from watermark.pattern_geometry import rectify
 from watermark.pattern_image import (
     bilinear,
     darkness,
@@ -122,6 +124,11 @@ OVERLAP_SEVERAL = 0.7
 the marks of several copies (two averaged copies measure 0.8-0.95, one copy 0-0.45)."""
 _MAX_ORIGINS = 2
 _MAX_TURNS = 2
+STRAIGHTEN_RESIDUAL = 0.05
+"""A lattice fitted with a median error above this (in pitches) is straightened and read
+again when nothing decodes (see :func:`_decode_grey`)."""
+STRAIGHTEN_Z = 3.5
+"""...provided its pilots synchronised at least this well (a pattern is likely there)."""
 
 
 @dataclass(frozen=True)
@@ -359,8 +366,11 @@ def _site_llrs(pkey: PatternKey, x: np.ndarray, rows: np.ndarray, cols: np.ndarr
         vals = np.concatenate([x[is_pilot_dot & (dark_obs == cls)], peak[full & (dark_pair == cls)]])
         amp.append(float(np.median(vals)) if len(vals) >= 3 else float("nan"))
     a_l, a_d = amp
-    if not np.isfinite(a_d):
-        a_d = float(np.percentile(x, 99.5))
+    top = float(np.percentile(x, 99.5))
+    if not np.isfinite(a_d) or a_d < 0.1 * top:
+        # too few black readings on paper (a small or dense crop) or most of them off the
+        # page (a photo's surround): the strongest readings stand for the black dots
+        a_d = top
     if not np.isfinite(a_l):
         a_l = 0.15 * a_d
     a_d = max(a_d, 1e-6)
@@ -467,10 +477,14 @@ def _halve(grey: np.ndarray) -> np.ndarray:
 
 def _decode_grey(grey: np.ndarray, factor: float, pkey: PatternKey,
                  pitch_range: tuple[float, float], t0: float, notes: list[str],
-                 attempts: int) -> tuple[Detection, int]:
+                 attempts: int, straighten: bool = True, window: int = 5) -> tuple[Detection, int]:
     """One decoding pass over a grey image (``factor``: its scale relative to the image as
     given); ``attempts`` made before this pass count in the false-match bound. Returns the
-    detection and the attempts made so far."""
+    detection and the attempts made so far.
+
+    When nothing decodes but a lattice was fitted only loosely (a photo's perspective
+    makes the local phases noisy), the image is resampled along that fit so that the lattice
+    runs straight, and read once more (``straighten``: whether this may happen)."""
     p = pkey.params
     dark, valid = darkness(grey)
     lattices = find_lattices(dark, pitch_range, limit=2)
@@ -480,9 +494,10 @@ def _decode_grey(grey: np.ndarray, factor: float, pkey: PatternKey,
     template = _pilot_template(pkey)
     t_hat = np.fft.fft2(template)
     best: Detection | None = None
+    loose = None  # (sync z, grid, pitch) of the best loosely fitted lattice
     for li, lat in enumerate(lattices):
         pitch_img = lat.pitch / factor
-        grid = locate_sites(dot_response(dark, lat.pitch), lat, valid)
+        grid = locate_sites(dot_response(dark, lat.pitch), lat, valid, window)
         if grid is None:
             notes.append(f"lattice {li}: pitch {pitch_img:.2f} px, phase tracking failed")
             continue
@@ -541,8 +556,19 @@ def _decode_grey(grey: np.ndarray, factor: float, pkey: PatternKey,
                              "disagree)")
         if best is None or z > best.statistic:
             best = Detection(None, z, 0.0, 0, 0, pitch_img, lat.angle_deg, n_ok, 0.0, (), overlap)
+        if grid.residual > STRAIGHTEN_RESIDUAL and (loose is None or z > loose[0]):
+            loose = (z, grid, lat.pitch)
         if z >= Z_ACCEPT + 3:
             break
+    if straighten and loose is not None and loose[0] >= STRAIGHTEN_Z:
+        _z, grid, pitch = loose
+        straight = rectify(grey, grid.project, grid.rows, grid.cols, pitch)
+        if straight is not None:
+            notes.append(f"straightened along the fit (residual {grid.residual:.3f} pitch):")
+            again, attempts = _decode_grey(straight, factor, pkey, (0.9 * pitch, 1.1 * pitch), t0,
+                                           notes, attempts, straighten=False)
+            if again.payload is not None or best is None or again.statistic > best.statistic:
+                return again, attempts
     if best is None:
         return _fail(notes, t0), attempts
     notes.append("no payload: " + ("pattern present but unreadable" if best.statistic >= Z_ACCEPT

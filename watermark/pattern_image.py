@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from watermark.pattern_geometry import apply_homography, robust_homography
+
 MAX_SIDE = 1800
 TWO_PI = 2 * math.pi
 
@@ -96,6 +98,7 @@ def darkness(grey: np.ndarray, block: int = 32) -> tuple[np.ndarray, np.ndarray]
     pad = np.pad(grey, ((0, bh * block - h), (0, bw * block - w)), mode="edge")
     cells = pad.reshape(bh, block, bw, block).transpose(0, 2, 1, 3).reshape(bh, bw, block * block)
     blocks = np.median(cells, axis=2)
+    raw = blocks
     # a block that is mostly ink borrows the paper level of its neighbours
     padded = np.pad(blocks, 1, mode="edge")
     neigh = np.median(np.stack([padded[i:i + bh, j:j + bw] for i in range(3) for j in range(3)]), axis=0)
@@ -106,6 +109,19 @@ def darkness(grey: np.ndarray, block: int = 32) -> tuple[np.ndarray, np.ndarray]
     paper = np.asarray(big, dtype=np.float32)[:h, :w]
     top = float(np.percentile(blocks, 95))
     valid = paper > max(40.0, 0.45 * top)
+    # blocks that are mostly dark (the table around a photographed sheet, a dark band) and
+    # the blocks beside them are not paper: their borrowed paper level would make the edge
+    # of the sheet read as dots
+    around = np.pad(raw, 2, mode="edge")
+    brightest = np.max(np.stack([around[i:i + bh, j:j + bw] for i in range(5) for j in range(5)]),
+                       axis=0)
+    off = raw < 0.6 * brightest  # much darker than paper a few blocks away (not vignetting)
+    grown = off.copy()
+    grown[1:] |= off[:-1]
+    grown[:-1] |= off[1:]
+    grown[:, 1:] |= grown[:, :-1].copy()
+    grown[:, :-1] |= grown[:, 1:].copy()
+    valid &= ~np.repeat(np.repeat(grown, block, axis=0), block, axis=1)[:h, :w]
     dark = np.clip(1.0 - grey / np.maximum(paper, 1.0), -0.5, 1.0).astype(np.float32)
     dark[~valid] = 0.0
     return dark, valid
@@ -276,11 +292,32 @@ def enhance(dark: np.ndarray) -> np.ndarray:
 
 
 def find_lattices(dark: np.ndarray, pitch_range: tuple[float, float], limit: int = 3) -> list[Lattice]:
-    """Candidate dot lattices from spectral peaks, best first."""
+    """Candidate dot lattices from spectral peaks, best first.
+
+    When windows of 512 px give fewer than ``limit`` candidates, windows of 256 and then
+    128 px are tried: under a strong perspective (a photo of a crop, keystone up to 10 %)
+    the lattice frequency changes across the image, so the summed spectra of large windows
+    smear the peaks, while the coarser bins of small windows keep them together."""
     e = enhance(dark)
+    found: list[Lattice] = []
+    top = int(min(512, 2 ** int(np.log2(min(e.shape)))))
+    for size in (top, top // 2, top // 4):
+        if size < 8 * pitch_range[1]:
+            break
+        for lat in _lattices_windowed(e, size, pitch_range, limit):
+            if all(np.linalg.norm(lat.k1 - o.k1) > 2e-3 or np.linalg.norm(lat.k2 - o.k2) > 2e-3
+                   for o in found):
+                found.append(lat)
+        if len(found) >= limit:
+            break
+    return found[:limit]
+
+
+def _lattices_windowed(e: np.ndarray, size: int, pitch_range: tuple[float, float],
+                       limit: int) -> list[Lattice]:
+    """Candidate lattices from the summed magnitude spectra of ``size`` px windows."""
     # sum of magnitude spectra of overlapping windows: perspective changes the lattice
     # frequency across the page, so one big spectrum smears the peaks; small ones do not
-    size = int(min(512, 2 ** int(np.log2(min(e.shape)))))
     stride = max(size // 2, (max(e.shape) - size) // 4 or size)
     win = np.outer(np.hanning(size), np.hanning(size)).astype(np.float32)
     spec = np.zeros((size, size // 2 + 1))
@@ -292,6 +329,13 @@ def find_lattices(dark: np.ndarray, pitch_range: tuple[float, float], limit: int
             if not (part > 0).any():
                 continue
             spec += np.abs(np.fft.rfft2((part - part.mean()) * win))
+    return _lattices_in(spec, size, pitch_range, limit)
+
+
+def _lattices_in(spec: np.ndarray, size: int, pitch_range: tuple[float, float],
+                 limit: int) -> list[Lattice]:
+    """Candidate lattices from the peaks of one magnitude spectrum (``rfft2`` of a
+    ``size`` x ``size`` window, or a sum of such), best first."""
     spec = np.fft.fftshift(spec, axes=0)
     h = w = size
     fy = (np.arange(h) - h // 2) / h
@@ -328,10 +372,12 @@ def find_lattices(dark: np.ndarray, pitch_range: tuple[float, float], limit: int
     for i, (m1, ka) in enumerate(peaks):
         for m2, kb in peaks[i + 1:]:
             la, lb = np.linalg.norm(ka), np.linalg.norm(kb)
-            if abs(la - lb) > 0.08 * max(la, lb):
+            # a photo's perspective stretches one axis against the other and shears them
+            # (up to ~10 % and ~10 degrees for a keystone of 10 %)
+            if abs(la - lb) > 0.2 * max(la, lb):
                 continue
             cos = abs(float(ka @ kb)) / (la * lb)
-            if cos > 0.14:
+            if cos > 0.25:
                 continue
             # k1 points along x, k2 along y (small rotations only)
             a, b = (ka, kb) if abs(ka[0]) >= abs(kb[0]) else (kb, ka)
@@ -368,6 +414,9 @@ class Grid:
     xs: np.ndarray
     nodes: int
     residual: float
+    project: object = None
+    """The fitted map itself: ``project(cols, rows)`` gives pixel ``(xs, ys)`` for any
+    lattice coordinates (used to rectify a photo for a second look)."""
 
 
 def _poly_terms(u: np.ndarray, v: np.ndarray, degree: int) -> np.ndarray:
@@ -377,7 +426,7 @@ def _poly_terms(u: np.ndarray, v: np.ndarray, degree: int) -> np.ndarray:
     return np.stack(terms, axis=1)
 
 
-def locate_sites(resp: Response, lat: Lattice, valid: np.ndarray) -> Grid | None:
+def locate_sites(resp: Response, lat: Lattice, valid: np.ndarray, window: int = 5) -> Grid | None:
     """Sites of the lattice ``lat`` in the image via local phase tracking and a quadratic fit."""
     r = np.clip(resp.resp - 2.5 * noise_level(resp.resp, resp.busy), 0, None)
     r[resp.busy | ~valid] = 0.0
@@ -395,7 +444,7 @@ def locate_sites(resp: Response, lat: Lattice, valid: np.ndarray) -> Grid | None
     def coarse(a: np.ndarray) -> np.ndarray:
         # sums over step x step cells, then over 5 x 5 cells (a window of ~10 pitches)
         cells = a[:gh * step, :gw * step].reshape(gh, step, gw, step).sum(axis=(1, 3))
-        return box(cells, 5) * 25
+        return box(cells, window) * (window * window)
 
     yy = np.arange(h, dtype=np.float32)[:, None]
     xx = np.arange(w, dtype=np.float32)[None, :]
@@ -490,10 +539,15 @@ def locate_sites(resp: Response, lat: Lattice, valid: np.ndarray) -> Grid | None
     # part of the image they can bend the rest of it by whole pitches
     degree = 1
     cx, cy, residual = fit(1)
+    homography = None
     if residual > 0.05 and use.sum() >= 40:
         cx2, cy2, res2 = fit(2)
         if res2 < 0.8 * residual:
             degree, cx, cy, residual = 2, cx2, cy2, res2
+        # a photo's perspective is a homography: exact where the quadratic bends away
+        fitted = robust_homography(u, v, px, py, wts, pitch)
+        if fitted is not None and fitted[1] < 0.8 * residual:
+            homography, residual = fitted
     # all integer sites inside the image
     cu = np.array([0, w, 0, w], float)
     cv = np.array([0, 0, h, h], float)
@@ -505,11 +559,30 @@ def locate_sites(resp: Response, lat: Lattice, valid: np.ndarray) -> Grid | None
     vv, uu = np.mgrid[v0:v1 + 1, u0:u1 + 1]
     uu = uu.ravel().astype(np.float64)
     vv = vv.ravel().astype(np.float64)
-    t = _poly_terms((uu - u_c) / span, (vv - v_c) / span, degree)
-    xs, ys = t @ cx, t @ cy
+    def project(cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        un, vn = (cols - u_c) / span, (rows - v_c) / span
+        if homography is not None:
+            return apply_homography(homography, un, vn)
+        t = _poly_terms(un.ravel(), vn.ravel(), degree)
+        return (t @ cx).reshape(un.shape), (t @ cy).reshape(un.shape)
+
+    xs, ys = project(uu, vv)
     inside = (xs >= 1) & (xs < w - 2) & (ys >= 1) & (ys < h - 2)
+    # only sites near nodes where the lattice was seen: a photo of a crop shows the table
+    # around it, whose sites hold no dots and would drag the amplitude estimates to zero
+    seen = good.copy()
+    for _ in range(3):
+        grown = seen.copy()
+        grown[1:] |= seen[:-1]
+        grown[:-1] |= seen[1:]
+        grown[:, 1:] |= seen[:, :-1]
+        grown[:, :-1] |= seen[:, 1:]
+        seen = grown
+    cy_i = np.clip((ys / step).astype(np.int64), 0, gh - 1)
+    cx_i = np.clip((xs / step).astype(np.int64), 0, gw - 1)
+    inside &= seen[cy_i, cx_i]
     return Grid(vv[inside].astype(np.int64), uu[inside].astype(np.int64), ys[inside], xs[inside],
-                int(use.sum()), residual)
+                int(use.sum()), residual, project)
 
 
 def ssim(a: np.ndarray, b: np.ndarray, data_range: float = 255.0) -> float:
