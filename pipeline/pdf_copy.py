@@ -14,7 +14,6 @@ decrypted file. They deter and trace; they do not prevent.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import tempfile
 from contextlib import ExitStack
@@ -27,7 +26,7 @@ import pymupdf
 from pipeline.errors import InputError
 from pipeline.limits import DEFAULT_LIMITS, Limits
 from pipeline.model import CopyStamp, Marking
-from watermark.qr import qr_png
+from pipeline.pdf_forms import qr_form, watermark_form
 from pipeline.pdf_io import (
     GBT9704_MARGINS,
     INFO_TOKEN_KEY,
@@ -58,10 +57,6 @@ PERMISSIONS = (
 _BLACK = (0.0, 0.0, 0.0)
 _RED = (0.8, 0.0, 0.0)
 _GREY = (0.35, 0.35, 0.35)
-_WATERMARK_GREY = (0.45, 0.45, 0.45)
-_WATERMARK_OPACITY = 0.13
-_WATERMARK_ANGLE = 35.0
-_WATERMARK_SIZE = 22.0
 QR_SIZE = 46.0
 """Side of the QR symbol carrying the visible code, in points (about 16 mm)."""
 
@@ -314,25 +309,19 @@ def _qr_rect(page: pymupdf.Rect, body: pymupdf.Rect, bands: float) -> pymupdf.Re
     return rect if clear_of_body and clear_of_marks else None
 
 
-def _draw_qr(page: pymupdf.Page, rect: pymupdf.Rect | None, png: bytes, xref: int) -> int:
-    """Place the QR symbol (reusing one image object across pages); returns its xref."""
-    if rect is None or not png:
-        return xref
-    if xref:
-        page.insert_image(rect, xref=xref)
-        return xref
-    return page.insert_image(rect, stream=png)
+def _draw_qr(page: pymupdf.Page, rect: pymupdf.Rect | None, form: int) -> None:
+    """Show the copy's QR symbol form (one object for all pages) in ``rect`` of ``page``."""
+    if rect is None or not form:
+        return
+    _set_resource(page, "XObject", f"<</MJqr {form} 0 R>>")
+    _append_content(page, b"q %.3f 0 0 %.3f %.3f %.3f cm /MJqr Do Q" % (
+        rect.width, rect.height, rect.x0, page.rect.height - rect.y1))
 
 
 MAX_CODE_LINES = 80
 """Most line ends of one page that carry the text code."""
 CODE_SIZE = 1.0
 """Font size of the invisible text code, in points (its spaces set the symbols apart)."""
-WATERMARK_DPI = 150
-"""The tiled name-and-份号 watermark is drawn as an image at this resolution, so that it stays
-out of the text a reader copies (the signed codes carry the trace in the text)."""
-
-
 def _draw_pattern(sheet: pymupdf.Page, stamp: CopyStamp) -> None:
     """Lay the keyed dot fingerprint over the whole of ``sheet`` (the overlay page shown on
     every page of its size, after the watermark, so it sits over the content and marks).
@@ -387,44 +376,13 @@ def _append_content(page: pymupdf.Page, content: bytes) -> None:
     doc.xref_set_key(page.xref, "Contents", "[" + " ".join(f"{x} 0 R" for x in streams) + "]")
 
 
-def _raster_watermark(sheet: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
-    """Draw the tiled watermark on a scratch page and place it on ``sheet`` as an image."""
-    if not text.strip():
-        return
-    with pymupdf.open() as scratch:
-        page = scratch.new_page(width=sheet.rect.width, height=sheet.rect.height)
-        _draw_watermark(page, text, fonts)
-        pixmap = page.get_pixmap(dpi=WATERMARK_DPI, alpha=True)
-    sheet.insert_image(sheet.rect, pixmap=pixmap, overlay=True, keep_proportion=False)
-
-
-def _draw_watermark(page: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
-    """Tile ``text`` faintly over the page, rotated, as real (extractable) text."""
-    if not text.strip():
-        return
-    area = page.rect
-    centre = pymupdf.Point(area.width / 2, area.height / 2)
-    turn = pymupdf.Matrix(_WATERMARK_ANGLE)  # as write_text applies it (PDF space, y up)
-    on_screen = pymupdf.Matrix(-_WATERMARK_ANGLE)  # the same turn seen with y down
-    width = text_width(text, fonts, _WATERMARK_SIZE)
-    step_x, step_y = width + 70.0, _WATERMARK_SIZE * 5.5
-    reach = math.hypot(area.width, area.height) / 2 + step_x
-    writer = pymupdf.TextWriter(area)
-    rows = int(reach // step_y) + 1
-    columns = int(reach // step_x) + 1
-    inner = area + (10, 10, -10, -10)
-    for row in range(-rows, rows + 1):
-        shift = step_x / 2 if row % 2 else 0.0
-        for column in range(-columns, columns + 1):
-            x = centre.x + column * step_x + shift - width / 2
-            start = pymupdf.Point(x, centre.y + row * step_y)
-            tile = pymupdf.Rect(start.x, start.y - _WATERMARK_SIZE, start.x + width, start.y + 6)
-            corners = (tile.tl, tile.tr, tile.bl, tile.br)
-            if all((corner - centre) * on_screen + centre in inner for corner in corners):
-                append_line(writer, (start.x, start.y), text, fonts, _WATERMARK_SIZE)
-    writer.write_text(
-        page, color=_WATERMARK_GREY, opacity=_WATERMARK_OPACITY, morph=(centre, turn)
-    )
+def _place_watermark(sheet: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
+    """Show the tiled watermark (glyph outlines, see :mod:`pipeline.pdf_forms`) on
+    ``sheet``: out of the copied text like the image it replaces, a few kilobytes a copy."""
+    form = watermark_form(sheet.parent, sheet.rect, text, fonts)
+    if form:
+        _set_resource(sheet, "XObject", f"<</MJwm {form} 0 R>>")
+        _append_content(sheet, b"q /MJwm Do Q")
 
 
 def _subject(stamp: CopyStamp) -> str:
@@ -498,6 +456,26 @@ def _measure(doc_bytes: bytes) -> tuple[_PageFacts, ...]:
                      for page in doc)
 
 
+_FACES: dict[str, tuple[pymupdf.Font, ...]] = {}
+"""The faces of :func:`~pipeline.pdf_io.load_fonts`, loaded once per process: MuPDF keeps
+a font's digest in the font object, so a face used again is not hashed again (3.5 MB for
+the CJK face), and every use of a face in one copy shares one embedded font."""
+
+
+def _fonts(language: str) -> dict[str, tuple[pymupdf.Font, ...]]:
+    """The faces of the marks: body text, bold (the CJK face first) and the Latin code."""
+    if language not in _FACES:
+        _FACES[language] = load_fonts(language)
+    if "zh" not in _FACES:
+        _FACES["zh"] = load_fonts("zh")
+    if "helv" not in _FACES:
+        _FACES["helv"] = (pymupdf.Font("helv"),)
+    zh = _FACES["zh"]
+    text = tuple(next((face for face in zh if face.name == font.name), font)
+                 for font in _FACES[language])  # the same objects in either order
+    return {"text": text, "bold": zh, "latin": (*_FACES["helv"], *text)}
+
+
 def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
              facts: tuple[_PageFacts, ...]) -> tuple[pymupdf.Document, list, dict]:
     """Draw every page's marks on a new document of matching pages, then one watermark sheet
@@ -506,19 +484,13 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
     Returns it with, per page, the rect the page content must move into (None: it stays),
     and the sheet number of the watermark for each page size.
     """
-    text_fonts = load_fonts(stamp.language)
-    fonts = {
-        "text": text_fonts,
-        "bold": load_fonts("zh"),
-        "latin": (pymupdf.Font("helv"), *text_fonts),
-    }
+    fonts = _fonts(stamp.language)
     pages = doc.page_count
     bottom_rows = _bottom_rows(stamp.marking, stamp.visible_code)
-    png = qr_png(stamp.visible_code) if stamp.visible_code else b""
-    qr_xref = 0
     overlay = pymupdf.open()
+    qr = qr_form(overlay, stamp.visible_code)
     targets: list[pymupdf.Rect | None] = []
-    code_font = pymupdf.Font("cjk")
+    code_font = fonts["bold"][0]  # the CJK face: one embedded font for marks and code
     shared: dict[tuple[float, float], int] = {}
     code_run: list[_CodeRun] = []
     for number in range(pages):
@@ -532,10 +504,10 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
         _draw_text_code(sheet, list(page.line_ends), target, stamp.text_code, code_font, code_run)
         body = _moved(content, target, page.rect)
         _draw_marks(sheet, _marks(top_rows, bottom_rows, page.rect, body), fonts)
-        qr_xref = _draw_qr(sheet, _qr_rect(page.rect, body, _band(bottom_rows)), png, qr_xref)
+        _draw_qr(sheet, _qr_rect(page.rect, body, _band(bottom_rows)), qr)
     for size in shared:  # one watermark sheet per page size, shown on every page of that size
         sheet = overlay.new_page(width=size[0], height=size[1])
-        _raster_watermark(sheet, stamp.watermark_text, fonts["text"])
+        _place_watermark(sheet, stamp.watermark_text, fonts["text"])
         _draw_pattern(sheet, stamp)
         shared[size] = sheet.number
     overlay.subset_fonts()
