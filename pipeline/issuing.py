@@ -42,8 +42,8 @@ from pipeline.model import CopyStamp, Document, Recipient
 from pipeline.office import Office
 from pipeline.register import CopyRecord, DocumentRecord
 from pipeline.schemes import all_schemes
+from pipeline.selfcheck import self_check as _self_check
 from watermark import textcode
-from watermark.pattern import payload_from_number
 from watermark.codes import make_token, make_visible_code, new_copy_id
 
 PASSWORD_PURPOSE = "copy-password"
@@ -110,49 +110,6 @@ def _writer(kind: str) -> Callable[[bytes, CopyStamp, Path], None]:
     from pipeline.pdf_copy import write_pdf_copy
 
     return write_pdf_copy
-
-
-def _self_check(path: Path, ext: str, stamp: CopyStamp, office_password: str | None,
-                limits: Limits) -> None:
-    """Open the new copy as a recipient and as the office would; the marks must be there."""
-    if ext == ".pdf":
-        _self_check_pdf(path, stamp, office_password)
-        return
-    from pipeline.docx_io import read_docx_evidence
-
-    evidence = read_docx_evidence(path, [stamp.user_password], limits)
-    if not (evidence.encrypted and evidence.opened):
-        raise RegisterError(f"{path.name}: self-check failed: the copy is not encrypted or "
-                            "does not open; the file was discarded and its serial stays reserved; "
-                            "report this as a bug")
-    if evidence.token != stamp.token or stamp.visible_code not in evidence.text.replace("\n", ""):
-        raise RegisterError(f"{path.name}: self-check failed: the copy's marks do not read "
-                            "back; the file was discarded and its serial stays reserved; "
-                            "report this as a bug")
-
-
-def _self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) -> None:
-    """A PDF copy refuses no password, opens with the recipient's and the office's password,
-    and carries its token and printed code (checked on the first page)."""
-    import pymupdf
-
-    from pipeline.pdf_io import _info_token
-
-    data = path.read_bytes()
-    for password in [stamp.user_password] + ([office_password] if office_password else []):
-        with pymupdf.open(stream=data, filetype="pdf") as doc:
-            locked = bool(doc.needs_pass)
-            opened = doc.authenticate(password) if locked else 0
-            if not locked or not opened:
-                raise RegisterError(f"{path.name}: self-check failed: the copy is not encrypted or "
-                                    "does not open; the file was discarded and its serial stays "
-                                    "reserved; report this as a bug")
-            if _info_token(doc) != stamp.token or (
-                    password == stamp.user_password
-                    and stamp.visible_code not in doc[0].get_text().replace("\n", "")):
-                raise RegisterError(f"{path.name}: self-check failed: the copy's marks do not read "
-                                    "back; the file was discarded and its serial stays reserved; "
-                                    "report this as a bug")
 
 
 def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -313,6 +270,7 @@ def preflight(document: Document, decision: Decision, out_dir: Path | None = Non
     import tempfile
 
     from pipeline.crypto import OfficeKey
+    from watermark.pattern import payload_from_number
 
     if out_dir is not None:
         _prepare_out(Path(out_dir).absolute(), document_id_for(document), Path(document.source))
@@ -436,6 +394,8 @@ def _reserve(job: _Job, recipient: Recipient) -> CopyRecord | str:
 
 
 def _stamp_for(job: _Job, record: CopyRecord, password: str) -> CopyStamp:
+    from watermark.pattern import payload_from_number  # numpy: only where copies are made
+
     master = _key_for(job.office, record)
     key = master.for_document(record.document_id)
     language = "zh" if job.scheme.language == "zh" else "en"  # type: ignore[attr-defined]
