@@ -2,44 +2,42 @@
 
 :func:`classify` runs the whole chain; the pieces (normalisation, lexicon scan, validated
 patterns, NLP entities and context windows, the office catalogue, the policy) are exported for
-reuse and tests. Nothing runs at import: lexicons, automata and rules are built on first use.
+reuse and tests. Nothing runs at import: lexicons, automata and rules are built on first use,
+and each name below is imported from its module only when it is first asked for, so that
+importing one module of the package (the catalogue, say) does not load them all.
 """
 
-from classifiers.catalogue import Catalogue, CatalogueItem, CatalogueMatch, find_catalogue, load_catalogue, match_catalogue
-from classifiers.checks import iban_valid, nino_valid, ssn_valid, uscc_check_char
-from classifiers.engine import classify
-from classifiers.findings import Finding
-from classifiers.lexicon_scan import scan_lexicon
-from classifiers.nlp import Entity, NlpEngine, RuleNlp, SpacyNlp
-from classifiers.normalise import NormalisedText, normalise
-from classifiers.patterns import find_patterns, id_check_char, luhn_valid
-from classifiers.policy import DEFAULT_PERIOD_YEARS, GRADES, Suggestion, suggest
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_PERIOD_YEARS",
-    "GRADES",
-    "Catalogue",
-    "CatalogueItem",
-    "CatalogueMatch",
-    "Entity",
-    "Finding",
-    "NlpEngine",
-    "NormalisedText",
-    "RuleNlp",
-    "SpacyNlp",
-    "Suggestion",
-    "classify",
-    "find_catalogue",
-    "find_patterns",
-    "iban_valid",
-    "id_check_char",
-    "load_catalogue",
-    "luhn_valid",
-    "match_catalogue",
-    "nino_valid",
-    "normalise",
-    "scan_lexicon",
-    "ssn_valid",
-    "suggest",
-    "uscc_check_char",
-]
+import importlib
+from typing import Any
+
+_HOMES = {
+    "classifiers.catalogue": ("Catalogue", "CatalogueItem", "CatalogueMatch", "find_catalogue",
+                              "load_catalogue", "match_catalogue"),
+    "classifiers.checks": ("iban_valid", "nino_valid", "ssn_valid", "uscc_check_char"),
+    "classifiers.engine": ("classify",),
+    "classifiers.findings": ("Finding",),
+    "classifiers.lexicon_scan": ("scan_lexicon",),
+    "classifiers.nlp": ("Entity", "NlpEngine", "RuleNlp", "SpacyNlp"),
+    "classifiers.normalise": ("NormalisedText", "normalise"),
+    "classifiers.patterns": ("find_patterns", "id_check_char", "luhn_valid"),
+    "classifiers.policy": ("DEFAULT_PERIOD_YEARS", "GRADES", "Suggestion", "suggest"),
+}
+_WHERE = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` on first use (PEP 562)."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'classifiers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
