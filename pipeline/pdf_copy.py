@@ -22,11 +22,13 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pymupdf
+from pymupdf import mupdf
 
 from pipeline.errors import InputError
 from pipeline.limits import DEFAULT_LIMITS, Limits
 from pipeline.model import CopyStamp, Marking
 from pipeline.pdf_forms import qr_form, watermark_form
+from pipeline.pdf_overlay import Grafter, add_content, plain_geometry, put_xobject, subset_fonts, wrap
 from pipeline.pdf_io import (
     GBT9704_MARGINS,
     INFO_TOKEN_KEY,
@@ -210,9 +212,11 @@ def _marks(
 
 
 def _draw_marks(
-    page: pymupdf.Page, marks: list[_Mark], fonts: dict[str, tuple[pymupdf.Font, ...]]
+    page: pymupdf.Page, marks: list[_Mark], fonts: dict[str, tuple[pymupdf.Font, ...]],
+    drawn: list[tuple[tuple[pymupdf.Font, ...], str]] | None = None,
 ) -> None:
-    """Write the marks on an overlay page: one writer per colour and weight."""
+    """Write the marks on an overlay page: one writer per colour and weight; each text and
+    its faces are added to ``drawn`` (the fonts are subset from that list)."""
     writers: dict[tuple[tuple[float, float, float], bool], pymupdf.TextWriter] = {}
     limit = page.rect.width - 2 * EDGE
     for mark in marks:
@@ -226,6 +230,8 @@ def _draw_marks(
         x = min(max(x, EDGE), page.rect.width - EDGE - width)
         writer = writers.setdefault((row.color, row.bold), pymupdf.TextWriter(page.rect))
         append_line(writer, (x, mark.baseline), mark.text, face, size)
+        if drawn is not None:
+            drawn.append((face, mark.text))
     for (color, bold), writer in writers.items():
         writer.write_text(page, color=color, render_mode=2 if bold else 0)
 
@@ -313,7 +319,7 @@ def _draw_qr(page: pymupdf.Page, rect: pymupdf.Rect | None, form: int) -> None:
     """Show the copy's QR symbol form (one object for all pages) in ``rect`` of ``page``."""
     if rect is None or not form:
         return
-    _set_resource(page, "XObject", f"<</MJqr {form} 0 R>>")
+    put_xobject(mupdf.pdf_document_from_fz_document(page.parent), page.number, "MJqr", form)
     _append_content(page, b"q %.3f 0 0 %.3f %.3f %.3f cm /MJqr Do Q" % (
         rect.width, rect.height, rect.x0, page.rect.height - rect.y1))
 
@@ -368,12 +374,7 @@ def _set_resource(page: pymupdf.Page, name: str, value: str) -> None:
 
 def _append_content(page: pymupdf.Page, content: bytes) -> None:
     """Add ``content`` as a new content stream drawn after the page's existing ones."""
-    doc = page.parent
-    xref = doc.get_new_xref()
-    doc.update_object(xref, "<<>>")
-    doc.update_stream(xref, content)
-    streams = [*page.get_contents(), xref]
-    doc.xref_set_key(page.xref, "Contents", "[" + " ".join(f"{x} 0 R" for x in streams) + "]")
+    add_content(mupdf.pdf_document_from_fz_document(page.parent), page.number, content)
 
 
 def _place_watermark(sheet: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
@@ -381,7 +382,7 @@ def _place_watermark(sheet: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, 
     ``sheet``: out of the copied text like the image it replaces, a few kilobytes a copy."""
     form = watermark_form(sheet.parent, sheet.rect, text, fonts)
     if form:
-        _set_resource(sheet, "XObject", f"<</MJwm {form} 0 R>>")
+        put_xobject(mupdf.pdf_document_from_fz_document(sheet.parent), sheet.number, "MJwm", form)
         _append_content(sheet, b"q /MJwm Do Q")
 
 
@@ -476,8 +477,8 @@ def _fonts(language: str) -> dict[str, tuple[pymupdf.Font, ...]]:
     return {"text": text, "bold": zh, "latin": (*_FACES["helv"], *text)}
 
 
-def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
-             facts: tuple[_PageFacts, ...]) -> tuple[pymupdf.Document, list, dict]:
+def _overlay(doc: pymupdf.Document, stamp: CopyStamp, facts: tuple[_PageFacts, ...],
+             cache: dict | None = None) -> tuple[pymupdf.Document, list, dict]:
     """Draw every page's marks on a new document of matching pages, then one watermark sheet
     per page size after them (shown on every page of that size, stored once).
 
@@ -493,6 +494,7 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
     code_font = fonts["bold"][0]  # the CJK face: one embedded font for marks and code
     shared: dict[tuple[float, float], int] = {}
     code_run: list[_CodeRun] = []
+    drawn: list[tuple[tuple[pymupdf.Font, ...], str]] = [((code_font,), _code_glyphs(stamp))]
     for number in range(pages):
         page = facts[number]
         top_rows = _top_rows(stamp.marking, number, pages)
@@ -503,15 +505,24 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
         shared.setdefault((page.rect.width, page.rect.height), -1)
         _draw_text_code(sheet, list(page.line_ends), target, stamp.text_code, code_font, code_run)
         body = _moved(content, target, page.rect)
-        _draw_marks(sheet, _marks(top_rows, bottom_rows, page.rect, body), fonts)
+        _draw_marks(sheet, _marks(top_rows, bottom_rows, page.rect, body), fonts, drawn)
         _draw_qr(sheet, _qr_rect(page.rect, body, _band(bottom_rows)), qr)
     for size in shared:  # one watermark sheet per page size, shown on every page of that size
         sheet = overlay.new_page(width=size[0], height=size[1])
         _place_watermark(sheet, stamp.watermark_text, fonts["text"])
         _draw_pattern(sheet, stamp)
         shared[size] = sheet.number
-    overlay.subset_fonts()
+    subset_fonts(overlay, drawn, cache)
     return overlay, targets, shared
+
+
+def _code_glyphs(stamp: CopyStamp) -> str:
+    """Every character the invisible text code may put on a page in the code font: the
+    copy's code, the separators between its symbols, and the whole symbol alphabet."""
+    from watermark import textcode
+
+    return "".join(dict.fromkeys(stamp.text_code + "\u2009 " + "".join(textcode.SYMBOLS)
+                                 + textcode.START + textcode.END))
 
 
 def _prepare(source: bytes, limits: Limits) -> bytes:
@@ -532,7 +543,8 @@ def _prepare(source: bytes, limits: Limits) -> bytes:
             if page.rotation:
                 page.remove_rotation()
             page.clean_contents()
-        return doc.tobytes()
+        wrap(doc)
+        return doc.tobytes(garbage=4)
     finally:
         doc.close()
 
@@ -549,30 +561,37 @@ def _prepared(source: bytes, limits: Limits, cache: dict | None) -> tuple[bytes,
     return result
 
 
-def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None = None) -> bytes:
-    """Build the encrypted copy in memory and return its bytes."""
+def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None,
+           destination: Path) -> None:
+    """Build the encrypted copy and save it to ``destination`` (MuPDF writes the file itself:
+    no round trip of the bytes through Python)."""
     prepared, facts = _prepared(source, limits, cache)
     doc = pymupdf.open(stream=prepared, filetype="pdf")
     try:
-        overlay, targets, shared = _overlay(doc, stamp, facts)
+        overlay, targets, shared = _overlay(doc, stamp, facts, cache)
         with ExitStack() as stack:
             stack.callback(overlay.close)
             original = None
             if any(target is not None for target in targets):
                 original = pymupdf.open(stream=prepared, filetype="pdf")
                 stack.callback(original.close)
+            grafter = Grafter(doc, overlay)
             for number, target in enumerate(targets):
                 if target is not None and original is not None:
                     _shrink(doc, original, number, target)
                 page = doc[number]
-                page.show_pdf_page(page.rect, overlay, number)
-                page.show_pdf_page(page.rect, overlay, shared[(facts[number].rect.width,
-                                                                facts[number].rect.height)])
+                sheet = shared[(facts[number].rect.width, facts[number].rect.height)]
+                if plain_geometry(page):
+                    grafter.show(page, (number, sheet))
+                else:  # an offset or cropped page: PyMuPDF maps the overlay onto it
+                    page.show_pdf_page(page.rect, overlay, number)
+                    page.show_pdf_page(page.rect, overlay, sheet)
         _set_metadata(doc, stamp)
-        return doc.tobytes(
+        doc.save(
+            str(destination),
             garbage=4,
             deflate=True,
-            use_objstms=1,
+            use_objstms=0,
             encryption=pymupdf.PDF_ENCRYPT_AES_256,
             user_pw=stamp.user_password,
             owner_pw=stamp.owner_password,
@@ -582,20 +601,28 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None =
         doc.close()
 
 
-def _write_atomically(out_path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``out_path`` and rename it into place."""
+def _temporary(out_path: Path) -> Path:
+    """A new empty file beside ``out_path`` for the copy to be written into."""
     handle, temporary = tempfile.mkstemp(
         dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".part"
     )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, out_path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    os.close(handle)
+    return Path(temporary)
+
+
+def _put_in_place(temporary: Path, out_path: Path) -> None:
+    """Flush the written copy to disk and rename it to ``out_path`` (atomic)."""
+    with temporary.open("rb+") as stream:
+        os.fsync(stream.fileno())
+    os.replace(temporary, out_path)
+
+
+def _write_error(out_path: Path, exc: OSError) -> InputError:
+    return InputError(
+        f"{out_path.name}: the copy could not be written "
+        f"({one_line(exc.strerror or exc, 60)}) (无法写入); "
+        "expected a writable output folder; check the folder and free space"
+    )
 
 
 def write_pdf_copy(
@@ -619,8 +646,26 @@ def write_pdf_copy(
             "expected both; issue the copy again so that passwords are generated"
         )
     try:
+        temporary = _temporary(out_path)
+    except OSError as exc:
+        raise _write_error(out_path, exc) from None
+    try:
+        _build(source, stamp, out_path, limits, cache, temporary)
+        try:
+            _put_in_place(temporary, out_path)
+        except OSError as exc:
+            raise _write_error(out_path, exc) from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _build(source: bytes, stamp: CopyStamp, out_path: Path, limits: Limits,
+           cache: dict | None, temporary: Path) -> None:
+    """Make the copy into ``temporary``, turning MuPDF's failures into :class:`InputError`."""
+    try:
         with quiet_mupdf():
-            data = _stamp(source, stamp, limits, cache)
+            _stamp(source, stamp, limits, cache, temporary)
     except MissingGlyphs as exc:
         raise InputError(
             f"{out_path.name}: the marks hold characters no built-in font can show: "
@@ -632,12 +677,4 @@ def write_pdf_copy(
             f"{out_path.name}: the copy could not be made ({one_line(exc, 80)}) "
             "(无法生成副本); expected a PDF draft PyMuPDF can rewrite; "
             "export the draft again and retry"
-        ) from None
-    try:
-        _write_atomically(out_path, data)
-    except OSError as exc:
-        raise InputError(
-            f"{out_path.name}: the copy could not be written "
-            f"({one_line(exc.strerror or exc, 60)}) (无法写入); "
-            "expected a writable output folder; check the folder and free space"
         ) from None
