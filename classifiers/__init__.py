@@ -12,6 +12,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+# ``normalise`` names both a module and its function: bound here, after the module, so the
+# package attribute stays the function (the module is small and needs nothing heavy)
+from classifiers.normalise import NormalisedText, normalise
+
 _HOMES = {
     "classifiers.catalogue": ("Catalogue", "CatalogueItem", "CatalogueMatch", "find_catalogue",
                               "load_catalogue", "match_catalogue"),
@@ -20,13 +24,12 @@ _HOMES = {
     "classifiers.findings": ("Finding",),
     "classifiers.lexicon_scan": ("scan_lexicon",),
     "classifiers.nlp": ("Entity", "NlpEngine", "RuleNlp", "SpacyNlp"),
-    "classifiers.normalise": ("NormalisedText", "normalise"),
     "classifiers.patterns": ("find_patterns", "id_check_char", "luhn_valid"),
     "classifiers.policy": ("DEFAULT_PERIOD_YEARS", "GRADES", "Suggestion", "suggest"),
 }
 _WHERE = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = sorted(_WHERE)
+__all__ = sorted([*_WHERE, "NormalisedText", "normalise"])
 
 
 def __getattr__(name: str) -> Any:
