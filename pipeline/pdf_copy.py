@@ -602,9 +602,11 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None,
 
 
 def _temporary(out_path: Path) -> Path:
-    """A new empty file beside ``out_path`` for the copy to be written into."""
+    """A new empty file beside ``out_path`` for the copy to be written into; its name ends
+    in ``.<pid>.partial`` like the staged files of :mod:`pipeline.issuing`, whose clean-up
+    removes it if this process is killed while it builds the copy."""
     handle, temporary = tempfile.mkstemp(
-        dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".part"
+        dir=out_path.parent, prefix=f".{out_path.name}.", suffix=f".{os.getpid()}.partial"
     )
     os.close(handle)
     return Path(temporary)
