@@ -3,55 +3,49 @@
 :func:`classify` runs the whole chain; the pieces (normalisation, marking-aware reading,
 sentences and sections, lexicon scan, validated patterns, personal records, NLP entities and
 context windows, the office catalogue, the built-in secrecy scopes, the policy) are exported for
-reuse and tests. Nothing runs at import: lexicons, automata and rules are built on first use.
+reuse and tests. Nothing runs at import: lexicons, automata and rules are built on first use,
+and each name below is imported from its module only when it is first asked for, so that
+importing one module of the package (the catalogue, say) does not load them all.
 """
 
-from classifiers.catalogue import Catalogue, CatalogueItem, CatalogueMatch, find_catalogue, load_catalogue, match_catalogue
-from classifiers.checks import iban_valid, nino_valid, ssn_valid, uscc_check_char
-from classifiers.engine import classify
-from classifiers.findings import Finding
-from classifiers.lexicon_scan import scan_lexicon
-from classifiers.nlp import Entity, NlpEngine, RuleNlp, SpacyNlp
-from classifiers.normalise import NormalisedText, normalise
-from classifiers.patterns import find_patterns, id_check_char, luhn_valid
-from classifiers.personal import find_personal
-from classifiers.policy import DEFAULT_PERIOD_YEARS, GRADES, Suggestion, suggest
-from classifiers.reading import Reading, read
-from classifiers.scope_match import ScopeMatch, match_scopes
-from classifiers.segments import Segments, segment
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_PERIOD_YEARS",
-    "GRADES",
-    "Catalogue",
-    "CatalogueItem",
-    "CatalogueMatch",
-    "Entity",
-    "Finding",
-    "NlpEngine",
-    "NormalisedText",
-    "Reading",
-    "RuleNlp",
-    "ScopeMatch",
-    "Segments",
-    "SpacyNlp",
-    "Suggestion",
-    "classify",
-    "find_catalogue",
-    "find_patterns",
-    "find_personal",
-    "iban_valid",
-    "id_check_char",
-    "load_catalogue",
-    "luhn_valid",
-    "match_scopes",
-    "match_catalogue",
-    "nino_valid",
-    "normalise",
-    "read",
-    "scan_lexicon",
-    "segment",
-    "ssn_valid",
-    "suggest",
-    "uscc_check_char",
-]
+import importlib
+from typing import Any
+
+# ``normalise`` names both a module and its function: bound here, after the module, so the
+# package attribute stays the function (the module is small and needs nothing heavy)
+from classifiers.normalise import NormalisedText, normalise
+
+_HOMES = {
+    "classifiers.catalogue": ("Catalogue", "CatalogueItem", "CatalogueMatch", "find_catalogue",
+                              "load_catalogue", "match_catalogue"),
+    "classifiers.checks": ("iban_valid", "nino_valid", "ssn_valid", "uscc_check_char"),
+    "classifiers.engine": ("classify",),
+    "classifiers.findings": ("Finding",),
+    "classifiers.lexicon_scan": ("scan_lexicon",),
+    "classifiers.nlp": ("Entity", "NlpEngine", "RuleNlp", "SpacyNlp"),
+    "classifiers.patterns": ("find_patterns", "id_check_char", "luhn_valid"),
+    "classifiers.personal": ("find_personal",),
+    "classifiers.policy": ("DEFAULT_PERIOD_YEARS", "GRADES", "Suggestion", "suggest"),
+    "classifiers.reading": ("Reading", "read"),
+    "classifiers.scope_match": ("ScopeMatch", "match_scopes"),
+    "classifiers.segments": ("Segments", "segment"),
+}
+_WHERE = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted([*_WHERE, "NormalisedText", "normalise"])
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` on first use (PEP 562)."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'classifiers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

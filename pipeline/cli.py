@@ -8,7 +8,6 @@ Exit codes: 0 ok, 1 other failure, 2 usage, 3 bad input, 4 register or key probl
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import json
 import os
 import sys
@@ -27,6 +26,29 @@ register_app = typer.Typer(no_args_is_help=True, help="The register of copies (�
 app.add_typer(register_app, name="register")
 keys_app = typer.Typer(no_args_is_help=True, help="The office keys in MIJIAN_HOME.")
 app.add_typer(keys_app, name="keys")
+
+
+def _version() -> str:
+    """The installed package's version (``unknown`` when run from a bare source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mijian")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"mijian {_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(show: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                       help="print the version and exit")) -> None:
+    """密件 mijian: classify drafts, issue numbered marked encrypted copies, keep the register,
+    trace leaks."""
 
 
 def _home() -> Path:
@@ -56,6 +78,8 @@ def _fail(code: int, message: str) -> None:
 
 
 def _actor() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name in some containers
@@ -405,6 +429,9 @@ def main() -> None:
     # it would break --json output; mijian states what matters in its own words, so those
     # messages go nowhere (set PYMUPDF_MESSAGE, e.g. to fd:2, to see them)
     os.environ.setdefault("PYMUPDF_MESSAGE", f"path:{os.devnull}")
+    if sys.argv[1:] == ["--version"]:  # answered before the argument parser is built
+        print(f"mijian {_version()}")
+        sys.exit(0)
     try:
         code = app(standalone_mode=False)
     except MijianError as exc:

@@ -24,37 +24,11 @@ _NO_MARKS = ("self-check failed: the copy's marks do not read back; the file was
 
 def self_check(path: Path, ext: str, stamp: CopyStamp, office_password: str | None,
                limits: Limits) -> None:
-    """Open the new copy as a recipient and as the office would; the marks must be there."""
-    if ext == ".pdf":
-        _self_check_pdf(path, stamp, office_password)
-        return
-    from pipeline.docx_io import read_docx_evidence
+    """Open the new copy as a recipient and as the office would; the marks must be there
+    (see :mod:`pipeline.selfcheck`, which reads a PDF copy in one parse)."""
+    from pipeline.selfcheck import self_check as check
 
-    evidence = read_docx_evidence(path, [stamp.user_password], limits)
-    if not (evidence.encrypted and evidence.opened):
-        raise RegisterError(f"{path.name}: {_NOT_OPEN}")
-    if evidence.token != stamp.token or stamp.visible_code not in evidence.text.replace("\n", ""):
-        raise RegisterError(f"{path.name}: {_NO_MARKS}")
-
-
-def _self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) -> None:
-    """A PDF copy refuses no password, opens with the recipient's and the office's password,
-    and carries its token and printed code (checked on the first page)."""
-    import pymupdf
-
-    from pipeline.pdf_io import _info_token
-
-    data = path.read_bytes()
-    for password in [stamp.user_password] + ([office_password] if office_password else []):
-        with pymupdf.open(stream=data, filetype="pdf") as doc:
-            locked = bool(doc.needs_pass)
-            opened = doc.authenticate(password) if locked else 0
-            if not locked or not opened:
-                raise RegisterError(f"{path.name}: {_NOT_OPEN}")
-            if _info_token(doc) != stamp.token or (
-                    password == stamp.user_password
-                    and stamp.visible_code not in doc[0].get_text().replace("\n", "")):
-                raise RegisterError(f"{path.name}: {_NO_MARKS}")
+    check(path, ext, stamp, office_password, limits)
 
 
 def decrypt_copy(path: Path, password: str) -> bytes:

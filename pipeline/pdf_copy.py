@@ -14,7 +14,6 @@ decrypted file. They deter and trace; they do not prevent.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import tempfile
 from contextlib import ExitStack
@@ -23,13 +22,15 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pymupdf
+from pymupdf import mupdf
 
 from pipeline.errors import InputError
 from pipeline.limits import DEFAULT_LIMITS, Limits
 from pipeline.model import CopyStamp, Marking
 from pipeline import pdf_textcode
 from pipeline.pdf_content import ShowOp
-from watermark.qr import qr_png
+from pipeline.pdf_forms import qr_form, watermark_form
+from pipeline.pdf_overlay import Grafter, add_content, plain_geometry, put_xobject, subset_fonts, wrap
 from pipeline.pdf_io import (
     GBT9704_MARGINS,
     INFO_TOKEN_KEY,
@@ -60,10 +61,6 @@ PERMISSIONS = (
 _BLACK = (0.0, 0.0, 0.0)
 _RED = (0.8, 0.0, 0.0)
 _GREY = (0.35, 0.35, 0.35)
-_WATERMARK_GREY = (0.45, 0.45, 0.45)
-_WATERMARK_OPACITY = 0.13
-_WATERMARK_ANGLE = 35.0
-_WATERMARK_SIZE = 22.0
 QR_SIZE = 46.0
 """Side of the QR symbol carrying the visible code, in points (about 16 mm)."""
 
@@ -217,9 +214,11 @@ def _marks(
 
 
 def _draw_marks(
-    page: pymupdf.Page, marks: list[_Mark], fonts: dict[str, tuple[pymupdf.Font, ...]]
+    page: pymupdf.Page, marks: list[_Mark], fonts: dict[str, tuple[pymupdf.Font, ...]],
+    drawn: list[tuple[tuple[pymupdf.Font, ...], str]] | None = None,
 ) -> None:
-    """Write the marks on an overlay page: one writer per colour and weight."""
+    """Write the marks on an overlay page: one writer per colour and weight; each text and
+    its faces are added to ``drawn`` (the fonts are subset from that list)."""
     writers: dict[tuple[tuple[float, float, float], bool], pymupdf.TextWriter] = {}
     limit = page.rect.width - 2 * EDGE
     for mark in marks:
@@ -233,6 +232,8 @@ def _draw_marks(
         x = min(max(x, EDGE), page.rect.width - EDGE - width)
         writer = writers.setdefault((row.color, row.bold), pymupdf.TextWriter(page.rect))
         append_line(writer, (x, mark.baseline), mark.text, face, size)
+        if drawn is not None:
+            drawn.append((face, mark.text))
     for (color, bold), writer in writers.items():
         writer.write_text(page, color=color, render_mode=2 if bold else 0)
 
@@ -318,25 +319,19 @@ def _qr_rect(page: pymupdf.Rect, body: pymupdf.Rect, bands: float) -> pymupdf.Re
     return rect if clear_of_body and clear_of_marks else None
 
 
-def _draw_qr(page: pymupdf.Page, rect: pymupdf.Rect | None, png: bytes, xref: int) -> int:
-    """Place the QR symbol (reusing one image object across pages); returns its xref."""
-    if rect is None or not png:
-        return xref
-    if xref:
-        page.insert_image(rect, xref=xref)
-        return xref
-    return page.insert_image(rect, stream=png)
+def _draw_qr(page: pymupdf.Page, rect: pymupdf.Rect | None, form: int) -> None:
+    """Show the copy's QR symbol form (one object for all pages) in ``rect`` of ``page``."""
+    if rect is None or not form:
+        return
+    put_xobject(mupdf.pdf_document_from_fz_document(page.parent), page.number, "MJqr", form)
+    _append_content(page, b"q %.3f 0 0 %.3f %.3f %.3f cm /MJqr Do Q" % (
+        rect.width, rect.height, rect.x0, page.rect.height - rect.y1))
 
 
 MAX_CODE_LINES = 80
 """Most line ends of one page that carry the text code."""
 CODE_SIZE = 1.0
 """Font size of the invisible text code, in points (its spaces set the symbols apart)."""
-WATERMARK_DPI = 150
-"""The tiled name-and-份号 watermark is drawn as an image at this resolution, so that it stays
-out of the text a reader copies (the signed codes carry the trace in the text)."""
-
-
 def _draw_pattern(sheet: pymupdf.Page, stamp: CopyStamp) -> None:
     """Lay the keyed dot fingerprint over the whole of ``sheet`` (the overlay page shown on
     every page of its size, after the watermark, so it sits over the content and marks).
@@ -383,52 +378,16 @@ def _set_resource(page: pymupdf.Page, name: str, value: str) -> None:
 
 def _append_content(page: pymupdf.Page, content: bytes) -> None:
     """Add ``content`` as a new content stream drawn after the page's existing ones."""
-    doc = page.parent
-    xref = doc.get_new_xref()
-    doc.update_object(xref, "<<>>")
-    doc.update_stream(xref, content)
-    streams = [*page.get_contents(), xref]
-    doc.xref_set_key(page.xref, "Contents", "[" + " ".join(f"{x} 0 R" for x in streams) + "]")
+    add_content(mupdf.pdf_document_from_fz_document(page.parent), page.number, content)
 
 
-def _raster_watermark(sheet: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
-    """Draw the tiled watermark on a scratch page and place it on ``sheet`` as an image."""
-    if not text.strip():
-        return
-    with pymupdf.open() as scratch:
-        page = scratch.new_page(width=sheet.rect.width, height=sheet.rect.height)
-        _draw_watermark(page, text, fonts)
-        pixmap = page.get_pixmap(dpi=WATERMARK_DPI, alpha=True)
-    sheet.insert_image(sheet.rect, pixmap=pixmap, overlay=True, keep_proportion=False)
-
-
-def _draw_watermark(page: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
-    """Tile ``text`` faintly over the page, rotated, as real (extractable) text."""
-    if not text.strip():
-        return
-    area = page.rect
-    centre = pymupdf.Point(area.width / 2, area.height / 2)
-    turn = pymupdf.Matrix(_WATERMARK_ANGLE)  # as write_text applies it (PDF space, y up)
-    on_screen = pymupdf.Matrix(-_WATERMARK_ANGLE)  # the same turn seen with y down
-    width = text_width(text, fonts, _WATERMARK_SIZE)
-    step_x, step_y = width + 70.0, _WATERMARK_SIZE * 5.5
-    reach = math.hypot(area.width, area.height) / 2 + step_x
-    writer = pymupdf.TextWriter(area)
-    rows = int(reach // step_y) + 1
-    columns = int(reach // step_x) + 1
-    inner = area + (10, 10, -10, -10)
-    for row in range(-rows, rows + 1):
-        shift = step_x / 2 if row % 2 else 0.0
-        for column in range(-columns, columns + 1):
-            x = centre.x + column * step_x + shift - width / 2
-            start = pymupdf.Point(x, centre.y + row * step_y)
-            tile = pymupdf.Rect(start.x, start.y - _WATERMARK_SIZE, start.x + width, start.y + 6)
-            corners = (tile.tl, tile.tr, tile.bl, tile.br)
-            if all((corner - centre) * on_screen + centre in inner for corner in corners):
-                append_line(writer, (start.x, start.y), text, fonts, _WATERMARK_SIZE)
-    writer.write_text(
-        page, color=_WATERMARK_GREY, opacity=_WATERMARK_OPACITY, morph=(centre, turn)
-    )
+def _place_watermark(sheet: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
+    """Show the tiled watermark (glyph outlines, see :mod:`pipeline.pdf_forms`) on
+    ``sheet``: out of the copied text like the image it replaces, a few kilobytes a copy."""
+    form = watermark_form(sheet.parent, sheet.rect, text, fonts)
+    if form:
+        put_xobject(mupdf.pdf_document_from_fz_document(sheet.parent), sheet.number, "MJwm", form)
+        _append_content(sheet, b"q /MJwm Do Q")
 
 
 def _subject(stamp: CopyStamp) -> str:
@@ -517,29 +476,44 @@ def _inline_text_code(doc: pymupdf.Document, stamp: CopyStamp,
                                                          xref, MAX_CODE_LINES)}
 
 
+_FACES: dict[str, tuple[pymupdf.Font, ...]] = {}
+"""The faces of :func:`~pipeline.pdf_io.load_fonts`, loaded once per process: MuPDF keeps
+a font's digest in the font object, so a face used again is not hashed again (3.5 MB for
+the CJK face), and every use of a face in one copy shares one embedded font."""
+
+
+def _fonts(language: str) -> dict[str, tuple[pymupdf.Font, ...]]:
+    """The faces of the marks: body text, bold (the CJK face first) and the Latin code."""
+    if language not in _FACES:
+        _FACES[language] = load_fonts(language)
+    if "zh" not in _FACES:
+        _FACES["zh"] = load_fonts("zh")
+    if "helv" not in _FACES:
+        _FACES["helv"] = (pymupdf.Font("helv"),)
+    zh = _FACES["zh"]
+    text = tuple(next((face for face in zh if face.name == font.name), font)
+                 for font in _FACES[language])  # the same objects in either order
+    return {"text": text, "bold": zh, "latin": (*_FACES["helv"], *text)}
+
+
 def _overlay(doc: pymupdf.Document, stamp: CopyStamp, facts: tuple[_PageFacts, ...],
-             apart: set[int]) -> tuple[pymupdf.Document, list, dict]:
+             apart: set[int], cache: dict | None = None) -> tuple[pymupdf.Document, list, dict]:
     """Draw every page's marks on a new document of matching pages, then one watermark sheet
     per page size after them (shown on every page of that size, stored once).
 
     Returns it with, per page, the rect the page content must move into (None: it stays),
     and the sheet number of the watermark for each page size.
     """
-    text_fonts = load_fonts(stamp.language)
-    fonts = {
-        "text": text_fonts,
-        "bold": load_fonts("zh"),
-        "latin": (pymupdf.Font("helv"), *text_fonts),
-    }
+    fonts = _fonts(stamp.language)
     pages = doc.page_count
     bottom_rows = _bottom_rows(stamp.marking, stamp.visible_code)
-    png = qr_png(stamp.visible_code) if stamp.visible_code else b""
-    qr_xref = 0
     overlay = pymupdf.open()
+    qr = qr_form(overlay, stamp.visible_code)
     targets: list[pymupdf.Rect | None] = []
-    code_font = pymupdf.Font("cjk")
+    code_font = fonts["bold"][0]  # the CJK face: one embedded font for marks and code
     shared: dict[tuple[float, float], int] = {}
     code_run: list[_CodeRun] = []
+    drawn: list[tuple[tuple[pymupdf.Font, ...], str]] = [((code_font,), _code_glyphs(stamp))]
     for number in range(pages):
         page = facts[number]
         top_rows = _top_rows(stamp.marking, number, pages)
@@ -552,15 +526,24 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp, facts: tuple[_PageFacts, .
             _draw_text_code(sheet, list(page.line_ends), target, stamp.text_code, code_font,
                             code_run)
         body = _moved(content, target, page.rect)
-        _draw_marks(sheet, _marks(top_rows, bottom_rows, page.rect, body), fonts)
-        qr_xref = _draw_qr(sheet, _qr_rect(page.rect, body, _band(bottom_rows)), png, qr_xref)
+        _draw_marks(sheet, _marks(top_rows, bottom_rows, page.rect, body), fonts, drawn)
+        _draw_qr(sheet, _qr_rect(page.rect, body, _band(bottom_rows)), qr)
     for size in shared:  # one watermark sheet per page size, shown on every page of that size
         sheet = overlay.new_page(width=size[0], height=size[1])
-        _raster_watermark(sheet, stamp.watermark_text, fonts["text"])
+        _place_watermark(sheet, stamp.watermark_text, fonts["text"])
         _draw_pattern(sheet, stamp)
         shared[size] = sheet.number
-    overlay.subset_fonts()
+    subset_fonts(overlay, drawn, cache)
     return overlay, targets, shared
+
+
+def _code_glyphs(stamp: CopyStamp) -> str:
+    """Every character the invisible text code may put on a page in the code font: the
+    copy's code, the separators between its symbols, and the whole symbol alphabet."""
+    from watermark import textcode
+
+    return "".join(dict.fromkeys(stamp.text_code + "\u2009 " + "".join(textcode.SYMBOLS)
+                                 + textcode.START + textcode.END))
 
 
 def _prepare(source: bytes, limits: Limits) -> bytes:
@@ -581,7 +564,8 @@ def _prepare(source: bytes, limits: Limits) -> bytes:
             if page.rotation:
                 page.remove_rotation()
             page.clean_contents()
-        return doc.tobytes()
+        wrap(doc)
+        return doc.tobytes(garbage=4)
     finally:
         doc.close()
 
@@ -598,31 +582,38 @@ def _prepared(source: bytes, limits: Limits, cache: dict | None) -> tuple[bytes,
     return result
 
 
-def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None = None) -> bytes:
-    """Build the encrypted copy in memory and return its bytes."""
+def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None,
+           destination: Path) -> None:
+    """Build the encrypted copy and save it to ``destination`` (MuPDF writes the file itself:
+    no round trip of the bytes through Python)."""
     prepared, facts = _prepared(source, limits, cache)
     doc = pymupdf.open(stream=prepared, filetype="pdf")
     try:
         apart = _inline_text_code(doc, stamp, facts)
-        overlay, targets, shared = _overlay(doc, stamp, facts, apart)
+        overlay, targets, shared = _overlay(doc, stamp, facts, apart, cache)
         with ExitStack() as stack:
             stack.callback(overlay.close)
             original = None
             if any(target is not None for target in targets):  # shrunk pages keep their runs
                 original = pymupdf.open(stream=doc.tobytes(), filetype="pdf")
                 stack.callback(original.close)
+            grafter = Grafter(doc, overlay)
             for number, target in enumerate(targets):
                 if target is not None and original is not None:
                     _shrink(doc, original, number, target)
                 page = doc[number]
-                page.show_pdf_page(page.rect, overlay, number)
-                page.show_pdf_page(page.rect, overlay, shared[(facts[number].rect.width,
-                                                                facts[number].rect.height)])
+                sheet = shared[(facts[number].rect.width, facts[number].rect.height)]
+                if plain_geometry(page):
+                    grafter.show(page, (number, sheet))
+                else:  # an offset or cropped page: PyMuPDF maps the overlay onto it
+                    page.show_pdf_page(page.rect, overlay, number)
+                    page.show_pdf_page(page.rect, overlay, sheet)
         _set_metadata(doc, stamp)
-        return doc.tobytes(
+        doc.save(
+            str(destination),
             garbage=4,
             deflate=True,
-            use_objstms=1,
+            use_objstms=0,
             encryption=pymupdf.PDF_ENCRYPT_AES_256,
             user_pw=stamp.user_password,
             owner_pw=stamp.owner_password,
@@ -632,20 +623,30 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None =
         doc.close()
 
 
-def _write_atomically(out_path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``out_path`` and rename it into place."""
+def _temporary(out_path: Path) -> Path:
+    """A new empty file beside ``out_path`` for the copy to be written into; its name ends
+    in ``.<pid>.partial`` like the staged files of :mod:`pipeline.issuing`, whose clean-up
+    removes it if this process is killed while it builds the copy."""
     handle, temporary = tempfile.mkstemp(
-        dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".part"
+        dir=out_path.parent, prefix=f".{out_path.name}.", suffix=f".{os.getpid()}.partial"
     )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, out_path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    os.close(handle)
+    return Path(temporary)
+
+
+def _put_in_place(temporary: Path, out_path: Path) -> None:
+    """Flush the written copy to disk and rename it to ``out_path`` (atomic)."""
+    with temporary.open("rb+") as stream:
+        os.fsync(stream.fileno())
+    os.replace(temporary, out_path)
+
+
+def _write_error(out_path: Path, exc: OSError) -> InputError:
+    return InputError(
+        f"{out_path.name}: the copy could not be written "
+        f"({one_line(exc.strerror or exc, 60)}) (无法写入); "
+        "expected a writable output folder; check the folder and free space"
+    )
 
 
 def write_pdf_copy(
@@ -669,8 +670,26 @@ def write_pdf_copy(
             "expected both; issue the copy again so that passwords are generated"
         )
     try:
+        temporary = _temporary(out_path)
+    except OSError as exc:
+        raise _write_error(out_path, exc) from None
+    try:
+        _build(source, stamp, out_path, limits, cache, temporary)
+        try:
+            _put_in_place(temporary, out_path)
+        except OSError as exc:
+            raise _write_error(out_path, exc) from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _build(source: bytes, stamp: CopyStamp, out_path: Path, limits: Limits,
+           cache: dict | None, temporary: Path) -> None:
+    """Make the copy into ``temporary``, turning MuPDF's failures into :class:`InputError`."""
+    try:
         with quiet_mupdf():
-            data = _stamp(source, stamp, limits, cache)
+            _stamp(source, stamp, limits, cache, temporary)
     except MissingGlyphs as exc:
         raise InputError(
             f"{out_path.name}: the marks hold characters no built-in font can show: "
@@ -682,12 +701,4 @@ def write_pdf_copy(
             f"{out_path.name}: the copy could not be made ({one_line(exc, 80)}) "
             "(无法生成副本); expected a PDF draft PyMuPDF can rewrite; "
             "export the draft again and retry"
-        ) from None
-    try:
-        _write_atomically(out_path, data)
-    except OSError as exc:
-        raise InputError(
-            f"{out_path.name}: the copy could not be written "
-            f"({one_line(exc.strerror or exc, 60)}) (无法写入); "
-            "expected a writable output folder; check the folder and free space"
         ) from None

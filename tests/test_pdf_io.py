@@ -335,11 +335,19 @@ def test_evidence_from_a_plain_pdf(tmp_path: Path) -> None:
     assert "no token in the document metadata" in evidence.notes
 
 
-def test_watermark_is_a_faint_image_outside_the_copied_text(zh_copy: Path) -> None:
+def test_watermark_is_faint_outlines_outside_the_copied_text(zh_copy: Path) -> None:
+    """The tiled name is drawn as glyph outlines: visible, faint, and not text at all."""
     page = open_copy(zh_copy)[0]
     assert "张三" not in page.get_text()
-    masked = [img for img in page.get_images(full=True) if img[1]]  # images with a soft mask
-    assert masked, "the tiled watermark is drawn as a transparent image"
+    assert "张三" not in page.get_text("rawdict", flags=pymupdf.TEXTFLAGS_RAWDICT).__repr__()
+    faint = [d for d in page.get_drawings() if d.get("fill") and d["type"] == "f"
+             and all(abs(c - 0.45) < 0.01 for c in d["fill"])
+             and abs((d.get("fill_opacity") or 1.0) - 0.13) < 0.01]
+    assert len(faint) >= 20, "the name and 份号 are tiled as faint filled outlines"
+    middle = pymupdf.Rect(page.rect.width / 3, page.rect.height / 3,
+                          2 * page.rect.width / 3, 2 * page.rect.height / 3)
+    assert any(d["rect"].intersects(middle) for d in faint), "tiles cover the middle of the page"
+    assert not page.get_images(), "no page raster is embedded for the watermark"
     pix = page.get_pixmap(dpi=50, colorspace=pymupdf.csGRAY)
     values = sorted(pix.samples)
     assert values[len(values) // 2] >= 235, "the page stays mostly white: the watermark is faint"

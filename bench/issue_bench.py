@@ -1,0 +1,238 @@
+"""Issuing cost against a floor, per-copy cost as copies grow, and start-up of each command.
+
+The floor is the least any tool must do to hand out named, encrypted copies: open the
+draft with PyMuPDF, write the recipient's name on every page, save the file with AES-256.
+It runs in two worker processes, as ``mijian issue`` does on a two-core machine (one worker
+per core, at most four), and both run back to back in one run on the same drafts, so their
+ratio holds on a busy machine where the seconds do not.
+
+Drafts of 1, 2, 20 and 100 pages are generated (plain Chinese text laid out by mijian's
+own text-to-PDF, one page per form feed). Printed:
+
+- per draft: seconds and CPU seconds (this process's children: the CLI and its workers) of
+  the floor and of ``mijian issue``, and their ratios;
+- per-copy cost of ``mijian issue`` on the 2-page draft at 10, 100 and 1,000 copies
+  (seconds per copy, and the cost of each copy added beyond 10);
+- start-up: ``mijian --version``, ``--help``, ``trace`` of pasted text (a page's text
+  copied out of an issued copy) and ``classify`` of a 10-page PDF, median of five runs.
+
+Run from the repository root with the project's interpreter::
+
+    python bench/issue_bench.py            # full run (1,000 copies included): 5-10 minutes
+    python bench/issue_bench.py --quick    # fewer copies, no 1,000-copy run: 1-2 minutes
+
+Files go to ``bench/out/issue`` (``--keep`` leaves them there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out" / "issue"
+WORKERS = 2
+PARAGRAPH = ("为做好本年度涉密文件管理工作，现将有关事项通知如下：各单位要严格执行文件登记、"
+             "签收、清退和销毁制度，机密级文件不得擅自复制，确需复制的须经批准并逐份编号登记。")
+
+
+def _env(home: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if home is not None:
+        env["MIJIAN_HOME"] = str(home)
+    return env
+
+
+def _timed(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, float, str]:
+    """Run a command; returns wall seconds, CPU seconds of it and its children, stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args[:4])}… failed ({done.returncode}): {done.stderr.strip()[:400]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stdout
+
+
+def make_draft(pages: int, path: Path) -> Path:
+    """A Chinese notice of exactly ``pages`` pages (one form feed per page)."""
+    from pipeline.pdf_io import text_to_pdf
+
+    page = "\n".join(f"{number}. {PARAGRAPH}" for number in range(1, 9))
+    text = "\f".join(f"第{n}部分 机密事项的管理\n{page}" for n in range(1, pages + 1))
+    path.write_bytes(text_to_pdf(text, "关于加强涉密文件管理的通知", "zh"))
+    import pymupdf
+
+    with pymupdf.open(path) as doc:
+        if doc.page_count != pages:
+            raise SystemExit(f"draft of {pages} pages came out with {doc.page_count}")
+    return path
+
+
+def make_recipients(count: int, path: Path) -> Path:
+    """A recipients CSV of ``count`` generated people."""
+    family, given = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高", "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["id", "name", "unit"])
+        for n in range(count):
+            name = family[n % 20] + given[(n // 20) % 20] + given[(n // 400) % 20]
+            writer.writerow([f"P{n:05d}", name, "办公室"])
+    return path
+
+
+# --- the floor -----------------------------------------------------------------------------
+
+def _floor_copy(task: tuple[str, str, str, str]) -> None:
+    """One floor copy: open the draft, write the name on every page, save with AES-256."""
+    import secrets
+
+    import pymupdf
+
+    draft, name, serial, out = task
+    with pymupdf.open(draft) as doc:
+        for page in doc:
+            page.insert_text((72, 40), f"{name} 份号 {serial}", fontname="china-s", fontsize=12)
+        doc.save(out, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=secrets.token_urlsafe(12),
+                 owner_pw="office-owner-password", permissions=pymupdf.PDF_PERM_PRINT)
+
+
+def floor_main(draft: str, recipients: str, out: str) -> None:
+    """The floor as its own process: two spawned workers share the copies."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with open(recipients, encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    Path(out).mkdir(parents=True, exist_ok=True)
+    tasks = [(draft, row["name"], f"{n:06d}", str(Path(out) / f"{n:06d}.pdf"))
+             for n, row in enumerate(rows, 1)]
+    with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_floor_copy, tasks, chunksize=4))
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+def run_floor(draft: Path, recipients: Path, work: Path) -> tuple[float, float]:
+    out = work / "floor"
+    shutil.rmtree(out, ignore_errors=True)
+    wall, cpu, _ = _timed([sys.executable, str(Path(__file__).resolve()), "--floor",
+                           str(draft), str(recipients), str(out)], _env())
+    return wall, cpu
+
+
+def run_mijian(draft: Path, recipients: Path, work: Path) -> tuple[float, float]:
+    home, out = work / "home", work / "copies"
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    wall, cpu, stdout = _timed([sys.executable, "-m", "pipeline.cli", "issue", str(draft),
+                                "--recipients", str(recipients), "--grade", "机密",
+                                "--period", "20年", "--out", str(out), "--json"], _env(home))
+    copies = len(json.loads(stdout)["copies"])
+    expected = sum(1 for _ in recipients.open(encoding="utf-8")) - 1
+    if copies != expected:
+        raise SystemExit(f"mijian issued {copies} copies, expected {expected}")
+    return wall, cpu
+
+
+def ratios(drafts: dict[int, Path], counts: dict[int, int], work: Path) -> None:
+    print(f"## Issuing against the floor ({WORKERS} workers each, back to back)\n")
+    print("| draft | copies | floor s | floor CPU s | mijian s | mijian CPU s | ratio s | ratio CPU |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for pages, draft in drafts.items():
+        people = make_recipients(counts[pages], work / f"people-{counts[pages]}.csv")
+        floor = run_floor(draft, people, work)
+        mine = run_mijian(draft, people, work)
+        print(f"| {pages} p | {counts[pages]} | {floor[0]:.2f} | {floor[1]:.2f} | {mine[0]:.2f} | "
+              f"{mine[1]:.2f} | **{mine[0] / floor[0]:.2f}×** | {mine[1] / floor[1]:.2f}× |",
+              flush=True)
+    print()
+
+
+def per_copy(draft: Path, sizes: list[int], work: Path) -> None:
+    print("## Per-copy cost of mijian issue (2-page draft)\n")
+    print("| copies | seconds | CPU s | s per copy | CPU s per copy | s per copy beyond 10 |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    first: tuple[int, float] | None = None
+    for count in sizes:
+        wall, cpu = run_mijian(draft, make_recipients(count, work / f"people-{count}.csv"), work)
+        beyond = f"{(wall - first[1]) / (count - first[0]):.4f}" if first else "—"
+        first = first or (count, wall)
+        print(f"| {count} | {wall:.2f} | {cpu:.2f} | {wall / count:.4f} | {cpu / count:.4f} | "
+              f"{beyond} |", flush=True)
+    print()
+
+
+def startup(work: Path, runs: int) -> None:
+    """Median wall seconds of the short commands, each a fresh process."""
+    import pymupdf
+
+    home = work / "home"
+    if not (work / "copies" / "passwords.csv").exists():
+        run_mijian(make_draft(2, work / "draft-2.pdf"), make_recipients(3, work / "people-3.csv"), work)
+    ten = make_draft(10, work / "draft-10.pdf")
+    copy = sorted((work / "copies").glob("*.pdf"))[0]
+    password = (work / "copies" / "passwords.csv").read_text(encoding="utf-8").splitlines()[1]
+    with pymupdf.open(copy) as doc:
+        doc.authenticate(password.split(",")[2])
+        pasted = work / "pasted.txt"
+        pasted.write_text(doc[0].get_text(sort=True), encoding="utf-8")
+    commands = {
+        "mijian --version": ["--version"],
+        "mijian --help": ["--help"],
+        "mijian trace pasted.txt --json": ["trace", str(pasted), "--json"],
+        "mijian classify draft-10.pdf --json": ["classify", str(ten), "--json"],
+    }
+    print(f"## Start-up (median of {runs} runs, including the command's work)\n")
+    print("| command | seconds | CPU s |")
+    print("| --- | --- | --- |")
+    for label, args in commands.items():
+        times = [_timed([sys.executable, "-m", "pipeline.cli", *args], _env(home))[:2]
+                 for _ in range(runs)]
+        print(f"| `{label}` | {statistics.median(t[0] for t in times):.3f} | "
+              f"{statistics.median(t[1] for t in times):.3f} |", flush=True)
+    bare = [_timed([sys.executable, "-c", "pass"], _env())[0] for _ in range(runs)]
+    print(f"| `python -c pass` (interpreter alone) | {statistics.median(bare):.3f} | |")
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer copies, no 1,000-copy run")
+    parser.add_argument("--keep", action="store_true", help="keep bench/out/issue afterwards")
+    parser.add_argument("--floor", nargs=3, metavar=("DRAFT", "CSV", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--no-ratios", action="store_true", help="skip the floor comparison")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the per-copy table")
+    args = parser.parse_args()
+    if args.floor:
+        floor_main(*args.floor)
+        return
+    sys.path.insert(0, str(ROOT))
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    print(f"# mijian issue benchmark ({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})\n")
+    pages = [1, 2, 20, 100]
+    drafts = {n: make_draft(n, OUT / f"draft-{n}.pdf") for n in pages}
+    counts = dict(zip(pages, [40, 40, 40, 8] if args.quick else [100, 100, 100, 20]))
+    if not args.no_ratios:
+        ratios(drafts, counts, OUT)
+    if not args.no_scaling:
+        per_copy(drafts[2], [10, 100] if args.quick else [10, 100, 1000], OUT)
+    startup(OUT, 3 if args.quick else 5)
+    if not args.keep:
+        shutil.rmtree(OUT, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The self-check of a new copy: what it accepts, and each way a copy can fail it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from pipeline.errors import RegisterError
+from pipeline.limits import DEFAULT_LIMITS
+from pipeline.model import CopyStamp, Marking
+from pipeline.pdf_copy import write_pdf_copy
+from pipeline.pdf_io import text_to_pdf
+from pipeline.selfcheck import draws_text, self_check
+
+USER, OWNER = "user-Pw-1185", "owner-Pw-5521"
+STAMP = CopyStamp(
+    marking=Marking(scheme="cn-state", grade="机密", level=3, period="20年", serial="000007",
+                    first_page_lines=("000007", "机密★20年"),
+                    running="机密 000007 第{page}页/共{pages}页"),
+    watermark_text="李四 份号 000007", visible_code="MJ1-8W3K2QPF7HRA4D",
+    token="mjt1.eyJjb3B5IjoiMDAwMDA3In0.c2ln", user_password=USER, owner_password=OWNER,
+)
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    draft = text_to_pdf("关于做好文件清退工作的通知\n" + "各单位要按期清退涉密文件。" * 60, "通知", "zh")
+    out = tmp_path_factory.mktemp("selfcheck") / "000007.pdf"
+    write_pdf_copy(draft, STAMP, out, cache={})
+    return out
+
+
+def check(path: Path, stamp: CopyStamp = STAMP, office: str | None = OWNER) -> None:
+    self_check(path, ".pdf", stamp, office, DEFAULT_LIMITS)
+
+
+def test_a_good_copy_passes(copy: Path) -> None:
+    check(copy)
+    check(copy, office=None)
+
+
+@pytest.mark.parametrize("change", [
+    {"token": "mjt1.eyJjb3B5IjoiMDAwMDA4In0.c2ln"},
+    {"visible_code": "MJ1-8W3K2QPF7HRA4E"},
+    {"user_password": "user-Pw-1186"},
+])
+def test_a_copy_that_does_not_match_its_stamp_fails(copy: Path, change: dict) -> None:
+    with pytest.raises(RegisterError, match="self-check failed"):
+        check(copy, replace(STAMP, **change))
+
+
+def test_the_office_password_must_open_it_as_owner(copy: Path) -> None:
+    with pytest.raises(RegisterError, match="does not open"):
+        check(copy, office="owner-Pw-5520")
+    with pytest.raises(RegisterError, match="does not open"):
+        check(copy, office=USER)  # the recipient's password is not the owner's
+
+
+def test_an_unencrypted_or_weakly_encrypted_copy_fails(copy: Path, tmp_path: Path) -> None:
+    with pymupdf.open(copy) as doc:
+        assert doc.authenticate(OWNER)
+        plain = tmp_path / "plain.pdf"
+        doc.save(plain, encryption=pymupdf.PDF_ENCRYPT_NONE)
+        weak = tmp_path / "weak.pdf"
+        doc.save(weak, encryption=pymupdf.PDF_ENCRYPT_AES_128, user_pw=USER, owner_pw=OWNER)
+        empty = tmp_path / "empty.pdf"
+        doc.save(empty, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="", owner_pw=OWNER)
+    for path in (plain, weak, empty):
+        with pytest.raises(RegisterError, match="does not open"):
+            check(path)
+
+
+def test_the_printed_code_is_found_as_text_of_page_one(copy: Path) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(copy.read_bytes()))
+    assert reader.decrypt(USER)
+    assert draws_text(reader, 0, STAMP.visible_code)
+    assert not draws_text(reader, 0, "MJ1-8W3K2QPF7HRA4X")
+    with pymupdf.open(copy) as doc:  # and a text extractor does read it there
+        doc.authenticate(USER)
+        assert STAMP.visible_code in doc[0].get_text().replace("\n", "")
+
+
+def test_a_copy_without_its_marks_fails(copy: Path, tmp_path: Path) -> None:
+    """The same draft encrypted with the right passwords and token but no printed code."""
+    with pymupdf.open(copy) as doc:
+        assert doc.authenticate(OWNER)
+        bare = pymupdf.open()
+        bare.insert_pdf(doc)
+        bare.set_metadata(doc.metadata | {"encryption": None, "format": None})
+        kind, info = doc.xref_get_key(-1, "Info")
+        token = doc.xref_get_key(int(info.split()[0]), "MijianToken")[1]
+        _, new_info = bare.xref_get_key(-1, "Info")
+        bare.xref_set_key(int(new_info.split()[0]), "MijianToken", pymupdf.get_pdf_str(token))
+        bare.set_xml_metadata(doc.get_xml_metadata())
+        for page in bare:
+            page.add_redact_annot(pymupdf.Rect(0, page.rect.height - 40, page.rect.width,
+                                               page.rect.height))
+            page.apply_redactions()
+        stripped = tmp_path / "stripped.pdf"
+        bare.save(stripped, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=USER, owner_pw=OWNER)
+    check(stripped, replace(STAMP, visible_code=""))  # the rest of the copy still passes
+    with pytest.raises(RegisterError, match="marks do not read back"):
+        check(stripped)
