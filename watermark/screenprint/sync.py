@@ -1,0 +1,242 @@
+"""Synchronisation: the mark lattice from the image alone, then every site's place.
+
+1. **Lattice**: marks sit on a square lattice, so the spectrum of the mark response has two
+   orthogonal peaks of equal length (scale and rotation). Spectra of overlapping windows are
+   summed (perspective moves the peaks across a page; small windows keep them sharp) and
+   whitened radially (text and moiré put their energy at other frequencies and in stripes,
+   not in an orthogonal pair).
+2. **Tracking**: the response is demodulated at both peak frequencies on a coarse grid of
+   about a pitch; the local phases, unwrapped from the most reliable cell outwards, give
+   every coarse cell its continuous lattice coordinates. A polynomial map from lattice
+   coordinates to pixels (quadratic when there are enough cells: perspective and lens bulge)
+   is fitted with outliers dropped, and every integer site inside the image is placed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Lattice:
+    """Two lattice frequencies (cycles per pixel, as (x, y)) and the strength of the pair."""
+
+    k1: np.ndarray
+    k2: np.ndarray
+    strength: float
+
+    @property
+    def pitch(self) -> float:
+        """Mean site spacing in pixels."""
+        return float(0.5 * (1 / np.linalg.norm(self.k1) + 1 / np.linalg.norm(self.k2)))
+
+    @property
+    def angle_deg(self) -> float:
+        """Rotation of the lattice, degrees."""
+        return float(np.degrees(np.arctan2(self.k1[1], self.k1[0])))
+
+
+def _spectrum(resp: np.ndarray) -> tuple[np.ndarray, int]:
+    """Summed magnitude spectra (rfft, rows shifted to centre) of overlapping windows."""
+    size = int(min(512, 2 ** int(np.log2(min(resp.shape)))))
+    win = np.outer(np.hanning(size), np.hanning(size)).astype(np.float32)
+    stride = max(size // 2, 1)
+    ys = sorted({*range(0, resp.shape[0] - size + 1, stride), resp.shape[0] - size})
+    xs = sorted({*range(0, resp.shape[1] - size + 1, stride), resp.shape[1] - size})
+    spec = np.zeros((size, size // 2 + 1))
+    for y0 in ys:
+        for x0 in xs:
+            part = resp[y0:y0 + size, x0:x0 + size]
+            spec += np.abs(np.fft.rfft2((part - part.mean()) * win))
+    return np.fft.fftshift(spec, axes=0), size
+
+
+def find_lattices(resp: np.ndarray, pitch_range: tuple[float, float], limit: int = 3) -> list[Lattice]:
+    """Candidate lattices (orthogonal pairs of spectral peaks within the pitch range), best
+    first; strength is the product of the two peaks over the local spectral floor."""
+    if min(resp.shape) < 64:
+        return []
+    spec, size = _spectrum(resp)
+    fy = (np.arange(size) - size // 2) / size
+    fx = np.arange(spec.shape[1]) / size
+    rad = np.hypot(fy[:, None], fx[None, :])
+    ring = np.clip((rad * 128).astype(int), 0, 128)
+    floor = np.bincount(ring.ravel(), spec.ravel(), 129) / np.maximum(np.bincount(ring.ravel(), None, 129), 1)
+    norm = spec / np.maximum(floor[ring], 1e-12)
+    band = (rad >= 1 / pitch_range[1]) & (rad <= min(1 / pitch_range[0], 0.45))
+    norm = np.where(band, norm, 0.0)
+    padded = np.pad(norm, 1)
+    peak = norm > 0
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                peak &= norm >= padded[1 + dy:1 + dy + norm.shape[0], 1 + dx:1 + dx + norm.shape[1]]
+    idx = np.flatnonzero(peak.ravel())
+    idx = idx[np.argsort(norm.ravel()[idx])[::-1][:30]]
+    found = []
+    for i in idx:
+        iy, ix = divmod(int(i), norm.shape[1])
+        oy = _vertex(spec, iy, ix, 0)
+        ox = _vertex(spec, iy, ix, 1)
+        found.append((float(norm[iy, ix]), np.array([(ix + ox) / size, (iy - size // 2 + oy) / size])))
+    cands = []
+    for i, (ma, ka) in enumerate(found):
+        for mb, kb in found[i + 1:]:
+            la, lb = np.linalg.norm(ka), np.linalg.norm(kb)
+            if abs(la - lb) > 0.08 * max(la, lb) or abs(float(ka @ kb)) > 0.15 * la * lb:
+                continue
+            a, b = (ka, kb) if abs(ka[0]) >= abs(kb[0]) else (kb, ka)
+            a = a if a[0] > 0 else -a
+            b = b if b[1] > 0 else -b
+            cands.append(Lattice(a, b, ma * mb))
+    cands.sort(key=lambda c: -c.strength)
+    # a square mark also puts energy at twice the lattice frequency: a candidate whose
+    # half-frequency pair is also a candidate comes after the others
+    def harmonic(c: Lattice) -> bool:
+        return any(np.linalg.norm(2 * d.k1 - c.k1) < 0.04 * np.linalg.norm(c.k1) for d in cands)
+
+    cands.sort(key=harmonic)
+    out: list[Lattice] = []
+    for c in cands:
+        if all(np.linalg.norm(c.k1 - o.k1) > 0.02 * np.linalg.norm(o.k1) for o in out):
+            out.append(c)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _vertex(spec: np.ndarray, iy: int, ix: int, axis: int) -> float:
+    """Sub-bin offset of a spectral peak along one axis (parabola through three bins)."""
+    n = spec.shape[axis]
+    i = iy if axis == 0 else ix
+    if not 0 < i < n - 1:
+        return 0.0
+    get = (lambda d: spec[iy + d, ix]) if axis == 0 else (lambda d: spec[iy, ix + d])
+    a, b, c = get(-1), get(0), get(1)
+    den = a - 2 * b + c
+    return 0.0 if den >= 0 else float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Every lattice site found inside the image: integer lattice coordinates (u along the
+    first frequency, v along the second) and pixel positions; the fit's residual (pitches)
+    and how many coarse cells it rests on."""
+
+    u: np.ndarray
+    v: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    residual: float
+    cells: int
+
+
+def _box(a: np.ndarray, r: int) -> np.ndarray:
+    """Mean over a (2r+1)-square window (edges clamped), complex or real."""
+    out = a
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (r + 1, r)
+        c = np.cumsum(np.pad(out, pad, mode="edge"), axis=axis)
+        n = out.shape[axis]
+        w = 2 * r + 1
+        out = (c[w:w + n] - c[:n]) / w if axis == 0 else (c[:, w:w + n] - c[:, :n]) / w
+    return out
+
+
+def _terms(u: np.ndarray, v: np.ndarray, degree: int) -> np.ndarray:
+    cols = [np.ones_like(u), u, v]
+    if degree >= 2:
+        cols += [u * u, u * v, v * v]
+    return np.stack(cols, 1)
+
+
+def track(resp: np.ndarray, lat: Lattice) -> Grid | None:
+    """Place every site of lattice ``lat`` in the image (see the module notes)."""
+    h, w = resp.shape
+    step = max(2, int(round(lat.pitch)))
+    while (h // step) * (w // step) > 12000:  # bounds the unwrapping's work
+        step += 1
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    coarse = []
+    for k in (lat.k1, lat.k2):
+        z = resp * np.exp(-2j * np.pi * (k[0] * xx + k[1] * yy))
+        hb, wb = h // step, w // step
+        z = z[:hb * step, :wb * step].reshape(hb, step, wb, step).mean(axis=(1, 3))
+        coarse.append(_box(_box(z, 2), 2))
+    z1, z2 = coarse
+    hb, wb = z1.shape
+    if hb < 4 or wb < 4:
+        return None
+    quality = np.minimum(np.abs(z1), np.abs(z2))
+    phase1, phase2 = _unwrap(np.angle(z1), np.angle(z2), quality)
+    cy = (np.arange(hb)[:, None] + 0.5) * step - 0.5 + np.zeros((1, wb))
+    cx = (np.arange(wb)[None, :] + 0.5) * step - 0.5 + np.zeros((hb, 1))
+    u = lat.k1[0] * cx + lat.k1[1] * cy + phase1 / (2 * np.pi)
+    v = lat.k2[0] * cx + lat.k2[1] * cy + phase2 / (2 * np.pi)
+    good = np.isfinite(phase1) & (quality >= 0.3 * np.percentile(quality, 90))
+    if good.sum() < 12:
+        return None
+    return _fit(u[good], v[good], cx[good], cy[good], quality[good], lat, (h, w))
+
+
+def _unwrap(p1: np.ndarray, p2: np.ndarray, quality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Quality-guided unwrapping of two phase maps at once (NaN where not reached)."""
+    hb, wb = quality.shape
+    out1 = np.full((hb, wb), np.nan)
+    out2 = np.full((hb, wb), np.nan)
+    start = np.unravel_index(int(np.argmax(quality)), quality.shape)
+    out1[start], out2[start] = p1[start], p2[start]
+    heap: list[tuple[float, int, int, int, int]] = []
+    floor = 0.1 * float(np.percentile(quality, 90))
+
+    def push(y: int, x: int) -> None:
+        for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            ny, nx = y + dy, x + dx
+            if 0 <= ny < hb and 0 <= nx < wb and np.isnan(out1[ny, nx]) and quality[ny, nx] > floor:
+                heapq.heappush(heap, (-float(quality[ny, nx]), ny, nx, y, x))
+
+    push(*start)
+    while heap:
+        _q, y, x, fy, fx = heapq.heappop(heap)
+        if not np.isnan(out1[y, x]):
+            continue
+        out1[y, x] = p1[y, x] + 2 * np.pi * round((out1[fy, fx] - p1[y, x]) / (2 * np.pi))
+        out2[y, x] = p2[y, x] + 2 * np.pi * round((out2[fy, fx] - p2[y, x]) / (2 * np.pi))
+        push(y, x)
+    return out1, out2
+
+
+def _fit(u: np.ndarray, v: np.ndarray, x: np.ndarray, y: np.ndarray, wt: np.ndarray,
+         lat: Lattice, shape: tuple[int, int]) -> Grid | None:
+    """Fit pixels as a polynomial of lattice coordinates, drop cells off by more than a
+    third of a pitch, refit; then place every integer site inside the image."""
+    degree = 2 if len(u) >= 60 else 1
+    keep = np.ones(len(u), bool)
+    uc, vc = float(np.median(u)), float(np.median(v))
+    span = max(float(np.ptp(u)), float(np.ptp(v)), 1.0)
+    for _ in range(3):
+        t = _terms((u[keep] - uc) / span, (v[keep] - vc) / span, degree) * np.sqrt(wt[keep])[:, None]
+        cx = np.linalg.lstsq(t, x[keep] * np.sqrt(wt[keep]), rcond=None)[0]
+        cy = np.linalg.lstsq(t, y[keep] * np.sqrt(wt[keep]), rcond=None)[0]
+        full = _terms((u - uc) / span, (v - vc) / span, degree)
+        err = np.hypot(full @ cx - x, full @ cy - y) / lat.pitch
+        keep = err < 0.33
+        if keep.sum() < 12:
+            return None
+    residual = float(np.sqrt(np.mean(err[keep] ** 2)))
+    h, w = shape
+    margin = 3
+    uu, vv = np.meshgrid(np.arange(math.floor(u.min()) - 60, math.ceil(u.max()) + 61),
+                         np.arange(math.floor(v.min()) - 60, math.ceil(v.max()) + 61))
+    uu, vv = uu.ravel().astype(float), vv.ravel().astype(float)
+    # sites beyond the fitted cells are extrapolated along a straight map only
+    lin = _terms((uu - uc) / span, (vv - vc) / span, degree)
+    px, py = lin @ cx, lin @ cy
+    inside = (px >= margin) & (px < w - margin) & (py >= margin) & (py < h - margin)
+    return Grid(uu[inside].astype(np.int64), vv[inside].astype(np.int64), px[inside], py[inside],
+                residual, int(keep.sum()))
