@@ -28,6 +28,7 @@ from pipeline.errors import InputError
 from pipeline.limits import DEFAULT_LIMITS, Limits
 from pipeline.model import CopyStamp, Marking
 from watermark.qr import qr_png
+from pipeline.screenprint_layer import draw_pdf as draw_screenprint
 from pipeline.pdf_io import (
     GBT9704_MARGINS,
     INFO_TOKEN_KEY,
@@ -537,6 +538,7 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp,
         sheet = overlay.new_page(width=size[0], height=size[1])
         _raster_watermark(sheet, stamp.watermark_text, fonts["text"])
         _draw_pattern(sheet, stamp)
+        draw_screenprint(sheet, stamp)
         shared[size] = sheet.number
     overlay.subset_fonts()
     return overlay, targets, shared

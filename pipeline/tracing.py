@@ -34,6 +34,7 @@ from pipeline.model import Evidence
 from pipeline.office import Office
 from pipeline.readers import decode_text, read_bytes, sniff
 from pipeline.register import CopyRecord, Register
+from pipeline.screenprint_layer import trace_layer as screenprint_layer
 from watermark import textcode
 from watermark.codes import check_code, find_codes, forgery_probability
 
@@ -292,6 +293,7 @@ def _image_layers(images: list, signers: _Signers,
             verified, layers)
     if not good:
         _pattern_layer(images, signers.keys, register, verified, layers)
+    screenprint_layer(images, signers.keys, register, verified, layers)
 
 
 def _decide(office: Office, evidence: Evidence, by_hash: list[CopyRecord],

@@ -41,14 +41,14 @@ class Params:
     black square instead, which survives a 1-bit fax or a thresholded copy.
     """
 
-    pitch_mm: float = 1.3
+    pitch_mm: float = 1.5
     tile: int = 40
     group: int = 32
     pilots: int = 8
-    mark_mm: float = 1.0
+    mark_mm: float = 1.1
     grey: int = 16
     black_mm: float = 0.35
-    black_per_tile: int = 3
+    black_per_tile: int = 5
     payload_bits: int = 32
     check_bits: int = 16
 

@@ -18,7 +18,14 @@ def to_grey(image: Image.Image, max_side: int = MAX_SIDE) -> tuple[np.ndarray, f
         base = Image.new("RGBA", image.size, (255, 255, 255, 255))
         base.alpha_composite(image.convert("RGBA"))
         image = base
-    grey = image.convert("L") if image.mode != "L" else image
+    if image.mode == "L":
+        grey = image
+    else:
+        # equal weights: a camera pixel across a screen's red, green and blue subpixels of
+        # white paper then reads the same whichever subpixels it covers (the usual luma
+        # weights would turn the subpixel stripes into luminance moiré)
+        rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
+        grey = Image.fromarray(rgb.mean(axis=2), "F")
     factor = 1.0
     if max(grey.size) > max_side:
         factor = max_side / max(grey.size)

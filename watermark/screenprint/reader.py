@@ -31,13 +31,13 @@ from watermark.screenprint.sync import Grid, Lattice, find_lattices, track
 
 Z_ACCEPT = 5.0
 """Pilot z-score below which an origin is not even decoded."""
-LEVELS = ((1, (3.4, 10.5)), (2, (5.0, 10.5)), (4, (5.0, 10.5)))
+LEVELS = ((1, (3.4, 10.5)), (2, (5.0, 10.5)))
 """Shrink factors tried in turn, with the lattice pitches (px at that level) looked for."""
 MAX_LATTICES = 2
 MAX_TURNS = 2
 MAX_ORIGINS = 2
-MAX_ATTEMPTS = len(LEVELS) * MAX_LATTICES * MAX_TURNS * MAX_ORIGINS
-"""Most decode attempts on one image (counted in the false-match bound)."""
+MAX_ATTEMPTS = 2 * len(LEVELS) * MAX_LATTICES * MAX_TURNS * MAX_ORIGINS
+"""Most decode attempts on one image (two views of a fax; counted in the false-match bound)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,9 @@ def _channel_llrs(key: bytes, p: Params, s: np.ndarray, pos: np.ndarray) -> tupl
     empty = s[at_empty] if at_empty.sum() >= 20 else s
     sigma = float(1.4826 * np.median(np.abs(empty - np.median(empty))))
     a = max(a, 0.2)
+    # a dithered or thresholded image reads exactly zero at most empty sites: the median
+    # deviation then says nothing, and the spread of the clipped readings is used instead
+    sigma = max(sigma, 0.7 * float(np.std(np.clip(empty, -2 * a, 2 * a))))
     sigma = max(sigma, 0.1 * a)
     sc = np.clip(s, -3 * sigma, a + 3 * sigma)
     llr = a * (sc - a / 2) / (sigma * sigma)
@@ -128,23 +131,48 @@ def _channel_llrs(key: bytes, p: Params, s: np.ndarray, pos: np.ndarray) -> tupl
 def read(image: Image.Image, key: bytes, params: Params = DEFAULT) -> Reading:
     """Find and read the fingerprint of ``key`` in ``image``; see the module notes."""
     t0 = time.perf_counter()
-    grey, factor = to_grey(image)
     notes: list[str] = []
     state = {"attempts": 0, "best": 0.0, "pitch": 0.0, "angle": 0.0, "sites": 0}
-    for shrink_by, pitches in LEVELS:
-        g = shrink(grey, shrink_by)
-        if min(g.shape) < 96:
-            break
-        dark = paper_darkness(g)
-        probe = mark_points(mark_response(dark, 6.0)[0])
-        for li, lat in enumerate(find_lattices(probe, pitches, limit=MAX_LATTICES)):
-            scale = factor / shrink_by
-            found = _try_lattice(dark, lat, key, params, state, notes, scale, f"level 1/{shrink_by} lattice {li}")
-            if found is not None:
-                return _result(found, state, notes, t0)
+    for view, how in _views(image):
+        grey, factor = to_grey(view)
+        for shrink_by, pitches in LEVELS:
+            g = shrink(grey, shrink_by)
+            if min(g.shape) < 96:
+                break
+            dark = paper_darkness(g)
+            probe = mark_points(mark_response(dark, 6.0)[0])
+            for li, lat in enumerate(find_lattices(probe, pitches, limit=MAX_LATTICES)):
+                scale = factor / shrink_by
+                where = f"{how}level 1/{shrink_by} lattice {li}"
+                found = _try_lattice(dark, lat, key, params, state, notes, scale, where)
+                if found is not None:
+                    return _result(found, state, notes, t0)
     notes.append("no number: " + ("a pattern of this key was found but did not decode"
                                   if state["best"] >= Z_ACCEPT else "no pattern of this key found"))
     return _result(None, state, notes, t0)
+
+
+FAX_STRETCH = 204 / 98
+"""A 1-bit image may be a standard-resolution fax (204 x 98 dpi): it is read as it is and
+also stretched upright by this factor, which makes its lattice square again."""
+
+
+def _views(image: Image.Image) -> list[tuple[Image.Image, str]]:
+    """The image as given, and for a two-level image (a fax) also stretched upright."""
+    views = [(image, "")]
+    if image.mode == "1" or _bilevel(image):
+        tall = (image.width, round(image.height * FAX_STRETCH))
+        views.append((image.convert("L").resize(tall, Image.Resampling.BILINEAR), "fax-stretched "))
+    return views
+
+
+def _bilevel(image: Image.Image) -> bool:
+    """Whether (almost) every pixel is black or white."""
+    small = image.convert("L")
+    if max(small.size) > 800:
+        small = small.resize((small.width // 4 or 1, small.height // 4 or 1), Image.Resampling.NEAREST)
+    a = np.asarray(small)
+    return bool(np.mean((a > 16) & (a < 240)) < 0.01)
 
 
 def _result(found: tuple[int, int, int] | None, state: dict, notes: list[str], t0: float) -> Reading:

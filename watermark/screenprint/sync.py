@@ -21,6 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 
+LEGACY_RATIO = 1.5 / (8 * 25.4 / 150)
+"""Pitch of this lattice over that of the older dot pattern (1.5 mm over 8 px at 150 dpi)."""
+
+
 @dataclass(frozen=True)
 class Lattice:
     """Two lattice frequencies (cycles per pixel, as (x, y)) and the strength of the pair."""
@@ -94,12 +98,30 @@ def find_lattices(resp: np.ndarray, pitch_range: tuple[float, float], limit: int
             b = b if b[1] > 0 else -b
             cands.append(Lattice(a, b, ma * mb))
     cands.sort(key=lambda c: -c.strength)
-    # a square mark also puts energy at twice the lattice frequency: a candidate whose
-    # half-frequency pair is also a candidate comes after the others
+    # a square mark also puts energy at twice the lattice frequency and on its diagonals
+    # (45 degrees, 1.414 times): a candidate standing so to another comes after the others
     def harmonic(c: Lattice) -> bool:
-        return any(np.linalg.norm(2 * d.k1 - c.k1) < 0.04 * np.linalg.norm(c.k1) for d in cands)
+        for d in cands:
+            turn = abs((c.angle_deg - d.angle_deg + 45) % 90 - 45)
+            ratio = d.pitch / c.pitch
+            if (turn < 2 and abs(ratio - 2) < 0.06) or (abs(turn - 45) < 2 and abs(ratio - 2 ** 0.5) < 0.04):
+                return True
+        return False
 
-    cands.sort(key=harmonic)
+    # the page may also carry the older dot pattern (watermark.pattern: 1.355 mm, and its
+    # diagonal at 45 degrees); a candidate that stands to another at that pitch ratio and
+    # angle is taken for it and comes last
+    def legacy(c: Lattice) -> bool:
+        for d in cands:
+            turn = abs((c.angle_deg - d.angle_deg + 45) % 90 - 45)
+            ratio = d.pitch / c.pitch
+            if (turn < 2 and abs(ratio - LEGACY_RATIO) < 0.03 * LEGACY_RATIO) or (
+                    abs(turn - 45) < 2 and abs(ratio - LEGACY_RATIO * 2 ** 0.5) < 0.04 * LEGACY_RATIO):
+                return True
+        return False
+
+    rank = {id(c): (legacy(c), harmonic(c)) for c in cands}  # (a list is empty while sorted)
+    cands.sort(key=lambda c: rank[id(c)])
     out: list[Lattice] = []
     for c in cands:
         if all(np.linalg.norm(c.k1 - o.k1) > 0.02 * np.linalg.norm(o.k1) for o in out):
