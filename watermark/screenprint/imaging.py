@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-MAX_SIDE = 1600
+MAX_SIDE = 1400
 """Longer side an image is shrunk to before reading (larger photos carry nothing more: the
-marks are about a millimetre, so 1,600 px over a page still gives 7 px a site)."""
+marks are about a millimetre, so 1,400 px over a page still gives 6 px a site)."""
 
 
 def to_grey(image: Image.Image, max_side: int = MAX_SIDE) -> tuple[np.ndarray, float]:
@@ -97,14 +97,14 @@ def mark_response(dark: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarra
     """A matched response to marks on a lattice of ``pitch`` px (a small Gaussian of about
     a mark's size minus the mean of the paper around it, ink left out of that mean so that
     text leaves no halo), and the mask of ink (text, rules, tinted areas, grown by about a
-    pitch) where no site is read."""
+    third of a pitch) where no site is read."""
     (local,) = gauss(dark, max(0.6, 0.4 * pitch))
     ink = local > 0.15
     paper = np.where(ink, 0.0, dark)
     small, around = gauss(paper, max(0.6, 0.25 * pitch), max(1.5, pitch))
-    weight, grown = gauss((~ink).astype(np.float32), max(1.5, pitch), max(1.0, 0.6 * pitch))
+    weight, grown = gauss((~ink).astype(np.float32), max(1.5, pitch), max(0.7, 0.35 * pitch))
     resp = small - around / np.maximum(weight, 0.05)
-    mask = grown < 0.95
+    mask = grown < 0.8
     return np.where(mask, 0.0, resp).astype(np.float32), mask
 
 

@@ -7,9 +7,9 @@
    not in an orthogonal pair).
 2. **Tracking**: the response is demodulated at both peak frequencies on a coarse grid of
    about a pitch; the local phases, unwrapped from the most reliable cell outwards, give
-   every coarse cell its continuous lattice coordinates. A polynomial map from lattice
-   coordinates to pixels (quadratic when there are enough cells: perspective and lens bulge)
-   is fitted with outliers dropped, and every integer site inside the image is placed.
+   every coarse cell its continuous lattice coordinates. A plane projective map from
+   lattice coordinates to pixels (a page seen in perspective) is fitted with outliers
+   dropped, and every integer site inside the image is placed.
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ def find_lattices(resp: np.ndarray, pitch_range: tuple[float, float], limit: int
                 return True
         return False
 
+    cands += _companions(cands[:6], norm, size)
     rank = {id(c): (legacy(c), harmonic(c)) for c in cands}  # (a list is empty while sorted)
     cands.sort(key=lambda c: rank[id(c)])
     out: list[Lattice] = []
@@ -128,6 +129,27 @@ def find_lattices(resp: np.ndarray, pitch_range: tuple[float, float], limit: int
             out.append(c)
         if len(out) >= limit:
             break
+    return out
+
+
+def _companions(cands: list[Lattice], norm: np.ndarray, size: int) -> list[Lattice]:
+    """Lattices this pattern would form beside a strong candidate taken for the older dot
+    pattern (same angle, pitch LEGACY_RATIO times larger) where the spectrum shows a peak
+    there too: on a small crop the older pattern's crisp dots can outshine the faint marks,
+    and its lattice then tells exactly where to look."""
+    out = []
+    half = size // 2
+    for c in cands:
+        k1, k2 = c.k1 / LEGACY_RATIO, c.k2 / LEGACY_RATIO
+        found = []
+        for k in (k1, k2):
+            kk = k if k[0] >= 0 else -k
+            ix, iy = int(round(kk[0] * size)), int(round(kk[1] * size)) + half
+            if not (1 <= ix < norm.shape[1] - 2 and 2 <= iy < norm.shape[0] - 2):
+                break
+            found.append(float(norm[iy - 1:iy + 2, ix - 1:ix + 2].max()))
+        if len(found) == 2 and min(found) > 4.0:
+            out.append(Lattice(k1, k2, found[0] * found[1]))
     return out
 
 
@@ -170,27 +192,48 @@ def _box(a: np.ndarray, r: int) -> np.ndarray:
     return out
 
 
-def _terms(u: np.ndarray, v: np.ndarray, degree: int) -> np.ndarray:
-    cols = [np.ones_like(u), u, v]
-    if degree >= 2:
-        cols += [u * u, u * v, v * v]
-    return np.stack(cols, 1)
+def _homography(u: np.ndarray, v: np.ndarray, x: np.ndarray, y: np.ndarray,
+                wt: np.ndarray) -> np.ndarray:
+    """Weighted least-squares plane projective map (lattice coordinates to pixels), as the
+    linear system x (1 + g u + h v) = a u + b v + c, and the same for y: a page seen in
+    perspective is exactly such a map, which a polynomial only approximates."""
+    one, zero = np.ones_like(u), np.zeros_like(u)
+    rows_x = np.stack([u, v, one, zero, zero, zero, -u * x, -v * x], 1)
+    rows_y = np.stack([zero, zero, zero, u, v, one, -u * y, -v * y], 1)
+    sw = np.sqrt(wt)[:, None]
+    a = np.concatenate([rows_x * sw, rows_y * sw])
+    rhs = np.concatenate([x * sw[:, 0], y * sw[:, 0]])
+    return np.linalg.lstsq(a, rhs, rcond=None)[0]
+
+
+def _apply(h: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    den = 1 + h[6] * u + h[7] * v
+    return (h[0] * u + h[1] * v + h[2]) / den, (h[3] * u + h[4] * v + h[5]) / den
+
+
+def _coarse(resp: np.ndarray, phase: np.ndarray, step: int, radius: int) -> np.ndarray:
+    """``resp`` demodulated by ``exp(-i phase)``, averaged over coarse cells of ``step`` px
+    and smoothed over ``2 radius + 1`` cells (twice)."""
+    h, w = resp.shape
+    hb, wb = h // step, w // step
+    z = (resp * np.exp(-1j * phase))[:hb * step, :wb * step]
+    z = z.reshape(hb, step, wb, step).mean(axis=(1, 3))
+    return _box(_box(z, radius), radius)
 
 
 def track(resp: np.ndarray, lat: Lattice) -> Grid | None:
-    """Place every site of lattice ``lat`` in the image (see the module notes)."""
+    """Place every site of lattice ``lat`` in the image (see the module notes).
+
+    A second pass demodulates with the phase the first fit predicts at every pixel (so a
+    page in perspective, whose local pitch and angle drift, is followed), reads the small
+    remaining phase in smaller windows, and fits again."""
     h, w = resp.shape
     step = max(2, int(round(lat.pitch)))
-    while (h // step) * (w // step) > 12000:  # bounds the unwrapping's work
+    while (h // step) * (w // step) > 5000:  # bounds the unwrapping's work
         step += 1
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    coarse = []
-    for k in (lat.k1, lat.k2):
-        z = resp * np.exp(-2j * np.pi * (k[0] * xx + k[1] * yy))
-        hb, wb = h // step, w // step
-        z = z[:hb * step, :wb * step].reshape(hb, step, wb, step).mean(axis=(1, 3))
-        coarse.append(_box(_box(z, 2), 2))
-    z1, z2 = coarse
+    z1 = _coarse(resp, 2 * np.pi * (lat.k1[0] * xx + lat.k1[1] * yy), step, 2)
+    z2 = _coarse(resp, 2 * np.pi * (lat.k2[0] * xx + lat.k2[1] * yy), step, 2)
     hb, wb = z1.shape
     if hb < 4 or wb < 4:
         return None
@@ -203,7 +246,19 @@ def track(resp: np.ndarray, lat: Lattice) -> Grid | None:
     good = np.isfinite(phase1) & (quality >= 0.3 * np.percentile(quality, 90))
     if good.sum() < 12:
         return None
-    return _fit(u[good], v[good], cx[good], cy[good], quality[good], lat, (h, w))
+    first = _fit(u[good], v[good], cx[good], cy[good], quality[good], lat)
+    if first is None:
+        return None
+    uu, vv = _inverse(first, xx, yy)
+    z1 = _coarse(resp, 2 * np.pi * uu, step, 1)
+    z2 = _coarse(resp, 2 * np.pi * vv, step, 1)
+    quality = np.minimum(np.abs(z1), np.abs(z2))
+    cu, cv = _inverse(first, cx, cy)
+    u = cu + np.angle(z1) / (2 * np.pi)
+    v = cv + np.angle(z2) / (2 * np.pi)
+    good = quality >= 0.3 * np.percentile(quality, 90)
+    second = _fit(u[good], v[good], cx[good], cy[good], quality[good], lat) if good.sum() >= 12 else None
+    return _place(second or first, lat, (h, w))
 
 
 def _unwrap(p1: np.ndarray, p2: np.ndarray, quality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -233,32 +288,57 @@ def _unwrap(p1: np.ndarray, p2: np.ndarray, quality: np.ndarray) -> tuple[np.nda
     return out1, out2
 
 
+@dataclass(frozen=True)
+class _Map:
+    """A fitted projective map: lattice coordinates, centred and scaled, to pixels."""
+
+    hom: np.ndarray
+    uc: float
+    vc: float
+    span: float
+    residual: float
+    cells: int
+    u_range: tuple[float, float]
+    v_range: tuple[float, float]
+
+
 def _fit(u: np.ndarray, v: np.ndarray, x: np.ndarray, y: np.ndarray, wt: np.ndarray,
-         lat: Lattice, shape: tuple[int, int]) -> Grid | None:
-    """Fit pixels as a polynomial of lattice coordinates, drop cells off by more than a
-    third of a pitch, refit; then place every integer site inside the image."""
-    degree = 2 if len(u) >= 60 else 1
+         lat: Lattice) -> _Map | None:
+    """Fit pixels as a projective map of lattice coordinates, drop cells off by more than a
+    third of a pitch, refit (three rounds)."""
     keep = np.ones(len(u), bool)
     uc, vc = float(np.median(u)), float(np.median(v))
     span = max(float(np.ptp(u)), float(np.ptp(v)), 1.0)
+    un, vn = (u - uc) / span, (v - vc) / span
     for _ in range(3):
-        t = _terms((u[keep] - uc) / span, (v[keep] - vc) / span, degree) * np.sqrt(wt[keep])[:, None]
-        cx = np.linalg.lstsq(t, x[keep] * np.sqrt(wt[keep]), rcond=None)[0]
-        cy = np.linalg.lstsq(t, y[keep] * np.sqrt(wt[keep]), rcond=None)[0]
-        full = _terms((u - uc) / span, (v - vc) / span, degree)
-        err = np.hypot(full @ cx - x, full @ cy - y) / lat.pitch
+        hom = _homography(un[keep], vn[keep], x[keep], y[keep], wt[keep])
+        px, py = _apply(hom, un, vn)
+        err = np.hypot(px - x, py - y) / lat.pitch
         keep = err < 0.33
         if keep.sum() < 12:
             return None
-    residual = float(np.sqrt(np.mean(err[keep] ** 2)))
+    return _Map(hom, uc, vc, span, float(np.sqrt(np.mean(err[keep] ** 2))), int(keep.sum()),
+                (float(u.min()), float(u.max())), (float(v.min()), float(v.max())))
+
+
+def _inverse(fit: _Map, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lattice coordinates of pixels (x, y) under a fitted map."""
+    h = fit.hom
+    m = np.linalg.inv(np.array([[h[0], h[1], h[2]], [h[3], h[4], h[5]], [h[6], h[7], 1.0]]))
+    den = m[2, 0] * x + m[2, 1] * y + m[2, 2]
+    un = (m[0, 0] * x + m[0, 1] * y + m[0, 2]) / den
+    vn = (m[1, 0] * x + m[1, 1] * y + m[1, 2]) / den
+    return un * fit.span + fit.uc, vn * fit.span + fit.vc
+
+
+def _place(fit: _Map, lat: Lattice, shape: tuple[int, int]) -> Grid:
+    """Every integer site whose fitted place lies inside the image."""
     h, w = shape
     margin = 3
-    uu, vv = np.meshgrid(np.arange(math.floor(u.min()) - 60, math.ceil(u.max()) + 61),
-                         np.arange(math.floor(v.min()) - 60, math.ceil(v.max()) + 61))
+    uu, vv = np.meshgrid(np.arange(math.floor(fit.u_range[0]) - 8, math.ceil(fit.u_range[1]) + 9),
+                         np.arange(math.floor(fit.v_range[0]) - 8, math.ceil(fit.v_range[1]) + 9))
     uu, vv = uu.ravel().astype(float), vv.ravel().astype(float)
-    # sites beyond the fitted cells are extrapolated along a straight map only
-    lin = _terms((uu - uc) / span, (vv - vc) / span, degree)
-    px, py = lin @ cx, lin @ cy
+    px, py = _apply(fit.hom, (uu - fit.uc) / fit.span, (vv - fit.vc) / fit.span)
     inside = (px >= margin) & (px < w - margin) & (py >= margin) & (py < h - margin)
     return Grid(uu[inside].astype(np.int64), vv[inside].astype(np.int64), px[inside], py[inside],
-                residual, int(keep.sum()))
+                fit.residual, fit.cells)
