@@ -46,9 +46,9 @@ class Params:
     group: int = 32
     pilots: int = 8
     mark_mm: float = 1.1
-    grey: int = 16
+    grey: int = 14
     black_mm: float = 0.35
-    black_per_tile: int = 5
+    black_per_tile: int = 4
     payload_bits: int = 32
     check_bits: int = 16
 

@@ -108,10 +108,15 @@ def mark_response(dark: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarra
     return np.where(mask, 0.0, resp).astype(np.float32), mask
 
 
-def mark_points(resp: np.ndarray) -> np.ndarray:
+def mark_points(resp: np.ndarray, mask: np.ndarray | None = None, pitch: float = 6.0) -> np.ndarray:
     """The response kept only at its isolated local maxima above the noise (3 x 3), each a
     point: its spectrum shows the lattice of mark centres, while strokes, halos and smooth
-    shading give few isolated maxima."""
+    shading give few isolated maxima. With the ink ``mask``, points within about a pitch of
+    ink are dropped too: the edges of glyphs set on a grid would otherwise form a lattice
+    of their own."""
+    if mask is not None:
+        (near,) = gauss(mask.astype(np.float32), max(1.0, 0.6 * pitch))
+        resp = np.where(near > 0.05, 0.0, resp)
     sample = resp[::3, ::3]
     noise = 1.4826 * float(np.median(np.abs(sample[sample != 0]))) if (sample != 0).any() else 0.0
     padded = np.pad(resp, 1, mode="constant", constant_values=np.inf)

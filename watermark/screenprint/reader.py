@@ -140,7 +140,7 @@ def read(image: Image.Image, key: bytes, params: Params = DEFAULT) -> Reading:
             if min(g.shape) < 96:
                 break
             dark = paper_darkness(g)
-            probe = mark_points(mark_response(dark, 6.0)[0])
+            probe = mark_points(*mark_response(dark, 6.0))
             for li, lat in enumerate(find_lattices(probe, pitches, limit=MAX_LATTICES)):
                 scale = factor / shrink_by
                 where = f"{how}level 1/{shrink_by} lattice {li}"
@@ -194,7 +194,7 @@ def _try_lattice(dark: np.ndarray, lat: Lattice, key: bytes, p: Params, state: d
         lat = Lattice(lat.k1 * 2, lat.k2 * 2, lat.strength)
         scale /= 2
     resp, ink = mark_response(dark, lat.pitch)
-    grid = track(mark_points(resp), lat)
+    grid = track(mark_points(resp, ink, lat.pitch), lat)
     if grid is None:
         notes.append(f"{where}: pitch {lat.pitch / scale:.2f} px, tracking failed")
         return None

@@ -99,9 +99,12 @@ def find_lattices(resp: np.ndarray, pitch_range: tuple[float, float], limit: int
             cands.append(Lattice(a, b, ma * mb))
     cands.sort(key=lambda c: -c.strength)
     # a square mark also puts energy at twice the lattice frequency and on its diagonals
-    # (45 degrees, 1.414 times): a candidate standing so to another comes after the others
+    # (45 degrees, 1.414 times): a candidate standing so to another, not much weaker than
+    # itself, comes after the others
     def harmonic(c: Lattice) -> bool:
         for d in cands:
+            if d.strength < 0.3 * c.strength:  # a harmonic is weaker than its fundamental
+                continue
             turn = abs((c.angle_deg - d.angle_deg + 45) % 90 - 45)
             ratio = d.pitch / c.pitch
             if (turn < 2 and abs(ratio - 2) < 0.06) or (abs(turn - 45) < 2 and abs(ratio - 2 ** 0.5) < 0.04):
@@ -121,7 +124,7 @@ def find_lattices(resp: np.ndarray, pitch_range: tuple[float, float], limit: int
         return False
 
     cands += _companions(cands[:6], norm, size)
-    rank = {id(c): (legacy(c), harmonic(c)) for c in cands}  # (a list is empty while sorted)
+    rank = {id(c): (legacy(c), harmonic(c)) for c in cands}
     cands.sort(key=lambda c: rank[id(c)])
     out: list[Lattice] = []
     for c in cands:
