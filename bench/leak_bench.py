@@ -218,6 +218,48 @@ def print_table(title: str, rows: list[dict], forms: list[str]) -> None:
               + ", ".join(f"{k} {v}" for k, v in carried.most_common()))
 
 
+def leak_specs(drafts: list[Path], copies: list[dict], copies_per: int, forms: list[str],
+               masked_too: bool, rng: np.random.Generator, work: Path) -> list[dict]:
+    """One job per traced copy, leak row and pass (as leaked, masked), seeded."""
+    specs = []
+    for draft in drafts:
+        mine = [c for c in copies if c["draft"] == draft.name][:copies_per]
+        for i, c in enumerate(mine):
+            pdf = page_pdf(c["plain"], c["kind"], work, f"{draft.stem}-{c['serial']}")
+            if pdf is None:
+                print(f"note: {draft.name}: no LibreOffice, DOCX copies skipped")
+                break
+            page = i % pages_of(pdf)
+            for form in forms:
+                seed = int(rng.integers(1 << 31))
+                for masked in (False, True) if masked_too else (False,):
+                    specs.append({"draft": draft.name, "serial": c["serial"], "recipient": c["recipient"],
+                                  "pdf": str(pdf), "page": page, "form": form, "masked": masked,
+                                  "seed": seed})
+    return specs
+
+
+def control_specs(drafts: list[Path], forms: list[str], count: int, traced: int,
+                  rng: np.random.Generator, work: Path) -> list[dict]:
+    """Unmarked pages of the PDF and DOCX drafts in the leak forms, seeded."""
+    sources = []
+    for draft in drafts:
+        if draft.suffix == ".txt":
+            continue
+        kind = "pdf" if draft.suffix == ".pdf" else "docx"
+        pdf = page_pdf(draft.read_bytes(), kind, work, f"clean-{draft.stem}")
+        if pdf is not None:
+            sources += [(draft.name, str(pdf), p) for p in range(pages_of(pdf))]
+    controls = []
+    for i in range(count if sources else 0):
+        name, pdf, page = sources[i % len(sources)]
+        controls.append({"draft": name, "pdf": pdf, "page": page,
+                         "form": forms[(i // len(sources)) % len(forms)],
+                         "seed": int(rng.integers(1 << 31)), "trace": i < traced})
+    controls.sort(key=lambda s: (s["pdf"], s["page"]))
+    return controls
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="one copy per draft, 60 controls")
@@ -242,34 +284,8 @@ def main() -> int:
           f"{'quick' if args.quick else 'full'} run, drafts: {', '.join(d.name for d in drafts)}")
     copies = issue_all(drafts, home, work)
     rng = np.random.default_rng(args.seed)
-    specs = []
-    for draft in drafts:
-        mine = [c for c in copies if c["draft"] == draft.name][:copies_per]
-        for i, c in enumerate(mine):
-            pdf = page_pdf(c["plain"], c["kind"], work, f"{draft.stem}-{c['serial']}")
-            if pdf is None:
-                print(f"note: {draft.name}: no LibreOffice, DOCX copies skipped")
-                break
-            page = i % pages_of(pdf)
-            for form in forms:
-                seed = int(rng.integers(1 << 31))
-                for masked in (False, True) if not args.no_masked else (False,):
-                    specs.append({"draft": draft.name, "serial": c["serial"], "recipient": c["recipient"],
-                                  "pdf": str(pdf), "page": page, "form": form, "masked": masked,
-                                  "seed": seed})
-    controls = []
-    sources = []
-    for draft in drafts:
-        if draft.suffix == ".txt":
-            continue
-        pdf = page_pdf(draft.read_bytes(), "pdf" if draft.suffix == ".pdf" else "docx", work, f"clean-{draft.stem}")
-        if pdf is not None:
-            sources += [(draft.name, str(pdf), p) for p in range(pages_of(pdf))]
-    for i in range(n_controls if sources else 0):
-        name, pdf, page = sources[i % len(sources)]
-        controls.append({"draft": name, "pdf": pdf, "page": page, "form": forms[(i // len(sources)) % len(forms)],
-                         "seed": int(rng.integers(1 << 31)), "trace": i < args.trace_controls})
-    controls.sort(key=lambda s: (s["pdf"], s["page"]))
+    specs = leak_specs(drafts, copies, copies_per, forms, not args.no_masked, rng, work)
+    controls = control_specs(drafts, forms, n_controls, args.trace_controls, rng, work)
     print(f"{len(copies)} copies issued in {time.time() - t0:.0f} s; {len(specs)} leaks, "
           f"{len(controls)} controls, {args.workers} workers", flush=True)
     with mp.Pool(args.workers, initializer=_init, initargs=(str(home), str(work))) as pool:

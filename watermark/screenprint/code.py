@@ -34,11 +34,15 @@ _LABEL = "mijian-screenprint"
 class Params:
     """Geometry, strength and code sizes of the fingerprint (lengths in millimetres).
 
-    The defaults put a mark on one site in 32, a tile of 40 x 40 sites at a 1.3 mm pitch
-    (52 mm, so a strip of 15 % of an A4 body still spans a tile's height), about 1,150 marks
-    on an A4 page. Grey marks are squares of ``mark_mm`` at darkness ``grey`` (0-255); in
-    every tile ``black_per_tile`` groups, rotating with the tile position, print a smaller
-    black square instead, which survives a 1-bit fax or a thresholded copy.
+    The defaults put a mark on one site in 32 of a lattice of 1.5 mm pitch, in tiles of
+    40 x 40 sites (60 mm), about 860 marks on an A4 page. Grey marks are squares of
+    ``mark_mm`` (1.1 mm) at darkness ``grey`` (14/255): large and faint, because SSIM at
+    75 dpi charges a mark for its contrast far more than for its size, while downscaling,
+    JPEG and a camera keep the low spatial frequencies of a large mark. In every tile
+    ``black_per_tile`` groups, rotating with the tile position, print a 0.35 mm black square
+    instead, for a 1-bit fax or a thresholded copy. The 1.5 mm pitch is 1.107 times that of
+    the older dot pattern of :mod:`watermark.pattern`, so the two lattices stay apart in a
+    spectrum (and the older one, when found, says where this one is).
     """
 
     pitch_mm: float = 1.5

@@ -97,6 +97,12 @@ def find_lattices(resp: np.ndarray, pitch_range: tuple[float, float], limit: int
             a = a if a[0] > 0 else -a
             b = b if b[1] > 0 else -b
             cands.append(Lattice(a, b, ma * mb))
+    return _rank(cands, norm, size, limit)
+
+
+def _rank(cands: list[Lattice], norm: np.ndarray, size: int, limit: int) -> list[Lattice]:
+    """The candidates strongest first, then harmonics and the older pattern's lattice last,
+    without near-duplicates, at most ``limit``."""
     cands.sort(key=lambda c: -c.strength)
     # a square mark also puts energy at twice the lattice frequency and on its diagonals
     # (45 degrees, 1.414 times): a candidate standing so to another, not much weaker than
