@@ -50,6 +50,7 @@ from pipeline.docx_thumbnail import without_thumbnail
 from pipeline.errors import InputError, MijianError
 from pipeline.limits import DEFAULT_LIMITS, Limits
 from pipeline.model import CopyStamp
+from pipeline.screenprint_layer import docx_overlay as docx_screenprint
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _VML = "urn:schemas-microsoft-com:vml"
@@ -206,8 +207,8 @@ def _add_pattern(document: Any, stamp: CopyStamp) -> None:
         size = (round(width / 72 * PATTERN_DPI), round(height / 72 * PATTERN_DPI))
         if size not in pngs:
             buffer = io.BytesIO()
-            make_overlay(size[0], size[1], stamp.pattern_payload, key,
-                         dpi=PATTERN_DPI).save(buffer, "PNG")
+            picture = make_overlay(size[0], size[1], stamp.pattern_payload, key, dpi=PATTERN_DPI)
+            docx_screenprint(picture, stamp, PATTERN_DPI).save(buffer, "PNG")
             pngs[size] = buffer.getvalue()
         rid, _ = header.part.get_or_add_image(io.BytesIO(pngs[size]))
         carrier = _carrier_paragraph(header._element)

@@ -31,6 +31,7 @@ from pipeline import pdf_textcode
 from pipeline.pdf_content import ShowOp
 from pipeline.pdf_forms import qr_form, watermark_form
 from pipeline.pdf_overlay import Grafter, add_content, plain_geometry, put_xobject, subset_fonts, wrap
+from pipeline.screenprint_layer import draw_pdf as draw_screenprint
 from pipeline.pdf_io import (
     GBT9704_MARGINS,
     INFO_TOKEN_KEY,
@@ -532,6 +533,7 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp, facts: tuple[_PageFacts, .
         sheet = overlay.new_page(width=size[0], height=size[1])
         _place_watermark(sheet, stamp.watermark_text, fonts["text"])
         _draw_pattern(sheet, stamp)
+        draw_screenprint(sheet, stamp)
         shared[size] = sheet.number
     subset_fonts(overlay, drawn, cache)
     return overlay, targets, shared

@@ -31,6 +31,8 @@ from pipeline.model import Evidence
 from pipeline.office import Office
 from pipeline.readers import decode_text, read_bytes, sniff
 from pipeline.register import CopyRecord, Register
+from pipeline.screenprint_layer import LAYER as SCREEN_LAYER
+from pipeline.screenprint_layer import trace_layer as screenprint_layer
 from pipeline.trace_images import MAX_PATTERN_PAGES, fingerprint_layer, qr_layer, read_fingerprints
 from pipeline.trace_layers import (
     Signers,
@@ -205,6 +207,7 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
         layers.append(qr_layer(images, signers))
         readings, overlapping = read_fingerprints(images, signers.keys, register)
         layers.append(fingerprint_layer(readings, overlapping, min(len(images), MAX_PATTERN_PAGES)))
+        layers.append(screenprint_layer(images, signers.keys, register))
         several = overlapping > 0
     else:
         why = ("the file could not be opened" if not evidence.opened else
@@ -213,6 +216,7 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
         layers.append(Layer("qr-code", "not examined", f"no page image to read: {why}", SIGHT))
         layers.append(Layer("page-fingerprint", "not examined", f"no page image to read: {why}",
                             SIGNAL))
+        layers.append(Layer(SCREEN_LAYER, "not examined", f"no page image to read: {why}", SIGNAL))
     documents = _documents(layers, register)
     corroboration = visible_text_layer(evidence.text, register, documents)
     if corroboration:

@@ -1,0 +1,114 @@
+"""The camera-robust page fingerprint (:mod:`watermark.screenprint`) in copies and traces.
+
+Three entry points, each called once from its writer or from the tracer:
+
+- :func:`draw_pdf`: the marks as vector squares on a PDF overlay sheet (grey ones with a
+  constant fill opacity, so over text they stay the text's black); a few kilobytes of
+  operators per page size, computed once per copy and page size.
+- :func:`docx_overlay`: the marks merged into the transparent full-page picture a DOCX copy
+  lays behind the text of every page.
+- :func:`trace_layer`: decode page images under every office key and look the number up in
+  the register; the false-match figure counts every registered copy and key.
+
+The layer's key is derived from the page-pattern key of the copy (HMAC under a label of its
+own), and its payload is the copy's fingerprint number already reserved in the register, so
+issuing needs no new field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from pipeline.model import CopyStamp
+
+LAYER = "screen-fingerprint"
+MAX_PAGES = 4
+"""Most page images read (a print-to-PDF carries the marks on every page)."""
+_MM_PER_POINT = 25.4 / 72
+
+
+def layer_key(pattern_key: bytes) -> bytes:
+    """The fingerprint's key, derived from a copy's page-pattern key."""
+    return hmac.new(pattern_key, b"mijian-screenprint/key", hashlib.sha256).digest()
+
+
+def _number(stamp: CopyStamp) -> int | None:
+    if not stamp.pattern_key or len(stamp.pattern_payload) != 4:
+        return None
+    return int.from_bytes(stamp.pattern_payload, "big")
+
+
+def draw_pdf(sheet: Any, stamp: CopyStamp) -> None:
+    """Draw the marks over the whole of ``sheet`` (a PyMuPDF page shown over the content)."""
+    number = _number(stamp)
+    if number is None:
+        return
+    import pymupdf
+
+    from watermark.screenprint import DEFAULT, page_marks
+
+    width, height = sheet.rect.width, sheet.rect.height
+    marks = page_marks(width * _MM_PER_POINT, height * _MM_PER_POINT,
+                       layer_key(stamp.pattern_key), number)
+    grey, black = marks.squares(1 / _MM_PER_POINT)
+    shape = sheet.new_shape()
+    for squares, opacity in ((grey, DEFAULT.grey / 255), (black, 1.0)):
+        if not squares:
+            continue
+        for x0, y0, x1, y1 in squares:
+            shape.draw_rect(pymupdf.Rect(x0, y0, x1, y1))
+        shape.finish(color=None, fill=(0, 0, 0), fill_opacity=opacity, width=0)
+    shape.commit(overlay=True)
+
+
+def docx_overlay(image: Any, stamp: CopyStamp, dpi: float) -> Any:
+    """``image`` (the black RGBA page picture at ``dpi``) with the marks merged into it."""
+    number = _number(stamp)
+    if number is None:
+        return image
+    from watermark.screenprint import merge_overlay, overlay
+
+    return merge_overlay(image, overlay(image.width, image.height, dpi,
+                                        layer_key(stamp.pattern_key), number))
+
+
+def trace_layer(images: list, keys: list, register: Any) -> Any:
+    """Read the fingerprint from page images and say what it names (see module notes): a
+    :class:`~pipeline.trace_model.Layer` of class ``signal`` whose support is the copy (or
+    the unknown number) read, with its false-match probability."""
+    from pipeline.issuing import pattern_key
+    from pipeline.trace_model import Layer
+    from watermark.codes import SIGNAL, false_match_probability
+    from watermark.screenprint import read
+
+    found: dict[str, float] = {}
+    notes: list[str] = []
+    unknown: dict[str, float] = {}
+    copies = max(register.count_copies(), 1)
+    for image in images[:MAX_PAGES]:
+        for key in keys:
+            reading = read(image, layer_key(pattern_key(key)))
+            if reading.number is None:
+                continue
+            probability = min(1.0, reading.false_match_probability * copies * len(keys))
+            record = register.copy_by_fingerprint(reading.number)
+            if record is None:
+                unknown[f"fingerprint {reading.number}"] = probability
+                notes.append(f"number {reading.number} decoded but no copy carries it")
+                continue
+            found[record.copy_id] = min(probability, found.get(record.copy_id, 1.0))
+            notes.append(f"copy {record.copy_id} (number {reading.number}, pilot z "
+                         f"{reading.statistic:.1f}, {reading.corrected}/{reading.used} bits "
+                         "corrected)")
+            break
+        if found:
+            break
+    support = tuple((cid, false_match_probability(p, SIGNAL)) for cid, p in found.items())
+    support += tuple((cid, false_match_probability(p, SIGNAL)) for cid, p in unknown.items())
+    if support:
+        return Layer(LAYER, "valid" if len(support) == 1 else "several copies",
+                     "camera-robust fingerprint decoded: " + "; ".join(notes), SIGNAL, support)
+    return Layer(LAYER, "absent", "no camera-robust fingerprint decoded on "
+                 f"{min(len(images), MAX_PAGES)} page image(s)", SIGNAL)

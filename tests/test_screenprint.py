@@ -1,0 +1,163 @@
+"""Camera-robust page fingerprint: channel code, marks, reading through leak forms, no
+number where none is, invisibility, and the PDF writer's vector marks."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pymupdf
+import pytest
+from PIL import Image
+
+from pipeline.model import CopyStamp, Marking
+from pipeline.screenprint_layer import draw_pdf, layer_key
+from watermark.pattern_image import ssim
+from watermark.screenprint import DEFAULT, apply, page_marks, read
+from watermark.screenprint.code import check_tag, decode, encode, layout
+
+KEY = b"screenprint-test-key-0123456789ab"
+OTHER = b"another-office-key-0123456789abcd"
+NUMBER = 3_141_592_653
+
+TEXT = ("关于加强内部文件管理的通知。各部门：为进一步规范涉密文件的分发、传阅和回收，现就有关事项"
+        "通知如下。一、严格执行文件登记制度，每份文件须编号并登记接收人。二、未经批准不得复印、"
+        "拍照或转发。Copies are numbered and issued to named recipients only; do not photocopy, "
+        "photograph or forward this document without written approval from the office.")
+
+
+def _text_page(doc: pymupdf.Document) -> pymupdf.Page:
+    page = doc.new_page(width=595.28, height=841.89)
+    y = 72.0
+    for _ in range(6):
+        page.insert_textbox(pymupdf.Rect(72, y, 523, y + 95), TEXT, fontsize=11, fontname="china-s")
+        y += 115
+    return page
+
+
+def _render(page: pymupdf.Page, dpi: int) -> Image.Image:
+    pix = page.get_pixmap(dpi=dpi, alpha=False)
+    return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, "JPEG", quality=quality, subsampling=2)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def _long(image: Image.Image, side: int) -> Image.Image:
+    f = side / max(image.size)
+    return image.resize((round(image.width * f), round(image.height * f)), Image.Resampling.LANCZOS)
+
+
+@pytest.fixture(scope="module")
+def clean() -> Image.Image:
+    """A page of Chinese and English paragraphs at 200 dpi, without marks."""
+    with pymupdf.open() as doc:
+        return _render(_text_page(doc), 200)
+
+
+@pytest.fixture(scope="module")
+def marked(clean: Image.Image) -> Image.Image:
+    return apply(clean, 200, KEY, NUMBER)
+
+
+@pytest.fixture(scope="module")
+def forwarded(marked: Image.Image) -> Image.Image:
+    """The marked page forwarded by a chat app: 1,280 px JPEG 70, then 1,080 px JPEG 65."""
+    return _jpeg(_long(_jpeg(_long(marked, 1280), 70), 1080), 65)
+
+
+def _ideal_llrs(symbols: np.ndarray) -> np.ndarray:
+    p = DEFAULT
+    data = symbols[p.pilots:]
+    bits = ((data[:, None] >> np.arange(p.symbol_bits - 1, -1, -1)) & 1).ravel()
+    return np.where(bits == 0, 4.0, -4.0)
+
+
+def test_code_round_trip_and_noise() -> None:
+    llr = _ideal_llrs(encode(KEY, NUMBER))
+    assert decode(KEY, llr).number == NUMBER
+    rng = np.random.default_rng(7)
+    noisy = llr + rng.normal(0, 3.0, llr.shape)  # about 9 % of hard decisions wrong
+    result = decode(KEY, noisy)
+    assert result.number == NUMBER and result.corrected > 0
+
+
+def test_code_needs_the_key() -> None:
+    llr = _ideal_llrs(encode(KEY, NUMBER))
+    assert decode(OTHER, llr).number is None
+    assert check_tag(KEY, NUMBER, 16) != check_tag(OTHER, NUMBER, 16)
+    with pytest.raises(ValueError, match="fingerprint number"):
+        encode(KEY, 1 << 32)
+
+
+def test_page_marks_fill_the_page_once_per_group() -> None:
+    marks = page_marks(210.0, 297.0, KEY, NUMBER)
+    p = DEFAULT
+    tiles = (210.0 / p.tile_mm) * (297.0 / p.tile_mm)
+    assert 0.8 * tiles * p.groups < len(marks.x) <= np.ceil(210 / p.tile_mm) * np.ceil(297 / p.tile_mm) * p.groups
+    assert marks.x.min() >= p.mark_mm / 2 and marks.x.max() <= 210.0 - p.mark_mm / 2
+    share = marks.black.mean()
+    assert abs(share - p.black_per_tile / p.groups) < 0.03
+    lay = layout(KEY)
+    assert sorted(np.concatenate(lay.sites.tolist())) == list(range(p.tile * p.tile))
+
+
+def test_reads_the_page_image(marked: Image.Image) -> None:
+    reading = read(marked, KEY)
+    assert reading.number == NUMBER
+    assert reading.statistic > 8 and 0 < reading.false_match_probability < 1e-12
+
+
+def test_reads_a_chat_forward(forwarded: Image.Image) -> None:
+    assert read(forwarded, KEY).number == NUMBER
+
+
+def test_reads_a_strip_of_a_chat_forward(forwarded: Image.Image) -> None:
+    w, h = forwarded.size
+    strip = forwarded.crop((0, int(0.35 * h), w, int(0.60 * h)))  # a quarter of the page
+    assert read(strip, KEY).number == NUMBER
+
+
+def test_reads_a_skewed_scan(marked: Image.Image) -> None:
+    scan = marked.convert("L").rotate(1.2, Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    scan = scan.resize((scan.width * 3 // 4, scan.height * 3 // 4), Image.Resampling.BOX)
+    assert read(_jpeg(scan.convert("RGB"), 80), KEY).number == NUMBER
+
+
+def test_no_number_without_marks_or_with_another_key(clean: Image.Image, forwarded: Image.Image) -> None:
+    assert read(clean, KEY).number is None
+    assert read(_jpeg(_long(clean, 1080), 65), KEY).number is None
+    assert read(forwarded, OTHER).number is None
+    assert read(Image.new("RGB", (300, 200), "white"), KEY).number is None
+
+
+def test_invisible_enough(clean: Image.Image, marked: Image.Image) -> None:
+    def at75(image: Image.Image) -> np.ndarray:
+        small = image.convert("L").resize((image.width * 75 // 200, image.height * 75 // 200),
+                                          Image.Resampling.BOX)
+        return np.asarray(small, np.float64)
+
+    assert ssim(at75(clean), at75(marked)) >= 0.97
+    blank = apply(Image.new("L", (1654, 2339), 255), 200, KEY, NUMBER)
+    assert np.asarray(blank).mean() >= 250
+
+
+def _stamp(pattern_key: bytes, number: int) -> CopyStamp:
+    marking = Marking(scheme="cn-state", grade="机密", level=3, period="20年", serial="000001")
+    return CopyStamp(marking=marking, watermark_text="", visible_code="", token="",
+                     user_password="u", owner_password="o", pattern_key=pattern_key,
+                     pattern_payload=number.to_bytes(4, "big"))
+
+
+def test_pdf_vector_marks_read_back() -> None:
+    with pymupdf.open() as doc:
+        page = _text_page(doc)
+        draw_pdf(page, _stamp(KEY, NUMBER))
+        data = doc.tobytes()
+    with pymupdf.open(stream=data, filetype="pdf") as doc:
+        image = _render(doc[0], 150)
+    assert read(image, layer_key(KEY)).number == NUMBER
+    assert read(image, KEY).number is None

@@ -1,0 +1,242 @@
+"""Read the fingerprint from a page image, blind (no original page needed).
+
+Steps: grey and paper-normalised darkness; the mark lattice at the image's own scale, or
+at half or a quarter of it (a close photo or a 300 dpi scan); every site placed by phase
+tracking (:mod:`watermark.screenprint.sync`); each site read within its own cell, sites
+under ink left out; the page turn and tile origin found by correlating the keyed pilots
+with the readings folded onto one tile (a z-score over every origin); per tile position a
+log-likelihood ratio "mark here" summed over every tile seen; per group the symbol
+likelihoods marginalised to channel-bit LLRs; soft Viterbi decoding and the keyed check.
+
+False-match bound: an image without this key's marks gives bits that do not depend on the
+key's check function, so a decode attempt passes the 16-bit check with probability 2^-16;
+the reader makes at most :data:`MAX_ATTEMPTS` attempts, and the number that passes is then
+independent of the register, equal to one given registered number with probability 2^-32.
+:attr:`Reading.false_match_probability` is ``attempts * 2^-48`` for one lookup; against N
+registered numbers multiply by N (N = 10^5 and 24 attempts: below 1e-8).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+from watermark.screenprint.code import DEFAULT, Params, decode, layout
+from watermark.screenprint.imaging import mark_points, mark_response, paper_darkness, shrink, to_grey
+from watermark.screenprint.sync import Grid, Lattice, find_lattices, track
+
+Z_ACCEPT = 5.0
+"""Pilot z-score below which an origin is not even decoded."""
+LEVELS = ((1, (3.4, 10.5)), (2, (5.0, 10.5)))
+"""Shrink factors tried in turn, with the lattice pitches (px at that level) looked for."""
+MAX_LATTICES = 2
+MAX_TURNS = 2
+MAX_ORIGINS = 2
+MAX_ATTEMPTS = 2 * len(LEVELS) * MAX_LATTICES * MAX_TURNS * MAX_ORIGINS
+"""Most decode attempts on one image (two views of a fax; counted in the false-match bound)."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What :func:`read` found in one image.
+
+    ``number`` is the fingerprint number when the keyed check passed, else None;
+    ``statistic`` the best pilot z-score; ``false_match_probability`` the bound for one
+    register lookup (see the module notes); ``sites`` the sites read on paper."""
+
+    number: int | None
+    statistic: float
+    false_match_probability: float
+    attempts: int
+    corrected: int
+    used: int
+    pitch_px: float
+    angle_deg: float
+    sites: int
+    seconds: float
+    notes: tuple[str, ...]
+
+    @property
+    def found(self) -> bool:
+        """Whether a number passed the keyed check."""
+        return self.number is not None
+
+
+@lru_cache(maxsize=8)
+def _pilot_template(key: bytes, params: Params) -> np.ndarray:
+    """+1 at every pilot mark's tile position, -1/(group-1) at its group's other sites."""
+    lay = layout(key, params)
+    t = np.zeros(params.tile * params.tile)
+    for g in range(params.pilots):
+        t[lay.sites[g]] = -1.0 / (params.group - 1)
+        t[lay.sites[g, lay.pilot_symbols[g]]] = 1.0
+    return t.reshape(params.tile, params.tile)
+
+
+def _bilinear(a: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    h, w = a.shape
+    ys = np.clip(ys, 0, h - 1.001)
+    xs = np.clip(xs, 0, w - 1.001)
+    y0, x0 = ys.astype(int), xs.astype(int)
+    fy, fx = ys - y0, xs - x0
+    return (a[y0, x0] * (1 - fy) * (1 - fx) + a[y0, x0 + 1] * (1 - fy) * fx
+            + a[y0 + 1, x0] * fy * (1 - fx) + a[y0 + 1, x0 + 1] * fy * fx)
+
+
+def _turns(grid: Grid, ok: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(row, col) page-lattice coordinates of the read sites for the page upright, turned a
+    quarter turn either way and upside down."""
+    u, v = grid.u[ok], grid.v[ok]
+    return [(v, u), (u, -v), (-v, -u), (-u, v)]
+
+
+def _lse(a: np.ndarray, axis: int) -> np.ndarray:
+    m = a.max(axis=axis, keepdims=True)
+    return (m + np.log(np.exp(a - m).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+def _channel_llrs(key: bytes, p: Params, s: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, str]:
+    """Channel-bit LLRs from readings ``s`` at tile positions ``pos``: amplitude from the
+    pilot marks, noise from the pilots' empty sites, one "mark here" LLR per reading
+    (clipped, so a stray speck cannot outvote many readings), summed per position, then
+    marginalised over each group's symbols."""
+    lay = layout(key, p)
+    tmpl = _pilot_template(key, p).ravel()
+    at_mark, at_empty = tmpl[pos] > 0, tmpl[pos] < 0
+    a = float(np.median(s[at_mark])) if at_mark.sum() >= 4 else 1.0
+    empty = s[at_empty] if at_empty.sum() >= 20 else s
+    sigma = float(1.4826 * np.median(np.abs(empty - np.median(empty))))
+    a = max(a, 0.2)
+    # a dithered or thresholded image reads exactly zero at most empty sites: the median
+    # deviation then says nothing, and the spread of the clipped readings is used instead
+    sigma = max(sigma, 0.7 * float(np.std(np.clip(empty, -2 * a, 2 * a))))
+    sigma = max(sigma, 0.1 * a)
+    sc = np.clip(s, -3 * sigma, a + 3 * sigma)
+    llr = a * (sc - a / 2) / (sigma * sigma)
+    lam = np.bincount(pos, weights=llr, minlength=p.tile * p.tile)
+    sym = lam[lay.sites[p.pilots:]]
+    weights = 1 << np.arange(p.symbol_bits - 1, -1, -1)
+    has = (np.arange(p.group)[:, None] & weights[None, :]) > 0
+    out = np.zeros((sym.shape[0], p.symbol_bits))
+    for b in range(p.symbol_bits):
+        out[:, b] = (_lse(np.where(~has[:, b][None, :], sym, -np.inf), 1)
+                     - _lse(np.where(has[:, b][None, :], sym, -np.inf), 1))
+    return np.clip(out, -40, 40).ravel(), f"mark {a:.2f}, noise {sigma:.2f}"
+
+
+def read(image: Image.Image, key: bytes, params: Params = DEFAULT) -> Reading:
+    """Find and read the fingerprint of ``key`` in ``image``; see the module notes."""
+    t0 = time.perf_counter()
+    notes: list[str] = []
+    state = {"attempts": 0, "best": 0.0, "pitch": 0.0, "angle": 0.0, "sites": 0}
+    for view, how in _views(image):
+        grey, factor = to_grey(view)
+        for shrink_by, pitches in LEVELS:
+            g = shrink(grey, shrink_by)
+            if min(g.shape) < 96:
+                break
+            dark = paper_darkness(g)
+            probe = mark_points(*mark_response(dark, 6.0))
+            for li, lat in enumerate(find_lattices(probe, pitches, limit=MAX_LATTICES)):
+                scale = factor / shrink_by
+                where = f"{how}level 1/{shrink_by} lattice {li}"
+                found = _try_lattice(dark, lat, key, params, state, notes, scale, where)
+                if found is not None:
+                    return _result(found, state, notes, t0)
+    notes.append("no number: " + ("a pattern of this key was found but did not decode"
+                                  if state["best"] >= Z_ACCEPT else "no pattern of this key found"))
+    return _result(None, state, notes, t0)
+
+
+FAX_STRETCH = 204 / 98
+"""A 1-bit image may be a standard-resolution fax (204 x 98 dpi): it is read as it is and
+also stretched upright by this factor, which makes its lattice square again."""
+
+
+def _views(image: Image.Image) -> list[tuple[Image.Image, str]]:
+    """The image as given, and for a two-level image (a fax) also stretched upright."""
+    views = [(image, "")]
+    if image.mode == "1" or _bilevel(image):
+        tall = (image.width, round(image.height * FAX_STRETCH))
+        views.append((image.convert("L").resize(tall, Image.Resampling.BILINEAR), "fax-stretched "))
+    return views
+
+
+def _bilevel(image: Image.Image) -> bool:
+    """Whether (almost) every pixel is black or white."""
+    small = image.convert("L")
+    if max(small.size) > 800:
+        small = small.resize((small.width // 4 or 1, small.height // 4 or 1), Image.Resampling.NEAREST)
+    a = np.asarray(small)
+    return bool(np.mean((a > 16) & (a < 240)) < 0.01)
+
+
+def _result(found: tuple[int, int, int] | None, state: dict, notes: list[str], t0: float) -> Reading:
+    number, corrected, used = found if found else (None, 0, 0)
+    attempts = max(int(state["attempts"]), 1)
+    fm = attempts * 2.0 ** -(DEFAULT.check_bits + DEFAULT.payload_bits) if found else 0.0
+    return Reading(number, float(state["best"]), fm, int(state["attempts"]), corrected, used,
+                   float(state["pitch"]), float(state["angle"]), int(state["sites"]),
+                   time.perf_counter() - t0, tuple(notes))
+
+
+def _try_lattice(dark: np.ndarray, lat: Lattice, key: bytes, p: Params, state: dict,
+                 notes: list[str], scale: float, where: str) -> tuple[int, int, int] | None:
+    """Track one candidate lattice, synchronise the tile and decode; the number, corrected
+    and used bits on success. A lattice of more than 9 px a pitch is read at half the
+    resolution (as well resolved, four times faster)."""
+    if lat.pitch > 9.0:
+        dark = shrink(dark, 2)
+        lat = Lattice(lat.k1 * 2, lat.k2 * 2, lat.strength)
+        scale /= 2
+    resp, ink = mark_response(dark, lat.pitch)
+    grid = track(mark_points(resp, ink, lat.pitch), lat)
+    if grid is None:
+        notes.append(f"{where}: pitch {lat.pitch / scale:.2f} px, tracking failed")
+        return None
+    r = _bilinear(resp, grid.y, grid.x)
+    ok = ~ink[np.clip(np.round(grid.y).astype(int), 0, ink.shape[0] - 1),
+              np.clip(np.round(grid.x).astype(int), 0, ink.shape[1] - 1)]
+    if ok.sum() < 4 * p.group:
+        notes.append(f"{where}: only {int(ok.sum())} sites on paper")
+        return None
+    r = r[ok]
+    top = np.sort(r)[-max(4, len(r) // 40):]
+    level = max(float(np.median(top)), 1e-6)
+    s = np.clip(r / level, -1.5, 2.0)
+    t_hat = np.fft.fft2(_pilot_template(key, p))
+    synced = []
+    for turn, (rows, cols) in enumerate(_turns(grid, ok)):
+        fsum = np.zeros((p.tile, p.tile))
+        np.add.at(fsum, (rows % p.tile, cols % p.tile), s)
+        score = np.real(np.fft.ifft2(np.conj(np.fft.fft2(fsum)) * t_hat)).ravel()
+        rest = np.sort(score)[:-4]
+        z = (score - rest.mean()) / (rest.std() + 1e-9)
+        order = np.argsort(z)[::-1][:MAX_ORIGINS]
+        synced.append((float(z[order[0]]), turn, rows, cols, z, order))
+    synced.sort(key=lambda item: -item[0])
+    notes.append(f"{where}: pitch {lat.pitch / scale:.2f} px, angle {lat.angle_deg:+.1f} deg, "
+                 f"{int(ok.sum())} sites, fit {grid.residual:.2f} pitch on {grid.cells} cells, "
+                 f"sync z {synced[0][0]:.1f}")
+    if synced[0][0] > state["best"]:
+        state.update(best=synced[0][0], pitch=lat.pitch / scale, angle=lat.angle_deg,
+                     sites=int(ok.sum()))
+    for zt, turn, rows, cols, z, order in synced[:MAX_TURNS]:
+        for o in order:
+            if z[o] < Z_ACCEPT:
+                break
+            state["attempts"] += 1
+            oy, ox = divmod(int(o), p.tile)
+            pos = ((rows + oy) % p.tile) * p.tile + (cols + ox) % p.tile
+            llr, amp = _channel_llrs(key, p, s, pos)
+            res = decode(key, llr, p)
+            tag = f"turn {turn}, origin ({oy},{ox}) z {z[o]:.1f}, {amp}"
+            if res.number is not None:
+                notes.append(f"{tag}: check passed, {res.corrected}/{res.used} bits corrected")
+                return res.number, res.corrected, res.used
+            notes.append(f"{tag}: keyed check failed")
+    return None
