@@ -80,7 +80,7 @@ def cpu_timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
 
 def big_lexicon(n_terms: int, folder: Path) -> list[Path]:
     """The packaged lexicon files plus one generated file so the total reaches ``n_terms``."""
-    from keywords import default_paths, load_lexicon
+    from mijian.keywords import default_paths, load_lexicon
 
     packaged = load_lexicon()
     rng = random.Random(7)
@@ -159,10 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spacy", action="store_true", help="also time the spaCy engine")
     args = parser.parse_args(argv)
 
-    from classifiers import classify, normalise, scan_lexicon
-    from classifiers.nlp import SpacyNlp
-    from keywords import load_lexicon
-    from pipeline.model import Document
+    from mijian.classifiers import classify, normalise, scan_lexicon
+    from mijian.classifiers.nlp import SpacyNlp
+    from mijian.keywords import load_lexicon
+    from mijian.pipeline.model import Document
 
     size = int(args.mb * 1_000_000)
     print(f"python {sys.version.split()[0]}; text size {args.mb} MB per language; best of {args.repeat}")
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         times = []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "pipeline.cli", "classify", str(pdf), "--json"],
+            done = subprocess.run([sys.executable, "-m", "mijian", "classify", str(pdf), "--json"],
                                   cwd=ROOT, capture_output=True, text=True)
             times.append(time.perf_counter() - start)
             if done.returncode:

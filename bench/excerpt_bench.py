@@ -188,7 +188,7 @@ def drafts() -> list[Path]:
 def issue(draft: Path, home: Path, out: Path, recipients: Path) -> list[dict]:
     """Issue ``draft`` with the CLI; every copy with its file, password and recipient."""
     env = dict(os.environ, MIJIAN_HOME=str(home), PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "issue", str(draft),
+    done = subprocess.run([sys.executable, "-m", "mijian", "issue", str(draft),
                            "--recipients", str(recipients), "--out", str(out), "--json"],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     if done.returncode != 0:
@@ -202,7 +202,7 @@ def issue(draft: Path, home: Path, out: Path, recipients: Path) -> list[dict]:
 
 def verdict(office, path: Path, expected: str) -> str:
     """right, wrong or inconclusive for one traced leak."""
-    from pipeline.tracing import trace
+    from mijian.pipeline.tracing import trace
 
     result = trace(office, path)
     named = result.recipient_id if result.verdict not in ("inconclusive", "conflict") else None
@@ -276,7 +276,7 @@ def main() -> None:
     if args.quick:
         args.recipients, args.excerpts, args.photos = 2, 3, 2
     sys.path.insert(0, str(ROOT))
-    from pipeline.office import Office
+    from mijian.pipeline.office import Office
 
     rng = np.random.default_rng(args.seed)
     counts: dict = defaultdict(lambda: defaultdict(int))

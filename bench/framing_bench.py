@@ -49,17 +49,17 @@ class Material:
 def material(kind: str, plain: bytes, page: Image.Image | None, size: tuple[float, float],
              pasted: str, work: Path) -> Material:
     """Read the token and every text of a plain copy with mijian's own readers."""
-    from pipeline.limits import DEFAULT_LIMITS
+    from mijian.pipeline.limits import DEFAULT_LIMITS
 
     path = work / f"plain.{kind}"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(plain)
     if kind == "docx":
-        from pipeline.docx_io import read_docx_evidence
+        from mijian.pipeline.docx_io import read_docx_evidence
 
         evidence = read_docx_evidence(path, [], DEFAULT_LIMITS)
     else:
-        from pipeline.pdf_io import read_pdf_evidence
+        from mijian.pipeline.pdf_io import read_pdf_evidence
 
         evidence = read_pdf_evidence(path, [], DEFAULT_LIMITS)
     return Material(page, size, pasted, evidence.token, evidence.text)

@@ -64,7 +64,7 @@ def run_cli(args: list[str], *, home: Path, timeout: float, memory: int,
     env = dict(os.environ, MIJIAN_HOME=str(home), PYTHONDONTWRITEBYTECODE="1")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], cwd=cwd, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "mijian", *args], cwd=cwd, env=env,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                 preexec_fn=_limit_memory(memory))
         timed_out = False

@@ -67,7 +67,7 @@ def _timed(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[floa
 
 def make_draft(pages: int, path: Path) -> Path:
     """A Chinese notice of exactly ``pages`` pages (one form feed per page)."""
-    from pipeline.pdf_io import text_to_pdf
+    from mijian.pipeline.pdf_io import text_to_pdf
 
     page = "\n".join(f"{number}. {PARAGRAPH}" for number in range(1, 9))
     text = "\f".join(f"第{n}部分 机密事项的管理\n{page}" for n in range(1, pages + 1))
@@ -136,7 +136,7 @@ def run_mijian(draft: Path, recipients: Path, work: Path) -> tuple[float, float]
     home, out = work / "home", work / "copies"
     shutil.rmtree(home, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
-    wall, cpu, stdout = _timed([sys.executable, "-m", "pipeline.cli", "issue", str(draft),
+    wall, cpu, stdout = _timed([sys.executable, "-m", "mijian", "issue", str(draft),
                                 "--recipients", str(recipients), "--grade", "机密",
                                 "--period", "20年", "--out", str(out), "--json"], _env(home))
     copies = len(json.loads(stdout)["copies"])
@@ -198,7 +198,7 @@ def startup(work: Path, runs: int) -> None:
     print("| command | seconds | CPU s |")
     print("| --- | --- | --- |")
     for label, args in commands.items():
-        times = [_timed([sys.executable, "-m", "pipeline.cli", *args], _env(home))[:2]
+        times = [_timed([sys.executable, "-m", "mijian", *args], _env(home))[:2]
                  for _ in range(runs)]
         print(f"| `{label}` | {statistics.median(t[0] for t in times):.3f} | "
               f"{statistics.median(t[1] for t in times):.3f} |", flush=True)

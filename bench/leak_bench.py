@@ -90,7 +90,7 @@ def soffice_pdf(docx: bytes, work: Path) -> bytes | None:
 
 def mask_rects(page: pymupdf.Page) -> list[tuple[float, float, float, float]]:
     """Rects (points) of the QR symbol and of every printed code line on the page."""
-    from watermark.codes import find_codes
+    from mijian.watermark.codes import find_codes
 
     rects = []
     for info in page.get_image_info():
@@ -123,7 +123,7 @@ def master(pdf: bytes, number: int, masked: bool) -> Image.Image:
 
 def _init(home: str, work: str) -> None:
     os.environ["MIJIAN_HOME"] = home
-    from pipeline.office import Office
+    from mijian.pipeline.office import Office
 
     _W["office"] = Office.open(home)
     _W["work"] = Path(work)
@@ -140,7 +140,7 @@ def _page(spec: dict, masked: bool) -> Image.Image:
 
 def job_leak(spec: dict) -> dict:
     """Make one leak of one copy's page and trace it."""
-    from pipeline.tracing import trace
+    from mijian.pipeline.tracing import trace
 
     rng = np.random.default_rng(spec["seed"])
     image, how = leak_sims.FORMS[spec["form"]](_page(spec, spec["masked"]), rng)
@@ -162,9 +162,9 @@ def job_leak(spec: dict) -> dict:
 
 def job_control(spec: dict) -> dict:
     """Make one leak of an unmarked page and read it under every office key."""
-    from pipeline.issuing import pattern_key
-    from pipeline.screenprint_layer import layer_key
-    from watermark.screenprint import read
+    from mijian.pipeline.issuing import pattern_key
+    from mijian.pipeline.screenprint_layer import layer_key
+    from mijian.watermark.screenprint import read
 
     rng = np.random.default_rng(spec["seed"])
     image, _how = leak_sims.FORMS[spec["form"]](_page(spec, False), rng)
@@ -178,7 +178,7 @@ def job_control(spec: dict) -> dict:
             named += office.register.copy_by_fingerprint(reading.number) is not None
     row = {**spec, "passed": passed, "named": named, "seconds": time.perf_counter() - t0}
     if spec.get("trace"):
-        from pipeline.tracing import trace
+        from mijian.pipeline.tracing import trace
 
         path = _W["work"] / f"control-{os.getpid()}.png"
         image.save(path)
@@ -192,10 +192,10 @@ def issue_all(drafts: list[Path], home: Path, work: Path) -> list[dict]:
     copies = []
     for draft in drafts:
         out = work / "copies" / draft.stem
-        subprocess.run([sys.executable, "-m", "pipeline.cli", "issue", str(draft), "--recipients",
+        subprocess.run([sys.executable, "-m", "mijian", "issue", str(draft), "--recipients",
                         str(ROOT / "samples" / "recipients.csv"), "--out", str(out), "--json"],
                        env=env, check=True, capture_output=True, cwd=ROOT)
-        from pipeline.issuing import decrypt_copy
+        from mijian.pipeline.issuing import decrypt_copy
 
         for row in csv.DictReader(open(out / "passwords.csv", encoding="utf-8")):
             path = next(out.glob(f"{row['serial']}_*"))

@@ -57,7 +57,7 @@ from PIL import Image, ImageFilter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from watermark.pattern import (  # noqa: E402
+from mijian.watermark.pattern import (  # noqa: E402
     NUMBER_PARAMS,
     PatternKey,
     PatternParams,
@@ -65,7 +65,7 @@ from watermark.pattern import (  # noqa: E402
     make_overlay,
     payload_from_number,
 )
-from watermark.pattern_image import ssim  # noqa: E402
+from mijian.watermark.pattern_image import ssim  # noqa: E402
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(100, 132))

@@ -412,7 +412,7 @@ def _init_worker(config: dict) -> None:
 
 
 def _office(home: str):
-    from pipeline.office import Office
+    from mijian.pipeline.office import Office
 
     if home not in _W["offices"]:
         _W["offices"][home] = Office.open(home)
@@ -421,7 +421,7 @@ def _office(home: str):
 
 def trace_row(home: str, path: Path) -> dict:
     """Trace one leak in-process; the verdict, who is named, timings and layer notes."""
-    from pipeline.tracing import trace
+    from mijian.pipeline.tracing import trace
 
     office = _office(home)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -510,7 +510,7 @@ def make_forms(leaks: Leaks, work: Path, rng: np.random.Generator, wanted: tuple
 
 def _copy_leaks(spec: dict, work: Path) -> Leaks:
     """Decrypt a copy and, for DOCX, render it with LibreOffice."""
-    from pipeline.issuing import decrypt_copy
+    from mijian.pipeline.issuing import decrypt_copy
 
     plain = decrypt_copy(Path(spec["file"]), spec["password"])
     if spec["kind"] == "docx":
@@ -815,7 +815,7 @@ def make_recipients(path: Path, count: int, prefix: str = "T") -> list[tuple[str
 
 def read_recipients(source: Path, path: Path) -> list[tuple[str, str]]:
     """Copy a recipients CSV to ``path``; return its (id, name) pairs."""
-    from pipeline.recipients import load_recipients
+    from mijian.pipeline.recipients import load_recipients
 
     people = list(load_recipients(source))
     path.write_bytes(source.read_bytes())
@@ -825,11 +825,11 @@ def read_recipients(source: Path, path: Path) -> list[tuple[str, str]]:
 def issue_draft(office, draft: Path, recipients_csv: Path, out_dir: Path, order_seed: int | None,
                 limit: int | None = None, workers: int | None = None):
     """Issue copies of ``draft`` the way ``mijian issue`` does (suggested grade)."""
-    from pipeline.analysis import classify_document
-    from pipeline.decision import decide
-    from pipeline.issuing import issue
-    from pipeline.readers import read_document
-    from pipeline.recipients import load_recipients
+    from mijian.pipeline.analysis import classify_document
+    from mijian.pipeline.decision import decide
+    from mijian.pipeline.issuing import issue
+    from mijian.pipeline.readers import read_document
+    from mijian.pipeline.recipients import load_recipients
 
     document = read_document(draft)
     people = list(load_recipients(recipients_csv))
@@ -858,8 +858,8 @@ def clean_pdf_for(draft: Path, work: Path) -> Path | None:
     if draft.suffix == ".pdf":
         shutil.copy(draft, target)
     elif draft.suffix == ".txt":
-        from pipeline.pdf_io import text_to_pdf
-        from pipeline.readers import read_document
+        from mijian.pipeline.pdf_io import text_to_pdf
+        from mijian.pipeline.readers import read_document
 
         doc = read_document(draft)
         target.write_bytes(text_to_pdf(doc.text, doc.title, doc.language))
@@ -1112,7 +1112,7 @@ def build_long_pdf(path: Path, pages: int) -> None:
 
 
 def timed_trace(office, path: Path, repeat: int = 3) -> tuple[float, str]:
-    from pipeline.tracing import trace
+    from mijian.pipeline.tracing import trace
 
     times, verdict = [], ""
     for _ in range(repeat):
@@ -1125,7 +1125,7 @@ def timed_trace(office, path: Path, repeat: int = 3) -> tuple[float, str]:
 
 def synthetic_rows(db: Path, count: int, seed: int) -> None:
     """Insert ``count`` issued copies with random valid-looking ids into a register copy."""
-    from watermark.codes import CROCKFORD
+    from mijian.watermark.codes import CROCKFORD
 
     rng = random.Random(seed)
     conn = sqlite3.connect(db)
@@ -1159,8 +1159,8 @@ def synthetic_rows(db: Path, count: int, seed: int) -> None:
 
 
 def run_costs(tmp: Path, args) -> None:
-    from pipeline.issuing import decrypt_copy
-    from pipeline.office import Office
+    from mijian.pipeline.issuing import decrypt_copy
+    from mijian.pipeline.office import Office
 
     print()
     print("== Costs ==")
@@ -1242,17 +1242,16 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 def production_pattern(secret: bytes, number: int):
     """The pattern key and payload the PDF writer uses: a fingerprint number under
     ``NUMBER_PARAMS`` where the pattern module has them, else the default parameters."""
-    import watermark.pattern as wp
-
+    import mijian.watermark.pattern as wp
     if hasattr(wp, "NUMBER_PARAMS") and hasattr(wp, "payload_from_number"):
         return wp.PatternKey(secret, wp.NUMBER_PARAMS), wp.payload_from_number(number)
     return secret, number.to_bytes(8, "big")
 
 
 def run_visual(tmp: Path, copies_a: list[dict], args) -> None:
-    from pipeline.issuing import decrypt_copy, pattern_key
-    from pipeline.office import Office
-    from watermark.pattern import apply_to_image
+    from mijian.pipeline.issuing import decrypt_copy, pattern_key
+    from mijian.pipeline.office import Office
+    from mijian.watermark.pattern import apply_to_image
 
     print()
     print("== Visual (bench/out/) ==")
@@ -1351,7 +1350,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="mijian-trace-bench-"))
     _W["profiles"] = str(tmp / "lo-profiles")  # LibreOffice profiles, one per process
     log(f"work folder {tmp}; source {SOURCE} from {source_state()}")
-    from pipeline.office import Office
+    from mijian.pipeline.office import Office
 
     folder = args.drafts or SAMPLES
     drafts = sorted(p for ext in ("*.pdf", "*.docx", "*.txt") for p in folder.glob(ext))

@@ -15,22 +15,22 @@ from typing import Any
 
 # ``normalise`` names both a module and its function: bound here, after the module, so the
 # package attribute stays the function (the module is small and needs nothing heavy)
-from classifiers.normalise import NormalisedText, normalise
+from mijian.classifiers.normalise import NormalisedText, normalise
 
 _HOMES = {
-    "classifiers.catalogue": ("Catalogue", "CatalogueItem", "CatalogueMatch", "find_catalogue",
+    "mijian.classifiers.catalogue": ("Catalogue", "CatalogueItem", "CatalogueMatch", "find_catalogue",
                               "load_catalogue", "match_catalogue"),
-    "classifiers.checks": ("iban_valid", "nino_valid", "ssn_valid", "uscc_check_char"),
-    "classifiers.engine": ("classify",),
-    "classifiers.findings": ("Finding",),
-    "classifiers.lexicon_scan": ("scan_lexicon",),
-    "classifiers.nlp": ("Entity", "NlpEngine", "RuleNlp", "SpacyNlp"),
-    "classifiers.patterns": ("find_patterns", "id_check_char", "luhn_valid"),
-    "classifiers.personal": ("find_personal",),
-    "classifiers.policy": ("DEFAULT_PERIOD_YEARS", "GRADES", "Suggestion", "suggest"),
-    "classifiers.reading": ("Reading", "read"),
-    "classifiers.scope_match": ("ScopeMatch", "match_scopes"),
-    "classifiers.segments": ("Segments", "segment"),
+    "mijian.classifiers.checks": ("iban_valid", "nino_valid", "ssn_valid", "uscc_check_char"),
+    "mijian.classifiers.engine": ("classify",),
+    "mijian.classifiers.findings": ("Finding",),
+    "mijian.classifiers.lexicon_scan": ("scan_lexicon",),
+    "mijian.classifiers.nlp": ("Entity", "NlpEngine", "RuleNlp", "SpacyNlp"),
+    "mijian.classifiers.patterns": ("find_patterns", "id_check_char", "luhn_valid"),
+    "mijian.classifiers.personal": ("find_personal",),
+    "mijian.classifiers.policy": ("DEFAULT_PERIOD_YEARS", "GRADES", "Suggestion", "suggest"),
+    "mijian.classifiers.reading": ("Reading", "read"),
+    "mijian.classifiers.scope_match": ("ScopeMatch", "match_scopes"),
+    "mijian.classifiers.segments": ("Segments", "segment"),
 }
 _WHERE = {name: module for module, names in _HOMES.items() for name in names}
 

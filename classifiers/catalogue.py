@@ -33,9 +33,9 @@ from typing import Any
 
 import ahocorasick
 
-from classifiers.normalise import NormalisedText, normalise_term
-from keywords import CATEGORIES
-from pipeline.errors import ConfigError
+from mijian.classifiers.normalise import NormalisedText, normalise_term
+from mijian.keywords import CATEGORIES
+from mijian.pipeline.errors import ConfigError
 
 CATALOGUE_NAMES = ("catalogue.toml", "catalogue.csv")
 """File names :func:`find_catalogue` looks for in an office home folder."""

@@ -13,8 +13,8 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import replace
 
-from classifiers.findings import Finding
-from classifiers.nlp import Entity
+from mijian.classifiers.findings import Finding
+from mijian.classifiers.nlp import Entity
 
 WINDOW = 60
 """Characters either side of a finding that make up its context window."""

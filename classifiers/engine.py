@@ -9,19 +9,19 @@ once per document; its entities serve the context windows and the concrete-detai
 
 from __future__ import annotations
 
-from classifiers.catalogue import Catalogue, CatalogueMatch, match_catalogue
-from classifiers.context import specifics, with_nearby
-from classifiers.findings import Finding
-from classifiers.lexicon_scan import scan_lexicon
-from classifiers.nlp import NlpEngine, RuleNlp
-from classifiers.normalise import normalise
-from classifiers.patterns import find_patterns
-from classifiers.personal import find_personal
-from classifiers.policy import Suggestion, suggest
-from classifiers.reading import public_title, read, reading_findings, reread
-from classifiers.scope_match import ScopeMatch, match_scopes
-from keywords import Lexicon, ScopeCatalogue, load_lexicon, load_scopes
-from pipeline.model import Document
+from mijian.classifiers.catalogue import Catalogue, CatalogueMatch, match_catalogue
+from mijian.classifiers.context import specifics, with_nearby
+from mijian.classifiers.findings import Finding
+from mijian.classifiers.lexicon_scan import scan_lexicon
+from mijian.classifiers.nlp import NlpEngine, RuleNlp
+from mijian.classifiers.normalise import normalise
+from mijian.classifiers.patterns import find_patterns
+from mijian.classifiers.personal import find_personal
+from mijian.classifiers.policy import Suggestion, suggest
+from mijian.classifiers.reading import public_title, read, reading_findings, reread
+from mijian.classifiers.scope_match import ScopeMatch, match_scopes
+from mijian.keywords import Lexicon, ScopeCatalogue, load_lexicon, load_scopes
+from mijian.pipeline.model import Document
 
 
 def classify(document: Document, lexicon: Lexicon | None = None, catalogue: Catalogue | None = None,

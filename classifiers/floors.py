@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from classifiers.catalogue import CatalogueMatch
-from classifiers.findings import Finding
-from classifiers.scope_match import ScopeMatch
-from classifiers.tally import CONTENT, Tally, distinct_floor_terms, group, label, strength
-from classifiers.wording import Say
+from mijian.classifiers.catalogue import CatalogueMatch
+from mijian.classifiers.findings import Finding
+from mijian.classifiers.scope_match import ScopeMatch
+from mijian.classifiers.tally import CONTENT, Tally, distinct_floor_terms, group, label, strength
+from mijian.classifiers.wording import Say
 
 PUBLIC = 0.5
 """Public-context strength from which a scope item needs specific details to set a minimum."""

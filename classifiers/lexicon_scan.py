@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from classifiers.findings import Finding
-from classifiers.normalise import NormalisedText, normalise_term
-from keywords import Lexicon, Term
+from mijian.classifiers.findings import Finding
+from mijian.classifiers.normalise import NormalisedText, normalise_term
+from mijian.keywords import Lexicon, Term
 
 
 BANNER_CHARS = 200

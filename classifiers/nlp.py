@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from classifiers.normalise import NormalisedText
+from mijian.classifiers.normalise import NormalisedText
 
 LABELS = ("PERSON", "GPE", "ORG", "DATE", "MONEY", "QUANTITY")
 """The entity labels the engines produce."""
@@ -181,7 +181,7 @@ def _spacy_pipeline(language: str) -> Any:
 
         @Language.component(name)
         def _rule_entities(doc: Any) -> Any:
-            from classifiers.normalise import normalise
+            from mijian.classifiers.normalise import normalise
 
             spans = list(doc.ents)
             for ent in rules.entities(normalise(doc.text), language):

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from classifiers.checks import (
+from mijian.classifiers.checks import (
     USCC_CHARS,
     iban_valid,
     id_check_char,
@@ -33,8 +33,8 @@ from classifiers.checks import (
     ssn_valid,
     uscc_check_char,
 )
-from classifiers.findings import Finding
-from classifiers.normalise import NormalisedText
+from mijian.classifiers.findings import Finding
+from mijian.classifiers.normalise import NormalisedText
 
 __all__ = ["CONTEXT_BOOST", "PATTERN_KINDS", "find_patterns", "id_check_char", "luhn_valid"]
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 import functools
 import re
 
-from classifiers.findings import Finding
-from classifiers.nlp import _SURNAMES
+from mijian.classifiers.findings import Finding
+from mijian.classifiers.nlp import _SURNAMES
 
 BULK = 1000
 """A stated number of people at least this large is personal data in quantity."""

@@ -55,10 +55,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from classifiers.catalogue import CatalogueMatch
-from classifiers.findings import Finding
-from classifiers.scope_match import ScopeMatch
-from classifiers.tally import (
+from mijian.classifiers.catalogue import CatalogueMatch
+from mijian.classifiers.findings import Finding
+from mijian.classifiers.scope_match import ScopeMatch
+from mijian.classifiers.tally import (
     CONTENT,
     REACH,
     Tally,
@@ -70,8 +70,8 @@ from classifiers.tally import (
     tally,
     top_terms,
 )
-from classifiers.floors import DECLASSIFIED, Floors, Steps
-from classifiers.wording import GRADES, Say
+from mijian.classifiers.floors import DECLASSIFIED, Floors, Steps
+from mijian.classifiers.wording import GRADES, Say
 
 __all__ = ["BODY_MARK_MAX", "DEFAULT_PERIOD_YEARS", "DETAILS_NEEDED", "GRADES", "Suggestion", "suggest"]
 

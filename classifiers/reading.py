@@ -25,7 +25,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from classifiers.findings import Finding
+from mijian.classifiers.findings import Finding
 
 NEGATION_REACH = 24
 """At most this many characters after a Chinese negation cue fall inside its scope."""

@@ -36,13 +36,13 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from classifiers.details import CATEGORIES as DETAIL_CATEGORIES
-from classifiers.details import GENERIC_KINDS, generic_conditions, generic_details
-from classifiers.lexicon_scan import _encode, _is_word
-from classifiers.normalise import NormalisedText, normalise_term
-from classifiers.reading import Reading
-from classifiers.segments import Segments, segment
-from keywords import ScopeCatalogue, ScopeItem
+from mijian.classifiers.details import CATEGORIES as DETAIL_CATEGORIES
+from mijian.classifiers.details import GENERIC_KINDS, generic_conditions, generic_details
+from mijian.classifiers.lexicon_scan import _encode, _is_word
+from mijian.classifiers.normalise import NormalisedText, normalise_term
+from mijian.classifiers.reading import Reading
+from mijian.classifiers.segments import Segments, segment
+from mijian.keywords import ScopeCatalogue, ScopeItem
 
 SUBJECT = -1
 """The role of a subject word (conditions are numbered from 0)."""

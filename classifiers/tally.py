@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from classifiers.findings import Finding
-from classifiers.patterns import PATTERN_KINDS
-from keywords import CATEGORIES
+from mijian.classifiers.findings import Finding
+from mijian.classifiers.patterns import PATTERN_KINDS
+from mijian.keywords import CATEGORIES
 
 CONTENT = frozenset(c.id for c in CATEGORIES if c.kind == "content")
 """Categories of subject matter."""

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from classifiers.catalogue import CatalogueMatch
-from classifiers.findings import Finding
-from classifiers.patterns import PATTERN_KINDS
-from classifiers.scope_match import ScopeMatch
-from keywords import CATEGORIES
+from mijian.classifiers.catalogue import CatalogueMatch
+from mijian.classifiers.findings import Finding
+from mijian.classifiers.patterns import PATTERN_KINDS
+from mijian.classifiers.scope_match import ScopeMatch
+from mijian.keywords import CATEGORIES
 
 GRADES = {
     0: ("公开", "public"),

@@ -151,10 +151,10 @@ def _case(path: Path, number: int, row: dict) -> Case:
 
 def evaluate(cases: tuple[Case, ...], engine: str = "rules", catalogue: Path | None = None) -> Report:
     """Classify every case and collect the outcomes."""
-    from classifiers import classify
-    from classifiers.catalogue import load_catalogue
-    from classifiers.nlp import RuleNlp, SpacyNlp
-    from pipeline.model import Document
+    from mijian.classifiers import classify
+    from mijian.classifiers.catalogue import load_catalogue
+    from mijian.classifiers.nlp import RuleNlp, SpacyNlp
+    from mijian.pipeline.model import Document
 
     nlp = SpacyNlp() if engine == "spacy" else RuleNlp()
     cat = load_catalogue(catalogue) if catalogue else None

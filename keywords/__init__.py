@@ -11,9 +11,9 @@ import importlib
 from typing import Any
 
 _HOMES = {
-    "keywords.loader": ("CATEGORIES", "Category", "Lexicon", "LexiconError", "Term",
+    "mijian.keywords.loader": ("CATEGORIES", "Category", "Lexicon", "LexiconError", "Term",
                         "default_paths", "load_lexicon"),
-    "keywords.scope_catalogue": ("Condition", "ScopeCatalogue", "ScopeError", "ScopeItem",
+    "mijian.keywords.scope_catalogue": ("Condition", "ScopeCatalogue", "ScopeError", "ScopeItem",
                                  "ScopeSector", "Source", "default_scope_paths", "load_scopes"),
 }
 _WHERE = {name: module for module, names in _HOMES.items() for name in names}

@@ -24,7 +24,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from keywords.loader import CATEGORIES, LexiconError
+from mijian.keywords.loader import CATEGORIES, LexiconError
 
 SCOPES_DIR = Path(__file__).parent / "scopes"
 """Where the packaged catalogue lives."""

@@ -13,9 +13,9 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ConfigError
-from pipeline.model import Document
-from pipeline.schemes import Scheme, get_scheme
+from mijian.pipeline.errors import ConfigError
+from mijian.pipeline.model import Document
+from mijian.pipeline.schemes import Scheme, get_scheme
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,14 @@ def suggested_period(scheme: Scheme, level: int, years: int | None) -> str | Non
 
 def load_catalogue_file(path: str | PathLike[str]) -> Any:
     """Read and validate a catalogue file (``.toml`` or ``.csv``); raises ConfigError naming file and item."""
-    from classifiers.catalogue import load_catalogue
+    from mijian.classifiers.catalogue import load_catalogue
 
     return load_catalogue(path)
 
 
 def find_home_catalogue(home: str | PathLike[str]) -> Path | None:
     """The catalogue kept in the office home folder (``catalogue.toml`` or ``catalogue.csv``), if any."""
-    from classifiers.catalogue import find_catalogue
+    from mijian.classifiers.catalogue import find_catalogue
 
     return find_catalogue(home)
 
@@ -86,8 +86,8 @@ def classify_document(document: Document, scheme_name: str | None = None, catalo
 
     ``catalogue`` is a loaded catalogue (see :func:`load_catalogue_file`) or None.
     """
-    from classifiers import classify
-    from keywords import LexiconError
+    from mijian.classifiers import classify
+    from mijian.keywords import LexiconError
 
     scheme = get_scheme(scheme_name, document.language)
     try:

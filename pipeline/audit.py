@@ -33,12 +33,12 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.crypto import OfficeKey
-from pipeline.errors import RegisterError, UsageError
-from pipeline.lifecycle import ISSUED, LIFECYCLE_ACTIONS
-from pipeline.office import Office
-from pipeline.register import GENESIS, event_hash
-from pipeline.register_facts import (DECIDED, PENDING, RESERVED, VOIDED, LoggedEvent, copy_problem,
+from mijian.pipeline.crypto import OfficeKey
+from mijian.pipeline.errors import RegisterError, UsageError
+from mijian.pipeline.lifecycle import ISSUED, LIFECYCLE_ACTIONS
+from mijian.pipeline.office import Office
+from mijian.pipeline.register import GENESIS, event_hash
+from mijian.pipeline.register_facts import (DECIDED, PENDING, RESERVED, VOIDED, LoggedEvent, copy_problem,
                                      document_problem, expected_copy, expected_document)
 
 RESTORE_ACKNOWLEDGED = "restore-acknowledged"

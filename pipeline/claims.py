@@ -25,7 +25,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import RegisterError
+from mijian.pipeline.errors import RegisterError
 
 RUNS = "runs"
 """The folder in ``MIJIAN_HOME`` holding one lock file per live run."""

@@ -16,8 +16,8 @@ from typing import Optional
 
 import typer
 
-from pipeline.errors import MijianError
-from pipeline.limits import Limits
+from mijian.pipeline.errors import MijianError
+from mijian.pipeline.limits import Limits
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="密件 mijian: classify drafts, issue numbered marked encrypted copies, "
@@ -98,7 +98,7 @@ def _console():
 
 def _catalogue(path: Optional[Path]):
     """The catalogue named on the command line, else one in MIJIAN_HOME, else None."""
-    from pipeline.analysis import find_home_catalogue, load_catalogue_file
+    from mijian.pipeline.analysis import find_home_catalogue, load_catalogue_file
 
     if path is not None:
         return load_catalogue_file(path)
@@ -115,22 +115,22 @@ def classify(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .
                                                 "with bilingual headings)"),
              as_json: bool = typer.Option(False, "--json", help="print the contract's JSON object")) -> None:
     """Suggest a grade for a draft, with its period, confidence, findings and rationale."""
-    from pipeline.analysis import classify_document
-    from pipeline.readers import read_document
-    from pipeline.report import in_language
+    from mijian.pipeline.analysis import classify_document
+    from mijian.pipeline.readers import read_document
+    from mijian.pipeline.report import in_language
 
     if lang not in (None, "zh", "en"):
         _fail(2, f"--lang '{lang}' is not zh or en; give --lang zh or --lang en")
     result = in_language(classify_document(read_document(draft, _limits()), scheme, catalogue=_catalogue(catalogue)), lang)
     if html is not None:
-        from pipeline.html_report import write_html_report
+        from mijian.pipeline.html_report import write_html_report
 
         written = write_html_report(result, html, lang)
         print(f"mijian: HTML report written to {written}", file=sys.stderr)
     if as_json:
         _emit(result.to_json())
         return
-    from pipeline.report import print_classification
+    from mijian.pipeline.report import print_classification
 
     print_classification(_console(), result, lang)
 
@@ -148,12 +148,12 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt
           running: bool = typer.Option(True, "--running/--no-running", help="running header with grade, 份号 and page"),
           as_json: bool = typer.Option(False, "--json", help="print the manifest as JSON")) -> None:
     """Issue one numbered, marked, watermarked, encrypted copy per recipient."""
-    from pipeline.analysis import classify_document
-    from pipeline.decision import decide
-    from pipeline.issuing import document_id_for, issue as issue_copies, preflight
-    from pipeline.office import Office
-    from pipeline.readers import read_document
-    from pipeline.recipients import load_recipients
+    from mijian.pipeline.analysis import classify_document
+    from mijian.pipeline.decision import decide
+    from mijian.pipeline.issuing import document_id_for, issue as issue_copies, preflight
+    from mijian.pipeline.office import Office
+    from mijian.pipeline.readers import read_document
+    from mijian.pipeline.recipients import load_recipients
 
     limits = _limits()
     document = read_document(draft, limits)
@@ -184,7 +184,7 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt
                                       for r, why in done.unfinished]
         _emit(manifest)
     else:
-        from pipeline.report import print_issue
+        from mijian.pipeline.report import print_issue
 
         print_issue(_console(), done)
     if problem:
@@ -197,15 +197,15 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt
 def trace(leak: Path = typer.Argument(..., help="the leaked copy: .pdf .docx .png .jpg .jpeg .tif .tiff .txt"),
           as_json: bool = typer.Option(False, "--json", help="print the verdict as JSON")) -> None:
     """Name the recipient of a leaked copy with a false-match probability, or say it cannot."""
-    from pipeline.office import Office
-    from pipeline.tracing import trace as trace_leak
+    from mijian.pipeline.office import Office
+    from mijian.pipeline.tracing import trace as trace_leak
 
     with Office.open(_home()) as office:
         result = trace_leak(office, leak, _limits())
     if as_json:
         _emit(result.to_json())
         return
-    from pipeline.report import print_trace
+    from mijian.pipeline.report import print_trace
 
     print_trace(_console(), result)
 
@@ -215,7 +215,7 @@ def register_list(document: Optional[str] = typer.Option(None, help="only this d
                   outstanding: bool = typer.Option(False, help="only copies neither returned nor destroyed"),
                   as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """List registered copies."""
-    from pipeline.office import Office
+    from mijian.pipeline.office import Office
 
     with Office.open(_home()) as office:
         copies = office.register.list_copies(document, outstanding)
@@ -224,7 +224,7 @@ def register_list(document: Optional[str] = typer.Option(None, help="only this d
     if as_json:
         _emit({"copies": [c.public() for c in copies]})
         return
-    from pipeline.report import print_copies
+    from mijian.pipeline.report import print_copies
 
     print_copies(_console(), copies)
 
@@ -233,7 +233,7 @@ def register_list(document: Optional[str] = typer.Option(None, help="only this d
 def register_show(copy: str = typer.Argument(..., help="the copy id from the manifest"),
                   as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Show one copy, its document's decision and its events."""
-    from pipeline.office import Office
+    from mijian.pipeline.office import Office
 
     with Office.open(_home()) as office:
         record = office.register.get_copy(copy)
@@ -248,14 +248,14 @@ def register_show(copy: str = typer.Argument(..., help="the copy id from the man
     if as_json:
         _emit({"copy": record.public(), "document": doc, "events": events})
         return
-    from pipeline.report import print_copy
+    from mijian.pipeline.report import print_copy
 
     print_copy(_console(), record, doc, events)
 
 
 def _copy_change(verb: str, copy: str, as_json: bool, **kwargs: object) -> None:
-    from pipeline import lifecycle
-    from pipeline.office import Office
+    from mijian.pipeline import lifecycle
+    from mijian.pipeline.office import Office
 
     with Office.open(_home()) as office:
         record = getattr(lifecycle, verb)(office, copy, actor=_actor(), **kwargs)
@@ -313,8 +313,8 @@ def register_void(copy: str = typer.Argument(..., help="copy id of a pending cop
 def register_history(copy: str = typer.Argument(..., help="copy id"),
                      as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Every event of one copy, oldest first."""
-    from pipeline.lifecycle import history
-    from pipeline.office import Office
+    from mijian.pipeline.lifecycle import history
+    from mijian.pipeline.office import Office
 
     with Office.open(_home()) as office:
         events = history(office, copy)
@@ -337,8 +337,8 @@ def register_outstanding(document: Optional[str] = typer.Option(None, help="only
 def register_holders(document: str = typer.Argument(..., help="document id"),
                      as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Who must be told of a change of grade, period or scope (holders of unreturned copies)."""
-    from pipeline.lifecycle import holders
-    from pipeline.office import Office
+    from mijian.pipeline.lifecycle import holders
+    from mijian.pipeline.office import Office
 
     with Office.open(_home()) as office:
         found = holders(office, document)
@@ -353,8 +353,8 @@ def register_holders(document: str = typer.Argument(..., help="document id"),
 @register_app.command("verify")
 def register_verify(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Check the signed, hash-chained event log and the tables against it (exit 4 if not intact)."""
-    from pipeline.audit import verify_register
-    from pipeline.office import Office
+    from mijian.pipeline.audit import verify_register
+    from mijian.pipeline.office import Office
 
     with Office.open(_home()) as office:
         report = verify_register(office)
@@ -375,8 +375,8 @@ def register_acknowledge_restore(
         reason: str = typer.Option(..., help="why the register was restored"),
         as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Accept a restored register (signed event); serials continue above the highest given out."""
-    from pipeline.office import Office
-    from pipeline.register_restore import acknowledge_restore
+    from mijian.pipeline.office import Office
+    from mijian.pipeline.register_restore import acknowledge_restore
 
     with Office.open(_home()) as office:
         done = acknowledge_restore(office, by, reason, _actor())
@@ -393,8 +393,8 @@ def register_acknowledge_restore(
 @register_app.command("backup")
 def register_backup(dest: Path = typer.Argument(..., help="the backup file to create")) -> None:
     """Take a consistent online copy of the register."""
-    from pipeline.audit import backup_register
-    from pipeline.office import Office
+    from mijian.pipeline.audit import backup_register
+    from mijian.pipeline.office import Office
 
     with Office.open(_home()) as office:
         path = backup_register(office, dest)
@@ -405,7 +405,7 @@ def register_backup(dest: Path = typer.Argument(..., help="the backup file to cr
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Make a new office key; copies issued under older keys still trace and verify."""
-    from pipeline.office import Office
+    from mijian.pipeline.office import Office
 
     with Office.open(_home()) as office:
         key = office.keyring.create()
@@ -416,7 +416,7 @@ def keys_rotate() -> None:
 @keys_app.command("list")
 def keys_list() -> None:
     """The office keys by id, newest first (never their bytes)."""
-    from pipeline.office import Office
+    from mijian.pipeline.office import Office
 
     with Office.open(_home()) as office:
         for i, key in enumerate(office.keys()):
@@ -433,7 +433,7 @@ def main() -> None:
         print(f"mijian {_version()}")
         sys.exit(0)
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="mijian")
     except MijianError as exc:
         print(f"mijian: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

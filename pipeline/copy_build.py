@@ -16,19 +16,19 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.copy_checks import check_envelope, decrypt_copy, self_check
-from pipeline.crypto import sha256_hex
-from pipeline.decision import Decision
-from pipeline.errors import MijianError, RegisterError
-from pipeline.limits import Limits
-from pipeline.marking import build_marking
-from pipeline.model import CopyStamp, Recipient
-from pipeline.office import Office
-from pipeline.register import CopyRecord
-from pipeline.safe_files import write_atomic
-from watermark import textcode
-from watermark.codes import make_token, make_visible_code
-from watermark.pattern import payload_from_number
+from mijian.pipeline.copy_checks import check_envelope, decrypt_copy, self_check
+from mijian.pipeline.crypto import sha256_hex
+from mijian.pipeline.decision import Decision
+from mijian.pipeline.errors import MijianError, RegisterError
+from mijian.pipeline.limits import Limits
+from mijian.pipeline.marking import build_marking
+from mijian.pipeline.model import CopyStamp, Recipient
+from mijian.pipeline.office import Office
+from mijian.pipeline.register import CopyRecord
+from mijian.pipeline.safe_files import write_atomic
+from mijian.watermark import textcode
+from mijian.watermark.codes import make_token, make_visible_code
+from mijian.watermark.pattern import payload_from_number
 
 PASSWORD_PURPOSE = "copy-password"
 
@@ -153,16 +153,16 @@ def _make_file(job: Job, record: CopyRecord, stamp: CopyStamp, final: Path, stag
         except MijianError:
             final.unlink()
     if job.ext == ".pdf":
-        from pipeline.pdf_copy import write_pdf_copy
+        from mijian.pipeline.pdf_copy import write_pdf_copy
 
         write_pdf_copy(job.source, stamp, staged, limits=job.limits, cache=job.cache)
     else:
-        from pipeline.docx_copy import write_docx_copy
+        from mijian.pipeline.docx_copy import write_docx_copy
 
         write_docx_copy(job.source, stamp, staged, job.limits)
     self_check(staged, job.ext, stamp, office_password, job.limits)
     if record.envelope_cert:
-        from pipeline.crypto import envelope, office_cms_identity
+        from mijian.pipeline.crypto import envelope, office_cms_identity
 
         office_cert, _key = office_cms_identity(job.office.home)
         sealed = envelope(decrypt_copy(staged, stamp.user_password),

@@ -12,9 +12,9 @@ import io
 import tempfile
 from pathlib import Path
 
-from pipeline.errors import RegisterError
-from pipeline.limits import Limits
-from pipeline.model import CopyStamp
+from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.limits import Limits
+from mijian.pipeline.model import CopyStamp
 
 _NOT_OPEN = ("self-check failed: the copy is not encrypted or does not open; the file was "
              "discarded; report this as a bug")
@@ -26,7 +26,7 @@ def self_check(path: Path, ext: str, stamp: CopyStamp, office_password: str | No
                limits: Limits) -> None:
     """Open the new copy as a recipient and as the office would; the marks must be there
     (see :mod:`pipeline.selfcheck`, which reads a PDF copy in one parse)."""
-    from pipeline.selfcheck import self_check as check
+    from mijian.pipeline.selfcheck import self_check as check
 
     check(path, ext, stamp, office_password, limits)
 
@@ -52,7 +52,7 @@ def decrypt_copy(path: Path, password: str) -> bytes:
 
 def check_envelope(home: Path, path: Path, ext: str, stamp: CopyStamp, limits: Limits) -> None:
     """The envelope opens with the office identity and the copy inside carries its token."""
-    from pipeline.crypto import office_cms_identity, open_envelope
+    from mijian.pipeline.crypto import office_cms_identity, open_envelope
 
     office_cert, office_key = office_cms_identity(home)
     plain = open_envelope(path.read_bytes(), office_cert, office_key)
@@ -60,9 +60,9 @@ def check_envelope(home: Path, path: Path, ext: str, stamp: CopyStamp, limits: L
         inner = Path(tmp) / f"inner{ext}"
         inner.write_bytes(plain)
         if ext == ".docx":
-            from pipeline.docx_io import read_docx_evidence as read_evidence
+            from mijian.pipeline.docx_io import read_docx_evidence as read_evidence
         else:
-            from pipeline.pdf_io import read_pdf_evidence as read_evidence
+            from mijian.pipeline.pdf_io import read_pdf_evidence as read_evidence
         evidence = read_evidence(inner, [], limits)
         if not evidence.opened or evidence.token != stamp.token:
             raise RegisterError(f"{path.name}: self-check failed: the enveloped copy's marks do "

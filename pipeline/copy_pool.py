@@ -11,11 +11,11 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Iterable
 
-from pipeline.copy_build import IssuedCopy, Job, VoidedCopy, build_copy
-from pipeline.errors import RegisterError
-from pipeline.office import Office
-from pipeline.register import CopyRecord
-from pipeline.schemes import all_schemes
+from mijian.pipeline.copy_build import IssuedCopy, Job, VoidedCopy, build_copy
+from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.office import Office
+from mijian.pipeline.register import CopyRecord
+from mijian.pipeline.schemes import all_schemes
 
 PARALLEL_FROM = 4
 """Fewest copies worth starting worker processes for."""

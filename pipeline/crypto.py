@@ -27,7 +27,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import CryptoError, RegisterError
+from mijian.pipeline.errors import CryptoError, RegisterError
 
 KEY_BYTES = 32
 _PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -217,7 +217,7 @@ def certificate_subject(pem: bytes, source: str) -> str:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from pipeline.errors import InputError
+    from mijian.pipeline.errors import InputError
 
     try:
         cert = x509.load_pem_x509_certificate(pem)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.errors import UsageError
-from pipeline.schemes import Scheme, check_period
+from mijian.pipeline.errors import UsageError
+from mijian.pipeline.schemes import Scheme, check_period
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from docx.text.run import Run
 from lxml import etree
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from pipeline.docx_io import (
+from mijian.pipeline.docx_io import (
     CUSTOM_PROPERTIES_NS,
     CUSTOM_PROPERTIES_RELTYPE,
     TOKEN_PROPERTY,
@@ -46,11 +46,11 @@ from pipeline.docx_io import (
     open_document,
     problem,
 )
-from pipeline.docx_thumbnail import without_thumbnail
-from pipeline.errors import InputError, MijianError
-from pipeline.limits import DEFAULT_LIMITS, Limits
-from pipeline.model import CopyStamp
-from pipeline.screenprint_layer import docx_overlay as docx_screenprint
+from mijian.pipeline.docx_thumbnail import without_thumbnail
+from mijian.pipeline.errors import InputError, MijianError
+from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
+from mijian.pipeline.model import CopyStamp
+from mijian.pipeline.screenprint_layer import docx_overlay as docx_screenprint
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _VML = "urn:schemas-microsoft-com:vml"
@@ -168,7 +168,7 @@ def _add_qr(document: Any, code: str) -> None:
         return
     from docx.shared import Cm
 
-    from watermark.qr import qr_png
+    from mijian.watermark.qr import qr_png
 
     png = qr_png(code)
     done: set[int] = set()
@@ -198,7 +198,7 @@ def _add_pattern(document: Any, stamp: CopyStamp) -> None:
     tall as the largest of them; the page clips what lies beyond its edge."""
     if not stamp.pattern_key or not stamp.pattern_payload:
         return
-    from watermark.pattern import NUMBER_PARAMS, PatternKey, make_overlay
+    from mijian.watermark.pattern import NUMBER_PARAMS, PatternKey, make_overlay
 
     key = PatternKey(stamp.pattern_key, NUMBER_PARAMS)
     shape_id = _free_drawing_id(document)

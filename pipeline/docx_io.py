@@ -30,9 +30,9 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.opc.part import XmlPart
 from lxml import etree
 
-from pipeline.errors import InputError, LimitExceeded, MijianError
-from pipeline.limits import Limits
-from pipeline.model import Evidence
+from mijian.pipeline.errors import InputError, LimitExceeded, MijianError
+from mijian.pipeline.limits import Limits
+from mijian.pipeline.model import Evidence
 
 TOKEN_PROPERTY = "MijianToken"
 """Name of the custom document property that carries a copy's signed token."""

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import UsageError
+from mijian.pipeline.errors import UsageError
 
 _COLOURS = {
     "state_affairs": "#f4b6c2", "defence": "#f7a08c", "foreign_affairs": "#f9c98b", "economy": "#f3e08a",
@@ -68,7 +68,7 @@ _LABELS = {
 
 def render_html(classification: Any, lang: str | None = None) -> str:
     """Return the page as a string (see the module notes); ``lang`` zh or en for one language."""
-    from pipeline.report import grade_name
+    from mijian.pipeline.report import grade_name
 
     c = classification
     labels = _LABELS[lang]

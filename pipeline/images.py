@@ -9,8 +9,8 @@ from typing import Sequence
 
 from PIL import Image
 
-from pipeline.errors import InputError, LimitExceeded
-from pipeline.limits import Limits
+from mijian.pipeline.errors import InputError, LimitExceeded
+from mijian.pipeline.limits import Limits
 
 MAX_FRAMES = 20
 """Most frames of a multi-page TIFF, or pages of a PDF, searched for image marks."""
@@ -45,7 +45,7 @@ def render_pdf(data: bytes, source: str, passwords: Sequence[str], limits: Limit
     """Render the first ``max_pages`` pages of a PDF (opened with any of ``passwords``)."""
     import pymupdf
 
-    from pipeline.pdf_io import PYMUPDF_ERRORS, open_pdf, quiet_mupdf
+    from mijian.pipeline.pdf_io import PYMUPDF_ERRORS, open_pdf, quiet_mupdf
 
     images: list[Image.Image] = []
     with quiet_mupdf():

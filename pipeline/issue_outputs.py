@@ -19,10 +19,10 @@ import io
 import json
 from pathlib import Path
 
-from pipeline.copy_build import PASSWORD_PURPOSE
-from pipeline.decision import Decision
-from pipeline.office import Office
-from pipeline.safe_files import out_lock, write_atomic
+from mijian.pipeline.copy_build import PASSWORD_PURPOSE
+from mijian.pipeline.decision import Decision
+from mijian.pipeline.office import Office
+from mijian.pipeline.safe_files import out_lock, write_atomic
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula."""

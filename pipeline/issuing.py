@@ -32,25 +32,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.claims import RunClaim, claim_alive
-from pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, pattern_key,
+from mijian.pipeline.claims import RunClaim, claim_alive
+from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, pattern_key,
                                  watermark_text)
-from pipeline.copy_checks import decrypt_copy, self_check
-from pipeline.copy_pool import Builder
-from pipeline.crypto import random_password, random_token, sha256_hex
-from pipeline.decision import Decision
-from pipeline.errors import InputError, RegisterError, UsageError
-from pipeline.issue_outputs import write_outputs
-from pipeline.limits import DEFAULT_LIMITS, Limits
-from pipeline.marking import build_marking
-from pipeline.model import CopyStamp, Document, Recipient
-from pipeline.office import Office
-from pipeline.register import CopyRecord, DocumentRecord
-from pipeline.safe_files import check_out_dir, close_run_staging, open_run_staging
-from pipeline.schemes import all_schemes
-from watermark import textcode
-from watermark.codes import make_token, make_visible_code, new_copy_id
-from watermark.pattern import payload_from_number
+from mijian.pipeline.copy_checks import decrypt_copy, self_check
+from mijian.pipeline.copy_pool import Builder
+from mijian.pipeline.crypto import random_password, random_token, sha256_hex
+from mijian.pipeline.decision import Decision
+from mijian.pipeline.errors import InputError, RegisterError, UsageError
+from mijian.pipeline.issue_outputs import write_outputs
+from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
+from mijian.pipeline.marking import build_marking
+from mijian.pipeline.model import CopyStamp, Document, Recipient
+from mijian.pipeline.office import Office
+from mijian.pipeline.register import CopyRecord, DocumentRecord
+from mijian.pipeline.safe_files import check_out_dir, close_run_staging, open_run_staging
+from mijian.pipeline.schemes import all_schemes
+from mijian.watermark import textcode
+from mijian.watermark.codes import make_token, make_visible_code, new_copy_id
+from mijian.watermark.pattern import payload_from_number
 
 __all__ = ["IssueResult", "IssuedCopy", "VoidedCopy", "PASSWORD_PURPOSE", "decrypt_copy",
            "document_id_for", "issue", "pattern_key", "preflight"]
@@ -114,7 +114,7 @@ def _source_bytes(document: Document, limits: Limits) -> tuple[bytes, str]:
         return data, ".pdf"
     if document.kind == "docx":
         return data, ".docx"
-    from pipeline.pdf_io import text_to_pdf
+    from mijian.pipeline.pdf_io import text_to_pdf
 
     return text_to_pdf(document.text, document.title, document.language), ".pdf"
 
@@ -307,7 +307,7 @@ def _wait_for_others(office: Office, waiting: list[tuple[Recipient, CopyRecord]]
 def _same_host(claim: str | None) -> bool:
     import socket
 
-    from pipeline.claims import Claim
+    from mijian.pipeline.claims import Claim
 
     parsed = Claim.parse(claim)
     return parsed is not None and parsed.host == socket.gethostname()
@@ -343,7 +343,7 @@ def preflight(document: Document, decision: Decision, out_dir: Path | None = Non
     """
     import tempfile
 
-    from pipeline.crypto import OfficeKey
+    from mijian.pipeline.crypto import OfficeKey
 
     if out_dir is not None:
         _prepare_out(Path(out_dir).absolute(), document_id_for(document), Path(document.source))
@@ -373,10 +373,10 @@ def preflight(document: Document, decision: Decision, out_dir: Path | None = Non
 
 def _write_trial(source: bytes, stamp: CopyStamp, path: Path, ext: str, limits: Limits) -> None:
     if ext == ".pdf":
-        from pipeline.pdf_copy import write_pdf_copy
+        from mijian.pipeline.pdf_copy import write_pdf_copy
 
         write_pdf_copy(source, stamp, path, limits=limits)
     else:
-        from pipeline.docx_copy import write_docx_copy
+        from mijian.pipeline.docx_copy import write_docx_copy
 
         write_docx_copy(source, stamp, path, limits)

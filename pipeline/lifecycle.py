@@ -32,10 +32,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from pipeline.claims import Claim, claim_alive
-from pipeline.errors import RegisterError, UsageError
-from pipeline.office import Office
-from pipeline.register import CopyRecord
+from mijian.pipeline.claims import Claim, claim_alive
+from mijian.pipeline.errors import RegisterError, UsageError
+from mijian.pipeline.office import Office
+from mijian.pipeline.register import CopyRecord
 
 ISSUED = "issued"
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from pipeline.model import Marking
-from pipeline.schemes import Scheme
+from mijian.pipeline.model import Marking
+from mijian.pipeline.schemes import Scheme
 
 STAR = "★"
 _CN_MARK = re.compile(r"^(绝密|机密|秘密)★(\d{1,2}年|\d{1,2}个月|\d{4}年\d{1,2}月\d{1,2}日|.+)$")

@@ -7,9 +7,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.crypto import KeyRing, OfficeKey, derived_password
-from pipeline.errors import RegisterError
-from pipeline.register import Register
+from mijian.pipeline.crypto import KeyRing, OfficeKey, derived_password
+from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.register import Register
 
 PDF_OWNER_PURPOSE = "pdf-owner"
 

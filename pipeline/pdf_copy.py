@@ -24,15 +24,15 @@ from xml.sax.saxutils import escape
 import pymupdf
 from pymupdf import mupdf
 
-from pipeline.errors import InputError
-from pipeline.limits import DEFAULT_LIMITS, Limits
-from pipeline.model import CopyStamp, Marking
-from pipeline import pdf_textcode
-from pipeline.pdf_content import ShowOp
-from pipeline.pdf_forms import qr_form, watermark_form
-from pipeline.pdf_overlay import Grafter, add_content, plain_geometry, put_xobject, subset_fonts, wrap
-from pipeline.screenprint_layer import draw_pdf as draw_screenprint
-from pipeline.pdf_io import (
+from mijian.pipeline.errors import InputError
+from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
+from mijian.pipeline.model import CopyStamp, Marking
+from mijian.pipeline import pdf_textcode
+from mijian.pipeline.pdf_content import ShowOp
+from mijian.pipeline.pdf_forms import qr_form, watermark_form
+from mijian.pipeline.pdf_overlay import Grafter, add_content, plain_geometry, put_xobject, subset_fonts, wrap
+from mijian.pipeline.screenprint_layer import draw_pdf as draw_screenprint
+from mijian.pipeline.pdf_io import (
     GBT9704_MARGINS,
     INFO_TOKEN_KEY,
     PYMUPDF_ERRORS,
@@ -343,7 +343,7 @@ def _draw_pattern(sheet: pymupdf.Page, stamp: CopyStamp) -> None:
     """
     if not stamp.pattern_key or not stamp.pattern_payload:
         return
-    from watermark.pattern import NUMBER_PARAMS, PatternKey, page_dots
+    from mijian.watermark.pattern import NUMBER_PARAMS, PatternKey, page_dots
 
     key = PatternKey(stamp.pattern_key, NUMBER_PARAMS)
     width, height = sheet.rect.width, sheet.rect.height
@@ -542,7 +542,7 @@ def _overlay(doc: pymupdf.Document, stamp: CopyStamp, facts: tuple[_PageFacts, .
 def _code_glyphs(stamp: CopyStamp) -> str:
     """Every character the invisible text code may put on a page in the code font: the
     copy's code, the separators between its symbols, and the whole symbol alphabet."""
-    from watermark import textcode
+    from mijian.watermark import textcode
 
     return "".join(dict.fromkeys(stamp.text_code + "\u2009 " + "".join(textcode.SYMBOLS)
                                  + textcode.START + textcode.END))

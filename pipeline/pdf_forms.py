@@ -26,7 +26,7 @@ from typing import Sequence
 import pymupdf
 from pymupdf import mupdf
 
-from pipeline.pdf_io import font_runs, text_width
+from mijian.pipeline.pdf_io import font_runs, text_width
 
 WATERMARK_GREY = 0.45
 WATERMARK_OPACITY = 0.13

@@ -24,9 +24,9 @@ from pathlib import Path
 import pymupdf
 from PIL import Image
 
-from pipeline.errors import InputError, LimitExceeded
-from pipeline.limits import DEFAULT_LIMITS, Limits
-from pipeline.model import Evidence, Language
+from mijian.pipeline.errors import InputError, LimitExceeded
+from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
+from mijian.pipeline.model import Evidence, Language
 
 INFO_TOKEN_KEY = "MijianToken"
 """Custom key of the document Info dictionary that holds a copy's signed token."""

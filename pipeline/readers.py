@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from pipeline.errors import InputError, LimitExceeded
-from pipeline.limits import DEFAULT_LIMITS, Limits
-from pipeline.model import Document, Kind, Language
+from mijian.pipeline.errors import InputError, LimitExceeded
+from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
+from mijian.pipeline.model import Document, Kind, Language
 
 SUPPORTED = {".pdf": "pdf", ".docx": "docx", ".txt": "txt"}
 
@@ -123,12 +123,12 @@ def read_document(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Document
     source = str(path)
     pages: tuple[str, ...] = ()
     if kind == "pdf":
-        from pipeline.pdf_io import read_pdf_pages
+        from mijian.pipeline.pdf_io import read_pdf_pages
 
         pages = read_pdf_pages(data, source, limits)
         text = "\n\n".join(pages)
     elif kind == "docx":
-        from pipeline.docx_io import read_docx_text
+        from mijian.pipeline.docx_io import read_docx_text
 
         text = read_docx_text(data, source, limits)
     else:

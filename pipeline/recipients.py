@@ -7,8 +7,8 @@ import io
 import unicodedata
 from pathlib import Path
 
-from pipeline.errors import InputError
-from pipeline.model import Recipient
+from mijian.pipeline.errors import InputError
+from mijian.pipeline.model import Recipient
 
 MAX_RECIPIENTS = 10_000
 _KNOWN = {"id", "name", "unit", "email", "public_key"}
@@ -110,7 +110,7 @@ def _certificate(path: Path, number: int, value: str) -> str:
         except OSError:
             raise InputError(f"{path}: line {number}: public_key file '{value}' cannot be read; "
                              "give a path relative to the recipients file") from None
-    from pipeline.crypto import certificate_subject
+    from mijian.pipeline.crypto import certificate_subject
 
     certificate_subject(pem, f"{path}: line {number}")
     return pem.decode("ascii", errors="replace")

@@ -19,13 +19,13 @@ import sqlite3
 from pathlib import Path
 from typing import Callable, Iterator
 
-from pipeline.errors import RegisterError
-from pipeline.register_records import CopyRecord, DocumentRecord, EventSigner, event_hash, utc_now
-from pipeline.register_check import check_copy_row, check_document_row
-from pipeline.register_facts import copy_facts, document_facts
-from pipeline.register_head import (GENESIS, HEAD_FILE, Freshness, Head, advance_head, freshness,
+from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.register_records import CopyRecord, DocumentRecord, EventSigner, event_hash, utc_now
+from mijian.pipeline.register_check import check_copy_row, check_document_row
+from mijian.pipeline.register_facts import copy_facts, document_facts
+from mijian.pipeline.register_head import (GENESIS, HEAD_FILE, Freshness, Head, advance_head, freshness,
                                     write_head)
-from pipeline.register_schema import SCHEMA_VERSION, open_database
+from mijian.pipeline.register_schema import SCHEMA_VERSION, open_database
 
 __all__ = ["GENESIS", "SCHEMA_VERSION", "CopyRecord", "DocumentRecord", "EventSigner", "Register",
            "event_hash", "utc_now"]
@@ -85,7 +85,7 @@ class Register:
         except OSError:
             stamp = None
         if self._key_cache is None or stamp != self._key_stamp:
-            from pipeline.crypto import KeyRing
+            from mijian.pipeline.crypto import KeyRing
 
             self._key_cache, self._key_stamp = KeyRing(self.home).keys(), stamp
         return self._key_cache

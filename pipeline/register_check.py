@@ -18,9 +18,9 @@ import json
 import sqlite3
 from typing import Any, Mapping, Protocol, Sequence
 
-from pipeline.errors import RegisterError
-from pipeline.register_records import event_hash
-from pipeline.register_facts import (LoggedEvent, copy_problem, document_problem, expected_copy,
+from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.register_records import event_hash
+from mijian.pipeline.register_facts import (LoggedEvent, copy_problem, document_problem, expected_copy,
                                      expected_document)
 
 

@@ -102,7 +102,7 @@ class Expected:
 
 def expected_copy(events: Iterable[LoggedEvent]) -> Expected:
     """Replay one copy's events (in order) into the row they imply."""
-    from pipeline.lifecycle import LIFECYCLE_ACTIONS  # imported here: lifecycle imports the register
+    from mijian.pipeline.lifecycle import LIFECYCLE_ACTIONS  # imported here: lifecycle imports the register
 
     out = Expected()
     for event in events:

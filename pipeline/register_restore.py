@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.errors import UsageError
-from pipeline.office import Office
-from pipeline.register_head import Head, HeadUnreadable, head_lock, read_head, serials_in, write_head
+from mijian.pipeline.errors import UsageError
+from mijian.pipeline.office import Office
+from mijian.pipeline.register_head import Head, HeadUnreadable, head_lock, read_head, serials_in, write_head
 
 RESTORE_ACKNOWLEDGED = "restore-acknowledged"
 

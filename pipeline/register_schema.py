@@ -25,7 +25,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from pipeline.errors import RegisterError
+from mijian.pipeline.errors import RegisterError
 
 SCHEMA_VERSION = 2
 """1: documents, copies, events. 2: serial floors after a restore, event indexes, user_version."""

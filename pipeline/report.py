@@ -53,7 +53,7 @@ def in_language(result: Any, lang: str | None) -> Any:
 
 def grade_name(result: Any, lang: str | None) -> str:
     """The grade as the report names it: the scheme's label, in English words for an English report."""
-    from classifiers import GRADES
+    from mijian.classifiers import GRADES
 
     if lang == "en" and not result.grade.isascii():
         return GRADES[result.level][1]
@@ -78,7 +78,7 @@ def print_classification(console: Console, result: Any, lang: str | None = None)
 
     ``lang`` (zh or en) gives a report in that language alone; None keeps bilingual headings.
     """
-    from keywords import CATEGORIES
+    from mijian.keywords import CATEGORIES
 
     words = _HEADINGS[lang]
     names = {c.id: (c.zh if lang == "zh" else c.en) for c in CATEGORIES} if lang else {}

@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.errors import UsageError
+from mijian.pipeline.errors import UsageError
 
 STAGING = ".mijian-staging"
 """The folder in ``--out`` that holds each run's private staging folder."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from pipeline.errors import ConfigError, UsageError
+from mijian.pipeline.errors import ConfigError, UsageError
 
 LADDER_NAMES = ("公开/public", "内部/internal", "秘密/confidential", "机密/secret", "绝密/top secret")
 _PLACEMENTS = {"top-left", "top-right", "banner"}
@@ -90,7 +90,7 @@ def _parse(name: str, table: dict, origin: str) -> Scheme:
 @lru_cache(maxsize=1)
 def all_schemes() -> dict[str, Scheme]:
     """Every scheme shipped with mijian, by name."""
-    data = resources.files("pipeline").joinpath("data/schemes.toml").read_text(encoding="utf-8")
+    data = resources.files("mijian.pipeline").joinpath("data/schemes.toml").read_text(encoding="utf-8")
     try:
         raw = tomllib.loads(data)
     except tomllib.TOMLDecodeError as exc:

@@ -21,7 +21,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from pipeline.model import CopyStamp
+from mijian.pipeline.model import CopyStamp
 
 LAYER = "screen-fingerprint"
 MAX_PAGES = 4
@@ -47,7 +47,7 @@ def draw_pdf(sheet: Any, stamp: CopyStamp) -> None:
         return
     import pymupdf
 
-    from watermark.screenprint import DEFAULT, page_marks
+    from mijian.watermark.screenprint import DEFAULT, page_marks
 
     width, height = sheet.rect.width, sheet.rect.height
     marks = page_marks(width * _MM_PER_POINT, height * _MM_PER_POINT,
@@ -68,7 +68,7 @@ def docx_overlay(image: Any, stamp: CopyStamp, dpi: float) -> Any:
     number = _number(stamp)
     if number is None:
         return image
-    from watermark.screenprint import merge_overlay, overlay
+    from mijian.watermark.screenprint import merge_overlay, overlay
 
     return merge_overlay(image, overlay(image.width, image.height, dpi,
                                         layer_key(stamp.pattern_key), number))
@@ -78,10 +78,10 @@ def trace_layer(images: list, keys: list, register: Any) -> Any:
     """Read the fingerprint from page images and say what it names (see module notes): a
     :class:`~pipeline.trace_model.Layer` of class ``signal`` whose support is the copy (or
     the unknown number) read, with its false-match probability."""
-    from pipeline.issuing import pattern_key
-    from pipeline.trace_model import Layer
-    from watermark.codes import SIGNAL, false_match_probability
-    from watermark.screenprint import read
+    from mijian.pipeline.issuing import pattern_key
+    from mijian.pipeline.trace_model import Layer
+    from mijian.watermark.codes import SIGNAL, false_match_probability
+    from mijian.watermark.screenprint import read
 
     found: dict[str, float] = {}
     notes: list[str] = []

@@ -26,9 +26,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.errors import RegisterError
-from pipeline.limits import Limits
-from pipeline.model import CopyStamp
+from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.limits import Limits
+from mijian.pipeline.model import CopyStamp
 
 _NOT_OPENING = ("self-check failed: the copy is not encrypted or does not open; the file was "
                 "discarded and its serial stays reserved; report this as a bug")
@@ -49,7 +49,7 @@ def self_check(path: Path, ext: str, stamp: CopyStamp, office_password: str | No
     if ext == ".pdf":
         self_check_pdf(path, stamp, office_password)
         return
-    from pipeline.docx_io import read_docx_evidence
+    from mijian.pipeline.docx_io import read_docx_evidence
 
     evidence = read_docx_evidence(path, [stamp.user_password], limits)
     if not (evidence.encrypted and evidence.opened):
@@ -102,7 +102,7 @@ def _check_opening(reader, stamp: CopyStamp, office_password: str | None, path: 
 
 def _info_token(reader) -> str | None:
     """The token under the custom Info key, or None."""
-    from pipeline.pdf_io import INFO_TOKEN_KEY
+    from mijian.pipeline.pdf_io import INFO_TOKEN_KEY
 
     info = reader.trailer.get("/Info")
     value = info.get_object().get("/" + INFO_TOKEN_KEY) if info is not None else None

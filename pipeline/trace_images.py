@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from pipeline.register import Register
-from pipeline.trace_layers import Signers, verified_layer
-from pipeline.trace_model import Layer
-from watermark.codes import SIGHT, SIGNAL, check_code, false_match_probability, find_codes, \
+from mijian.pipeline.register import Register
+from mijian.pipeline.trace_layers import Signers, verified_layer
+from mijian.pipeline.trace_model import Layer
+from mijian.watermark.codes import SIGHT, SIGNAL, check_code, false_match_probability, find_codes, \
     forgery_probability
 
 MAX_PATTERN_PAGES = 4
@@ -47,7 +47,7 @@ class Reading:
 
 def qr_layer(images: list, signers: Signers) -> Layer:
     """The QR symbols of every page image, each checked under its copy's keys."""
-    from watermark.qr import read_codes
+    from mijian.watermark.qr import read_codes
 
     good: dict[str, tuple[int, float]] = {}
     bad = 0
@@ -95,8 +95,8 @@ def bands(image: Image.Image) -> list[tuple[str, Image.Image]]:
 def _read(region: Image.Image, page: int, band: str, keys: list, register: Register,
           copies: int) -> Reading:
     """Decode one region under each office key until one reads."""
-    from pipeline.issuing import pattern_key
-    from watermark.pattern import NUMBER_PARAMS, OVERLAP_SEVERAL, Z_ACCEPT, PatternKey, decode, \
+    from mijian.pipeline.issuing import pattern_key
+    from mijian.watermark.pattern import NUMBER_PARAMS, OVERLAP_SEVERAL, Z_ACCEPT, PatternKey, decode, \
         number_from_payload
 
     several = False
@@ -151,7 +151,7 @@ copy measures 0 to 0.45, see :data:`watermark.pattern.OVERLAP_SEVERAL`)."""
 
 def _needs_whole(readings: list[Reading]) -> bool:
     """Whether the bands of a page leave the whole page worth a second pass."""
-    from watermark.pattern import Z_ACCEPT
+    from mijian.watermark.pattern import Z_ACCEPT
 
     unread_synchronised = (any(r.number is None for r in readings)
                            and max(r.statistic for r in readings) >= Z_ACCEPT)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pipeline.register import CopyRecord, Register
-from pipeline.trace_model import Layer
-from watermark import textcode
-from watermark.codes import (
+from mijian.pipeline.register import CopyRecord, Register
+from mijian.pipeline.trace_model import Layer
+from mijian.watermark import textcode
+from mijian.watermark.codes import (
     FILE,
     SIGHT,
     check_code,

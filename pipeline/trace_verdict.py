@@ -13,8 +13,8 @@ metadata token) points elsewhere, and the verdict becomes ``conflict``, naming n
 
 from __future__ import annotations
 
-from pipeline.register import CopyRecord, Register
-from pipeline.trace_model import (
+from mijian.pipeline.register import CopyRecord, Register
+from mijian.pipeline.trace_model import (
     CONFLICT,
     IDENTIFIED,
     INCONCLUSIVE,
@@ -24,7 +24,7 @@ from pipeline.trace_model import (
     Pointer,
     TraceResult,
 )
-from watermark.codes import SIGHT
+from mijian.watermark.codes import SIGHT
 
 
 def pointers(layers: list[Layer], register: Register) -> tuple[list[Pointer], dict[str, CopyRecord | None]]:

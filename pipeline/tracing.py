@@ -24,17 +24,17 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
-from pipeline.errors import InputError
-from pipeline.issuing import PASSWORD_PURPOSE
-from pipeline.limits import DEFAULT_LIMITS, Limits
-from pipeline.model import Evidence
-from pipeline.office import Office
-from pipeline.readers import decode_text, read_bytes, sniff
-from pipeline.register import CopyRecord, Register
-from pipeline.screenprint_layer import LAYER as SCREEN_LAYER
-from pipeline.screenprint_layer import trace_layer as screenprint_layer
-from pipeline.trace_images import MAX_PATTERN_PAGES, fingerprint_layer, qr_layer, read_fingerprints
-from pipeline.trace_layers import (
+from mijian.pipeline.errors import InputError
+from mijian.pipeline.issuing import PASSWORD_PURPOSE
+from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
+from mijian.pipeline.model import Evidence
+from mijian.pipeline.office import Office
+from mijian.pipeline.readers import decode_text, read_bytes, sniff
+from mijian.pipeline.register import CopyRecord, Register
+from mijian.pipeline.screenprint_layer import LAYER as SCREEN_LAYER
+from mijian.pipeline.screenprint_layer import trace_layer as screenprint_layer
+from mijian.pipeline.trace_images import MAX_PATTERN_PAGES, fingerprint_layer, qr_layer, read_fingerprints
+from mijian.pipeline.trace_layers import (
     Signers,
     file_layer,
     metadata_layer,
@@ -42,9 +42,9 @@ from pipeline.trace_layers import (
     visible_code_layer,
     visible_text_layer,
 )
-from pipeline.trace_model import INCONCLUSIVE, MAX_FALSE_MATCH, Layer, Pointer, TraceResult
-from pipeline.trace_verdict import decide
-from watermark.codes import SIGHT, SIGNAL
+from mijian.pipeline.trace_model import INCONCLUSIVE, MAX_FALSE_MATCH, Layer, Pointer, TraceResult
+from mijian.pipeline.trace_verdict import decide
+from mijian.watermark.codes import SIGHT, SIGNAL
 
 __all__ = ["trace", "TraceResult", "Layer", "Pointer", "MAX_FALSE_MATCH", "LEAK_TYPES",
            "MAX_RENDERED_PAGES", "MAX_PATTERN_PAGES"]
@@ -68,7 +68,7 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
     by_hash = office.register.copies_by_sha256(hashlib.sha256(data).hexdigest())
     layers = [file_layer(by_hash, office.register)]
     if ext in IMAGE_TYPES:
-        from pipeline.images import load_images
+        from mijian.pipeline.images import load_images
 
         images = load_images(data, str(path), limits)
         evidence = Evidence(kind="image", encrypted=False, opened=True, token=None, text="")
@@ -94,7 +94,7 @@ def _evidence(office: Office, path: Path, data: bytes, ext: str, known: list[Cop
     if ext == ".pdf":
         if sniff(data) != "pdf":
             raise InputError(f"{path}: named .pdf but is not a PDF; give the file its right extension")
-        from pipeline.pdf_io import read_pdf_evidence
+        from mijian.pipeline.pdf_io import read_pdf_evidence
 
         evidence = read_pdf_evidence(path, passwords + office.owner_passwords(), limits)
         if any("tokens differ" in note for note in evidence.notes):
@@ -103,7 +103,7 @@ def _evidence(office: Office, path: Path, data: bytes, ext: str, known: list[Cop
             evidence = dataclasses.replace(evidence, token=" ".join(tokens) or evidence.token)
         return evidence
     if ext == ".docx":
-        from pipeline.docx_io import read_docx_evidence
+        from mijian.pipeline.docx_io import read_docx_evidence
 
         evidence = read_docx_evidence(path, passwords, limits)
         if evidence.encrypted and not evidence.opened:
@@ -115,7 +115,7 @@ def _evidence(office: Office, path: Path, data: bytes, ext: str, known: list[Cop
 
 def _pdf_tokens(data: bytes, source: str, passwords: list[str], limits: Limits) -> list[str]:
     """The Info and the XMP token of a PDF whose two tokens differ."""
-    from pipeline.pdf_io import PYMUPDF_ERRORS, _info_token, _xmp_token, open_pdf, quiet_mupdf
+    from mijian.pipeline.pdf_io import PYMUPDF_ERRORS, _info_token, _xmp_token, open_pdf, quiet_mupdf
 
     with quiet_mupdf():
         doc = open_pdf(data, source, limits)
@@ -144,8 +144,8 @@ def _docx_passwords(office: Office) -> list[str]:
 
 
 def _open_envelope(office: Office, data: bytes) -> bytes | None:
-    from pipeline.crypto import office_cms_identity, open_envelope
-    from pipeline.errors import CryptoError
+    from mijian.pipeline.crypto import office_cms_identity, open_envelope
+    from mijian.pipeline.errors import CryptoError
 
     keys_dir = office.home / "keys"
     if not (keys_dir / "cms-identity.key").exists():
@@ -185,7 +185,7 @@ def _trace_inner(office: Office, plain: bytes, layers: list[Layer], limits: Limi
 
 
 def _render(data: bytes, source: str, passwords: list[str], limits: Limits) -> list:
-    from pipeline.images import render_pdf
+    from mijian.pipeline.images import render_pdf
 
     return render_pdf(data, source, passwords, limits, max_pages=MAX_RENDERED_PAGES)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.register import DocumentRecord
+from mijian.pipeline.register import DocumentRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

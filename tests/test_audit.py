@@ -13,14 +13,14 @@ from typing import Callable
 
 import pytest
 
-from pipeline.audit import VerifyReport, backup_register, verify_register
-from pipeline.crypto import OfficeKey, random_token
-from pipeline.errors import UsageError
-from pipeline.lifecycle import destroy, mark_lost, return_copy, sign_for
-from pipeline.office import Office
+from mijian.pipeline.audit import VerifyReport, backup_register, verify_register
+from mijian.pipeline.crypto import OfficeKey, random_token
+from mijian.pipeline.errors import UsageError
+from mijian.pipeline.lifecycle import destroy, mark_lost, return_copy, sign_for
+from mijian.pipeline.office import Office
 from tests.conftest import secret_document_record
-from pipeline.register import CopyRecord, DocumentRecord, event_hash
-from pipeline.register_restore import acknowledge_restore
+from mijian.pipeline.register import CopyRecord, DocumentRecord, event_hash
+from mijian.pipeline.register_restore import acknowledge_restore
 
 C1, C2, C3, D1 = "0A1B2C3D4E5F", "1B2C3D4E5F6G", "64S36D1N6RVK", "9Z8Y7X6W5V4T"
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from classifiers import classify
-from classifiers.catalogue import find_catalogue, load_catalogue, match_catalogue
-from classifiers.normalise import normalise
-from pipeline.analysis import classify_document
-from pipeline.errors import ConfigError
-from pipeline.model import Document
+from mijian.classifiers import classify
+from mijian.classifiers.catalogue import find_catalogue, load_catalogue, match_catalogue
+from mijian.classifiers.normalise import normalise
+from mijian.pipeline.analysis import classify_document
+from mijian.pipeline.errors import ConfigError
+from mijian.pipeline.model import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "catalogue.toml"

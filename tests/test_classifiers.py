@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifiers import (
+from mijian.classifiers import (
     Finding,
     Suggestion,
     classify,
@@ -22,8 +22,8 @@ from classifiers import (
     scan_lexicon,
     suggest,
 )
-from keywords import load_lexicon
-from pipeline.model import Document
+from mijian.keywords import load_lexicon
+from mijian.pipeline.model import Document
 
 # --- helpers computed independently of the code under test ------------------------------
 

@@ -19,7 +19,7 @@ from tests.conftest import ROOT, SAMPLES
 
 def run(*args: str, home: Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, MIJIAN_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True,
                           text=True, env=env, cwd=cwd or ROOT, timeout=300)
 
 
@@ -180,8 +180,8 @@ def test_text_draft_gives_pdf_copies(tmp_path, home, three):
 def test_codes_are_made_with_the_document_key(tmp_path, home, three):
     """The printed code of a copy verifies under its document's key (derived from the office
     key), not under the office master key itself; pasted text of the copy still traces."""
-    from pipeline.office import Office
-    from watermark.codes import check_code, find_codes
+    from mijian.pipeline.office import Office
+    from mijian.watermark.codes import check_code, find_codes
 
     out = tmp_path / "out"
     manifest = run_json("issue", str(SAMPLES / "zh_roster_personal.txt"), "--recipients",
@@ -365,7 +365,7 @@ def test_excerpt_of_pasted_text_traces_through_text_code(tmp_path, home, three, 
     """150–200 characters copied from the middle of the body still name the copy."""
     import docx
 
-    from pipeline.issuing import decrypt_copy
+    from mijian.pipeline.issuing import decrypt_copy
 
     out = tmp_path / "out"
     manifest = run_json("issue", str(SAMPLES / draft), "--recipients", str(three), "--out", str(out), home=home)
@@ -394,7 +394,7 @@ def test_excerpt_of_pasted_text_traces_through_text_code(tmp_path, home, three, 
 def test_page_images_and_print_to_pdf_trace(tmp_path, home, three):
     from PIL import Image
 
-    from pipeline.issuing import decrypt_copy
+    from mijian.pipeline.issuing import decrypt_copy
 
     out = tmp_path / "out"
     manifest = run_json("issue", str(SAMPLES / "zh_notice_secret.pdf"), "--recipients", str(three),
@@ -431,7 +431,7 @@ def test_averaged_page_images_report_several_copies(tmp_path, home, three):
     import numpy as np
     from PIL import Image
 
-    from pipeline.issuing import decrypt_copy
+    from mijian.pipeline.issuing import decrypt_copy
 
     out = tmp_path / "out"
     manifest = run_json("issue", str(SAMPLES / "zh_notice_secret.pdf"), "--recipients", str(three),
@@ -498,8 +498,8 @@ def test_top_secret_needs_approver_and_records_access(tmp_path, home, three):
 def test_docx_excerpt_from_inside_a_long_paragraph_traces(tmp_path, home, three):
     import docx
 
-    from pipeline.issuing import decrypt_copy
-    from watermark import textcode
+    from mijian.pipeline.issuing import decrypt_copy
+    from mijian.watermark import textcode
 
     out = tmp_path / "out"
     manifest = run_json("issue", str(SAMPLES / "en_memo_secret.docx"), "--recipients", str(three),

@@ -36,7 +36,7 @@ def _identity(folder: Path, name: str, key=None) -> tuple[Path, Path]:
 
 def _run(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, MIJIAN_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=300)
 
 

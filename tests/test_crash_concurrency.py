@@ -30,7 +30,7 @@ KILLS = 24
 
 
 def _cmd(draft: Path, recipients: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "pipeline.cli", "issue", str(draft), "--recipients", str(recipients),
+    return [sys.executable, "-m", "mijian", "issue", str(draft), "--recipients", str(recipients),
             "--out", str(out), "--json"]
 
 
@@ -54,7 +54,7 @@ def _rows(home: Path) -> list[sqlite3.Row]:
 
 def _verify(home: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, MIJIAN_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", "register", "verify"], env=env,
+    return subprocess.run([sys.executable, "-m", "mijian", "register", "verify"], env=env,
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 

@@ -7,9 +7,9 @@ import stat
 
 import pytest
 
-from pipeline.crypto import KeyRing, OfficeKey, derived_password, random_password
-from pipeline.errors import CryptoError, RegisterError
-from watermark.codes import (check_code, find_codes, forgery_probability, make_token,
+from mijian.pipeline.crypto import KeyRing, OfficeKey, derived_password, random_password
+from mijian.pipeline.errors import CryptoError, RegisterError
+from mijian.watermark.codes import (check_code, find_codes, forgery_probability, make_token,
                              make_visible_code, new_copy_id)
 
 

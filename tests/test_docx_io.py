@@ -17,17 +17,17 @@ from docx.enum.section import WD_SECTION
 from docx.shared import Pt
 from lxml import etree
 
-from pipeline.docx_copy import set_custom_property, write_docx_copy
-from pipeline.docx_io import (
+from mijian.pipeline.docx_copy import set_custom_property, write_docx_copy
+from mijian.pipeline.docx_io import (
     TOKEN_PROPERTY,
     check_docx_archive,
     read_custom_property,
     read_docx_evidence,
     read_docx_text,
 )
-from pipeline.errors import InputError, LimitExceeded
-from pipeline.limits import DEFAULT_LIMITS, Limits
-from pipeline.model import CopyStamp, Marking
+from mijian.pipeline.errors import InputError, LimitExceeded
+from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
+from mijian.pipeline.model import CopyStamp, Marking
 
 MALFORMED = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "malformed"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -305,7 +305,7 @@ def test_malformed_xml_is_an_input_error() -> None:
 @pytest.fixture(scope="module")
 def cn_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
     """One cn-state copy of the draft and its decrypted package."""
-    from watermark.pattern import payload_from_number
+    from mijian.watermark.pattern import payload_from_number
 
     out = tmp_path_factory.mktemp("copies") / "000003.docx"
     write_docx_copy(draft_bytes(), stamp_for(pattern_key=PATTERN_KEY,
@@ -452,7 +452,7 @@ def test_every_header_and_footer_is_marked(tmp_path: Path) -> None:
 def test_page_fingerprint_behind_every_header(tmp_path: Path) -> None:
     """Each header in use holds one full-page picture anchored at the page corner behind the
     text; drawing ids are unique; without a pattern key no picture is added."""
-    from watermark.pattern import payload_from_number
+    from mijian.watermark.pattern import payload_from_number
 
     out = tmp_path / "patterned.docx"
     stamp = stamp_for(US_MARKING, watermark_text="J 7", language="en", pattern_key=PATTERN_KEY,
@@ -553,7 +553,7 @@ def test_libreoffice_renders_marks_and_watermark(
     # the page fingerprint behind the text decodes from a quarter of the rendered page
     from PIL import Image
 
-    from watermark.pattern import NUMBER_PARAMS, PatternKey, decode, number_from_payload
+    from mijian.watermark.pattern import NUMBER_PARAMS, PatternKey, decode, number_from_payload
 
     image = Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)
     w, h = image.size
@@ -596,8 +596,8 @@ def test_fingerprint_covers_a_landscape_section_sharing_the_header(tmp_path: Pat
     landscape page carries the fingerprint."""
     from docx.enum.section import WD_ORIENT
 
-    from watermark.pattern import NUMBER_PARAMS, PatternKey, decode, number_from_payload
-    from watermark.pattern import payload_from_number
+    from mijian.watermark.pattern import NUMBER_PARAMS, PatternKey, decode, number_from_payload
+    from mijian.watermark.pattern import payload_from_number
 
     document = docx.Document()
     for i in range(4):

@@ -13,13 +13,13 @@ import numpy as np
 import pymupdf
 import pytest
 
-from pipeline import pdf_textcode
-from pipeline.office import Office
-from pipeline.pdf_content import line_ends, show_ops, tokens
-from pipeline.tracing import trace
+from mijian.pipeline import pdf_textcode
+from mijian.pipeline.office import Office
+from mijian.pipeline.pdf_content import line_ends, show_ops, tokens
+from mijian.pipeline.tracing import trace
 from tests.conftest import ROOT, SAMPLES
 from tests.test_cli_e2e import run, run_json
-from watermark import textcode
+from mijian.watermark import textcode
 
 sys.path.insert(0, str(ROOT))
 from bench.excerpt_bench import ORDERS, excerpt, order_text  # noqa: E402
@@ -87,12 +87,12 @@ def test_pasted_excerpt_traces_through_the_cli(tmp_path, home):
 
 
 def _prepared(draft: str) -> bytes:
-    from pipeline.limits import DEFAULT_LIMITS
-    from pipeline.pdf_copy import _prepare
+    from mijian.pipeline.limits import DEFAULT_LIMITS
+    from mijian.pipeline.pdf_copy import _prepare
 
     if draft.endswith(".txt"):
-        from pipeline.pdf_io import text_to_pdf
-        from pipeline.readers import read_document
+        from mijian.pipeline.pdf_io import text_to_pdf
+        from mijian.pipeline.readers import read_document
 
         document = read_document(SAMPLES / draft)
         return _prepare(text_to_pdf(document.text, document.title, document.language),

@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import InputError
-from pipeline.limits import Limits
-from pipeline.model import Document
-from pipeline.readers import read_document
+from mijian.pipeline.errors import InputError
+from mijian.pipeline.limits import Limits
+from mijian.pipeline.model import Document
+from mijian.pipeline.readers import read_document
 from tests.conftest import SAMPLES
 
 EXAMPLES = int(os.environ.get("MIJIAN_FUZZ_EXAMPLES", "150"))

@@ -94,7 +94,7 @@ def run_cli(*args: str, home: Path | None = None, out: Path | None = None,
                         PYTHONDONTWRITEBYTECODE="1", **(env or {}))
         with tempfile.TemporaryFile() as so, tempfile.TemporaryFile() as se:
             start = time.monotonic()
-            proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], cwd=cwd,
+            proc = subprocess.Popen([sys.executable, "-m", "mijian", *args], cwd=cwd,
                                     env=full_env, stdin=subprocess.DEVNULL, stdout=so, stderr=se,
                                     preexec_fn=_limits)
             timed_out = False
@@ -149,7 +149,8 @@ BATCH_HELPER = r"""
 import io, json, os, resource, signal, sys, time, traceback
 from contextlib import redirect_stdout
 jobs_path, memory, budget, warm = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-import pipeline.cli
+from mijian import pipeline  # noqa: F401
+import mijian.pipeline.cli
 sys.argv = ["mijian", "classify", warm]
 with redirect_stdout(io.StringIO()):
     try:
@@ -695,7 +696,7 @@ def test_rejected_drafts_leave_an_existing_register_untouched(
 def test_html_part_with_a_doctype_is_not_taken_for_an_entity_attack(tmp_path: Path) -> None:
     """Only XML parts are held to the no-DOCTYPE rule: an HTML alternative-format chunk
     (content type text/html, never parsed) may start with ``<!DOCTYPE html>``."""
-    from pipeline.readers import read_document
+    from mijian.pipeline.readers import read_document
 
     source = (SAMPLES / "en_memo_secret.docx").read_bytes()
     types = zipfile.ZipFile(io.BytesIO(source)).read("[Content_Types].xml").replace(
@@ -708,8 +709,8 @@ def test_html_part_with_a_doctype_is_not_taken_for_an_entity_attack(tmp_path: Pa
 
 def test_leaked_pdf_whose_trailer_points_past_its_objects(tmp_path: Path) -> None:
     """A damaged /Info reference means no token, not an internal error."""
-    from pipeline.limits import DEFAULT_LIMITS
-    from pipeline.pdf_io import read_pdf_evidence
+    from mijian.pipeline.limits import DEFAULT_LIMITS
+    from mijian.pipeline.pdf_io import read_pdf_evidence
 
     leak = tmp_path / "leak.pdf"
     leak.write_bytes(many_pages_pdf(1).replace(b"/Root 1 0 R >>", b"/Root 1 0 R /Info 999 0 R >>"))

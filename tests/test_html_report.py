@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.analysis import classify_document
-from pipeline.errors import UsageError
-from pipeline.html_report import render_html, write_html_report
-from pipeline.model import Document
+from mijian.pipeline.analysis import classify_document
+from mijian.pipeline.errors import UsageError
+from mijian.pipeline.html_report import render_html, write_html_report
+from mijian.pipeline.model import Document
 
 TEXT = "<script>alert(1)</script>\n本通知按机密级管理。参演部队约3200人于4月14日开进，阅后收回。\"quoted\" & more"
 

@@ -54,7 +54,7 @@ TOOL_TIMEOUT = 120
 
 def _cli(*args: str, home: Path) -> dict:
     env = dict(os.environ, MIJIAN_HOME=str(home), PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", *args, "--json"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "mijian", *args, "--json"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -88,8 +88,8 @@ def issue_copies(tmp_path_factory: pytest.TempPathFactory):
             out = tmp_path_factory.mktemp("copies") / draft.stem
             manifest = _cli("issue", str(draft), "--recipients", str(recipients), "--out",
                             str(out), home=home)
-            from pipeline.office import Office
-            from watermark.codes import make_visible_code
+            from mijian.pipeline.office import Office
+            from mijian.watermark.codes import make_visible_code
 
             with Office.open(home) as office:
                 owner = office.owner_passwords()[0]

@@ -11,7 +11,7 @@ import zipfile
 
 from PIL import Image
 
-from pipeline.docx_thumbnail import THUMBNAIL_RELTYPE, without_thumbnail
+from mijian.pipeline.docx_thumbnail import THUMBNAIL_RELTYPE, without_thumbnail
 from tests.conftest import ROOT, SAMPLES
 
 _OVERRIDE = ('<Override PartName="/docProps/thumbnail.jpeg" ContentType="image/jpeg"/>')
@@ -100,7 +100,7 @@ def test_picture_the_body_also_uses_is_kept():
 
 
 def test_issued_docx_copy_has_no_thumbnail(tmp_path):
-    from pipeline.issuing import decrypt_copy
+    from mijian.pipeline.issuing import decrypt_copy
 
     picture = _thumbnail()
     draft = tmp_path / "memo.docx"
@@ -108,7 +108,7 @@ def test_issued_docx_copy_has_no_thumbnail(tmp_path):
     people = tmp_path / "people.csv"
     people.write_text("id,name\nA1,Alice\n", encoding="utf-8")
     home, out = tmp_path / "home", tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "issue", str(draft),
+    done = subprocess.run([sys.executable, "-m", "mijian", "issue", str(draft),
                            "--recipients", str(people), "--out", str(out), "--json"],
                           env=dict(os.environ, MIJIAN_HOME=str(home)), cwd=ROOT,
                           capture_output=True, text=True, timeout=300)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import UsageError
-from pipeline.office import Office
-from pipeline.safe_files import create_exclusive, open_run_staging, out_lock, write_atomic
+from mijian.pipeline.errors import UsageError
+from mijian.pipeline.office import Office
+from mijian.pipeline.safe_files import create_exclusive, open_run_staging, out_lock, write_atomic
 from tests.conftest import ROOT, SAMPLES
 
 DRAFT = SAMPLES / "en_press_release.txt"
@@ -27,7 +27,7 @@ DRAFT = SAMPLES / "en_press_release.txt"
 
 def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, MIJIAN_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=300)
 
 
@@ -145,7 +145,7 @@ def test_two_runs_into_one_folder_at_once(tmp_path):
     long_ids = [f"L{n}" for n in range(1, 11)] + ["BOTH"]
     short_ids = ["S1", "BOTH"]
     lists = [_people(tmp_path, long_ids, "long.csv"), _people(tmp_path, short_ids, "short.csv")]
-    procs = [subprocess.Popen([sys.executable, "-m", "pipeline.cli", "issue", str(DRAFT),
+    procs = [subprocess.Popen([sys.executable, "-m", "mijian", "issue", str(DRAFT),
                                "--recipients", str(people), "--out", str(out), "--json"],
                               env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for people in lists]
@@ -165,7 +165,7 @@ def test_two_runs_into_one_folder_at_once(tmp_path):
 def test_lock_on_a_file_removed_meanwhile_is_taken_again(tmp_path, monkeypatch):
     """A run that opened the lock file just before the last run out removed it must not
     count the lock of the removed file: it takes the lock of the current one."""
-    from pipeline import safe_files
+    from mijian.pipeline import safe_files
 
     out = tmp_path / "out"
     out.mkdir()

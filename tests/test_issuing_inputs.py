@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import InputError, RegisterError
-from pipeline.issue_outputs import spreadsheet_cell
-from pipeline.office import Office
-from pipeline.recipients import load_recipients
+from mijian.pipeline.errors import InputError, RegisterError
+from mijian.pipeline.issue_outputs import spreadsheet_cell
+from mijian.pipeline.office import Office
+from mijian.pipeline.recipients import load_recipients
 from tests.conftest import ROOT, SAMPLES
 
 DRAFT = SAMPLES / "en_press_release.txt"
@@ -29,7 +29,7 @@ DRAFT = SAMPLES / "en_press_release.txt"
 
 def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, MIJIAN_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=300)
 
 

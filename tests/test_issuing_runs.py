@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import issuing
-from pipeline.analysis import classify_document
-from pipeline.claims import RunClaim
-from pipeline.decision import decide
-from pipeline.errors import InputError
-from pipeline.model import Recipient
-from pipeline.office import Office
-from pipeline.readers import read_document
+from mijian.pipeline import issuing
+from mijian.pipeline.analysis import classify_document
+from mijian.pipeline.claims import RunClaim
+from mijian.pipeline.decision import decide
+from mijian.pipeline.errors import InputError
+from mijian.pipeline.model import Recipient
+from mijian.pipeline.office import Office
+from mijian.pipeline.readers import read_document
 from tests.conftest import ROOT, SAMPLES
 
 DRAFT = SAMPLES / "en_press_release.txt"
@@ -55,14 +55,13 @@ def _actions(home: Path, copy_id: str) -> list[str]:
 
 def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, MIJIAN_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=300)
 
 
 def _failing_writer(monkeypatch, when) -> list[str]:
     """Make the PDF writer raise ``when(stamp, calls)``'s exception (or write normally)."""
-    import pipeline.pdf_copy as pdf_copy
-
+    import mijian.pipeline.pdf_copy as pdf_copy
     real = pdf_copy.write_pdf_copy
     calls: list[str] = []
 

@@ -14,7 +14,7 @@ from tests.conftest import ROOT, SAMPLES
 
 def _run(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, MIJIAN_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True,
                           env=env, cwd=ROOT, timeout=300)
 
 
@@ -26,7 +26,7 @@ def _forms(secret: bytes) -> list[bytes]:
 
 
 def test_no_key_bytes_in_any_output(tmp_path):
-    from pipeline.issuing import decrypt_copy
+    from mijian.pipeline.issuing import decrypt_copy
 
     home = tmp_path / "home"
     outputs: list[bytes] = []

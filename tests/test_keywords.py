@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from keywords import CATEGORIES, Lexicon, LexiconError, Term, default_paths, load_lexicon
+from mijian.keywords import CATEGORIES, Lexicon, LexiconError, Term, default_paths, load_lexicon
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import lifecycle
-from pipeline.errors import RegisterError, UsageError
-from pipeline.claims import RunClaim
-from pipeline.lifecycle import (TRANSITIONS, Holder, destroy, history, holders, mark_lost,
+from mijian.pipeline import lifecycle
+from mijian.pipeline.errors import RegisterError, UsageError
+from mijian.pipeline.claims import RunClaim
+from mijian.pipeline.lifecycle import (TRANSITIONS, Holder, destroy, history, holders, mark_lost,
                                 outstanding, return_copy, sign_for, void)
-from pipeline.office import Office
+from mijian.pipeline.office import Office
 from tests.conftest import secret_document_record
-from pipeline.register import CopyRecord, DocumentRecord
+from mijian.pipeline.register import CopyRecord, DocumentRecord
 
 CLOCK = "2026-03-04T05:06:07+00:00"
 

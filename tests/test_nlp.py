@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers import classify
-from classifiers.context import specifics, window, with_nearby
-from classifiers.findings import Finding
-from classifiers.nlp import RuleNlp, SpacyNlp
-from classifiers.normalise import normalise
-from pipeline.model import Document
+from mijian.classifiers import classify
+from mijian.classifiers.context import specifics, window, with_nearby
+from mijian.classifiers.findings import Finding
+from mijian.classifiers.nlp import RuleNlp, SpacyNlp
+from mijian.classifiers.normalise import normalise
+from mijian.pipeline.model import Document
 
 ZH = "参演部队约3200人、车辆410余台，拟于2025年4月14日至17日向望川市青杉县白石滩训练场机动，经费120万元。联系人：周立衡，电话。"
 EN = "Colonel James Reid said 600 personnel will move on 14 April to Kelso Range; the Saltway Marine Services fee is £4.1 million."

@@ -9,7 +9,7 @@ import pymupdf
 import pytest
 from PIL import Image
 
-from watermark.pattern import (
+from mijian.watermark.pattern import (
     OVERLAP_SEVERAL,
     Z_ACCEPT,
     page_dots,
@@ -25,7 +25,7 @@ from watermark.pattern import (
     payload_from_copy_id,
     payload_from_number,
 )
-from watermark.pattern_image import ssim
+from mijian.watermark.pattern_image import ssim
 
 KEY = b"pattern-test-key-0123456789abcdef"
 OTHER = b"another-office-key-0123456789abcd"

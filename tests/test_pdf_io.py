@@ -11,11 +11,11 @@ import pymupdf
 import pypdf
 import pytest
 
-from pipeline.errors import InputError, LimitExceeded
-from pipeline.limits import DEFAULT_LIMITS, Limits
-from pipeline.model import CopyStamp, Marking
-from pipeline.pdf_copy import write_pdf_copy
-from pipeline.pdf_io import (
+from mijian.pipeline.errors import InputError, LimitExceeded
+from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
+from mijian.pipeline.model import CopyStamp, Marking
+from mijian.pipeline.pdf_copy import write_pdf_copy
+from mijian.pipeline.pdf_io import (
     INFO_TOKEN_KEY,
     MM,
     XMP_NAMESPACE,

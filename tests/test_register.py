@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from pipeline.crypto import KeyRing
-from pipeline.errors import RegisterError
-from pipeline.register import GENESIS, CopyRecord, DocumentRecord, Register, event_hash
+from mijian.pipeline.crypto import KeyRing
+from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.register import GENESIS, CopyRecord, DocumentRecord, Register, event_hash
 
 
 def _doc(doc_id="DOC-1"):

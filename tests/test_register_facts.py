@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.audit import verify_register
-from pipeline.office import Office
-from pipeline.register import CopyRecord, DocumentRecord
-from pipeline.register_check import RowRefused
+from mijian.pipeline.audit import verify_register
+from mijian.pipeline.office import Office
+from mijian.pipeline.register import CopyRecord, DocumentRecord
+from mijian.pipeline.register_check import RowRefused
 from tests.conftest import ROOT, SAMPLES
 
 DOC = "DOC-F"
@@ -199,7 +199,7 @@ def test_edited_event_behind_a_row_is_refused_on_lookup(base, tmp_path):
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, MIJIAN_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=300)
 
 
@@ -219,7 +219,7 @@ def test_crop_of_a_page_names_no_one_after_fingerprints_are_swapped(tmp_path):
     import pymupdf
     from PIL import Image
 
-    from pipeline.issuing import decrypt_copy
+    from mijian.pipeline.issuing import decrypt_copy
 
     home, out = tmp_path / "home", tmp_path / "out"
     recipients = tmp_path / "r.csv"

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.audit import backup_register, verify_register
-from pipeline.errors import RegisterError, UsageError
-from pipeline.lifecycle import sign_for
-from pipeline.office import Office
-from pipeline.register_head import HEAD_FILE
-from pipeline.register_restore import acknowledge_restore
+from mijian.pipeline.audit import backup_register, verify_register
+from mijian.pipeline.errors import RegisterError, UsageError
+from mijian.pipeline.lifecycle import sign_for
+from mijian.pipeline.office import Office
+from mijian.pipeline.register_head import HEAD_FILE
+from mijian.pipeline.register_restore import acknowledge_restore
 from tests.conftest import ROOT, SAMPLES
 from tests.test_register_facts import DOC, _decision, _reserve_and_issue
 
@@ -156,7 +156,7 @@ def test_lowered_serial_counter_is_refused_before_a_serial_is_reused(tmp_path):
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, MIJIAN_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=300)
 
 
@@ -197,8 +197,7 @@ def test_cli_backup_issue_restore_verify_acknowledge_issue(tmp_path):
 def test_head_left_behind_by_a_kill_after_commit_is_no_alarm_and_catches_up(tmp_path, monkeypatch):
     """A process killed between its commit and the head's update leaves the head behind the
     log, never ahead: the register is still current and the next commit moves the head on."""
-    import pipeline.register as register_module
-
+    import mijian.pipeline.register as register_module
     home, _backup = _office_with_backup(tmp_path)
     monkeypatch.setattr(register_module, "advance_head", lambda *a, **k: None)
     with Office.open(home) as office:

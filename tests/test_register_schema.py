@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import register_schema
-from pipeline.errors import RegisterError
-from pipeline.office import Office
-from pipeline.register import Register
-from pipeline.register_schema import SCHEMA_VERSION
+from mijian.pipeline import register_schema
+from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.office import Office
+from mijian.pipeline.register import Register
+from mijian.pipeline.register_schema import SCHEMA_VERSION
 from tests.conftest import ROOT
 from tests.test_register_facts import _decision, _reserve_and_issue
 

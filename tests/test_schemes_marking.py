@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.decision import decide
-from pipeline.errors import UsageError
-from pipeline.marking import build_marking, grade_mark, is_valid_cn_mark
-from pipeline.schemes import all_schemes, check_period, get_scheme
+from mijian.pipeline.decision import decide
+from mijian.pipeline.errors import UsageError
+from mijian.pipeline.marking import build_marking, grade_mark, is_valid_cn_mark
+from mijian.pipeline.schemes import all_schemes, check_period, get_scheme
 
 
 def test_shipped_schemes_load():

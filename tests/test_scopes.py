@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from classifiers import classify
-from classifiers.normalise import normalise
-from classifiers.reading import read
-from classifiers.scope_match import match_scopes
-from classifiers.segments import segment
-from keywords import ScopeError, default_scope_paths, load_scopes
-from pipeline.model import Document
+from mijian.classifiers import classify
+from mijian.classifiers.normalise import normalise
+from mijian.classifiers.reading import read
+from mijian.classifiers.scope_match import match_scopes
+from mijian.classifiers.segments import segment
+from mijian.keywords import ScopeError, default_scope_paths, load_scopes
+from mijian.pipeline.model import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -227,17 +227,17 @@ def test_classify_lang_en_report_is_english(tmp_path: Path) -> None:
     draft = tmp_path / "d.txt"
     draft.write_text("关于跨区机动演练兵力部署的通报\n作战预案要点、参演部队番号及集结地域如下，阅后收回。\n", encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MIJIAN_HOME": str(tmp_path / "home")}
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "classify", str(draft), "--lang", "en"],
+    done = subprocess.run([sys.executable, "-m", "mijian", "classify", str(draft), "--lang", "en"],
                           capture_output=True, text=True, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     head = done.stdout.split("Rationale")[0]
     assert "Suggested grade: SECRET" in head or "Suggested grade: TOP SECRET" in head or "Suggested grade: CONFIDENTIAL" in head
     assert not any(w in done.stdout for w in ("建议密级", "理由", "结论", "机密/", "绝密/", "秘密/"))
-    as_json = subprocess.run([sys.executable, "-m", "pipeline.cli", "classify", str(draft), "--lang", "en", "--json"],
+    as_json = subprocess.run([sys.executable, "-m", "mijian", "classify", str(draft), "--lang", "en", "--json"],
                              capture_output=True, text=True, env=env, cwd=ROOT)
     out = json.loads(as_json.stdout)
     assert out["rationale"][-1].startswith("Decision:")
-    bad = subprocess.run([sys.executable, "-m", "pipeline.cli", "classify", str(draft), "--lang", "fr"],
+    bad = subprocess.run([sys.executable, "-m", "mijian", "classify", str(draft), "--lang", "fr"],
                          capture_output=True, text=True, env=env, cwd=ROOT)
     assert bad.returncode == 2 and "--lang" in bad.stderr
 

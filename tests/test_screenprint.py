@@ -10,11 +10,11 @@ import pymupdf
 import pytest
 from PIL import Image
 
-from pipeline.model import CopyStamp, Marking
-from pipeline.screenprint_layer import draw_pdf, layer_key
-from watermark.pattern_image import ssim
-from watermark.screenprint import DEFAULT, apply, page_marks, read
-from watermark.screenprint.code import check_tag, decode, encode, layout
+from mijian.pipeline.model import CopyStamp, Marking
+from mijian.pipeline.screenprint_layer import draw_pdf, layer_key
+from mijian.watermark.pattern_image import ssim
+from mijian.watermark.screenprint import DEFAULT, apply, page_marks, read
+from mijian.watermark.screenprint.code import check_tag, decode, encode, layout
 
 KEY = b"screenprint-test-key-0123456789ab"
 OTHER = b"another-office-key-0123456789abcd"

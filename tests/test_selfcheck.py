@@ -8,12 +8,12 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from pipeline.errors import RegisterError
-from pipeline.limits import DEFAULT_LIMITS
-from pipeline.model import CopyStamp, Marking
-from pipeline.pdf_copy import write_pdf_copy
-from pipeline.pdf_io import text_to_pdf
-from pipeline.selfcheck import draws_text, self_check
+from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.limits import DEFAULT_LIMITS
+from mijian.pipeline.model import CopyStamp, Marking
+from mijian.pipeline.pdf_copy import write_pdf_copy
+from mijian.pipeline.pdf_io import text_to_pdf
+from mijian.pipeline.selfcheck import draws_text, self_check
 
 USER, OWNER = "user-Pw-1185", "owner-Pw-5521"
 STAMP = CopyStamp(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import random
 
-from pipeline.crypto import OfficeKey
-from watermark import textcode
-from watermark.codes import new_copy_id
+from mijian.pipeline.crypto import OfficeKey
+from mijian.watermark import textcode
+from mijian.watermark.codes import new_copy_id
 
 KEY, OTHER = OfficeKey("k1", b"k" * 32), OfficeKey("k2", b"o" * 32)
 

@@ -43,7 +43,7 @@ class Copy:
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory) -> dict:
     """Three copies of the draft, issued once for every test of this module."""
-    from pipeline.issuing import decrypt_copy
+    from mijian.pipeline.issuing import decrypt_copy
 
     root = tmp_path_factory.mktemp("framing")
     home, out, recipients = root / "home", root / "out", root / "three.csv"
@@ -59,8 +59,8 @@ def issued(tmp_path_factory) -> dict:
 
 
 def _trace(issued: dict, path: Path):
-    from pipeline.office import Office
-    from pipeline.tracing import trace
+    from mijian.pipeline.office import Office
+    from mijian.pipeline.tracing import trace
 
     with Office.open(issued["home"]) as office:
         return trace(office, path)

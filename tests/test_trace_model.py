@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from watermark.codes import FILE, MOVED_BY, SIGHT, SIGNAL, false_match_probability, moved_probability
+from mijian.watermark.codes import FILE, MOVED_BY, SIGHT, SIGNAL, false_match_probability, moved_probability
 
 
 def test_sight_marks_count_as_moved_and_never_reach_the_threshold():
@@ -31,7 +31,7 @@ def test_every_class_says_what_moving_needs_and_unknown_classes_are_refused():
 def test_a_page_is_read_in_bands_and_a_crop_whole():
     """An A4 page at 150 dpi is cut into 4 bands across its height, a landscape page across its
     width, a quarter-page crop stays whole, a 300 dpi scan is shrunk first."""
-    from pipeline.trace_images import MAX_SIDE, bands
+    from mijian.pipeline.trace_images import MAX_SIDE, bands
 
     page = Image.new("RGB", (1241, 1754), "white")
     regions = bands(page)

@@ -91,7 +91,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from watermark.pattern_code import (
+from mijian.watermark.pattern_code import (
     PatternParams,
     decode_llr,
     encode_bits,
@@ -99,8 +99,8 @@ from watermark.pattern_code import (
     payload_to_int,
     symbols_from_bits,
 )
-from watermark.pattern_geometry import rectify
-from watermark.pattern_image import (
+from mijian.watermark.pattern_geometry import rectify
+from mijian.watermark.pattern_image import (
     bilinear,
     darkness,
     dot_response,
@@ -186,7 +186,7 @@ class Detection:
 
 def payload_from_copy_id(copy_id: str) -> bytes:
     """The 8-byte payload for a 12-character Crockford base32 copy id (60 bits)."""
-    from watermark.codes import CROCKFORD
+    from mijian.watermark.codes import CROCKFORD
 
     text = copy_id.strip().upper()
     if len(text) != 12 or any(c not in CROCKFORD for c in text):
@@ -199,7 +199,7 @@ def payload_from_copy_id(copy_id: str) -> bytes:
 
 def copy_id_from_payload(payload: bytes) -> str:
     """The copy id carried by an 8-byte payload."""
-    from watermark.codes import CROCKFORD
+    from mijian.watermark.codes import CROCKFORD
 
     value = payload_to_int(payload, 60)
     return "".join(CROCKFORD[(value >> (5 * (11 - i))) & 31] for i in range(12))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from watermark.pattern_geometry import apply_homography, robust_homography
+from mijian.watermark.pattern_geometry import apply_homography, robust_homography
 
 MAX_SIDE = 1800
 TWO_PI = 2 * math.pi

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from watermark.codes import CROCKFORD, Signer
+from mijian.watermark.codes import CROCKFORD, Signer
 
 SYMBOLS = ("\u200b", "\u200c", "\u200d", "\u2060", "\u2061")
 START = "\u2062"

@@ -30,9 +30,9 @@ despeckling, background removal or a re-typed page remove them.
 
 from __future__ import annotations
 
-from watermark.screenprint.code import DEFAULT, Params
-from watermark.screenprint.marks import Marks, apply, merge_overlay, overlay, page_marks
-from watermark.screenprint.reader import MAX_ATTEMPTS, Reading, read
+from mijian.watermark.screenprint.code import DEFAULT, Params
+from mijian.watermark.screenprint.marks import Marks, apply, merge_overlay, overlay, page_marks
+from mijian.watermark.screenprint.reader import MAX_ATTEMPTS, Reading, read
 
 __all__ = ["DEFAULT", "Params", "Marks", "apply", "merge_overlay", "overlay", "page_marks",
            "MAX_ATTEMPTS", "Reading", "read"]

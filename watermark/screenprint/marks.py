@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from watermark.screenprint.code import DEFAULT, Params, encode, layout
+from mijian.watermark.screenprint.code import DEFAULT, Params, encode, layout
 
 MM_PER_INCH = 25.4
 

@@ -25,9 +25,9 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from watermark.screenprint.code import DEFAULT, Params, decode, layout
-from watermark.screenprint.imaging import mark_points, mark_response, paper_darkness, shrink, to_grey
-from watermark.screenprint.sync import Grid, Lattice, find_lattices, track
+from mijian.watermark.screenprint.code import DEFAULT, Params, decode, layout
+from mijian.watermark.screenprint.imaging import mark_points, mark_response, paper_darkness, shrink, to_grey
+from mijian.watermark.screenprint.sync import Grid, Lattice, find_lattices, track
 
 Z_ACCEPT = 5.0
 """Pilot z-score below which an origin is not even decoded."""
