@@ -13,6 +13,8 @@ a row against them (``register_check``) and the signed head (``register_head``).
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import sqlite3
@@ -329,18 +331,19 @@ class Register:
         (inside the caller's transaction). The row and its serial stay, so the serial is
         accounted for and never handed out again; the sealed password is dropped."""
         now = self.clock()
+        record = self.get_copy(copy_id)  # checked against its events before it changes
         cur = self.conn.execute(
             "UPDATE copies SET status = 'voided', status_at = ?, claim = NULL, sealed_password = NULL"
             " WHERE copy_id = ? AND status = 'pending'", (now, copy_id))
-        if cur.rowcount != 1:
+        if record is None or cur.rowcount != 1:
             raise RegisterError(f"copy {copy_id} is not pending; it was finished or changed by "
                                 "another process; nothing was voided; check 'mijian register show'")
-        record = self.get_copy(copy_id)
-        assert record is not None
         self.append_event(signer, actor, "voided", record.document_id, copy_id,
                           {"serial": record.serial, "from": "pending",
-                           "recipient_id": record.recipient_id, **detail})
-        return record
+                           "recipient_id": record.recipient_id, **detail,
+                           "facts": {"sealed_password": None}})
+        return dataclasses.replace(record, status="voided", status_at=now, claim=None,
+                                   sealed_password=None)
 
     def held_copy(self, document_id: str, recipient_id: str) -> CopyRecord | None:
         """The copy a recipient holds or is being issued of a document (pending included,

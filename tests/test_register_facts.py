@@ -264,4 +264,4 @@ def test_voided_pending_copy_verifies_and_a_voided_issued_copy_does_not(base, tm
         assert office.register.copy_for_recipient(DOC, "RC", include_pending=True) is None
         _void(office, _copy_id("RB"))
         report = verify_register(office)
-        assert "voids copy" in report.problem and "which is not pending" in report.problem
+        assert "voided while it was issued" in report.problem and "only from pending" in report.problem
