@@ -337,7 +337,7 @@ def test_void_a_pending_copy_whose_run_is_gone(office, tmp_path):
     last = history(office, PENDING_ID)[-1]
     assert last["action"] == "voided" and last["actor"] == "机要员"
     assert last["detail"] == {"serial": "000006", "from": "pending", "recipient_id": "R6",
-                              "reason": "进程已终止"}
+                              "reason": "进程已终止", "facts": {"sealed_password": None}}
     # the serial stays taken, nobody holds the voided copy, and nothing follows it
     assert "000006" in [c.serial for c in office.register.list_copies("DOC-1")]
     assert PENDING_ID not in [c.copy_id for c in outstanding(office, "DOC-1")]
