@@ -116,7 +116,7 @@ def make(name: str, a: Material, b: Material, work: Path) -> Path | None:
     if name == "frame_meta":
         if not b.token:
             return None
-        kind, value = doc.xref_get_key(-1, "Info")
+        _kind, value = doc.xref_get_key(-1, "Info")
         doc.xref_set_key(int(value.split()[0]), "MijianToken", pymupdf.get_pdf_str(b.token))
     elif name == "frame_white":
         if code_b is None:

@@ -72,7 +72,7 @@ class Floors:
 
     @classmethod
     def find(cls, run: Steps, fs: tuple[Finding, ...], t: Tally, items: tuple[CatalogueMatch, ...],
-             scopes: tuple[ScopeMatch, ...], head_mark: Finding | None, p: float) -> "Floors":
+             scopes: tuple[ScopeMatch, ...], head_mark: Finding | None, p: float) -> Floors:
         """Collect the floors and word a line for each."""
         declassified = any(f.rule == DECLASSIFIED for f in fs)
         term_findings = tuple(f for f in fs if f.floor is not None and f.category not in ("marking", "public_context"))
@@ -124,7 +124,7 @@ class Floors:
 
 def _personal_cap(floor: tuple[int, str], m: ScopeMatch, quantity: int, zh: bool) -> tuple[int, str]:
     """Personal data is not a state secret: its items set 内部 unless the data comes in quantity."""
-    level, why = floor
+    level, _why = floor
     if m.item.category != "personal_information" or quantity >= 2 or level <= 1:
         return floor
     return 1, ("个人信息不属于国家秘密，且未见成批数量" if zh else "personal data is not a state secret and does not come in quantity")

@@ -102,7 +102,7 @@ def _is_banner(text: str, start: int, end: int) -> bool:
     line_end = text.find("\n", end)
     line_end = len(text) if line_end == -1 else line_end
     rest = (text[line_start:start] + text[end:line_end]).strip()
-    return len(rest) <= _BANNER_REST and not any(ch in rest for ch in "。.，,；;") or rest.startswith("//")
+    return (len(rest) <= _BANNER_REST and not any(ch in rest for ch in "。.，,；;")) or rest.startswith("//")
 
 
 def _keep_longest(hits: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:

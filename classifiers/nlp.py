@@ -174,7 +174,9 @@ def _spacy_pipeline(language: str) -> Any:
             nlp = spacy.blank("en")
     nlp.max_length = 50_000_000  # blank pipeline: no parser or NER model, so long drafts are safe
     ruler = nlp.add_pipe("entity_ruler")
-    ruler.add_patterns([{"label": label, "pattern": text, "id": "gazetteer"} for label, text in _GAZETTEER])
+    # add_pipe is typed as returning any callable component; this one is an EntityRuler
+    ruler.add_patterns(  # type: ignore[attr-defined]
+        [{"label": label, "pattern": text, "id": "gazetteer"} for label, text in _GAZETTEER])
     rules = RuleNlp()
     name = f"mijian_rule_entities_{language}"
     if name not in Language.factories:

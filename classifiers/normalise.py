@@ -95,9 +95,8 @@ def normalise(text: str) -> NormalisedText:
         elif len(chunk) > 1 or chunk in tables.vanish:
             replacement = ""
         else:
-            replacement = tables.multi.get(chunk)
-            if replacement is None:
-                replacement = _fold(chunk)
+            mapped_to = tables.multi.get(chunk)
+            replacement = _fold(chunk) if mapped_to is None else mapped_to
         if replacement == chunk:
             continue  # a lone space after a non-joinable character: nothing to change
         if start > pos:

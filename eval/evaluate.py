@@ -104,7 +104,7 @@ class Report:
             matrix[o.case.level][o.level] += 1
         return matrix
 
-    def sectors(self) -> dict[str, "Report"]:
+    def sectors(self) -> dict[str, Report]:
         """One report per sector (drafts without a sector under ``-``), sorted by name."""
         groups: dict[str, list[Outcome]] = {}
         for o in self.outcomes:

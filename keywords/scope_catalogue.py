@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from mijian.keywords.loader import CATEGORIES, LexiconError
 
@@ -308,7 +308,7 @@ def _condition(where: str, row: Any) -> Condition:
     return Condition(kind, words, tuple(regexes))
 
 
-def _words(where: str, row: dict) -> tuple[str, ...]:
+def _words(where: str, row: dict[str, Any]) -> tuple[str, ...]:
 
 
     """The zh and en word lists of a table, validated, in order and without repeats."""
@@ -326,7 +326,7 @@ def _words(where: str, row: dict) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _text(where: str, row: dict, key: str, required: bool = False) -> str:
+def _text(where: str, row: dict[str, Any], key: str, required: bool = False) -> str:
 
 
     """A string field, stripped; "" when absent and not required."""
@@ -338,7 +338,11 @@ def _text(where: str, row: dict, key: str, required: bool = False) -> str:
     return value.strip()
 
 
-def _int(where: str, row: dict, key: str, lo: int, hi: int, required: bool = False) -> int | None:
+@overload
+def _int(where: str, row: dict[str, Any], key: str, lo: int, hi: int, required: Literal[True]) -> int: ...
+@overload
+def _int(where: str, row: dict[str, Any], key: str, lo: int, hi: int, required: bool = False) -> int | None: ...
+def _int(where: str, row: dict[str, Any], key: str, lo: int, hi: int, required: bool = False) -> int | None:
 
 
     """An integer field within ``lo..hi``; None when absent and not required."""
@@ -352,7 +356,7 @@ def _int(where: str, row: dict, key: str, lo: int, hi: int, required: bool = Fal
     return value
 
 
-def _no_unknown(where: str, row: dict, allowed: set[str], what: str) -> None:
+def _no_unknown(where: str, row: dict[str, Any], allowed: set[str], what: str) -> None:
 
 
     """Refuse keys the schema does not know (a misspelt key would be silently ignored)."""

@@ -19,7 +19,7 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 if not (_HERE / "pipeline").is_dir() and (_HERE.parent / "pipeline" / "__init__.py").is_file():
     # run from a source checkout, where the parts sit beside this folder: find them there
-    __path__.append(str(_HERE.parent))  # type: ignore[name-defined]  # noqa: F821
+    __path__.append(str(_HERE.parent))
 
 
 def _version() -> str:

@@ -22,7 +22,7 @@ from mijian.pipeline.decision import Decision
 from mijian.pipeline.errors import MijianError, RegisterError
 from mijian.pipeline.limits import Limits
 from mijian.pipeline.marking import build_marking
-from mijian.pipeline.model import CopyStamp, Recipient
+from mijian.pipeline.model import CopyStamp, Language, Recipient
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import CopyRecord
 from mijian.pipeline.safe_files import write_atomic
@@ -101,7 +101,7 @@ def stamp_for(job: Job, record: CopyRecord, password: str) -> CopyStamp:
     """The marks, codes and passwords of one copy."""
     master = key_for(job.office, record)
     key = master.for_document(record.document_id)
-    language = "zh" if job.scheme.language == "zh" else "en"  # type: ignore[attr-defined]
+    language: Language = "zh" if job.scheme.language == "zh" else "en"  # type: ignore[attr-defined]
     marking = build_marking(job.scheme, job.decision.level, job.decision.period,  # type: ignore[arg-type]
                             record.serial, max(job.total, int(record.serial)), job.running)
     owner = job.office.owner_passwords()[0]
@@ -132,7 +132,7 @@ def build_copy(job: Job, record: CopyRecord) -> IssuedCopy | VoidedCopy:
     except (KeyboardInterrupt, SystemExit):
         _discard(staged)
         raise
-    except Exception as exc:  # noqa: BLE001 - a writer on a hostile draft may raise anything
+    except Exception as exc:  # a writer on a hostile draft may raise anything
         _discard(staged)
         return _void(job, record, exc)
     try:

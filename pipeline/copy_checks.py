@@ -40,7 +40,8 @@ def decrypt_copy(path: Path, password: str) -> bytes:
         with pymupdf.open(stream=data, filetype="pdf") as doc:
             if not doc.authenticate(password):
                 raise RegisterError(f"{path.name}: the password does not open the copy")
-            return doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_NONE, garbage=1)
+            # pymupdf's type hints leave out its PDF_* constants
+            return doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_NONE, garbage=1)  # type: ignore[attr-defined]
     from msoffcrypto.format.ooxml import OOXMLFile
 
     office_file = OOXMLFile(io.BytesIO(data))

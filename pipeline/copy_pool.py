@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from typing import Iterable
+from collections.abc import Iterable
 
 from mijian.pipeline.copy_build import IssuedCopy, Job, VoidedCopy, build_copy
 from mijian.pipeline.errors import RegisterError
@@ -48,7 +48,7 @@ class Builder:
             return [build_copy(self.job, record) for record in records]
         return list(self.pool.map(_worker_build, [r.copy_id for r in records]))
 
-    def __enter__(self) -> "Builder":
+    def __enter__(self) -> Builder:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -52,7 +52,7 @@ class OfficeKey:
             algorithm=hashes.SHA256(), length=length, salt=b"mijian/v1", info=purpose.encode()
         ).derive(self.secret)
 
-    def for_document(self, document_id: str) -> "OfficeKey":
+    def for_document(self, document_id: str) -> OfficeKey:
         """The key of one document, derived from this master key (HKDF, its own label).
 
         The signed codes of a document's copies (token, printed and QR code, text code) are
@@ -279,7 +279,7 @@ def office_cms_identity(home: Path) -> tuple[bytes, bytes]:
         return cert_path.read_bytes(), key_path.read_bytes()
     key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mijian office")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from PIL import Image
 
@@ -65,8 +64,3 @@ def render_pdf(data: bytes, source: str, passwords: Sequence[str], limits: Limit
         finally:
             doc.close()
     return images
-
-
-def path_source(path: Path) -> str:
-    """How a leak file is named in messages."""
-    return str(path)

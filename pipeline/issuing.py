@@ -30,7 +30,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from mijian.pipeline.claims import RunClaim, claim_alive
 from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, pattern_key,
@@ -43,10 +43,10 @@ from mijian.pipeline.errors import InputError, RegisterError, UsageError
 from mijian.pipeline.issue_outputs import write_outputs
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.marking import build_marking
-from mijian.pipeline.model import CopyStamp, Document, Recipient
+from mijian.pipeline.model import CopyStamp, Document, Language, Recipient
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import CopyRecord, DocumentRecord
-from mijian.pipeline.safe_files import check_out_dir, close_run_staging, open_run_staging
+from mijian.pipeline.safe_files import check_out_dir, close_run_staging, open_run_staging, writing_to
 from mijian.pipeline.schemes import all_schemes
 from mijian.watermark import textcode
 from mijian.watermark.codes import make_token, make_visible_code, new_copy_id
@@ -183,8 +183,9 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
     out_dir = Path(out_dir).absolute()
     _prepare_out(out_dir, document_id, Path(document.source))
     source, ext = _source_bytes(document, limits)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    run_dir = open_run_staging(out_dir)  # refuses a planted staging folder before any record
+    with writing_to(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        run_dir = open_run_staging(out_dir)  # refuses a planted staging folder before any record
     claim = None
     try:
         _ensure_document(office, document, document_id, decision, actor)
@@ -210,7 +211,8 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
             for people in _chunks([r for r in recipients if r.id not in failed], BATCH):
                 made += builder.build(_reserve_batch(job, people, finished, skipped, waiting))
         unfinished = _wait_for_others(office, waiting, skipped, out_dir)
-        manifest, passwords = write_outputs(office, out_dir, run_dir, document_id, decision)
+        with writing_to(out_dir):
+            manifest, passwords = write_outputs(office, out_dir, run_dir, document_id, decision)
     finally:
         close_run_staging(out_dir, run_dir)
         if claim is not None:
@@ -234,7 +236,9 @@ def _reclaim(job: Job, batch: list[CopyRecord]) -> list[CopyRecord]:
     with register.transaction():
         for pending in batch:
             if register.reclaim(pending.copy_id, pending.claim, job.claim):
-                taken.append(register.get_copy(pending.copy_id))
+                record = register.get_copy(pending.copy_id)  # there: claimed in this transaction
+                if record is not None:
+                    taken.append(record)
     return taken
 
 
@@ -351,7 +355,7 @@ def preflight(document: Document, decision: Decision, out_dir: Path | None = Non
     trial = OfficeKey("trial", random_token(32)).for_document("trial")
     copy_id = new_copy_id(random_token(8))
     scheme = all_schemes()[decision.scheme]
-    language = "zh" if scheme.language == "zh" else "en"
+    language: Language = "zh" if scheme.language == "zh" else "en"
     password = random_password()
     stamp = CopyStamp(
         marking=build_marking(scheme, decision.level, decision.period, "000001", 1, running),

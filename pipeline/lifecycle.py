@@ -30,7 +30,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from collections.abc import Mapping
 
 from mijian.pipeline.claims import Claim, claim_alive
 from mijian.pipeline.errors import RegisterError, UsageError
@@ -40,7 +40,8 @@ from mijian.pipeline.register import CopyRecord
 ISSUED = "issued"
 
 STATUS_ZH: Mapping[str, str] = MappingProxyType({
-    "pending": "制作中", "voided": "已作废", "issued": "已分发", "signed": "已签收", "returned": "已清退", "destroyed": "已销毁", "lost": "已遗失",
+    "pending": "制作中", "voided": "已作废", "issued": "已分发", "signed": "已签收", "returned": "已清退",
+    "destroyed": "已销毁", "lost": "已遗失",
 })
 """Chinese names of the copy statuses, for messages."""
 

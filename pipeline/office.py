@@ -50,7 +50,7 @@ class Office:
     keyring: KeyRing
 
     @classmethod
-    def open(cls, home: str | Path) -> "Office":
+    def open(cls, home: str | Path) -> Office:
         """Open the office at ``home``, creating the folder, key and register on first use."""
         home = Path(home)
         check_home(home)
@@ -74,7 +74,7 @@ class Office:
         """Close the register."""
         self.register.close()
 
-    def __enter__(self) -> "Office":
+    def __enter__(self) -> Office:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -96,9 +96,9 @@ def _kind_for(path: Path, data: bytes) -> Kind:
         raise InputError(f"{path}: named .docx but the content is a PDF; expected a Word "
                          "document; rename it to .pdf")
     if kind == "txt":
-        what = _binary_kind(data)
-        if what:
-            raise InputError(f"{path}: named .txt but the content is {what}; expected UTF-8 "
+        binary = _binary_kind(data)
+        if binary:
+            raise InputError(f"{path}: named .txt but the content is {binary}; expected UTF-8 "
                              "text; give the file its right extension")
     return kind
 

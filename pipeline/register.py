@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from mijian.pipeline.errors import RegisterError
 from mijian.pipeline.register_records import CopyRecord, DocumentRecord, EventSigner, event_hash, utc_now
@@ -52,7 +52,7 @@ class Register:
         self._key_stamp: int | None = None
 
     @classmethod
-    def open(cls, home: Path, clock: Callable[[], str] = utc_now) -> "Register":
+    def open(cls, home: Path, clock: Callable[[], str] = utc_now) -> Register:
         """Open (creating on first use, whole or not at all) ``home/register.db``."""
         home = Path(home)
         path = home / "register.db"
@@ -72,7 +72,7 @@ class Register:
         """Close the connection."""
         self.conn.close()
 
-    def __enter__(self) -> "Register":
+    def __enter__(self) -> Register:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -115,7 +115,7 @@ class Register:
                 pass
 
     # -- transactions -------------------------------------------------------------------
-    def transaction(self) -> "_Txn":
+    def transaction(self) -> _Txn:
         """A write-locked transaction (BEGIN IMMEDIATE); commits on success, rolls back on error.
         After a commit that appended events, the signed head is moved forward."""
         return _Txn(self)
@@ -236,7 +236,7 @@ class Register:
                 return number
 
     def _checked(self, row: sqlite3.Row) -> CopyRecord:
-        check_copy_row(self.conn, self.verifiers(), row)
+        check_copy_row(self.conn, self.verifiers(), dict(row))  # a Row is no Mapping to the type checker
         return _copy(row)
 
     def _select(self, sql: str, args: tuple | list = ()) -> list[CopyRecord]:

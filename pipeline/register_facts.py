@@ -10,9 +10,9 @@ carry fewer fields (serial, recipient, file hash, fingerprint number); those are
 checked.
 
 Columns that are not facts, and why: ``claim`` (which process is building a pending copy:
-bookkeeping that changes without an event; a finished copy must have none), ``status_at`` (the time of the last change; the
-event's own time is the signed record of it) and ``last_serial`` (a counter; checked against
-the highest serial the events and the signed head gave out, see :mod:`pipeline.audit`).
+bookkeeping that changes without an event; a finished copy must have none), ``status_at`` (the
+time of the last change; the event's own time is the signed record of it) and ``last_serial``
+(a counter; checked against the highest serial the events and the signed head gave out, see :mod:`pipeline.audit`).
 
 This module only compares; whether the events themselves are authentic (hash, chain,
 signature) is checked by the caller.
@@ -23,7 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 RESERVED = "reserved"
 ISSUED = "issued"
@@ -55,7 +56,7 @@ def _digest(value: object) -> str | None:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def copy_facts(row: Mapping[str, Any], pending: bool = False) -> dict:
+def copy_facts(row: Mapping[str, Any], pending: bool = False) -> dict[str, Any]:
     """The facts of a copy row (or record ``__dict__``) as an event records them.
 
     ``pending``: the copy is being reserved, its file hash is not known yet and is left out.
@@ -68,7 +69,7 @@ def copy_facts(row: Mapping[str, Any], pending: bool = False) -> dict:
     return facts
 
 
-def document_facts(row: Mapping[str, Any]) -> dict:
+def document_facts(row: Mapping[str, Any]) -> dict[str, Any]:
     """The facts of a document row (``rationale`` as a list) as the ``decided`` event records them."""
     facts = {name: row[name] for name in DOCUMENT_FACTS}
     rationale = facts["rationale"]
@@ -88,7 +89,7 @@ class LoggedEvent:
     seq: int
     action: str
     document_id: str | None
-    detail: dict
+    detail: dict[str, Any]
 
 
 @dataclass
@@ -106,7 +107,7 @@ def expected_copy(events: Iterable[LoggedEvent]) -> Expected:
 
     out = Expected()
     for event in events:
-        stated: dict = {}
+        stated: dict[str, Any] = {}
         if event.action in (RESERVED, ISSUED):
             stated = {"document_id": event.document_id}
             stated.update({k: event.detail[k] for k in _EVENT_FIELDS if k in event.detail})

@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Protocol
+from datetime import datetime, UTC
+from typing import Any, Protocol
 
 
 class EventSigner(Protocol):
     """What the register needs from the office key."""
 
-    key_id: str
+    @property
+    def key_id(self) -> str:
+        """Which office key this is (read only: keys are frozen values)."""
+        ...
 
     def sign(self, data: bytes) -> bytes:
         """Ed25519 signature."""
@@ -63,7 +66,7 @@ class CopyRecord:
     envelope_cert: str | None = None
     fingerprint: int | None = None
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         """The copy as a JSON-ready dict, without the sealed password, claim or certificate."""
         return {k: v for k, v in self.__dict__.items()
                 if k not in ("sealed_password", "claim", "envelope_cert", "fingerprint")}
@@ -71,10 +74,10 @@ class CopyRecord:
 
 def utc_now() -> str:
     """The current UTC time as ISO 8601 with seconds."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def _canonical(row: dict) -> bytes:
+def _canonical(row: dict[str, Any]) -> bytes:
     return json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 

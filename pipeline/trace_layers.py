@@ -82,7 +82,7 @@ def metadata_layer(token: str | None, signers: Signers) -> Layer:
         return Layer("metadata", "invalid", "a token is present but does not verify under any "
                      "office key (tampered or another office)", FILE)
     return verified_layer("metadata", "signed token", "in the document properties", good, bad,
-                          FILE, f" (key {', '.join(sorted(set(key_ids)))})")
+                          FILE, f" (key {', '.join(sorted({k for k in key_ids if k is not None}))})")
 
 
 def text_code_layer(text: str, signers: Signers) -> Layer:

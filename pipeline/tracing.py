@@ -70,7 +70,7 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
     if ext in IMAGE_TYPES:
         from mijian.pipeline.images import load_images
 
-        images = load_images(data, str(path), limits)
+        images: list | None = load_images(data, str(path), limits)
         evidence = Evidence(kind="image", encrypted=False, opened=True, token=None, text="")
         return _decide(office, evidence, layers, images)
     if ext == ".p7m":

@@ -18,11 +18,11 @@ from mijian.pipeline.office import Office
 from mijian.pipeline.pdf_content import line_ends, show_ops, tokens
 from mijian.pipeline.tracing import trace
 from tests.conftest import ROOT, SAMPLES
-from tests.test_cli_e2e import run, run_json
+from tests.test_cli_e2e import run_json
 from mijian.watermark import textcode
 
 sys.path.insert(0, str(ROOT))
-from bench.excerpt_bench import ORDERS, excerpt, order_text  # noqa: E402
+from bench.excerpt_bench import ORDERS, excerpt, order_text
 
 PDFTOTEXT = shutil.which("pdftotext")
 CODE = textcode.START + "".join(textcode.SYMBOLS[i % 5] for i in range(54)) + textcode.END

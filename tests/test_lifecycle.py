@@ -364,7 +364,7 @@ def test_void_refused_while_the_reserving_run_lives(office, tmp_path):
 
 def test_void_refused_for_a_run_on_another_host(office):
     _pending(office, "some-other-host.example:4242:00aa11bb22cc33dd")
-    with pytest.raises(RegisterError, match="still alive.*add --other-host-gone"):
+    with pytest.raises(RegisterError, match=r"still alive.*add --other-host-gone"):
         void(office, PENDING_ID, "stuck", "机要员")
     assert office.register.get_copy(PENDING_ID).status == "pending"
     record = void(office, PENDING_ID, "host retired", "机要员", other_host_gone=True)

@@ -65,7 +65,7 @@ def test_restored_backup_is_reported_refused_then_acknowledged(tmp_path):
         assert (report.ok, report.stale, report.first_bad_seq) == (False, True, None)
         assert "a backup was restored or events were cut off" in report.problem
         assert "acknowledge-restore" in report.problem and "\n" not in report.problem
-        with pytest.raises(RegisterError, match="older|records event"):
+        with pytest.raises(RegisterError, match=r"older|records event"):
             _reserve_and_issue(office, "R5", "孙七")
         assert office.register.get_document(DOC).last_serial == 2  # nothing was reserved
         with pytest.raises(UsageError, match="--reason"):

@@ -94,7 +94,7 @@ def test_a_copy_without_its_marks_fails(copy: Path, tmp_path: Path) -> None:
         bare = pymupdf.open()
         bare.insert_pdf(doc)
         bare.set_metadata(doc.metadata | {"encryption": None, "format": None})
-        kind, info = doc.xref_get_key(-1, "Info")
+        _kind, info = doc.xref_get_key(-1, "Info")
         token = doc.xref_get_key(int(info.split()[0]), "MijianToken")[1]
         _, new_info = bare.xref_get_key(-1, "Info")
         bare.xref_set_key(int(new_info.split()[0]), "MijianToken", pymupdf.get_pdf_str(token))

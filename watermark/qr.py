@@ -35,8 +35,9 @@ def read_codes(image: Any) -> list[str]:
     attempts = [grey]
     if max(grey.size) < 2500:
         attempts.append(grey.resize((grey.width * 2, grey.height * 2)))
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
     for attempt in attempts:
-        for result in zxingcpp.read_barcodes(np.asarray(attempt), formats=zxingcpp.BarcodeFormat.QRCode):
+        for result in zxingcpp.read_barcodes(np.asarray(attempt), formats=qr_only):
             if result.text and result.text not in found:
                 found.append(result.text)
         if found:

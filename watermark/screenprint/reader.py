@@ -225,7 +225,7 @@ def _try_lattice(dark: np.ndarray, lat: Lattice, key: bytes, p: Params, state: d
     if synced[0][0] > state["best"]:
         state.update(best=synced[0][0], pitch=lat.pitch / scale, angle=lat.angle_deg,
                      sites=int(ok.sum()))
-    for zt, turn, rows, cols, z, order in synced[:MAX_TURNS]:
+    for _zt, turn, rows, cols, z, order in synced[:MAX_TURNS]:
         for o in order:
             if z[o] < Z_ACCEPT:
                 break

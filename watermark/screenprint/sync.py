@@ -82,8 +82,8 @@ def find_lattices(resp: np.ndarray, pitch_range: tuple[float, float], limit: int
     idx = np.flatnonzero(peak.ravel())
     idx = idx[np.argsort(norm.ravel()[idx])[::-1][:30]]
     found = []
-    for i in idx:
-        iy, ix = divmod(int(i), norm.shape[1])
+    for flat in idx:
+        iy, ix = divmod(int(flat), norm.shape[1])
         oy = _vertex(spec, iy, ix, 0)
         ox = _vertex(spec, iy, ix, 1)
         found.append((float(norm[iy, ix]), np.array([(ix + ox) / size, (iy - size // 2 + oy) / size])))
@@ -286,7 +286,7 @@ def _unwrap(p1: np.ndarray, p2: np.ndarray, quality: np.ndarray) -> tuple[np.nda
             if 0 <= ny < hb and 0 <= nx < wb and np.isnan(out1[ny, nx]) and quality[ny, nx] > floor:
                 heapq.heappush(heap, (-float(quality[ny, nx]), ny, nx, y, x))
 
-    push(*start)
+    push(int(start[0]), int(start[1]))
     while heap:
         _q, y, x, fy, fx = heapq.heappop(heap)
         if not np.isnan(out1[y, x]):
@@ -344,9 +344,9 @@ def _place(fit: _Map, lat: Lattice, shape: tuple[int, int]) -> Grid:
     """Every integer site whose fitted place lies inside the image."""
     h, w = shape
     margin = 3
-    uu, vv = np.meshgrid(np.arange(math.floor(fit.u_range[0]) - 8, math.ceil(fit.u_range[1]) + 9),
-                         np.arange(math.floor(fit.v_range[0]) - 8, math.ceil(fit.v_range[1]) + 9))
-    uu, vv = uu.ravel().astype(float), vv.ravel().astype(float)
+    grid_u, grid_v = np.meshgrid(np.arange(math.floor(fit.u_range[0]) - 8, math.ceil(fit.u_range[1]) + 9),
+                                 np.arange(math.floor(fit.v_range[0]) - 8, math.ceil(fit.v_range[1]) + 9))
+    uu, vv = grid_u.ravel().astype(float), grid_v.ravel().astype(float)
     px, py = _apply(fit.hom, (uu - fit.uc) / fit.span, (vv - fit.vc) / fit.span)
     inside = (px >= margin) & (px < w - margin) & (py >= margin) & (py < h - margin)
     return Grid(uu[inside].astype(np.int64), vv[inside].astype(np.int64), px[inside], py[inside],
