@@ -26,7 +26,7 @@ from typing import Sequence
 import pymupdf
 from pymupdf import mupdf
 
-from mijian.pipeline.pdf_io import font_runs, text_width
+from mijian.pipeline.formats.pdf.fonts import font_runs, text_width
 
 WATERMARK_GREY = 0.45
 WATERMARK_OPACITY = 0.13
@@ -85,7 +85,7 @@ def glyph_outline(font: pymupdf.Font, char: str) -> bytes:
 
 def line_outlines(text: str, fonts: Sequence[pymupdf.Font], size: float) -> bytes:
     """One line of ``text`` as filled glyph outlines, baseline at the origin, set in the
-    fonts :func:`~pipeline.pdf_io.font_runs` picks (so it is as wide as :func:`text_width`
+    fonts :func:`~pipeline.formats.pdf.fonts.font_runs` picks (so it is as wide as :func:`text_width`
     says)."""
     parts: list[bytes] = []
     x = 0.0

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 import pymupdf
 from pymupdf import mupdf
 
-from mijian.pipeline.pdf_io import append_line
+from mijian.pipeline.formats.pdf.fonts import append_line
 
 
 def plain_geometry(page: pymupdf.Page) -> bool:
