@@ -17,9 +17,12 @@ from PIL import Image
 
 from mijian.pipeline.errors import InputError, RegisterError
 from mijian.pipeline.formats import registry
+from mijian.pipeline.formats.common import make_document
 from mijian.pipeline.formats.interface import Format, LeakKeys
-from mijian.pipeline.limits import DEFAULT_LIMITS
-from mijian.pipeline.model import CopyStamp, Kind, Marking
+from mijian.pipeline.formats.text.decoding import decode_text
+from mijian.pipeline.formats.text.format import TextFormat
+from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
+from mijian.pipeline.model import CopyStamp, Document, Kind, Marking
 from mijian.pipeline.readers import read_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -289,3 +292,47 @@ def test_format_modules_keep_to_the_size_rule() -> None:
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 assert (node.end_lineno or 0) - node.lineno + 1 <= 60, f"{path}: {node.name}"
+
+
+# --- the next format: its own class and one registry line -----------------------------------
+
+
+class MarkdownFormat(TextFormat):
+    """A stand-in for the next format: Markdown drafts, read as text and copied as PDF."""
+
+    name = "md"
+    extensions = (".md",)
+
+    def sniff(self, data: bytes) -> bool:
+        return False  # Markdown is plain text by its bytes: found by its extension only
+
+    def read(self, data: bytes, source: str, limits: Limits) -> Document:
+        text = decode_text(data, source).replace("# ", "")
+        return make_document(data, source, "md", text, limits)  # type: ignore[arg-type]
+
+
+def test_a_new_format_plugs_in_through_the_registry_alone(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """One registry line makes a new draft format readable and issuable: the readers and
+    issuing (here its trial copy, written and self-checked) run unchanged."""
+    from mijian.pipeline.decision import decide
+    from mijian.pipeline.issuing import preflight
+    from mijian.pipeline.schemes import all_schemes
+
+    draft = tmp_path / "notice.md"
+    draft.write_text("# 关于清退涉密文件的通知\n\n各单位要按期清退涉密文件。\n", encoding="utf-8")
+    with pytest.raises(InputError, match="unsupported file type '.md'"):
+        read_document(draft)
+    entries = (*registry._ENTRIES[:-1], (__name__, "MarkdownFormat"), registry._ENTRIES[-1])
+    monkeypatch.setattr(registry, "_ENTRIES", entries)
+    registry.all_formats.cache_clear()
+    try:
+        document = read_document(draft)
+        assert document.kind == "md" and document.title == "关于清退涉密文件的通知"
+        scheme = all_schemes()["cn-state"]
+        preflight(document, decide(scheme, 2, "10年", ("test",), None), tmp_path / "out")
+        assert registry.sniff(draft.read_bytes()).name == "txt"  # text still claims the bytes
+    finally:
+        monkeypatch.undo()
+        registry.all_formats.cache_clear()
+    assert registry.by_extension(draft) is None

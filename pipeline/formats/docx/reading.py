@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
+import docx
 from docx.opc.exceptions import PackageNotFoundError
 from docx.opc.part import XmlPart
 from lxml import etree
@@ -27,8 +28,6 @@ from mijian.pipeline.formats.docx.archive import (
     w_name,
 )
 from mijian.pipeline.limits import Limits
-
-import docx
 
 _T, _TAB, _BR, _CR = w_name("t"), w_name("tab"), w_name("br"), w_name("cr")
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pymupdf
+from PIL import Image
 from mijian.pipeline.errors import InputError, LimitExceeded
 from mijian.pipeline.formats.pdf.opening import (
     INFO_TOKEN_KEY,
@@ -28,7 +29,6 @@ from mijian.pipeline.formats.pdf.opening import (
 )
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import Evidence
-from PIL import Image
 
 _MAX_XMP_BYTES = 1024 * 1024
 
