@@ -1,6 +1,6 @@
-"""Read Word (.docx) drafts and leaked copies without trusting them.
+"""Check a Word (.docx) package before anything reads it: drafts and leaked copies are untrusted.
 
-Every entry point first runs :func:`check_docx_archive`, which looks at the raw bytes and the
+Every reader and writer first runs :func:`check_docx_archive`, which looks at the raw bytes and the
 zip directory before any XML is parsed: it refuses encrypted or legacy (OLE/CFB) files, files
 that are not zips, archives past the named :class:`~pipeline.limits.Limits` (members, declared
 expansion, compression ratio), duplicate or encrypted members, and XML parts that declare a

@@ -1,4 +1,4 @@
-"""Read PDF drafts and leaked PDF copies with PyMuPDF, and lay out plain text as a PDF draft.
+"""Open untrusted PDF files with PyMuPDF and read the text of PDF drafts, page by page.
 
 Every PDF handled here is untrusted: the readers check :class:`~pipeline.limits.Limits`
 before and while they parse, and turn every PyMuPDF failure into a one-line
