@@ -333,3 +333,20 @@ def test_a_new_format_plugs_in_through_the_registry_alone(tmp_path: Path,
         monkeypatch.undo()
         registry.all_formats.cache_clear()
     assert registry.by_extension(draft) is None
+
+
+FORBIDDEN = ("issuing", "copy_build", "copy_checks", "copy_pool", "register", "tracing", "trace_",
+             "office", "lifecycle", "audit", "cli")
+
+
+def test_formats_know_nothing_of_issuing_the_register_or_tracing() -> None:
+    """A format reads and writes files; who gets a copy and how a leak is weighed is not its
+    business (the layer table of the architecture notes)."""
+    for path in sorted(FORMATS_DIR.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                if name.startswith("mijian.pipeline."):
+                    part = name.split(".")[2]
+                    assert not part.startswith(FORBIDDEN), f"{path}: imports {name}"
