@@ -215,7 +215,7 @@ FORMAT_BRANCHES = [
     re.compile(rf"[\"']{_EXT}[\"']\s*(?:==|!=)"),                      # ".pdf" == ext
     re.compile(r"\bin\s*[(\[{][^)\]}]*[\"']\.(?:pdf|docx|txt)[\"']"),  # ext in (".pdf", …)
     re.compile(r"%PDF|PK\\x03\\x04|\\xd0\\xcf\\x11\\xe0"),            # sniffing magic bytes
-    re.compile(r"^\s*(?:import|from)\s+(?:pymupdf|fitz|msoffcrypto|docx|pypdf)\b", re.M),
+    re.compile(r"^\s*(?:import|from)\s+(?:pymupdf|fitz|msoffcrypto|docx|pypdf)\b", re.MULTILINE),
 ]
 """What a format branch looks like: a comparison with a format name or extension, a
 membership test in a list of extensions, a file signature, or a format library used

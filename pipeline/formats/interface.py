@@ -24,7 +24,6 @@ from mijian.pipeline.errors import MijianError
 from mijian.pipeline.limits import Limits
 from mijian.pipeline.model import CopyStamp, Document, Evidence
 
-
 SELF_CHECK_NOT_OPENING = ("self-check failed: the copy is not encrypted or does not open; the "
                           "file was discarded and its serial stays reserved; report this as a bug")
 SELF_CHECK_NO_MARKS = ("self-check failed: the copy's marks do not read back; the file was "

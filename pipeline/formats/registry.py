@@ -10,7 +10,7 @@ plain text, which claims any UTF-8 bytes, comes last.
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from mijian.pipeline.errors import InputError, MijianError
@@ -25,7 +25,7 @@ _ENTRIES = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def all_formats() -> tuple[Format, ...]:
     """Every registered format, in the order they are tried on unknown bytes."""
     return tuple(getattr(importlib.import_module(module), name)() for module, name in _ENTRIES)

@@ -9,7 +9,8 @@ from typing import Any
 
 from mijian.pipeline.errors import InputError, RegisterError
 from mijian.pipeline.formats.common import make_document
-from mijian.pipeline.formats.interface import SELF_CHECK_NO_MARKS, SELF_CHECK_NOT_OPENING, Format, LeakKeys
+from mijian.pipeline.formats.interface import (SELF_CHECK_NO_MARKS, SELF_CHECK_NOT_OPENING, Format,
+                                               LeakKeys)
 from mijian.pipeline.limits import Limits
 from mijian.pipeline.model import CopyStamp, Document, Evidence
 
@@ -30,7 +31,7 @@ class DocxFormat(Format):
 
     def sniff(self, data: bytes) -> bool:
         """A ZIP package, or an OLE container (how an encrypted .docx is stored)."""
-        return data.startswith(_ZIP) or data.startswith(_OLE)
+        return data.startswith((_ZIP, _OLE))
 
     def read(self, data: bytes, source: str, limits: Limits) -> Document:
         """Body, tables, text boxes, headers, footers and notes, after the archive checks."""
