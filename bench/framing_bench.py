@@ -55,11 +55,11 @@ def material(kind: str, plain: bytes, page: Image.Image | None, size: tuple[floa
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(plain)
     if kind == "docx":
-        from mijian.pipeline.docx_io import read_docx_evidence
+        from mijian.pipeline.formats.docx.evidence import read_docx_evidence
 
         evidence = read_docx_evidence(path, [], DEFAULT_LIMITS)
     else:
-        from mijian.pipeline.pdf_io import read_pdf_evidence
+        from mijian.pipeline.formats.pdf.evidence import read_pdf_evidence
 
         evidence = read_pdf_evidence(path, [], DEFAULT_LIMITS)
     return Material(page, size, pasted, evidence.token, evidence.text)

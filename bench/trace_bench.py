@@ -858,7 +858,7 @@ def clean_pdf_for(draft: Path, work: Path) -> Path | None:
     if draft.suffix == ".pdf":
         shutil.copy(draft, target)
     elif draft.suffix == ".txt":
-        from mijian.pipeline.pdf_io import text_to_pdf
+        from mijian.pipeline.formats.pdf.typeset import text_to_pdf
         from mijian.pipeline.readers import read_document
 
         doc = read_document(draft)

@@ -16,10 +16,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from mijian.pipeline.copy_checks import check_envelope, decrypt_copy, self_check
+from mijian.pipeline.copy_checks import check_envelope, decrypt_copy, office_password_of, self_check
 from mijian.pipeline.crypto import sha256_hex
 from mijian.pipeline.decision import Decision
 from mijian.pipeline.errors import MijianError, RegisterError
+from mijian.pipeline.formats import registry
 from mijian.pipeline.limits import Limits
 from mijian.pipeline.marking import build_marking
 from mijian.pipeline.model import CopyStamp, Language, Recipient
@@ -88,6 +89,12 @@ def pattern_key(key) -> bytes:
     return key.mac("page-pattern", b"")
 
 
+def owner_password_for(ext: str, office_owner: str, user: str) -> str:
+    """The owner password of a copy in the format ``ext`` names: the office's own where the
+    format keeps one besides the recipient's, else the recipient's."""
+    return office_owner if registry.for_copy(ext).separate_owner_password else user
+
+
 def key_for(office: Office, record: CopyRecord):
     """The office master key a copy was reserved under."""
     for key in office.keys():
@@ -109,7 +116,7 @@ def stamp_for(job: Job, record: CopyRecord, password: str) -> CopyStamp:
     return CopyStamp(marking=marking, watermark_text=watermark_text(recipient, record.serial, language),
                      visible_code=make_visible_code(key, record.copy_id),
                      token=make_token(key, record.copy_id), user_password=password,
-                     owner_password=owner if job.ext == ".pdf" else password, language=language,
+                     owner_password=owner_password_for(job.ext, owner, password), language=language,
                      text_code=textcode.encode(key, record.copy_id),
                      pattern_key=pattern_key(master),
                      pattern_payload=payload_from_number(record.fingerprint or 0))
@@ -143,7 +150,7 @@ def build_copy(job: Job, record: CopyRecord) -> IssuedCopy | VoidedCopy:
 
 def _make_file(job: Job, record: CopyRecord, stamp: CopyStamp, final: Path, staged: Path) -> Path:
     """The checked file of the copy: one renamed into place before a kill, or a new one."""
-    office_password = stamp.owner_password if job.ext == ".pdf" else None
+    office_password = office_password_of(job.ext, stamp)
     if final.is_symlink():
         final.unlink()  # never read through, or keep, a link planted under a copy's name
     elif final.exists():  # renamed into place, then killed before the commit
@@ -152,14 +159,8 @@ def _make_file(job: Job, record: CopyRecord, stamp: CopyStamp, final: Path, stag
             return final
         except MijianError:
             final.unlink()
-    if job.ext == ".pdf":
-        from mijian.pipeline.pdf_copy import write_pdf_copy
-
-        write_pdf_copy(job.source, stamp, staged, limits=job.limits, cache=job.cache)
-    else:
-        from mijian.pipeline.docx_copy import write_docx_copy
-
-        write_docx_copy(job.source, stamp, staged, job.limits)
+    registry.for_copy(job.ext).write_copy(job.source, stamp, staged, limits=job.limits,
+                                          cache=job.cache)
     self_check(staged, job.ext, stamp, office_password, job.limits)
     if record.envelope_cert:
         from mijian.pipeline.crypto import envelope, office_cms_identity

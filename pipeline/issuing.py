@@ -33,13 +33,14 @@ from pathlib import Path
 from collections.abc import Iterator
 
 from mijian.pipeline.claims import RunClaim, claim_alive
-from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, pattern_key,
-                                 watermark_text)
-from mijian.pipeline.copy_checks import decrypt_copy, self_check
+from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, owner_password_for,
+                                        pattern_key, watermark_text)
+from mijian.pipeline.copy_checks import decrypt_copy, office_password_of, self_check
 from mijian.pipeline.copy_pool import Builder
 from mijian.pipeline.crypto import random_password, random_token, sha256_hex
 from mijian.pipeline.decision import Decision
 from mijian.pipeline.errors import InputError, RegisterError, UsageError
+from mijian.pipeline.formats import registry
 from mijian.pipeline.issue_outputs import write_outputs
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.marking import build_marking
@@ -110,13 +111,8 @@ def _source_bytes(document: Document, limits: Limits) -> tuple[bytes, str]:
         raise InputError(f"{document.source}: changed since it was read; run again")
     if sha256_hex(data) != document.sha256:
         raise InputError(f"{document.source}: the file changed while it was being issued; run again")
-    if document.kind == "pdf":
-        return data, ".pdf"
-    if document.kind == "docx":
-        return data, ".docx"
-    from mijian.pipeline.pdf_io import text_to_pdf
-
-    return text_to_pdf(document.text, document.title, document.language), ".pdf"
+    base, kind = registry.for_document(document).copy_base(document, data)
+    return base, registry.named(kind).extension
 
 
 def _prepare_out(out_dir: Path, document_id: str, source: Path) -> None:
@@ -361,26 +357,16 @@ def preflight(document: Document, decision: Decision, out_dir: Path | None = Non
         marking=build_marking(scheme, decision.level, decision.period, "000001", 1, running),
         watermark_text=watermark_text(Recipient(id="trial", name="Trial 试印"), "000001", language),
         visible_code=make_visible_code(trial, copy_id), token=make_token(trial, copy_id),
-        user_password=password, owner_password=random_password() if ext == ".pdf" else password,
+        user_password=password, owner_password=owner_password_for(ext, random_password(), password),
         language=language, text_code=textcode.encode(trial, copy_id),
         pattern_key=pattern_key(trial), pattern_payload=payload_from_number(1))
     with tempfile.TemporaryDirectory(prefix="mijian-preflight-") as folder:
         path = Path(folder) / f"trial{ext}"
-        _write_trial(source, stamp, path, ext, limits)
+        registry.for_copy(ext).write_copy(source, stamp, path, limits=limits)
         try:
-            self_check(path, ext, stamp, stamp.owner_password if ext == ".pdf" else None, limits)
+            self_check(path, ext, stamp, office_password_of(ext, stamp), limits)
         except RegisterError:
             raise InputError(f"{document.source}: a trial copy of this draft does not keep its marks "
                              "(副本标记无法读回); expected a draft whose pages can carry marks; "
                              "re-save or print the draft to a new PDF and issue again") from None
 
-
-def _write_trial(source: bytes, stamp: CopyStamp, path: Path, ext: str, limits: Limits) -> None:
-    if ext == ".pdf":
-        from mijian.pipeline.pdf_copy import write_pdf_copy
-
-        write_pdf_copy(source, stamp, path, limits=limits)
-    else:
-        from mijian.pipeline.docx_copy import write_docx_copy
-
-        write_docx_copy(source, stamp, path, limits)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["pdf", "docx", "txt"]
+Kind = str
+"""The name of the format a draft was read in (``pdf``, ``docx``, ``txt`` …): the formats
+registry (:mod:`pipeline.formats.registry`) lists them, so a new format is not named here."""
 Language = Literal["zh", "en"]
 
 

@@ -20,16 +20,17 @@ Each layer says what an attacker needs to move it to another copy (``sight``, ``
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from pathlib import Path
 
 from mijian.pipeline.errors import InputError
+from mijian.pipeline.formats import registry
+from mijian.pipeline.formats.interface import LeakKeys
 from mijian.pipeline.issuing import PASSWORD_PURPOSE
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import Evidence
 from mijian.pipeline.office import Office
-from mijian.pipeline.readers import decode_text, read_bytes, sniff
+from mijian.pipeline.readers import read_bytes
 from mijian.pipeline.register import CopyRecord, Register
 from mijian.pipeline.screenprint_layer import LAYER as SCREEN_LAYER
 from mijian.pipeline.screenprint_layer import trace_layer as screenprint_layer
@@ -49,8 +50,10 @@ from mijian.watermark.codes import SIGHT, SIGNAL
 __all__ = ["trace", "TraceResult", "Layer", "Pointer", "MAX_FALSE_MATCH", "LEAK_TYPES",
            "MAX_RENDERED_PAGES", "MAX_PATTERN_PAGES"]
 
-IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
-LEAK_TYPES = (".pdf", ".docx", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt", ".p7m")
+ENVELOPE = ".p7m"
+"""A copy sealed in a CMS envelope for its recipient: opened with the office identity, then
+traced as the copy inside (an envelope is a wrapper of a copy, not a document format)."""
+LEAK_TYPES = (*registry.leak_extensions(), ENVELOPE)
 MAX_PASSWORD_TRIES = 200
 MAX_RENDERED_PAGES = 4
 """Most pages of a PDF leak rendered to read the QR symbol and the page fingerprint (every
@@ -61,79 +64,40 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
     """Trace the leak at ``path`` against the office's register and keys."""
     path = Path(path)
     ext = path.suffix.lower()
-    if ext not in LEAK_TYPES:
+    fmt = registry.by_extension(path)
+    if fmt is None and ext != ENVELOPE:
         raise InputError(f"{path}: unsupported leak type '{ext or 'none'}'; expected one of "
                          f"{' '.join(LEAK_TYPES)}; convert it to one of these")
     data = read_bytes(path, limits)
     by_hash = office.register.copies_by_sha256(hashlib.sha256(data).hexdigest())
     layers = [file_layer(by_hash, office.register)]
-    if ext in IMAGE_TYPES:
-        from mijian.pipeline.images import load_images
-
-        images: list | None = load_images(data, str(path), limits)
-        evidence = Evidence(kind="image", encrypted=False, opened=True, token=None, text="")
-        return _decide(office, evidence, layers, images)
-    if ext == ".p7m":
+    if fmt is None:  # the envelope
         opened = _open_envelope(office, data)
         if opened is None:
             layers.append(Layer("envelope", "not opened", "a CMS envelope the office identity cannot open"))
             return TraceResult(verdict=INCONCLUSIVE, layers=tuple(layers))
         layers.append(Layer("envelope", "opened", "CMS envelope opened with the office identity"))
         return _trace_inner(office, opened, layers, limits)
-    evidence = _evidence(office, path, data, ext, by_hash, limits)
-    images = None
-    if ext == ".pdf" and evidence.opened:
-        passwords = _known_passwords(office, by_hash) + office.owner_passwords()
-        images = _render(data, str(path), passwords, limits)
-    return _decide(office, evidence, layers, images)
+    keys = _leak_keys(office, by_hash)
+    evidence = fmt.read_evidence(path, data, keys, limits)
+    images = fmt.page_images(data, str(path), keys, limits, MAX_RENDERED_PAGES) if evidence.opened else None
+    return _decide(office, evidence, layers, images, fmt.no_page_images)
 
 
-def _evidence(office: Office, path: Path, data: bytes, ext: str, known: list[CopyRecord],
-              limits: Limits) -> Evidence:
-    passwords = _known_passwords(office, known)
-    if ext == ".pdf":
-        if sniff(data) != "pdf":
-            raise InputError(f"{path}: named .pdf but is not a PDF; give the file its right extension")
-        from mijian.pipeline.pdf_io import read_pdf_evidence
-
-        evidence = read_pdf_evidence(path, passwords + office.owner_passwords(), limits)
-        if any("tokens differ" in note for note in evidence.notes):
-            # the reader reports the Info token alone; both are marks and both are weighed
-            tokens = _pdf_tokens(data, str(path), passwords + office.owner_passwords(), limits)
-            evidence = dataclasses.replace(evidence, token=" ".join(tokens) or evidence.token)
-        return evidence
-    if ext == ".docx":
-        from mijian.pipeline.docx_io import read_docx_evidence
-
-        evidence = read_docx_evidence(path, passwords, limits)
-        if evidence.encrypted and not evidence.opened:
-            evidence = read_docx_evidence(path, _docx_passwords(office), limits)
-        return evidence
-    text = decode_text(data, str(path))
-    return Evidence(kind="txt", encrypted=False, opened=True, token=None, text=text)
+def _leak_keys(office: Office, known: list[CopyRecord]) -> LeakKeys:
+    """The passwords a leak's format may try: those of the copies with its SHA-256, the
+    office's own, and (on demand) those of the most recent copies of one kind."""
+    return LeakKeys(known=tuple(_known_passwords(office, known)),
+                    office=tuple(office.owner_passwords()),
+                    recent=lambda ext: _recent_passwords(office, ext))
 
 
-def _pdf_tokens(data: bytes, source: str, passwords: list[str], limits: Limits) -> list[str]:
-    """The Info and the XMP token of a PDF whose two tokens differ."""
-    from mijian.pipeline.pdf_io import PYMUPDF_ERRORS, _info_token, _xmp_token, open_pdf, quiet_mupdf
-
-    with quiet_mupdf():
-        doc = open_pdf(data, source, limits)
-        try:
-            if doc.needs_pass and not any(doc.authenticate(p) for p in passwords):
-                return []
-            return [t for t in (_info_token(doc), _xmp_token(doc)) if t]
-        except PYMUPDF_ERRORS:
-            return []
-        finally:
-            doc.close()
-
-
-def _docx_passwords(office: Office) -> list[str]:
-    """Passwords of the most recent DOCX copies, for an encrypted leak whose bytes changed."""
+def _recent_passwords(office: Office, ext: str) -> list[str]:
+    """Passwords of the most recent copies whose file ends in ``ext``, for an encrypted leak
+    whose bytes changed."""
     rows = office.register.conn.execute(
-        "SELECT * FROM copies WHERE file LIKE '%.docx' ORDER BY issued_at DESC LIMIT ?",
-        (MAX_PASSWORD_TRIES,)).fetchall()
+        "SELECT * FROM copies WHERE file LIKE '%' || ? ORDER BY issued_at DESC LIMIT ?",
+        (ext, MAX_PASSWORD_TRIES)).fetchall()
     out = []
     keys = {k.key_id: k for k in office.keys()}
     for row in rows:
@@ -170,28 +134,27 @@ def _known_passwords(office: Office, known: list[CopyRecord]) -> list[str]:
 
 
 def _trace_inner(office: Office, plain: bytes, layers: list[Layer], limits: Limits) -> TraceResult:
-    """Trace the plain copy found inside an envelope (its pages rendered too, when a PDF)."""
+    """Trace the plain copy found inside an envelope (its pages rendered too, when its
+    format has pages to render)."""
     import tempfile
 
-    ext = ".pdf" if sniff(plain) == "pdf" else ".docx"
+    fmt = registry.sniff(plain, "the enveloped copy")
+    keys = LeakKeys(office=tuple(office.owner_passwords()),
+                    recent=lambda ext: _recent_passwords(office, ext))
     with tempfile.TemporaryDirectory(prefix="mijian-trace-") as tmp:
-        inner = Path(tmp) / f"inner{ext}"
+        inner = Path(tmp) / f"inner{fmt.extension}"
         inner.write_bytes(plain)
-        evidence = _evidence(office, inner, plain, ext, [], limits)
+        evidence = fmt.read_evidence(inner, plain, keys, limits)
     images = None
-    if ext == ".pdf" and evidence.opened:
-        images = _render(plain, "the enveloped copy", office.owner_passwords(), limits)
-    return _decide(office, evidence, layers, images)
+    if evidence.opened:
+        images = fmt.page_images(plain, "the enveloped copy", keys, limits, MAX_RENDERED_PAGES)
+    return _decide(office, evidence, layers, images, fmt.no_page_images)
 
 
-def _render(data: bytes, source: str, passwords: list[str], limits: Limits) -> list:
-    from mijian.pipeline.images import render_pdf
-
-    return render_pdf(data, source, passwords, limits, max_pages=MAX_RENDERED_PAGES)
-
-
-def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: list | None) -> TraceResult:
-    """Read every mark layer of the evidence and of its page images, then weigh them."""
+def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: list | None,
+            no_images: str) -> TraceResult:
+    """Read every mark layer of the evidence and of its page images, then weigh them
+    (``no_images``: why the leak's format offers no page image, for the report)."""
     register = office.register
     signers = Signers(office.keys(), register)
     if evidence.encrypted and not evidence.opened:
@@ -210,9 +173,7 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
         layers.append(screenprint_layer(images, signers.keys, register))
         several = overlapping > 0
     else:
-        why = ("the file could not be opened" if not evidence.opened else
-               "a Word file's pages are not rendered" if evidence.kind == "docx" else
-               "the leak has no page images")
+        why = "the file could not be opened" if not evidence.opened else no_images
         layers.append(Layer("qr-code", "not examined", f"no page image to read: {why}", SIGHT))
         layers.append(Layer("page-fingerprint", "not examined", f"no page image to read: {why}",
                             SIGNAL))

@@ -61,7 +61,7 @@ def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
 
 def _failing_writer(monkeypatch, when) -> list[str]:
     """Make the PDF writer raise ``when(stamp, calls)``'s exception (or write normally)."""
-    import mijian.pipeline.pdf_copy as pdf_copy
+    import mijian.pipeline.formats.pdf.copy as pdf_copy
     real = pdf_copy.write_pdf_copy
     calls: list[str] = []
 

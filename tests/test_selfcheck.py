@@ -11,9 +11,10 @@ import pytest
 from mijian.pipeline.errors import RegisterError
 from mijian.pipeline.limits import DEFAULT_LIMITS
 from mijian.pipeline.model import CopyStamp, Marking
-from mijian.pipeline.pdf_copy import write_pdf_copy
-from mijian.pipeline.pdf_io import text_to_pdf
-from mijian.pipeline.selfcheck import draws_text, self_check
+from mijian.pipeline.formats.pdf.copy import write_pdf_copy
+from mijian.pipeline.formats.pdf.typeset import text_to_pdf
+from mijian.pipeline.copy_checks import self_check
+from mijian.pipeline.formats.pdf.selfcheck import draws_text
 
 USER, OWNER = "user-Pw-1185", "owner-Pw-5521"
 STAMP = CopyStamp(

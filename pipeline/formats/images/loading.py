@@ -1,10 +1,10 @@
-"""Page images from a leak: image files (PNG, JPEG, TIFF) and rendered PDF pages, within limits."""
+"""Page images from a leaked image file (PNG, JPEG, TIFF, a multi-page TIFF frame by frame),
+decoded within the limits."""
 
 from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Sequence
 
 from PIL import Image
 
@@ -12,8 +12,7 @@ from mijian.pipeline.errors import InputError, LimitExceeded
 from mijian.pipeline.limits import Limits
 
 MAX_FRAMES = 20
-"""Most frames of a multi-page TIFF, or pages of a PDF, searched for image marks."""
-RENDER_DPI = 150
+"""Most frames of a multi-page TIFF searched for image marks."""
 
 
 def load_images(data: bytes, source: str, limits: Limits, max_frames: int = MAX_FRAMES) -> list[Image.Image]:
@@ -37,30 +36,3 @@ def load_images(data: bytes, source: str, limits: Limits, max_frames: int = MAX_
         raise InputError(f"{source}: the image cannot be decoded ({type(exc).__name__}); expected a "
                          "PNG, JPEG or TIFF page image; export it again") from None
     return frames
-
-
-def render_pdf(data: bytes, source: str, passwords: Sequence[str], limits: Limits,
-               max_pages: int = MAX_FRAMES, dpi: int = RENDER_DPI) -> list[Image.Image]:
-    """Render the first ``max_pages`` pages of a PDF (opened with any of ``passwords``)."""
-    import pymupdf
-
-    from mijian.pipeline.pdf_io import PYMUPDF_ERRORS, open_pdf, quiet_mupdf
-
-    images: list[Image.Image] = []
-    with quiet_mupdf():
-        doc = open_pdf(data, source, limits)
-        try:
-            if doc.needs_pass and not any(doc.authenticate(p) for p in passwords):
-                return []
-            for number in range(min(doc.page_count, max_pages)):
-                page = doc[number]
-                scale = dpi / 72
-                if page.rect.width * page.rect.height * scale * scale > limits.max_image_pixels:
-                    continue
-                pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
-                images.append(Image.frombytes("RGB", (pix.width, pix.height), pix.samples))
-        except PYMUPDF_ERRORS:
-            return images
-        finally:
-            doc.close()
-    return images

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pymupdf
 
-from mijian.pipeline.pdf_content import ContentError, ShowOp, line_ends, show_ops
+from mijian.pipeline.formats.pdf.content import ContentError, ShowOp, line_ends, show_ops
 
 MAX_PIECE = 32
 """Most characters one glyph stands for (MuPDF ignores longer one-to-many ToUnicode entries)."""

@@ -1,5 +1,5 @@
-"""The self-check of a new copy: it opens as its recipient and the office would open it, and
-it carries its marks; a copy that fails is discarded before it is registered as issued.
+"""The self-check of a new PDF copy: it opens as its recipient and the office would open it,
+and it carries its marks; a copy that fails is discarded before it is registered as issued.
 
 A PDF copy is checked in one parse of the file, without laying out any page. Deriving the
 AES-256 keys from the passwords is most of the cost of opening such a file, and MuPDF does
@@ -15,8 +15,6 @@ with pypdf, a second, independent reader of what MuPDF wrote:
    code as text: a run of glyphs whose font's ToUnicode map reads back the code, in a
    content stream shown on page 1. That is what a text extractor would find, read where
    the copy's writer put it instead of by laying out the whole page.
-
-A DOCX copy is decrypted with the recipient's password and read back, as before.
 """
 
 from __future__ import annotations
@@ -27,35 +25,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mijian.pipeline.errors import RegisterError
-from mijian.pipeline.limits import Limits
+from mijian.pipeline.formats.interface import SELF_CHECK_NO_MARKS as NO_MARKS
+from mijian.pipeline.formats.interface import SELF_CHECK_NOT_OPENING as NOT_OPENING
 from mijian.pipeline.model import CopyStamp
 
-_NOT_OPENING = ("self-check failed: the copy is not encrypted or does not open; the file was "
-                "discarded and its serial stays reserved; report this as a bug")
-_NO_MARKS = ("self-check failed: the copy's marks do not read back; the file was discarded "
-             "and its serial stays reserved; report this as a bug")
 _SPACE = re.compile(rb"\s+")
 _PAIR = re.compile(rb"<([0-9A-Fa-f]{2,8})>\s*<([0-9A-Fa-f]{4})>")
 _RANGE = re.compile(rb"<([0-9A-Fa-f]{2,8})>\s*<([0-9A-Fa-f]{2,8})>\s*<([0-9A-Fa-f]{4})>")
-
-
-def self_check(path: Path, ext: str, stamp: CopyStamp, office_password: str | None,
-               limits: Limits) -> None:
-    """Open the new copy as a recipient and as the office would; the marks must be there.
-
-    Raises :class:`RegisterError` when the copy does not open as expected or its marks do
-    not read back.
-    """
-    if ext == ".pdf":
-        self_check_pdf(path, stamp, office_password)
-        return
-    from mijian.pipeline.docx_io import read_docx_evidence
-
-    evidence = read_docx_evidence(path, [stamp.user_password], limits)
-    if not (evidence.encrypted and evidence.opened):
-        raise RegisterError(f"{path.name}: {_NOT_OPENING}")
-    if evidence.token != stamp.token or stamp.visible_code not in evidence.text.replace("\n", ""):
-        raise RegisterError(f"{path.name}: {_NO_MARKS}")
 
 
 def self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) -> None:
@@ -70,13 +46,13 @@ def self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) ->
         reader = PdfReader(io.BytesIO(path.read_bytes()), strict=False)
         _check_opening(reader, stamp, office_password, path)
         if office_password is None and _info_token(reader) != stamp.token:
-            raise RegisterError(f"{path.name}: {_NO_MARKS}")
+            raise RegisterError(f"{path.name}: {NO_MARKS}")
         if _xmp_token(reader) != stamp.token:  # a stream read with the recipient's key
-            raise RegisterError(f"{path.name}: {_NO_MARKS}")
+            raise RegisterError(f"{path.name}: {NO_MARKS}")
         if stamp.visible_code and not draws_text(reader, 0, stamp.visible_code):
-            raise RegisterError(f"{path.name}: {_NO_MARKS}")
+            raise RegisterError(f"{path.name}: {NO_MARKS}")
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise RegisterError(f"{path.name}: {_NOT_OPENING} ({type(exc).__name__})") from None
+        raise RegisterError(f"{path.name}: {NOT_OPENING} ({type(exc).__name__})") from None
 
 
 def _check_opening(reader, stamp: CopyStamp, office_password: str | None, path: Path) -> None:
@@ -88,21 +64,21 @@ def _check_opening(reader, stamp: CopyStamp, office_password: str | None, path: 
     encrypt = reader.trailer.get("/Encrypt") if reader.is_encrypted else None
     if encrypt is None or encrypt.get_object().get("/V") != 5 \
             or encrypt.get_object().get("/R") not in (5, 6):
-        raise RegisterError(f"{path.name}: {_NOT_OPENING}")
+        raise RegisterError(f"{path.name}: {NOT_OPENING}")
     if reader.decrypt("") != PasswordType.NOT_DECRYPTED:
-        raise RegisterError(f"{path.name}: {_NOT_OPENING}")
+        raise RegisterError(f"{path.name}: {NOT_OPENING}")
     if office_password:
         if reader.decrypt(office_password) != PasswordType.OWNER_PASSWORD:
-            raise RegisterError(f"{path.name}: {_NOT_OPENING}")
+            raise RegisterError(f"{path.name}: {NOT_OPENING}")
         if _info_token(reader) != stamp.token:
-            raise RegisterError(f"{path.name}: {_NO_MARKS}")
+            raise RegisterError(f"{path.name}: {NO_MARKS}")
     if reader.decrypt(stamp.user_password) != PasswordType.USER_PASSWORD:
-        raise RegisterError(f"{path.name}: {_NOT_OPENING}")
+        raise RegisterError(f"{path.name}: {NOT_OPENING}")
 
 
 def _info_token(reader) -> str | None:
     """The token under the custom Info key, or None."""
-    from mijian.pipeline.pdf_io import INFO_TOKEN_KEY
+    from mijian.pipeline.formats.pdf.opening import INFO_TOKEN_KEY
 
     info = reader.trailer.get("/Info")
     value = info.get_object().get("/" + INFO_TOKEN_KEY) if info is not None else None

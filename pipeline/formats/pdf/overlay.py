@@ -15,12 +15,12 @@ of text the overlay draws (see :func:`subset_fonts`), not by scanning every over
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import pymupdf
 from pymupdf import mupdf
 
-from mijian.pipeline.pdf_io import append_line
+from mijian.pipeline.formats.pdf.fonts import append_line
 
 
 def plain_geometry(page: pymupdf.Page) -> bool:
@@ -193,7 +193,7 @@ def _font_files(sets: dict) -> dict[str, tuple[str, bytes, int]]:
     with pymupdf.open() as scratch:
         page = _glyph_page(scratch, sets)
         mupdf.pdf_subset_fonts2(mupdf.pdf_document_from_fz_document(scratch), [page.number])
-        for xref, name, key, file in _descriptors(scratch):
+        for _xref, name, key, file in _descriptors(scratch):
             data = scratch.xref_stream(file) or b""
             files[name] = (key, zlib.compress(data, 6), len(data))
     return files

@@ -21,12 +21,12 @@ without encoding, decoding and compressing an image for every copy.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import pymupdf
 from pymupdf import mupdf
 
-from mijian.pipeline.pdf_io import font_runs, text_width
+from mijian.pipeline.formats.pdf.fonts import font_runs, text_width
 
 WATERMARK_GREY = 0.45
 WATERMARK_OPACITY = 0.13
@@ -50,16 +50,16 @@ class _Outliner(mupdf.FzPathWalker2):
         self.use_virtual_closepath()
         self.ops: list[str] = []
 
-    def moveto(self, ctx, x, y):  # noqa: ANN001 - MuPDF callback signature
+    def moveto(self, ctx, x, y):
         self.ops.append(f"{x:.1f} {y:.1f} m")
 
-    def lineto(self, ctx, x, y):  # noqa: ANN001
+    def lineto(self, ctx, x, y):
         self.ops.append(f"{x:.1f} {y:.1f} l")
 
-    def curveto(self, ctx, x1, y1, x2, y2, x3, y3):  # noqa: ANN001
+    def curveto(self, ctx, x1, y1, x2, y2, x3, y3):
         self.ops.append(f"{x1:.1f} {y1:.1f} {x2:.1f} {y2:.1f} {x3:.1f} {y3:.1f} c")
 
-    def closepath(self, ctx):  # noqa: ANN001
+    def closepath(self, ctx):
         self.ops.append("h")
 
 
@@ -85,7 +85,7 @@ def glyph_outline(font: pymupdf.Font, char: str) -> bytes:
 
 def line_outlines(text: str, fonts: Sequence[pymupdf.Font], size: float) -> bytes:
     """One line of ``text`` as filled glyph outlines, baseline at the origin, set in the
-    fonts :func:`~pipeline.pdf_io.font_runs` picks (so it is as wide as :func:`text_width`
+    fonts :func:`~pipeline.formats.pdf.fonts.font_runs` picks (so it is as wide as :func:`text_width`
     says)."""
     parts: list[bytes] = []
     x = 0.0
