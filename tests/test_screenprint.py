@@ -161,3 +161,18 @@ def test_pdf_vector_marks_read_back() -> None:
         image = _render(doc[0], 150)
     assert read(image, layer_key(KEY)).number == NUMBER
     assert read(image, KEY).number is None
+
+
+def test_a_degenerate_lattice_fit_is_refused_not_laid_out():
+    """A near-singular fit on a noisy crop spans millions of lattice sites: it is dropped
+    (no grid) instead of laying out an array of terabytes."""
+    import numpy as np
+
+    from mijian.watermark.screenprint.sync import Lattice, _Map, _place
+
+    lat = Lattice(np.array([0.1, 0.0]), np.array([0.0, 0.1]), 1.0)
+    huge = _Map(np.eye(3).ravel()[:8], 0.0, 0.0, 1.0, 0.1, 4, (-5e5, 6e5), (-1e5, 2.3e5))
+    assert _place(huge, lat, (400, 300)) is None
+    sane = _Map(np.array([10.0, 0, 150, 0, 10.0, 200, 0, 0]), 0.0, 0.0, 1.0, 0.1, 4, (-10, 10), (-10, 10))
+    grid = _place(sane, lat, (400, 300))
+    assert grid is not None and len(grid.u) > 100

@@ -340,10 +340,13 @@ def _inverse(fit: _Map, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nd
     return un * fit.span + fit.uc, vn * fit.span + fit.vc
 
 
-def _place(fit: _Map, lat: Lattice, shape: tuple[int, int]) -> Grid:
+def _place(fit: _Map, lat: Lattice, shape: tuple[int, int]) -> Grid | None:
     """Every integer site whose fitted place lies inside the image."""
     h, w = shape
     margin = 3
+    sites = ((fit.u_range[1] - fit.u_range[0] + 17) * (fit.v_range[1] - fit.v_range[0] + 17))
+    if not math.isfinite(sites) or sites > h * w / 4:  # a degenerate fit: no lattice is that dense
+        return None
     grid_u, grid_v = np.meshgrid(np.arange(math.floor(fit.u_range[0]) - 8, math.ceil(fit.u_range[1]) + 9),
                                  np.arange(math.floor(fit.v_range[0]) - 8, math.ceil(fit.v_range[1]) + 9))
     uu, vv = grid_u.ravel().astype(float), grid_v.ravel().astype(float)
