@@ -142,7 +142,8 @@ def backup_register(dest: str | os.PathLike[str], *, settings: Settings | None =
     from mijian.pipeline.audit import backup_register as backup
 
     with _office(settings) as (office, _):
-        return Backup(path=backup(office, Path(dest)))
+        # absolute, so that the path printed can be used from any folder
+        return Backup(path=backup(office, Path(dest)).absolute())
 
 
 def acknowledge_restore(by: str, reason: str, *, settings: Settings | None = None) -> Any:
