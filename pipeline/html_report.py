@@ -63,7 +63,7 @@ _LABELS = {
 
 def render_html(classification: Any, lang: str | None = None) -> str:
     """Return the page as a string (see the module notes); ``lang`` zh or en for one language."""
-    from mijian.pipeline.report import grade_name
+    from mijian.pipeline.wording import grade_name
 
     c = classification
     labels = _LABELS[lang]

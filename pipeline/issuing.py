@@ -36,7 +36,7 @@ from mijian.pipeline.claims import RunClaim, claim_alive
 from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, owner_password_for,
                                         pattern_key, watermark_text)
 from mijian.pipeline.copy_checks import decrypt_copy, office_password_of, self_check
-from mijian.pipeline.copy_pool import Builder
+from mijian.pipeline.copy_pool import Builder, Progress, counting
 from mijian.pipeline.crypto import random_password, random_token, sha256_hex
 from mijian.pipeline.decision import Decision
 from mijian.pipeline.errors import InputError, RegisterError, UsageError
@@ -160,21 +160,27 @@ def _ensure_document(office: Office, document: Document, document_id: str,
             "issue it with the registered grade and period")
 
 
+def _check_approver(decision: Decision, approver: str | None) -> None:
+    """绝密 / TOP SECRET copies are made only with the originating authority's approval."""
+    if decision.level >= 4 and not (approver or "").strip():
+        raise UsageError(f"{decision.grade} copies need the approval of the originating authority "
+                         "(绝密件复制须经批准); give --approver NAME")
+
+
 def issue(office: Office, document: Document, decision: Decision, recipients: tuple[Recipient, ...],
           out_dir: Path, actor: str = "mijian", limits: Limits = DEFAULT_LIMITS,
           running: bool = True, approver: str | None = None,
-          workers: int | None = None) -> IssueResult:
+          workers: int | None = None, progress: Progress | None = None) -> IssueResult:
     """Issue one numbered, marked, watermarked, encrypted copy per recipient.
 
     Recipients who already hold a copy of this draft are skipped; copies left pending in the
     same folder by a run that is gone are finished first. Serials are reserved batch by
     batch as the copies are built by up to ``workers`` processes (default: one per core, at
     most four). Copies another live run is issuing to the same recipients are waited for at
-    the end (at most :data:`WAIT_SECONDS`).
+    the end (at most :data:`WAIT_SECONDS`). ``progress``, when given, is told
+    ``(done, total, message)`` after each copy is made or voided.
     """
-    if decision.level >= 4 and not (approver or "").strip():
-        raise UsageError(f"{decision.grade} copies need the approval of the originating authority "
-                         "(绝密件复制须经批准); give --approver NAME")
+    _check_approver(decision, approver)
     document_id = document_id_for(document)
     out_dir = Path(out_dir).absolute()
     _prepare_out(out_dir, document_id, Path(document.source))
@@ -198,14 +204,16 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
         made: list[IssuedCopy | VoidedCopy] = []
         skipped: list[tuple[Recipient, str]] = []
         waiting: list[tuple[Recipient, CopyRecord]] = []
-        with Builder(job, len(abandoned) + len(fresh), workers) as builder:
+        total = len(abandoned) + len(fresh)
+        tell = counting(progress, total)
+        with Builder(job, total, workers) as builder:
             for batch in _chunks(abandoned, BATCH):
-                made += builder.build(_reclaim(job, batch))
+                made += builder.build(_reclaim(job, batch), tell)
             # left by a stopped run and finished (or voided) just now: not skipped, not redone
             finished = {c.copy_id for c in made}
             failed = {c.recipient.id for c in made if isinstance(c, VoidedCopy)}
             for people in _chunks([r for r in recipients if r.id not in failed], BATCH):
-                made += builder.build(_reserve_batch(job, people, finished, skipped, waiting))
+                made += builder.build(_reserve_batch(job, people, finished, skipped, waiting), tell)
         unfinished = _wait_for_others(office, waiting, skipped, out_dir)
         with writing_to(out_dir):
             manifest, passwords = write_outputs(office, out_dir, run_dir, document_id, decision)
@@ -254,7 +262,7 @@ def _reserve_batch(job: Job, people: list[Recipient], finished: set[str],
             elif held.status == "pending":
                 waiting.append((recipient, held))
             elif held.copy_id not in finished:
-                skipped.append((recipient, f"already holds copy {held.serial} ({held.copy_id})"))
+                skipped.append((recipient, _held_where(held)))
     return reserved
 
 
@@ -293,8 +301,7 @@ def _wait_for_others(office: Office, waiting: list[tuple[Recipient, CopyRecord]]
         while True:
             current = office.register.get_copy(held.copy_id) or held
             if current.status not in ("pending", "voided"):
-                skipped.append((recipient, f"already holds copy {current.serial} "
-                                           f"({current.copy_id})"))
+                skipped.append((recipient, _held_where(current)))
                 break
             gone = not claim_alive(office.home, current.claim) or not _same_host(current.claim)
             if current.status == "voided" or gone or time.monotonic() > deadline:
@@ -302,6 +309,11 @@ def _wait_for_others(office: Office, waiting: list[tuple[Recipient, CopyRecord]]
                 break
             time.sleep(0.5)
     return unfinished
+
+
+def _held_where(held: CopyRecord) -> str:
+    """Why a recipient is skipped: the copy they hold, and where its file is."""
+    return f"already holds copy {held.serial} ({held.copy_id}) at {held.file}"
 
 
 def _same_host(claim: str | None) -> bool:

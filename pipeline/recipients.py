@@ -25,16 +25,15 @@ or manifest line, or could pass for the invisible text code a copy carries."""
 
 
 def load_recipients(path: str | Path, max_rows: int = MAX_RECIPIENTS) -> tuple[Recipient, ...]:
-    """Every recipient in the file, in order; one-line :class:`InputError` on any problem."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        raise InputError(f"{path}: the recipients file cannot be read; check the path") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: the recipients file is not UTF-8; re-save it as UTF-8 CSV") from None
+    """Every recipient in the file (CSV in UTF-8, GBK or GB18030, or XLSX), in order;
+    one-line :class:`InputError` on any problem (see :mod:`pipeline.recipient_files`)."""
+    from mijian.pipeline.recipient_files import read_recipient_list
+
+    return read_recipient_list(path, max_rows).recipients
+
+
+def parse_recipients(text: str, path: Path, max_rows: int = MAX_RECIPIENTS) -> tuple[Recipient, ...]:
+    """Every recipient in ``text``, the decoded CSV of the file at ``path`` (named in errors)."""
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "id" not in header or "name" not in header:

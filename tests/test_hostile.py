@@ -131,7 +131,11 @@ def assert_contract(run: Run) -> None:
     if run.code == 3:
         lines = run.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("mijian: "), run.describe()
-        assert run.stdout == "", run.describe()
+        if "--json" in run.args:  # stdout: the error as one object, nothing else
+            shown = {"error": lines[0].removeprefix("mijian: "), "exit": 3}
+            assert json.loads(run.stdout) == shown, run.describe()
+        else:
+            assert run.stdout == "", run.describe()
 
 
 def assert_rejected(run: Run, *phrases: str) -> None:

@@ -1,0 +1,37 @@
+"""The service: every verb of mijian as one function with typed inputs and frozen results.
+
+Front ends (the command line, a web app) parse their input, call one verb, render the result
+and map errors to exit codes or HTTP statuses; the orchestration (which library calls, in
+which order, under which rules) lives here only. The verbs never print, never exit and raise
+the errors of :mod:`mijian.pipeline.errors`, each carrying its exit code. Long verbs
+(``issue``, ``trace``) take a ``progress`` callback told ``(done, total, message)``.
+
+Every verb takes ``settings`` (:class:`Settings`: office home, limits, actor); without it the
+environment is read as the command line reads it (``MIJIAN_HOME``, ``MIJIAN_MAX_…``), so a
+script and the command line share one office unless told otherwise.
+
+- drafts: :func:`classify`, :func:`decide`, :func:`issue`, :func:`html_report`
+- leaks: :func:`trace`
+- register: :func:`list_copies`, :func:`show_copy`, :func:`sign_for`, :func:`return_copy`,
+  :func:`destroy_copy`, :func:`mark_lost`, :func:`void_copy`, :func:`copy_history`,
+  :func:`holders`, :func:`verify_register`, :func:`backup_register`,
+  :func:`acknowledge_restore`
+- keys: :func:`list_keys`, :func:`rotate_key`
+"""
+
+from __future__ import annotations
+
+from mijian.pipeline.service.drafts import classify, decide, html_report, issue
+from mijian.pipeline.service.leaks import trace
+from mijian.pipeline.service.records import (acknowledge_restore, backup_register, copy_history,
+                                             destroy_copy, holders, list_copies, list_keys,
+                                             mark_lost, return_copy, rotate_key, show_copy,
+                                             sign_for, verify_error, verify_register, void_copy)
+from mijian.pipeline.service.values import (Backup, CopyDetails, GradeChoice, IssueReport,
+                                            IssueRequest, KeyInfo, KeyRotation, Progress, Settings)
+
+__all__ = ["Backup", "CopyDetails", "GradeChoice", "IssueReport", "IssueRequest", "KeyInfo",
+           "KeyRotation", "Progress", "Settings", "acknowledge_restore", "backup_register",
+           "classify", "copy_history", "decide", "destroy_copy", "holders", "html_report", "issue",
+           "list_copies", "list_keys", "mark_lost", "return_copy", "rotate_key", "show_copy",
+           "sign_for", "trace", "verify_error", "verify_register", "void_copy"]
