@@ -226,6 +226,10 @@ ALLOWED = {
     # it is a fingerprint layer's own stamping for the PDF format, which moves with the
     # layer when fingerprint layers become plug-ins (each stamping the formats it supports).
     ("pipeline/screenprint_layer.py", "import pymupdf"),
+    # Recipients lists (CSV or an Excel workbook) are not drafts or copies: their signatures
+    # tell a workbook from a CSV, and a legacy .xls from both.
+    ("pipeline/recipient_files.py", '_ZIP = b"PK\\x03\\x04"'),
+    ("pipeline/recipient_files.py", '_OLE = b"\\xd0\\xcf\\x11\\xe0"'),
 }
 """(module, line) pairs that may stay, each with its reason above."""
 
