@@ -130,6 +130,11 @@ PLANNED_REACH = 12
 """How far before a public-context word a planning word makes it a release still to come."""
 _PLANNED = (r"(?:(?:拟于?|(?<!现)将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
                       r"before|until|prior to|draft)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
+_PLANNED_SENTENCE = (r"\b(?:will(?!\s+not)|shall(?!\s+not)|to be (?:issued|published|released|made)|planned|scheduled|pencill?ed|proposed|"
+                     r"announcements? (?:at|on|will))\b[^.;!?\n]*$")
+SENTENCE_REACH = 160
+"""How far back in its English sentence a plan (will, planned, announcements at …) makes a
+public-context word a release still to come."""
 _NOTICE = r"现予(?:以)?公示|予以公示|特此公示|公示如下|公示内容如下"
 _TITLE = r"\A(?:[ \t]*[^\n]{1,40}\n\s*){0,2}?\s*([^\n]{0,60}(?:公告|公报|新闻稿|通稿)|(?:public notice|press release|news release)[^\n]{0,60})[ \t]*(?:\n|\Z)"
 TITLE_WEIGHT = 0.6
@@ -159,7 +164,7 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
     for f in findings:
         if f.source == "lexicon" and f.category != "public_context" and reading.is_negated(f.start, f.end):
             continue
-        if f.category == "public_context" and _rx(_PLANNED).search(text[max(0, f.start - PLANNED_REACH):f.start]):
+        if f.category == "public_context" and _planned(text, f.start):
             continue  # a release still to come (拟于…, 24日上午9时新闻发布会, will be published): not public yet
         if f.category == "public_context" and f.rule.startswith("公示") and not notice:
             continue  # 公示期 as a step of a procedure (任前公示), in a draft that is not itself the notice
@@ -171,6 +176,17 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
                             rule=f.rule if declassified else "reading:mention")
         out.append(f)
     return out
+
+
+def _planned(text: str, start: int) -> bool:
+    """Whether the public-context word at ``start`` names a release still to come.
+
+    A planning word just before it (拟于, 将于, will be, draft …), or, in English, earlier in its
+    sentence (Announcements at 07:00 Monday: …, the department will issue a press release).
+    """
+    if _rx(_PLANNED).search(text[max(0, start - PLANNED_REACH):start]):
+        return True
+    return bool(_rx(_PLANNED_SENTENCE).search(text[max(0, start - SENTENCE_REACH):start]))
 
 
 def public_title(text: str) -> list[Finding]:

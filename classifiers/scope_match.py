@@ -198,9 +198,12 @@ def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem
 
     That is the window holding the subject word, or the part of the draft its heading governs.
 
-    Generic details (:mod:`classifiers.details`) count for items with a specificity condition.
+    Generic details (:mod:`classifiers.details`) count for items with a specificity condition,
+    unless the item says ``details = false`` (an identity is made specific by a true name or an
+    address, not by a code designator).
     """
-    generic = item.category in DETAIL_CATEGORIES and any(c.kind == "specificity" for c in item.conditions)
+    generic = (item.details and item.category in DETAIL_CATEGORIES
+               and any(c.kind == "specificity" for c in item.conditions))
     general = {c.kind for c in item.conditions} & set(GENERIC_KINDS) if GENERAL_CONDITIONS else set()
     if not regexes and not generic and not general:
         return []
