@@ -135,6 +135,21 @@ def classify(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .
     print_classification(_console(), result, lang)
 
 
+def _stated_period(result) -> Optional[str]:
+    """The period the rationale states (a scope or catalogue item's years or ending event) when the
+    scheme can mark it, so that the marking, the period shown and the rationale agree; else the
+    scheme's period for the level."""
+    from mijian.pipeline.errors import UsageError
+    from mijian.pipeline.report import in_language
+    from mijian.pipeline.schemes import check_period
+
+    stated = in_language(result, result.scheme.language).period
+    try:
+        return check_period(result.scheme, result.level, stated) if stated else result.period
+    except UsageError:
+        return result.period
+
+
 @app.command()
 def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt"),
           recipients: Path = typer.Option(..., help="CSV with id,name[,unit][,email][,public_key]"),
@@ -159,7 +174,7 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt
     document = read_document(draft, limits)
     people = load_recipients(recipients)
     result = classify_document(document, scheme, catalogue=_catalogue(catalogue))
-    decision = decide(result.scheme, result.level, result.period,
+    decision = decide(result.scheme, result.level, _stated_period(result),
                       tuple(result.suggestion.rationale), result.basis,
                       grade=grade, period=period, justification=justification)
     out_dir = out or Path("mijian-out") / document_id_for(document)
