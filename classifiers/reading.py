@@ -129,7 +129,7 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 PLANNED_REACH = 12
 """How far before a public-context word a planning word makes it a release still to come."""
 _PLANNED = (r"(?:(?:拟于?|(?<!现)将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
-                      r"before|until|prior to|draft)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
+                      r"before|until|prior to|draft|due)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
 _PLANNED_SENTENCE = (r"\b(?:will(?!\s+not)|shall(?!\s+not)|to be (?:issued|published|released|made)|planned|scheduled|pencill?ed|proposed|"
                      r"announcements? (?:at|on|will))\b[^.;!?\n]*$")
 SENTENCE_REACH = 160
