@@ -38,7 +38,7 @@ _ZH_NEG = (r"(?:不属于|不属|不涉及|未涉及|不涉|非涉密|无涉及|
            r"|(?:不含有?|不包含|并非|不是|不构成|不作为)(?=[^，,。；;\n]{0,4}(?:秘密|涉密|敏感|密级|保密)))")
 _EN_NEG = (r"\b(?:unclassified|non-classified|not (?:protectively )?(?:classified|marked|secret|confidential)"
            r"|(?:contains?|containing|holds?) no (?:classified|secret|sensitive)"
-           r"|(?:does|do|did) not (?:contain|include|hold|involve) (?:any )?(?:classified|secret|sensitive)"
+           r"|(?:does|do|did|must|shall|should|will) not (?:contain|include|hold|involve) (?:any )?(?:classified|secret|sensitive)"
            r"|no (?:classified|secret) (?:information|material|content))\b")
 _CLAUSE_END = r"[，,。；;！!？?\n：:、]|\.(?:\s|$)"
 _DECLASSIFIED = (

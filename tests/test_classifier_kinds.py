@@ -114,6 +114,25 @@ The aerosol challenge study reached the planned dose. Results are not for public
 B系列出厂价上调3%，经销商返利由4%降至3.5%，大客户最低折扣为九折。本政策对外发布前仅限销售部门掌握。"""),
     ("draft work plan", "zh", (1, 1), None, """2026年度考勤管理办法（征求意见稿）
 一、适用于机关全体工作人员。二、迟到三次计旷工半天。本办法尚未定稿，仅供内部讨论。"""),
+    ("enrichment centrifuge", "en", (3, 4), "cn-nuclear-05", """Test memo - gas centrifuge prototype GC-4
+Eight machines ran for 2,100 hours without a crash; separative power 38 SWU per machine-year.
+Next: a mini-cascade of 24 machines on UF6 feed, product assay 4.9 per cent, tails assay 0.25 per cent."""),
+    ("laboratory centrifuge", "zh", (0, 1), None, """检验科离心机操作规程
+一、离心前检查转子是否清洁，样本管对称放置。二、血清分离：3000转/分钟离心10分钟。三、使用后登记并清洁。"""),
+    ("defence research projects", "zh", (1, 2), "cn-scitech-02", """关于开展国防科研项目年度检查的通知
+各学院：在研项目共5项，均须提交年度报告。
+1.“某型雷达材料”（负责人 钱某，经费300万元）；
+2.“舰船减振结构”（负责人 孙某，经费260万元）。
+报告须在涉密计算机上编制。"""),
+    ("public funding call", "en", (0, 0), None, """Funding call: sensors for flood warning
+Published: 2 May. Closing date: 20 June. Up to GBP 800,000 is available for up to ten projects.
+Proposals must not contain classified information. An online supplier briefing is held on 12 May."""),
+    ("pre-decisional notes", "en", (1, 1), None, """After-action notes - winter storm response
+What went well: shelters opened within six hours. What needs work: fuel deliveries to two counties were late.
+These notes are pre-decisional; please do not circulate outside the response division."""),
+    ("minutes kept inside", "zh", (1, 1), None, """销售部周例会会议纪要
+一、上周回款完成率92%。二、新人培训下周开始。三、展会物料周三前备齐。
+本纪要仅在部门内部流转，请勿转发至客户群。"""),
 ]
 
 
