@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 import ahocorasick
@@ -139,6 +139,7 @@ def match_scopes(norm: NormalisedText, reading: Reading, catalogue: ScopeCatalog
     if compiled.automaton is None or not norm.text:
         return ()
     per_item = _word_hits(norm, reading, compiled)
+    memo: dict[str, tuple[list[Hit], list[int]]] = {}
     out = []
     for index, hits in per_item.items():
         item = items[index]
@@ -148,7 +149,7 @@ def match_scopes(norm: NormalisedText, reading: Reading, catalogue: ScopeCatalog
         if segments is None:
             segments = segment(norm.original)
         conditions = [h for h in hits if h.kind != "subject"]
-        conditions += _regex_hits(norm.original, segments, reading, item, compiled.regexes[index], subject)
+        conditions += _regex_hits(norm.original, segments, reading, item, compiled.regexes[index], subject, memo)
         found = _fire(item, segments, subject, conditions)
         if found is not None:
             out.append(found)
@@ -193,7 +194,8 @@ def _inflected(text: str, end: int) -> int:
 
 
 def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem,
-                regexes: tuple[tuple[int, re.Pattern[str]], ...], subject: list[Hit]) -> list[Hit]:
+                regexes: tuple[tuple[int, re.Pattern[str]], ...], subject: list[Hit],
+                memo: dict[str, tuple[list[Hit], list[int]]] | None = None) -> list[Hit]:
     """Regex conditions and generic details, searched only where a subject word reaches.
 
     That is the window holding the subject word, or the part of the draft its heading governs.
@@ -208,19 +210,36 @@ def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem
     if not regexes and not generic and not general:
         return []
     spans = sorted({segments.heading_reach(h.start) or segments.span(item.window, h.start) for h in subject})
+    memo = {} if memo is None else memo
     out = []
-    for lo, hi in spans:
-        if generic:
-            out += [Hit(a, b, t, "specificity", GENERIC) for a, b, t in generic_details(text, lo, hi)
-                    if not reading.is_negated(a, b)]
-        for kind in sorted(general):
-            out += [Hit(a, b, t, kind, f"{GENERIC}-{kind}") for a, b, t in generic_conditions(text, lo, hi, kind)]
+    for kind in (["details"] if generic else []) + sorted(general):
+        found, starts = _whole(text, reading, kind, memo)
+        for lo, hi in spans:  # the hits of the whole draft that lie inside each window
+            k = bisect_left(starts, lo)
+            while k < len(found) and found[k].end <= hi:
+                out.append(found[k])
+                k += 1
     for cond, rx in regexes:
         for lo, hi in spans:
             for m in rx.finditer(text, lo, hi):
                 if m.end() > m.start() and not reading.is_negated(m.start(), m.end()):
                     out.append(Hit(m.start(), m.end(), m.group(0), item.conditions[cond].kind, rx.pattern))
     return out
+
+
+def _whole(text: str, reading: Reading, kind: str,
+           memo: dict[str, tuple[list[Hit], list[int]]]) -> tuple[list[Hit], list[int]]:
+    """Generic details (``kind`` "details") or generic conditions of ``kind`` in the whole draft,
+    in text order, with their start offsets; found once per draft, as every item with such a
+    condition shares them."""
+    if kind not in memo:
+        if kind == "details":
+            hits = [Hit(a, b, t, "specificity", GENERIC) for a, b, t in generic_details(text, 0, len(text))
+                    if not reading.is_negated(a, b)]
+        else:
+            hits = [Hit(a, b, t, kind, f"{GENERIC}-{kind}") for a, b, t in generic_conditions(text, 0, len(text), kind)]
+        memo[kind] = (hits, [h.start for h in hits])
+    return memo[kind]
 
 
 def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: list[Hit]) -> ScopeMatch | None:
