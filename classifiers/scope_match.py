@@ -35,9 +35,12 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 import ahocorasick
-
 from mijian.classifiers.details import CATEGORIES as DETAIL_CATEGORIES
-from mijian.classifiers.details import GENERIC_KINDS, generic_conditions, generic_details
+from mijian.classifiers.details import (
+    GENERIC_KINDS,
+    generic_conditions,
+    generic_details,
+)
 from mijian.classifiers.lexicon_scan import _encode, _is_word
 from mijian.classifiers.normalise import NormalisedText, normalise_term
 from mijian.classifiers.reading import Reading

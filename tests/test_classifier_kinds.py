@@ -9,7 +9,6 @@ evaluation draft fails here.
 from __future__ import annotations
 
 import pytest
-
 from mijian.classifiers import classify
 from mijian.pipeline.model import Document
 
