@@ -130,6 +130,7 @@ PLANNED_REACH = 12
 """How far before a public-context word a planning word makes it a release still to come."""
 _PLANNED = (r"(?:(?:拟于?|(?<!现)将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
                       r"before|until|prior to|draft|due)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
+_BEFORE_AFTER = r"(?:之前|以前|前(?![往进来去]))"
 _PLANNED_SENTENCE = (r"\b(?:will(?!\s+not)|shall(?!\s+not)|to be (?:issued|published|released|made)|planned|scheduled|pencill?ed|proposed|"
                      r"announcements? (?:at|on|will))\b[^.;!?\n]*$")
 SENTENCE_REACH = 160
@@ -164,7 +165,7 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
     for f in findings:
         if f.source == "lexicon" and f.category != "public_context" and reading.is_negated(f.start, f.end):
             continue
-        if f.category == "public_context" and _planned(text, f.start):
+        if f.category == "public_context" and _planned(text, f.start, f.end):
             continue  # a release still to come (拟于…, 24日上午9时新闻发布会, will be published): not public yet
         if f.category == "public_context" and f.rule.startswith("公示") and not notice:
             continue  # 公示期 as a step of a procedure (任前公示), in a draft that is not itself the notice
@@ -178,14 +179,17 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
     return out
 
 
-def _planned(text: str, start: int) -> bool:
+def _planned(text: str, start: int, end: int) -> bool:
     """Whether the public-context word at ``start`` names a release still to come.
 
-    A planning word just before it (拟于, 将于, will be, draft …), or, in English, earlier in its
-    sentence (Announcements at 07:00 Monday: …, the department will issue a press release).
+    A planning word just before it (拟于, 将于, will be, draft …), 前 or 之前 right after it
+    (公开发布前), or, in English, earlier in its sentence (Announcements at 07:00 Monday: …, the
+    department will issue a press release).
     """
     if _rx(_PLANNED).search(text[max(0, start - PLANNED_REACH):start]):
         return True
+    if _rx(_BEFORE_AFTER).match(text, end):
+        return True  # 公开发布前, 发布会之前: the release is still to come
     return bool(_rx(_PLANNED_SENTENCE).search(text[max(0, start - SENTENCE_REACH):start]))
 
 

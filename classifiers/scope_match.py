@@ -247,13 +247,18 @@ def _whole(text: str, reading: Reading, kind: str,
 
 def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: list[Hit]) -> ScopeMatch | None:
     """Decide whether the item fires, how (its ``tier``) and at which level (see the module notes)."""
+    subject = _outermost(subject)
     taken = {(h.start, h.end) for h in subject}
-    conditions = [h for h in conditions if (h.start, h.end) not in taken]
+    conditions = _outermost([h for h in conditions if (h.start, h.end) not in taken])
     by_unit: dict[int, list[Hit]] = {}
     for h in conditions:
         by_unit.setdefault(segments.unit(item.window, h.start), []).append(h)
+    if item.requires:  # only windows holding a condition of a required kind fire
+        by_unit = {u: hs for u, hs in by_unit.items() if any(h.kind in item.requires for h in hs)}
     firing_subject = [h for h in subject if segments.unit(item.window, h.start) in by_unit]
     governed = _governed(segments, subject, conditions)
+    if item.requires and not any(h.kind in item.requires for h in governed):
+        governed = []
     if firing_subject or governed:
         units = {segments.unit(item.window, h.start) for h in firing_subject}
         conds = _distinct([h for u in sorted(units) for h in by_unit[u]] + governed)
@@ -272,11 +277,26 @@ def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: l
     if item.bare_level:
         return ScopeMatch(item, item.bare_level, _distinct(subject), (), bare=True, tier="bare")
     words = _distinct(subject)
+    if item.requires:
+        conditions = [h for h in conditions if h.kind in item.requires]
     if len(words) >= DOCUMENT_SUBJECTS and conditions:
         return ScopeMatch(item, item.level, words, _distinct(conditions), tier="document")
     if len(words) >= DENSE_SUBJECTS:
         return ScopeMatch(item, item.level, words, (), tier="subject")
     return None
+
+
+def _outermost(hits: list[Hit]) -> list[Hit]:
+    """The hits not inside a longer hit: ``gross margin`` and the ``margin`` within it, or a
+    quantity found by an item's regex and again as a generic detail, are one piece of evidence."""
+    out: list[Hit] = []
+    for h in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if out and h.start >= out[-1].start and h.end <= out[-1].end and (h.start, h.end) != (out[-1].start, out[-1].end):
+            continue
+        if out and (h.start, h.end) == (out[-1].start, out[-1].end) and h.kind == out[-1].kind and h.key != out[-1].key:
+            continue
+        out.append(h)
+    return out
 
 
 def _governed(segments: Segments, subject: list[Hit], conditions: list[Hit]) -> list[Hit]:

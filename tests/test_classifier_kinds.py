@@ -55,7 +55,7 @@ vulnerable locations include the synagogue on King Street and the mosque on Hill
     ("non-national exam paper", "en", (2, 3), "cn-exam-01", """Licensing examination - final paper for sign-off
 Attached are the essay questions and grading guides for the 14 November administration.
 Question 2 (Contracts): the seller repudiates before delivery. Grading guide: 10 points. Printing begins 1 November."""),
-    ("national entrance exam paper", "zh", (4, 4), "cn-exam-01", """2026年普通高校招生全国统一考试 物理试题及参考答案
+    ("national entrance exam paper", "zh", (4, 4), "cn-exam-01", """2026年普通高校招生全国统一考试 物理试题及参考答案（6月8日启用）
 一、选择题：本题共8小题，每小题6分。
 第1题 一物体从静止开始做匀加速直线运动……参考答案：C
 第2题 如图所示，质量为m的小球……参考答案：B"""),
@@ -113,6 +113,20 @@ The aerosol challenge study reached the planned dose. Results are not for public
 B系列出厂价上调3%，经销商返利由4%降至3.5%，大客户最低折扣为九折。本政策对外发布前仅限销售部门掌握。"""),
     ("draft work plan", "zh", (1, 1), None, """2026年度考勤管理办法（征求意见稿）
 一、适用于机关全体工作人员。二、迟到三次计旷工半天。本办法尚未定稿，仅供内部讨论。"""),
+    ("past exam paper", "zh", (0, 1), None, """2018年高考语文试题及答案（公开发布）
+本套试题已于考试结束后由省教育考试院公开发布，供考生复习参考。第1题 下列词语中加点字读音正确的一项是……答案：C"""),
+    ("lecture on deterrence", "en", (0, 0), None, """Lecture notes: deterrence after the Cold War
+This week: second-strike forces, ballistic missile submarines and continuous at-sea patrols. See the reading list."""),
+    ("history talk", "en", (0, 0), None, """Local history talk
+The first thermonuclear device was tested in 1957 with a yield of about 1.8 megatons.
+The talk draws on declassified files at the national archives."""),
+    ("recruitment notice", "en", (0, 0), None, """Job advertisement: analyst
+We are recruiting an analyst to work with classified material; applicants must be eligible for clearance. Apply by 1 May."""),
+    ("private remarks in a cable", "zh", (3, 3), "cn-foreign-02", """驻某国使馆来电
+某国总理在与我大使的私下交谈中表示，其内阁实际上已决定推迟批准该协定，外长可能在月底去职。该谈话内容请勿对外引用。"""),
+    ("cabinet committee paper", "en", (2, 3), None, """Cabinet committee paper (draft)
+The Secretary of State proposes to raise the state pension age to 68 from 2035. Not yet agreed by colleagues;
+the announcement is scheduled for the autumn statement. Do not share outside the committee."""),
     ("enrichment centrifuge", "en", (3, 4), "cn-nuclear-05", """Test memo - gas centrifuge prototype GC-4
 Eight machines ran for 2,100 hours without a crash; separative power 38 SWU per machine-year.
 Next: a mini-cascade of 24 machines on UF6 feed, product assay 4.9 per cent, tails assay 0.25 per cent."""),

@@ -112,6 +112,7 @@ def test_loader_reads_items_with_sector_period_and_provenance(scopes) -> None:
     (('sector = "cn-testexam"', 'sector = "fr-exam"'), r"sector 'fr-exam' must start with cn-, us- or uk-"),
     (('provenance = "某规定关于考场的条目"', 'provenanse = "x"'), r"item #2 't-exam-02': unknown key 'provenanse'"),
     (('raise_if_specific = true', 'details = "no"'), r"item #2 't-exam-02': details 'no' is not true or false"),
+    (('raise_if_specific = true', 'requires = ["later"]'), r"item #2 't-exam-02': requires \['later'\] is not a list"),
 ])
 def test_loader_errors_name_file_and_item(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     path = write(tmp_path, "bad.toml", EXAM.replace(*change, 1))
@@ -339,3 +340,12 @@ def test_a_code_designator_does_not_give_an_identity_away() -> None:
     named = "The informant, true name Daniel Ross, met the target twice in May; his home address is on file."
     assert "cn-police-04" not in fired(coded, packaged)
     assert fired(named, packaged).get("cn-police-04") == 3
+
+
+def test_an_item_that_requires_timing_fires_only_with_it(tmp_path: Path) -> None:
+    text = EXAM.replace('window = "paragraph"\nprovenance = "某规定关于试题的条目"',
+                        'window = "paragraph"\nprovenance = "某规定关于试题的条目"\nrequires = ["timing"]')
+    scopes = load_scopes([write(tmp_path, "exam.toml", text)])
+    assert scopes.items[0].requires == ("timing",)
+    assert "t-exam-01" not in fired("试题第一题为选择题。", scopes)
+    assert fired("试题第一题为选择题，启用前保密。", scopes)["t-exam-01"] == 4
