@@ -127,6 +127,10 @@ We are recruiting an analyst to work with classified material; applicants must b
     ("cabinet committee paper", "en", (2, 3), None, """Cabinet committee paper (draft)
 The Secretary of State proposes to raise the state pension age to 68 from 2035. Not yet agreed by colleagues;
 the announcement is scheduled for the autumn statement. Do not share outside the committee."""),
+    ("published recipe", "en", (0, 0), None, """Family bread recipe
+Dissolve 7 g of yeast in 300 ml of warm water, add 500 g of flour and a pinch of salt; knead and bake at 220 C for 30 minutes."""),
+    ("metro works report", "zh", (0, 1), None, """轨道交通建设进度周报
+本周完成隧道掘进1.2公里，轨道铺设0.8公里。下周完成车站主体结构施工。"""),
     ("enrichment centrifuge", "en", (3, 4), "cn-nuclear-05", """Test memo - gas centrifuge prototype GC-4
 Eight machines ran for 2,100 hours without a crash; separative power 38 SWU per machine-year.
 Next: a mini-cascade of 24 machines on UF6 feed, product assay 4.9 per cent, tails assay 0.25 per cent."""),
