@@ -131,6 +131,10 @@ the announcement is scheduled for the autumn statement. Do not share outside the
 Dissolve 7 g of yeast in 300 ml of warm water, add 500 g of flour and a pinch of salt; knead and bake at 220 C for 30 minutes."""),
     ("metro works report", "zh", (0, 1), None, """轨道交通建设进度周报
 本周完成隧道掘进1.2公里，轨道铺设0.8公里。下周完成车站主体结构施工。"""),
+    ("inspection leads to hand over", "zh", (2, 3), "cn-audit-02", """市委第一巡察组关于巡察区卫健委情况的汇报
+巡察组共发现问题线索6件，其中涉及处级干部2件（医保中心主任某某、某医院院长某某），拟移交市纪委监委处理。"""),
+    ("security education campaign", "zh", (0, 0), None, """全民国家安全教育日社区宣传活动方案
+一、时间：4月15日上午。二、内容：设置宣传展板，介绍反间谍法和保守国家秘密法；开展有奖问答，发放宣传折页500份。"""),
     ("enrichment centrifuge", "en", (3, 4), "cn-nuclear-05", """Test memo - gas centrifuge prototype GC-4
 Eight machines ran for 2,100 hours without a crash; separative power 38 SWU per machine-year.
 Next: a mini-cascade of 24 machines on UF6 feed, product assay 4.9 per cent, tails assay 0.25 per cent."""),
