@@ -62,9 +62,9 @@ def test_figures_count_band_distance_and_the_two_hard_errors() -> None:
 
 # The dev split holds 145 drafts written blind beside the first 69. It meets the targets
 # (90% in band, 100% within one, no public draft at 2 or above, no draft that must be 3 or
-# above below 3); the in-band floor sits just under the figure reached (95.8%), so a change
+# above below 3); the in-band floor sits just under the figure reached (96.7%), so a change
 # that loses ground fails here. Raise it as the catalogue and the policy improve.
-DEV_FLOOR_IN_BAND = 0.95
+DEV_FLOOR_IN_BAND = 0.96
 DEV_FLOOR_WITHIN_ONE = 1.0
 DEV_MAX_MUST_HIGH_BELOW_3 = 0
 
