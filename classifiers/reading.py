@@ -130,6 +130,7 @@ PLANNED_REACH = 12
 """How far before a public-context word a planning word makes it a release still to come."""
 _PLANNED = (r"(?:(?:拟于?|(?<!现)将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
                       r"before|until|prior to|draft|due)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
+_REPORTED = r"(?:said|told|declined|has been|have been|was|were)\b"
 _BEFORE_AFTER = r"(?:之前|以前|前(?![往进来去]))"
 _PLANNED_SENTENCE = (r"\b(?:will(?!\s+not)|shall(?!\s+not)|to be (?:issued|published|released|made)|planned|scheduled|pencill?ed|proposed|"
                      r"announcements? (?:at|on|will))\b[^.;!?\n]*$")
@@ -190,6 +191,8 @@ def _planned(text: str, start: int, end: int) -> bool:
         return True
     if _rx(_BEFORE_AFTER).match(text, end):
         return True  # 公开发布前, 发布会之前: the release is still to come
+    if _rx(_REPORTED).match(text, start):
+        return False  # "said in a statement", "told reporters": reported, so already public
     return bool(_rx(_PLANNED_SENTENCE).search(text[max(0, start - SENTENCE_REACH):start]))
 
 

@@ -112,6 +112,13 @@ class ScopeMatch:
         return self.window_subjects + len({h.key or h.word for h in self.conditions})
 
     @property
+    def detail_kinds(self) -> int:
+        """Kinds of specific detail: each distinct listed word, and all measures found by a
+        pattern (quantities, coordinates, designators, an item's regex) as one more kind."""
+        spec = [h for h in self.conditions if h.kind == "specificity"]
+        return len({h.word.casefold() for h in spec if not h.key}) + any(h.key for h in spec)
+
+    @property
     def specifics(self) -> int:
         """Distinct specificity conditions (quantities, designators, coordinates ...); a regex counts once."""
         return len({h.key or h.word for h in self.conditions if h.kind == "specificity"})

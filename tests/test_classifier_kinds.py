@@ -135,6 +135,9 @@ Dissolve 7 g of yeast in 300 ml of warm water, add 500 g of flour and a pinch of
 巡察组共发现问题线索6件，其中涉及处级干部2件（医保中心主任某某、某医院院长某某），拟移交市纪委监委处理。"""),
     ("security education campaign", "zh", (0, 0), None, """全民国家安全教育日社区宣传活动方案
 一、时间：4月15日上午。二、内容：设置宣传展板，介绍反间谍法和保守国家秘密法；开展有奖问答，发放宣传折页500份。"""),
+    ("satellite launch news", "en", (0, 0), None, """Science desk
+The space agency launched a weather satellite on Monday into an orbit at about 830 km altitude; its imager has
+1 km resolution and will serve forecasters across the region, the agency said in a statement."""),
     ("enrichment centrifuge", "en", (3, 4), "cn-nuclear-05", """Test memo - gas centrifuge prototype GC-4
 Eight machines ran for 2,100 hours without a crash; separative power 38 SWU per machine-year.
 Next: a mini-cascade of 24 machines on UF6 feed, product assay 4.9 per cent, tails assay 0.25 per cent."""),
