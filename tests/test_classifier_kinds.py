@@ -138,6 +138,21 @@ Dissolve 7 g of yeast in 300 ml of warm water, add 500 g of flour and a pinch of
     ("satellite launch news", "en", (0, 0), None, """Science desk
 The space agency launched a weather satellite on Monday into an orbit at about 830 km altitude; its imager has
 1 km resolution and will serve forecasters across the region, the agency said in a statement."""),
+    ("partner-service information", "en", (2, 3), None, """Liaison note
+The partner service passed the attached assessment on condition that it is not shared beyond our agency;
+it names two couriers moving money for the network."""),
+    ("covert action funding", "en", (3, 4), None, """Budget annex
+Covert action finding 3: USD 9 million to support independent radio in Country Z through cut-out companies.
+Deniability must be preserved; there is to be no acknowledgement of our role."""),
+    ("continuity relocation", "en", (3, 4), None, """Continuity plan annex B
+On activation, ministers relocate to the alternate site in the hills; the convoy leaves every hour. Access codes are held by the duty officer."""),
+    ("source report", "en", (4, 4), None, """Source report
+Source MAPLE, a deputy to the interior minister (true name in compartment), reported that troops will mass at the border next month.
+Meetings take place in a safe house; the source is paid monthly."""),
+    ("drill notice with liaison officers", "zh", (0, 1), None, """关于开展防汛应急演练的通知
+各单位联络员：演练定于7月5日举行，请组织本单位人员撤离至集合点，活动经费从工会列支。联络方式见附件。"""),
+    ("financial exposure note", "en", (0, 1), None, """Risk note
+Our exposure to the asset class rose this quarter; the source of the loss was currency moves. The agent bank will report monthly."""),
     ("enrichment centrifuge", "en", (3, 4), "cn-nuclear-05", """Test memo - gas centrifuge prototype GC-4
 Eight machines ran for 2,100 hours without a crash; separative power 38 SWU per machine-year.
 Next: a mini-cascade of 24 machines on UF6 feed, product assay 4.9 per cent, tails assay 0.25 per cent."""),
