@@ -190,3 +190,10 @@ def test_an_english_rationale_cites_the_english_provenance() -> None:
     line = next(r for r in s.rationale if "cn-exam-01" in r)
     assert "Source: Rules on state secrets in education work" in line and "教育" not in line
     assert "教育工作" in next(r for r in s.in_language("zh").rationale if "cn-exam-01" in r)
+
+
+def test_subject_words_alone_reach_no_further_than_their_category() -> None:
+    # A company report naming deals in general words, with no sign that any is unannounced.
+    s = _suggest("""第一季度经营情况
+公司本季度推进上市后的再融资工作，完成对两家子公司的收购，并研究定向增发的可行性。""", "zh")
+    assert s.level <= 2, "\n".join(s.rationale)
