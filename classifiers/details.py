@@ -41,9 +41,15 @@ _DESIGNATOR = (r"第[0-9一二三四五六七八九十百]+(?:旅|团|师|营|�
                r"|\b[A-Z]{1,4}(?:/[A-Z]{2,4})?-\d{1,3}[A-Z]?\b(?!-)")
 
 
-_TIMING = (r"(?:公布|发布|宣布|公开|公示|披露|实施|签约|签署|开考|考试|发射|生效)(?:之?前|以前)|(?:尚未|未经|暂不|尚待)(?:公布|发布|宣布|公开|披露|实施|批准)"
-           r"|\b(?:before|prior to|until|ahead of) (?:the |its |their |any )?(?:public )?(?:announcement|release|publication|launch|"
-           r"signing|exam|examination|decision|vote)\b|\bnot yet (?:been )?(?:announced|published|released|public|decided|approved)\b"
+_TIMING = (r"(?:公布|发布|宣布|公开|公示|披露|实施|签约|签署|开考|考试|发射|生效|批复|出台|揭晓|开标|定标|上会|开市|开盘)(?:之?前|以前)"
+           r"|(?:尚未|未经|暂不|尚待)(?:公布|发布|宣布|公开|披露|实施|批准|批复|签约)"
+           r"|\b(?:before|prior to|until|ahead of) (?:the |its |their |any |an? )?(?:public |formal |official |joint )?"
+           r"(?:announcement|release|publication|launch|signing|exam|examination|decision|vote|sitting)\b"
+           r"|\bbefore (?:\w+ ){0,2}(?:markets?|branches|trading|exchanges?) (?:re)?opens?\b"
+           r"|\bnot yet (?:been )?(?:announced|published|released|public|decided|approved|told|informed|aware)\b"
+           r"|\b(?:will not|won't) be (?:told|informed|announced)\b|\b(?:has|have) not (?:yet )?(?:been )?(?:told|informed|announced)\b"
+           r"|\bannouncements? (?:is |are )?(?:planned|scheduled|pencill?ed|expected|due)\b|\b(?:for|pending) (?:public )?announcement\b"
+           r"|\b(?:will|to) be (?:announced|published|made public)\b"
            r"|\bembargoed?\b|\bpre-announcement\b")
 _STATUS = (r"送审稿|征求意见稿|讨论稿|未定稿|草案|待批准|尚待批准|报批|拟定方案|初步方案|备选方案"
            r"|\bpending approval\b|\bfor decision\b|\boptions? (?:paper|analysis)\b|\bdraft (?:plan|proposal|decision|paper)\b"

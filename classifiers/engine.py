@@ -79,6 +79,6 @@ def _scope_findings(match: ScopeMatch, text: str) -> list[Finding]:
             start=hit.start, end=hit.end, text=text[hit.start:hit.end], category=item.category, source="lexicon",
             score=0.25, floor=None, rule=f"scope:{item.id}:{hit.word}",
             explanation=(f"secrecy-scope item {item.id} ({item.sector}, {item.sector_en}): {role} '{hit.word}'; "
-                         f"level {match.level}; source: {item.provenance}"),
+                         f"level {match.level}; source: {item.source(False)}"),
         ))
     return out

@@ -152,7 +152,7 @@ def scope_floor(m: ScopeMatch, declassified: bool, p: float, zh: bool, supported
     if declassified:
         return 0, "草稿已注明解密" if zh else "the draft carries a declassification note"
     need = PUBLIC_SPECIFICS[1] if p >= STRONG_PUBLIC else PUBLIC_SPECIFICS[0] if p >= PUBLIC else 0
-    if m.specifics < need:
+    if m.detail_kinds < need:
         return 0, (f"公开或面向公众的语境，具体细节不足 {need} 类" if zh else
                    f"public or published context with fewer than {need} kinds of specific detail")
     if not m.bare and not supported and p >= THIN_PUBLIC and m.strength < STRONG_SCOPE and m.level > THIN_SCOPE_MAX:

@@ -5,7 +5,8 @@ redundancy, is personal data although it holds no ID or phone number. This detec
 draft line by line (tables and rosters put one person on a line) and reports:
 
 - a **record**: a line that starts with a person's name (a Chinese surname and one or two
-  more characters, or two capitalised English words), after an optional row number, and
+  more characters, or two capitalised English words), after an optional row number (and the
+  column bar of a table, ``3 | Patricia Nunn | …``), and
   holds a date or a sensitive fact;
 - a **sensitive record**: one whose line, or the draft's title, names a health or employment
   matter (diagnosis, illness, sick leave, dismissal, redundancy, discipline ...);
@@ -31,11 +32,12 @@ _SENSITIVE = (
     r"诊断|确诊|病历|病史|病情|患者|病人|住院|手术|抑郁|焦虑|精神|心理|传染|结核|艾滋|HIV|肿瘤|癌|怀孕|病假|病休|"
     r"裁员|辞退|解聘|解除劳动合同|优化|待岗|停职|处分|违纪|戒毒|犯罪记录|"
     r"diagnos|illness|sickness|sick leave|medical|surgery|migraine|anxiety|depress|stress|cancer|pregnan|"
-    r"mental health|hospital|redundan|dismiss|layoff|laid off|reduction in force|severance|disciplinary|grievance|absence"
+    r"mental health|hospital|redundan|dismiss|layoff|laid off|reduction in force|severance|disciplinary|grievance|absence|"
+    r"\bICU\b|intensive care|\bward\b|\bdied\b|deceased|discharged|diabet|onset|symptom|infected|patient|重症|死亡|出院|发病"
 )
 _DATE = r"(?:19|20)\d{2}[-/.年]\d{1,2}(?:[-/.月]\d{1,2}日?)?|\d{1,2}/(?:\d{1,2}/)?(?:19|20)\d{2}"
-_ZH_NAME = r"^\s*(?:\d{1,4}[.、)）]?\s*)?([" + _SURNAMES + r"][\u4e00-\u9fff]{1,2})(?=[\s,，|、:：(（]|$)"
-_EN_NAME = r"^\s*(?:\d{1,4}[.)]?\s*)?((?:Mr|Mrs|Ms|Dr)\.? )?([A-Z][a-z]+(?:[- ][A-Z][a-z']+){1,2})(?=\s*[|,;:\t(]|\s{2,}|\s+\d)"
+_ZH_NAME = r"^\s*(?:\d{1,4}[.、)）]?\s*(?:[|｜\t]\s*)?)?([" + _SURNAMES + r"][\u4e00-\u9fff]{1,2})(?=[\s,，|、:：(（]|$)"
+_EN_NAME = r"^\s*(?:\d{1,4}[.)]?\s*(?:[|\t]\s*)?)?((?:Mr|Mrs|Ms|Dr)\.? )?([A-Z][a-z]+(?:[- ][A-Z][a-z']+){1,2})(?=\s*[|,;:\t(]|\s{2,}|\s+\d)"
 _QUANTITY = (r"(\d[\d,，]{3,})\s*(?:名|个|条|份|位|人)?(?:患者|病人|员工|职工|客户|居民|人员|人|学生|people|patients|records|"
              r"employees|customers|residents|individuals|members|pupils)")
 _FIELDS = r"姓名|出生日期|出生年月|身份证|住址|病历|诊断|电话|names?|dates? of birth|addresses|diagnos|medical records|nhs numbers?"

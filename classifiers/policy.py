@@ -201,7 +201,18 @@ def _scope_evidence(run: Steps, scopes: tuple[ScopeMatch, ...], fs: tuple[Findin
 
 
 def _weak_level(m: ScopeMatch) -> int:
-    """What a scope item shown without subject and condition in one window supports as content."""
+    """What a scope item shown without subject and condition in one window supports as content.
+
+    Shown by subject words alone (no condition anywhere), it reaches no further than words of
+    its category do (:data:`~classifiers.tally.REACH`: 秘密 for commercial secrets).
+    """
+    if m.tier == "subject":
+        return min(_rich_or_weak(m), REACH.get(m.item.category, 3))
+    return _rich_or_weak(m)
+
+
+def _rich_or_weak(m: ScopeMatch) -> int:
+    """The content level of weak scope evidence before the category's reach."""
     if m.strength >= RICH_SCOPE:
         return min(m.item.level, RICH_SCOPE_MAX)
     if m.tier == "document":

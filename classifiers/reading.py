@@ -38,7 +38,7 @@ _ZH_NEG = (r"(?:不属于|不属|不涉及|未涉及|不涉|非涉密|无涉及|
            r"|(?:不含有?|不包含|并非|不是|不构成|不作为)(?=[^，,。；;\n]{0,4}(?:秘密|涉密|敏感|密级|保密)))")
 _EN_NEG = (r"\b(?:unclassified|non-classified|not (?:protectively )?(?:classified|marked|secret|confidential)"
            r"|(?:contains?|containing|holds?) no (?:classified|secret|sensitive)"
-           r"|(?:does|do|did) not (?:contain|include|hold|involve) (?:any )?(?:classified|secret|sensitive)"
+           r"|(?:does|do|did|must|shall|should|will) not (?:contain|include|hold|involve) (?:any )?(?:classified|secret|sensitive)"
            r"|no (?:classified|secret) (?:information|material|content))\b")
 _CLAUSE_END = r"[，,。；;！!？?\n：:、]|\.(?:\s|$)"
 _DECLASSIFIED = (
@@ -129,7 +129,14 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 PLANNED_REACH = 12
 """How far before a public-context word a planning word makes it a release still to come."""
 _PLANNED = (r"(?:(?:拟于?|(?<!现)将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
-                      r"before|until|prior to|draft)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
+                      r"before|until|prior to|draft|due)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
+_REPORTED = r"(?:said|told|declined|has been|have been|was|were)\b"
+_BEFORE_AFTER = r"(?:之前|以前|前(?![往进来去]))"
+_PLANNED_SENTENCE = (r"\b(?:will(?!\s+not)|shall(?!\s+not)|to be (?:issued|published|released|made)|planned|scheduled|pencill?ed|proposed|"
+                     r"announcements? (?:at|on|will))\b[^.;!?\n]*$")
+SENTENCE_REACH = 160
+"""How far back in its English sentence a plan (will, planned, announcements at …) makes a
+public-context word a release still to come."""
 _NOTICE = r"现予(?:以)?公示|予以公示|特此公示|公示如下|公示内容如下"
 _TITLE = r"\A(?:[ \t]*[^\n]{1,40}\n\s*){0,2}?\s*([^\n]{0,60}(?:公告|公报|新闻稿|通稿)|(?:public notice|press release|news release)[^\n]{0,60})[ \t]*(?:\n|\Z)"
 TITLE_WEIGHT = 0.6
@@ -159,7 +166,7 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
     for f in findings:
         if f.source == "lexicon" and f.category != "public_context" and reading.is_negated(f.start, f.end):
             continue
-        if f.category == "public_context" and _rx(_PLANNED).search(text[max(0, f.start - PLANNED_REACH):f.start]):
+        if f.category == "public_context" and _planned(text, f.start, f.end):
             continue  # a release still to come (拟于…, 24日上午9时新闻发布会, will be published): not public yet
         if f.category == "public_context" and f.rule.startswith("公示") and not notice:
             continue  # 公示期 as a step of a procedure (任前公示), in a draft that is not itself the notice
@@ -171,6 +178,22 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
                             rule=f.rule if declassified else "reading:mention")
         out.append(f)
     return out
+
+
+def _planned(text: str, start: int, end: int) -> bool:
+    """Whether the public-context word at ``start`` names a release still to come.
+
+    A planning word just before it (拟于, 将于, will be, draft …), 前 or 之前 right after it
+    (公开发布前), or, in English, earlier in its sentence (Announcements at 07:00 Monday: …, the
+    department will issue a press release).
+    """
+    if _rx(_PLANNED).search(text[max(0, start - PLANNED_REACH):start]):
+        return True
+    if _rx(_BEFORE_AFTER).match(text, end):
+        return True  # 公开发布前, 发布会之前: the release is still to come
+    if _rx(_REPORTED).match(text, start):
+        return False  # "said in a statement", "told reporters": reported, so already public
+    return bool(_rx(_PLANNED_SENTENCE).search(text[max(0, start - SENTENCE_REACH):start]))
 
 
 def public_title(text: str) -> list[Finding]:

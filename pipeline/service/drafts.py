@@ -63,6 +63,21 @@ def html_report(classification: Any, path: str | os.PathLike[str], lang: str | N
     return write_html_report(classification, path, lang)
 
 
+def _stated_period(classification: Any) -> str | None:
+    """The period the rationale states (a scope or catalogue item's years or ending event) when
+    the scheme can mark it, so that the marking, the period shown and the rationale agree;
+    else the scheme's period for the level."""
+    from mijian.pipeline.schemes import check_period
+    from mijian.pipeline.wording import in_language
+
+    stated = in_language(classification, classification.scheme.language).period
+    try:
+        return check_period(classification.scheme, classification.level, stated) if stated \
+            else classification.period
+    except UsageError:
+        return classification.period
+
+
 def decide(classification: Any, choice: GradeChoice | None = None) -> Any:
     """The grade the copies are issued under (定密): the suggestion of ``classification``
     unless ``choice`` names another grade or period.
@@ -75,7 +90,7 @@ def decide(classification: Any, choice: GradeChoice | None = None) -> Any:
     from mijian.pipeline.decision import decide as decide_grade
 
     choice = choice if choice is not None else GradeChoice()
-    decision = decide_grade(classification.scheme, classification.level, classification.period,
+    decision = decide_grade(classification.scheme, classification.level, _stated_period(classification),
                             tuple(classification.suggestion.rationale), classification.basis,
                             grade=choice.grade, period=choice.period,
                             justification=choice.justification)

@@ -1,0 +1,199 @@
+"""Kinds of draft the secrecy scopes must recognise in words of their own.
+
+Each draft below is short and written for the test, in other words than the evaluation drafts:
+it stands for a kind (an orbit manoeuvre plan, a bank resolution weekend, a customer account
+review ...), and the band is what the rules make of that kind. A change that only fits one
+evaluation draft fails here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from mijian.classifiers import classify
+from mijian.pipeline.model import Document
+
+
+def _suggest(text: str, language: str):
+    return classify(Document(source="t.txt", sha256="0" * 64, kind="txt", language=language, text=text))
+
+
+KINDS = [
+    # (name, language, band, the item that must decide or None, draft)
+    ("orbit manoeuvre", "en", (3, 4), "cn-space-01", """Mission planning note
+Station-keeping for the imaging satellite: current orbit altitude 498 km, inclination 97.6 deg.
+A retrograde burn of 0.4 m/s on 2 May moves the ground track so that revisits over the harbour occur daily."""),
+    ("signals access", "en", (3, 4), None, """Programme status
+The implant on the carrier's backbone router gives passive access to roaming traffic; 212 selectors are tasked,
+including the interior minister's numbers. The access point will be lost when the vendor swaps the router."""),
+    ("source handling", "zh", (4, 4), "cn-security-01", """关于“白杨”情况的报告
+“白杨”（真实姓名：周某，某国领事馆雇员）自2022年建立关系以来提供情况三十余份。
+下步改用第二联络方案，暂停当面接头，活动经费按月现金支付，由三处单线联系。"""),
+    ("counter-espionage case", "zh", (3, 4), None, """关于“3·12”案下步工作的方案
+经查，某国情报机关人员以学术交流名义接触我某研究院工程师，获取导弹试验资料。
+拟对其手机实施技术侦察，入境后全程跟踪，视情于交接时实施抓捕。"""),
+    ("bank resolution", "en", (3, 3), None, """Resolution weekend plan - draft
+If the mutual cannot restore its liquidity buffer by Saturday noon, the authority will use its stabilisation powers
+and transfer all deposits to a buyer. Announcement before branches open on Monday; staff involved must not trade."""),
+    ("central bank facility", "en", (3, 3), "cn-finance-01", """Board memo - emergency funding facility
+Staff propose a new term funding facility for smaller lenders at the policy rate plus 15 basis points,
+for announcement on Sunday evening before Asian markets open."""),
+    ("geodetic survey of missile sites", "en", (2, 3), None, """Survey results - launch facility resurvey
+Launch facility D-09: 46 58 12.4431 N, 104 22 07.9912 W, ellipsoidal height 1,104.22 m.
+Geodetic azimuth to the alignment reference mark determined to 0.6 arc-second for guidance alignment."""),
+    ("appointment before announcement", "en", (2, 2), None, """Note for the Minister
+The selection panel recommends Ms Ana Ruiz for appointment as chief executive of the agency.
+The unsuccessful candidate will not be told until she has accepted. Announcement planned for 3 March."""),
+    ("negotiation ceiling", "en", (2, 3), None, """Submission: support package for the car plant
+Recommendation: that you agree to offer up to GBP 120 million. Our assessment is that the company will accept GBP 90 million;
+please do not raise the ceiling in Thursday's call. The devolved government is not yet aware of the figure."""),
+    ("community tension", "en", (2, 2), "cn-ethrel-01", """Community tension assessment
+Tension level raised to HIGH after rumours about the new asylum hostel. Intelligence suggests a protest on Saturday;
+vulnerable locations include the synagogue on King Street and the mosque on Hill Road."""),
+    ("customer accounts", "en", (2, 2), None, """Key accounts review - Northern region
+1. Baxter Foods - USD 4.2M; net price USD 2.10/kg against list 2.80; contract ends 31 March; churn risk HIGH.
+2. Orrin Dairy - USD 3.0M; volume rebate 3%; renews June. Do not share outside the sales team."""),
+    ("non-national exam paper", "en", (2, 3), "cn-exam-01", """Licensing examination - final paper for sign-off
+Attached are the essay questions and grading guides for the 14 November administration.
+Question 2 (Contracts): the seller repudiates before delivery. Grading guide: 10 points. Printing begins 1 November."""),
+    ("national entrance exam paper", "zh", (4, 4), "cn-exam-01", """2026年普通高校招生全国统一考试 物理试题及参考答案（6月8日启用）
+一、选择题：本题共8小题，每小题6分。
+第1题 一物体从静止开始做匀加速直线运动……参考答案：C
+第2题 如图所示，质量为m的小球……参考答案：B"""),
+    ("trading code", "en", (3, 4), "cn-commercial-04", """// desk/momentum/core.py - production parameters fitted on 2018-2024
+// key insight: only trade when both volume and spread confirm; do not revert
+def entry_signal(bar): return bar.z > 1.85 and bar.volume_ratio > 1.4"""),
+    ("scoring code review", "zh", (3, 4), "cn-commercial-04", """代码评审记录
+模块：风控评分引擎 核心代码
+评审意见：权重由回溯确定，勿随意修改；拒绝阈值0.66为核心策略，禁止在日志中打印，仓库仅限核心组访问。"""),
+    ("know-how with parameters", "en", (3, 4), "cn-commercial-05", """Process record - adhesive batch
+Synthesis: dissolve 400 g of resin in toluene at 12 per cent w/v; add 0.2 per cent catalyst; hold at 65 C for 6 h.
+Critical: keep pH above 8.1; molar ratio 1:2.4, otherwise the bond strength falls."""),
+    ("know-how named, not given", "zh", (2, 2), "cn-commercial-05", """关于新型涂料中试情况的报告
+中试良品率达到91%，附着力较上代提升12%。关键工艺和配方比例属于技术秘密，仅限项目组掌握。"""),
+    ("witness under a code name", "en", (1, 2), None, """Case memo
+A cooperating witness (W-2) recorded two meetings with the contractor about kickbacks. Subjects are unaware
+of the investigation. Next steps: interview the bookkeeper; seek phone records."""),
+    ("release planned in a sentence", "en", (3, 3), None, """Rescue plan for the failing insurer
+The regulator will use its resolution powers on Sunday and transfer the policies to a buyer under a capital injection.
+Announcements at 06:30 Monday before markets open: regulator statement, ministry statement and the buyer's press release."""),
+    ("statistics due for publication", "en", (2, 2), "cn-stats-01", """Pre-release access
+Consumer price figures for June, due for publication at 07:00 on 16 July: annual inflation 2.9 per cent.
+Under embargo until release; recipients must not disclose or act on them."""),
+    ("layoff list", "zh", (1, 2), None, """关于部分员工解除劳动合同的安排
+下列人员拟于下月解除劳动合同：
+赵磊，生产部，2013年入职，病休中
+孙莉，质检部，2017年入职
+周鹏，仓储部，2011年入职，工伤停工
+吴静，行政部，2019年入职，孕期
+郑浩，研发部，2021年入职
+沟通前不得公开。"""),
+    ("patient line list", "en", (1, 2), None, """Outbreak line list
+Case | Name | Date of birth | Onset | Status
+1 | Harold Vine | 03/02/1941 | 02/07 | ICU
+2 | Bella Marsh | 19/08/1967 | 04/07 | ward
+3 | Colin Pratt | 11/11/1952 | 05/07 | discharged
+4 | Dina Sowerby | 27/01/1988 | 05/07 | ward
+5 | Ewan Tully | 08/06/1944 | 06/07 | died 09/07"""),
+    ("warhead movement", "en", (3, 3), "cn-nuclear-03", """Movement order
+A road convoy with two warhead containers departs the depot at 23:00 on 4 April; route via the A1 with an overnight halt.
+Escort: 14 police officers in four vehicles."""),
+    ("key changeover", "zh", (4, 4), "cn-crypto-01", """核心密码设备密钥更换通知
+新密钥由专人直送各省机要局，统一启用时间为1月1日零时，旧密钥同时失效；过渡期如不能同步，启用应急密钥表第5组。
+涉及核心密码通信网密码机320台。"""),
+    ("new district before approval", "zh", (2, 3), None, """关于设立临港新区的专题会议纪要
+会议同意以沿江三镇为主体规划建设临港新区，起步区选址东滩。国务院批复前，新区名称和范围不得对外披露；
+规划范围内暂停土地出让，对外以规划修编为由。"""),
+    ("law enforcement sensitive", "en", (1, 2), None, """LAW ENFORCEMENT SENSITIVE
+
+Weekly squad summary: two burglary series under review; the stolen-goods lead from the pawn shop is being followed."""),
+    ("weapon stocks", "en", (3, 4), None, """Programme review
+Stocks of plague and botulinum strains are held in freezer room 2; 30 vials each.
+The aerosol challenge study reached the planned dose. Results are not for publication."""),
+    ("company price list", "zh", (2, 2), "cn-commercial-02", """2026年经销商价格政策（内部）
+B系列出厂价上调3%，经销商返利由4%降至3.5%，大客户最低折扣为九折。本政策对外发布前仅限销售部门掌握。"""),
+    ("draft work plan", "zh", (1, 1), None, """2026年度考勤管理办法（征求意见稿）
+一、适用于机关全体工作人员。二、迟到三次计旷工半天。本办法尚未定稿，仅供内部讨论。"""),
+    ("past exam paper", "zh", (0, 1), None, """2018年高考语文试题及答案（公开发布）
+本套试题已于考试结束后由省教育考试院公开发布，供考生复习参考。第1题 下列词语中加点字读音正确的一项是……答案：C"""),
+    ("lecture on deterrence", "en", (0, 0), None, """Lecture notes: deterrence after the Cold War
+This week: second-strike forces, ballistic missile submarines and continuous at-sea patrols. See the reading list."""),
+    ("history talk", "en", (0, 0), None, """Local history talk
+The first thermonuclear device was tested in 1957 with a yield of about 1.8 megatons.
+The talk draws on declassified files at the national archives."""),
+    ("recruitment notice", "en", (0, 0), None, """Job advertisement: analyst
+We are recruiting an analyst to work with classified material; applicants must be eligible for clearance. Apply by 1 May."""),
+    ("private remarks in a cable", "zh", (3, 3), "cn-foreign-02", """驻某国使馆来电
+某国总理在与我大使的私下交谈中表示，其内阁实际上已决定推迟批准该协定，外长可能在月底去职。该谈话内容请勿对外引用。"""),
+    ("cabinet committee paper", "en", (2, 3), None, """Cabinet committee paper (draft)
+The Secretary of State proposes to raise the state pension age to 68 from 2035. Not yet agreed by colleagues;
+the announcement is scheduled for the autumn statement. Do not share outside the committee."""),
+    ("published recipe", "en", (0, 0), None, """Family bread recipe
+Dissolve 7 g of yeast in 300 ml of warm water, add 500 g of flour and a pinch of salt; knead and bake at 220 C for 30 minutes."""),
+    ("metro works report", "zh", (0, 1), None, """轨道交通建设进度周报
+本周完成隧道掘进1.2公里，轨道铺设0.8公里。下周完成车站主体结构施工。"""),
+    ("inspection leads to hand over", "zh", (2, 3), "cn-audit-02", """市委第一巡察组关于巡察区卫健委情况的汇报
+巡察组共发现问题线索6件，其中涉及处级干部2件（医保中心主任某某、某医院院长某某），拟移交市纪委监委处理。"""),
+    ("security education campaign", "zh", (0, 0), None, """全民国家安全教育日社区宣传活动方案
+一、时间：4月15日上午。二、内容：设置宣传展板，介绍反间谍法和保守国家秘密法；开展有奖问答，发放宣传折页500份。"""),
+    ("satellite launch news", "en", (0, 0), None, """Science desk
+The space agency launched a weather satellite on Monday into an orbit at about 830 km altitude; its imager has
+1 km resolution and will serve forecasters across the region, the agency said in a statement."""),
+    ("partner-service information", "en", (2, 3), None, """Liaison note
+The partner service passed the attached assessment on condition that it is not shared beyond our agency;
+it names two couriers moving money for the network."""),
+    ("covert action funding", "en", (3, 4), None, """Budget annex
+Covert action finding 3: USD 9 million to support independent radio in Country Z through cut-out companies.
+Deniability must be preserved; there is to be no acknowledgement of our role."""),
+    ("continuity relocation", "en", (3, 4), None, """Continuity plan annex B
+On activation, ministers relocate to the alternate site in the hills; the convoy leaves every hour. Access codes are held by the duty officer."""),
+    ("source report", "en", (4, 4), None, """Source report
+Source MAPLE, a deputy to the interior minister (true name in compartment), reported that troops will mass at the border next month.
+Meetings take place in a safe house; the source is paid monthly."""),
+    ("drill notice with liaison officers", "zh", (0, 1), None, """关于开展防汛应急演练的通知
+各单位联络员：演练定于7月5日举行，请组织本单位人员撤离至集合点，活动经费从工会列支。联络方式见附件。"""),
+    ("financial exposure note", "en", (0, 1), None, """Risk note
+Our exposure to the asset class rose this quarter; the source of the loss was currency moves. The agent bank will report monthly."""),
+    ("enrichment centrifuge", "en", (3, 4), "cn-nuclear-05", """Test memo - gas centrifuge prototype GC-4
+Eight machines ran for 2,100 hours without a crash; separative power 38 SWU per machine-year.
+Next: a mini-cascade of 24 machines on UF6 feed, product assay 4.9 per cent, tails assay 0.25 per cent."""),
+    ("laboratory centrifuge", "zh", (0, 1), None, """检验科离心机操作规程
+一、离心前检查转子是否清洁，样本管对称放置。二、血清分离：3000转/分钟离心10分钟。三、使用后登记并清洁。"""),
+    ("defence research projects", "zh", (1, 2), "cn-scitech-02", """关于开展国防科研项目年度检查的通知
+各学院：在研项目共5项，均须提交年度报告。
+1.“某型雷达材料”（负责人 钱某，经费300万元）；
+2.“舰船减振结构”（负责人 孙某，经费260万元）。
+报告须在涉密计算机上编制。"""),
+    ("public funding call", "en", (0, 0), None, """Funding call: sensors for flood warning
+Published: 2 May. Closing date: 20 June. Up to GBP 800,000 is available for up to ten projects.
+Proposals must not contain classified information. An online supplier briefing is held on 12 May."""),
+    ("pre-decisional notes", "en", (1, 1), None, """After-action notes - winter storm response
+What went well: shelters opened within six hours. What needs work: fuel deliveries to two counties were late.
+These notes are pre-decisional; please do not circulate outside the response division."""),
+    ("minutes kept inside", "zh", (1, 1), None, """销售部周例会会议纪要
+一、上周回款完成率92%。二、新人培训下周开始。三、展会物料周三前备齐。
+本纪要仅在部门内部流转，请勿转发至客户群。"""),
+]
+
+
+@pytest.mark.parametrize("name,language,band,item,text", KINDS, ids=[k[0] for k in KINDS])
+def test_each_kind_falls_in_its_band(name: str, language: str, band: tuple[int, int], item: str | None,
+                                     text: str) -> None:
+    s = _suggest(text, language)
+    assert band[0] <= s.level <= band[1], "\n".join(s.rationale)
+    if item is not None:
+        assert s.scope_item == item, "\n".join(s.rationale)
+
+
+def test_an_english_rationale_cites_the_english_provenance() -> None:
+    s = _suggest(KINDS[12][4], "zh").in_language("en")
+    assert s.scope_item == "cn-exam-01"
+    line = next(r for r in s.rationale if "cn-exam-01" in r)
+    assert "Source: Rules on state secrets in education work" in line and "教育" not in line
+    assert "教育工作" in next(r for r in s.in_language("zh").rationale if "cn-exam-01" in r)
+
+
+def test_subject_words_alone_reach_no_further_than_their_category() -> None:
+    # A company report naming deals in general words, with no sign that any is unannounced.
+    s = _suggest("""第一季度经营情况
+公司本季度推进上市后的再融资工作，完成对两家子公司的收购，并研究定向增发的可行性。""", "zh")
+    assert s.level <= 2, "\n".join(s.rationale)
