@@ -78,6 +78,16 @@ def test_dev_figures_hold_their_documented_floor() -> None:
     assert len(report.high_low) <= DEV_MAX_MUST_HIGH_BELOW_3, text
 
 
+HELDOUT_FLOOR_IN_BAND = 0.75
+"""The held-out split (96 drafts, 72 of them written blind and never tuned on) measured 77.1%
+in band: a floor against regressions, not a target (the target is 90%)."""
+
+
+def test_heldout_figures_do_not_fall() -> None:
+    report = evaluate(load_cases(ROOT / "eval" / "heldout.jsonl"))
+    assert report.in_band >= HELDOUT_FLOOR_IN_BAND, render(report, "heldout")
+
+
 def test_first_dev_drafts_hold_their_floor() -> None:
     # Single-level labels: a draft one level off its label counts as missed (97.1% reached).
     cases = tuple(c for c in load_cases(ROOT / "eval" / "dev.jsonl") if not c.id.startswith("bd"))
