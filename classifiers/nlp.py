@@ -161,7 +161,13 @@ def _spacy_pipeline(language: str) -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        import spacy
+        try:
+            import spacy
+        except ImportError:
+            from mijian.pipeline.errors import ConfigError
+
+            raise ConfigError("the spaCy engine needs spaCy and jieba, which are not installed "
+                              "(未安装 spaCy); install them with: pip install 'mijian[nlp]'") from None
         from spacy.language import Language
         from spacy.util import filter_spans
 
