@@ -35,7 +35,7 @@ from typing import Iterator
 from mijian.pipeline.claims import RunClaim, claim_alive
 from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, pattern_key,
                                  watermark_text)
-from mijian.pipeline.copy_checks import decrypt_copy, self_check
+from mijian.pipeline.copy_checks import decrypt_copy, refuse_marked_draft, self_check
 from mijian.pipeline.copy_pool import Builder
 from mijian.pipeline.crypto import random_password, random_token, sha256_hex
 from mijian.pipeline.decision import Decision
@@ -179,9 +179,14 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
     if decision.level >= 4 and not (approver or "").strip():
         raise UsageError(f"{decision.grade} copies need the approval of the originating authority "
                          "(绝密件复制须经批准); give --approver NAME")
+    refuse_marked_draft(document)
     document_id = document_id_for(document)
     out_dir = Path(out_dir).absolute()
     _prepare_out(out_dir, document_id, Path(document.source))
+    if out_dir.resolve().is_relative_to(Path(office.home).resolve()):
+        raise UsageError(f"{out_dir}: is inside the office folder {office.home} (keys and "
+                         "register); choose an --out folder outside it")
+    office.register.require_current()  # a restored register is refused before it is written to
     source, ext = _source_bytes(document, limits)
     out_dir.mkdir(parents=True, exist_ok=True)
     run_dir = open_run_staging(out_dir)  # refuses a planted staging folder before any record
@@ -345,6 +350,7 @@ def preflight(document: Document, decision: Decision, out_dir: Path | None = Non
 
     from mijian.pipeline.crypto import OfficeKey
 
+    refuse_marked_draft(document)
     if out_dir is not None:
         _prepare_out(Path(out_dir).absolute(), document_id_for(document), Path(document.source))
     source, ext = _source_bytes(document, limits)

@@ -64,9 +64,11 @@ def load_recipients(path: str | Path, max_rows: int = MAX_RECIPIENTS) -> tuple[R
         if any(ch in rid for ch in "/\\\0") or len(rid) > 64:
             raise InputError(f"{path}: line {number}: id '{rid[:20]}' must be at most 64 "
                              "characters without slashes; shorten it")
-        if rid in seen:
-            raise InputError(f"{path}: line {number}: id '{rid}' appears twice; ids must be unique")
-        seen.add(rid)
+        same = unicodedata.normalize("NFKC", rid).casefold()  # Ｒ１, R1 and r1 are one id to a reader
+        if same in seen:
+            raise InputError(f"{path}: line {number}: id '{rid}' appears twice (ids differing only "
+                             "in case or full-width letters are one id); ids must be unique")
+        seen.add(same)
         public_key = _certificate(path, number, values.get("public_key", ""))
         out.append(Recipient(id=rid, name=name, unit=values.get("unit", ""),
                              email=values.get("email", ""), public_key=public_key))

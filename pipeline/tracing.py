@@ -64,6 +64,9 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
     if ext not in LEAK_TYPES:
         raise InputError(f"{path}: unsupported leak type '{ext or 'none'}'; expected one of "
                          f"{' '.join(LEAK_TYPES)}; convert it to one of these")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: the leak is empty (0 bytes, 空文件); expected the leaked copy "
+                         "itself; check that the right file was given")
     data = read_bytes(path, limits)
     by_hash = office.register.copies_by_sha256(hashlib.sha256(data).hexdigest())
     layers = [file_layer(by_hash, office.register)]
@@ -221,7 +224,33 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
     corroboration = visible_text_layer(evidence.text, register, documents)
     if corroboration:
         layers.append(corroboration)
-    return decide(layers, register, several)
+    result = decide(layers, register, several)
+    warning = _register_warning(office, result)
+    if warning is None:
+        return result
+    return dataclasses.replace(result, layers=result.layers + (warning,))
+
+
+def _register_warning(office: Office, result: TraceResult) -> Layer | None:
+    """A layer saying the register itself is in doubt, or None when it is not.
+
+    The rows a verdict names are each checked against their own signed events; what that does
+    not show is a copy whose row and events were removed (an insider hiding their own copy:
+    its marks then point to a copy the register does not hold), a restored backup, or a
+    planted schema object. The signed head is compared on every trace (cheap); the whole log
+    is verified when a mark points to a copy the register does not hold."""
+    from mijian.pipeline.audit import verify_register
+
+    unknown = any(p.document_id is None for p in result.points_to)
+    state = office.register.freshness()
+    problem = state.problem
+    if unknown and problem is None:
+        problem = verify_register(office).problem
+    if problem is None:
+        return None
+    return Layer("register", "in doubt", f"{problem}. A leak's marks may point to copies this "
+                 "register no longer holds; run 'mijian register verify' before relying on "
+                 "this verdict (登记簿存疑)")
 
 
 def _documents(layers: list[Layer], register: Register) -> list[str]:
