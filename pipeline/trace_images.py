@@ -118,10 +118,11 @@ def _read(region: Image.Image, page: int, band: str, keys: list, register: Regis
     return Reading(page, band, None, None, 1.0, several, statistic, overlap)
 
 
-def read_fingerprints(images: list, keys: list, register: Register) -> tuple[list[Reading], int]:
-    """Decode the page fingerprint in every band of the first :data:`MAX_PATTERN_PAGES` page
-    images; return the readings and how many pages show the marks of several copies on top of
-    each other.
+def read_fingerprints(images: list, keys: list, register: Register,
+                      max_pages: int = MAX_PATTERN_PAGES) -> tuple[list[Reading], int]:
+    """Decode the page fingerprint in every band of the first ``max_pages`` page images;
+    return the readings and how many pages show the marks of several copies on top of each
+    other.
 
     The whole page is decoded as well (:func:`_needs_whole`) when a band found the pattern
     but could not read it (a photo's pattern may read over the whole page and in no band) or
@@ -133,7 +134,7 @@ def read_fingerprints(images: list, keys: list, register: Register) -> tuple[lis
     copies = max(register.count_copies(), 1)
     readings: list[Reading] = []
     several = 0
-    for page, image in enumerate(images[:MAX_PATTERN_PAGES], 1):
+    for page, image in enumerate(images[:max_pages], 1):
         regions = bands(image)
         page_readings = [_read(region, page, band, keys, register, copies) for band, region in regions]
         if len(regions) == 1:

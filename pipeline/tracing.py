@@ -42,7 +42,7 @@ from mijian.pipeline.trace_layers import (
     visible_code_layer,
     visible_text_layer,
 )
-from mijian.pipeline.trace_model import INCONCLUSIVE, MAX_FALSE_MATCH, Layer, Pointer, TraceResult
+from mijian.pipeline.trace_model import INCONCLUSIVE, INDICATED, MAX_FALSE_MATCH, Layer, Pointer, TraceResult
 from mijian.pipeline.trace_verdict import decide
 from mijian.watermark.codes import SIGHT, SIGNAL
 
@@ -55,6 +55,10 @@ MAX_PASSWORD_TRIES = 200
 MAX_RENDERED_PAGES = 4
 """Most pages of a PDF leak rendered to read the QR symbol and the page fingerprint (every
 page of a copy carries both, so the first few suffice, and the cost stays bounded)."""
+MAX_SUSPECT_PAGES = 64
+"""Most pages read when the first pages leave only sight-copyable marks pointing to a copy
+(``indicated``): a leaker may have put a colleague's QR symbol up front and their own pages
+further on, where a few pages would not look."""
 
 
 def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> TraceResult:
@@ -88,7 +92,14 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
     if ext == ".pdf" and evidence.opened:
         passwords = _known_passwords(office, by_hash) + office.owner_passwords()
         images = _render(data, str(path), passwords, limits)
-    return _decide(office, evidence, layers, images)
+    result = _decide(office, evidence, list(layers), images)
+    if result.verdict == INDICATED and images and len(images) >= MAX_RENDERED_PAGES:
+        # only sight-copyable marks point to a copy: a leaker's own page further on would make
+        # it a conflict, so every page (up to a bound) is read before the copy is pointed to
+        more = _render(data, str(path), passwords, limits, MAX_SUSPECT_PAGES)
+        if len(more) > len(images):
+            result = _decide(office, evidence, list(layers), more, len(more))
+    return result
 
 
 def _evidence(office: Office, path: Path, data: bytes, ext: str, known: list[CopyRecord],
@@ -187,14 +198,17 @@ def _trace_inner(office: Office, plain: bytes, layers: list[Layer], limits: Limi
     return _decide(office, evidence, layers, images)
 
 
-def _render(data: bytes, source: str, passwords: list[str], limits: Limits) -> list:
+def _render(data: bytes, source: str, passwords: list[str], limits: Limits,
+            pages: int = MAX_RENDERED_PAGES) -> list:
     from mijian.pipeline.images import render_pdf
 
-    return render_pdf(data, source, passwords, limits, max_pages=MAX_RENDERED_PAGES)
+    return render_pdf(data, source, passwords, limits, max_pages=pages)
 
 
-def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: list | None) -> TraceResult:
-    """Read every mark layer of the evidence and of its page images, then weigh them."""
+def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: list | None,
+            pattern_pages: int = MAX_PATTERN_PAGES) -> TraceResult:
+    """Read every mark layer of the evidence and of its page images (the page fingerprint on
+    the first ``pattern_pages`` of them), then weigh them."""
     register = office.register
     signers = Signers(office.keys(), register)
     if evidence.encrypted and not evidence.opened:
@@ -208,8 +222,8 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
     several = False
     if images:
         layers.append(qr_layer(images, signers))
-        readings, overlapping = read_fingerprints(images, signers.keys, register)
-        layers.append(fingerprint_layer(readings, overlapping, min(len(images), MAX_PATTERN_PAGES)))
+        readings, overlapping = read_fingerprints(images, signers.keys, register, pattern_pages)
+        layers.append(fingerprint_layer(readings, overlapping, min(len(images), pattern_pages)))
         layers.append(screenprint_layer(images, signers.keys, register))
         several = overlapping > 0
     else:
