@@ -79,7 +79,11 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
 
         images = load_images(data, str(path), limits)
         evidence = Evidence(kind="image", encrypted=False, opened=True, token=None, text="")
-        return _decide(office, evidence, layers, images)
+        result = _decide(office, evidence, list(layers), images)
+        if result.verdict == INDICATED and len(images) > MAX_PATTERN_PAGES:
+            # as for a PDF below: every frame is read before a copy is pointed to on sight
+            result = _decide(office, evidence, list(layers), images, len(images))
+        return result
     if ext == ".p7m":
         opened = _open_envelope(office, data)
         if opened is None:

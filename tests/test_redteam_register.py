@@ -174,3 +174,25 @@ def _issued_leak(tmp_path: Path) -> tuple[Path, Path, str]:
     leak = tmp_path / "leak.pdf"
     leak.write_bytes(decrypt_copy(out / entry["file"], password))
     return home, leak, entry["copy_id"]
+
+
+def test_replayed_event_is_reported_and_refused_on_lookup(base, tmp_path):
+    """An insider copies B's signed ``issued`` event to the end of the log (a replay, e.g. to
+    bring back a fact an officer's later event changed): its hash and signature bind its
+    sequence number and predecessor, so verify exits 4 and B's row is refused."""
+    from mijian.pipeline.register_check import RowRefused
+
+    home = _clone(base, tmp_path)
+    conn = sqlite3.connect(home / "register.db", isolation_level=None)
+    row = conn.execute("SELECT * FROM events WHERE action = 'issued' AND copy_id = ?",
+                       (_copy_id("RB"),)).fetchone()
+    last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                 (last[0] + 1, *row[1:7], last[1], *row[8:]))
+    conn.close()
+    with Office.open(home) as office:
+        report = verify_register(office)
+        assert not report.ok and report.first_bad_seq == last[0] + 1
+        with pytest.raises(RowRefused, match="was altered or is not signed"):
+            office.register.get_copy(_copy_id("RB"))
+    assert _cli(home, "register", "verify").returncode == 4

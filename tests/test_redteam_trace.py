@@ -168,6 +168,21 @@ def test_b_qr_up_front_and_a_page_after_the_rendered_pages_names_no_one(issued, 
     assert a.entry["copy_id"] in _layer(result, "page-fingerprint").copies
 
 
+def test_b_qr_up_front_and_a_page_as_a_late_tiff_frame_names_no_one(issued, tmp_path):
+    """The same with a multi-page TIFF whose fifth frame is A's page with A's QR whited out:
+    the page fingerprint used to be read on the first four frames only."""
+    a = issued["a"]
+    box = _qr_box(a.image)
+    own = a.image.copy()
+    own.paste(Image.new("RGB", (box[2] - box[0], box[3] - box[1]), "white"), box[:2])
+    blank = Image.new("RGB", a.image.size, "white")
+    _b_qr_on_blank(issued).save(tmp_path / "late.tif", save_all=True,
+                                append_images=[blank, blank, blank, own])
+    result = _trace(issued, tmp_path / "late.tif")
+    _names_no_one(result, issued["b"])
+    assert result.verdict == "conflict"
+
+
 def test_a_page_enlarged_past_the_pixel_limit_is_still_read(issued, tmp_path):
     """A's page put on a page ten times as large (too many pixels to render at the usual
     resolution) used to be skipped, leaving B's QR on page 1 alone: it is read at a lower
