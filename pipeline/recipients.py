@@ -107,12 +107,34 @@ def _certificate(path: Path, number: int, value: str) -> str:
         pem = value.replace("\\n", "\n").encode()
     else:
         cert_path = (path.parent / value) if not Path(value).is_absolute() else Path(value)
-        try:
-            pem = cert_path.read_bytes()[:65536]
-        except OSError:
-            raise InputError(f"{path}: line {number}: public_key file '{value}' cannot be read; "
-                             "give a path relative to the recipients file") from None
+        pem = _read_regular(cert_path, 65536)
+        if pem is None:
+            raise InputError(f"{path}: line {number}: public_key file '{value}' cannot be read or "
+                             "is not a regular file; give the path of the certificate file, "
+                             "relative to the recipients file") from None
     from mijian.pipeline.crypto import certificate_subject
 
     certificate_subject(pem, f"{path}: line {number}")
     return pem.decode("ascii", errors="replace")
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """The first ``limit`` bytes of a regular file, or None. Opened without blocking and checked
+    after opening: a recipients file naming a pipe or a device as a certificate would
+    otherwise hang the run or read without end."""
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)

@@ -182,3 +182,19 @@ def test_ids_that_are_paths_are_refused(tmp_path, rid):
                 "--out", str(tmp_path / "out"))
     assert "line 2" in _one_line(done, 3)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kind", ["pipe", "folder"])
+def test_certificate_path_that_is_not_a_file_is_refused_without_hanging(tmp_path, kind):
+    """A recipients file whose public_key names a named pipe used to hang the run for ever
+    (nothing writes to the pipe); a folder or a pipe is refused in one line."""
+    target = tmp_path / "cert"
+    if kind == "pipe":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+    people = tmp_path / "p.csv"
+    people.write_text("id,name,public_key\nR1,Alice,cert\n", encoding="utf-8")
+    done = _cli(tmp_path / "home", "issue", str(DRAFT), "--recipients", str(people),
+                "--out", str(tmp_path / "out"))
+    assert "line 2" in _one_line(done, 3) and not (tmp_path / "out").exists()
