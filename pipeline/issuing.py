@@ -183,10 +183,7 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
     document_id = document_id_for(document)
     out_dir = Path(out_dir).absolute()
     _prepare_out(out_dir, document_id, Path(document.source))
-    if out_dir.resolve().is_relative_to(Path(office.home).resolve()):
-        raise UsageError(f"{out_dir}: is inside the office folder {office.home} (keys and "
-                         "register); choose an --out folder outside it")
-    office.register.require_current()  # a restored register is refused before it is written to
+    _check_office(office, out_dir)
     source, ext = _source_bytes(document, limits)
     out_dir.mkdir(parents=True, exist_ok=True)
     run_dir = open_run_staging(out_dir)  # refuses a planted staging folder before any record
@@ -225,6 +222,15 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
                        skipped=tuple(skipped), manifest=manifest, passwords=passwords,
                        voided=tuple(c for c in made if isinstance(c, VoidedCopy)),
                        unfinished=tuple(unfinished))
+
+
+def _check_office(office: Office, out_dir: Path) -> None:
+    """Refuse an output folder inside the office folder (copies and passwords beside the keys
+    and register), and a register older than its signed head, before anything is written."""
+    if out_dir.resolve().is_relative_to(Path(office.home).resolve()):
+        raise UsageError(f"{out_dir}: is inside the office folder {office.home} (keys and "
+                         "register); choose an --out folder outside it")
+    office.register.require_current()
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
