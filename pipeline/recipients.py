@@ -107,11 +107,12 @@ def _certificate(path: Path, number: int, value: str) -> str:
         pem = value.replace("\\n", "\n").encode()
     else:
         cert_path = (path.parent / value) if not Path(value).is_absolute() else Path(value)
-        pem = _read_regular(cert_path, 65536)
-        if pem is None:
+        read = _read_regular(cert_path, 65536)
+        if read is None:
             raise InputError(f"{path}: line {number}: public_key file '{value}' cannot be read or "
                              "is not a regular file; give the path of the certificate file, "
-                             "relative to the recipients file") from None
+                             "relative to the recipients file")
+        pem = read
     from mijian.pipeline.crypto import certificate_subject
 
     certificate_subject(pem, f"{path}: line {number}")
