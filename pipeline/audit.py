@@ -38,6 +38,7 @@ from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.lifecycle import ISSUED, LIFECYCLE_ACTIONS
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import GENESIS, event_hash
+from mijian.pipeline.register_schema import schema_problem
 from mijian.pipeline.register_facts import (DECIDED, PENDING, RESERVED, VOIDED, LoggedEvent, copy_problem,
                                      document_problem, expected_copy, expected_document)
 
@@ -100,6 +101,9 @@ def verify_register(office: Office) -> VerifyReport:
             expected, prev = row["seq"] + 1, row["hash"]
         _check_copies(conn, replay)
         _check_documents(conn, replay)
+        planted = schema_problem(conn)  # after the log: an edit it shows is the finding to report
+        if planted:
+            raise _Bad(planted)
         state = office.register.freshness()
         if not state.ok:
             return VerifyReport(ok=False, events_checked=checked, first_bad_seq=None,

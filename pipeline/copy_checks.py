@@ -9,13 +9,14 @@ CMS envelope must open with the office identity and carry its token inside. A fa
 from __future__ import annotations
 
 import tempfile
+import unicodedata
 from pathlib import Path
 
-from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.errors import InputError, RegisterError
 from mijian.pipeline.formats import registry
 from mijian.pipeline.formats.interface import LeakKeys
 from mijian.pipeline.limits import Limits
-from mijian.pipeline.model import CopyStamp
+from mijian.pipeline.model import CopyStamp, Document
 
 _NOT_OPEN = ("self-check failed: the copy is not encrypted or does not open; the file was "
              "discarded; report this as a bug")
@@ -56,3 +57,25 @@ def check_envelope(home: Path, path: Path, ext: str, stamp: CopyStamp, limits: L
         if not evidence.opened or evidence.token != stamp.token:
             raise RegisterError(f"{path.name}: self-check failed: the enveloped copy's marks do "
                                 "not read back; the file was discarded; report this as a bug")
+
+
+def refuse_marked_draft(document: Document) -> None:
+    """Refuse a draft that already carries the marks of an issued copy (its invisible text code
+    or its printed code), before anything is recorded.
+
+    A decrypted copy given as the draft would put the first recipient's marks on every new
+    copy: a leak of any of them would then point to that recipient as well, and the new
+    copies' own page fingerprint reads poorly under the old one. The codes are looked for
+    unverified: a mark of any office, or of a copy this register no longer holds, is a copy
+    all the same.
+    """
+    from mijian.watermark import textcode
+    from mijian.watermark.codes import find_codes
+
+    runs = textcode.find(document.text)
+    flat = "".join(unicodedata.normalize("NFKC", textcode.strip(document.text)).split())
+    found = [copy_id for copy_id, _tag in runs + find_codes(flat)]
+    if found:
+        raise InputError(f"{document.source}: carries the marks of issued copy {found[0]} "
+                         "(已是发放副本，不是原稿); expected the original, unmarked draft; issue "
+                         "from the draft the copies were made from")

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from mijian.pipeline.claims import RunClaim, claim_alive
 from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, owner_password_for,
                                         pattern_key, watermark_text)
-from mijian.pipeline.copy_checks import decrypt_copy, office_password_of, self_check
+from mijian.pipeline.copy_checks import decrypt_copy, office_password_of, refuse_marked_draft, self_check
 from mijian.pipeline.copy_pool import Builder, Progress, counting
 from mijian.pipeline.crypto import random_password, random_token, sha256_hex
 from mijian.pipeline.decision import Decision
@@ -181,9 +181,11 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
     ``(done, total, message)`` after each copy is made or voided.
     """
     _check_approver(decision, approver)
+    refuse_marked_draft(document)
     document_id = document_id_for(document)
     out_dir = Path(out_dir).absolute()
     _prepare_out(out_dir, document_id, Path(document.source))
+    _check_office(office, out_dir)
     source, ext = _source_bytes(document, limits)
     with writing_to(out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -226,6 +228,15 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
                        skipped=tuple(skipped), manifest=manifest, passwords=passwords,
                        voided=tuple(c for c in made if isinstance(c, VoidedCopy)),
                        unfinished=tuple(unfinished))
+
+
+def _check_office(office: Office, out_dir: Path) -> None:
+    """Refuse an output folder inside the office folder (copies and passwords beside the keys
+    and register), and a register older than its signed head, before anything is written."""
+    if out_dir.resolve().is_relative_to(Path(office.home).resolve()):
+        raise UsageError(f"{out_dir}: is inside the office folder {office.home} (keys and "
+                         "register); choose an --out folder outside it")
+    office.register.require_current()
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -357,6 +368,7 @@ def preflight(document: Document, decision: Decision, out_dir: Path | None = Non
 
     from mijian.pipeline.crypto import OfficeKey
 
+    refuse_marked_draft(document)
     if out_dir is not None:
         _prepare_out(Path(out_dir).absolute(), document_id_for(document), Path(document.source))
     source, ext = _source_bytes(document, limits)

@@ -27,7 +27,7 @@ from mijian.pipeline.register_check import check_copy_row, check_document_row
 from mijian.pipeline.register_facts import copy_facts, document_facts
 from mijian.pipeline.register_head import (GENESIS, HEAD_FILE, Freshness, Head, advance_head, freshness,
                                     write_head)
-from mijian.pipeline.register_schema import SCHEMA_VERSION, open_database
+from mijian.pipeline.register_schema import SCHEMA_VERSION, open_database, schema_problem
 
 __all__ = ["GENESIS", "SCHEMA_VERSION", "CopyRecord", "DocumentRecord", "EventSigner", "Register",
            "event_hash", "utc_now"]
@@ -365,6 +365,11 @@ class _Txn:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise RegisterError(f"the register is busy or locked ({exc}); try again") from None
+        problem = schema_problem(self.conn)  # a planted trigger would run inside this transaction
+        if problem:
+            self.conn.execute("ROLLBACK")
+            raise RegisterError(f"{problem}; nothing was written; run 'mijian register verify' "
+                                "and restore the latest backup")
         self.register._signer = None
         return self.conn
 

@@ -23,6 +23,7 @@ import os
 import secrets
 import sqlite3
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from mijian.pipeline.errors import RegisterError
@@ -159,3 +160,37 @@ def _upgrade(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+@lru_cache(maxsize=1)
+def _expected_objects() -> frozenset[tuple[str, str, str | None]]:
+    """The schema objects mijian makes: ``(type, name, sql)``, the sql kept for triggers only
+    (tables may have gained columns by an upgrade, which changes their text but not their name)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for statement in (*_TABLES, *_INDEXES):
+            conn.execute(statement)
+        return frozenset(_objects(conn))
+    finally:
+        conn.close()
+
+
+def _objects(conn: sqlite3.Connection) -> set[tuple[str, str, str | None]]:
+    rows = conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+    return {(kind, name, " ".join((sql or "").replace("IF NOT EXISTS ", "").split())
+             if kind == "trigger" else None) for kind, name, sql in rows}
+
+
+def schema_problem(conn: sqlite3.Connection) -> str | None:
+    """One line when the database holds schema objects mijian did not make (a trigger or view
+    planted by someone who can write the file: a trigger runs inside the office's own
+    transactions) or lacks one it made (the append-only triggers of the event log); else None."""
+    actual, expected = _objects(conn), _expected_objects()
+    extra = sorted(f"{kind} {name}" for kind, name, _sql in actual - expected)
+    missing = sorted(f"{kind} {name}" for kind, name, _sql in expected - actual)
+    if not extra and not missing:
+        return None
+    what = "; ".join(filter(None, [f"holds {', '.join(extra)} that mijian did not make" if extra else "",
+                                   f"lacks or has a changed {', '.join(missing)}" if missing else ""]))
+    return (f"the register's schema {what} (登记簿结构被改动): someone wrote to the database "
+            "file")

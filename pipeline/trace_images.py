@@ -51,9 +51,11 @@ def qr_layer(images: list, signers: Signers) -> Layer:
 
     good: dict[str, tuple[int, float]] = {}
     bad = 0
+    tried: set[tuple[str, str]] = set()
     for image in images:
         for text in read_codes(image):
             for copy_id, tag in find_codes(text):
+                tried.add((copy_id, tag))
                 check = check_code(signers(copy_id), copy_id, tag)
                 if check.valid:
                     good[copy_id] = (good.get(copy_id, (0, 1.0))[0] + 1,
@@ -61,7 +63,7 @@ def qr_layer(images: list, signers: Signers) -> Layer:
                 else:
                     bad += 1
     return verified_layer("qr-code", "QR symbol of the visible code",
-                          f"on {len(images)} page image(s)", good, bad, SIGHT)
+                          f"on {len(images)} page image(s)", good, bad, SIGHT, tried=len(tried))
 
 
 def shrunk(image: Image.Image) -> Image.Image:
@@ -116,10 +118,11 @@ def _read(region: Image.Image, page: int, band: str, keys: list, register: Regis
     return Reading(page, band, None, None, 1.0, several, statistic, overlap)
 
 
-def read_fingerprints(images: list, keys: list, register: Register) -> tuple[list[Reading], int]:
-    """Decode the page fingerprint in every band of the first :data:`MAX_PATTERN_PAGES` page
-    images; return the readings and how many pages show the marks of several copies on top of
-    each other.
+def read_fingerprints(images: list, keys: list, register: Register,
+                      max_pages: int = MAX_PATTERN_PAGES) -> tuple[list[Reading], int]:
+    """Decode the page fingerprint in every band of the first ``max_pages`` page images;
+    return the readings and how many pages show the marks of several copies on top of each
+    other.
 
     The whole page is decoded as well (:func:`_needs_whole`) when a band found the pattern
     but could not read it (a photo's pattern may read over the whole page and in no band) or
@@ -131,7 +134,7 @@ def read_fingerprints(images: list, keys: list, register: Register) -> tuple[lis
     copies = max(register.count_copies(), 1)
     readings: list[Reading] = []
     several = 0
-    for page, image in enumerate(images[:MAX_PATTERN_PAGES], 1):
+    for page, image in enumerate(images[:max_pages], 1):
         regions = bands(image)
         page_readings = [_read(region, page, band, keys, register, copies) for band, region in regions]
         if len(regions) == 1:
@@ -177,9 +180,11 @@ def fingerprint_layer(readings: list[Reading], several: int, pages: int) -> Laye
             found.setdefault(reading.copy_id, []).append(reading)
     notes = [f"copy {cid} (number {rs[0].number}) on {_where(rs)}" for cid, rs in found.items()]
     notes += [f"number {r.number} on page {r.page} {r.band}, which no copy carries" for r in unknown]
-    support = tuple((cid, false_match_probability(min(r.probability for r in rs), SIGNAL))
-                    for cid, rs in found.items())
-    support += tuple((f"fingerprint {r.number}", false_match_probability(r.probability, SIGNAL))
+    regions = max(1, len(readings))  # every region read was one more chance of a false decode
+    support = tuple((cid, false_match_probability(min(1.0, regions * min(r.probability for r in rs)),
+                                                  SIGNAL)) for cid, rs in found.items())
+    support += tuple((f"fingerprint {r.number}",
+                      false_match_probability(min(1.0, regions * r.probability), SIGNAL))
                      for r in unknown)
     if support:
         layer = Layer("page-fingerprint", "valid" if len(support) == 1 else "several copies",

@@ -70,7 +70,8 @@ def metadata_layer(token: str | None, signers: Signers) -> Layer:
     good: dict[str, tuple[int, float]] = {}
     bad = 0
     key_ids = []
-    for copy_id, tag in find_codes(token):
+    found = find_codes(token)
+    for copy_id, tag in found:
         check = check_code(signers(copy_id), copy_id, tag)
         if check.valid:
             guess = forgery_probability(check.bits, len(signers(copy_id)))
@@ -82,41 +83,51 @@ def metadata_layer(token: str | None, signers: Signers) -> Layer:
         return Layer("metadata", "invalid", "a token is present but does not verify under any "
                      "office key (tampered or another office)", FILE)
     return verified_layer("metadata", "signed token", "in the document properties", good, bad,
-                          FILE, f" (key {', '.join(sorted({k for k in key_ids if k is not None}))})")
+                          FILE, f" (key {', '.join(sorted({k for k in key_ids if k is not None}))})",
+                          len(set(found)))
 
 
 def text_code_layer(text: str, signers: Signers) -> Layer:
     """The invisible text-layer codes, each verified under its copy's keys."""
     good: dict[str, tuple[int, float]] = {}
     bad = 0
-    for copy_id, tag in textcode.find(text):
+    found = textcode.find(text)
+    for copy_id, tag in found:
         if textcode.verify(signers(copy_id), copy_id, tag):
             good[copy_id] = (good.get(copy_id, (0, 1.0))[0] + 1,
                              forgery_probability(textcode.TAG_BITS, len(signers(copy_id))))
         else:
             bad += 1
-    return verified_layer("text-code", "invisible text code", "in the text", good, bad, FILE)
+    return verified_layer("text-code", "invisible text code", "in the text", good, bad, FILE,
+                          tried=len(set(found)))
 
 
 def visible_code_layer(text: str, signers: Signers) -> Layer:
     """The printed codes found in the text (invisible characters stripped first)."""
     good: dict[str, tuple[int, float]] = {}
     bad = 0
-    for copy_id, tag in find_codes(normalise(textcode.strip(text))):
+    found = find_codes(normalise(textcode.strip(text)))
+    for copy_id, tag in found:
         check = check_code(signers(copy_id), copy_id, tag)
         if check.valid:
             count = good.get(copy_id, (0, 1.0))[0]
             good[copy_id] = (count + 1, forgery_probability(check.bits, len(signers(copy_id))))
         else:
             bad += 1
-    return verified_layer("visible-code", "printed code", "in the text", good, bad, SIGHT)
+    return verified_layer("visible-code", "printed code", "in the text", good, bad, SIGHT,
+                          tried=len(set(found)))
 
 
 def verified_layer(name: str, what: str, where: str, good: dict[str, tuple[int, float]], bad: int,
-                   moved_by: str, note: str = "") -> Layer:
+                   moved_by: str, note: str = "", tried: int = 1) -> Layer:
     """Say what a signed layer found: the copies it verified (how many times each) and the
-    codes that did not verify."""
-    support = tuple((cid, false_match_probability(p, moved_by)) for cid, (_n, p) in good.items())
+    codes that did not verify.
+
+    ``tried`` is how many different codes were checked: each was one chance for a forgery to
+    verify, so the guessing probability of a copy grows with it (a leak stuffed with many
+    forged codes for one colleague must not report the odds of a single guess)."""
+    support = tuple((cid, false_match_probability(min(1.0, p * max(1, tried)), moved_by))
+                    for cid, (_n, p) in good.items())
     if good:
         detail = "; ".join(f"copy {cid} ({n} found)" for cid, (n, _p) in good.items())
         return Layer(name, "valid", f"{what} verified{note}: {detail}"

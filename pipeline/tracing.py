@@ -20,6 +20,7 @@ Each layer says what an attacker needs to move it to another copy (``sight``, ``
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -43,7 +44,7 @@ from mijian.pipeline.trace_layers import (
     visible_code_layer,
     visible_text_layer,
 )
-from mijian.pipeline.trace_model import INCONCLUSIVE, MAX_FALSE_MATCH, Layer, Pointer, TraceResult
+from mijian.pipeline.trace_model import INCONCLUSIVE, INDICATED, MAX_FALSE_MATCH, Layer, Pointer, TraceResult
 from mijian.pipeline.trace_verdict import decide
 from mijian.watermark.codes import SIGHT, SIGNAL
 
@@ -58,6 +59,10 @@ MAX_PASSWORD_TRIES = 200
 MAX_RENDERED_PAGES = 4
 """Most pages of a PDF leak rendered to read the QR symbol and the page fingerprint (every
 page of a copy carries both, so the first few suffice, and the cost stays bounded)."""
+MAX_SUSPECT_PAGES = 64
+"""Most pages read when the first pages leave only sight-copyable marks pointing to a copy
+(``indicated``): a leaker may have put a colleague's QR symbol up front and their own pages
+further on, where a few pages would not look."""
 
 
 def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> TraceResult:
@@ -68,6 +73,9 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
     if fmt is None and ext != ENVELOPE:
         raise InputError(f"{path}: unsupported leak type '{ext or 'none'}'; expected one of "
                          f"{' '.join(LEAK_TYPES)}; convert it to one of these")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: the leak is empty (0 bytes, 空文件); expected the leaked copy "
+                         "itself; check that the right file was given")
     data = read_bytes(path, limits)
     by_hash = office.register.copies_by_sha256(hashlib.sha256(data).hexdigest())
     layers = [file_layer(by_hash, office.register)]
@@ -81,7 +89,14 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
     keys = _leak_keys(office, by_hash)
     evidence = fmt.read_evidence(path, data, keys, limits)
     images = fmt.page_images(data, str(path), keys, limits, MAX_RENDERED_PAGES) if evidence.opened else None
-    return _decide(office, evidence, layers, images, fmt.no_page_images)
+    result = _decide(office, evidence, list(layers), images, fmt.no_page_images)
+    if result.verdict == INDICATED and images and len(images) >= MAX_PATTERN_PAGES:
+        # only sight-copyable marks point to a copy: a leaker's own page further on would make
+        # it a conflict, so every page or frame (up to a bound) is read before it is pointed to
+        more = fmt.page_images(data, str(path), keys, limits, MAX_SUSPECT_PAGES)
+        if more and len(more) > len(images):
+            result = _decide(office, evidence, list(layers), more, fmt.no_page_images, len(more))
+    return result
 
 
 def _leak_keys(office: Office, known: list[CopyRecord]) -> LeakKeys:
@@ -152,9 +167,10 @@ def _trace_inner(office: Office, plain: bytes, layers: list[Layer], limits: Limi
 
 
 def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: list | None,
-            no_images: str) -> TraceResult:
-    """Read every mark layer of the evidence and of its page images, then weigh them
-    (``no_images``: why the leak's format offers no page image, for the report)."""
+            no_images: str, pattern_pages: int = MAX_PATTERN_PAGES) -> TraceResult:
+    """Read every mark layer of the evidence and of its page images (the page fingerprint on
+    the first ``pattern_pages`` of them), then weigh them (``no_images``: why the leak's format
+    offers no page image, for the report)."""
     register = office.register
     signers = Signers(office.keys(), register)
     if evidence.encrypted and not evidence.opened:
@@ -168,8 +184,8 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
     several = False
     if images:
         layers.append(qr_layer(images, signers))
-        readings, overlapping = read_fingerprints(images, signers.keys, register)
-        layers.append(fingerprint_layer(readings, overlapping, min(len(images), MAX_PATTERN_PAGES)))
+        readings, overlapping = read_fingerprints(images, signers.keys, register, pattern_pages)
+        layers.append(fingerprint_layer(readings, overlapping, min(len(images), pattern_pages)))
         layers.append(screenprint_layer(images, signers.keys, register))
         several = overlapping > 0
     else:
@@ -182,7 +198,33 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
     corroboration = visible_text_layer(evidence.text, register, documents)
     if corroboration:
         layers.append(corroboration)
-    return decide(layers, register, several)
+    result = decide(layers, register, several)
+    warning = _register_warning(office, result)
+    if warning is None:
+        return result
+    return dataclasses.replace(result, layers=result.layers + (warning,))
+
+
+def _register_warning(office: Office, result: TraceResult) -> Layer | None:
+    """A layer saying the register itself is in doubt, or None when it is not.
+
+    The rows a verdict names are each checked against their own signed events; what that does
+    not show is a copy whose row and events were removed (an insider hiding their own copy:
+    its marks then point to a copy the register does not hold), a restored backup, or a
+    planted schema object. The signed head is compared on every trace (cheap); the whole log
+    is verified when a mark points to a copy the register does not hold."""
+    from mijian.pipeline.audit import verify_register
+
+    unknown = any(p.document_id is None for p in result.points_to)
+    state = office.register.freshness()
+    problem = state.problem
+    if unknown and problem is None:
+        problem = verify_register(office).problem
+    if problem is None:
+        return None
+    return Layer("register", "in doubt", f"{problem}. A leak's marks may point to copies this "
+                 "register no longer holds; run 'mijian register verify' before relying on "
+                 "this verdict (登记簿存疑)")
 
 
 def _documents(layers: list[Layer], register: Register) -> list[str]:

@@ -251,8 +251,11 @@ def render_leak(data: bytes, source: str, passwords: Sequence[str], limits: Limi
             for number in range(min(doc.page_count, max_pages)):
                 page = doc[number]
                 scale = dpi / 72
-                if page.rect.width * page.rect.height * scale * scale > limits.max_image_pixels:
-                    continue
+                area = page.rect.width * page.rect.height
+                if area * scale * scale > limits.max_image_pixels:
+                    # an over-large page is read at a lower resolution, never skipped: a leaker
+                    # could otherwise hide their own page from the trace by enlarging it
+                    scale = (limits.max_image_pixels / area) ** 0.5 * 0.99
                 pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
                 images.append(Image.frombytes("RGB", (pix.width, pix.height), pix.samples))
         except PYMUPDF_ERRORS:
