@@ -94,7 +94,7 @@ def trace(office: Office, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
         # only sight-copyable marks point to a copy: a leaker's own page further on would make
         # it a conflict, so every page or frame (up to a bound) is read before it is pointed to
         more = fmt.page_images(data, str(path), keys, limits, MAX_SUSPECT_PAGES)
-        if more and len(more) > len(images):
+        if more and len(more) > MAX_PATTERN_PAGES:
             result = _decide(office, evidence, list(layers), more, fmt.no_page_images, len(more))
     return result
 
