@@ -160,11 +160,13 @@ def _ensure_document(office: Office, document: Document, document_id: str,
             "issue it with the registered grade and period")
 
 
-def _check_approver(decision: Decision, approver: str | None) -> None:
-    """绝密 / TOP SECRET copies are made only with the originating authority's approval."""
+def _check_approver(decision: Decision, approver: str | None, document: Document) -> None:
+    """绝密 / TOP SECRET copies are made only with the originating authority's approval, and
+    no copy is made of a draft that is itself an issued copy (it carries a copy's codes)."""
     if decision.level >= 4 and not (approver or "").strip():
         raise UsageError(f"{decision.grade} copies need the approval of the originating authority "
                          "(绝密件复制须经批准); give --approver NAME")
+    refuse_marked_draft(document)
 
 
 def issue(office: Office, document: Document, decision: Decision, recipients: tuple[Recipient, ...],
@@ -180,8 +182,7 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
     the end (at most :data:`WAIT_SECONDS`). ``progress``, when given, is told
     ``(done, total, message)`` after each copy is made or voided.
     """
-    _check_approver(decision, approver)
-    refuse_marked_draft(document)
+    _check_approver(decision, approver, document)
     document_id = document_id_for(document)
     out_dir = Path(out_dir).absolute()
     _prepare_out(out_dir, document_id, Path(document.source))
