@@ -29,7 +29,6 @@ from mijian.pipeline.register import CopyRecord
 from mijian.pipeline.safe_files import write_atomic
 from mijian.watermark import textcode
 from mijian.watermark.codes import make_token, make_visible_code
-from mijian.watermark.pattern import payload_from_number
 
 PASSWORD_PURPOSE = "copy-password"
 
@@ -119,7 +118,7 @@ def stamp_for(job: Job, record: CopyRecord, password: str) -> CopyStamp:
                      owner_password=owner_password_for(job.ext, owner, password), language=language,
                      text_code=textcode.encode(key, record.copy_id),
                      pattern_key=pattern_key(master),
-                     pattern_payload=payload_from_number(record.fingerprint or 0))
+                     pattern_payload=pattern_payload_for(record.fingerprint or 0))
 
 
 def _recipient(record: CopyRecord) -> Recipient:
@@ -225,3 +224,11 @@ def _discard(path: Path) -> None:
         path.unlink()
     except FileNotFoundError:
         pass
+
+
+def pattern_payload_for(number: int) -> bytes:
+    """The page pattern's payload for a fingerprint number (the pattern module, and numpy
+    with it, load only when a copy is made, not when a trace merely imports this one)."""
+    from mijian.watermark.pattern import payload_from_number
+
+    return payload_from_number(number)

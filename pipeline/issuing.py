@@ -34,7 +34,7 @@ from collections.abc import Iterator
 
 from mijian.pipeline.claims import RunClaim, claim_alive
 from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, owner_password_for,
-                                        pattern_key, watermark_text)
+                                        pattern_key, pattern_payload_for, watermark_text)
 from mijian.pipeline.copy_checks import decrypt_copy, office_password_of, refuse_marked_draft, self_check
 from mijian.pipeline.copy_pool import Builder, Progress, counting
 from mijian.pipeline.crypto import random_password, random_token, sha256_hex
@@ -51,7 +51,6 @@ from mijian.pipeline.safe_files import check_out_dir, close_run_staging, open_ru
 from mijian.pipeline.schemes import all_schemes
 from mijian.watermark import textcode
 from mijian.watermark.codes import make_token, make_visible_code, new_copy_id
-from mijian.watermark.pattern import payload_from_number
 
 __all__ = ["IssueResult", "IssuedCopy", "VoidedCopy", "PASSWORD_PURPOSE", "decrypt_copy",
            "document_id_for", "issue", "pattern_key", "preflight"]
@@ -384,7 +383,7 @@ def preflight(document: Document, decision: Decision, out_dir: Path | None = Non
         visible_code=make_visible_code(trial, copy_id), token=make_token(trial, copy_id),
         user_password=password, owner_password=owner_password_for(ext, random_password(), password),
         language=language, text_code=textcode.encode(trial, copy_id),
-        pattern_key=pattern_key(trial), pattern_payload=payload_from_number(1))
+        pattern_key=pattern_key(trial), pattern_payload=pattern_payload_for(1))
     with tempfile.TemporaryDirectory(prefix="mijian-preflight-") as folder:
         path = Path(folder) / f"trial{ext}"
         registry.for_copy(ext).write_copy(source, stamp, path, limits=limits)

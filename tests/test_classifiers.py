@@ -589,3 +589,17 @@ def test_context_word_raises_new_patterns() -> None:
 def test_organisation_codes_weigh_little() -> None:
     s = classify(doc("营业执照 统一社会信用代码 91350100M000100Y43"))
     assert s.level == 0
+
+
+def test_blocks_skipped_when_folding_tables_are_built_fold_to_themselves() -> None:
+    """The start-up shortcut is only sound if every character of the skipped blocks is its own
+    fold; this proves it for the Unicode tables of the running Python."""
+    import importlib
+
+    normalise = importlib.import_module("mijian.classifiers.normalise")
+    for lo, hi in normalise.STABLE_RANGES:
+        changed = [hex(cp) for cp in range(lo, hi + 1) if normalise._fold(chr(cp)) != chr(cp)]
+        assert not changed, f"{len(changed)} characters fold to something else, e.g. {changed[:3]}"
+    skipped = set(range(0x10000)) - set(normalise._unstable_points())
+    assert skipped == {cp for lo, hi in ((0xD800, 0xDFFF), *normalise.STABLE_RANGES)
+                       for cp in range(lo, hi + 1)}
