@@ -1,6 +1,7 @@
 """The layers of a leak that live in its page images: the QR symbol of the printed code (read on
 every page image) and the keyed page fingerprint (decoded on every page image and, on a whole
-page, in each of several bands of it, so that a page put together from two copies shows both).
+page, in each of several bands of it and, once a band names a copy, in its two halves the
+other way, so that a page put together from two copies shows both).
 
 Page images are those of an image leak, or the rendered pages of a PDF (always, even when
 other layers verified: a layer is worth most where it can contradict the others).
@@ -94,6 +95,18 @@ def bands(image: Image.Image) -> list[tuple[str, Image.Image]]:
     return out
 
 
+def halves(image: Image.Image) -> list[tuple[str, Image.Image]]:
+    """The two halves of a page image cut the other way from its bands (left and right of an
+    upright page): a page pieced together from two copies side by side has both copies in
+    every band, and one copy in each half. Read only when a band named a copy, so that the
+    copy named is looked for where another copy's half would contradict it."""
+    image = shrunk(image)
+    w, h = image.size
+    if h >= w:
+        return [("left half", image.crop((0, 0, w // 2, h))), ("right half", image.crop((w // 2, 0, w, h)))]
+    return [("top half", image.crop((0, 0, w, h // 2))), ("bottom half", image.crop((0, h // 2, w, h)))]
+
+
 def _read(region: Image.Image, page: int, band: str, keys: list, register: Register,
           copies: int) -> Reading:
     """Decode one region under each office key until one reads."""
@@ -139,10 +152,14 @@ def read_fingerprints(images: list, keys: list, register: Register,
         page_readings = [_read(region, page, band, keys, register, copies) for band, region in regions]
         if len(regions) == 1:
             several += page_readings[0].several
-        elif _needs_whole(page_readings):
-            whole = _read(shrunk(image), page, "whole", keys, register, copies)
-            page_readings.append(whole)
-            several += whole.several
+        else:
+            if _needs_whole(page_readings):
+                whole = _read(shrunk(image), page, "whole", keys, register, copies)
+                page_readings.append(whole)
+                several += whole.several
+            if any(r.number is not None for r in page_readings):
+                page_readings += [_read(region, page, half, keys, register, copies)
+                                  for half, region in halves(image)]
         readings.extend(page_readings)
     return readings, several
 

@@ -346,7 +346,8 @@ def test_lifecycle_verify_backup_and_rotation(tmp_path, home, three):
     assert run("register", "backup", str(backup), home=home).returncode == 0 and backup.exists()
     assert run("keys", "rotate", home=home).returncode == 0
     verdict = _trace(out / second["file"], home)  # issued under the old key
-    assert verdict["verdict"] == "identified" and verdict["serial"] == "000002"
+    assert verdict["verdict"] == "identified" and verdict["serial"] == "000002", \
+        json.dumps(verdict, ensure_ascii=False)
     assert run("register", "verify", home=home).returncode == 0
     import sqlite3
 

@@ -58,7 +58,7 @@ def test_left_half_of_a_and_right_half_of_b_names_no_one(issued, tmp_path):
 
 @pytest.mark.xfail(strict=False, reason="when neither half's page fingerprint decodes, B's QR "
                    "alone leaves the verdict 'indicated' (B listed, no one named) instead of "
-                   "'conflict': the fingerprint is decoded in horizontal bands only")
+                   "'conflict'")
 def test_left_half_of_a_and_right_half_of_b_is_a_conflict(issued, tmp_path):
     _names_no_one(_left_a_right_b(issued, tmp_path), issued["b"])
 
