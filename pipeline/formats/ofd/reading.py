@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mijian.pipeline.formats.ofd.package import OfdPackage
-from mijian.pipeline.formats.ofd.structure import OfdDocument, open_document, page_objects
+from mijian.pipeline.formats.ofd.structure import OfdDocument, drawn_objects, open_document
 from mijian.pipeline.formats.ofd.text import page_glyphs, reading_order
 from mijian.pipeline.limits import Limits
 
@@ -31,5 +31,5 @@ def read_ofd(data: bytes, source: str, limits: Limits) -> OfdText:
     pages = []
     for page in document.pages:
         content = document.package.xml(page.part)
-        pages.append(reading_order(page_glyphs(page_objects(content))))
+        pages.append(reading_order(page_glyphs(drawn_objects(document, content))))
     return OfdText(tuple(pages), document.token, document.signatures)

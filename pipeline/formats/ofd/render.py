@@ -18,7 +18,7 @@ from lxml import etree
 
 from mijian.pipeline.errors import LimitExceeded
 from mijian.pipeline.formats.ofd.package import child, children, local, problem
-from mijian.pipeline.formats.ofd.structure import OfdDocument, numbers, page_objects, page_size
+from mijian.pipeline.formats.ofd.structure import OfdDocument, drawn_objects, numbers, page_size
 from mijian.pipeline.formats.ofd.text import deltas
 from mijian.pipeline.limits import Limits
 
@@ -155,7 +155,7 @@ def render_pages(document: OfdDocument, limits: Limits, max_pages: int,
                                         f"at most {limits.max_image_pixels} pixels",
                                         "raise MIJIAN_MAX_IMAGE_PIXELS only if it is trusted"))
         image = Image.new("RGB", size, (255, 255, 255))
-        for element in page_objects(content):
+        for element in drawn_objects(document, content):
             kind = local(element.tag)
             if kind == "TextObject":
                 _draw_text(image, element, scale)

@@ -43,6 +43,8 @@ class OfdDocument:
     fonts: dict[str, str]
     token: str | None
     signatures: str | None
+    templates: dict[str, str]
+    """Template page IDs to their content parts."""
 
 
 def numbers(text: str | None) -> list[float]:
@@ -98,9 +100,12 @@ def open_document(package: OfdPackage, limits: Limits) -> OfdDocument:
                                     "split the document or raise MIJIAN_MAX_PAGES"))
     pages = tuple(_page_ref(package, root_part, page, size or A4) for page in listed)
     signatures = child(body, "Signatures") if body is not None else None
+    templates = {str(item.get("ID") or ""): package.resolve(root_part, str(item.get("BaseLoc") or ""))
+                 for item in (children(common, "TemplatePage") if common is not None else [])}
     return OfdDocument(package, root_part, pages, _fonts(package, root_part, common),
                        custom_data(ofd_root).get(TOKEN_NAME),
-                       signatures.text.strip() if signatures is not None and signatures.text else None)
+                       signatures.text.strip() if signatures is not None and signatures.text else None,
+                       templates)
 
 
 def _page_ref(package: OfdPackage, root_part: str, page: etree._Element,
@@ -150,3 +155,17 @@ def page_objects(content: etree._Element) -> list[etree._Element]:
                 found.append(item)
     walk(body)
     return found
+
+
+def drawn_objects(document: OfdDocument, content: etree._Element) -> list[etree._Element]:
+    """The objects of a page as drawn: its background templates, its own content, then its
+    foreground templates (each template a part of its own, named by the document)."""
+    below: list[etree._Element] = []
+    above: list[etree._Element] = []
+    for use in children(content, "Template")[:16]:
+        part = document.templates.get(str(use.get("TemplateID") or ""))
+        if part is None or not document.package.has(part):
+            continue
+        objects = page_objects(document.package.xml(part))
+        (above if use.get("ZOrder") == "Foreground" else below).extend(objects)
+    return [*below, *page_objects(content), *above]
