@@ -110,7 +110,8 @@ def _square(box: tuple[float, float, float, float]) -> str:
     return f"M {x0} {y0} L {x1} {y0} L {x1} {y1} L {x0} {y1} C"
 
 
-def qr_boxes(text: str, left: float, top: float, side: float) -> Iterator[tuple[float, ...]]:
+def qr_boxes(text: str, left: float, top: float,
+             side: float) -> Iterator[tuple[float, float, float, float]]:
     """The dark modules of the QR symbol of ``text`` (with its quiet zone of two modules)
     fitted into the square at (``left``, ``top``) of ``side`` mm, merged along rows."""
     import segno

@@ -62,8 +62,8 @@ def _box(element: etree._Element | None) -> tuple[float, float] | None:
     """The width and height of the PhysicalBox under an Area/PageArea element."""
     if element is None:
         return None
-    box = numbers(child(element, "PhysicalBox").text if child(element, "PhysicalBox") is not None
-                  else None)
+    physical = child(element, "PhysicalBox")
+    box = numbers(physical.text if physical is not None else None)
     if len(box) == 4 and 0 < box[2] < 10_000 and 0 < box[3] < 10_000:
         return box[2], box[3]
     return None
