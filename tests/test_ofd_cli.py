@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -70,9 +71,25 @@ def test_the_copy_file_traces_to_its_recipient(issued: tuple[Path, Path, dict[st
     copy = sorted(out.glob("000002_*.ofd"))[0]
     done = run("trace", str(copy), "--json", home=home, cwd=out.parent)
     assert done.returncode == 0, done.stderr
-    assert '"verdict": "identified"' in done.stdout and '"serial": "000002"' in done.stdout
-    for layer in ('"metadata"', '"visible-code"', '"qr-code"', '"screen-fingerprint"'):
-        assert layer in done.stdout
+    report = json.loads(done.stdout)
+    assert report["verdict"] == "identified" and report["serial"] == "000002"
+    verdicts = {layer["name"]: layer["verdict"] for layer in report["layers"]}
+    for layer in ("metadata", "text-code", "visible-code", "qr-code", "page-fingerprint",
+                  "screen-fingerprint"):
+        assert verdicts[layer] == "valid", (layer, verdicts)
+
+
+def test_text_copied_out_by_an_independent_reader_traces(
+        issued: tuple[Path, Path, dict[str, str]], tmp_path: Path) -> None:
+    home, out, passwords = issued
+    copy = sorted(out.glob("000001_*.ofd"))[0]
+    plain = registry.named("ofd").decrypt(copy.read_bytes(), passwords["000001"], copy.name)
+    body = [line for line in ofdkit.extract_text(plain).splitlines() if "重庆市" in line][0]
+    (tmp_path / "pasted.txt").write_text(body + "\n", encoding="utf-8")  # one line, no 份号
+    done = run("trace", str(tmp_path / "pasted.txt"), "--json", home=home, cwd=tmp_path)
+    report = json.loads(done.stdout)
+    verdicts = {layer["name"]: layer["verdict"] for layer in report["layers"]}
+    assert verdicts["text-code"] == "valid" and report["serial"] == "000001", report
 
 
 def test_a_page_image_and_the_decrypted_file_trace_to_the_recipient(

@@ -30,6 +30,7 @@ from mijian.pipeline.formats.ofd.package import child, children
 from mijian.pipeline.formats.ofd.reading import open_ofd
 from mijian.pipeline.formats.ofd.structure import (TOKEN_NAME, OfdDocument, numbers, page_objects,
                                                    page_size)
+from mijian.pipeline.formats.ofd.text import line_ends, page_glyphs
 from mijian.pipeline.formats.ofd.wrap import wrap
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import CopyStamp
@@ -67,7 +68,9 @@ def _content_box(objects: list[etree._Element],
 def _mark_page(painter: Painter, stamp: CopyStamp, content: etree._Element,
                page: tuple[float, float], number: int, pages: int) -> None:
     """Append the marks of page ``number`` to ``content`` as a new foreground layer."""
-    body = _content_box(page_objects(content), page)
+    objects = page_objects(content)
+    body = _content_box(objects, page)
+    ends = line_ends(page_glyphs(objects))
     holder = child(content, "Content")
     if holder is None:
         holder = etree.SubElement(content, _name(content, "Content"))
@@ -77,7 +80,8 @@ def _mark_page(painter: Painter, stamp: CopyStamp, content: etree._Element,
              *marks.row_marks(painter, stamp, number, pages, page, body),
              marks.qr_mark(painter, stamp.visible_code, page, body),
              *marks.pattern(painter, stamp, page),
-             *marks.screen_fingerprint(painter, stamp, page)]
+             *marks.screen_fingerprint(painter, stamp, page),
+             *marks.text_code(painter, stamp.text_code, ends)]
     for element in drawn:
         if element is not None:
             layer.append(element)

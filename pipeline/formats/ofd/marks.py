@@ -128,3 +128,24 @@ def screen_fingerprint(painter: Painter, stamp: CopyStamp,
     found = (painter.squares(grey, width, height, DEFAULT.grey),
              painter.squares(black, width, height))
     return [element for element in found if element is not None]
+
+
+MAX_CODE_LINES = 80
+"""Most line ends of one page that carry the text code (as on PDF copies)."""
+
+
+def text_code(painter: Painter, code: str, ends: list[tuple[float, float]]) -> list[etree._Element]:
+    """The invisible text-layer code (:mod:`watermark.textcode`) after the end of every body
+    line: text objects that are neither filled nor stroked (and fully transparent), so text
+    taken out of the copy carries the code and nothing is drawn."""
+    if not code or not ends:
+        return []
+    if len(ends) > MAX_CODE_LINES:
+        step = len(ends) / MAX_CODE_LINES
+        ends = [ends[int(i * step)] for i in range(MAX_CODE_LINES)]
+    out = []
+    for x, baseline in ends:
+        element = painter.text(x, baseline, code, 0.35, alpha=0)
+        element.set("Fill", "false")
+        out.append(element)
+    return out

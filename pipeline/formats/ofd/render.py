@@ -1,6 +1,6 @@
 """Draw OFD pages to RGB images with Pillow, well enough for the page marks to be read.
 
-Text objects are drawn glyph by glyph at their OFD positions (transforms applied) in a CJK
+Text objects are drawn (filled; unfilled ones are invisible) glyph by glyph at their OFD positions (transforms applied) in a CJK
 face found on the machine (Noto CJK, WenQuanYi, SimSun …; Pillow's own face otherwise, which
 lacks CJK glyphs); path objects are filled and stroked as polygons (curves and arcs drawn as
 straight segments to their end points), with their fill opacity. Image objects, clips,
@@ -157,7 +157,7 @@ def render_pages(document: OfdDocument, limits: Limits, max_pages: int,
         image = Image.new("RGB", size, (255, 255, 255))
         for element in drawn_objects(document, content):
             kind = local(element.tag)
-            if kind == "TextObject":
+            if kind == "TextObject" and element.get("Fill", "true") != "false":
                 _draw_text(image, element, scale)
             elif kind == "PathObject":
                 _draw_path(image, element, scale)

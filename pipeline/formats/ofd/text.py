@@ -82,19 +82,24 @@ def page_glyphs(objects: list[etree._Element]) -> list[Glyph]:
             for glyph in text_glyphs(element)]
 
 
+def lines(glyphs: list[Glyph]) -> list[list[Glyph]]:
+    """The characters grouped into lines by baseline, top to bottom, each left to right."""
+    found: list[list[Glyph]] = []
+    for glyph in sorted(glyphs, key=lambda g: (g.y, g.x)):
+        if found and abs(found[-1][0].y - glyph.y) <= 0.4 * max(glyph.size, found[-1][0].size):
+            found[-1].append(glyph)
+        else:
+            found.append([glyph])
+    return [sorted(line, key=lambda g: g.x) for line in found]
+
+
 def reading_order(glyphs: list[Glyph]) -> str:
     """The characters as lines of text: by baseline, then left to right."""
-    lines: list[list[Glyph]] = []
-    for glyph in sorted(glyphs, key=lambda g: (g.y, g.x)):
-        if lines and abs(lines[-1][0].y - glyph.y) <= 0.4 * max(glyph.size, lines[-1][0].size):
-            lines[-1].append(glyph)
-        else:
-            lines.append([glyph])
     out: list[str] = []
-    for line in lines:
+    for line in lines(glyphs):
         parts: list[str] = []
         previous: Glyph | None = None
-        for glyph in sorted(line, key=lambda g: g.x):
+        for glyph in line:
             if previous is not None and glyph.x - previous.x > 1.6 * max(previous.size, 0.1):
                 parts.append(" ")
             parts.append(glyph.char)
@@ -103,3 +108,14 @@ def reading_order(glyphs: list[Glyph]) -> str:
         if text:
             out.append(text)
     return "\n".join(out)
+
+
+def line_ends(glyphs: list[Glyph]) -> list[tuple[float, float]]:
+    """Where each line of text ends (mm): one character width past its last visible
+    character, on its baseline; turned runs are left out."""
+    ends = []
+    for line in lines([g for g in glyphs if len(g.char) == 1]):
+        shown = [g for g in line if not g.char.isspace()]
+        if shown:
+            ends.append((shown[-1].x + shown[-1].size, shown[-1].y))
+    return ends
