@@ -84,7 +84,7 @@ def test_text_copied_out_by_an_independent_reader_traces(
     home, out, passwords = issued
     copy = sorted(out.glob("000001_*.ofd"))[0]
     plain = registry.named("ofd").decrypt(copy.read_bytes(), passwords["000001"], copy.name)
-    body = [line for line in ofdkit.extract_text(plain).splitlines() if "重庆市" in line][0]
+    body = next(line for line in ofdkit.extract_text(plain).splitlines() if "重庆市" in line)
     (tmp_path / "pasted.txt").write_text(body + "\n", encoding="utf-8")  # one line, no 份号
     done = run("trace", str(tmp_path / "pasted.txt"), "--json", home=home, cwd=tmp_path)
     report = json.loads(done.stdout)

@@ -1,11 +1,12 @@
 """Draw OFD pages to RGB images with Pillow, well enough for the page marks to be read.
 
-Text objects are drawn (filled; unfilled ones are invisible) glyph by glyph at their OFD positions (transforms applied) in a CJK
-face found on the machine (Noto CJK, WenQuanYi, SimSun …; Pillow's own face otherwise, which
-lacks CJK glyphs); path objects are filled and stroked as polygons (curves and arcs drawn as
-straight segments to their end points), with their fill opacity. Image objects, clips,
-patterns and shadings are not drawn: this is no general OFD viewer, only enough of one for
-the QR symbol, the printed code and the page fingerprints of copies.
+Filled text objects (unfilled ones are invisible) are drawn glyph by glyph at their OFD
+positions (transforms applied) in a CJK face found on the machine (Noto CJK, WenQuanYi,
+SimSun …; Pillow's own face otherwise, which lacks CJK glyphs); path objects are filled and
+stroked as polygons (curves and arcs drawn as straight segments to their end points), with
+their fill opacity. Image objects, clips, patterns and shadings are not drawn: this is no
+general OFD viewer, only enough of one for the QR symbol, the printed code and the page
+fingerprints of copies.
 """
 
 from __future__ import annotations
