@@ -175,3 +175,31 @@ def test_a_hostile_package_is_refused_and_nothing_is_written(case: str, tmp_path
 def test_the_page_limit_holds_for_ofd_drafts(tmp_path: Path) -> None:
     done = run("classify", str(DRAFT), home=tmp_path / "home", cwd=tmp_path, MIJIAN_MAX_PAGES="1")
     assert done.returncode == 3 and "max_pages" in done.stderr
+
+
+def test_a_recipient_with_a_certificate_gets_an_enveloped_ofd_copy(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.test_cms import _identity
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    key_path, cert_path = _identity(tmp_path, "alice")
+    recipients = tmp_path / "r.csv"
+    recipients.write_text(f"id,name,public_key\nR1,Alice Chen,{cert_path.name}\n", encoding="utf-8")
+    home, out = tmp_path / "home", tmp_path / "out"
+    done = run("issue", str(DRAFT), "--recipients", str(recipients), "--grade", "秘密", "--out", str(out),
+               "--jobs", "1", "--json", home=home, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    enveloped = out / json.loads(done.stdout)["copies"][0]["file"]
+    assert enveloped.name.endswith(".ofd.p7m")
+    plain = tmp_path / "plain.ofd"
+    opened = subprocess.run(["openssl", "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(enveloped),
+                             "-inkey", str(key_path), "-recip", str(cert_path), "-out", str(plain)],
+                            capture_output=True, text=True)
+    assert opened.returncode == 0, opened.stderr
+    assert "秘密" in ofdkit.extract_text(plain.read_bytes())  # the plain OFD, not the AES zip
+    for leak in (enveloped, plain):
+        traced = run("trace", str(leak), "--json", home=home, cwd=tmp_path)
+        assert traced.returncode == 0, traced.stderr
+        assert json.loads(traced.stdout)["recipient_id"] == "R1"
