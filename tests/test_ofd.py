@@ -134,3 +134,42 @@ def test_pages_render_with_the_qr_symbol_and_the_fingerprints() -> None:
     assert read(image, layer_key(stamp.pattern_key)).number == 123456789
     found = decode(image, PatternKey(stamp.pattern_key, NUMBER_PARAMS))
     assert found.payload == stamp.pattern_payload
+
+
+def test_an_altered_encrypted_copy_does_not_open(tmp_path: Path) -> None:
+    from mijian.pipeline.formats.ofd.wrap import wrap
+
+    sealed = bytearray(wrap((DATA / "keyword2.ofd").read_bytes(), "c.ofd", "Pw-ofd-4420"))
+    sealed[200] ^= 0x01  # one bit of the ciphertext
+    with pytest.raises(CryptoError):
+        registry.named("ofd").decrypt(bytes(sealed), "Pw-ofd-4420", "c.ofd")
+
+
+def test_a_member_larger_than_declared_is_refused() -> None:
+    import struct
+
+    data = bytearray((DATA / "keyword2.ofd").read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    (position,) = struct.unpack_from("<I", data, end + 16)
+    while data[position:position + 4] == b"PK\x01\x02":
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", data, position + 28)
+        if data[position + 46:position + 46 + name_len] == b"Doc_0/Document.xml":
+            struct.pack_into("<I", data, position + 24, 40)  # declared size: 40 bytes
+            break
+        position += 46 + name_len + extra_len + comment_len
+    else:
+        pytest.fail("no directory entry for Doc_0/Document.xml")
+    with pytest.raises(InputError, match=r"damaged|inflates past"):
+        registry.named("ofd").read(bytes(data), "lying.ofd", DEFAULT_LIMITS)
+
+
+def test_a_package_with_a_long_directory_is_still_sniffed_as_ofd() -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(1500):
+            archive.writestr(f"Doc_0/Res/{index:05d}_{'x' * 40}.xml", b"<a/>")
+        archive.writestr("OFD.xml", b"<a/>")
+    assert registry.sniff(buffer.getvalue()).name == "ofd"

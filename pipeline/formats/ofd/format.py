@@ -13,17 +13,25 @@ from mijian.pipeline.formats.interface import Format, LeakKeys
 from mijian.pipeline.limits import Limits
 from mijian.pipeline.model import CopyStamp, Document, Evidence
 
-_TAIL = 65536 + 22
-"""Bytes at the end of a zip that hold its central directory (for small packages) and end record."""
+_DIRECTORY_BYTES = 4 * 1024 * 1024
+"""Most bytes of a zip directory looked through for the ``OFD.xml`` entry (2000 members
+with long names fit)."""
 
 
 def _names_ofd(data: bytes) -> bool:
-    """Whether the zip's first member or its directory names an ``OFD.xml`` entry part."""
+    """Whether the zip's first member, or any member of its central directory, is the
+    ``OFD.xml`` entry part (found through the end record, without opening the zip)."""
     if len(data) < 30:
         return False
     (length,) = struct.unpack_from("<H", data, 26)
-    tail = data[-_TAIL:]
-    return data[30:30 + length] == b"OFD.xml" or (b"PK\x01\x02" in tail and b"OFD.xml" in tail)
+    if data[30:30 + length] == b"OFD.xml":
+        return True
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))
+    if end < 0 or end + 22 > len(data):
+        return False
+    size, offset = struct.unpack_from("<II", data, end + 12)
+    directory = data[offset:offset + min(size, _DIRECTORY_BYTES)]
+    return b"OFD.xml" in directory and directory.startswith(b"PK\x01\x02")
 
 
 class OfdFormat(Format):
