@@ -115,7 +115,20 @@ def _subpaths(data: str, place: Any) -> list[list[tuple[float, float]]]:
     return shapes
 
 
+def _area(shapes: list[list[tuple[float, float]]], pad: int,
+          size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """The pixel box the shapes cover (``pad`` pixels around), within the image, or None."""
+    xs = [x for shape in shapes for x, _y in shape]
+    ys = [y for shape in shapes for _x, y in shape]
+    if not xs:
+        return None
+    left, top = max(0, int(min(xs)) - pad), max(0, int(min(ys)) - pad)
+    right, bottom = min(size[0], int(max(xs)) + pad + 1), min(size[1], int(max(ys)) + pad + 1)
+    return (left, top, right, bottom) if right > left and bottom > top else None
+
+
 def _draw_path(image: Any, element: etree._Element, scale: float) -> None:
+    """Fill and stroke a path object through a mask of the box it covers (its opacity kept)."""
     from PIL import Image, ImageDraw
 
     abbreviated = child(element, "AbbreviatedData")
@@ -125,18 +138,22 @@ def _draw_path(image: Any, element: etree._Element, scale: float) -> None:
     fill = element.get("Fill", "false") == "true"
     stroke = element.get("Stroke", "true") == "true"
     width = max(1, round((numbers(element.get("LineWidth")) or [0.353])[0] * scale))
-    for wanted, name, default in ((fill, "FillColor", (0, 0, 0)), (stroke, "StrokeColor", (0, 0, 0))):
+    area = _area(shapes, width + 1, image.size)
+    if area is None:
+        return
+    moved = [[(x - area[0], y - area[1]) for x, y in shape] for shape in shapes]
+    for wanted, name in ((fill, "FillColor"), (stroke, "StrokeColor")):
         if not wanted:
             continue
-        rgb, alpha = _rgb(element, name, default)
-        mask = Image.new("L", image.size, 0)
+        rgb, alpha = _rgb(element, name, (0, 0, 0))
+        mask = Image.new("L", (area[2] - area[0], area[3] - area[1]), 0)
         pen = ImageDraw.Draw(mask)
-        for shape in shapes:
+        for shape in moved:
             if name == "FillColor" and len(shape) > 2:
                 pen.polygon(shape, fill=alpha)
             elif name == "StrokeColor" and len(shape) > 1:
                 pen.line(shape, fill=alpha, width=width)
-        image.paste(rgb, (0, 0), mask)
+        image.paste(rgb, area, mask)
 
 
 def render_pages(document: OfdDocument, limits: Limits, max_pages: int,
