@@ -173,3 +173,13 @@ def test_a_package_with_a_long_directory_is_still_sniffed_as_ofd() -> None:
             archive.writestr(f"Doc_0/Res/{index:05d}_{'x' * 40}.xml", b"<a/>")
         archive.writestr("OFD.xml", b"<a/>")
     assert registry.sniff(buffer.getvalue()).name == "ofd"
+
+
+def test_a_template_named_in_another_case_is_read_and_kept_in_copies() -> None:
+    """The invoice names its template ``TPLS/Tpl_0`` but stores ``Tpls/Tpl_0`` (written on a
+    case-blind file system): it is the same part for readers, and for mijian."""
+    data = (DATA / "v4signed-invoice.ofd").read_bytes()
+    text = registry.named("ofd").read(data, "v4", DEFAULT_LIMITS).text
+    assert "开票人" in text  # drawn by the template only
+    plain = stamped_ofd(data, _stamp(), DEFAULT_LIMITS)
+    assert "开票人" in ofdkit.extract_text(plain)

@@ -2,7 +2,8 @@
 encrypted (see :mod:`.wrap`).
 
 The draft's parts are copied as they are, except: every page's Content.xml gets one new
-foreground layer holding the marks (:mod:`.marks`); Document.xml gets a document resource
+foreground layer holding the marks (:mod:`.marks`), its content scaled down first when it
+reaches into the mark bands (:mod:`.shrink`); Document.xml gets a document resource
 part declaring the marks' font and a raised MaxUnitID; OFD.xml gets the signed token as a
 CustomData entry of its DocInfo. Signatures and seals of the draft are kept, and a reader
 will report them broken: the pages they signed have changed (a copy is a new document).
@@ -28,8 +29,8 @@ from mijian.pipeline.formats.ofd import marks
 from mijian.pipeline.formats.ofd.draw import Ids, Painter
 from mijian.pipeline.formats.ofd.package import child, children
 from mijian.pipeline.formats.ofd.reading import open_ofd
-from mijian.pipeline.formats.ofd.structure import (TOKEN_NAME, OfdDocument, numbers, page_objects,
-                                                   page_size)
+from mijian.pipeline.formats.ofd.shrink import fit_page
+from mijian.pipeline.formats.ofd.structure import TOKEN_NAME, OfdDocument, page_objects, page_size
 from mijian.pipeline.formats.ofd.text import line_ends, page_glyphs
 from mijian.pipeline.formats.ofd.wrap import wrap
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
@@ -50,27 +51,13 @@ def _name(root: etree._Element, local_name: str) -> str:
     return f"{{{namespace}}}{local_name}" if namespace else local_name
 
 
-def _content_box(objects: list[etree._Element],
-                 page: tuple[float, float]) -> tuple[float, float, float, float] | None:
-    """Where the draft draws on a page (mm), from its objects' boundaries; objects covering
-    most of the page (a background) are left out."""
-    box: list[float] = []
-    for element in objects:
-        found = numbers(element.get("Boundary"))
-        if len(found) != 4 or found[2] * found[3] > 0.9 * page[0] * page[1]:
-            continue
-        x0, y0, x1, y1 = found[0], found[1], found[0] + found[2], found[1] + found[3]
-        box = [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)] if box \
-            else [x0, y0, x1, y1]
-    return (box[0], box[1], box[2], box[3]) if box else None
-
-
-def _mark_page(painter: Painter, stamp: CopyStamp, content: etree._Element,
-               page: tuple[float, float], number: int, pages: int) -> None:
-    """Append the marks of page ``number`` to ``content`` as a new foreground layer."""
-    objects = page_objects(content)
-    body = _content_box(objects, page)
-    ends = line_ends(page_glyphs(objects))
+def _mark_page(painter: Painter, stamp: CopyStamp, document: OfdDocument,
+               content: etree._Element, page: tuple[float, float], number: int) -> None:
+    """Append the marks of page ``number`` to ``content`` as a new foreground layer, after
+    moving the content out of the mark bands if it reaches into them."""
+    pages = len(document.pages)
+    body = fit_page(document, content, stamp, number, pages, page)
+    ends = line_ends(page_glyphs(page_objects(content)))
     holder = child(content, "Content")
     if holder is None:
         holder = etree.SubElement(content, _name(content, "Content"))
@@ -144,8 +131,7 @@ def stamped_ofd(source: bytes, stamp: CopyStamp, limits: Limits) -> bytes:
     for number, page in enumerate(document.pages):
         content = package.xml(page.part)
         painter = Painter(etree.QName(content).namespace or "", ids, font_id)
-        _mark_page(painter, stamp, content, page_size(page, content), number,
-                   len(document.pages))
+        _mark_page(painter, stamp, document, content, page_size(page, content), number)
         parts[page.part] = _xml(content)
     common = child(doc_root, "CommonData")
     unit = child(common, "MaxUnitID") if common is not None else None

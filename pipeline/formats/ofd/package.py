@@ -91,6 +91,7 @@ class OfdPackage:
         except _ERRORS as exc:
             raise damaged(source, exc) from None
         self.members = _check_members(infos, source, limits)
+        self._folded = {name.lower(): name for name in self.members}
         self._budget = limits.max_zip_expanded_bytes
         if "OFD.xml" not in self.members:
             raise InputError(problem(source, "the zip has no OFD.xml entry part (不是 OFD 文档)",
@@ -131,7 +132,8 @@ class OfdPackage:
 
     def resolve(self, base: str, location: str) -> str:
         """The member a ``BaseLoc``-like ``location`` names, relative to part ``base``
-        (absolute when it starts with ``/``); refuses paths leaving the package."""
+        (absolute when it starts with ``/``); refuses paths leaving the package. A name that
+        matches a member only when case is ignored (writers on Windows) is that member."""
         text = location.strip().replace("\\", "/")
         joined = text.lstrip("/") if text.startswith("/") else posixpath.join(
             posixpath.dirname(base), text)
@@ -140,7 +142,7 @@ class OfdPackage:
             raise InputError(problem(self.source, f"the path {location!r} leaves the package "
                                      "(路径越界)", "paths inside the OFD package",
                                      "do not open this file"))
-        return name
+        return name if name in self.members else self._folded.get(name.lower(), name)
 
     def has(self, name: str) -> bool:
         """Whether the package holds member ``name``."""
