@@ -6,9 +6,8 @@ camera-robust page fingerprint, as OFD text and path objects of one new layer.
 The row layout (:func:`~pipeline.formats.pdf.marks.place_marks`) works in points on a page
 rect; it is given the OFD page in points and its answers are turned into millimetres. The
 pattern and fingerprint squares come from the same geometry functions the PDF copies draw
-(:func:`watermark.pattern.page_dots`, :func:`watermark.screenprint.page_marks`). OFD pages are
-not shrunk to clear the bands (as PDF pages are): a page whose content reaches into them gets
-its marks drawn over the content.
+(:func:`watermark.pattern.page_dots`, :func:`watermark.screenprint.page_marks`). Content that
+reached into the bands has been moved out of them first (:mod:`.shrink`).
 """
 
 from __future__ import annotations
