@@ -4,6 +4,7 @@ once decrypted, and leaks give their evidence back."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -183,3 +184,22 @@ def test_a_template_named_in_another_case_is_read_and_kept_in_copies() -> None:
     assert "开票人" in text  # drawn by the template only
     plain = stamped_ofd(data, _stamp(), DEFAULT_LIMITS)
     assert "开票人" in ofdkit.extract_text(plain)
+
+
+def test_content_in_the_mark_bands_is_scaled_down_between_them() -> None:
+    import zipfile
+
+    from lxml import etree
+
+    from mijian.pipeline.formats.ofd.draw import MM_PER_POINT
+    from mijian.pipeline.formats.pdf.marks import band_height, top_rows
+
+    stamp = _stamp()
+    plain = stamped_ofd((DATA / "keyword2.ofd").read_bytes(), stamp, DEFAULT_LIMITS)
+    with zipfile.ZipFile(io.BytesIO(plain)) as archive:
+        page = etree.fromstring(archive.read("Doc_0/Pages/Page_0/Content.xml"))
+    [first] = page.xpath("//*[local-name()='TextObject'][@ID='4']")  # the draft's first line
+    _x, y, _w, _h = map(float, first.get("Boundary").split())
+    scale = float(first.get("CTM").split()[0])
+    assert 0.5 < scale <= 1.0  # moved down, and scaled only when it would not fit
+    assert y >= band_height(top_rows(stamp.marking, 0, 2)) * MM_PER_POINT > 25.4  # it was at 25.4 mm
