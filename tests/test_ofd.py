@@ -204,3 +204,23 @@ def test_content_in_the_mark_bands_is_scaled_down_between_them() -> None:
     assert 0.5 < scale <= 1.0  # moved down, and scaled only when it would not fit
     band = band_height(top_rows(stamp.marking, 0, 2)) * MM_PER_POINT
     assert band > 25.4 and y >= band - 0.001  # it was at 25.4 mm, inside the band
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e308", "g inf 1", "g 1e12 1", "-1e400 x"])
+def test_hostile_numbers_are_read_copied_and_drawn_without_failing(value: str) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(DATA / "keyword2.ofd") as archive:
+        members = {name: archive.read(name) for name in archive.namelist() if not name.endswith("/")}
+    page = "Doc_0/Pages/Page_0/Content.xml"
+    members[page] = re.sub(rb'(Boundary|DeltaX|Size|Y)="[^"]*"', rb'\1="' + value.encode() + b'"',
+                           members[page])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    fmt = registry.named("ofd")
+    document = fmt.read(buffer.getvalue(), "n.ofd", DEFAULT_LIMITS)
+    assert "你好呀" in document.text
+    plain = stamped_ofd(buffer.getvalue(), _stamp(), DEFAULT_LIMITS)
+    assert len(fmt.page_images(plain, "n", LeakKeys(), DEFAULT_LIMITS, 1) or []) == 1

@@ -26,6 +26,9 @@ from mijian.pipeline.limits import Limits
 RENDER_DPI = 150
 """Resolution of page images, as for PDF leaks."""
 
+_FAR = 100_000.0
+"""Pixel positions are held within this distance of the page (far off it, nothing shows)."""
+
 _FONT_GLOBS = ("/usr/share/fonts/**/NotoSansCJK-Regular.ttc", "/usr/share/fonts/**/NotoSerifCJK*.ttc",
                "/usr/share/fonts/**/wqy*.tt[cf]", "/usr/share/fonts/**/*[Ss]im[Ss]un*.tt[cf]",
                "/usr/share/fonts/**/DejaVuSans.ttf")
@@ -65,7 +68,8 @@ def _transform(element: etree._Element, scale: float) -> Any:
     a, b, c, d, e, f = ctm if len(ctm) == 6 else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
     def place(x: float, y: float) -> tuple[float, float]:
-        return (left + a * x + c * y + e) * scale, (top + b * x + d * y + f) * scale
+        px, py = (left + a * x + c * y + e) * scale, (top + b * x + d * y + f) * scale
+        return min(max(px, -_FAR), _FAR), min(max(py, -_FAR), _FAR)
     return place
 
 

@@ -8,6 +8,7 @@ leave the package. Coordinates stay in millimetres, y downwards, as OFD defines 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from lxml import etree
@@ -47,14 +48,22 @@ class OfdDocument:
     """Template page IDs to their content parts."""
 
 
+LARGEST = 1e6
+"""Largest magnitude a number of the XML keeps (mm, or a factor): a hostile file's 1e308 or
+infinity would otherwise overflow the arithmetic and the drawing; real pages are far smaller."""
+
+
 def numbers(text: str | None) -> list[float]:
-    """The numbers of an OFD number list (``"0 0 210 297"``); bad items are skipped."""
+    """The numbers of an OFD number list (``"0 0 210 297"``); items that are not finite
+    numbers are skipped, and magnitudes are held within :data:`LARGEST`."""
     out: list[float] = []
-    for item in (text or "").replace(",", " ").split():
+    for item in (text or "").replace(",", " ").split()[:100_000]:
         try:
-            out.append(float(item))
+            value = float(item)
         except ValueError:
             continue
+        if math.isfinite(value):
+            out.append(min(max(value, -LARGEST), LARGEST))
     return out
 
 
