@@ -203,3 +203,16 @@ def test_a_recipient_with_a_certificate_gets_an_enveloped_ofd_copy(tmp_path: Pat
         traced = run("trace", str(leak), "--json", home=home, cwd=tmp_path)
         assert traced.returncode == 0, traced.stderr
         assert json.loads(traced.stdout)["recipient_id"] == "R1"
+
+
+def test_a_decrypted_copy_given_as_a_draft_is_refused(
+        issued: tuple[Path, Path, dict[str, str]], tmp_path: Path) -> None:
+    _home, out, passwords = issued
+    copy = sorted(out.glob("000001_*.ofd"))[0]
+    (tmp_path / "draft.ofd").write_bytes(
+        registry.named("ofd").decrypt(copy.read_bytes(), passwords["000001"], copy.name))
+    home = tmp_path / "home"
+    done = run("issue", str(tmp_path / "draft.ofd"), "--recipients", str(ROOT / "samples" / "recipients.csv"),
+               "--grade", "秘密", "--out", str(tmp_path / "out"), home=home, cwd=tmp_path)
+    assert done.returncode == 3 and "carries the marks of issued copy" in done.stderr
+    assert not home.exists() and not (tmp_path / "out").exists()
