@@ -43,10 +43,12 @@ _ID = re.compile(rb'\bID="(\d{1,12})"')
 
 
 def _xml(root: etree._Element) -> bytes:
+    """A part serialised as UTF-8 XML with its declaration."""
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def _name(root: etree._Element, local_name: str) -> str:
+    """The tag ``local_name`` in the namespace of ``root`` (none when it has none)."""
     namespace = etree.QName(root).namespace
     return f"{{{namespace}}}{local_name}" if namespace else local_name
 

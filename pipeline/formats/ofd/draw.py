@@ -33,6 +33,7 @@ def text_width(text: str, size: float) -> float:
 
 
 def _fmt(value: float) -> str:
+    """A number as OFD writes it: three decimals at most, no trailing zeros."""
     return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
 
 
@@ -57,6 +58,7 @@ class Painter:
 
     def _color(self, parent: etree._Element, name: str, rgb: tuple[int, int, int],
                alpha: int) -> None:
+        """Add a colour child ``name`` to ``parent``; Alpha only when not opaque."""
         color = etree.SubElement(parent, self.ns + name, Value=" ".join(map(str, rgb)))
         if alpha < 255:
             color.set("Alpha", str(max(0, alpha)))
@@ -106,6 +108,7 @@ class Painter:
 
 
 def _square(box: tuple[float, float, float, float]) -> str:
+    """One square as an OFD abbreviated path: move, three lines, close."""
     x0, y0, x1, y1 = (_fmt(v) for v in box)
     return f"M {x0} {y0} L {x1} {y0} L {x1} {y1} L {x0} {y1} C"
 

@@ -66,6 +66,7 @@ def child(element: etree._Element, name: str) -> etree._Element | None:
 
 
 def _parser() -> etree.XMLParser:
+    """lxml with entities, DTD loading, network access and huge trees off."""
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                            huge_tree=False, remove_comments=True)
 
@@ -163,6 +164,7 @@ def prolog_problem(data: bytes) -> str | None:
 
 
 def _check_outer(data: bytes, source: str, limits: Limits) -> None:
+    """Size, ZIP signature and the end record's member count, before zipfile reads anything."""
     if len(data) > limits.max_file_bytes:
         raise LimitExceeded(problem(source, f"the file is {len(data)} bytes (文件过大)",
                                     f"at most {limits.max_file_bytes} bytes (max_file_bytes)",
@@ -179,6 +181,7 @@ def _check_outer(data: bytes, source: str, limits: Limits) -> None:
 
 
 def _too_many(source: str, entries: int, limits: Limits) -> LimitExceeded:
+    """The error for an archive with more members than the limit allows."""
     return LimitExceeded(problem(source, f"the archive holds {entries} members (压缩包成员过多)",
                                  f"at most {limits.max_zip_entries} (max_zip_entries)",
                                  "check the file; raise MIJIAN_MAX_ZIP_ENTRIES only if trusted"))

@@ -36,6 +36,7 @@ _FONT_GLOBS = ("/usr/share/fonts/**/NotoSansCJK-Regular.ttc", "/usr/share/fonts/
 
 @cache
 def _font_path() -> str | None:
+    """The first CJK-capable face found on the machine, or None."""
     for pattern in _FONT_GLOBS:
         found = sorted(glob.glob(pattern, recursive=True))
         if found:
@@ -45,6 +46,7 @@ def _font_path() -> str | None:
 
 @cache
 def _font(pixels: int) -> Any:
+    """The face at ``pixels`` (Pillow's own when the machine has none)."""
     from PIL import ImageFont
 
     path = _font_path()
@@ -52,6 +54,7 @@ def _font(pixels: int) -> Any:
 
 
 def _rgb(element: etree._Element, name: str, default: tuple[int, int, int]) -> tuple[tuple[int, ...], int]:
+    """Colour and opacity of the child ``name`` (``default``, opaque, without one)."""
     color = child(element, name)
     if color is None:
         return default, 255
@@ -74,6 +77,7 @@ def _transform(element: etree._Element, scale: float) -> Any:
 
 
 def _draw_text(image: Any, element: etree._Element, scale: float) -> None:
+    """Draw a text object glyph by glyph, its opacity blended over white paper."""
     from PIL import ImageDraw
 
     size = (numbers(element.get("Size")) or [3.5])[0]

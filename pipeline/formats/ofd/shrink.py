@@ -39,6 +39,7 @@ def content_box(objects: list[etree._Element], page: tuple[float, float]) -> Box
 
 
 def _fmt(value: float) -> str:
+    """A number as written into moved boundaries and transforms."""
     return f"{value:.4f}".rstrip("0").rstrip(".") or "0"
 
 
@@ -64,6 +65,7 @@ def _inline_templates(document: OfdDocument, content: etree._Element) -> None:
 
 
 def _scale(element: etree._Element, scale: float, tx: float, ty: float) -> None:
+    """Scale ``element`` by ``scale`` about the page origin, then move it by the offset."""
     box = numbers(element.get("Boundary"))
     if len(box) == 4:
         element.set("Boundary", " ".join(_fmt(v) for v in (scale * box[0] + tx, scale * box[1] + ty,

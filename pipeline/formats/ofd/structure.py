@@ -119,6 +119,7 @@ def open_document(package: OfdPackage, limits: Limits) -> OfdDocument:
 
 def _page_ref(package: OfdPackage, root_part: str, page: etree._Element,
               default: tuple[float, float]) -> PageRef:
+    """The content part and default size of one ``Page`` entry of Document.xml."""
     part = package.resolve(root_part, str(page.get("BaseLoc") or ""))
     width, height = default
     return PageRef(part, width, height, str(page.get("ID") or ""))

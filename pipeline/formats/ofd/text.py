@@ -48,6 +48,7 @@ def deltas(text: str | None) -> list[float]:
 
 
 def _matrix(element: etree._Element) -> tuple[float, ...]:
+    """The object's CTM, or the identity when it has none or a malformed one."""
     ctm = numbers(element.get("CTM"))
     return tuple(ctm) if len(ctm) == 6 else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
