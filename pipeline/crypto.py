@@ -303,15 +303,20 @@ def _zip_aes_keys(password: str, salt: bytes) -> tuple[bytes, bytes, bytes]:
 
 
 def _zip_aes_ctr(key: bytes, data: bytes) -> bytes:
-    """AES-256 in the little-endian counter mode of WinZip AES (counter starts at 1)."""
+    """AES-256 in the little-endian counter mode of WinZip AES (counter starts at 1), a
+    megabyte at a time (the key stream is the encrypted counter blocks)."""
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-    blocks = (len(data) + 15) // 16
-    counters = b"".join(i.to_bytes(16, "little") for i in range(1, blocks + 1))
     encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
-    stream = encryptor.update(counters) + encryptor.finalize()
-    mixed = int.from_bytes(data, "big") ^ int.from_bytes(stream[:len(data)], "big")
-    return mixed.to_bytes(len(data), "big")
+    out = bytearray()
+    step = 1 << 20
+    for start in range(0, len(data), step):
+        chunk = data[start:start + step]
+        first = start // 16 + 1
+        counters = b"".join(i.to_bytes(16, "little") for i in range(first, first + (len(chunk) + 15) // 16))
+        stream = encryptor.update(counters)[:len(chunk)]
+        out += (int.from_bytes(chunk, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(chunk), "big")
+    return bytes(out)
 
 
 def zip_aes_encrypt(data: bytes, password: str) -> bytes:
