@@ -224,3 +224,15 @@ def test_hostile_numbers_are_read_copied_and_drawn_without_failing(value: str) -
     assert "你好呀" in document.text
     plain = stamped_ofd(buffer.getvalue(), _stamp(), DEFAULT_LIMITS)
     assert len(fmt.page_images(plain, "n", LeakKeys(), DEFAULT_LIMITS, 1) or []) == 1
+
+
+@pytest.mark.parametrize("size", [0, 1, 16, 17, (1 << 20) + 5])
+def test_the_encrypted_wrapper_round_trips_across_block_and_chunk_edges(size: int) -> None:
+    import os
+
+    from mijian.pipeline.formats.ofd.wrap import is_wrapped, unwrap, wrap
+
+    plain = os.urandom(size)
+    sealed = wrap(plain, "c.ofd", "Pw-ofd-4420")
+    assert is_wrapped(sealed) and (size < 64 or plain[:64] not in sealed)
+    assert unwrap(sealed, "Pw-ofd-4420", "c.ofd", DEFAULT_LIMITS) == plain
