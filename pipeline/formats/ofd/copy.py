@@ -170,14 +170,21 @@ def write_ofd_copy(source: bytes, stamp: CopyStamp, out_path: Path, *,
         handle, temporary = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.",
                                              suffix=f".{os.getpid()}.partial")
     except OSError as exc:
-        raise InputError(f"{out_path.name}: the copy could not be written ({exc.strerror}) "
-                         "(无法写入); expected a writable output folder; check the folder") from None
+        raise _write_error(out_path, exc) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(sealed)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, out_path)
-    except BaseException:
+    except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _write_error(out_path, exc) from None
         raise
+
+
+def _write_error(out_path: Path, exc: OSError) -> InputError:
+    """The one-line error for a copy the output folder would not take (full, read-only …)."""
+    return InputError(f"{out_path.name}: the copy could not be written ({exc.strerror or exc}) "
+                      "(无法写入); expected a writable output folder with free space; check the folder")
