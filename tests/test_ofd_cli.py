@@ -172,6 +172,17 @@ def test_a_hostile_package_is_refused_and_nothing_is_written(case: str, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == [draft.name]
 
 
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_a_hostile_leak_is_refused_in_one_line(case: str, issued: tuple[Path, Path, dict[str, str]],
+                                               tmp_path: Path) -> None:
+    leak = tmp_path / f"{case}.ofd"
+    leak.write_bytes(_hostile(case))
+    done = run("trace", str(leak), home=issued[0], cwd=tmp_path)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 3 and len(lines) == 1 and HOSTILE[case] in lines[0], done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [leak.name]
+
+
 def test_the_page_limit_holds_for_ofd_drafts(tmp_path: Path) -> None:
     done = run("classify", str(DRAFT), home=tmp_path / "home", cwd=tmp_path, MIJIAN_MAX_PAGES="1")
     assert done.returncode == 3 and "max_pages" in done.stderr
