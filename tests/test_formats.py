@@ -71,16 +71,16 @@ def test_unknown_bytes_give_a_one_line_input_error(data: bytes) -> None:
 
 
 def test_draft_and_leak_extensions() -> None:
-    assert registry.draft_extensions() == (".pdf", ".docx", ".txt")
-    assert set(registry.leak_extensions()) == {".pdf", ".docx", ".txt", ".png", ".jpg", ".jpeg",
-                                               ".tif", ".tiff"}
+    assert registry.draft_extensions() == (".pdf", ".ofd", ".docx", ".txt")
+    assert set(registry.leak_extensions()) == {".pdf", ".ofd", ".docx", ".txt", ".png", ".jpg",
+                                               ".jpeg", ".tif", ".tiff"}
     assert registry.for_draft(Path("x/Report.PDF")).name == "pdf"
     assert registry.by_extension("photo.JPG").name == "image"  # type: ignore[union-attr]
     assert registry.by_extension("photo.jpg", drafts_only=True) is None
     for name in ("draft.png", "draft.odt", "draft"):
         with pytest.raises(InputError) as caught:
             registry.for_draft(Path(name))
-        assert "\n" not in str(caught.value) and "expected .pdf, .docx or .txt" in str(caught.value)
+        assert "\n" not in str(caught.value) and "expected .pdf, .ofd, .docx or .txt" in str(caught.value)
 
 
 def test_a_draft_whose_content_is_another_format_is_refused(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from mijian.pipeline.model import Document
 
 _ENTRIES = (
     ("mijian.pipeline.formats.pdf.format", "PdfFormat"),
+    ("mijian.pipeline.formats.ofd.format", "OfdFormat"),  # before DOCX: both are ZIP packages
     ("mijian.pipeline.formats.docx.format", "DocxFormat"),
     ("mijian.pipeline.formats.images.format", "ImageFormat"),
     ("mijian.pipeline.formats.text.format", "TextFormat"),
