@@ -16,7 +16,7 @@ from mijian.pipeline.cli.output import Interrupted, console, emit, fail
 JSON_HELP = "print one JSON object on stdout (errors too: {\"error\": …, \"exit\": …})"
 
 
-def classify(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt"),
+def classify(draft: Path = typer.Argument(..., help="the draft: .pdf, .ofd, .docx or .txt"),
              scheme: str | None = typer.Option(None, help="cn-state, cn-enterprise, us or uk"),
              catalogue: Path | None = typer.Option(None, help="the office's catalogue of secret matters "
                                                    "(保密事项一览表), .toml or .csv"),
@@ -64,7 +64,7 @@ def _progress_bar(shown: bool) -> Iterator[object]:
         yield tell
 
 
-def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .docx or .txt"),
+def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .ofd, .docx or .txt"),
           recipients: Path = typer.Option(..., help="id,name[,unit][,email][,public_key] as CSV (UTF-8, GBK, "
                                                     "GB18030) or .xlsx"),
           grade: str | None = typer.Option(None, help="the grade to issue under (default: the suggestion)"),

@@ -36,7 +36,7 @@ def _catalogue(path: Path | None, home: Path) -> Any:
 def classify(draft: str | os.PathLike[str], *, scheme: str | None = None,
              catalogue: str | os.PathLike[str] | None = None, lang: str | None = None,
              settings: Settings | None = None) -> Any:
-    """Suggest a grade for ``draft`` (.pdf, .docx or .txt) on ``scheme`` (default: cn-state
+    """Suggest a grade for ``draft`` (.pdf, .ofd, .docx or .txt) on ``scheme`` (default: cn-state
     for Chinese drafts, us for English), with period, basis, confidence, findings, rationale.
 
     ``catalogue`` is the office's catalogue of secret matters (else the one in the office

@@ -27,7 +27,7 @@ class ImageFormat(Format):
 
     def read(self, data: bytes, source: str, limits: Limits) -> Document:
         """Refused: a page image is traced, never classified or issued."""
-        raise InputError(f"{source}: a page image is not a draft; expected .pdf, .docx or .txt; "
+        raise InputError(f"{source}: a page image is not a draft; expected .pdf, .ofd, .docx or .txt; "
                          "give the draft itself, or trace the image with 'mijian trace'")
 
     def read_evidence(self, path: Path, data: bytes, keys: LeakKeys, limits: Limits) -> Evidence:
