@@ -187,7 +187,9 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
         readings, overlapping = read_fingerprints(images, signers.keys, register, pattern_pages)
         layers.append(fingerprint_layer(readings, overlapping, min(len(images), pattern_pages)))
         layers.append(screenprint_layer(images, signers.keys, register))
-        several = overlapping > 0
+        # a leak that is byte for byte an issued copy shows that copy's pages as they were
+        # made: a page measured as doubled there is the overlap measure's error, not a merge
+        several = overlapping > 0 and not _issued_bytes(layers)
     else:
         why = "the file could not be opened" if not evidence.opened else no_images
         layers.append(Layer("qr-code", "not examined", f"no page image to read: {why}", SIGHT))
@@ -203,6 +205,12 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
     if warning is None:
         return result
     return dataclasses.replace(result, layers=result.layers + (warning,))
+
+
+def _issued_bytes(layers: list[Layer]) -> bool:
+    """Whether the leak's bytes are those of exactly one issued copy (the file layer)."""
+    return any(layer.name == "file" and layer.verdict == "match" and len(layer.copies) == 1
+               for layer in layers)
 
 
 def _register_warning(office: Office, result: TraceResult) -> Layer | None:

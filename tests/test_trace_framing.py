@@ -312,3 +312,20 @@ def test_b_token_on_unmarked_material_is_only_indicated(issued, tmp_path):
     assert result.verdict == "indicated" and result.recipient_id is None, result
     assert [p.serial for p in result.points_to] == [b.serial]
     assert _layer(result, "metadata").copies == (b.entry["copy_id"],)
+
+
+def test_a_doubled_page_measured_on_the_issued_file_itself_does_not_hide_its_holder(
+        issued, tmp_path, monkeypatch):
+    """The overlap measure can take a sparse page of one copy for the marks of two. On a leak
+    that is byte for byte an issued copy it cannot be a merge, and the holder is named; on a
+    page image the same measure still keeps anyone from being named."""
+    from mijian.pipeline import tracing
+
+    real = tracing.read_fingerprints
+    monkeypatch.setattr(tracing, "read_fingerprints",
+                        lambda *args, **kwargs: (real(*args, **kwargs)[0], 1))
+    a = issued["a"]
+    result = _trace(issued, issued["out"] / a.entry["file"])
+    assert result.verdict == "identified" and result.recipient_id == a.recipient_id, result
+    a.image.save(tmp_path / "page.png")
+    assert _trace(issued, tmp_path / "page.png").recipient_id is None
