@@ -175,7 +175,7 @@ def refuse_declassified(register: Register, document_id: str, doing: str = "issu
         "ORDER BY seq LIMIT 1", (document_id, DECLASSIFIED)).fetchone()
     if row is not None:
         raise RegisterError(f"document {document_id} was declassified (event {row['seq']}); it "
-                            f"cannot be {doing} again; nothing was changed (已解密，不能再{_ZH[doing]})")
+                            f"cannot be {doing} again; nothing was {doing} (已解密，不能再{_ZH[doing]})")
 
 
 _ZH = {"issued": "分发", "changed": "变更"}
