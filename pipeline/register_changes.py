@@ -21,8 +21,8 @@ How it is recorded, and why this way:
 - The scope has no column in the documents table: it lives in the events only (the latest
   ``scope`` stated), so no schema change is needed and it is as tamper-evident as the log.
 - A declassified document keeps its row, now at the ladder's level 0 (公开 / UNCLASSIFIED)
-  without a period; the ``declassified`` event is what makes it final: it cannot be changed or
-  issued again.
+  without a period or scope (a public document has none); the ``declassified`` event is what
+  makes it final: it cannot be changed or issued again.
 
 All SQL of this feature is here, as small functions taking the register.
 """
@@ -154,8 +154,8 @@ def _known(register: Register, document_id: str) -> DocumentRecord:
 
 def _marking(document: DocumentRecord, events: tuple[DecisionEvent, ...]) -> DocumentMarking:
     """The document's marking now: grade and period from its (checked) row, the scope from the
-    latest event that stated one."""
-    scopes = [e.detail["scope"] for e in events if e.detail.get("scope") is not None]
+    latest event that stated one (a declassification states None)."""
+    scopes = [e.detail["scope"] for e in events if "scope" in e.detail]  # None: no scope set
     return _marking_of(all_schemes()[document.scheme], document.level, document.period,
                        scopes[-1] if scopes else None)
 
@@ -262,7 +262,7 @@ def declassify(office: Office, document_id: str, *, approver: str | None,
         refuse_declassified(register, document_id, "changed")
         old = _marking(document, decision_events(register, document_id))
         scheme = all_schemes()[document.scheme]
-        new = _marking_of(scheme, 0, None, old.scope)
+        new = _marking_of(scheme, 0, None, None)  # a public document has no 知悉范围 to keep
         seq = _record(register, key, actor, DECLASSIFIED, document_id, old, new, approver,
                       justification)
     return _result(office, document, DECLASSIFIED, seq, approver, justification, old, new)

@@ -143,8 +143,11 @@ def test_declassify_needs_approver_and_justification_and_is_final(office):
     with pytest.raises(UsageError, match="justification"):
         declassify(office, "DOC-1", approver="李主任", justification="", actor="机要员")
     assert _state(office) == before
+    change(office, "DOC-1", scope="仅限办公室", approver="李主任", justification="缩小知悉范围",
+           actor="机要员")
     done = declassify(office, "DOC-1", approver="李主任", justification="已公开发布", actor="机要员")
-    assert (done.new.grade, done.new.level, done.new.period) == ("公开", 0, None)
+    assert (done.new.grade, done.new.level, done.new.period, done.new.scope) == ("公开", 0, None, None)
+    assert done.old.scope == "仅限办公室" and history(office, "DOC-1").current.scope is None
     assert [h.serial for h in done.holders] == ["000001", "000002"]
     after = _state(office)
     for again in (lambda: change(office, "DOC-1", scope="全体", approver="李主任", justification="x",
