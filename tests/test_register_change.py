@@ -268,3 +268,19 @@ def test_declassified_document_is_not_issued_again(tmp_path):
                    "--justification", "x", home=home)
     assert refused.returncode == 4 and "declassified" in refused.stderr
     assert _run("register", "verify", home=home).returncode == 0
+
+
+def test_notice_of_the_latest_decision_is_written_again(office, tmp_path):
+    settings = service.Settings(home=office.home, actor="机要员")
+    with pytest.raises(RegisterError, match="no notice"):  # nothing changed yet
+        service.decisions("DOC-1", notice=tmp_path / "none.pdf", settings=settings)
+    assert not (tmp_path / "none.pdf").exists()
+    service.declassify("DOC-1", approver="李主任", justification="已公开发布", settings=settings)
+    report = service.decisions("DOC-1", notice=tmp_path / "again.pdf", settings=settings)
+    assert report.history.declassified and report.notice == (tmp_path / "again.pdf").absolute()
+    with pymupdf.open(report.notice) as pdf:
+        text = "".join(page.get_text() for page in pdf).replace("\n", " ")
+    for words in ("解密通知", "Notice of declassification", "机密★20年", "公开", "李主任", "000001",
+                  "张三", "000002", "李四"):
+        assert words in text
+    assert "000003" not in text and "000004" not in text  # returned and lost: nobody to tell
