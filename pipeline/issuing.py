@@ -47,6 +47,7 @@ from mijian.pipeline.marking import build_marking
 from mijian.pipeline.model import CopyStamp, Document, Language, Recipient
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import CopyRecord, DocumentRecord
+from mijian.pipeline.register_changes import refuse_declassified
 from mijian.pipeline.safe_files import check_out_dir, close_run_staging, open_run_staging, writing_to
 from mijian.pipeline.schemes import all_schemes
 from mijian.watermark import textcode
@@ -152,6 +153,7 @@ def _ensure_document(office: Office, document: Document, document_id: str,
             if office.register.get_document(document_id) is None:
                 office.register.add_document(record, office.key(), actor)
         return
+    refuse_declassified(office.register, document_id)  # 解密 is final: no copy is made after it
     if (existing.scheme, existing.level, existing.period) != (decision.scheme, decision.level, decision.period):
         raise RegisterError(
             f"{document_id} is registered as {existing.grade} {existing.period or ''} ({existing.scheme}); "

@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from mijian.pipeline.cli import drafts
+from mijian.pipeline.cli import changes, drafts
 from mijian.pipeline.cli.output import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, emit,
                                         error_line)
 from mijian.pipeline.cli.records import keys_app, register_app
@@ -26,6 +26,7 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
 app.command()(drafts.classify)
 app.command()(drafts.issue)
 app.command()(drafts.trace)
+changes.register_commands()  # change, declassify, decisions join the register sub-app
 app.add_typer(register_app, name="register")
 app.add_typer(keys_app, name="keys")
 

@@ -16,11 +16,14 @@ script and the command line share one office unless told otherwise.
   :func:`destroy_copy`, :func:`mark_lost`, :func:`void_copy`, :func:`copy_history`,
   :func:`holders`, :func:`verify_register`, :func:`backup_register`,
   :func:`acknowledge_restore`
+- decisions after issue: :func:`change_marking`, :func:`declassify`, :func:`decisions`
 - keys: :func:`list_keys`, :func:`rotate_key`
 """
 
 from __future__ import annotations
 
+from mijian.pipeline.service.changes import (ChangeReport, DecisionsReport, change_marking,
+                                             decisions, declassify)
 from mijian.pipeline.service.drafts import classify, decide, html_report, issue
 from mijian.pipeline.service.leaks import trace
 from mijian.pipeline.service.records import (acknowledge_restore, backup_register, copy_history,
@@ -30,8 +33,9 @@ from mijian.pipeline.service.records import (acknowledge_restore, backup_registe
 from mijian.pipeline.service.values import (Backup, CopyDetails, GradeChoice, IssueReport,
                                             IssueRequest, KeyInfo, KeyRotation, Progress, Settings)
 
-__all__ = ["Backup", "CopyDetails", "GradeChoice", "IssueReport", "IssueRequest", "KeyInfo",
-           "KeyRotation", "Progress", "Settings", "acknowledge_restore", "backup_register",
-           "classify", "copy_history", "decide", "destroy_copy", "holders", "html_report", "issue",
+__all__ = ["Backup", "ChangeReport", "CopyDetails", "DecisionsReport", "GradeChoice",
+           "IssueReport", "IssueRequest", "KeyInfo", "KeyRotation", "Progress", "Settings",
+           "acknowledge_restore", "backup_register", "change_marking", "classify", "copy_history",
+           "decide", "decisions", "declassify", "destroy_copy", "holders", "html_report", "issue",
            "list_copies", "list_keys", "mark_lost", "return_copy", "rotate_key", "show_copy",
            "sign_for", "trace", "verify_error", "verify_register", "void_copy"]
