@@ -17,6 +17,7 @@ from mijian.pipeline.cli import drafts
 from mijian.pipeline.cli.output import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, emit,
                                         error_line)
 from mijian.pipeline.cli.records import keys_app, register_app
+from mijian.pipeline.cli.web import serve, users_app
 from mijian.pipeline.errors import MijianError
 
 # typer's --install-completion / --show-completion stay: shell completion of commands and options
@@ -28,6 +29,8 @@ app.command()(drafts.issue)
 app.command()(drafts.trace)
 app.add_typer(register_app, name="register")
 app.add_typer(keys_app, name="keys")
+app.command()(serve)
+app.add_typer(users_app, name="users")
 
 
 def version() -> str:
