@@ -72,6 +72,7 @@ async def form_of(request: Request, roles: tuple[str, ...] = ()) -> tuple[Sessio
     form = await request.form()
     sent = str(form.get("csrf") or request.headers.get("x-csrf-token") or "")
     if not hmac.compare_digest(sent.encode(), found.csrf.encode()):
+        await form.close()
         raise HTTPException(403, "bad csrf token")
     return found, form
 

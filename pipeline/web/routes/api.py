@@ -43,7 +43,10 @@ async def classify(request: Request) -> Response:
     """Multipart ``file`` and ``authority`` (drafters) → the draft id and classification."""
     found = bearer(request, "drafter")
     form = await request.form()
-    draft = await drafts.accept_draft(request, found.user, form.get("file"), str(form.get("authority") or ""))
+    try:
+        draft = await drafts.accept_draft(request, found.user, form.get("file"), str(form.get("authority") or ""))
+    finally:
+        await form.close()
     result = await drafts.classification(request, draft, None)  # type: ignore[arg-type]
     return JSONResponse({"draft_id": draft.id, "classification": result.to_json()})
 
@@ -103,7 +106,10 @@ async def trace_leak(request: Request) -> Response:
     """Multipart ``file`` or ``text`` → the trace verdict."""
     found = bearer(request, *READER_ROLES)
     form = await request.form()
-    result = await trace.run_trace(request, found.user.name, form.get("file"), str(form.get("text") or ""))
+    try:
+        result = await trace.run_trace(request, found.user.name, form.get("file"), str(form.get("text") or ""))
+    finally:
+        await form.close()
     return JSONResponse(result.to_json())
 
 

@@ -98,7 +98,10 @@ async def accept_draft(request: Request, user: users.User, upload: Any, authorit
 async def upload_draft(request: Request) -> Response:
     """A drafter uploads a draft and names its authority."""
     found, form = await form_of(request, ("drafter",))
-    draft = await accept_draft(request, found.user, form.get("file"), str(form.get("authority") or ""))
+    try:
+        draft = await accept_draft(request, found.user, form.get("file"), str(form.get("authority") or ""))
+    finally:
+        await form.close()
     return RedirectResponse(f"/drafts/{draft.id}", status_code=303)
 
 

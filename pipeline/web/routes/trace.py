@@ -66,5 +66,8 @@ async def trace_form(request: Request) -> Response:
 async def trace_leak(request: Request) -> Response:
     """The verdict on an uploaded leak."""
     found, form = await form_of(request, READER_ROLES)
-    result = await run_trace(request, found.user.name, form.get("file"), str(form.get("text") or ""))
+    try:
+        result = await run_trace(request, found.user.name, form.get("file"), str(form.get("text") or ""))
+    finally:
+        await form.close()
     return page(request, "trace.html", result=result)
