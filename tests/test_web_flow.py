@@ -37,7 +37,7 @@ def test_chinese_when_the_browser_prefers_it(issued):
 
 
 def test_issue_shows_each_password_once_and_keeps_none_on_disk(issued):
-    office, draft_id, page = issued
+    office, _draft_id, page = issued
     passwords = re.findall(r'<code class="pw">([^<]+)</code>', page)
     assert len(passwords) == 3 and len(set(passwords)) == 3
     assert not list(office.data.rglob("passwords.csv"))
@@ -87,7 +87,7 @@ def test_register_search_paging_and_lifecycle(issued):
 def test_trace_a_page_image_of_one_copy(issued):
     office, draft_id, page = issued
     pairs = re.findall(r"<td>(\d+)</td><td>(\w+)</td><td><code class=\"pw\">([^<]+)</code>", page)
-    serial, recipient, secret = next(p for p in pairs if p[1] == "dra")
+    serial, _recipient, secret = next(p for p in pairs if p[1] == "dra")
     pdf = office.client("cle").get(f"/issue/{draft_id}/copies/{serial}").content
     doc = pymupdf.open(stream=pdf, filetype="pdf")
     assert doc.authenticate(secret)

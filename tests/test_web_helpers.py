@@ -12,11 +12,11 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the web extra (pip install 'mijian[web]') is not installed")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from mijian.pipeline.web import users  # noqa: E402
-from mijian.pipeline.web.app import create_app  # noqa: E402
-from mijian.pipeline.web.deps import WebConfig  # noqa: E402
+from mijian.pipeline.web import users
+from mijian.pipeline.web.app import create_app
+from mijian.pipeline.web.deps import WebConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PDF = ROOT / "samples" / "zh_notice_secret.pdf"

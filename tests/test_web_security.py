@@ -1,0 +1,223 @@
+"""The web app under attack: forged form posts, guessed passwords, oversized and strange
+uploads, planted session ids, a drafter reaching for the register, a grade lowered without a
+word, and the headers and pages a browser is given."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from test_web_helpers import SAMPLE_TXT, build_office, csrf, decide, issued_office, password, upload
+
+from mijian.pipeline.limits import Limits
+from mijian.pipeline.web import users
+from mijian.pipeline.web.app import create_app
+from mijian.pipeline.web.deps import COOKIE, WebConfig
+
+WEB = Path(__file__).resolve().parent.parent / "pipeline" / "web"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    office, draft_id, _page = issued_office(tmp_path_factory.mktemp("web-sec"))
+    from mijian.pipeline import service
+
+    copy_id = service.list_copies(settings=service.Settings(home=office.home))[0].copy_id
+    return office, draft_id, copy_id
+
+
+def form_posts(draft_id, copy_id):
+    """Every form post of the pages, with the role that may make it and valid-looking fields."""
+    return [("dra", "/drafts", {"authority": "aut"}), ("aut", f"/drafts/{draft_id}/decide", {}),
+            ("cle", f"/issue/{draft_id}", {"recipient": "dra2"}),
+            ("sec", f"/register/copies/{copy_id}/sign", {"by": "x"}),
+            ("sec", f"/register/copies/{copy_id}/return", {}),
+            ("sec", f"/register/copies/{copy_id}/destroy", {"approver": "aut", "witness": "cle"}),
+            ("sec", "/trace", {"text": "hello"}),
+            ("adm", "/admin/users", {"name": "mallory", "role": "admin", "password": "0123456789ab"}),
+            ("dra", "/logout", {})]
+
+
+@pytest.mark.parametrize("token", ["missing", "wrong", "another user's"])
+def test_csrf_is_refused_on_every_form_post(world, token):
+    office, draft_id, copy_id = world
+    other = csrf(office.client("dra2"), "/drafts")
+    for who, path, fields in form_posts(draft_id, copy_id):
+        client = office.client(who)
+        sent = {"missing": {}, "wrong": {"csrf": "x" * 43}, "another user's": {"csrf": other}}[token]
+        r = client.post(path, data={**fields, **sent}, follow_redirects=False)
+        assert r.status_code == 403, (path, r.status_code)
+    assert "mallory" not in office.client("adm").get("/admin/users").text
+    assert office.client("dra").get("/drafts").status_code == 200  # still logged in
+
+
+def test_the_api_ignores_the_session_cookie(world):
+    office, _draft_id, copy_id = world
+    client = office.client("sec")  # a cookie, no bearer token: what a forged cross-site post carries
+    assert client.post(f"/api/v1/copies/{copy_id}/return", json={"to": "sec"}).status_code == 401
+    assert client.get("/api/v1/copies").status_code == 401
+
+
+def test_lock_out_after_repeated_failures(tmp_path, monkeypatch):
+    from mijian.pipeline.web.routes import auth
+
+    monkeypatch.setattr(auth, "FAIL_DELAY", 0)
+    office = build_office(tmp_path)
+    c = office.client()
+    for _ in range(users.MAX_FAILURES):
+        r = c.post("/login", data={"name": "sec", "password": "guess-guess-guess"})
+        assert r.status_code == 401
+    r = c.post("/login", data={"name": "sec", "password": password("sec")})
+    assert r.status_code == 401 and "locked" in r.text
+    # the lock ends after its time; then the right password works and resets the count
+    conn = users.connect(office.home)
+    assert users.authenticate(conn, "sec", password("sec"), now=10**12) is not None
+
+
+def test_failed_login_waits(tmp_path):
+    import time
+
+    office = build_office(tmp_path)
+    start = time.monotonic()
+    office.client().post("/login", data={"name": "nobody", "password": "whatever-123"})
+    assert time.monotonic() - start >= 0.9
+
+
+def test_a_planted_session_id_is_never_adopted(world):
+    office, _, _ = world
+    c = office.client()
+    c.cookies.set(COOKIE, "planted-by-attacker")
+    r = c.post("/login", data={"name": "dra", "password": password("dra")}, follow_redirects=False)
+    given = r.cookies.get(COOKIE)
+    assert given and given != "planted-by-attacker"
+    assert users.find_session(office.app.state.conn, "planted-by-attacker") is None
+
+
+def test_session_cookie_flags(tmp_path):
+    office = build_office(tmp_path)
+    secure = create_app(WebConfig(home=office.home, data=office.data, secure=True))
+    from fastapi.testclient import TestClient
+
+    for app, tls in ((office.app, False), (secure, True)):
+        r = TestClient(app, base_url="https://testserver").post(
+            "/login", data={"name": "dra", "password": password("dra")}, follow_redirects=False)
+        cookie = r.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+        assert ("secure" in cookie.split(";")[-1] or "; secure" in cookie) == tls
+
+
+def test_upload_limits_and_types(tmp_path):
+    office = build_office(tmp_path)
+    small = create_app(WebConfig(home=office.home, data=office.data, limits=Limits(max_file_bytes=1000)))
+    from fastapi.testclient import TestClient
+
+    c = TestClient(small)
+    c.post("/login", data={"name": "dra", "password": password("dra")})
+    token = csrf(c, "/drafts")
+    r = c.post("/drafts", data={"csrf": token, "authority": "aut"}, files={"file": ("big.txt", b"x" * 5000)})
+    assert r.status_code == 413
+    r = c.post("/drafts", data={"csrf": token, "authority": "aut"}, files={"file": ("evil.html", b"<b>x</b>")})
+    assert r.status_code == 415
+    r = c.post("/drafts", data={"csrf": token, "authority": "dra"}, files={"file": ("a.txt", b"hello")})
+    assert r.status_code == 400  # the authority must be one
+    assert not list(office.data.rglob("*.txt"))
+
+
+def test_a_path_in_an_upload_name_reaches_no_folder(tmp_path):
+    office = build_office(tmp_path)
+    c = office.client("dra")
+    name = "../../../../tmp/../" + "x" * 300 + "\\..\\evil.txt"
+    r = c.post("/drafts", data={"csrf": csrf(c, "/drafts"), "authority": "aut"},
+               files={"file": (name, SAMPLE_TXT.read_bytes())}, follow_redirects=False)
+    assert r.status_code == 303
+    kept = list((office.data / "drafts").iterdir())
+    assert len(kept) == 1 and re.fullmatch(r"[0-9a-f]{16}\.txt", kept[0].name)
+    assert "evil" not in "".join(p.name for p in tmp_path.rglob("*"))
+
+
+def test_draft_ids_and_serials_from_the_url_reach_no_file(world):
+    office, draft_id, _ = world
+    clerk = office.client("cle")
+    for path in (f"/issue/{draft_id}/copies/..%2f..%2fweb.sqlite", f"/issue/{draft_id}/copies/manifest.json",
+                 "/drafts/..%2f..%2fhome", "/issue/..%2fdata/copies.zip"):
+        assert clerk.get(path).status_code == 404
+
+
+def test_a_drafter_cannot_read_the_register_trace_or_issue(world):
+    office, draft_id, copy_id = world
+    c = office.client("dra")
+    for path in ("/register", "/register/events", f"/register/copies/{copy_id}", "/trace", "/issue",
+                 f"/issue/{draft_id}/copies.zip", "/admin/users"):
+        assert c.get(path).status_code == 403, path
+
+
+def test_lowering_a_grade_needs_a_justification(tmp_path):
+    office = build_office(tmp_path)
+    draft_id = upload(office)
+    r = decide(office, draft_id, grade="内部")
+    assert r.status_code == 400 and "justification" in r.text.lower()
+    assert office.client("aut").get(f"/drafts/{draft_id}").text.count('id="decision"') == 0
+    r = decide(office, draft_id, grade="内部", justification="已公开发布的部分")
+    assert r.status_code == 303
+    assert decide(office, draft_id).status_code == 409  # decided once
+    assert office.client("aut").get(f"/drafts/{draft_id}").text.count("已公开发布的部分") == 1
+
+
+def test_only_the_named_authority_decides(tmp_path):
+    office = build_office(tmp_path)
+    conn = users.connect(office.home)
+    users.add_user(conn, "aut2", "authority", password("aut2"))
+    draft_id = upload(office)
+    c = office.client("aut2")
+    r = c.post(f"/drafts/{draft_id}/decide", data={"csrf": csrf(c, "/drafts")})
+    assert r.status_code == 404
+
+
+def test_security_headers(world):
+    office, draft_id, _ = world
+    for who, path in ((None, "/login"), ("dra", f"/drafts/{draft_id}"), ("cle", "/issue")):
+        r = office.client(who).get(path)
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["cache-control"] == "no-store"
+
+
+def test_passwords_are_shown_once(tmp_path):
+    import time
+
+    office = build_office(tmp_path)
+    draft_id = upload(office)
+    decide(office, draft_id)
+    clerk = office.client("cle")
+    job = clerk.post(f"/issue/{draft_id}", data={"csrf": csrf(clerk, f"/issue/{draft_id}"), "recipient": "dra"},
+                     follow_redirects=False).headers["location"]
+    while 'id="finished"' not in (first := clerk.get(job).text):
+        time.sleep(0.1)
+    assert first.count('class="pw"') == 1
+    again = clerk.get(job)
+    assert 'id="finished"' in again.text and 'class="pw"' not in again.text
+    assert again.headers["cache-control"] == "no-store"
+    # another clerk cannot read someone else's run
+    conn = users.connect(office.home)
+    users.add_user(conn, "cle2", "clerk", password("cle2"))
+    assert office.client("cle2").get(job).status_code == 404
+
+
+def test_pages_carry_no_inline_script_and_htmx_is_vendored():
+    for template in (WEB / "templates").glob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=\"/static/)", text), template.name
+        assert not re.search(r"\son[a-z]+=", text) and "style=" not in text, template.name
+        assert "http://" not in text and "https://" not in text, template.name
+    vendored = (WEB / "static" / "htmx.min.js").read_text(encoding="utf-8")
+    assert vendored.startswith("/*! htmx") and "Zero-Clause BSD" in vendored[:400]
+
+
+def test_the_server_listens_on_loopback_by_default():
+    import inspect
+
+    from mijian.pipeline.cli.web import serve
+
+    assert inspect.signature(serve).parameters["host"].default.default == "127.0.0.1"
