@@ -66,7 +66,7 @@ def create_app(config: WebConfig) -> FastAPI:
     app.state.classified = {}
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def security_headers(request: Request, call_next):
         response = await call_next(request)
         _headers(response, config.secure)
         return response

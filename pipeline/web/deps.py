@@ -42,7 +42,7 @@ class WebConfig:
 
 def config(request: Request) -> WebConfig:
     """The app's configuration."""
-    return request.app.state.config  # type: ignore[no-any-return]
+    return request.app.state.config
 
 
 def session(request: Request) -> Session | None:

@@ -69,7 +69,7 @@ def negotiate(accept_language: str | None, cookie: str | None = None) -> str:
     return min(ranked)[2] if ranked else "en"
 
 
-def translator(lang: str):  # type: ignore[no-untyped-def]
+def translator(lang: str):
     """A function giving the text of a catalogue key in ``lang`` (the key itself if unknown)."""
     index = 0 if lang == "zh" else 1
 

@@ -68,7 +68,7 @@ def connect(home: Path) -> sqlite3.Connection:
     return conn
 
 
-def _hasher():  # type: ignore[no-untyped-def]
+def _hasher():
     try:
         from argon2 import PasswordHasher
     except ImportError:

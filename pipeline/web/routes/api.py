@@ -20,7 +20,7 @@ from mijian.pipeline.web.routes.auth import check_login
 router = APIRouter(prefix="/api/v1")
 
 
-def bearer(request: Request, *roles: str):  # type: ignore[no-untyped-def]
+def bearer(request: Request, *roles: str):
     """The session of a bearer token only (a cookie does not authenticate the API)."""
     if not request.headers.get("authorization", "").lower().startswith("bearer "):
         raise HTTPException(401, "send Authorization: Bearer TOKEN from /api/v1/login")
