@@ -136,7 +136,7 @@ def trace_image(page, copy, secret, shots):
     ("en-GB", ROOT / "samples" / "en_report_confidential.pdf", "Suggested grade"),
 ])
 def test_the_office_day_in_a_browser(server, browser, tmp_path, locale, sample, words):
-    office, base = server
+    _office, base = server
     context = browser.new_context(locale=locale, accept_downloads=True)
     page = context.new_page()
     errors = []
