@@ -42,9 +42,15 @@ class Office:
         """A client logged in as ``name`` (anonymous when None)."""
         c = TestClient(self.app, headers={"accept-language": lang})
         if name is not None:
-            r = c.post("/login", data={"name": name, "password": password(name)}, follow_redirects=False)
+            r = log_in(c, name, password(name))
             assert r.status_code == 303, r.text
         return c
+
+
+def log_in(client: TestClient, name: str, secret: str):
+    """Post the login form (with the token of a freshly fetched login page)."""
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    return client.post("/login", data={"csrf": token, "name": name, "password": secret}, follow_redirects=False)
 
 
 def build_office(root: Path) -> Office:

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_web_helpers import SAMPLE_TXT, build_office, csrf, decide, issued_office, password, upload
+from test_web_helpers import SAMPLE_TXT, build_office, csrf, decide, issued_office, log_in, password, upload
 
 from mijian.pipeline.limits import Limits
 from mijian.pipeline.web import users
@@ -66,9 +66,9 @@ def test_lock_out_after_repeated_failures(tmp_path, monkeypatch):
     office = build_office(tmp_path)
     c = office.client()
     for _ in range(users.MAX_FAILURES):
-        r = c.post("/login", data={"name": "sec", "password": "guess-guess-guess"})
+        r = log_in(c, "sec", "guess-guess-guess")
         assert r.status_code == 401
-    r = c.post("/login", data={"name": "sec", "password": password("sec")})
+    r = log_in(c, "sec", password("sec"))
     assert r.status_code == 401 and "locked" in r.text
     # the lock ends after its time; then the right password works and resets the count
     conn = users.connect(office.home)
@@ -79,8 +79,9 @@ def test_failed_login_waits(tmp_path):
     import time
 
     office = build_office(tmp_path)
+    c = office.client()
     start = time.monotonic()
-    office.client().post("/login", data={"name": "nobody", "password": "whatever-123"})
+    assert log_in(c, "nobody", "whatever-123").status_code == 401
     assert time.monotonic() - start >= 0.9
 
 
@@ -88,7 +89,7 @@ def test_a_planted_session_id_is_never_adopted(world):
     office, _, _ = world
     c = office.client()
     c.cookies.set(COOKIE, "planted-by-attacker")
-    r = c.post("/login", data={"name": "dra", "password": password("dra")}, follow_redirects=False)
+    r = log_in(c, "dra", password("dra"))
     given = r.cookies.get(COOKIE)
     assert given and given != "planted-by-attacker"
     assert users.find_session(office.app.state.conn, "planted-by-attacker") is None
@@ -100,8 +101,7 @@ def test_session_cookie_flags(tmp_path):
     from fastapi.testclient import TestClient
 
     for app, tls in ((office.app, False), (secure, True)):
-        r = TestClient(app, base_url="https://testserver").post(
-            "/login", data={"name": "dra", "password": password("dra")}, follow_redirects=False)
+        r = log_in(TestClient(app, base_url="https://testserver"), "dra", password("dra"))
         cookie = r.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=strict" in cookie
         assert ("secure" in cookie.split(";")[-1] or "; secure" in cookie) == tls
@@ -113,7 +113,7 @@ def test_upload_limits_and_types(tmp_path):
     from fastapi.testclient import TestClient
 
     c = TestClient(small)
-    c.post("/login", data={"name": "dra", "password": password("dra")})
+    log_in(c, "dra", password("dra"))
     token = csrf(c, "/drafts")
     r = c.post("/drafts", data={"csrf": token, "authority": "aut"}, files={"file": ("big.txt", b"x" * 5000)})
     assert r.status_code == 413
@@ -221,3 +221,53 @@ def test_the_server_listens_on_loopback_by_default():
     from mijian.pipeline.cli.web import serve
 
     assert inspect.signature(serve).parameters["host"].default.default == "127.0.0.1"
+
+
+def test_the_login_form_needs_its_own_token(tmp_path):
+    office = build_office(tmp_path)
+    c = office.client()
+    # a page of another site posting the login form: no token, or one without its cookie
+    r = c.post("/login", data={"name": "dra", "password": password("dra")}, follow_redirects=False)
+    assert r.status_code == 403
+    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+    other = office.client()
+    r = other.post("/login", data={"csrf": token, "name": "dra", "password": password("dra")}, follow_redirects=False)
+    assert r.status_code == 403 and COOKIE not in r.cookies
+
+
+def test_the_api_takes_json_only_as_application_json(world):
+    office, _draft_id, copy_id = world
+    c = office.client()
+    r = c.post("/api/v1/login", content=b'{"name": "sec", "password": "%s"}' % password("sec").encode(),
+               headers={"content-type": "text/plain"})
+    assert r.status_code == 415
+    token = c.post("/api/v1/login", json={"name": "sec", "password": password("sec")}).json()["token"]
+    r = c.post(f"/api/v1/copies/{copy_id}/sign", content=b'{"by": "x"}',
+               headers={"authorization": f"Bearer {token}", "content-type": "text/plain"})
+    assert r.status_code == 415
+
+
+def test_a_hostile_file_name_is_shown_as_text(tmp_path):
+    office = build_office(tmp_path)
+    name = '<script>alert(1)</script><img src=x onerror=alert(2)>.txt'
+    c = office.client("dra")
+    r = c.post("/drafts", data={"csrf": csrf(c, "/drafts"), "authority": "aut"},
+               files={"file": (name, SAMPLE_TXT.read_bytes())})
+    assert r.status_code == 200
+    assert "<script>alert" not in r.text and "<img src=x" not in r.text and "&lt;img src=x" in r.text
+
+
+def test_a_password_reset_ends_the_persons_sessions(tmp_path):
+    office = build_office(tmp_path)
+    c = office.client("sec")
+    assert c.get("/register").status_code == 200
+    users.add_user(users.connect(office.home), "sec", "drafter", "a brand new password")
+    assert c.get("/register", follow_redirects=False).status_code == 303  # back to the login page
+
+
+def test_logout_ends_the_session_on_the_server(tmp_path):
+    office = build_office(tmp_path)
+    c = office.client("cle")
+    token = c.cookies.get(COOKIE)
+    c.post("/logout", data={"csrf": csrf(c, "/issue")})
+    assert users.find_session(office.app.state.conn, token) is None

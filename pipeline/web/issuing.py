@@ -21,6 +21,7 @@ from mijian.pipeline import service
 from mijian.pipeline.web import store
 from mijian.pipeline.web.deps import WebConfig, remove_tree
 from mijian.pipeline.web.store import Draft
+from mijian.pipeline.web.users import connect
 
 
 @dataclass
@@ -84,18 +85,20 @@ def run_issue(cfg: WebConfig, conn: Any, draft: Draft, names: list[str], actor: 
     return report
 
 
-def start(cfg: WebConfig, conn: Any, jobs: dict, draft: Draft, names: list[str], actor: str) -> str:
+def start(cfg: WebConfig, jobs: dict, draft: Draft, names: list[str], actor: str) -> str:
     """Start an issuing run in a thread; returns the job id the progress page polls."""
     job_id = secrets.token_urlsafe(16)
     job = Job(owner=actor, draft_id=draft.id, total=len(names))
     jobs[job_id] = job
 
     def work() -> None:
+        own = connect(cfg.home)  # a connection of the thread's own, not the server's
         try:
-            run_issue(cfg, conn, draft, names, actor, job)
+            run_issue(cfg, own, draft, names, actor, job)
         except Exception as exc:  # shown on the progress page; the register says what was made
             job.error = str(exc) or type(exc).__name__
         finally:
+            own.close()
             job.finished = True
 
     threading.Thread(target=work, daemon=True, name=f"issue-{draft.id}").start()

@@ -97,6 +97,7 @@ def add_user(conn: sqlite3.Connection, name: str, role: str, password: str) -> U
         conn.execute("INSERT INTO users (name, role, hash) VALUES (?,?,?) ON CONFLICT(name) DO UPDATE "
                      "SET role = excluded.role, hash = excluded.hash, failures = 0, locked_until = 0",
                      (name, role, digest))
+        conn.execute("DELETE FROM sessions WHERE name = ?", (name,))  # a reset logs the person out everywhere
     return User(name, role)
 
 

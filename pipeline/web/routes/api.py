@@ -27,10 +27,21 @@ def bearer(request: Request, *roles: str):
     return require(request, *roles)
 
 
+async def body_of(request: Request) -> dict:
+    """The JSON object of a request sent as application/json (415 otherwise: a form of another
+    site can post text that looks like JSON, but never with this content type)."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise HTTPException(415, "send the body as application/json")
+    body = await request.json()
+    if not isinstance(body, dict):
+        raise HTTPException(400, "send a JSON object")
+    return body
+
+
 @router.post("/login")
 async def login(request: Request) -> Response:
     """``{"name", "password"}`` → ``{"token", "role"}``."""
-    body = await request.json()
+    body = await body_of(request)
     user, why = await check_login(request, str(body.get("name") or ""), str(body.get("password") or ""))
     if user is None:
         return JSONResponse({"error": why}, status_code=401)
@@ -56,7 +67,7 @@ async def decide(request: Request, draft_id: str) -> Response:
     """``{"grade", "period", "justification", "approver", "scope"}`` (the draft's authority)."""
     found = bearer(request, "authority")
     _, draft = drafts.visible(request, draft_id)
-    shown = await drafts.make_decision(request, found.user, draft, await request.json())
+    shown = await drafts.make_decision(request, found.user, draft, await body_of(request))
     return JSONResponse({"draft_id": draft.id, "decision": shown})
 
 
@@ -65,7 +76,7 @@ async def issue_copies(request: Request, draft_id: str) -> Response:
     """``{"recipients": [names]}`` (clerks) → the manifest and, this once, the passwords."""
     found = bearer(request, "clerk")
     draft = issue.decided(request, draft_id)
-    names = issue.chosen_recipients(request, list((await request.json()).get("recipients") or []))
+    names = issue.chosen_recipients(request, list((await body_of(request)).get("recipients") or []))
     job = issuing.Job(owner=found.user.name, draft_id=draft.id)
     report = await asyncio.to_thread(issuing.run_issue, config(request), request.app.state.conn, draft, names,
                                      found.user.name, job)
@@ -87,7 +98,7 @@ async def copies(request: Request) -> Response:
 async def copy_action(request: Request, copy_id: str, action: str) -> Response:
     """``sign`` {by}, ``return`` {to}, ``destroy`` {approver, witness, method}."""
     found = bearer(request, *READER_ROLES)
-    record = await register.change(request, copy_id, action, await request.json(), found.user.name)
+    record = await register.change(request, copy_id, action, await body_of(request), found.user.name)
     return JSONResponse({"copy": record.public()})  # type: ignore[attr-defined]
 
 

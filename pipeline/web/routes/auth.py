@@ -4,6 +4,8 @@ adopted); failures are counted and lock the name out (see :mod:`mijian.pipeline.
 from __future__ import annotations
 
 import asyncio
+import hmac
+import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -27,10 +29,24 @@ async def home(request: Request) -> Response:
     return RedirectResponse(HOME_OF[found.user.role] if found else "/login", status_code=303)
 
 
+LOGIN_COOKIE = "mijian_login"
+"""The pre-session CSRF token of the login form (double submit): a page of another site
+cannot read it, so it cannot log a browser into an account of its choosing."""
+
+
+def login_form(request: Request, status: int = 200, error: str | None = None) -> Response:
+    """The login form with a fresh pre-session token in the form and in a cookie."""
+    token = secrets.token_urlsafe(32)
+    response = page(request, "login.html", status, error=error, login_token=token)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=config(request).secure,
+                        path="/login", max_age=3600)
+    return response
+
+
 @router.get("/login")
 async def login_page(request: Request) -> Response:
     """The login form."""
-    return page(request, "login.html")
+    return login_form(request)
 
 
 async def check_login(request: Request, name: str, password: str) -> tuple[users.User | None, str | None]:
@@ -52,11 +68,15 @@ async def check_login(request: Request, name: str, password: str) -> tuple[users
 async def login(request: Request) -> Response:
     """Check the name and password; on success a fresh session cookie and the role's start page."""
     form = await request.form()
+    sent, kept = str(form.get("csrf") or ""), request.cookies.get(LOGIN_COOKIE) or ""
+    if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
+        return login_form(request, 403, "bad_csrf")
     user, why = await check_login(request, str(form.get("name") or ""), str(form.get("password") or ""))
     if user is None:
-        return page(request, "login.html", 401, error=why)
+        return login_form(request, 401, why)
     fresh = users.new_session(request.app.state.conn, user)
     response = RedirectResponse(HOME_OF[user.role], status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
     response.set_cookie(COOKIE, fresh.token, httponly=True, samesite="strict", secure=config(request).secure,
                         path="/", max_age=users.SESSION_SECONDS)
     return response

@@ -56,7 +56,7 @@ async def issue_start(request: Request, draft_id: str) -> Response:
     found, form = await form_of(request, ("clerk",))
     draft = decided(request, draft_id)
     names = chosen_recipients(request, [str(v) for v in form.getlist("recipient")])
-    job_id = issuing.start(config(request), request.app.state.conn, request.app.state.jobs, draft, names,
+    job_id = issuing.start(config(request), request.app.state.jobs, draft, names,
                            found.user.name)
     return RedirectResponse(f"/issue/jobs/{job_id}", status_code=303)
 
