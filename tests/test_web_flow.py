@@ -69,6 +69,8 @@ def test_register_search_paging_and_lifecycle(issued):
     sec = office.client("sec")
     page = sec.get("/register", params={"q": "sec"}).text
     assert page.count("/register/copies/") == 1
+    documents = re.search(r'<table id="documents">(.*?)</table>', sec.get("/register").text, re.S).group(1)
+    assert "<td>3</td><td>3</td>" in documents  # three copies, all out
     copy = _copy_of(office, "adm")
     url = f"/register/copies/{copy.copy_id}"
     token = csrf(sec, url)
@@ -146,3 +148,16 @@ def test_recipient_sees_the_draft_other_drafter_does_not(issued):
     assert office.client("adm").get(f"/drafts/{draft_id}").status_code == 200  # a recipient
     assert office.client("dra2").get(f"/drafts/{draft_id}").status_code == 404
     assert upload(office, SAMPLE_TXT, "dra2")
+
+
+def test_register_pages(issued, monkeypatch):
+    from mijian.pipeline.web.routes import register
+
+    monkeypatch.setattr(register, "PAGE_SIZE", 2)
+    office, _, _ = issued
+    sec = office.client("sec")
+    first = sec.get("/register").text
+    second = sec.get("/register", params={"page": "2"}).text
+    assert first.count("/register/copies/") == 2 and "page=2" in first
+    assert second.count("/register/copies/") >= 1 and "page=1" in second
+    assert sec.get("/register", params={"page": "-1"}).status_code == 200  # read as page 1

@@ -158,10 +158,11 @@ def test_lowering_a_grade_needs_a_justification(tmp_path):
     r = decide(office, draft_id, grade="内部")
     assert r.status_code == 400 and "justification" in r.text.lower()
     assert office.client("aut").get(f"/drafts/{draft_id}").text.count('id="decision"') == 0
-    r = decide(office, draft_id, grade="内部", justification="已公开发布的部分")
+    r = decide(office, draft_id, grade="内部", justification="已公开发布的部分", scope="办公室全体")
     assert r.status_code == 303
     assert decide(office, draft_id).status_code == 409  # decided once
-    assert office.client("aut").get(f"/drafts/{draft_id}").text.count("已公开发布的部分") == 1
+    shown = office.client("aut").get(f"/drafts/{draft_id}").text
+    assert shown.count("已公开发布的部分") == 1 and "办公室全体" in shown
 
 
 def test_only_the_named_authority_decides(tmp_path):

@@ -29,6 +29,18 @@ def search(copies: tuple, query: str, outstanding: bool) -> list:
             and not (outstanding and c.status in ("returned", "destroyed", "voided"))]
 
 
+def documents(copies: tuple) -> list[dict]:
+    """Per document: how many copies were made (voided ones left out) and how many are out."""
+    summary: dict[str, dict] = {}
+    for c in copies:
+        if c.status == "voided":
+            continue
+        row = summary.setdefault(c.document_id, {"document_id": c.document_id, "copies": 0, "outstanding": 0})
+        row["copies"] += 1
+        row["outstanding"] += c.status not in ("returned", "destroyed")
+    return sorted(summary.values(), key=lambda r: r["document_id"])
+
+
 def page_number(raw: str | None) -> int:
     """A page number from the query (1 for anything else)."""
     return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
@@ -45,7 +57,7 @@ async def register_page(request: Request) -> Response:
     matched = search(copies, query, outstanding)
     shown = matched[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
     return page(request, "register.html", copies=shown, q=query, outstanding=outstanding, number=number,
-                more=len(matched) > number * PAGE_SIZE, total=len(matched))
+                more=len(matched) > number * PAGE_SIZE, total=len(matched), documents=documents(copies))
 
 
 @router.get("/register/events")
