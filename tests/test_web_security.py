@@ -272,3 +272,22 @@ def test_logout_ends_the_session_on_the_server(tmp_path):
     token = c.cookies.get(COOKIE)
     c.post("/logout", data={"csrf": csrf(c, "/issue")})
     assert users.find_session(office.app.state.conn, token) is None
+
+
+def test_careless_steps_are_refused_with_a_reason(tmp_path):
+    office = build_office(tmp_path)
+    c = office.client("dra")
+    r = c.post("/drafts", data={"csrf": csrf(c, "/drafts"), "authority": "aut"}, files={"file": ("empty.txt", b"")})
+    assert r.status_code in (400, 413) and 'id="error"' in r.text
+    draft_id = upload(office)
+    clerk = office.client("cle")
+    token = csrf(clerk, "/issue")
+    # issuing before the authority decided, or to someone without an account
+    assert clerk.post(f"/issue/{draft_id}", data={"csrf": token, "recipient": "dra"}).status_code == 404
+    r = decide(office, draft_id, period="forever and a day")
+    assert r.status_code == 400 and 'id="error"' in r.text
+    assert decide(office, draft_id).status_code == 303
+    r = clerk.post(f"/issue/{draft_id}", data={"csrf": token, "recipient": "nobody"})
+    assert r.status_code == 400
+    r = clerk.post(f"/issue/{draft_id}", data={"csrf": token})
+    assert r.status_code == 400
