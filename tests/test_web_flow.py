@@ -161,3 +161,23 @@ def test_register_pages(issued, monkeypatch):
     assert first.count("/register/copies/") == 2 and "page=2" in first
     assert second.count("/register/copies/") >= 1 and "page=1" in second
     assert sec.get("/register", params={"page": "-1"}).status_code == 200  # read as page 1
+
+
+@pytest.mark.parametrize(("header", "cookie", "expected"), [
+    ("zh-CN,zh;q=0.9,en;q=0.8", None, "zh"), ("en-US,en;q=0.9,zh-CN;q=0.8", None, "en"),
+    ("fr-FR, zh-TW;q=0.5, en;q=0.4", None, "zh"), ("en;q=0.2, zh;q=0.7", None, "zh"),
+    ("zh;q=0", None, "en"), ("", None, "en"), ("de", None, "en"), ("zh-CN", "en", "en"),
+    ("en", "zh", "zh"), ("zh;q=bogus, en", None, "en"),
+])
+def test_language_negotiation(header, cookie, expected):
+    from mijian.pipeline.web.messages import negotiate
+
+    assert negotiate(header, cookie) == expected
+
+
+def test_every_catalogue_entry_has_both_languages():
+    from mijian.pipeline.web.messages import CATALOGUE
+
+    for key, (zh, en) in CATALOGUE.items():
+        assert (zh and en and zh != en) or key == "app", key
+        assert en.isascii(), key
