@@ -292,3 +292,14 @@ def test_careless_steps_are_refused_with_a_reason(tmp_path):
     assert r.status_code == 400
     r = clerk.post(f"/issue/{draft_id}", data={"csrf": token})
     assert r.status_code == 400
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(tmp_path):
+    office = build_office(tmp_path)
+    small = create_app(WebConfig(home=office.home, data=office.data, limits=Limits(max_file_bytes=1000)))
+    from fastapi.testclient import TestClient
+
+    c = TestClient(small)
+    log_in(c, "sec", password("sec"))
+    r = c.post("/trace", data={"csrf": csrf(c, "/trace")}, files={"file": ("big.png", b"x" * (2 * 1024 * 1024))})
+    assert r.status_code == 413 and r.headers["x-content-type-options"] == "nosniff"

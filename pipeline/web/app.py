@@ -14,6 +14,8 @@ from mijian.pipeline.web import users
 from mijian.pipeline.web.deps import WebConfig, page
 
 HERE = Path(__file__).parent
+FORM_ALLOWANCE = 1024 * 1024
+"""Bytes of a request beyond the file limit: the other fields and the multipart framing."""
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -29,6 +31,13 @@ def _headers(response: Response, secure: bool) -> None:
         response.headers["Cache-Control"] = "no-store"
     if secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
+
+
+def _too_large(request: Request, config: WebConfig) -> bool:
+    """Whether the request says it is larger than one untrusted file and its form around it:
+    refused before a byte of the body is read or spooled."""
+    declared = request.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > config.limits.max_file_bytes + FORM_ALLOWANCE
 
 
 def _errors(app: FastAPI) -> None:
@@ -67,7 +76,10 @@ def create_app(config: WebConfig) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
-        response = await call_next(request)
+        if _too_large(request, config):
+            response: Response = JSONResponse({"error": "request too large"}, status_code=413)
+        else:
+            response = await call_next(request)
         _headers(response, config.secure)
         return response
 
