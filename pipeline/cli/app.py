@@ -17,6 +17,7 @@ from mijian.pipeline.cli import changes, drafts
 from mijian.pipeline.cli.output import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, emit,
                                         error_line)
 from mijian.pipeline.cli.records import keys_app, register_app
+from mijian.pipeline.cli.web import serve, users_app
 from mijian.pipeline.errors import MijianError
 
 # typer's --install-completion / --show-completion stay: shell completion of commands and options
@@ -29,6 +30,8 @@ app.command()(drafts.trace)
 changes.register_commands()  # change, declassify, decisions join the register sub-app
 app.add_typer(register_app, name="register")
 app.add_typer(keys_app, name="keys")
+app.command()(serve)
+app.add_typer(users_app, name="users")
 
 
 def version() -> str:

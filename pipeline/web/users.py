@@ -1,0 +1,187 @@
+"""The web app's accounts, sessions and drafts: one sqlite file, ``web.sqlite``, in the
+office home (mode 0600, beside the register and keys, which the same people guard).
+
+Kept apart from the register database on purpose: the register is a signed, hash-chained
+record whose tables the audit replays; password hashes, lock-out counters and sessions
+change all the time and must never be part of that chain. What people *do* is still
+recorded in the register's signed event log (see :mod:`mijian.pipeline.service.events`).
+
+Passwords are stored as argon2id hashes; a name is locked for ``LOCK_SECONDS`` after
+``MAX_FAILURES`` failed logins in a row.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mijian.pipeline.errors import UsageError
+
+ROLES = ("drafter", "authority", "clerk", "security", "admin")
+"""承办人, 定密责任人, 机要员, 保密员, administrator."""
+MAX_FAILURES = 5
+LOCK_SECONDS = 900
+SESSION_SECONDS = 8 * 3600
+FILE = "web.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL,
+    expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS drafts (id TEXT PRIMARY KEY, drafter TEXT NOT NULL, authority TEXT NOT NULL,
+    title TEXT NOT NULL, ext TEXT NOT NULL, created TEXT NOT NULL, decision TEXT,
+    recipients TEXT NOT NULL DEFAULT '[]', copies TEXT NOT NULL DEFAULT '[]');
+"""
+
+
+@dataclass(frozen=True)
+class User:
+    """A person who may log in, and the role that says what they may do."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in browser or API client: its user and the CSRF token of its forms."""
+
+    token: str
+    user: User
+    csrf: str
+
+
+def connect(home: Path) -> sqlite3.Connection:
+    """The store in ``home`` (created mode 0600 on first use)."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = home / FILE
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.executescript(_SCHEMA)
+    return conn
+
+
+def _hasher():
+    try:
+        from argon2 import PasswordHasher
+    except ImportError:
+        raise UsageError("the web extra is not installed; run: pip install 'mijian[web]' "
+                         "(未安装 web 组件)") from None
+    return PasswordHasher()
+
+
+def check_name(name: str) -> str:
+    """A user name: 1-64 printable characters without spaces or control characters."""
+    name = (name or "").strip()
+    if not name or len(name) > 64 or any(c.isspace() or not c.isprintable() for c in name):
+        raise UsageError(f"user name {name!r} is not 1-64 characters without spaces; choose another (用户名无效)")
+    return name
+
+
+def add_user(conn: sqlite3.Connection, name: str, role: str, password: str) -> User:
+    """Add (or reset) a user with an argon2id hash of ``password`` (at least 10 characters)."""
+    name = check_name(name)
+    if role not in ROLES:
+        raise UsageError(f"role '{role}' is not one of {', '.join(ROLES)}; give --role with one of them (角色无效)")
+    if len(password) < 10:
+        raise UsageError("the password has fewer than 10 characters; choose a longer one (口令至少10个字符)")
+    digest = _hasher().hash(password)
+    with conn:
+        conn.execute("INSERT INTO users (name, role, hash) VALUES (?,?,?) ON CONFLICT(name) DO UPDATE "
+                     "SET role = excluded.role, hash = excluded.hash, failures = 0, locked_until = 0",
+                     (name, role, digest))
+        conn.execute("DELETE FROM sessions WHERE name = ?", (name,))  # a reset logs the person out everywhere
+    return User(name, role)
+
+
+def list_users(conn: sqlite3.Connection) -> tuple[User, ...]:
+    """Every user, by name."""
+    return tuple(User(r["name"], r["role"]) for r in conn.execute("SELECT name, role FROM users ORDER BY name"))
+
+
+def get_user(conn: sqlite3.Connection, name: str) -> User | None:
+    """The user called ``name``, or None."""
+    row = conn.execute("SELECT name, role FROM users WHERE name = ?", (name,)).fetchone()
+    return User(row["name"], row["role"]) if row else None
+
+
+class LockedOut(Exception):
+    """Too many failed logins: the name is locked for a while."""
+
+
+def authenticate(conn: sqlite3.Connection, name: str, password: str, now: float | None = None) -> User | None:
+    """The user when ``password`` is theirs, else None; raises :class:`LockedOut` while locked.
+
+    A wrong password for an unknown name costs the same hash work, so timing does not tell
+    which names exist.
+    """
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+    now = time.time() if now is None else now
+    row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+    hasher = _hasher()
+    if row is None:
+        try:
+            hasher.verify(_DUMMY_HASH or _dummy(), password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            pass
+        return None
+    if row["locked_until"] > now:
+        raise LockedOut(name)
+    try:
+        hasher.verify(row["hash"], password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        failures = row["failures"] + 1
+        locked = now + LOCK_SECONDS if failures >= MAX_FAILURES else 0
+        with conn:
+            conn.execute("UPDATE users SET failures = ?, locked_until = ? WHERE name = ?",
+                         (0 if locked else failures, locked, name))
+        if locked:
+            raise LockedOut(name) from None
+        return None
+    with conn:
+        conn.execute("UPDATE users SET failures = 0, locked_until = 0 WHERE name = ?", (name,))
+    return User(row["name"], row["role"])
+
+
+_DUMMY_HASH: str | None = None
+
+
+def _dummy() -> str:
+    global _DUMMY_HASH
+    _DUMMY_HASH = _hasher().hash(secrets.token_hex(16))
+    return _DUMMY_HASH
+
+
+def new_session(conn: sqlite3.Connection, user: User, now: float | None = None) -> Session:
+    """A fresh session (new random token and CSRF token: a token set before login is never kept)."""
+    now = time.time() if now is None else now
+    session = Session(secrets.token_urlsafe(32), user, secrets.token_urlsafe(32))
+    with conn:
+        conn.execute("DELETE FROM sessions WHERE expires < ?", (now,))
+        conn.execute("INSERT INTO sessions VALUES (?,?,?,?)",
+                     (session.token, user.name, session.csrf, now + SESSION_SECONDS))
+    return session
+
+
+def find_session(conn: sqlite3.Connection, token: str | None, now: float | None = None) -> Session | None:
+    """The live session of ``token`` (its user still present), or None."""
+    if not token:
+        return None
+    now = time.time() if now is None else now
+    row = conn.execute("SELECT s.token, s.csrf, u.name, u.role FROM sessions s JOIN users u ON u.name = s.name "
+                       "WHERE s.token = ? AND s.expires > ?", (token, now)).fetchone()
+    return Session(row["token"], User(row["name"], row["role"]), row["csrf"]) if row else None
+
+
+def end_session(conn: sqlite3.Connection, token: str) -> None:
+    """Forget a session (logout)."""
+    with conn:
+        conn.execute("DELETE FROM sessions WHERE token = ?", (token,))
