@@ -110,15 +110,12 @@ def _leak_keys(office: Office, known: list[CopyRecord]) -> LeakKeys:
 def _recent_passwords(office: Office, ext: str) -> list[str]:
     """Passwords of the most recent copies whose file ends in ``ext``, for an encrypted leak
     whose bytes changed."""
-    rows = office.register.conn.execute(
-        "SELECT * FROM copies WHERE file LIKE '%' || ? ORDER BY issued_at DESC LIMIT ?",
-        (ext, MAX_PASSWORD_TRIES)).fetchall()
     out = []
     keys = {k.key_id: k for k in office.keys()}
-    for row in rows:
-        key = keys.get(row["key_id"])
-        if key and row["sealed_password"]:
-            out.append(key.unseal(PASSWORD_PURPOSE, row["sealed_password"], row["copy_id"].encode()).decode())
+    for copy in office.register.latest_copies(ext, MAX_PASSWORD_TRIES):
+        key = keys.get(copy.key_id)
+        if key and copy.sealed_password:
+            out.append(key.unseal(PASSWORD_PURPOSE, copy.sealed_password, copy.copy_id.encode()).decode())
     return out
 
 
