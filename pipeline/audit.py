@@ -23,8 +23,8 @@ and head.
 :func:`backup_register` copies the live register with SQLite's online backup API into a
 temporary file next to the destination, then moves it into place without overwriting.
 
-Every read goes through the register's named methods (:meth:`Register.read_snapshot`,
-:meth:`Register.events`, :meth:`Register.copy_rows`, ...): this module holds no SQL.
+Every read goes through the register's named methods (:meth:`RegisterStore.read_snapshot`,
+:meth:`RegisterStore.events`, :meth:`RegisterStore.copy_rows`, ...): this module holds no SQL.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from mijian.pipeline.crypto import OfficeKey
 from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.lifecycle import ISSUED, LIFECYCLE_ACTIONS
 from mijian.pipeline.office import Office
-from mijian.pipeline.register import GENESIS, EventRecord, Register, RegisterUnreadable, event_hash
+from mijian.pipeline.register import GENESIS, EventRecord, RegisterUnreadable, event_hash
+from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.register_facts import (DECIDED, PENDING, RESERVED, VOIDED, LoggedEvent, copy_problem,
                                      document_problem, expected_copy, expected_document)
 
@@ -202,7 +203,7 @@ def _replay_floors(seq: int, detail: dict, replay: _Replay) -> None:
             replay.floors[document_id] = (floor, seq)
 
 
-def _check_copies(register: Register, replay: _Replay) -> None:
+def _check_copies(register: RegisterStore, replay: _Replay) -> None:
     seen: set[str] = set()
     for row in register.copy_rows():
         seen.add(row["copy_id"])
@@ -215,7 +216,7 @@ def _check_copies(register: Register, replay: _Replay) -> None:
                        f"its row is missing from the copies table: it was deleted (登记缺失)")
 
 
-def _check_documents(register: Register, replay: _Replay) -> None:
+def _check_documents(register: RegisterStore, replay: _Replay) -> None:
     seen: set[str] = set()
     for row in register.document_rows():
         document_id = row["id"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mijian.pipeline.crypto import KeyRing, OfficeKey, derived_password
 from mijian.pipeline.errors import RegisterError
-from mijian.pipeline.register import Register
+from mijian.pipeline.register_store import RegisterStore, open_register
 
 PDF_OWNER_PURPOSE = "pdf-owner"
 
@@ -46,7 +46,7 @@ class Office:
     """``MIJIAN_HOME``: the register and the keys. Close it when done (context manager)."""
 
     home: Path
-    register: Register
+    register: RegisterStore
     keyring: KeyRing
 
     @classmethod
@@ -56,7 +56,7 @@ class Office:
         check_home(home)
         keyring = KeyRing(home)
         keyring.current()  # creates the first key, checks permissions of existing ones
-        return cls(home=home, register=Register.open(home), keyring=keyring)
+        return cls(home=home, register=open_register(home), keyring=keyring)
 
     def key(self) -> OfficeKey:
         """The current office key."""

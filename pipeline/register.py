@@ -55,7 +55,9 @@ class Register(RegisterReads):
 
     @classmethod
     def open(cls, home: Path, clock: Callable[[], str] = utc_now) -> Register:
-        """Open (creating on first use, whole or not at all) ``home/register.db``."""
+        """Open (creating on first use, whole or not at all) ``home/register.db``. Callers
+        outside the store use :func:`pipeline.register_store.open_register`, which chooses
+        the store."""
         home = Path(home)
         path = home / "register.db"
         try:
@@ -163,7 +165,7 @@ class Register(RegisterReads):
                   "facts": copy_facts(record.__dict__)}
         self.append_event(signer, actor, CopyStatus.ISSUED, record.document_id, record.copy_id, detail)
 
-    def reserve_copy(self, record: CopyRecord, signer: EventSigner, actor: str, detail: dict) -> None:
+    def reserve_copy(self, record: CopyRecord, signer: EventSigner, actor: str, detail: dict[str, Any]) -> None:
         """Record a copy as ``pending`` with its serial and sealed password, and its
         ``reserved`` event stating every fact of the row (inside the caller's transaction).
         The file does not exist yet."""
@@ -240,8 +242,11 @@ class Register(RegisterReads):
 
     # -- events -------------------------------------------------------------------------
     def append_event(self, signer: EventSigner, actor: str, action: str,
-                     document_id: str | None, copy_id: str | None, detail: dict) -> int:
-        """Append one chained, signed event (inside the caller's transaction).
+                     document_id: str | None, copy_id: str | None, detail: dict[str, Any],
+                     advance_head: bool = True) -> int:
+        """Append one chained, signed event (inside the caller's transaction). With
+        ``advance_head`` False the commit leaves the signed head where it is (the caller writes
+        it itself, as an acknowledged restore re-anchors it).
 
         The first event of a register is preceded by a signed head at sequence 0, written
         before the event can commit, so a register with events never lacks its head unless
@@ -258,7 +263,8 @@ class Register(RegisterReads):
             "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (seq, at, actor, action, document_id, copy_id, detail_text, prev, digest,
              signer.key_id, signer.sign(bytes.fromhex(digest))))
-        self._signer = signer
+        if advance_head:
+            self._signer = signer
         return seq
 
     # -- restores ------------------------------------------------------------------------
@@ -296,7 +302,7 @@ class Register(RegisterReads):
             write_head(self.home, Head(tip[0], tip[1], serials_in(rows, start)), signer)
 
     # -- voided copies: a reserved serial whose copy will never be made ------------------
-    def void_copy(self, copy_id: str, signer: EventSigner, actor: str, detail: dict) -> CopyRecord:
+    def void_copy(self, copy_id: str, signer: EventSigner, actor: str, detail: dict[str, Any]) -> CopyRecord:
         """Turn a ``pending`` copy into a ``voided`` one and append its signed ``voided`` event
         (inside the caller's transaction). The row and its serial stay, so the serial is
         accounted for and never handed out again; the sealed password is dropped."""

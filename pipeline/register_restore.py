@@ -62,8 +62,9 @@ def acknowledge_restore(office: Office, by: str, reason: str, actor: str) -> Res
                   "head_seq": state.head.seq if state.head else None,
                   "head_hash": state.head.hash if state.head else None,
                   "register_seq": last[0] if last else 0, "floors": floors}
-        seq = register.append_event(key, actor, RESTORE_ACKNOWLEDGED, None, None, detail)
-        register._signer = None  # the head is re-anchored below, not moved forward
+        # the head is re-anchored below, not moved forward
+        seq = register.append_event(key, actor, RESTORE_ACKNOWLEDGED, None, None, detail,
+                                    advance_head=False)
     register.reanchor_head(floors, key)
     return RestoreAcknowledged(seq=seq, state=state.state,
                                head_seq=state.head.seq if state.head else None,

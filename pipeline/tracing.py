@@ -32,7 +32,8 @@ from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import Evidence
 from mijian.pipeline.office import Office
 from mijian.pipeline.readers import read_bytes
-from mijian.pipeline.register import CopyRecord, Register
+from mijian.pipeline.register import CopyRecord
+from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.screenprint_layer import LAYER as SCREEN_LAYER
 from mijian.pipeline.screenprint_layer import trace_layer as screenprint_layer
 from mijian.pipeline.trace_images import MAX_PATTERN_PAGES, fingerprint_layer, qr_layer, read_fingerprints
@@ -224,7 +225,7 @@ def _register_warning(office: Office, result: TraceResult) -> Layer | None:
                  "this verdict (登记簿存疑)")
 
 
-def _documents(layers: list[Layer], register: Register) -> list[str]:
+def _documents(layers: list[Layer], register: RegisterStore) -> list[str]:
     """The documents of the registered copies the mark layers point to."""
     out: list[str] = []
     for layer in layers:
