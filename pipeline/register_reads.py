@@ -14,6 +14,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ from mijian.pipeline.register_head import Freshness, freshness
 from mijian.pipeline.register_records import (GONE, CopyRecord, CopyStatus, DocumentRecord,
                                               EventRecord)
 from mijian.pipeline.register_schema import schema_problem
+
+
+_EVENT_COLUMNS = tuple(field.name for field in fields(EventRecord))
 
 
 class RegisterUnreadable(RegisterError):
@@ -147,12 +151,14 @@ class RegisterReads:
 
     # -- events -------------------------------------------------------------------------
     def events(self, copy_id: str | None = None) -> Iterator[EventRecord]:
-        """Events in order, optionally for one copy (as stored: not verified here)."""
+        """Events in order, optionally for one copy (as stored: not verified here). The columns
+        are named, so a column someone added to the table cannot break the reading."""
+        columns = f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events"
         if copy_id:
-            cur = self._conn.execute("SELECT * FROM events WHERE copy_id = ? ORDER BY seq", (copy_id,))
+            cur = self._conn.execute(f"{columns} WHERE copy_id = ? ORDER BY seq", (copy_id,))
         else:
-            cur = self._conn.execute("SELECT * FROM events ORDER BY seq")
-        return (EventRecord(**dict(row)) for row in cur)
+            cur = self._conn.execute(f"{columns} ORDER BY seq")
+        return (EventRecord(*row) for row in cur)
 
     def last_event(self) -> tuple[int, str] | None:
         """``(seq, hash)`` of the newest event, or None for an empty log."""

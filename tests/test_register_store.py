@@ -282,3 +282,25 @@ def test_the_cli_refuses_an_unknown_store_with_exit_4(tmp_path: Path, monkeypatc
     assert done.returncode == 4
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and URL_VARIABLE in lines[0] and "s3cret" not in done.stderr
+
+
+# --- the methods the callers moved to ----------------------------------------------------------
+
+
+def test_the_events_read_the_same_with_a_column_someone_added(issued_home: Path, tmp_path: Path) -> None:
+    home = _built_the_old_way(issued_home, tmp_path, ["ALTER TABLE events ADD COLUMN note TEXT"])
+    with Office.open(home) as office:
+        events = list(office.register.events())
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert office.register.last_event() == (events[-1].seq, events[-1].hash)
+        assert verify_register(office).ok
+
+
+def test_latest_copies_filter_by_suffix_newest_first_and_stop_at_the_limit(issued_home: Path,
+                                                                           tmp_path: Path) -> None:
+    home = _built_the_old_way(issued_home, tmp_path, [
+        "UPDATE copies SET issued_at = '2030-01-01T00:00:00+00:00' WHERE recipient_id = 'R2'"])
+    with Office.open(home) as office:
+        assert [c.recipient_id for c in office.register.latest_copies(".pdf", 5)] == ["R2", "R1"]
+        assert [c.recipient_id for c in office.register.latest_copies(".pdf", 1)] == ["R2"]
+        assert office.register.latest_copies(".docx", 5) == []
