@@ -304,3 +304,16 @@ def test_latest_copies_filter_by_suffix_newest_first_and_stop_at_the_limit(issue
         assert [c.recipient_id for c in office.register.latest_copies(".pdf", 5)] == ["R2", "R1"]
         assert [c.recipient_id for c in office.register.latest_copies(".pdf", 1)] == ["R2"]
         assert office.register.latest_copies(".docx", 5) == []
+
+
+def test_tracing_unseals_the_passwords_of_the_latest_copies_through_the_store(issued_home: Path,
+                                                                              tmp_path: Path) -> None:
+    """The passwords tried on an encrypted leak come from :meth:`latest_copies`, newest first,
+    unsealed with the office key that sealed them (real keys, real sealing)."""
+    from mijian.pipeline.tracing import _recent_passwords
+
+    home = _built_the_old_way(issued_home, tmp_path, [
+        "UPDATE copies SET issued_at = '2030-01-01T00:00:00+00:00' WHERE recipient_id = 'R1'"])
+    with Office.open(home) as office:
+        assert _recent_passwords(office, ".pdf") == ["pwR1", "pwR2"]
+        assert _recent_passwords(office, ".ofd") == []
