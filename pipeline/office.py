@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mijian.pipeline.crypto import KeyRing, OfficeKey, derived_password
 from mijian.pipeline.errors import RegisterError
-from mijian.pipeline.register_store import RegisterStore, open_register
+from mijian.pipeline.register_store import RegisterStore, register_opener
 
 PDF_OWNER_PURPOSE = "pdf-owner"
 
@@ -52,6 +52,7 @@ class Office:
     @classmethod
     def open(cls, home: str | Path) -> Office:
         """Open the office at ``home``, creating the folder, key and register on first use."""
+        open_register = register_opener()  # a store this mijian lacks is refused before any write
         home = Path(home)
         check_home(home)
         keyring = KeyRing(home)

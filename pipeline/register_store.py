@@ -103,11 +103,12 @@ class RegisterStore(Protocol):
     def reanchor_head(self, floors: dict[str, int], signer: EventSigner) -> None: ...
 
 
-def open_register(home: Path, environ: Mapping[str, str] | None = None) -> RegisterStore:
-    """Open the register of the office at ``home`` in the store ``MIJIAN_REGISTER_URL`` names.
+def register_opener(environ: Mapping[str, str] | None = None) -> Callable[[Path], RegisterStore]:
+    """The function that opens an office's register in the store ``MIJIAN_REGISTER_URL`` names.
 
-    Only the SQLite store exists; another URL raises :class:`RegisterError` (exit 4) naming
-    just its scheme (a URL may hold a password, which is never echoed).
+    Asked before anything of the office is made, so a wrong setting writes nothing. Only the
+    SQLite store exists; another URL raises :class:`RegisterError` (exit 4) naming just its
+    scheme (a URL may hold a password, which is never echoed).
     """
     url = (os.environ if environ is None else environ).get(URL_VARIABLE, "").strip()
     if url not in SQLITE_URLS:
@@ -117,4 +118,9 @@ def open_register(home: Path, environ: Mapping[str, str] | None = None) -> Regis
                             f"unset {URL_VARIABLE} or set it to 'sqlite:' (登记簿存储类型不支持)")
     from mijian.pipeline.register import Register
 
-    return Register.open(home)
+    return Register.open
+
+
+def open_register(home: Path, environ: Mapping[str, str] | None = None) -> RegisterStore:
+    """Open the register of the office at ``home`` in the chosen store (:func:`register_opener`)."""
+    return register_opener(environ)(home)

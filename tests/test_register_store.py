@@ -282,6 +282,7 @@ def test_the_cli_refuses_an_unknown_store_with_exit_4(tmp_path: Path, monkeypatc
     assert done.returncode == 4
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and URL_VARIABLE in lines[0] and "s3cret" not in done.stderr
+    assert not (tmp_path / "home").exists()  # no folder, key or register was made
 
 
 # --- the methods the callers moved to ----------------------------------------------------------
