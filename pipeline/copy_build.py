@@ -25,7 +25,7 @@ from mijian.pipeline.limits import Limits
 from mijian.pipeline.marking import build_marking
 from mijian.pipeline.model import CopyStamp, Language, Recipient
 from mijian.pipeline.office import Office
-from mijian.pipeline.register import CopyRecord
+from mijian.pipeline.register import CopyRecord, CopyStatus
 from mijian.pipeline.safe_files import write_atomic
 from mijian.watermark import textcode
 from mijian.watermark.codes import make_token, make_visible_code
@@ -187,7 +187,7 @@ def _commit(job: Job, record: CopyRecord, key, password: str, ready: Path,
     digest = sha256_hex(ready.read_bytes())
     with register.transaction():
         current = register.get_copy(record.copy_id)
-        if current is not None and current.status != "pending":
+        if current is not None and current.status != CopyStatus.PENDING:
             # another run finished this copy meanwhile: keep its file, drop ours
             return IssuedCopy(serial=current.serial, copy_id=current.copy_id,
                               recipient=_recipient(current), file=final,
@@ -212,7 +212,7 @@ def _void(job: Job, record: CopyRecord, exc: BaseException) -> VoidedCopy:
     register = job.office.register
     with register.transaction():
         current = register.get_copy(record.copy_id)
-        if current is not None and current.status == "pending" and current.claim == job.claim:
+        if current is not None and current.status == CopyStatus.PENDING and current.claim == job.claim:
             register.void_copy(record.copy_id, job.office.key(), job.actor,
                                {"reason": f"the copy could not be made: {cause}"})
     return VoidedCopy(serial=record.serial, copy_id=record.copy_id, recipient=_recipient(record),

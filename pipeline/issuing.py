@@ -46,7 +46,7 @@ from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.marking import build_marking
 from mijian.pipeline.model import CopyStamp, Document, Language, Recipient
 from mijian.pipeline.office import Office
-from mijian.pipeline.register import CopyRecord, DocumentRecord
+from mijian.pipeline.register import CopyRecord, CopyStatus, DocumentRecord
 from mijian.pipeline.register_changes import refuse_declassified
 from mijian.pipeline.safe_files import check_out_dir, close_run_staging, open_run_staging, writing_to
 from mijian.pipeline.schemes import all_schemes
@@ -272,7 +272,7 @@ def _reserve_batch(job: Job, people: list[Recipient], finished: set[str],
             held = register.held_copy(job.document_id, recipient.id)
             if held is None:
                 reserved.append(_reserve(job, key, recipient))
-            elif held.status == "pending":
+            elif held.status == CopyStatus.PENDING:
                 waiting.append((recipient, held))
             elif held.copy_id not in finished:
                 skipped.append((recipient, _held_where(held)))
@@ -292,7 +292,7 @@ def _reserve(job: Job, key, recipient: Recipient) -> CopyRecord:
         copy_id=copy_id, document_id=job.document_id, serial=serial, recipient_id=recipient.id,
         recipient_name=recipient.name, recipient_unit=recipient.unit,
         file=str(job.out_dir / name), file_sha256="", key_id=key.key_id, issued_at=now,
-        status="pending", status_at=now,
+        status=CopyStatus.PENDING, status_at=now,
         sealed_password=key.seal(PASSWORD_PURPOSE, password.encode(), copy_id.encode()),
         claim=job.claim, envelope_cert=recipient.public_key or None, fingerprint=fingerprint)
     detail: dict = {"file": name, "fingerprint": fingerprint}
@@ -313,11 +313,11 @@ def _wait_for_others(office: Office, waiting: list[tuple[Recipient, CopyRecord]]
     for recipient, held in waiting:
         while True:
             current = office.register.get_copy(held.copy_id) or held
-            if current.status not in ("pending", "voided"):
+            if current.status not in (CopyStatus.PENDING, CopyStatus.VOIDED):
                 skipped.append((recipient, _held_where(current)))
                 break
             gone = not claim_alive(office.home, current.claim) or not _same_host(current.claim)
-            if current.status == "voided" or gone or time.monotonic() > deadline:
+            if current.status == CopyStatus.VOIDED or gone or time.monotonic() > deadline:
                 unfinished.append((recipient, _unfinished_reason(office, current, out_dir)))
                 break
             time.sleep(0.5)
@@ -341,7 +341,7 @@ def _same_host(claim: str | None) -> bool:
 def _unfinished_reason(office: Office, record: CopyRecord, out_dir: Path) -> str:
     """Why a recipient got no copy from this run, and what to do."""
     where = Path(record.file).parent
-    if record.status == "voided":
+    if record.status == CopyStatus.VOIDED:
         return (f"its copy {record.serial} ({record.copy_id}) was voided by the run issuing it; "
                 "run the command again")
     if claim_alive(office.home, record.claim):

@@ -26,11 +26,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Iterable, Mapping
 
+from mijian.pipeline.register_records import CopyStatus
+
 RESERVED = "reserved"
-ISSUED = "issued"
+"""Event action: a serial is reserved for a copy (the copy is then ``pending``)."""
 DECIDED = "decided"
-PENDING = "pending"
-VOIDED = "voided"
+"""Event action: a document and the decision on its grade are registered."""
+ISSUED = CopyStatus.ISSUED
+PENDING = CopyStatus.PENDING
+VOIDED = CopyStatus.VOIDED
 
 COPY_FACTS = ("document_id", "serial", "recipient_id", "recipient_name", "recipient_unit", "file",
               "file_sha256", "key_id", "fingerprint", "issued_at", "sealed_password",
@@ -43,7 +47,8 @@ DOCUMENT_FACTS = ("title", "source_sha256", "kind", "language", "scheme", "grade
 """Fact columns of ``documents``: the decision on the grade (定密) and what it rests on."""
 
 _DIGESTED = ("sealed_password", "envelope_cert")
-_SETTLED = ("issued", "signed", "returned", "destroyed", "lost")
+_SETTLED = (CopyStatus.ISSUED, CopyStatus.SIGNED, CopyStatus.RETURNED, CopyStatus.DESTROYED,
+            CopyStatus.LOST)
 """Statuses of a finished copy: no process may hold a claim on it (issuing clears the claim)."""
 _EVENT_FIELDS = ("serial", "recipient_id", "recipient_name", "file_sha256", "fingerprint")
 """Facts that events carried before ``facts`` existed; still checked in older registers."""

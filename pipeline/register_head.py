@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Protocol
 from collections.abc import Iterator, Mapping, Sequence
 
+from mijian.pipeline.register_records import CopyStatus
 from mijian.pipeline.safe_files import write_atomic
 
 HEAD_FILE = "register.head"
@@ -161,7 +162,7 @@ def serials_in(rows: list[sqlite3.Row], start: Mapping[str, int]) -> dict[str, i
             continue
         if not isinstance(detail, dict):
             continue
-        if row["action"] in ("reserved", "issued") and row["document_id"]:
+        if row["action"] in ("reserved", CopyStatus.ISSUED) and row["document_id"]:
             serial = str(detail.get("serial", ""))
             if serial.isdigit():
                 out[row["document_id"]] = max(out.get(row["document_id"], 0), int(serial))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from mijian.pipeline.register import Register
+from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.trace_layers import Signers, verified_layer
 from mijian.pipeline.trace_model import Layer
 from mijian.watermark.codes import SIGHT, SIGNAL, check_code, false_match_probability, find_codes, \
@@ -107,7 +107,7 @@ def halves(image: Image.Image) -> list[tuple[str, Image.Image]]:
     return [("top half", image.crop((0, 0, w, h // 2))), ("bottom half", image.crop((0, h // 2, w, h)))]
 
 
-def _read(region: Image.Image, page: int, band: str, keys: list, register: Register,
+def _read(region: Image.Image, page: int, band: str, keys: list, register: RegisterStore,
           copies: int) -> Reading:
     """Decode one region under each office key until one reads."""
     from mijian.pipeline.issuing import pattern_key
@@ -131,7 +131,7 @@ def _read(region: Image.Image, page: int, band: str, keys: list, register: Regis
     return Reading(page, band, None, None, 1.0, several, statistic, overlap)
 
 
-def read_fingerprints(images: list, keys: list, register: Register,
+def read_fingerprints(images: list, keys: list, register: RegisterStore,
                       max_pages: int = MAX_PATTERN_PAGES) -> tuple[list[Reading], int]:
     """Decode the page fingerprint in every band of the first ``max_pages`` page images;
     return the readings and how many pages show the marks of several copies on top of each

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from mijian.pipeline.register import CopyRecord, Register
+from mijian.pipeline.register import CopyRecord
+from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.trace_model import Layer
 from mijian.watermark import textcode
 from mijian.watermark.codes import (
@@ -31,7 +32,7 @@ class Signers:
     from each office key, see :meth:`OfficeKey.for_document`) when the register knows the
     copy, then the master keys themselves (codes made before document keys existed)."""
 
-    def __init__(self, keys: list, register: Register) -> None:
+    def __init__(self, keys: list, register: RegisterStore) -> None:
         self.keys = list(keys)
         self.register = register
         self._made: dict[str, list] = {}
@@ -50,7 +51,7 @@ def normalise(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def file_layer(by_hash: list[CopyRecord], register: Register) -> Layer:
+def file_layer(by_hash: list[CopyRecord], register: RegisterStore) -> Layer:
     """The leak's SHA-256 against the registered files: a match is the copy as issued, which
     only the holder of that file can hand on."""
     if not by_hash:
@@ -142,7 +143,7 @@ _SERIAL = re.compile(r"(份号|CopyNo\.?|Serial|Copy)(\d{6})(?!\d)")
 _COPY_LINE = re.compile(r"Copy(\d{1,6})of\d{1,6}copies")
 
 
-def visible_text_layer(text: str, register: Register, documents: list[str]) -> Layer | None:
+def visible_text_layer(text: str, register: RegisterStore, documents: list[str]) -> Layer | None:
     """The 份号 (or copy number) and recipient name the marking and watermark put in the text,
     compared with every copy of the documents the marks point to.
 

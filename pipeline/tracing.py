@@ -32,7 +32,8 @@ from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import Evidence
 from mijian.pipeline.office import Office
 from mijian.pipeline.readers import read_bytes
-from mijian.pipeline.register import CopyRecord, Register
+from mijian.pipeline.register import CopyRecord
+from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.screenprint_layer import LAYER as SCREEN_LAYER
 from mijian.pipeline.screenprint_layer import trace_layer as screenprint_layer
 from mijian.pipeline.trace_images import MAX_PATTERN_PAGES, fingerprint_layer, qr_layer, read_fingerprints
@@ -110,15 +111,12 @@ def _leak_keys(office: Office, known: list[CopyRecord]) -> LeakKeys:
 def _recent_passwords(office: Office, ext: str) -> list[str]:
     """Passwords of the most recent copies whose file ends in ``ext``, for an encrypted leak
     whose bytes changed."""
-    rows = office.register.conn.execute(
-        "SELECT * FROM copies WHERE file LIKE '%' || ? ORDER BY issued_at DESC LIMIT ?",
-        (ext, MAX_PASSWORD_TRIES)).fetchall()
     out = []
     keys = {k.key_id: k for k in office.keys()}
-    for row in rows:
-        key = keys.get(row["key_id"])
-        if key and row["sealed_password"]:
-            out.append(key.unseal(PASSWORD_PURPOSE, row["sealed_password"], row["copy_id"].encode()).decode())
+    for copy in office.register.latest_copies(ext, MAX_PASSWORD_TRIES):
+        key = keys.get(copy.key_id)
+        if key and copy.sealed_password:
+            out.append(key.unseal(PASSWORD_PURPOSE, copy.sealed_password, copy.copy_id.encode()).decode())
     return out
 
 
@@ -235,7 +233,7 @@ def _register_warning(office: Office, result: TraceResult) -> Layer | None:
                  "this verdict (登记簿存疑)")
 
 
-def _documents(layers: list[Layer], register: Register) -> list[str]:
+def _documents(layers: list[Layer], register: RegisterStore) -> list[str]:
     """The documents of the registered copies the mark layers point to."""
     out: list[str] = []
     for layer in layers:

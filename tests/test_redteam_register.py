@@ -15,7 +15,6 @@ import pytest
 from mijian.pipeline.audit import verify_register
 from mijian.pipeline.errors import RegisterError
 from mijian.pipeline.office import Office
-from mijian.pipeline.register_schema import schema_problem
 from tests.conftest import SAMPLES
 from tests.test_register_facts import DOC, _cli, _copy_id, _decision, _reserve_and_issue
 
@@ -93,7 +92,7 @@ def test_planted_schema_object_is_reported_and_refuses_writes(base, tmp_path, na
 def test_sound_register_has_no_schema_problem(base, tmp_path):
     home = _clone(base, tmp_path)
     with Office.open(home) as office:
-        assert schema_problem(office.register.conn) is None
+        assert office.register.schema_problem() is None
         assert verify_register(office).ok
 
 

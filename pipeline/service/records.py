@@ -9,7 +9,6 @@ library's :class:`~mijian.pipeline.errors.RegisterError` and
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.register_records import CopyStatus
 from mijian.pipeline.service.values import Backup, CopyDetails, KeyInfo, KeyRotation, Settings
 
 T = TypeVar("T")
@@ -44,7 +44,7 @@ def list_copies(document: str | None = None, outstanding: bool = False, *,
     keeps those neither returned nor destroyed (voided copies were never made: left out)."""
     with _office(settings) as (office, _):
         copies = office.register.list_copies(document, outstanding)
-    return tuple(c for c in copies if not (outstanding and c.status == "voided"))
+    return tuple(c for c in copies if not (outstanding and c.status == CopyStatus.VOIDED))
 
 
 def show_copy(copy_id: str, *, settings: Settings | None = None) -> CopyDetails:
@@ -55,12 +55,7 @@ def show_copy(copy_id: str, *, settings: Settings | None = None) -> CopyDetails:
             raise RegisterError(f"copy '{copy_id}' is not in the register at {office.home}; check "
                                 "the id in manifest.json (登记簿中没有此副本)")
         document = office.register.get_document(record.document_id)
-        events = []
-        for row in office.register.events(copy_id):
-            event = dict(row)
-            event.pop("signature", None)
-            event["detail"] = json.loads(event["detail"])
-            events.append(event)
+        events = [event.public() for event in office.register.events(copy_id)]
     return CopyDetails(copy=record, document=document, events=tuple(events))
 
 

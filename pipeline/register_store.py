@@ -1,0 +1,126 @@
+"""What callers may ask of a register, and the one place that chooses which register to open.
+
+:class:`RegisterStore` names every operation the library uses (issuing, lifecycle, tracing,
+verification, backup, restore, the service layer). Callers are typed against it, never against
+the SQLite class, so a second store (a server database, later) plugs in by implementing these
+methods with the same meaning, including the tamper evidence: every change appends a chained
+event signed with the office key, and lookups refuse rows their events do not bear out.
+
+:func:`open_register` picks the store from ``MIJIAN_REGISTER_URL``. Only ``sqlite:`` exists
+today: ``register.db`` in ``MIJIAN_HOME``, beside the keys and the signed head it is checked
+against. Anything else is refused with one line, before any file is touched.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Protocol
+
+from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.register_head import Freshness
+from mijian.pipeline.register_records import (CopyRecord, CopyStatus, DocumentRecord, EventRecord,
+                                              EventSigner)
+
+URL_VARIABLE = "MIJIAN_REGISTER_URL"
+"""The setting that chooses the register's store; unset or empty means ``sqlite:``."""
+
+SQLITE_URLS = ("", "sqlite", "sqlite:")
+"""The spellings of the one store there is: ``register.db`` in ``MIJIAN_HOME``."""
+
+
+class RegisterStore(Protocol):
+    """The register's operations (see :class:`pipeline.register.Register` for their meaning).
+
+    Writes run inside :meth:`transaction` (one write-locked unit; the signed head moves after
+    its commit). Lookups return frozen records checked against their signed events; the raw
+    ``*_rows`` reads, unchecked, exist for the full verification only.
+    """
+
+    path: Path
+    home: Path
+    clock: Callable[[], str]
+
+    def close(self) -> None: ...
+    def __enter__(self) -> RegisterStore: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+    # keys, head, transactions
+    def verifiers(self) -> list[Any]: ...
+    def freshness(self) -> Freshness: ...
+    def require_current(self) -> Freshness: ...
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    # documents
+    def get_document(self, document_id: str) -> DocumentRecord | None: ...
+    def add_document(self, record: DocumentRecord, signer: EventSigner, actor: str) -> None: ...
+    def next_serial(self, document_id: str) -> str: ...
+
+    # copies: writes
+    def add_copy(self, record: CopyRecord, signer: EventSigner, actor: str) -> None: ...
+    def reserve_copy(self, record: CopyRecord, signer: EventSigner, actor: str,
+                     detail: dict[str, Any]) -> None: ...
+    def finalize_copy(self, copy_id: str, file_sha256: str, signer: EventSigner,
+                      actor: str) -> CopyRecord: ...
+    def next_fingerprint(self) -> int: ...
+    def reclaim(self, copy_id: str, old_claim: str | None, new_claim: str) -> bool: ...
+    def set_status(self, copy_id: str, status: CopyStatus, signer: EventSigner, actor: str,
+                   detail: dict[str, Any]) -> CopyRecord: ...
+    def void_copy(self, copy_id: str, signer: EventSigner, actor: str,
+                  detail: dict[str, Any]) -> CopyRecord: ...
+
+    # copies: lookups
+    def get_copy(self, copy_id: str) -> CopyRecord | None: ...
+    def copy_by_fingerprint(self, number: int) -> CopyRecord | None: ...
+    def fingerprint_taken(self, number: int) -> bool: ...
+    def pending_copies(self, document_id: str) -> list[CopyRecord]: ...
+    def copies_by_sha256(self, sha256: str) -> list[CopyRecord]: ...
+    def copy_for_recipient(self, document_id: str, recipient_id: str,
+                           include_pending: bool = False) -> CopyRecord | None: ...
+    def held_copy(self, document_id: str, recipient_id: str) -> CopyRecord | None: ...
+    def list_copies(self, document_id: str | None = None,
+                    outstanding: bool = False) -> list[CopyRecord]: ...
+    def latest_copies(self, suffix: str, limit: int) -> list[CopyRecord]: ...
+    def count_copies(self) -> int: ...
+
+    # events
+    def append_event(self, signer: EventSigner, actor: str, action: str, document_id: str | None,
+                     copy_id: str | None, detail: dict[str, Any],
+                     advance_head: bool = True) -> int: ...
+    def events(self, copy_id: str | None = None) -> Iterator[EventRecord]: ...
+    def last_event(self) -> tuple[int, str] | None: ...
+
+    # full verification, backup, restore
+    def read_snapshot(self) -> AbstractContextManager[None]: ...
+    def copy_rows(self) -> Iterator[dict[str, Any]]: ...
+    def document_rows(self) -> Iterator[dict[str, Any]]: ...
+    def serial_floors(self) -> dict[str, int]: ...
+    def schema_problem(self) -> str | None: ...
+    def backup_into(self, target: Path) -> str: ...
+    def raise_serial_floors(self, floors: dict[str, int]) -> list[tuple[str, int, int]]: ...
+    def reanchor_head(self, floors: dict[str, int], signer: EventSigner) -> None: ...
+
+
+def register_opener(environ: Mapping[str, str] | None = None) -> Callable[[Path], RegisterStore]:
+    """The function that opens an office's register in the store ``MIJIAN_REGISTER_URL`` names.
+
+    Asked before anything of the office is made, so a wrong setting writes nothing. Only the
+    SQLite store exists; another URL raises :class:`RegisterError` (exit 4) naming just its
+    scheme (a URL may hold a password, which is never echoed).
+    """
+    url = (os.environ if environ is None else environ).get(URL_VARIABLE, "").strip()
+    if url not in SQLITE_URLS:
+        scheme = url.split(":", 1)[0] if ":" in url else url
+        raise RegisterError(f"{URL_VARIABLE} names a '{scheme}' register store, but this mijian "
+                            "keeps the register only in SQLite (register.db in MIJIAN_HOME); "
+                            f"unset {URL_VARIABLE} or set it to 'sqlite:' (登记簿存储类型不支持)")
+    from mijian.pipeline.register import Register
+
+    return Register.open
+
+
+def open_register(home: Path, environ: Mapping[str, str] | None = None) -> RegisterStore:
+    """Open the register of the office at ``home`` in the chosen store (:func:`register_opener`)."""
+    return register_opener(environ)(home)
