@@ -241,6 +241,12 @@ class Register(RegisterReads):
         return updated
 
     # -- events -------------------------------------------------------------------------
+    def set_marking(self, document_id: str, grade: str, level: int, period: str | None) -> None:
+        """Change a document's registered grade, level and period (inside the caller's
+        transaction, beside the signed event that states the new facts)."""
+        self._conn.execute("UPDATE documents SET grade = ?, level = ?, period = ? WHERE id = ?",
+                           (grade, level, period, document_id))
+
     def append_event(self, signer: EventSigner, actor: str, action: str,
                      document_id: str | None, copy_id: str | None, detail: dict[str, Any],
                      advance_head: bool = True) -> int:

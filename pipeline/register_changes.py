@@ -37,7 +37,8 @@ from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.lifecycle import Holder, holders
 from mijian.pipeline.marking import grade_mark
 from mijian.pipeline.office import Office
-from mijian.pipeline.register import DocumentRecord, Register
+from mijian.pipeline.register import DocumentRecord
+from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.schemes import Scheme, all_schemes, check_period
 
 CHANGED = "changed"
@@ -132,19 +133,16 @@ class DecisionHistory:
                 "events": [e.__dict__ for e in self.events]}
 
 
-def decision_events(register: Register, document_id: str) -> tuple[DecisionEvent, ...]:
+def decision_events(register: RegisterStore, document_id: str) -> tuple[DecisionEvent, ...]:
     """The ``decided``, ``changed`` and ``declassified`` events of a document, oldest first.
 
     Read after :meth:`Register.get_document`, which checked each of the document's events
     (hash and signature) and the row against them."""
-    rows = register.conn.execute(
-        "SELECT seq, at, actor, action, detail FROM events WHERE document_id = ? AND copy_id IS "
-        "NULL AND action IN (?, ?, ?) ORDER BY seq", (document_id, DECIDED, *CHANGE_ACTIONS))
-    return tuple(DecisionEvent(r["seq"], r["at"], r["actor"], r["action"], json.loads(r["detail"]))
-                 for r in rows)
+    events = register.document_events(document_id, (DECIDED, *CHANGE_ACTIONS))
+    return tuple(DecisionEvent(e.seq, e.at, e.actor, e.action, json.loads(e.detail)) for e in events)
 
 
-def _known(register: Register, document_id: str) -> DocumentRecord:
+def _known(register: RegisterStore, document_id: str) -> DocumentRecord:
     document = register.get_document(document_id)
     if document is None:
         raise RegisterError(f"document {document_id} is not in the register; check the id in "
@@ -168,13 +166,11 @@ def history(office: Office, document_id: str) -> DecisionHistory:
                            any(e.action == DECLASSIFIED for e in events), events)
 
 
-def refuse_declassified(register: Register, document_id: str, doing: str = "issued") -> None:
+def refuse_declassified(register: RegisterStore, document_id: str, doing: str = "issued") -> None:
     """Refuse (exit 4) a step on a declassified document: it is final."""
-    row = register.conn.execute(
-        "SELECT seq FROM events WHERE document_id = ? AND copy_id IS NULL AND action = ? "
-        "ORDER BY seq LIMIT 1", (document_id, DECLASSIFIED)).fetchone()
-    if row is not None:
-        raise RegisterError(f"document {document_id} was declassified (event {row['seq']}); it "
+    found = register.document_events(document_id, (DECLASSIFIED,))
+    if found:
+        raise RegisterError(f"document {document_id} was declassified (event {found[0].seq}); it "
                             f"cannot be {doing} again; nothing was {doing} (已解密，不能再{_ZH[doing]})")
 
 
@@ -268,11 +264,10 @@ def declassify(office: Office, document_id: str, *, approver: str | None,
     return _result(office, document, DECLASSIFIED, seq, approver, justification, old, new)
 
 
-def _record(register: Register, key: Any, actor: str, action: str, document_id: str, old: DocumentMarking,
+def _record(register: RegisterStore, key: Any, actor: str, action: str, document_id: str, old: DocumentMarking,
             new: DocumentMarking, approver: str, justification: str) -> int:
     """Update the row and append the signed event stating its new facts (in the transaction)."""
-    register.conn.execute("UPDATE documents SET grade = ?, level = ?, period = ? WHERE id = ?",
-                          (new.grade, new.level, new.period, document_id))
+    register.set_marking(document_id, new.grade, new.level, new.period)
     detail = {"grade": new.grade, "level": new.level, "period": new.period, "scope": new.scope,
               "from": old.__dict__, "approver": approver, "change_justification": justification}
     return register.append_event(key, actor, action, document_id, None, detail)
@@ -281,7 +276,7 @@ def _record(register: Register, key: Any, actor: str, action: str, document_id: 
 def _result(office: Office, document: DocumentRecord, action: str, seq: int, approver: str,
             justification: str, old: DocumentMarking, new: DocumentMarking) -> GradeChange:
     """The committed change with its time and the holders who must be told."""
-    at = office.register.conn.execute("SELECT at FROM events WHERE seq = ?", (seq,)).fetchone()[0]
+    at = office.register.event_time(seq) or ""
     told = tuple(h for h in holders(office, document.id) if h.status in NOTIFIED)
     return GradeChange(document.id, document.title, action, seq, at, approver, justification,
                        old, new, told)

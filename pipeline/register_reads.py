@@ -160,6 +160,26 @@ class RegisterReads:
             cur = self._conn.execute(f"{columns} ORDER BY seq")
         return (EventRecord(*row) for row in cur)
 
+    def document_events(self, document_id: str, actions: tuple[str, ...]) -> list[EventRecord]:
+        """The events of a document itself (no copy named) whose action is one of ``actions``,
+        oldest first (as stored: :meth:`get_document` checks them)."""
+        marks = ", ".join("?" * len(actions))
+        cur = self._conn.execute(
+            f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events WHERE document_id = ? AND copy_id "
+            f"IS NULL AND action IN ({marks}) ORDER BY seq", (document_id, *actions))
+        return [EventRecord(*row) for row in cur]
+
+    def recent_events(self, limit: int) -> list[EventRecord]:
+        """The newest ``limit`` events, newest first (as stored: not verified here)."""
+        cur = self._conn.execute(f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events ORDER BY seq "
+                                 "DESC LIMIT ?", (limit,))
+        return [EventRecord(*row) for row in cur]
+
+    def event_time(self, seq: int) -> str | None:
+        """When the event ``seq`` was recorded, or None when there is no such event."""
+        row = self._conn.execute("SELECT at FROM events WHERE seq = ?", (seq,)).fetchone()
+        return str(row[0]) if row else None
+
     def last_event(self) -> tuple[int, str] | None:
         """``(seq, hash)`` of the newest event, or None for an empty log."""
         row = self._conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()

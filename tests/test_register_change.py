@@ -56,7 +56,7 @@ def office(tmp_path: Path):
 
 def _state(office: Office) -> tuple:
     """Everything a refusal must leave as it was: the document row and the number of events."""
-    conn = office.register.conn
+    conn = office.register._conn
     row = tuple(conn.execute("SELECT * FROM documents WHERE id = 'DOC-1'").fetchone())
     return row, conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
 
@@ -73,7 +73,7 @@ def test_change_records_old_and_new_and_lists_outstanding_holders(office):
     document = office.register.get_document("DOC-1")
     assert (document.grade, document.level, document.period) == ("秘密", 2, "5年")
     assert document.justification is None  # the first decision's own fact is kept
-    event = office.register.conn.execute("SELECT * FROM events WHERE seq = ?", (done.seq,)).fetchone()
+    event = office.register._conn.execute("SELECT * FROM events WHERE seq = ?", (done.seq,)).fetchone()
     detail = json.loads(event["detail"])
     assert event["action"] == "changed" and event["copy_id"] is None
     assert detail["from"]["grade"] == "机密" and detail["from"]["period"] == "20年"

@@ -93,7 +93,7 @@ def test_a_planted_session_id_is_never_adopted(world):
     r = log_in(c, "dra", password("dra"))
     given = r.cookies.get(COOKIE)
     assert given and given != "planted-by-attacker"
-    assert users.find_session(office.app.state.conn, "planted-by-attacker") is None
+    assert users.find_session(office.app.state.accounts, "planted-by-attacker") is None
 
 
 def test_session_cookie_flags(tmp_path):
@@ -272,7 +272,7 @@ def test_logout_ends_the_session_on_the_server(tmp_path):
     c = office.client("cle")
     token = c.cookies.get(COOKIE)
     c.post("/logout", data={"csrf": csrf(c, "/issue")})
-    assert users.find_session(office.app.state.conn, token) is None
+    assert users.find_session(office.app.state.accounts, token) is None
 
 
 def test_careless_steps_are_refused_with_a_reason(tmp_path):

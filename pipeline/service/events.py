@@ -33,7 +33,7 @@ def recent_events(limit: int = 200, *, settings: Settings | None = None) -> tupl
 
     settings = settings if settings is not None else Settings.from_environment(os.environ)
     with Office.open(settings.home) as office:
-        rows = office.register.conn.execute(
-            "SELECT seq, at, actor, action, document_id, copy_id, detail FROM events "
-            "ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
-    return tuple({**dict(r), "detail": json.loads(r["detail"])} for r in rows)
+        events = office.register.recent_events(limit)
+    return tuple({"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
+                  "document_id": e.document_id, "copy_id": e.copy_id,
+                  "detail": json.loads(e.detail)} for e in events)

@@ -69,7 +69,7 @@ def create_app(config: WebConfig) -> FastAPI:
     private_dir(config.data)
     app = FastAPI(title="mijian", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
-    app.state.conn = users.connect(config.home)
+    app.state.accounts = users.connect(config.home)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.jobs = {}
     app.state.classified = {}

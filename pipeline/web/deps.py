@@ -51,7 +51,7 @@ def session(request: Request) -> Session | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         token = header[7:].strip()
-    return find_session(request.app.state.conn, token)
+    return find_session(request.app.state.accounts, token)
 
 
 def require(request: Request, *roles: str) -> Session:

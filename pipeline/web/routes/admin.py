@@ -16,14 +16,14 @@ router = APIRouter()
 async def users_page(request: Request) -> Response:
     """Every account and the form to add one."""
     require(request, "admin")
-    return page(request, "users.html", people=users.list_users(request.app.state.conn), roles=users.ROLES)
+    return page(request, "users.html", people=users.list_users(request.app.state.accounts), roles=users.ROLES)
 
 
 @router.post("/admin/users")
 async def add_user(request: Request) -> Response:
     """Add or reset an account."""
     found, form = await form_of(request, ("admin",))
-    made = users.add_user(request.app.state.conn, str(form.get("name") or ""), str(form.get("role") or ""),
+    made = users.add_user(request.app.state.accounts, str(form.get("name") or ""), str(form.get("role") or ""),
                           str(form.get("password") or ""))
     record_event("web.user", {"name": made.name, "role": made.role},
                  settings=config(request).settings(found.user.name))

@@ -45,7 +45,7 @@ async def login(request: Request) -> Response:
     user, why = await check_login(request, str(body.get("name") or ""), str(body.get("password") or ""))
     if user is None:
         return JSONResponse({"error": why}, status_code=401)
-    made = users.new_session(request.app.state.conn, user)
+    made = users.new_session(request.app.state.accounts, user)
     return JSONResponse({"token": made.token, "role": user.role})
 
 

@@ -51,7 +51,7 @@ async def login_page(request: Request) -> Response:
 
 async def check_login(request: Request, name: str, password: str) -> tuple[users.User | None, str | None]:
     """The user of a name and password, or None and the catalogue key of why not."""
-    conn = request.app.state.conn
+    conn = request.app.state.accounts
     try:
         user = await asyncio.to_thread(users.authenticate, conn, name, password)
     except users.LockedOut:
@@ -74,7 +74,7 @@ async def login(request: Request) -> Response:
     user, why = await check_login(request, str(form.get("name") or ""), str(form.get("password") or ""))
     if user is None:
         return login_form(request, 401, why)
-    fresh = users.new_session(request.app.state.conn, user)
+    fresh = users.new_session(request.app.state.accounts, user)
     response = RedirectResponse(HOME_OF[user.role], status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     response.set_cookie(COOKIE, fresh.token, httponly=True, samesite="strict", secure=config(request).secure,
@@ -88,7 +88,7 @@ async def logout(request: Request) -> Response:
     from mijian.pipeline.web.deps import form_of
 
     found, _form = await form_of(request)
-    users.end_session(request.app.state.conn, found.token)
+    users.end_session(request.app.state.accounts, found.token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

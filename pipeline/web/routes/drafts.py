@@ -25,7 +25,7 @@ def visible(request: Request, draft_id: str) -> tuple[Any, Draft]:
     """The session and the draft when the user may see it (404 otherwise, so that ids of
     drafts one may not see are not confirmed)."""
     found = require(request)
-    draft = store.get(request.app.state.conn, draft_id)
+    draft = store.get(request.app.state.accounts, draft_id)
     if draft is None or not draft.visible_to(found.user):
         raise HTTPException(404, "no such draft")
     return found, draft
@@ -62,7 +62,7 @@ def segments(text: str, findings: Any) -> list[tuple[str, Any]]:
 async def list_drafts(request: Request) -> Response:
     """The drafts the user may see, and the upload form for drafters."""
     found = require(request)
-    conn = request.app.state.conn
+    conn = request.app.state.accounts
     shown = [d for d in store.all_drafts(conn) if d.visible_to(found.user)]
     authorities = [u.name for u in users.list_users(conn) if u.role == "authority"]
     return page(request, "drafts.html", drafts=shown, authorities=authorities)
@@ -71,7 +71,7 @@ async def list_drafts(request: Request) -> Response:
 async def accept_draft(request: Request, user: users.User, upload: Any, authority: str) -> Draft:
     """Check and keep an uploaded draft for ``authority``; records the upload in the register."""
     cfg = config(request)
-    conn = request.app.state.conn
+    conn = request.app.state.accounts
     chosen = users.get_user(conn, authority)
     if chosen is None or chosen.role != "authority":
         raise HTTPException(400, "choose a classification authority")
@@ -131,7 +131,7 @@ async def make_decision(request: Request, user: users.User, draft: Draft, fields
     decision = service.decide(result, choice)
     shown = {**dataclasses.asdict(decision), "approver": choice.approver, "by": user.name,
              "scope": str(fields.get("scope") or "").strip() or None}
-    store.set_decision(request.app.state.conn, draft.id, shown)
+    store.set_decision(request.app.state.accounts, draft.id, shown)
     record_event("web.decision", {"draft": draft.id, "grade": decision.grade, "period": decision.period,
                                   "lowered": decision.lowered, "justification": decision.justification,
                                   "scope": shown["scope"]},

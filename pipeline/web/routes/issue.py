@@ -18,7 +18,7 @@ router = APIRouter()
 
 def decided(request: Request, draft_id: str) -> Draft:
     """A decided draft (404 when unknown or undecided)."""
-    draft = store.get(request.app.state.conn, draft_id)
+    draft = store.get(request.app.state.accounts, draft_id)
     if draft is None or draft.decision is None:
         raise HTTPException(404, "no decided draft")
     return draft
@@ -28,7 +28,7 @@ def decided(request: Request, draft_id: str) -> Draft:
 async def issue_list(request: Request) -> Response:
     """The decided drafts a clerk may issue (their decision, not their text)."""
     require(request, "clerk")
-    shown = [d for d in store.all_drafts(request.app.state.conn) if d.decision is not None]
+    shown = [d for d in store.all_drafts(request.app.state.accounts) if d.decision is not None]
     return page(request, "issue_list.html", drafts=shown)
 
 
@@ -37,13 +37,13 @@ async def issue_form(request: Request, draft_id: str) -> Response:
     """Pick recipients for one decided draft; the copies made so far."""
     require(request, "clerk")
     draft = decided(request, draft_id)
-    people = [u.name for u in users.list_users(request.app.state.conn)]
+    people = [u.name for u in users.list_users(request.app.state.accounts)]
     return page(request, "issue.html", draft=draft, people=people)
 
 
 def chosen_recipients(request: Request, names: list[str]) -> list[str]:
     """The recipients named, each an account (400 for none or an unknown name)."""
-    conn = request.app.state.conn
+    conn = request.app.state.accounts
     names = list(dict.fromkeys(n for n in names if n))
     if not names or any(users.get_user(conn, n) is None for n in names):
         raise HTTPException(400, "choose recipients among the accounts")
@@ -79,7 +79,7 @@ async def issue_progress(request: Request, job_id: str) -> Response:
     passwords: list[dict] = []
     if job.finished:
         passwords, job.passwords = job.passwords, []
-    draft = store.get(request.app.state.conn, job.draft_id)
+    draft = store.get(request.app.state.accounts, job.draft_id)
     return page(request, "progress.html" if fragment else "job.html", job=job, job_id=job_id,
                 passwords=passwords, draft=draft)
 

@@ -12,8 +12,11 @@ from fastapi.responses import RedirectResponse, Response
 from mijian.pipeline import service
 from mijian.pipeline.service.events import recent_events
 from mijian.pipeline.web import users
+from mijian.pipeline.register_records import CopyStatus
 from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require
 
+NOT_OUTSTANDING = frozenset({CopyStatus.RETURNED, CopyStatus.DESTROYED, CopyStatus.VOIDED})
+"""As ``register list --outstanding``: a lost copy is still outstanding."""
 router = APIRouter()
 PAGE_SIZE = 25
 APPROVER_ROLES = ("authority", "security", "admin")
@@ -26,18 +29,18 @@ def search(copies: tuple, query: str, outstanding: bool) -> list:
     return [c for c in copies
             if (not q or q in c.serial.lower() or q in c.recipient_id.lower() or q in c.recipient_name.lower()
                 or q in c.document_id.lower())
-            and not (outstanding and c.status in ("returned", "destroyed", "voided"))]
+            and not (outstanding and c.status in NOT_OUTSTANDING)]
 
 
 def documents(copies: tuple) -> list[dict]:
     """Per document: how many copies were made (voided ones left out) and how many are out."""
     summary: dict[str, dict] = {}
     for c in copies:
-        if c.status == "voided":
+        if c.status == CopyStatus.VOIDED:
             continue
         row = summary.setdefault(c.document_id, {"document_id": c.document_id, "copies": 0, "outstanding": 0})
         row["copies"] += 1
-        row["outstanding"] += c.status not in ("returned", "destroyed")
+        row["outstanding"] += c.status not in NOT_OUTSTANDING
     return sorted(summary.values(), key=lambda r: r["document_id"])
 
 
@@ -78,7 +81,7 @@ async def copy_page(request: Request, copy_id: str) -> Response:
 
 def check_approver(request: Request, actor: str, approver: str) -> str:
     """The approver of a destruction: an account with an approving role, not the actor."""
-    person = users.get_user(request.app.state.conn, approver.strip())
+    person = users.get_user(request.app.state.accounts, approver.strip())
     if person is None or person.role not in APPROVER_ROLES or person.name == actor:
         raise HTTPException(400, "the approver must be another person with the authority, security or "
                                  "admin role (销毁须经他人批准)")
