@@ -1,6 +1,7 @@
 """Trace a leaked copy back to its recipient, or say why it cannot.
 
-Every layer is examined, whatever the others found, each with its own decoder:
+Every layer is examined, whatever the others found, each with its own reader
+(:data:`pipeline.trace_readers.READERS`, in this order after the file itself):
 
 1. ``file``: the leak's SHA-256 equals a registered copy's file (the copy as issued).
 2. ``metadata``: the signed token in the document properties (128-bit tag).
@@ -34,20 +35,11 @@ from mijian.pipeline.office import Office
 from mijian.pipeline.readers import read_bytes
 from mijian.pipeline.register import CopyRecord
 from mijian.pipeline.register_store import RegisterStore
-from mijian.pipeline.screenprint_layer import LAYER as SCREEN_LAYER
-from mijian.pipeline.screenprint_layer import trace_layer as screenprint_layer
-from mijian.pipeline.trace_images import MAX_PATTERN_PAGES, fingerprint_layer, qr_layer, read_fingerprints
-from mijian.pipeline.trace_layers import (
-    Signers,
-    file_layer,
-    metadata_layer,
-    text_code_layer,
-    visible_code_layer,
-    visible_text_layer,
-)
+from mijian.pipeline.trace_images import MAX_PATTERN_PAGES
+from mijian.pipeline.trace_layers import Signers, file_layer, visible_text_layer
 from mijian.pipeline.trace_model import INCONCLUSIVE, INDICATED, MAX_FALSE_MATCH, Layer, Pointer, TraceResult
+from mijian.pipeline.trace_readers import Leak, read_marks
 from mijian.pipeline.trace_verdict import decide
-from mijian.watermark.codes import SIGHT, SIGNAL
 
 __all__ = ["trace", "TraceResult", "Layer", "Pointer", "MAX_FALSE_MATCH", "LEAK_TYPES",
            "MAX_RENDERED_PAGES", "MAX_PATTERN_PAGES"]
@@ -176,24 +168,12 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
         return TraceResult(verdict=INCONCLUSIVE, layers=tuple(layers))
     if evidence.encrypted:
         layers.append(Layer("decrypt", "opened", "encrypted; opened with the office's means"))
-    layers.append(metadata_layer(evidence.token, signers))
-    layers.append(text_code_layer(evidence.text, signers))
-    layers.append(visible_code_layer(evidence.text, signers))
-    several = False
-    if images:
-        layers.append(qr_layer(images, signers))
-        readings, overlapping = read_fingerprints(images, signers.keys, register, pattern_pages)
-        layers.append(fingerprint_layer(readings, overlapping, min(len(images), pattern_pages)))
-        layers.append(screenprint_layer(images, signers.keys, register))
-        # a leak that is byte for byte an issued copy shows that copy's pages as they were
-        # made: a page measured as doubled there is the overlap measure's error, not a merge
-        several = overlapping > 0 and not _issued_bytes(layers)
-    else:
-        why = "the file could not be opened" if not evidence.opened else no_images
-        layers.append(Layer("qr-code", "not examined", f"no page image to read: {why}", SIGHT))
-        layers.append(Layer("page-fingerprint", "not examined", f"no page image to read: {why}",
-                            SIGNAL))
-        layers.append(Layer(SCREEN_LAYER, "not examined", f"no page image to read: {why}", SIGNAL))
+    why = "the file could not be opened" if not evidence.opened else no_images
+    read, merged = read_marks(Leak(evidence, images or None, signers, register, pattern_pages), why)
+    layers += read
+    # a leak that is byte for byte an issued copy shows that copy's pages as they were made:
+    # a page measured as doubled there is the overlap measure's error, not a merge
+    several = merged > 0 and not _issued_bytes(layers)
     documents = _documents(layers, register)
     corroboration = visible_text_layer(evidence.text, register, documents)
     if corroboration:
