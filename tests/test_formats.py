@@ -222,6 +222,9 @@ membership test in a list of extensions, a file signature, or a format library u
 directly."""
 
 ALLOWED = {
+    # The printable notice of a change of marking is always a PDF the project writes itself
+    # (an output the officer names), not a draft or a copy in one of the formats.
+    ("pipeline/change_notice.py", 'if path.suffix.lower() != ".pdf":'),
     # The camera-robust page fingerprint draws its marks on a PDF overlay sheet with PyMuPDF;
     # it is a fingerprint layer's own stamping for the PDF format, which moves with the
     # layer when fingerprint layers become plug-ins (each stamping the formats it supports).
