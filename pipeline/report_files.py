@@ -111,11 +111,10 @@ def report_xlsx(report: RegisterReport) -> bytes:
     sheet.title = "outstanding"
     verified = ("通过 passed" if report.verified
                 else f"未通过 FAILED: {report.problem}")
-    heading = [["未清退密件报表 Report of outstanding copies"],
+    rows: list[list[object]] = [["未清退密件报表 Report of outstanding copies"],
                ["日期 Date", report.at], ["范围 Scope", report.document_id or "全部文件 all documents"],
                ["登记簿核验 Register verification", verified], ["合计 Total", report.total], [],
                list(HEADER)]
-    rows: list[list[object]] = heading
     for unit in report.units:
         for holder in unit.holders:
             rows += [[unit.unit, holder.recipient_name, holder.recipient_id, c.serial, c.title,
