@@ -164,3 +164,15 @@ def test_cli_report_json_and_files(home, tmp_path):
     assert [u["unit"] for u in result["units"]] == ["办公室", "财务处"]
     again = _run("register", "report", "--pdf", str(pdf), home=home)
     assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1
+
+
+def test_empty_office_and_unknown_document(tmp_path):
+    empty = tmp_path / "empty"
+    pdf = tmp_path / "empty.pdf"
+    report = service.register_report(pdf=pdf, settings=Settings(home=empty))
+    assert report.verified and report.total == 0 and report.units == ()
+    assert "No copy is outstanding" in _pdf_text(pdf)
+    unknown = _run("register", "report", "--document", "DOC-9", "--pdf", str(tmp_path / "u.pdf"),
+                   home=empty)
+    assert unknown.returncode == 4 and "DOC-9" in unknown.stderr
+    assert not (tmp_path / "u.pdf").exists()
