@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from mijian.pipeline.cli import changes, drafts
+from mijian.pipeline.cli import changes, drafts, reports
 from mijian.pipeline.cli.output import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, emit,
                                         error_line)
 from mijian.pipeline.cli.records import keys_app, register_app
@@ -28,6 +28,7 @@ app.command()(drafts.classify)
 app.command()(drafts.issue)
 app.command()(drafts.trace)
 changes.register_commands()  # change, declassify, decisions join the register sub-app
+reports.register_commands()  # and report
 app.add_typer(register_app, name="register")
 app.add_typer(keys_app, name="keys")
 app.command()(serve)

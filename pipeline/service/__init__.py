@@ -16,6 +16,7 @@ script and the command line share one office unless told otherwise.
   :func:`destroy_copy`, :func:`mark_lost`, :func:`void_copy`, :func:`copy_history`,
   :func:`holders`, :func:`verify_register`, :func:`backup_register`,
   :func:`acknowledge_restore`
+- reports: :func:`register_report` (outstanding copies by unit and holder, PDF and XLSX)
 - decisions after issue: :func:`change_marking`, :func:`declassify`, :func:`decisions`
 - keys: :func:`list_keys`, :func:`rotate_key`
 """
@@ -30,12 +31,15 @@ from mijian.pipeline.service.records import (acknowledge_restore, backup_registe
                                              destroy_copy, holders, list_copies, list_keys,
                                              mark_lost, return_copy, rotate_key, show_copy,
                                              sign_for, verify_error, verify_register, void_copy)
+from mijian.pipeline.register_report import RegisterReport
+from mijian.pipeline.service.reports import register_report
 from mijian.pipeline.service.values import (Backup, CopyDetails, GradeChoice, IssueReport,
                                             IssueRequest, KeyInfo, KeyRotation, Progress, Settings)
 
 __all__ = ["Backup", "ChangeReport", "CopyDetails", "DecisionsReport", "GradeChoice",
-           "IssueReport", "IssueRequest", "KeyInfo", "KeyRotation", "Progress", "Settings",
+           "IssueReport", "IssueRequest", "KeyInfo", "KeyRotation", "Progress", "RegisterReport",
+           "Settings",
            "acknowledge_restore", "backup_register", "change_marking", "classify", "copy_history",
            "decide", "decisions", "declassify", "destroy_copy", "holders", "html_report", "issue",
-           "list_copies", "list_keys", "mark_lost", "return_copy", "rotate_key", "show_copy",
-           "sign_for", "trace", "verify_error", "verify_register", "void_copy"]
+           "list_copies", "list_keys", "mark_lost", "register_report", "return_copy", "rotate_key",
+           "show_copy", "sign_for", "trace", "verify_error", "verify_register", "void_copy"]
