@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ MAX_FAILURES = 5
 LOCK_SECONDS = 900
 SESSION_SECONDS = 8 * 3600
 FILE = "web.sqlite"
+_WRITING = threading.Lock()
+"""Held around each transaction of a login (see :func:`_count_failure`)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,
@@ -138,17 +141,28 @@ def authenticate(conn: sqlite3.Connection, name: str, password: str, now: float 
     try:
         hasher.verify(row["hash"], password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        failures = row["failures"] + 1
-        locked = now + LOCK_SECONDS if failures >= MAX_FAILURES else 0
-        with conn:
-            conn.execute("UPDATE users SET failures = ?, locked_until = ? WHERE name = ?",
-                         (0 if locked else failures, locked, name))
-        if locked:
+        if _count_failure(conn, name, now):
             raise LockedOut(name) from None
         return None
-    with conn:
+    with _WRITING, conn:
         conn.execute("UPDATE users SET failures = 0, locked_until = 0 WHERE name = ?", (name,))
     return User(row["name"], row["role"])
+
+
+def _count_failure(conn: sqlite3.Connection, name: str, now: float) -> bool:
+    """Count one failed login of ``name``; True when it locks the name.
+
+    The count is raised in one statement (never read, then written back): guesses sent in
+    parallel each add one, so they cannot all see the same count and slip past the lock-out.
+    The server's one connection is shared by its worker threads, so its transactions are
+    taken one at a time (two at once on one connection fail)."""
+    with _WRITING, conn:
+        failures = conn.execute("UPDATE users SET failures = failures + 1 WHERE name = ? RETURNING failures",
+                                (name,)).fetchone()[0]
+        if failures < MAX_FAILURES:
+            return False
+        conn.execute("UPDATE users SET failures = 0, locked_until = ? WHERE name = ?", (now + LOCK_SECONDS, name))
+    return True
 
 
 _DUMMY_HASH: str | None = None
@@ -164,7 +178,7 @@ def new_session(conn: sqlite3.Connection, user: User, now: float | None = None) 
     """A fresh session (new random token and CSRF token: a token set before login is never kept)."""
     now = time.time() if now is None else now
     session = Session(secrets.token_urlsafe(32), user, secrets.token_urlsafe(32))
-    with conn:
+    with _WRITING, conn:
         conn.execute("DELETE FROM sessions WHERE expires < ?", (now,))
         conn.execute("INSERT INTO sessions VALUES (?,?,?,?)",
                      (session.token, user.name, session.csrf, now + SESSION_SECONDS))
@@ -183,5 +197,5 @@ def find_session(conn: sqlite3.Connection, token: str | None, now: float | None 
 
 def end_session(conn: sqlite3.Connection, token: str) -> None:
     """Forget a session (logout)."""
-    with conn:
+    with _WRITING, conn:
         conn.execute("DELETE FROM sessions WHERE token = ?", (token,))
