@@ -51,3 +51,15 @@ def test_parallel_guesses_cannot_slip_past_the_lock_out(tmp_path, monkeypatch):
     assert outcomes.count("locked") == 1 and outcomes.count(None) == users.MAX_FAILURES - 1
     with pytest.raises(users.LockedOut):
         users.authenticate(conn, "sec", password("sec"))
+
+
+def test_an_api_token_ends_with_its_logout(tmp_path):
+    """A bearer token had no way to be ended before its hours ran out."""
+    office = build_office(tmp_path)
+    c = office.client()
+    token = c.post("/api/v1/login", json={"name": "sec", "password": password("sec")}).json()["token"]
+    auth = {"authorization": f"Bearer {token}"}
+    assert c.get("/api/v1/events", headers=auth).status_code == 200
+    assert c.post("/api/v1/logout", headers=auth).status_code == 200
+    assert c.get("/api/v1/events", headers=auth).status_code == 401
+    assert c.post("/api/v1/logout", headers=auth).status_code == 401

@@ -49,6 +49,15 @@ async def login(request: Request) -> Response:
     return JSONResponse({"token": made.token, "role": user.role})
 
 
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """End the bearer token's session on the server: a token copied from a client's memory
+    or logs is useless after its owner logged out, not only after its hours run out."""
+    found = bearer(request)
+    users.end_session(request.app.state.accounts, found.token)
+    return JSONResponse({"logged_out": True})
+
+
 @router.post("/classify")
 async def classify(request: Request) -> Response:
     """Multipart ``file`` and ``authority`` (drafters) → the draft id and classification."""
