@@ -63,3 +63,17 @@ def test_an_api_token_ends_with_its_logout(tmp_path):
     assert c.post("/api/v1/logout", headers=auth).status_code == 200
     assert c.get("/api/v1/events", headers=auth).status_code == 401
     assert c.post("/api/v1/logout", headers=auth).status_code == 401
+
+
+@pytest.mark.parametrize("host, tls, warned", [
+    ("0.0.0.0", False, True), ("192.168.1.5", False, True), ("::", False, True),
+    ("office-server", False, True), ("0.0.0.0", True, False), ("127.0.0.1", False, False),
+    ("::1", False, False), ("[::1]", False, False), ("localhost", False, False)])
+def test_serving_the_network_without_tls_is_warned_of(host, tls, warned):
+    """``mijian serve --host 0.0.0.0`` without a certificate used to start silently."""
+    from mijian.pipeline.cli.web import plain_http_warning
+
+    text = plain_http_warning(host, tls)
+    assert (text is not None) == warned
+    if text:
+        assert host in text and "--cert" in text and "TLS" in text
