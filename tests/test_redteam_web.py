@@ -3,10 +3,11 @@ as a test of the fix that stops it (see also tests/test_web_security.py)."""
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
-from test_web_helpers import build_office, password
+from test_web_helpers import build_office, log_in, password
 
 from mijian.pipeline.web import users
 
@@ -77,3 +78,58 @@ def test_serving_the_network_without_tls_is_warned_of(host, tls, warned):
     assert (text is not None) == warned
     if text:
         assert host in text and "--cert" in text and "TLS" in text
+
+
+def test_the_lock_out_does_not_tell_which_names_exist(tmp_path, monkeypatch):
+    """Only real names used to be locked: five wrong guesses, then 'locked' or 'wrong name or
+    password' told whether the name was an account."""
+    from mijian.pipeline.web.routes import auth
+
+    monkeypatch.setattr(auth, "FAIL_DELAY", 0)
+    office = build_office(tmp_path)
+    answers = {}
+    for name in ("sec", "nobody-here"):
+        c = office.client()
+        for _ in range(users.MAX_FAILURES + 1):
+            r = log_in(c, name, "guess-guess-guess")
+        page = re.sub(r'value="[^"]*"', 'value=""', r.text)  # the fresh form token of each page
+        answers[name] = (r.status_code, page.replace(name, "NAME"))
+    assert answers["sec"] == answers["nobody-here"]
+    assert "locked" in answers["sec"][1]
+
+
+def test_a_locked_name_costs_the_same_hash_work(tmp_path, monkeypatch):
+    """A locked name answered without hashing: measurably faster, which told that it exists
+    (counted here as calls, not timed)."""
+    office = build_office(tmp_path)
+    conn = users.connect(office.home)
+    for _ in range(users.MAX_FAILURES - 1):
+        assert users.authenticate(conn, "sec", "guess-guess-guess") is None
+    with pytest.raises(users.LockedOut):
+        users.authenticate(conn, "sec", "guess-guess-guess")
+    calls = []
+    real = users._hasher
+
+    class Counting:
+        def __init__(self):
+            self.inner = real()
+
+        def verify(self, digest, secret):
+            calls.append(digest)
+            return self.inner.verify(digest, secret)
+
+    monkeypatch.setattr(users, "_hasher", Counting)
+    for name in ("sec", "nobody-here", "dra"):
+        with pytest.raises(users.LockedOut) if name == "sec" else _nothing():
+            users.authenticate(conn, name, "guess-guess-guess")
+    assert len(calls) == 3
+
+
+class _nothing:
+    """A context that expects nothing to be raised."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -34,6 +34,8 @@ _WRITING = threading.Lock()
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,
     failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS probes (name TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0,
+    locked_until REAL NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL,
     expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS drafts (id TEXT PRIMARY KEY, drafter TEXT NOT NULL, authority TEXT NOT NULL,
@@ -122,46 +124,54 @@ class LockedOut(Exception):
 def authenticate(conn: sqlite3.Connection, name: str, password: str, now: float | None = None) -> User | None:
     """The user when ``password`` is theirs, else None; raises :class:`LockedOut` while locked.
 
-    A wrong password for an unknown name costs the same hash work, so timing does not tell
-    which names exist.
+    An unknown name behaves as a known one: the same hash work (timing does not tell which
+    names exist) and its own failure count in ``probes``, so it is locked after as many
+    guesses (the lock-out message does not tell either). A locked name still costs the
+    hash work, and its password is not looked at.
     """
-    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
     now = time.time() if now is None else now
     row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
-    hasher = _hasher()
+    table, key = ("users", name) if row is not None else ("probes", name[:100])
     if row is None:
-        try:
-            hasher.verify(_DUMMY_HASH or _dummy(), password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            pass
-        return None
-    if row["locked_until"] > now:
-        raise LockedOut(name)
-    try:
-        hasher.verify(row["hash"], password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        if _count_failure(conn, name, now):
-            raise LockedOut(name) from None
+        with _WRITING, conn:
+            conn.execute("INSERT INTO probes (name) VALUES (?) ON CONFLICT(name) DO NOTHING", (key,))
+    locked = conn.execute(f"SELECT locked_until FROM {table} WHERE name = ?", (key,)).fetchone()[0] > now
+    matched = _verify(row["hash"] if row is not None else None, password)  # the work done even when locked
+    if locked or not matched:
+        if locked or _count_failure(conn, table, key, now):
+            raise LockedOut(name)
         return None
     with _WRITING, conn:
         conn.execute("UPDATE users SET failures = 0, locked_until = 0 WHERE name = ?", (name,))
     return User(row["name"], row["role"])
 
 
-def _count_failure(conn: sqlite3.Connection, name: str, now: float) -> bool:
-    """Count one failed login of ``name``; True when it locks the name.
+def _verify(digest: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``digest``; with no digest, the same work on a dummy hash."""
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+    try:
+        _hasher().verify(digest or _DUMMY_HASH or _dummy(), password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    return digest is not None
+
+
+def _count_failure(conn: sqlite3.Connection, table: str, name: str, now: float) -> bool:
+    """Count one failed login of ``name`` in ``table`` (users, or probes for unknown names);
+    True when it locks the name.
 
     The count is raised in one statement (never read, then written back): guesses sent in
     parallel each add one, so they cannot all see the same count and slip past the lock-out.
     The server's one connection is shared by its worker threads, so its transactions are
     taken one at a time (two at once on one connection fail)."""
     with _WRITING, conn:
-        failures = conn.execute("UPDATE users SET failures = failures + 1 WHERE name = ? RETURNING failures",
-                                (name,)).fetchone()[0]
-        if failures < MAX_FAILURES:
+        conn.execute("DELETE FROM probes WHERE locked_until BETWEEN 1 AND ?", (now,))  # expired locks
+        failures = conn.execute(f"UPDATE {table} SET failures = failures + 1 WHERE name = ? RETURNING failures",
+                                (name,)).fetchone()
+        if failures is None or failures[0] < MAX_FAILURES:
             return False
-        conn.execute("UPDATE users SET failures = 0, locked_until = ? WHERE name = ?", (now + LOCK_SECONDS, name))
+        conn.execute(f"UPDATE {table} SET failures = 0, locked_until = ? WHERE name = ?", (now + LOCK_SECONDS, name))
     return True
 
 
