@@ -133,3 +133,30 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def _edit_register(home, sql: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(home / "register.db", isolation_level=None)
+    try:
+        conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+        conn.execute(sql)
+    finally:
+        conn.close()
+
+
+def test_an_edited_event_is_not_shown_as_the_record(tmp_path):
+    """The event pages listed the log as stored: whoever could write register.db could put
+    another person's name on an action (who issued, who destroyed) and the page showed it."""
+    from test_web_helpers import issued_office
+
+    office, _, _ = issued_office(tmp_path)
+    sec = office.client("sec")
+    assert sec.get("/register/events").status_code == 200
+    token = sec.post("/api/v1/login", json={"name": "sec", "password": password("sec")}).json()["token"]
+    _edit_register(office.home, "UPDATE events SET actor = 'adm' WHERE actor = 'cle' AND action = 'issued'")
+    r = sec.get("/register/events")
+    assert r.status_code == 400 and "altered" in r.text
+    r = sec.get("/api/v1/events", headers={"authorization": f"Bearer {token}"})
+    assert r.status_code == 400 and "altered" in r.json()["error"]
