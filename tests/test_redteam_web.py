@@ -160,3 +160,32 @@ def test_an_edited_event_is_not_shown_as_the_record(tmp_path):
     assert r.status_code == 400 and "altered" in r.text
     r = sec.get("/api/v1/events", headers={"authorization": f"Bearer {token}"})
     assert r.status_code == 400 and "altered" in r.json()["error"]
+
+
+def test_a_chunked_upload_cannot_pass_the_size_check(tmp_path):
+    """The size check read Content-Length only: a body sent chunked (no length) was parsed,
+    and spooled to disk whole, before any limit applied."""
+    from test_web_helpers import csrf
+
+    from mijian.pipeline.limits import Limits
+    from mijian.pipeline.web.app import create_app
+    from mijian.pipeline.web.deps import WebConfig
+
+    office = build_office(tmp_path)
+    office.app = create_app(WebConfig(home=office.home, data=office.data, limits=Limits(max_file_bytes=1 << 16)))
+    c = office.client("dra")
+    token = csrf(c, "/drafts")
+
+    def body():
+        yield (b'--XX\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n' + token.encode()
+               + b'\r\n--XX\r\nContent-Disposition: form-data; name="authority"\r\n\r\naut\r\n--XX\r\n'
+               b'Content-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n')
+        for _ in range(8):
+            yield b"A" * (1 << 16)
+        yield b"\r\n--XX--\r\n"
+
+    r = c.post("/drafts", content=body(), headers={"content-type": "multipart/form-data; boundary=XX"},
+               follow_redirects=False)
+    assert r.request.headers.get("transfer-encoding") == "chunked"
+    assert r.status_code == 411
+    assert not (office.data / "drafts").exists() or not any((office.data / "drafts").iterdir())
