@@ -189,3 +189,35 @@ def test_a_chunked_upload_cannot_pass_the_size_check(tmp_path):
     assert r.request.headers.get("transfer-encoding") == "chunked"
     assert r.status_code == 411
     assert not (office.data / "drafts").exists() or not any((office.data / "drafts").iterdir())
+
+
+def test_a_form_sent_twice_does_not_start_a_second_run(tmp_path):
+    """Two runs of one draft at once (a double click, the back button and send again): the
+    second finished with nothing to do and wrote back the draft's copy list as it was when it
+    began, empty, so the copies could no longer be downloaded."""
+    from test_web_helpers import csrf, decide, issue, upload
+
+    from mijian.pipeline.web import issuing, store
+
+    office = build_office(tmp_path)
+    draft_id = upload(office)
+    assert decide(office, draft_id).status_code == 303
+    running = issuing.Job(owner="cle", draft_id=draft_id)  # a run of this draft not yet finished
+    office.app.state.jobs["running"] = running
+    c = office.client("cle")
+    r = c.post(f"/issue/{draft_id}", data={"csrf": csrf(c, f"/issue/{draft_id}"), "recipient": ["dra"]},
+               follow_redirects=False)
+    assert r.status_code == 409
+    token = c.post("/api/v1/login", json={"name": "cle", "password": password("cle")}).json()["token"]
+    r = c.post(f"/api/v1/drafts/{draft_id}/issue", json={"recipients": ["dra"]},
+               headers={"authorization": f"Bearer {token}"})
+    assert r.status_code == 409
+    running.finished = True
+    stale = store.get(office.app.state.accounts, draft_id)  # read before the next run
+    issue(office, draft_id, ["dra"])
+    # a run that began from the stale row keeps what the other run recorded
+    conn = users.connect(office.home)
+    issuing.run_issue(office.app.state.config, conn, stale, ["sec"], "cle", issuing.Job("cle", draft_id))
+    kept = store.get(conn, draft_id)
+    assert sorted(c["recipient"] for c in kept.copies) == ["dra", "sec"]
+    assert kept.recipients == ("dra", "sec")

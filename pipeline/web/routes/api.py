@@ -87,13 +87,17 @@ async def issue_copies(request: Request, draft_id: str) -> Response:
     draft = issue.decided(request, draft_id)
     names = issue.chosen_recipients(request, list((await body_of(request)).get("recipients") or []))
     job = issuing.Job(owner=found.user.name, draft_id=draft.id)
+    if issuing.claim(request.app.state.jobs, job) is None:
+        raise HTTPException(409, issue.BUSY)
     own = users.connect(config(request).home)  # used in the worker thread only
     try:
         report = await asyncio.to_thread(issuing.run_issue, config(request), own, draft, names,
                                          found.user.name, job)
     finally:
         own.close()
-    return JSONResponse({"manifest": report.to_json(), "passwords": job.passwords, "error": job.error},
+        job.finished = True
+    passwords, job.passwords = job.passwords, []  # given in this answer only, not kept
+    return JSONResponse({"manifest": report.to_json(), "passwords": passwords, "error": job.error},
                         headers={"Cache-Control": "no-store"})
 
 

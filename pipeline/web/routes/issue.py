@@ -14,6 +14,7 @@ from mijian.pipeline.web.deps import config, form_of, page, require
 from mijian.pipeline.web.store import Draft
 
 router = APIRouter()
+BUSY = "this draft is being issued; wait for that run to finish (正在分发，请等待完成)"
 
 
 def decided(request: Request, draft_id: str) -> Draft:
@@ -58,6 +59,8 @@ async def issue_start(request: Request, draft_id: str) -> Response:
     names = chosen_recipients(request, [str(v) for v in form.getlist("recipient")])
     job_id = issuing.start(config(request), request.app.state.jobs, draft, names,
                            found.user.name)
+    if job_id is None:
+        raise HTTPException(409, BUSY)
     return RedirectResponse(f"/issue/jobs/{job_id}", status_code=303)
 
 
