@@ -221,3 +221,26 @@ def test_a_form_sent_twice_does_not_start_a_second_run(tmp_path):
     kept = store.get(conn, draft_id)
     assert sorted(c["recipient"] for c in kept.copies) == ["dra", "sec"]
     assert kept.recipients == ("dra", "sec")
+
+
+def test_a_returned_or_destroyed_copy_is_not_handed_out_again(tmp_path):
+    """A recipient could fetch their copy again after returning it, or after its destruction
+    was recorded: the copy was back in their hands with nothing in the register."""
+    from test_web_helpers import issued_office
+
+    from mijian.pipeline import service
+    from mijian.pipeline.web import store
+
+    office, draft_id, _ = issued_office(tmp_path)
+    copies = {c["recipient"]: c for c in store.get(office.app.state.accounts, draft_id).copies}
+    dra, adm = office.client("dra"), office.client("adm")
+    for who, client in (("dra", dra), ("adm", adm)):
+        assert client.get(f"/issue/{draft_id}/copies/{copies[who]['serial']}").status_code == 200
+    settings = service.Settings(home=office.home, actor="sec")
+    service.return_copy(copies["dra"]["copy_id"], "sec", settings=settings)
+    service.destroy_copy(copies["adm"]["copy_id"], "aut", "sec2", settings=settings)
+    for who, client in (("dra", dra), ("adm", adm)):
+        r = client.get(f"/issue/{draft_id}/copies/{copies[who]['serial']}")
+        assert r.status_code == 403 and "not handed out again" in r.text
+    cle = office.client("cle")  # the clerk, who keeps the register, still can
+    assert cle.get(f"/issue/{draft_id}/copies/{copies['dra']['serial']}").status_code == 200
