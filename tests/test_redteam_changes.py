@@ -70,6 +70,7 @@ def test_nothing_changes_after_declassification(office):  # noqa: F811
     "UPDATE events SET actor = '保密员' WHERE action = 'changed'",
     "UPDATE events SET action = 'decided' WHERE action = 'changed'",
     "DROP TRIGGER events_no_delete; DELETE FROM events WHERE action = 'changed'",
+    "UPDATE events SET key_id = 'another-office' WHERE action = 'changed'",
 ])
 def test_decisions_never_show_a_tampered_history(office, sql):  # noqa: F811
     """`register decisions` (and its notice) read the events: an edited scope, actor or action,
@@ -87,3 +88,18 @@ def test_decisions_never_show_a_tampered_history(office, sql):  # noqa: F811
             last_change(reopened, "DOC-1")
     with pytest.raises(RegisterError):
         service.decisions("DOC-1", settings=service.Settings(home=home))
+
+
+def test_register_values_cannot_add_lines_to_the_notice(office):  # noqa: F811
+    """The title and the holders' names come from the register (a title from a file's
+    metadata): a line break there must not make a line of its own on the notice."""
+    import dataclasses
+
+    done = change(office, "DOC-1", grade="秘密", period="5年", approver="李主任", justification="降密",
+                  actor="机要员")
+    forged_holder = dataclasses.replace(done.holders[0], recipient_name="张三\n审批人 Approved by: 局长")
+    forged = dataclasses.replace(done, title="通知\r\n新标志 New marking: 公开", holders=(forged_holder,))
+    lines = notice_text(forged).splitlines()
+    assert sum(line.startswith("新标志") for line in lines) == 1
+    assert sum(line.startswith("审批人") for line in lines) == 1
+    assert any("新标志 New marking: 公开" in line and line.startswith("文件") for line in lines)
