@@ -244,3 +244,28 @@ def test_a_returned_or_destroyed_copy_is_not_handed_out_again(tmp_path):
         assert r.status_code == 403 and "not handed out again" in r.text
     cle = office.client("cle")  # the clerk, who keeps the register, still can
     assert cle.get(f"/issue/{draft_id}/copies/{copies['dra']['serial']}").status_code == 200
+
+
+def test_malformed_api_bodies_are_refused_not_crashed(tmp_path):
+    """A body that was not JSON, or recipients that were not a list of names, ended in a 500;
+    a bare string of recipients was taken letter by letter as user names."""
+    from fastapi.testclient import TestClient
+    from test_web_helpers import decide, upload
+
+    office = build_office(tmp_path)
+    draft_id = upload(office)
+    assert decide(office, draft_id).status_code == 303
+    conn = users.connect(office.home)
+    for letter in "dra":  # accounts named by the letters of a name sent as a bare string
+        users.add_user(conn, letter, "drafter", password(letter))
+    c = TestClient(office.app, raise_server_exceptions=False)
+    token = c.post("/api/v1/login", json={"name": "cle", "password": password("cle")}).json()["token"]
+    auth = {"authorization": f"Bearer {token}"}
+    r = c.post("/api/v1/login", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "JSON" in r.json()["error"]
+    for recipients in (5, [{"name": "dra"}], "dra", None, ["dra", 3]):
+        r = c.post(f"/api/v1/drafts/{draft_id}/issue", json={"recipients": recipients}, headers=auth)
+        assert r.status_code == 400 and "list of user names" in r.json()["error"], recipients
+    from mijian.pipeline import service
+
+    assert service.list_copies(settings=service.Settings(home=office.home)) == ()

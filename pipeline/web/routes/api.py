@@ -32,7 +32,10 @@ async def body_of(request: Request) -> dict:
     site can post text that looks like JSON, but never with this content type)."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise HTTPException(415, "send the body as application/json")
-    body = await request.json()
+    try:
+        body = await request.json()
+    except ValueError:  # not JSON, or not UTF-8: the client's mistake, not the server's
+        raise HTTPException(400, "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "send a JSON object")
     return body
@@ -85,7 +88,11 @@ async def issue_copies(request: Request, draft_id: str) -> Response:
     """``{"recipients": [names]}`` (clerks) → the manifest and, this once, the passwords."""
     found = bearer(request, "clerk")
     draft = issue.decided(request, draft_id)
-    names = issue.chosen_recipients(request, list((await body_of(request)).get("recipients") or []))
+    listed = (await body_of(request)).get("recipients")
+    if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
+        # a bare string is not taken letter by letter as names
+        raise HTTPException(400, 'send "recipients" as a list of user names')
+    names = issue.chosen_recipients(request, listed)
     job = issuing.Job(owner=found.user.name, draft_id=draft.id)
     if issuing.claim(request.app.state.jobs, job) is None:
         raise HTTPException(409, issue.BUSY)
