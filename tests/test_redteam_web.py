@@ -9,6 +9,7 @@ import threading
 import pytest
 from test_web_helpers import build_office, log_in, password
 
+from mijian.pipeline.errors import UsageError
 from mijian.pipeline.web import users
 
 
@@ -269,3 +270,39 @@ def test_malformed_api_bodies_are_refused_not_crashed(tmp_path):
     from mijian.pipeline import service
 
     assert service.list_copies(settings=service.Settings(home=office.home)) == ()
+
+
+def test_hostile_names_are_text_on_every_page_and_in_file_names(tmp_path):
+    """Stored XSS and header injection through a user name: the name is a recipient, so it
+    reaches the issue page, the register, the events and the copy's file name (not found:
+    pages escape it and file names keep letters, digits, - and _ only)."""
+    from test_web_helpers import decide, issue, upload
+
+    hostile = '<b>x";filename=evil.sh'  # no space or slash: a user name allows neither
+    office = build_office(tmp_path)
+    conn = users.connect(office.home)
+    users.add_user(conn, hostile, "security", password("x"))
+    draft_id = upload(office)
+    assert decide(office, draft_id, scope="<script>alert(2)</script>").status_code == 303
+    issue(office, draft_id, [hostile])
+    cle = office.client("cle")
+    for url in (f"/issue/{draft_id}", "/register", "/register/events", f"/drafts/{draft_id}"):
+        client = office.client("aut") if url.startswith("/drafts") else cle
+        text = client.get(url).text
+        assert "<b>x" not in text and "<script>alert" not in text, url
+    assert "&lt;b&gt;x" in cle.get(f"/issue/{draft_id}").text  # shown, as text
+    from mijian.pipeline.web import store
+
+    serial = store.get(office.app.state.accounts, draft_id).copies[0]["serial"]
+    r = cle.get(f"/issue/{draft_id}/copies/{serial}")
+    disposition = r.headers["content-disposition"]
+    assert r.status_code == 200 and "evil.sh" not in disposition and "<" not in disposition
+
+
+@pytest.mark.parametrize("name", ["a/b", "a\\b", "../../etc", "a b", "x" * 65, "a\x00b"])
+def test_a_user_name_that_could_never_receive_a_copy_is_refused(tmp_path, name):
+    """An account named with a slash was accepted, then every issue to it failed: a recipient
+    id has no slash."""
+    conn = users.connect(tmp_path / "home")
+    with pytest.raises(UsageError):
+        users.add_user(conn, name, "security", password("x"))

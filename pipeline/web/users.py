@@ -83,10 +83,13 @@ def _hasher():
 
 
 def check_name(name: str) -> str:
-    """A user name: 1-64 printable characters without spaces or control characters."""
+    """A user name: 1-64 printable characters without spaces, control characters or slashes.
+    A user name is the recipient id of the copies issued to the person, and a recipient id
+    has no slash (see :mod:`pipeline.recipients`): a name with one could never be given a copy."""
     name = (name or "").strip()
-    if not name or len(name) > 64 or any(c.isspace() or not c.isprintable() for c in name):
-        raise UsageError(f"user name {name!r} is not 1-64 characters without spaces; choose another (用户名无效)")
+    if not name or len(name) > 64 or any(c.isspace() or not c.isprintable() or c in "/\\" for c in name):
+        raise UsageError(f"user name {name!r} is not 1-64 characters without spaces or slashes; "
+                         "choose another (用户名无效)")
     return name
 
 
