@@ -103,3 +103,16 @@ def test_register_values_cannot_add_lines_to_the_notice(office):  # noqa: F811
     assert sum(line.startswith("新标志") for line in lines) == 1
     assert sum(line.startswith("审批人") for line in lines) == 1
     assert any("新标志 New marking: 公开" in line and line.startswith("文件") for line in lines)
+
+
+def test_the_actor_is_not_taken_from_user_variables(monkeypatch):
+    """``USER=李主任 mijian register change ...`` recorded the change under 李主任: the actor
+    came from variables anyone can set for one command."""
+    import os
+    import pwd
+
+    monkeypatch.setenv("USER", "李主任")
+    monkeypatch.setenv("LOGNAME", "李主任")
+    monkeypatch.setenv("USERNAME", "李主任")
+    monkeypatch.setenv("LNAME", "李主任")
+    assert service.Settings().actor == pwd.getpwuid(os.getuid()).pw_name != "李主任"
