@@ -306,3 +306,47 @@ def test_a_user_name_that_could_never_receive_a_copy_is_refused(tmp_path, name):
     conn = users.connect(tmp_path / "home")
     with pytest.raises(UsageError):
         users.add_user(conn, name, "security", password("x"))
+
+
+def test_lowering_through_the_api_needs_a_justification_and_the_authority(tmp_path):
+    """Not found: the API decides through the page's own rules (a lower grade needs a
+    justification; only the draft's authority decides; a decision is final)."""
+    from fastapi.testclient import TestClient
+    from test_web_helpers import upload
+
+    office = build_office(tmp_path)
+    draft_id = upload(office)
+    c = TestClient(office.app)
+
+    def as_(name):
+        token = c.post("/api/v1/login", json={"name": name, "password": password(name)}).json()["token"]
+        return {"authorization": f"Bearer {token}"}
+
+    url = f"/api/v1/drafts/{draft_id}/decide"
+    for who in ("dra", "cle", "sec", "adm"):
+        assert c.post(url, json={"grade": "内部"}, headers=as_(who)).status_code in (403, 404)
+    aut = as_("aut")
+    r = c.post(url, json={"grade": "内部", "justification": "  "}, headers=aut)
+    assert r.status_code == 400 and "justification" in r.json()["error"]
+    assert c.post(url, json={"grade": "内部", "justification": "已公开的部分"}, headers=aut).status_code == 200
+    assert c.post(url, json={"grade": "绝密", "period": "30年"}, headers=aut).status_code == 409
+
+
+def test_nobody_approves_their_own_destruction(tmp_path):
+    """Not found: a destruction names another account with an approving role; the clerk (or
+    security officer) recording it, a drafter, a clerk or an unknown name is refused."""
+    from fastapi.testclient import TestClient
+    from test_web_helpers import issued_office
+
+    from mijian.pipeline import service
+
+    office, _, _ = issued_office(tmp_path)
+    copy_id = service.list_copies(settings=service.Settings(home=office.home))[0].copy_id
+    c = TestClient(office.app)
+    for actor, approver in (("cle", "cle"), ("sec", "sec"), ("cle", "dra"), ("sec", "cle"), ("cle", "nobody"),
+                            ("cle", " ")):
+        token = c.post("/api/v1/login", json={"name": actor, "password": password(actor)}).json()["token"]
+        r = c.post(f"/api/v1/copies/{copy_id}/destroy", json={"approver": approver, "witness": "w"},
+                   headers={"authorization": f"Bearer {token}"})
+        assert r.status_code == 400, (actor, approver)
+    assert service.show_copy(copy_id, settings=service.Settings(home=office.home)).copy.status == "issued"
