@@ -350,3 +350,22 @@ def test_nobody_approves_their_own_destruction(tmp_path):
                    headers={"authorization": f"Bearer {token}"})
         assert r.status_code == 400, (actor, approver)
     assert service.show_copy(copy_id, settings=service.Settings(home=office.home)).copy.status == "issued"
+
+
+def test_another_clerk_cannot_read_a_runs_passwords(tmp_path):
+    """Not found: a run's page (and its passwords, shown once) is its starter's; another
+    clerk with the run's id gets 404 and the passwords are still there for the starter."""
+    from mijian.pipeline.web import issuing
+
+    office = build_office(tmp_path)
+    conn = users.connect(office.home)
+    users.add_user(conn, "cle2", "clerk", password("cle2"))
+    job = issuing.Job(owner="cle", draft_id="d" * 16, done=1, total=1, finished=True,
+                      passwords=[{"serial": "000001", "recipient": "dra", "password": "SEKRET-PASSWORD"}])
+    office.app.state.jobs["the-run"] = job
+    for name in ("cle2", "sec", "dra"):
+        r = office.client(name).get("/issue/jobs/the-run")
+        assert r.status_code in (403, 404) and "SEKRET" not in r.text
+    cle = office.client("cle")
+    assert "SEKRET-PASSWORD" in cle.get("/issue/jobs/the-run").text
+    assert "SEKRET-PASSWORD" not in cle.get("/issue/jobs/the-run").text
