@@ -369,3 +369,34 @@ def test_another_clerk_cannot_read_a_runs_passwords(tmp_path):
     cle = office.client("cle")
     assert "SEKRET-PASSWORD" in cle.get("/issue/jobs/the-run").text
     assert "SEKRET-PASSWORD" not in cle.get("/issue/jobs/the-run").text
+
+
+def test_two_decisions_sent_at_once_record_one(tmp_path):
+    """The 'already decided' check read the draft before the classification was awaited: two
+    decisions sent together (two tabs, a double click) both passed, both were signed into
+    the log, and the later one silently replaced the first."""
+    import asyncio
+
+    from fastapi import HTTPException
+    from test_web_helpers import decide, upload
+
+    from mijian.pipeline.service.events import recent_events
+    from mijian.pipeline.web import store
+    from mijian.pipeline.web.routes import drafts
+
+    office = build_office(tmp_path)
+    draft_id = upload(office)
+    conn = office.app.state.accounts
+    seen_undecided = store.get(conn, draft_id)  # what the second request read
+    assert decide(office, draft_id).status_code == 303
+
+    class Request:
+        app = office.app
+
+    aut = users.get_user(conn, "aut")
+    with pytest.raises(HTTPException) as refused:
+        asyncio.run(drafts.make_decision(Request(), aut, seen_undecided, {"grade": "绝密", "period": "30年", "approver": "局长"}))
+    assert refused.value.status_code == 409
+    assert store.get(conn, draft_id).decision["grade"] == "机密"
+    events = recent_events(100, settings=office.app.state.config.settings("test"))
+    assert sum(e["action"] == "web.decision" for e in events) == 1
