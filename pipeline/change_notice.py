@@ -33,6 +33,14 @@ def check_notice_path(path: Path) -> None:
                          "for the notice (通知目录不存在)")
 
 
+def _flat(value: str) -> str:
+    """``value`` on one line: each line break or control character becomes a space. The
+    notice is one fact a line, and its values come from the register (a title taken from a
+    file, a recipient's name), so none may start a line of its own (a forged marking or
+    approver on the paper the holders are given)."""
+    return "".join(c if c.isprintable() else " " for c in value)
+
+
 def notice_text(change: GradeChange) -> str:
     """The words of the notice, one paragraph a line (Chinese first, then English)."""
     if change.action == DECLASSIFIED:
@@ -40,19 +48,20 @@ def notice_text(change: GradeChange) -> str:
     else:
         heading = ["密级、保密期限或知悉范围变更通知", "Notice of a change of grade, period or scope"]
     lines = [*heading, "",
-             f"文件 Document: {change.title} ({change.document_id})",
-             f"原标志 Old marking: {change.old.text()}",
-             f"新标志 New marking: {change.new.text()}",
-             f"审批人 Approved by: {change.approver}",
+             f"文件 Document: {_flat(change.title)} ({change.document_id})",
+             f"原标志 Old marking: {_flat(change.old.text())}",
+             f"新标志 New marking: {_flat(change.new.text())}",
+             f"审批人 Approved by: {_flat(change.approver)}",
              f"日期 Date: {change.at[:10]} ({change.at})",
-             f"理由 Justification: {change.justification}",
+             f"理由 Justification: {_flat(change.justification)}",
              f"登记簿事件 Register event: {change.seq}", ""]
     if change.holders:
         lines += ["下列持有人须按新标志管理所持份件。",
                   "The holders below must handle the copies they hold under the new marking.", "",
                   "份号 Serial | 持有人 Holder | 单位 Unit | 状态 Status"]
-        lines += [f"{h.serial} | {h.recipient_name} ({h.recipient_id}) | {h.recipient_unit or '-'} | "
-                  f"{STATUS_ZH.get(h.status, h.status)} {h.status}" for h in change.holders]
+        lines += [f"{h.serial} | {_flat(h.recipient_name)} ({_flat(h.recipient_id)}) | "
+                  f"{_flat(h.recipient_unit or '-')} | {STATUS_ZH.get(h.status, h.status)} {h.status}"
+                  for h in change.holders]
     else:
         lines += ["没有未清退的份件，无须通知持有人。", "No copy is outstanding; no holder needs to be told."]
     return "\n".join(lines)

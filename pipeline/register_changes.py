@@ -177,11 +177,21 @@ def refuse_declassified(register: RegisterStore, document_id: str, doing: str = 
 _ZH = {"issued": "分发", "changed": "变更"}
 
 
+def _one_line(text: str, what: str, option: str) -> str:
+    """``text`` when it has no line break or other control character: the notice prints one
+    fact a line, so a line break in a name or reason could forge another line (a second
+    approver, a new marking) on the paper the holders are given."""
+    if any(not c.isprintable() for c in text):
+        raise UsageError(f"{what} contains a line break or control character; give {option} "
+                         "as one line of text (不能含换行或控制字符)")
+    return text
+
+
 def _required(value: str | None, what: str, option: str, zh: str) -> str:
     text = (value or "").strip()
     if not text:
         raise UsageError(f"{what} is required and was empty; give {option} (须填写{zh})")
-    return text
+    return _one_line(text, what, option)
 
 
 def _new_period(scheme: Scheme, old: DocumentMarking, level: int, period: str | None) -> str | None:
@@ -206,7 +216,7 @@ def _new_period(scheme: Scheme, old: DocumentMarking, level: int, period: str | 
 def _changed_marking(scheme: Scheme, old: DocumentMarking, grade: str | None, period: str | None,
                      scope: str | None) -> DocumentMarking:
     """The marking a change asks for, checked against the document's scheme."""
-    scope = (scope or "").strip() or None
+    scope = _one_line((scope or "").strip(), "the scope", "--scope TEXT") or None
     if grade is None and not (period or "").strip() and scope is None:
         raise UsageError("nothing to change: give --grade, --period or --scope "
                          "(须指定新的密级、期限或知悉范围)")

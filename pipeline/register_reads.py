@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mijian.pipeline.errors import RegisterError
-from mijian.pipeline.register_check import check_copy_row, check_document_row
+from mijian.pipeline.register_check import authentic_events, check_copy_row, check_document_row
 from mijian.pipeline.register_head import Freshness, freshness
 from mijian.pipeline.register_records import (GONE, CopyRecord, CopyStatus, DocumentRecord,
                                               EventRecord)
@@ -170,7 +170,12 @@ class RegisterReads:
         return [EventRecord(*row) for row in cur]
 
     def recent_events(self, limit: int) -> list[EventRecord]:
-        """The newest ``limit`` events, newest first (as stored: not verified here)."""
+        """The newest ``limit`` events, newest first, each checked on its own first (its hash
+        and office signature; :class:`RowRefused` otherwise): the lists shown to people, the
+        web app's event page among them, never show an edited actor or detail as the record.
+        The chain as a whole is left to ``register verify``."""
+        authentic_events(self._conn, self.verifiers(), "SELECT * FROM events ORDER BY seq DESC LIMIT ?",
+                         (limit,))
         cur = self._conn.execute(f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events ORDER BY seq "
                                  "DESC LIMIT ?", (limit,))
         return [EventRecord(*row) for row in cur]

@@ -70,7 +70,7 @@ MATRIX = [
     ("POST", "/api/v1/trace", "/api/v1/trace", READERS, {}),
 ]
 OPEN = {("GET", "/login"), ("POST", "/login"), ("GET", "/lang/{code}"), ("POST", "/api/v1/login"),
-        ("POST", "/logout")}
+        ("POST", "/logout"), ("POST", "/api/v1/logout")}
 """Routes anyone may call (logout needs a session and its CSRF token: tested elsewhere)."""
 
 

@@ -32,6 +32,24 @@ def _need_web() -> None:
             raise ConfigError(MISSING)
 
 
+def plain_http_warning(host: str, tls: bool) -> str | None:
+    """The warning printed when the app listens beyond this machine without TLS: passwords,
+    session cookies and copies would cross the network in clear text (the cookies are not
+    marked Secure either). Served anyway: an office may put a TLS proxy in front."""
+    import ipaddress
+
+    name = host.strip().strip("[]")
+    try:
+        loopback = ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        loopback = name.lower() == "localhost"
+    if tls or loopback:
+        return None
+    return (f"mijian: warning: serving on {host} without TLS: passwords, sessions and copies cross "
+            "the network unencrypted; give --cert and --key, or put an HTTPS proxy in front "
+            "(未启用TLS，口令和文件将明文传输)")
+
+
 def serve(host: str = typer.Option("127.0.0.1", help="address to listen on (default: this machine only)"),
           port: int = typer.Option(8765, help="port to listen on"),
           cert: Path | None = typer.Option(None, help="TLS certificate (PEM); with --key, serve HTTPS"),
@@ -52,6 +70,9 @@ def serve(host: str = typer.Option("127.0.0.1", help="address to listen on (defa
     home = settings.home
     folder = data if data is not None else home.parent / f"{home.name}-web"
     app = create_app(WebConfig(home=home, data=folder, secure=cert is not None, limits=settings.limits))
+    warning = plain_http_warning(host, cert is not None)
+    if warning:
+        print(warning, file=sys.stderr)
     print(f"mijian: serving on {'https' if cert else 'http'}://{host}:{port}/ (Ctrl-C to stop)", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, ssl_certfile=str(cert) if cert else None,
                 ssl_keyfile=str(key) if key else None, log_level="warning", server_header=False)

@@ -34,6 +34,17 @@ def default_home() -> Path:
 
 
 def _user() -> str:
+    """The operating-system account running the command, found by its user id: the USER and
+    LOGNAME variables (which getpass reads first) can be set by anyone for one command, which
+    would put another person's name on a change or destruction in the signed log. getpass
+    where there is no account database (Windows, a user id without an entry)."""
+    try:
+        import os
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError, AttributeError):
+        pass
     try:
         return getpass.getuser()
     except Exception:  # no user name in some containers

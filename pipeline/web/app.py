@@ -40,6 +40,13 @@ def _too_large(request: Request, config: WebConfig) -> bool:
     return declared.isdigit() and int(declared) > config.limits.max_file_bytes + FORM_ALLOWANCE
 
 
+def _unsized(request: Request) -> bool:
+    """Whether the request sends a body without saying its length (chunked): the form parser
+    would spool all of it to disk before any limit is checked, so it is refused; browsers and
+    ordinary API clients always send Content-Length with a form or a file."""
+    return "transfer-encoding" in request.headers and "content-length" not in request.headers
+
+
 def _errors(app: FastAPI) -> None:
     """HTTP errors as a page for browsers and as JSON under /api; library errors as 400."""
 
@@ -78,6 +85,8 @@ def create_app(config: WebConfig) -> FastAPI:
     async def security_headers(request: Request, call_next):
         if _too_large(request, config):
             response: Response = JSONResponse({"error": "request too large"}, status_code=413)
+        elif _unsized(request):
+            response = JSONResponse({"error": "send the request with a Content-Length"}, status_code=411)
         else:
             response = await call_next(request)
         _headers(response, config.secure)

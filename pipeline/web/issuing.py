@@ -72,9 +72,10 @@ def run_issue(cfg: WebConfig, conn: Any, draft: Draft, names: list[str], actor: 
         remove_tree(listed.parent)
     copies = [{"serial": c.serial, "copy_id": c.copy_id, "recipient": c.recipient.id, "file": c.file.name}
               for c in report.run.copies]
-    known = {c["copy_id"]: c for c in draft.copies}
+    now = store.get(conn, draft.id) or draft  # as stored now, not as when the run began
+    known = {c["copy_id"]: c for c in now.copies}
     known.update({c["copy_id"]: c for c in copies})
-    store.set_issued(conn, draft.id, sorted(set(draft.recipients) | set(names)), list(known.values()))
+    store.set_issued(conn, draft.id, sorted(set(now.recipients) | set(names)), list(known.values()))
     job.passwords = [{"serial": c.serial, "recipient": c.recipient.id, "password": c.password}
                      for c in report.run.copies]
     # the passwords are shown once on the page; the file the run wrote beside the copies goes
@@ -85,11 +86,25 @@ def run_issue(cfg: WebConfig, conn: Any, draft: Draft, names: list[str], actor: 
     return report
 
 
-def start(cfg: WebConfig, jobs: dict, draft: Draft, names: list[str], actor: str) -> str:
-    """Start an issuing run in a thread; returns the job id the progress page polls."""
+def claim(jobs: dict, job: Job) -> str | None:
+    """Register ``job`` and return its id, or None while another run of the same draft is
+    unfinished: a form sent twice (a double click, the back button) must not start a second
+    run beside the first. Called on the server's event loop, so the check and the insert
+    cannot interleave with another request's."""
+    if any(other.draft_id == job.draft_id and not other.finished for other in jobs.values()):
+        return None
     job_id = secrets.token_urlsafe(16)
-    job = Job(owner=actor, draft_id=draft.id, total=len(names))
     jobs[job_id] = job
+    return job_id
+
+
+def start(cfg: WebConfig, jobs: dict, draft: Draft, names: list[str], actor: str) -> str | None:
+    """Start an issuing run in a thread; returns the job id the progress page polls, or None
+    while another run of the draft is unfinished (see :func:`claim`)."""
+    job = Job(owner=actor, draft_id=draft.id, total=len(names))
+    job_id = claim(jobs, job)
+    if job_id is None:
+        return None
 
     def work() -> None:
         own = connect(cfg.home)  # a connection of the thread's own, not the server's

@@ -106,11 +106,14 @@ def all_drafts(conn: sqlite3.Connection) -> list[Draft]:
     return [_draft(r) for r in conn.execute("SELECT * FROM drafts ORDER BY created DESC, id")]
 
 
-def set_decision(conn: sqlite3.Connection, draft_id: str, decision: dict) -> None:
-    """Record the authority's decision on the draft."""
+def set_decision(conn: sqlite3.Connection, draft_id: str, decision: dict) -> bool:
+    """Record the authority's decision on the draft; False when it already had one. Checked
+    in the same statement that writes it: two decisions sent at once (a double click, two
+    tabs) both read an undecided draft, and only the first may stand."""
     with conn:
-        conn.execute("UPDATE drafts SET decision = ? WHERE id = ?",
-                     (json.dumps(decision, ensure_ascii=False), draft_id))
+        cur = conn.execute("UPDATE drafts SET decision = ? WHERE id = ? AND decision IS NULL",
+                           (json.dumps(decision, ensure_ascii=False), draft_id))
+    return cur.rowcount == 1
 
 
 def set_issued(conn: sqlite3.Connection, draft_id: str, recipients: list[str], copies: list[dict]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +28,14 @@ MAX_FAILURES = 5
 LOCK_SECONDS = 900
 SESSION_SECONDS = 8 * 3600
 FILE = "web.sqlite"
+_WRITING = threading.Lock()
+"""Held around each transaction of a login (see :func:`_count_failure`)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,
     failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS probes (name TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0,
+    locked_until REAL NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL,
     expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS drafts (id TEXT PRIMARY KEY, drafter TEXT NOT NULL, authority TEXT NOT NULL,
@@ -78,10 +83,13 @@ def _hasher():
 
 
 def check_name(name: str) -> str:
-    """A user name: 1-64 printable characters without spaces or control characters."""
+    """A user name: 1-64 printable characters without spaces, control characters or slashes.
+    A user name is the recipient id of the copies issued to the person, and a recipient id
+    has no slash (see :mod:`pipeline.recipients`): a name with one could never be given a copy."""
     name = (name or "").strip()
-    if not name or len(name) > 64 or any(c.isspace() or not c.isprintable() for c in name):
-        raise UsageError(f"user name {name!r} is not 1-64 characters without spaces; choose another (用户名无效)")
+    if not name or len(name) > 64 or any(c.isspace() or not c.isprintable() or c in "/\\" for c in name):
+        raise UsageError(f"user name {name!r} is not 1-64 characters without spaces or slashes; "
+                         "choose another (用户名无效)")
     return name
 
 
@@ -119,36 +127,55 @@ class LockedOut(Exception):
 def authenticate(conn: sqlite3.Connection, name: str, password: str, now: float | None = None) -> User | None:
     """The user when ``password`` is theirs, else None; raises :class:`LockedOut` while locked.
 
-    A wrong password for an unknown name costs the same hash work, so timing does not tell
-    which names exist.
+    An unknown name behaves as a known one: the same hash work (timing does not tell which
+    names exist) and its own failure count in ``probes``, so it is locked after as many
+    guesses (the lock-out message does not tell either). A locked name still costs the
+    hash work, and its password is not looked at.
     """
-    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
     now = time.time() if now is None else now
     row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
-    hasher = _hasher()
+    table, key = ("users", name) if row is not None else ("probes", name[:100])
     if row is None:
-        try:
-            hasher.verify(_DUMMY_HASH or _dummy(), password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            pass
+        with _WRITING, conn:
+            conn.execute("INSERT INTO probes (name) VALUES (?) ON CONFLICT(name) DO NOTHING", (key,))
+    locked = conn.execute(f"SELECT locked_until FROM {table} WHERE name = ?", (key,)).fetchone()[0] > now
+    matched = _verify(row["hash"] if row is not None else None, password)  # the work done even when locked
+    if locked or not matched:
+        if locked or _count_failure(conn, table, key, now):
+            raise LockedOut(name)
         return None
-    if row["locked_until"] > now:
-        raise LockedOut(name)
-    try:
-        hasher.verify(row["hash"], password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        failures = row["failures"] + 1
-        locked = now + LOCK_SECONDS if failures >= MAX_FAILURES else 0
-        with conn:
-            conn.execute("UPDATE users SET failures = ?, locked_until = ? WHERE name = ?",
-                         (0 if locked else failures, locked, name))
-        if locked:
-            raise LockedOut(name) from None
-        return None
-    with conn:
+    with _WRITING, conn:
         conn.execute("UPDATE users SET failures = 0, locked_until = 0 WHERE name = ?", (name,))
     return User(row["name"], row["role"])
+
+
+def _verify(digest: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``digest``; with no digest, the same work on a dummy hash."""
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+    try:
+        _hasher().verify(digest or _DUMMY_HASH or _dummy(), password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    return digest is not None
+
+
+def _count_failure(conn: sqlite3.Connection, table: str, name: str, now: float) -> bool:
+    """Count one failed login of ``name`` in ``table`` (users, or probes for unknown names);
+    True when it locks the name.
+
+    The count is raised in one statement (never read, then written back): guesses sent in
+    parallel each add one, so they cannot all see the same count and slip past the lock-out.
+    The server's one connection is shared by its worker threads, so its transactions are
+    taken one at a time (two at once on one connection fail)."""
+    with _WRITING, conn:
+        conn.execute("DELETE FROM probes WHERE locked_until BETWEEN 1 AND ?", (now,))  # expired locks
+        failures = conn.execute(f"UPDATE {table} SET failures = failures + 1 WHERE name = ? RETURNING failures",
+                                (name,)).fetchone()
+        if failures is None or failures[0] < MAX_FAILURES:
+            return False
+        conn.execute(f"UPDATE {table} SET failures = 0, locked_until = ? WHERE name = ?", (now + LOCK_SECONDS, name))
+    return True
 
 
 _DUMMY_HASH: str | None = None
@@ -164,7 +191,7 @@ def new_session(conn: sqlite3.Connection, user: User, now: float | None = None) 
     """A fresh session (new random token and CSRF token: a token set before login is never kept)."""
     now = time.time() if now is None else now
     session = Session(secrets.token_urlsafe(32), user, secrets.token_urlsafe(32))
-    with conn:
+    with _WRITING, conn:
         conn.execute("DELETE FROM sessions WHERE expires < ?", (now,))
         conn.execute("INSERT INTO sessions VALUES (?,?,?,?)",
                      (session.token, user.name, session.csrf, now + SESSION_SECONDS))
@@ -183,5 +210,5 @@ def find_session(conn: sqlite3.Connection, token: str | None, now: float | None 
 
 def end_session(conn: sqlite3.Connection, token: str) -> None:
     """Forget a session (logout)."""
-    with conn:
+    with _WRITING, conn:
         conn.execute("DELETE FROM sessions WHERE token = ?", (token,))

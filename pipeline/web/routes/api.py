@@ -32,7 +32,10 @@ async def body_of(request: Request) -> dict:
     site can post text that looks like JSON, but never with this content type)."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise HTTPException(415, "send the body as application/json")
-    body = await request.json()
+    try:
+        body = await request.json()
+    except ValueError:  # not JSON, or not UTF-8: the client's mistake, not the server's
+        raise HTTPException(400, "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "send a JSON object")
     return body
@@ -47,6 +50,15 @@ async def login(request: Request) -> Response:
         return JSONResponse({"error": why}, status_code=401)
     made = users.new_session(request.app.state.accounts, user)
     return JSONResponse({"token": made.token, "role": user.role})
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """End the bearer token's session on the server: a token copied from a client's memory
+    or logs is useless after its owner logged out, not only after its hours run out."""
+    found = bearer(request)
+    users.end_session(request.app.state.accounts, found.token)
+    return JSONResponse({"logged_out": True})
 
 
 @router.post("/classify")
@@ -76,15 +88,23 @@ async def issue_copies(request: Request, draft_id: str) -> Response:
     """``{"recipients": [names]}`` (clerks) → the manifest and, this once, the passwords."""
     found = bearer(request, "clerk")
     draft = issue.decided(request, draft_id)
-    names = issue.chosen_recipients(request, list((await body_of(request)).get("recipients") or []))
+    listed = (await body_of(request)).get("recipients")
+    if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
+        # a bare string is not taken letter by letter as names
+        raise HTTPException(400, 'send "recipients" as a list of user names')
+    names = issue.chosen_recipients(request, listed)
     job = issuing.Job(owner=found.user.name, draft_id=draft.id)
+    if issuing.claim(request.app.state.jobs, job) is None:
+        raise HTTPException(409, issue.BUSY)
     own = users.connect(config(request).home)  # used in the worker thread only
     try:
         report = await asyncio.to_thread(issuing.run_issue, config(request), own, draft, names,
                                          found.user.name, job)
     finally:
         own.close()
-    return JSONResponse({"manifest": report.to_json(), "passwords": job.passwords, "error": job.error},
+        job.finished = True
+    passwords, job.passwords = job.passwords, []  # given in this answer only, not kept
+    return JSONResponse({"manifest": report.to_json(), "passwords": passwords, "error": job.error},
                         headers={"Cache-Control": "no-store"})
 
 

@@ -131,7 +131,8 @@ async def make_decision(request: Request, user: users.User, draft: Draft, fields
     decision = service.decide(result, choice)
     shown = {**dataclasses.asdict(decision), "approver": choice.approver, "by": user.name,
              "scope": str(fields.get("scope") or "").strip() or None}
-    store.set_decision(request.app.state.accounts, draft.id, shown)
+    if not store.set_decision(request.app.state.accounts, draft.id, shown):
+        raise HTTPException(409, "already decided")
     record_event("web.decision", {"draft": draft.id, "grade": decision.grade, "period": decision.period,
                                   "lowered": decision.lowered, "justification": decision.justification,
                                   "scope": shown["scope"]},

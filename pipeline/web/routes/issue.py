@@ -3,17 +3,21 @@ or all as a ZIP; the passwords are shown once."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from mijian.pipeline import service
+from mijian.pipeline.register_records import CopyStatus
 from mijian.pipeline.web import issuing, store, users
 from mijian.pipeline.web.deps import config, form_of, page, require
 from mijian.pipeline.web.store import Draft
 
 router = APIRouter()
+BUSY = "this draft is being issued; wait for that run to finish (正在分发，请等待完成)"
 
 
 def decided(request: Request, draft_id: str) -> Draft:
@@ -58,6 +62,8 @@ async def issue_start(request: Request, draft_id: str) -> Response:
     names = chosen_recipients(request, [str(v) for v in form.getlist("recipient")])
     job_id = issuing.start(config(request), request.app.state.jobs, draft, names,
                            found.user.name)
+    if job_id is None:
+        raise HTTPException(409, BUSY)
     return RedirectResponse(f"/issue/jobs/{job_id}", status_code=303)
 
 
@@ -84,11 +90,21 @@ async def issue_progress(request: Request, job_id: str) -> Response:
                 passwords=passwords, draft=draft)
 
 
-def may_download(request: Request, draft: Draft, copy: dict) -> None:
-    """Clerks fetch every copy; a recipient only their own (403 otherwise)."""
+async def may_download(request: Request, draft: Draft, copy: dict) -> None:
+    """Clerks fetch every copy; a recipient only their own, and only while the register says
+    they hold it (issued or signed for): a copy returned, destroyed, lost or voided is not
+    handed out again (403 otherwise). The register row is checked against its signed events
+    on the way (an edited row is refused, never believed)."""
     found = require(request)
-    if found.user.role != "clerk" and found.user.name != copy["recipient"]:
+    if found.user.role == "clerk":
+        return
+    if found.user.name != copy["recipient"]:
         raise HTTPException(403, "not your copy")
+    details = await asyncio.to_thread(service.show_copy, copy["copy_id"],
+                                      settings=config(request).settings(found.user.name))
+    if details.copy.status not in (CopyStatus.ISSUED, CopyStatus.SIGNED):
+        raise HTTPException(403, f"the register says this copy is {details.copy.status}; it is not "
+                                 "handed out again (该份件已清退、销毁或作废)")
 
 
 @router.get("/issue/{draft_id}/copies/{serial}")
@@ -100,7 +116,7 @@ async def download_copy(request: Request, draft_id: str, serial: str) -> Respons
     if found is None:
         raise HTTPException(404, "no such copy")
     copy, path = found
-    may_download(request, draft, copy)
+    await may_download(request, draft, copy)
     return FileResponse(path, filename=path.name, headers={"Cache-Control": "no-store"})
 
 
