@@ -24,13 +24,12 @@ from mijian.pipeline.formats import registry
 from mijian.pipeline.limits import Limits
 from mijian.pipeline.marking import build_marking
 from mijian.pipeline.model import CopyStamp, Language, Recipient
-from mijian.pipeline.office import Office
+from mijian.pipeline.office import PASSWORD_PURPOSE, Office
 from mijian.pipeline.register import CopyRecord, CopyStatus
 from mijian.pipeline.safe_files import write_atomic
 from mijian.watermark import textcode
 from mijian.watermark.codes import make_token, make_visible_code
 
-PASSWORD_PURPOSE = "copy-password"
 
 
 @dataclass(frozen=True)

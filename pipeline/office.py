@@ -13,6 +13,9 @@ from mijian.pipeline.register_store import RegisterStore, register_opener
 
 PDF_OWNER_PURPOSE = "pdf-owner"
 
+PASSWORD_PURPOSE = "copy-password"
+"""The purpose a copy's password is sealed under with the office key in the register."""
+
 
 def check_home(home: Path) -> None:
     """Create ``home`` (mode 0700) on first use, or refuse one that others could change.

@@ -15,12 +15,10 @@ from PIL import Image
 
 from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.trace_layers import Signers, verified_layer
-from mijian.pipeline.trace_model import Layer
+from mijian.pipeline.trace_model import MAX_PATTERN_PAGES, Layer
 from mijian.watermark.codes import SIGHT, SIGNAL, check_code, false_match_probability, find_codes, \
     forgery_probability
 
-MAX_PATTERN_PAGES = 4
-"""Most page images searched for the page fingerprint (a whole page takes about half a second)."""
 BAND_PIXELS = 500_000
 """A page image is decoded in bands of about this many pixels (about a quarter of an A4 page at
 150 dpi, the size of crop the fingerprint is measured to read): a region made of another

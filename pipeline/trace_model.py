@@ -27,6 +27,9 @@ INCONCLUSIVE = "inconclusive"
 MAX_FALSE_MATCH = 1e-6
 """Largest false-match probability with which a recipient is named."""
 
+MAX_PATTERN_PAGES = 4
+"""Most page images searched for the page fingerprint (a whole page takes about half a second)."""
+
 
 @dataclass(frozen=True)
 class Layer:

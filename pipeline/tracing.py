@@ -28,16 +28,15 @@ from pathlib import Path
 from mijian.pipeline.errors import InputError
 from mijian.pipeline.formats import registry
 from mijian.pipeline.formats.interface import LeakKeys
-from mijian.pipeline.issuing import PASSWORD_PURPOSE
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import Evidence
-from mijian.pipeline.office import Office
+from mijian.pipeline.office import PASSWORD_PURPOSE, Office
 from mijian.pipeline.readers import read_bytes
 from mijian.pipeline.register import CopyRecord
 from mijian.pipeline.register_store import RegisterStore
-from mijian.pipeline.trace_images import MAX_PATTERN_PAGES
 from mijian.pipeline.trace_layers import Signers, file_layer, visible_text_layer
-from mijian.pipeline.trace_model import INCONCLUSIVE, INDICATED, MAX_FALSE_MATCH, Layer, Pointer, TraceResult
+from mijian.pipeline.trace_model import (INCONCLUSIVE, INDICATED, MAX_FALSE_MATCH, MAX_PATTERN_PAGES, Layer,
+                                         Pointer, TraceResult)
 from mijian.pipeline.trace_readers import Leak, read_marks
 from mijian.pipeline.trace_verdict import decide
 

@@ -19,22 +19,52 @@ script and the command line share one office unless told otherwise.
 - reports: :func:`register_report` (outstanding copies by unit and holder, PDF and XLSX)
 - decisions after issue: :func:`change_marking`, :func:`declassify`, :func:`decisions`
 - keys: :func:`list_keys`, :func:`rotate_key`
+
+Nothing is imported with the package: each verb's module is imported when the verb is first
+used (PEP 562), so ``mijian trace`` of pasted text does not load the issuing, report and
+classifier code, and ``mijian --help`` stays quick.
 """
 
 from __future__ import annotations
 
-from mijian.pipeline.service.changes import (ChangeReport, DecisionsReport, change_marking,
-                                             decisions, declassify)
-from mijian.pipeline.service.drafts import classify, decide, html_report, issue
-from mijian.pipeline.service.leaks import trace
-from mijian.pipeline.service.records import (acknowledge_restore, backup_register, copy_history,
-                                             destroy_copy, holders, list_copies, list_keys,
-                                             mark_lost, return_copy, rotate_key, show_copy,
-                                             sign_for, verify_error, verify_register, void_copy)
-from mijian.pipeline.register_report import RegisterReport
-from mijian.pipeline.service.reports import register_report
-from mijian.pipeline.service.values import (Backup, CopyDetails, GradeChoice, IssueReport,
-                                            IssueRequest, KeyInfo, KeyRotation, Progress, Settings)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mijian.pipeline.register_report import RegisterReport
+    from mijian.pipeline.service.changes import (ChangeReport, DecisionsReport, change_marking,
+                                                 decisions, declassify)
+    from mijian.pipeline.service.drafts import classify, decide, html_report, issue
+    from mijian.pipeline.service.leaks import trace
+    from mijian.pipeline.service.records import (acknowledge_restore, backup_register,
+                                                 copy_history, destroy_copy, holders,
+                                                 list_copies, list_keys, mark_lost, return_copy,
+                                                 rotate_key, show_copy, sign_for, verify_error,
+                                                 verify_register, void_copy)
+    from mijian.pipeline.service.reports import register_report
+    from mijian.pipeline.service.values import (Backup, CopyDetails, GradeChoice, IssueReport,
+                                                IssueRequest, KeyInfo, KeyRotation, Progress,
+                                                Settings)
+
+_HOMES = {
+    "mijian.pipeline.service.changes": ("ChangeReport", "DecisionsReport", "change_marking",
+                                        "decisions", "declassify"),
+    "mijian.pipeline.service.drafts": ("classify", "decide", "html_report", "issue"),
+    "mijian.pipeline.service.leaks": ("trace",),
+    "mijian.pipeline.service.records": ("acknowledge_restore", "backup_register", "copy_history",
+                                        "destroy_copy", "holders", "list_copies", "list_keys",
+                                        "mark_lost", "return_copy", "rotate_key", "show_copy",
+                                        "sign_for", "verify_error", "verify_register",
+                                        "void_copy"),
+    "mijian.pipeline.register_report": ("RegisterReport",),
+    "mijian.pipeline.service.reports": ("register_report",),
+    "mijian.pipeline.service.values": ("Backup", "CopyDetails", "GradeChoice", "IssueReport",
+                                       "IssueRequest", "KeyInfo", "KeyRotation", "Progress",
+                                       "Settings"),
+}
+"""Where each exported name lives."""
+
+_WHERE = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = ["Backup", "ChangeReport", "CopyDetails", "DecisionsReport", "GradeChoice",
            "IssueReport", "IssueRequest", "KeyInfo", "KeyRotation", "Progress", "RegisterReport",
@@ -43,3 +73,13 @@ __all__ = ["Backup", "ChangeReport", "CopyDetails", "DecisionsReport", "GradeCho
            "decide", "decisions", "declassify", "destroy_copy", "holders", "html_report", "issue",
            "list_copies", "list_keys", "mark_lost", "register_report", "return_copy", "rotate_key",
            "show_copy", "sign_for", "trace", "verify_error", "verify_register", "void_copy"]
+
+
+def __getattr__(name: str) -> Any:
+    """A verb or value of the service, its module imported on first use."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
