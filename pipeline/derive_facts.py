@@ -118,19 +118,19 @@ def derivation_problem(rows: Iterable[Mapping[str, Any]], events: Iterable[Any])
     expected = {}
     for event in events:
         if event.action in DERIVATION_ACTIONS:
-            for row in rows_of(event.seq, event.document_id, event.detail):
-                expected[(row["event_seq"], row["position"])] = row
+            for implied in rows_of(event.seq, event.document_id, event.detail):
+                expected[(implied["event_seq"], implied["position"])] = implied
     seen = set()
-    for row in rows:
-        key = (row["event_seq"], row["position"])
+    for stored in rows:
+        key = (stored["event_seq"], stored["position"])
         seen.add(key)
         want = expected.get(key)
         if want is None:
-            return (f"derivation row {key[0]}/{key[1]} (document {row['document_id']}) has no "
+            return (f"derivation row {key[0]}/{key[1]} (document {stored['document_id']}) has no "
                     "derivation event in the log: it was added without the log (派生记录无日志)")
         for column, value in want.items():
-            if row[column] != value:
-                return (f"derivation row {key[0]}/{key[1]} has {column} {row[column]!r} but event "
+            if stored[column] != value:
+                return (f"derivation row {key[0]}/{key[1]} has {column} {stored[column]!r} but event "
                         f"{key[0]} recorded {value!r}: the row was edited without an event "
                         "(派生记录与日志不符)")
     missing = sorted(set(expected) - seen)
