@@ -74,14 +74,18 @@ def stamp_text(language: str, office_name: str, day: str, parent_serial: str) ->
 
 def stamp_first_page(pdf: bytes, text: str) -> bytes:
     """``pdf`` with ``text`` written at the top of its first page, inside the content (the copy's
-    own mark bands are added around the content afterwards, so neither hides the other)."""
+    own mark bands are added around the content afterwards, so neither hides the other).
+    Refuses a stamp too long for the page: a stamp left out would be a reproduction that does
+    not say it is one."""
     import pymupdf
 
     with pymupdf.open(stream=pdf, filetype="pdf") as doc:
         page = doc[0]
         box = page.rect
-        where = pymupdf.Rect(box.x0 + 36, box.y0 + 60, box.x1 - 36, box.y0 + 80)
-        page.insert_textbox(where, text, fontname="china-s", fontsize=9, color=(0.6, 0, 0))
+        where = pymupdf.Rect(box.x0 + 36, box.y0 + 56, box.x1 - 36, box.y0 + 100)
+        if page.insert_textbox(where, text, fontname="china-s", fontsize=9, color=(0.6, 0, 0)) < 0:
+            raise UsageError(f"the reproduction stamp '{text}' does not fit on the first page; "
+                             "give a shorter --office name (复制戳记过长)")
         return doc.tobytes(garbage=0, deflate=True)
 
 
@@ -142,6 +146,9 @@ def reproduce(office: Office, copy_id: str, draft: Document, recipient: Recipien
               out_dir: Path, actor: str, limits: Limits = DEFAULT_LIMITS) -> Reproduction:
     """复制: make a new numbered copy of the document of ``copy_id`` for ``recipient``, with the
     approval its grade needs, stamped as a reproduction of that copy."""
+    if not office_name.strip() or any(not c.isprintable() for c in office_name):
+        raise UsageError("the reproducing office's name is empty or holds a line break or control "
+                         "character; give --office NAME as one line (复制机关名称须为一行)")
     parent, document = _parent(office, copy_id)
     approval = check_approval(approver, role, reason, document.level, document.grade, REPRODUCE)
     base, ext = _source(draft, document, limits)

@@ -109,10 +109,11 @@ def _top_secret(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize("case", ["no approver", "authority for 机密", "no reason", "unknown role",
-                                  "wrong draft", "returned copy", "leader for 绝密", "holder twice"])
+                                  "wrong draft", "returned copy", "leader for 绝密", "holder twice",
+                                  "stamp too long"])
 def test_reproduce_refusals_write_nothing(office: tuple[Settings, dict], case: str) -> None:
     settings, base = office
-    copy, draft, holder = base["copies"]["000002"], NOTICE, "王五"
+    copy, draft, holder, office_name = base["copies"]["000002"], NOTICE, "王五", "江澜省办公厅"
     approval = dict(LEADER)
     expected: type[Exception] = UsageError
     if case == "no approver":
@@ -132,10 +133,12 @@ def test_reproduce_refusals_write_nothing(office: tuple[Settings, dict], case: s
         copy = "TS0000000001"
     elif case == "holder twice":
         holder = "R1"  # already holds 000001
+    elif case == "stamp too long":
+        office_name = "江澜省人民政府办公厅" * 40  # a stamp left out would hide the reproduction
     before = _events(settings)
     with pytest.raises(expected) as refused:
         service.reproduce(copy, draft=draft, holder=holder, out=base["tmp"] / "repro",
-                          settings=settings, **approval)
+                          office_name=office_name, settings=settings, **approval)
     assert _events(settings) == before
     if case == "leader for 绝密":
         assert "authority" in str(refused.value) and "绝密" in str(refused.value)
@@ -268,3 +271,22 @@ def test_cli_reproduce_refusal_and_success(office: tuple[Settings, dict]) -> Non
     shown = json.loads(done.stdout)
     assert shown["serial"] == "000004" and shown["parent_serial"] == "000002"
     assert "原份号：000002" in shown["stamp"]
+
+
+def test_a_version_2_register_gains_the_derivations_table(tmp_path: Path) -> None:
+    from mijian.pipeline.register_schema import SCHEMA_VERSION
+
+    home = tmp_path / "home"
+    with Office.open(home) as opened, opened.register.transaction():
+        opened.register.add_document(secret_document_record("DOC-1"), opened.key(), "机要员")
+    db = home / "register.db"
+    with sqlite3.connect(db) as conn:  # as a register written before derivations existed
+        conn.execute("DROP TABLE derivations")
+        conn.execute("PRAGMA user_version = 2")
+        logged = conn.execute("SELECT * FROM events").fetchall()
+    with Office.open(home) as opened:
+        assert verify_register(opened).ok
+        assert opened.register.derivation_rows() == []
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("SELECT * FROM events").fetchall() == logged
