@@ -290,3 +290,25 @@ def test_a_version_2_register_gains_the_derivations_table(tmp_path: Path) -> Non
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert conn.execute("SELECT * FROM events").fetchall() == logged
+
+
+def test_extract_roles_and_sources_by_grade(office: tuple[Settings, dict]) -> None:
+    settings, base = office
+    _top_secret(settings)
+    draft = base["tmp"] / "ts.txt"
+    draft.write_text("会议安排摘要\n\n本摘要为一般工作安排。\n", encoding="utf-8")
+    before = _events(settings)
+    with pytest.raises(UsageError, match="authority"):  # a 绝密 source: the leader cannot approve
+        service.derive_document("extract", ["DOC-TS", base["training"]], draft=draft,
+                                title="摘录", settings=settings, **LEADER)
+    assert _events(settings) == before
+    found = service.derive_document("extract", ["DOC-TS", base["training"]], draft=draft,
+                                    title="摘录", approver="定密责任人", approver_role="authority",
+                                    reason="上报", settings=settings)
+    assert (found.grade, found.period) == ("绝密", "30年")
+    service.declassify(base["notice"], approver="定密责任人", justification="期满",
+                       settings=settings)
+    with pytest.raises(RegisterError, match="declassified"):
+        service.derive_document("compile", [base["training"], base["notice"]], draft=draft,
+                                title="汇编", settings=settings, **LEADER)
+    assert _verify(settings).ok
