@@ -32,7 +32,7 @@ from mijian.pipeline.derive_facts import REPRODUCE, REPRODUCED, Approval, check_
 from mijian.pipeline.errors import InputError, RegisterError, UsageError
 from mijian.pipeline.formats import registry
 from mijian.pipeline.issue_outputs import write_outputs
-from mijian.pipeline.issuing import _check_office, _reserve
+from mijian.pipeline.issuing import _check_office, _reserve  # the same checks and reservation as issue
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import Document, Recipient
 from mijian.pipeline.office import Office
