@@ -41,7 +41,8 @@ _EXPORTS = ("classify", "decide", "issue", "trace", "html_report", "list_copies"
             "sign_for", "return_copy", "destroy_copy", "mark_lost", "void_copy", "copy_history",
             "holders", "verify_register", "backup_register", "acknowledge_restore", "list_keys",
             "rotate_key", "change_marking", "declassify", "decisions", "Settings", "GradeChoice",
-            "IssueRequest", "IssueReport", "MijianError")
+            "IssueRequest", "IssueReport", "MijianError",
+            "reproduce", "derive_document", "derivations")
 """The service verbs and their input values, importable from the root: ``mijian.classify(path)``."""
 
 __all__ = ["__version__", *_EXPORTS]

@@ -103,6 +103,7 @@ def verify_register(office: Office) -> VerifyReport:
                 expected, prev = event.seq + 1, event.hash
             _check_copies(register, replay)
             _check_documents(register, replay)
+            _check_derivations(register, replay)
             planted = register.schema_problem()  # after the log: an edit it shows is the finding
             if planted:
                 raise _Bad(planted)
@@ -245,6 +246,17 @@ def _check_documents(register: RegisterStore, replay: _Replay) -> None:
             raise _Bad(f"the serial floor of document {document_id} is {floors.get(document_id)} in "
                        f"the register but event {seq} set it to {floor}: it was lowered or deleted, "
                        f"so serials could be reused (份号下限被改小)")
+
+
+def _check_derivations(register: RegisterStore, replay: _Replay) -> None:
+    """The sources of reproductions, extracts and compilations agree with their signed events."""
+    from mijian.pipeline.derive_facts import derivation_problem
+
+    logged = [e for group in (*replay.copy_events.values(), *replay.document_events.values())
+              for e in group]
+    problem = derivation_problem(register.derivation_rows(), logged)
+    if problem:
+        raise _Bad(problem)
 
 
 def backup_register(office: Office, dest: Path) -> Path:

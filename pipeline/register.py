@@ -28,7 +28,8 @@ from mijian.pipeline.register_records import (CopyRecord, CopyStatus, DocumentRe
 from mijian.pipeline.register_facts import copy_facts, document_facts
 from mijian.pipeline.register_head import (GENESIS, HEAD_FILE, Freshness, Head, HeadUnreadable, advance_head,
                                            head_lock, read_head, serials_in, write_head)
-from mijian.pipeline.register_reads import RegisterReads, RegisterUnreadable, copy_record
+from mijian.pipeline.register_reads import (DERIVATION_COLUMNS, RegisterReads, RegisterUnreadable,
+                                            copy_record)
 from mijian.pipeline.register_schema import SCHEMA_VERSION, open_database, schema_problem
 
 __all__ = ["GENESIS", "SCHEMA_VERSION", "CopyRecord", "CopyStatus", "DocumentRecord", "EventRecord",
@@ -239,6 +240,14 @@ class Register(RegisterReads):
             raise RegisterError(f"copy '{copy_id}' vanished from the register while it was "
                                 "changed; run 'mijian register verify'")
         return updated
+
+    def add_derivations(self, rows: list[dict[str, Any]]) -> None:
+        """Record the sources of one derivation (inside the caller's transaction, beside the
+        signed event that states the same rows)."""
+        names = ", ".join(DERIVATION_COLUMNS)
+        marks = ", ".join(f":{name}" for name in DERIVATION_COLUMNS)
+        for row in rows:
+            self._conn.execute(f"INSERT INTO derivations ({names}) VALUES ({marks})", row)
 
     # -- events -------------------------------------------------------------------------
     def set_marking(self, document_id: str, grade: str, level: int, period: str | None) -> None:

@@ -44,6 +44,7 @@ from mijian.pipeline.schemes import Scheme, all_schemes, check_period
 CHANGED = "changed"
 DECLASSIFIED = "declassified"
 DECIDED = "decided"
+DERIVED = "derived"
 CHANGE_ACTIONS = (CHANGED, DECLASSIFIED)
 
 NOTIFIED = ("issued", "signed")
@@ -134,11 +135,12 @@ class DecisionHistory:
 
 
 def decision_events(register: RegisterStore, document_id: str) -> tuple[DecisionEvent, ...]:
-    """The ``decided``, ``changed`` and ``declassified`` events of a document, oldest first.
+    """The ``decided``, ``derived`` (an extract or compilation, with its sources), ``changed``
+    and ``declassified`` events of a document, oldest first.
 
     Read after :meth:`Register.get_document`, which checked each of the document's events
     (hash and signature) and the row against them."""
-    events = register.document_events(document_id, (DECIDED, *CHANGE_ACTIONS))
+    events = register.document_events(document_id, (DECIDED, DERIVED, *CHANGE_ACTIONS))
     return tuple(DecisionEvent(e.seq, e.at, e.actor, e.action, json.loads(e.detail)) for e in events)
 
 

@@ -215,6 +215,17 @@ class RegisterReads:
         """Every document row as stored (``rationale`` as its JSON text), unchecked, by id."""
         return (dict(row) for row in self._conn.execute("SELECT * FROM documents ORDER BY id"))
 
+    def derivation_rows(self, document_id: str | None = None) -> list[dict[str, Any]]:
+        """The rows of ``derivations`` as stored, unchecked (their signed events are the record:
+        see :mod:`pipeline.derive_facts`): all, or those of which ``document_id`` is the
+        derived document or a source, by event and position."""
+        sql = f"SELECT {', '.join(DERIVATION_COLUMNS)} FROM derivations"
+        args: tuple[Any, ...] = ()
+        if document_id is not None:
+            sql += " WHERE document_id = ? OR source_document_id = ?"
+            args = (document_id, document_id)
+        return [dict(row) for row in self._conn.execute(sql + " ORDER BY event_seq, position", args)]
+
     def serial_floors(self) -> dict[str, int]:
         """The serial floors acknowledged restores set, by document id."""
         return {r["document_id"]: r["floor"] for r in self._conn.execute("SELECT * FROM serial_floors")}
@@ -238,6 +249,12 @@ class RegisterReads:
                 conn.close()
         except sqlite3.Error as exc:
             raise RegisterUnreadable(str(exc)) from None
+
+
+DERIVATION_COLUMNS = ("event_seq", "position", "kind", "document_id", "copy_id",
+                      "source_document_id", "source_copy_id", "source_serial", "approver",
+                      "approver_role", "reason")
+"""The columns of one ``derivations`` row: one source of one reproduction, extract or compilation."""
 
 
 def document_record(row: sqlite3.Row) -> DocumentRecord:

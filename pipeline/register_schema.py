@@ -67,6 +67,15 @@ _V2_TABLES = (
     """CREATE TABLE IF NOT EXISTS serial_floors (
     document_id TEXT PRIMARY KEY, floor INTEGER NOT NULL)""",
 )
+_V3_TABLES = (
+    # which registered document or copy a reproduction, extract or compilation was made from;
+    # one row per source, each restating what its signed derivation event says
+    """CREATE TABLE IF NOT EXISTS derivations (
+    event_seq INTEGER NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL,
+    document_id TEXT NOT NULL, copy_id TEXT, source_document_id TEXT NOT NULL,
+    source_copy_id TEXT, source_serial TEXT, approver TEXT NOT NULL, approver_role TEXT NOT NULL,
+    reason TEXT NOT NULL, PRIMARY KEY (event_seq, position))""",
+)
 _INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS copies_fingerprint ON copies(fingerprint)",
     "CREATE INDEX IF NOT EXISTS events_copy ON events(copy_id)",
@@ -74,7 +83,7 @@ _INDEXES = (
 )
 _ADDED_COLUMNS = {"copies": (("claim", "TEXT"), ("envelope_cert", "TEXT"), ("fingerprint", "INTEGER"))}
 """Columns registers of version 1 gained while the version was not yet kept."""
-_TABLES = _V1_TABLES + _V2_TABLES
+_TABLES = _V1_TABLES + _V2_TABLES + _V3_TABLES
 """Every table, index and trigger of the current schema but :data:`_INDEXES`."""
 
 
@@ -103,10 +112,17 @@ def _migrate_to_2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migrate_to_3(conn: sqlite3.Connection) -> None:
+    for statement in _V3_TABLES:
+        conn.execute(statement)
+
+
 MIGRATIONS = (
     Migration(1, "documents, numbered copies and the append-only signed event log", _migrate_to_1),
     Migration(2, "serial floors after a restore, a unique fingerprint index, event indexes",
               _migrate_to_2),
+    Migration(3, "derivations: the sources of reproduced copies, extracts and compilations",
+              _migrate_to_3),
 )
 """The schema as forward steps, in order; a new version appends one (never edits an old one)."""
 

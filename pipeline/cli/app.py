@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from mijian.pipeline.cli import changes, drafts, reports
+from mijian.pipeline.cli import changes, derive, drafts, reports
 from mijian.pipeline.cli.output import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, emit,
                                         error_line)
 from mijian.pipeline.cli.records import keys_app, register_app
@@ -31,6 +31,7 @@ changes.register_commands()  # change, declassify, decisions join the register s
 reports.register_commands()  # and report
 app.add_typer(register_app, name="register")
 app.add_typer(keys_app, name="keys")
+app.add_typer(derive.register_commands(), name="derive")
 app.command()(serve)
 app.add_typer(users_app, name="users")
 

@@ -18,6 +18,8 @@ script and the command line share one office unless told otherwise.
   :func:`acknowledge_restore`
 - reports: :func:`register_report` (outstanding copies by unit and holder, PDF and XLSX)
 - decisions after issue: :func:`change_marking`, :func:`declassify`, :func:`decisions`
+- derived documents: :func:`reproduce` (复制), :func:`derive_document` (摘录、汇编),
+  :func:`derivations`
 - keys: :func:`list_keys`, :func:`rotate_key`
 
 Nothing is imported with the package: each verb's module is imported when the verb is first
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from mijian.pipeline.register_report import RegisterReport
     from mijian.pipeline.service.changes import (ChangeReport, DecisionsReport, change_marking,
                                                  decisions, declassify)
+    from mijian.pipeline.service.derive import derivations, derive_document, reproduce
     from mijian.pipeline.service.drafts import classify, decide, html_report, issue
     from mijian.pipeline.service.leaks import trace
     from mijian.pipeline.service.records import (acknowledge_restore, backup_register,
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
 _HOMES = {
     "mijian.pipeline.service.changes": ("ChangeReport", "DecisionsReport", "change_marking",
                                         "decisions", "declassify"),
+    "mijian.pipeline.service.derive": ("derivations", "derive_document", "reproduce"),
     "mijian.pipeline.service.drafts": ("classify", "decide", "html_report", "issue"),
     "mijian.pipeline.service.leaks": ("trace",),
     "mijian.pipeline.service.records": ("acknowledge_restore", "backup_register", "copy_history",
@@ -70,8 +74,9 @@ __all__ = ["Backup", "ChangeReport", "CopyDetails", "DecisionsReport", "GradeCho
            "IssueReport", "IssueRequest", "KeyInfo", "KeyRotation", "Progress", "RegisterReport",
            "Settings",
            "acknowledge_restore", "backup_register", "change_marking", "classify", "copy_history",
-           "decide", "decisions", "declassify", "destroy_copy", "holders", "html_report", "issue",
-           "list_copies", "list_keys", "mark_lost", "register_report", "return_copy", "rotate_key",
+           "decide", "decisions", "declassify", "derivations", "derive_document", "destroy_copy",
+           "holders", "html_report", "issue", "list_copies", "list_keys", "mark_lost",
+           "register_report", "reproduce", "return_copy", "rotate_key",
            "show_copy", "sign_for", "trace", "verify_error", "verify_register", "void_copy"]
 
 
