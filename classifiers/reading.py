@@ -137,8 +137,8 @@ _PLANNED_SENTENCE = (r"\b(?:will(?!\s+not)|shall(?!\s+not)|to be (?:issued|publi
 SENTENCE_REACH = 160
 """How far back in its English sentence a plan (will, planned, announcements at …) makes a
 public-context word a release still to come."""
-_NOTICE = r"现予(?:以)?公示|予以公示|特此公示|公示如下|公示内容如下"
-_TITLE = r"\A(?:[ \t]*[^\n]{1,40}\n\s*){0,2}?\s*([^\n]{0,60}(?:公告|公报|新闻稿|通稿)|(?:public notice|press release|news release)[^\n]{0,60})[ \t]*(?:\n|\Z)"
+_NOTICE = r"现予(?:以)?公示|予以公示|特此公示|公示如下|公示内容如下|(?m:^[^\n]{0,40}的公示[ \t]*$)"
+_TITLE = r"\A(?:[ \t]*[^\n]{1,40}\n\s*){0,2}?\s*([^\n]{0,60}(?:公告|公报|新闻稿|通稿|的公示)|(?:public notice|press release|news release)[^\n]{0,60})[ \t]*(?:\n|\Z)"
 TITLE_WEIGHT = 0.6
 """Public-context weight of a title that names the draft a public notice or press release."""
 NEGATION = "reading:negation"

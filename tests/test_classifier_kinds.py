@@ -172,6 +172,31 @@ These notes are pre-decisional; please do not circulate outside the response div
     ("minutes kept inside", "zh", (1, 1), None, """销售部周例会会议纪要
 一、上周回款完成率92%。二、新人培训下周开始。三、展会物料周三前备齐。
 本纪要仅在部门内部流转，请勿转发至客户群。"""),
+    # the shape of a draft: a bare grade line is its marking; a dateline, a publication note,
+    # a rule's articles or a notice's title say it is public
+    ("bare grade line", "zh", (3, 3), None, """机密
+关于调整二季度设备采购计划的意见
+一、办公设备采购推迟至七月。二、车辆更新按原计划执行。"""),
+    ("grade word in a sentence at the foot", "zh", (0, 1), None, """食堂下周菜单
+周一：米饭、青菜、红烧肉。周二：面条。周三：饺子。
+秘密载体请勿带入食堂。"""),
+    ("agency news item about a leak", "en", (0, 0), None, """BEIJING, Nov 28 (Reuters) - A court jailed a former engineer
+for passing classified design documents to a foreign intelligence service, the national security ministry said."""),
+    ("wire report in Chinese", "zh", (0, 0), None, """中新社上海11月30日电 某地法院日前公开审理一起为境外刺探、非法提供国家秘密案，
+被告人将其掌握的涉密资料通过网络出售给境外人员，获刑十年。"""),
+    ("published water quality bulletin", "zh", (0, 0), None, """××市供水水质月报（2026年10月）
+××水库取水口 库水位 86.2米，浊度 0.3 NTU，余氯 0.45 mg/L，合格率100%。
+本月报已在市水务局官网公布。"""),
+    ("published reservoir bulletin", "en", (0, 0), None, """Weekly reservoir levels
+Upper Glen reservoir stood at 74.3 m, 2.1 m below spill level; outflow 18 cubic metres per second.
+This bulletin is published on the water authority's website every Monday."""),
+    ("rule on handling records", "zh", (0, 0), None, """××市档案馆利用管理办法（节选）
+第十二条 涉及国家秘密的档案，未经批准不得对外提供利用。
+第十三条 利用者摘抄的内容在档案开放前不得公开发表。"""),
+    ("notice of selection results", "zh", (0, 0), None, """中共××县委组织部
+关于拟提拔任用干部考察对象的公示
+经民主推荐、考察，拟将下列同志作为提拔考察对象：赵某（县交通局）、钱某（县水利局）。
+公示时间为5个工作日。"""),
 ]
 
 
