@@ -172,6 +172,37 @@ These notes are pre-decisional; please do not circulate outside the response div
     ("minutes kept inside", "zh", (1, 1), None, """销售部周例会会议纪要
 一、上周回款完成率92%。二、新人培训下周开始。三、展会物料周三前备齐。
 本纪要仅在部门内部流转，请勿转发至客户群。"""),
+    # a negotiation's reserved position; plans told in a chat before they are announced
+    ("fallback kept by the delegation", "zh", (3, 4), "cn-foreign-01", """关于渔业协定续签谈判的意见
+对方要求配额提高三成。我方开始只同意增加一成；若对方坚持，可授权团长表示可至两成。
+两成为最后底线，仅限团长一人掌握，不向对方透露。"""),
+    ("fallback in English", "en", (3, 4), "cn-foreign-01", """Instructions for the delegation - aviation talks
+Open by offering four extra weekly frequencies. If the other side insists on seven, the head of delegation is
+authorised to signal six. Our bottom line is six; this is known only to the head of delegation."""),
+    ("negotiation round reported", "zh", (0, 1), None, """中新社北京10月9日电 中外双方在北京举行第二轮渔业协定谈判。
+双方同意在互利基础上继续磋商，下一轮谈判将于明年举行。"""),
+    ("appointments told in a note", "zh", (2, 3), "cn-personnel-01", """老周：
+市里这轮调整大体定了，赵副局长转任区委副书记，空出来的位置由孙立接。下周一常委会研究。
+这事先别跟别人讲。"""),
+    ("appointments told in a chat, English", "en", (2, 3), "cn-personnel-01", """Hi Sam - the reshuffle is settled: Priya gets the appointment as
+regional director and Tom moves to audit. Please keep it quiet until it's official on Friday."""),
+    ("appointments announced", "zh", (0, 1), None, """关于周某某等同志任职的通知
+经研究决定：周某某同志任县交通局局长；吴某某同志任县发改局副局长。
+特此通知。"""),
+    ("reshuffle announced, English", "en", (0, 1), None, """Press release
+The Secretary today announced a reshuffle of the leadership team: Priya Shah is appointed regional director
+and Tom Reyes moves to head the audit directorate from 1 March."""),
+    ("outbreak cases in a work chat", "zh", (1, 2), "cn-health-01", """区疾控应急群
+今天学校那边又报了5例麻疹，都是同一个班的，具体名单发邮箱了。先别往外说，等市里通报。"""),
+    ("outbreak figures published", "zh", (0, 0), None, """××市卫生健康委员会
+2026年10月全市法定传染病疫情概况：报告麻疹病例5例，无死亡。
+本概况已在市卫健委网站发布。"""),
+    ("land acquisition told early", "zh", (1, 2), None, """老李：
+昨天区里会上定了，东湾那片地要征收建物流园，补偿标准每平方米三千。
+通知月底才下发，你先别声张，免得有人抢建。"""),
+    ("readiness order of a missile unit", "zh", (4, 4), "cn-defence-01", """关于某导弹旅转入战备的命令
+一、自即日20时起，第一营、第四营转入一级战备，发射车进入发射阵地，实施预案乙。
+二、各营按规定时限完成装填并报告。"""),
     # the shape of a draft: a bare grade line is its marking; a dateline, a publication note,
     # a rule's articles or a notice's title say it is public
     ("bare grade line", "zh", (3, 3), None, """机密
