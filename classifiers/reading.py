@@ -45,7 +45,7 @@ _DECLASSIFIED = (
     r"(?:本件|此件|本文件|该文件|本报告|本材料|该件|原件|本文|该报告|该材料)[^。\n]{0,12}(?:已(?:经)?|已于[^。\n]{0,20})(?:解密|解除密级)"
     r"|解密标志|(?:予以|同意|决定|批准)解除密级"
     r"|(?m:^[ \t]*已解密[ \t]*$)|(?:予以|同意|决定|批准)解密|解密后公开|此件公开|本件公开|全文公开|经审查可以公开"
-    r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
+    r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under|per|pursuant to|in accordance with|following)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
     r"|\bdeclassification (?:date|authority)\b[^\n]{0,30}\b(?:19|20)\d\d\b)"
 )
 _QUOTES = "“”\"'‘’「」『』《》"

@@ -10,6 +10,9 @@ These are read from the layout rather than from single words:
   news item: the draft reports, it is not the matter reported;
 - a **publication note** (本日报同步发布于省水利厅网站, "published on the council's website")
   says the text is already public;
+- a **public title** (``Launch update (public)``, ``（公开）``), an **invitation to pass the text
+  on** (may be shared with congregations, 可转发给居民) or **advice addressed to the public**
+  (请居民注意防护) says who the text is for;
 - **articles of a rule** (two or more lines opening with 第五条 or "Article 5"): the text of a
   regulation speaks of secrecy in general, about no particular matter.
 
@@ -30,6 +33,8 @@ DATELINE_WEIGHT = 0.7
 """Public-context weight of a news agency's dateline."""
 PUBLISHED_WEIGHT = 0.7
 """Public-context weight of a note that the text is published on a website or in a paper."""
+SHARE_WEIGHT = 0.5
+"""Public-context weight of an invitation to pass the text on to the public, or of advice to it."""
 RULE_WEIGHT = 0.5
 """Public-context weight of a text made of a rule's articles."""
 RULE_ARTICLES = 2
@@ -43,7 +48,15 @@ _PUBLISHED = (r"(?:发布|公布|刊登|刊发|登载)(?:于|在)[^，。；\n]{
               r"|(?:已|已经|同步|同时|均已)(?:在|于)[^，。；\n]{0,16}(?:网站|官网|门户网|公众号|政务网|报纸|日报)[^，。；\n]{0,4}"
               r"(?:发布|公布|刊登|刊发|公开)(?!前|之前)"
               r"|(?:网站|官网|门户网|公众号)[^，。；\n]{0,6}(?:已|同步)(?:发布|公布|刊登)"
+              r"|本(?:简报|公报|报告|月报|周报|日报|通报|公告|文|件|通知)[^，。；\n]{0,4}(?:在|于|通过)[^，。；\n]{0,12}"
+              r"(?:网站|官网|门户网|公众号|政务网)[^，。；\n]{0,4}(?:发布|公布|刊登|公开)(?!前|之前)"
               r"|(?i:\b(?:published|posted) (?:on|at) (?:the |our |its )?[\w' -]{0,30}(?:website|web site|gov\.uk|\.gov)\b)")
+_PUBLIC_TITLE = r"\A[ \t]*[^\n]{0,80}[(（\[](?:public|for publication|公开|对外公开|对外发布|可公开)[)）\]]"
+_SHARE = (r"(?i:\b(?:may|can|should|please) (?:be )?shared? (?:\w+ )?(?:with|among) (?:the public|(?:your |their )?(?:congregations?|"
+          r"residents|parishioners|members of the public|communities|community|parents|families|anyone|everyone))\b"
+          r"|\bplease share (?:this )?widely\b|\bfor (?:wide|wider|public) (?:circulation|distribution)\b)"
+          r"|(?:可|可以|请|欢迎)(?:转发|转告|分享|告知)(?:给|至)?(?:广大|各位|身边的|本)?(?:群众|居民|家长|信众|市民|村民|亲友|社会)")
+_ADDRESSED = r"请(?:广大)?(?:居民|市民|群众|村民|家长|旅客|游客)(?:朋友)?(?:们)?(?:注意|做好|加强|及时|不要|切勿|提高)"
 _ARTICLE = r"^[ \t]*(?:第[一二三四五六七八九十百零〇\d]+条|Article \d+[.:]?|Section \d+\.)[ \t\u3000]"
 
 
@@ -52,7 +65,10 @@ def shape_findings(text: str) -> list[Finding]:
     out = _bare_grade(text)
     for rx, weight, rule, why in (
             (_DATELINE, DATELINE_WEIGHT, "shape:dateline", "a news dateline: the draft is a published news item"),
-            (_PUBLISHED, PUBLISHED_WEIGHT, "shape:published", "a note that the text is published")):
+            (_PUBLISHED, PUBLISHED_WEIGHT, "shape:published", "a note that the text is published"),
+            (_PUBLIC_TITLE, PUBLISHED_WEIGHT, "shape:public-title", "the title says the text is public"),
+            (_SHARE, SHARE_WEIGHT, "shape:share", "the text invites passing it on to the public"),
+            (_ADDRESSED, SHARE_WEIGHT, "shape:addressed", "the text speaks to the public")):
         m = _rx(rx).search(text)
         if m:
             out.append(Finding(m.start(), m.end(), m.group(0), "public_context", "lexicon", weight,

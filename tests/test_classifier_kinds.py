@@ -203,6 +203,34 @@ and Tom Reyes moves to head the audit directorate from 1 March."""),
     ("readiness order of a missile unit", "zh", (4, 4), "cn-defence-01", """关于某导弹旅转入战备的命令
 一、自即日20时起，第一营、第四营转入一级战备，发射车进入发射阵地，实施预案乙。
 二、各营按规定时限完成装填并报告。"""),
+    # a live mark scheme, a tax decision before the budget, an intelligence target told in passing
+    ("mark scheme before standardisation", "en", (2, 3), "cn-exam-01", """Chemistry Paper 1 - November 2027
+Mark scheme for examiner standardization on 2 November
+Q1 (a) moles = 0.25 (2 marks)  Q3 (b) ionic bond described (3 marks)"""),
+    ("past mark schemes on the website", "en", (0, 0), None, """Revision resources
+Past papers and mark schemes from 2019 to 2024 are published on our website for revision."""),
+    ("tax decision before the budget", "en", (2, 3), None, """Subject: energy VAT
+The Minister has decided to cut the VAT rate on household energy from 20% to 15% on Budget day.
+Please keep this out of all briefing before the statement."""),
+    ("tax rise before the budget is published", "zh", (2, 3), None, """关于调整成品油消费税的内部意见
+财政厅拟上调燃油税每升0.2元，自明年1月1日起执行。预算公布前，请勿在任何会议材料中提及。"""),
+    ("tax rise announced", "en", (0, 1), None, """Budget round-up
+In her Budget statement yesterday the Chancellor announced that fuel duty rises by 3p a litre from April."""),
+    ("intelligence target told in passing", "en", (2, 3), None, """Overheard in the ops room today: the new surveillance platform is
+being pointed at the rebel airfield from Monday, round the clock, with the usual collection tasking. Pub later?"""),
+    ("surveillance platform for sale", "en", (0, 1), None, """Trade show report
+The company unveiled a drone surveillance platform for farmers, with a 40 minute flight time and a thermal camera."""),
+    ("declassified cable", "en", (0, 0), None, """Declassified pursuant to E.O. 13526, review of 2018
+TOP SECRET (original marking)
+Cable from the embassy, 2 June 1975: the ambassador reports that the government will devalue within the week."""),
+    ("open day (public)", "en", (0, 0), None, """Air base open day (public)
+The base opens to visitors on 5 May; the fighter display begins at 14:00 above runway 09."""),
+    ("notes for residents", "en", (0, 0), None, """Community safety meeting
+Police and council officers explained the new patrol pattern around the mosque and the two churches on Mill Lane.
+These notes may be shared with residents."""),
+    ("weekly disease bulletin", "zh", (0, 0), None, """××区疾病预防控制中心 第12周传染病简报
+本周全区报告水痘病例12例、流感病例230例，均为散发。请居民注意勤洗手、多通风。
+（本周报通过区政府网站公开）"""),
     # the shape of a draft: a bare grade line is its marking; a dateline, a publication note,
     # a rule's articles or a notice's title say it is public
     ("bare grade line", "zh", (3, 3), None, """机密
