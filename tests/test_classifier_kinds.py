@@ -231,6 +231,25 @@ These notes may be shared with residents."""),
     ("weekly disease bulletin", "zh", (0, 0), None, """××区疾病预防控制中心 第12周传染病简报
 本周全区报告水痘病例12例、流感病例230例，均为散发。请居民注意勤洗手、多通风。
 （本周报通过区政府网站公开）"""),
+    # a local grid's weak points are 秘密, a wide-area cascade 机密; key tables and a deterrent
+    # patrol are 绝密; a leader who agrees an appointment is not a leader's travel
+    ("a county grid's weak points", "zh", (1, 2), None, """××县供电公司 迎峰度夏运行方式（内部）
+全县110千伏变电站6座，其中南关站为枢纽站，若南关站停运，城区负荷将转由单回线路供电，无备用。"""),
+    ("a county grid's weak points, English", "en", (1, 2), "cn-energy-01", """Call notes - county emergency planning
+The county relies on two substations, Millbrook 132kV and Eastgate 66kV; Millbrook has no spare transformer.
+Please keep this list out of the public resilience plan."""),
+    ("a region's cascading outage", "en", (3, 3), "cn-energy-01", """Contingency study - northern interconnector
+Losing the Harlow and Brent 400 kV substations together would separate the northern network from the south
+and trigger a cascading outage, with about 9 GW of demand disconnected."""),
+    ("key table", "en", (4, 4), "cn-crypto-01", """Key table - crypto net BLUE, edition 14
+Key group 03: 9A1C 44F2 0B7E D315 - effective 1 March 00:00
+Key group 04: 17EE 5C90 A2B4 6D08 - effective 1 April 00:00. Destroy superseded key cards."""),
+    ("deterrent patrol", "en", (4, 4), "cn-nuclear-02", """Deterrent patrol report
+The ballistic missile submarine is on station in patrol area NORTH-2 at operating depth,
+alert posture maintained: launch within 15 minutes of the order."""),
+    ("leader agrees an appointment", "en", (1, 2), None, """OFFICIAL-SENSITIVE
+The Prime Minister has agreed that Dame Ruth Cole will be appointed chair of the regulator from 1 May.
+The outgoing chair has not yet been told; the announcement is planned for next week."""),
     # the shape of a draft: a bare grade line is its marking; a dateline, a publication note,
     # a rule's articles or a notice's title say it is public
     ("bare grade line", "zh", (3, 3), None, """机密
