@@ -250,6 +250,22 @@ alert posture maintained: launch within 15 minutes of the order."""),
     ("leader agrees an appointment", "en", (1, 2), None, """OFFICIAL-SENSITIVE
 The Prime Minister has agreed that Dame Ruth Cole will be appointed chair of the regulator from 1 May.
 The outgoing chair has not yet been told; the announcement is planned for next week."""),
+    # personal data without identifiers: named people with diagnoses, pay or discipline, in a
+    # chat, a handover list or a decision; a published exposure of discipline cases stays public
+    ("ward chat with named patients", "zh", (1, 2), None, """普外科值班群
+张医生：3床赵国华今天术后第一天，体温38.5；7床孙丽化疗第二周期，白细胞偏低，注意隔离。
+护士小吴：好的。"""),
+    ("handover list by bed", "en", (1, 2), None, """Night handover - Ward 3
+Bed 4: Peter Lang, 72 - dementia, post-op day 2, wandering
+Bed 6: Sarah Cole, 29 - overdose, on observation"""),
+    ("discipline decision with anonymised names", "zh", (1, 1), None, """××集团 关于对违规人员的处理通报（内部）
+经核查，对仓储部周某某给予警告处分，对吴某某给予记过处分并扣发当季绩效。"""),
+    ("redundancy shortlist with salaries", "en", (1, 2), None, """Workforce planning - draft
+Shortlist for the spring restructure: Sam Ortiz (Engineer, $88k), Lee Park ($91k), both in Denver.
+HR to confirm severance terms."""),
+    ("published exposure of discipline cases", "zh", (0, 0), None, """××市纪委监委公开曝光2起违反中央八项规定精神问题
+1.某局原局长王某某违规收受礼金问题。王某某受到党内严重警告处分。
+2.某镇党委副书记李某某违规公款吃喝问题。李某某受到党内警告处分。"""),
     # the shape of a draft: a bare grade line is its marking; a dateline, a publication note,
     # a rule's articles or a notice's title say it is public
     ("bare grade line", "zh", (3, 3), None, """机密
