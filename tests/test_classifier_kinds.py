@@ -266,6 +266,18 @@ HR to confirm severance terms."""),
     ("published exposure of discipline cases", "zh", (0, 0), None, """××市纪委监委公开曝光2起违反中央八项规定精神问题
 1.某局原局长王某某违规收受礼金问题。王某某受到党内严重警告处分。
 2.某镇党委副书记李某某违规公款吃喝问题。李某某受到党内警告处分。"""),
+    # before a vote: an association's slate is 秘密 at most, a province's leadership 机密 or more;
+    # quarterly figures in a trading blackout are a commercial secret, once released they are not
+    ("association slate before the vote", "zh", (1, 2), None, """佛教协会换届筹备群
+各位：换届大会定于下月十日，会长人选已初步确定为释某某，秘书长人选为刘某。投票前请勿向各寺院透露。"""),
+    ("provincial leadership before the vote", "zh", (3, 4), "cn-personnel-03", """关于××省领导班子调整的初步考虑
+省长人选拟由邻省常务副省长调任，提名为省长候选人；现任省长到龄后另行安排。以上尚在酝酿中，省人代会选举前不得外传。"""),
+    ("quarterly figures in a blackout", "en", (1, 2), None, """#fin-close
+Revenue for the half came in at $640M, EPS $0.33 versus consensus $0.41. We are in blackout until the call on 9 May;
+nobody trades."""),
+    ("quarterly figures released", "en", (0, 1), None, """Press release
+Northwind Corp today reported quarterly results: revenue of $640 million and EPS of $0.33.
+The company will host an earnings call at 5pm, available by webcast."""),
     # the shape of a draft: a bare grade line is its marking; a dateline, a publication note,
     # a rule's articles or a notice's title say it is public
     ("bare grade line", "zh", (3, 3), None, """机密
