@@ -278,6 +278,12 @@ nobody trades."""),
     ("quarterly figures released", "en", (0, 1), None, """Press release
 Northwind Corp today reported quarterly results: revenue of $640 million and EPS of $0.33.
 The company will host an earnings call at 5pm, available by webcast."""),
+    # a control marking after UNCLASSIFIED// is the draft's own; a tier being explained is not
+    ("controlled but unclassified banner", "en", (1, 1), None, """UNCLASSIFIED//FOR OFFICIAL USE ONLY
+Motor pool schedule: 3rd Battalion vehicles are serviced on Tuesday; drivers collect keys from the duty officer."""),
+    ("tiers explained to staff", "en", (0, 1), None, """Induction notes for new staff
+The SECRET tier is for information whose loss would seriously damage defence, while the OFFICIAL tier covers routine work.
+Ask your line manager if unsure."""),
     # the shape of a draft: a bare grade line is its marking; a dateline, a publication note,
     # a rule's articles or a notice's title say it is public
     ("bare grade line", "zh", (3, 3), None, """机密
