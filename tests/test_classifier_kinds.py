@@ -284,6 +284,13 @@ Motor pool schedule: 3rd Battalion vehicles are serviced on Tuesday; drivers col
     ("tiers explained to staff", "en", (0, 1), None, """Induction notes for new staff
 The SECRET tier is for information whose loss would seriously damage defence, while the OFFICIAL tier covers routine work.
 Ask your line manager if unsure."""),
+    # a person identified in a counter-radicalisation case; the duty explained to schools is public
+    ("radicalisation case about a young person", "en", (1, 2), None, """Channel panel - case review
+Subject: J.K., aged 16, college student. Concerns: viewing extremist material and contact with a radicaliser online.
+Actions: mentor assigned; police to monitor; review in six weeks."""),
+    ("prevent duty guidance", "en", (0, 1), None, """Guidance for schools
+Staff should pass any concern about radicalisation to the designated safeguarding lead, who may make a Prevent referral.
+This guidance is published on the council website."""),
     # the shape of a draft: a bare grade line is its marking; a dateline, a publication note,
     # a rule's articles or a notice's title say it is public
     ("bare grade line", "zh", (3, 3), None, """机密
