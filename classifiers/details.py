@@ -52,7 +52,7 @@ _TIMING = (r"(?:公布|发布|宣布|公开|公示|披露|实施|签约|签署|�
            r"|\b(?:will|to) be (?:announced|published|made public)\b"
            r"|\bembargoed?\b|\bpre-announcement\b"
            # the same in a chat or a note: keep it quiet for now, wait for the release, the paper comes later
-           r"|(?:先|暂时|暂且|暂|还)(?:别|不要|不能|勿|莫)(?:往外|对外|到处|外|跟[^，。\n]{0,6})?(?:说|讲|传|透露|声张|提|告诉|泄露|外传)"
+           r"|(?:先|暂时|暂且|暂|还)(?:别|不要|不能|勿|莫)(?:往外|对外|到处|外|跟[^，。\n]{0,6})?(?:说(?![明服法])|讲(?![话解座])|传(?![统播输染达])|透露|声张|提(?:起|及)?(?=[，。,.!！\s]|$)|告诉|泄露|外传)"
            r"|(?:^|[，,。；;\s])等[^，。；\n]{0,10}(?:发布|公布|宣布|通报|发文|下文|官宣)"
            r"|(?:文件|通知|方案|名单|消息|公告|批复)[^，。；\n]{0,8}(?:才|再)(?:发|公布|下发|出来|宣布|下来)"
            r"|\b(?:don'?t|do not) (?:tell|mention|share|say)\b[^.\n]{0,30}\b(?:yet|until)\b"

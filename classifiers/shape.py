@@ -57,7 +57,7 @@ _SHARE = (r"(?i:\b(?:may|can|should|please) (?:be )?shared? (?:\w+ )?(?:with|amo
           r"|\bplease share (?:this )?widely\b|\bfor (?:wide|wider|public) (?:circulation|distribution)\b)"
           r"|(?:可|可以|请|欢迎)(?:转发|转告|分享|告知)(?:给|至)?(?:广大|各位|身边的|本)?(?:群众|居民|家长|信众|市民|村民|亲友|社会)")
 _ADDRESSED = r"请(?:广大)?(?:居民|市民|群众|村民|家长|旅客|游客)(?:朋友)?(?:们)?(?:注意|做好|加强|及时|不要|切勿|提高)"
-_ARTICLE = r"^[ \t]*(?:第[一二三四五六七八九十百零〇\d]+条|Article \d+[.:]?|Section \d+\.)[ \t\u3000]"
+_ARTICLE = r"^[ \t]*(?:第[一二三四五六七八九十百零〇\d]+条|Article \d+[.:]?)[ \t\u3000]"
 
 
 def shape_findings(text: str) -> list[Finding]:
@@ -83,7 +83,8 @@ def shape_findings(text: str) -> list[Finding]:
 
 
 def _bare_grade(text: str) -> list[Finding]:
-    """A grade word alone on one of the first or last lines: the draft's own marking."""
+    """A grade word alone on one of the first or last lines: the draft's own marking (two
+    different grades so placed are a list of the grades)."""
     lines = text.splitlines(keepends=True)
     starts, pos = [], 0
     for line in lines:
@@ -98,6 +99,8 @@ def _bare_grade(text: str) -> list[Finding]:
             out.append(Finding(start, start + len(m.group(1)), m.group(1), "marking", "lexicon", 1.0,
                                f"the grade '{m.group(1)}' alone on a line at the edge of the draft: its marking",
                                rule=f"shape:grade:{m.group(1)}", floor=_GRADES[m.group(1)], banner=True))
+    if len({f.text for f in out}) > 1:
+        return []  # 绝密 / 机密 / 秘密 on lines of their own: a list of the grades, not a marking
     return out
 
 

@@ -296,6 +296,11 @@ This guidance is published on the council website."""),
     ("bare grade line", "zh", (3, 3), None, """机密
 关于调整二季度设备采购计划的意见
 一、办公设备采购推迟至七月。二、车辆更新按原计划执行。"""),
+    ("grades listed one a line", "zh", (0, 1), None, """国家秘密的密级分为
+绝密
+机密
+秘密
+三级，应当根据泄露后可能造成的损害程度确定。"""),
     ("grade word in a sentence at the foot", "zh", (0, 1), None, """食堂下周菜单
 周一：米饭、青菜、红烧肉。周二：面条。周三：饺子。
 秘密载体请勿带入食堂。"""),
@@ -341,3 +346,16 @@ def test_subject_words_alone_reach_no_further_than_their_category() -> None:
     s = _suggest("""第一季度经营情况
 公司本季度推进上市后的再融资工作，完成对两家子公司的收购，并研究定向增发的可行性。""", "zh")
     assert s.level <= 2, "\n".join(s.rationale)
+
+
+def test_chat_forms_of_not_yet_are_timing_and_ordinary_phrases_are_not() -> None:
+    from mijian.classifiers.details import generic_conditions
+
+    def timing(text: str) -> list[str]:
+        return [t for _a, _b, t in generic_conditions(text, 0, len(text), "timing")]
+
+    for said in ("名单你先别往外说", "这事暂时不要跟家里讲", "等市里统一通报", "批复下周才下发",
+                 "please don't mention it to the team yet", "keep it quiet until it's official"):
+        assert timing(said), said
+    for plain in ("这还不能说明问题", "暂不能提高收费标准", "还不能传达到基层", "we don't say that in reports"):
+        assert not timing(plain), plain
