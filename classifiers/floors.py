@@ -32,7 +32,7 @@ THIN_PUBLIC = 0.3
 """Public-context strength from which one subject word and one condition are thin evidence."""
 THIN_SCOPE_MAX = 2
 """The most a scope item shown by one subject word and one condition sets."""
-SENSITIVE_NEEDED = 3
+SENSITIVE_NEEDED = 2
 """Named people with a health or employment fact that set 内部 as a minimum."""
 DECLASSIFIED = "declassified"
 """The rule of the finding that reports a declassification note."""
@@ -81,7 +81,8 @@ class Floors:
         pattern = 2 if n_ids >= 30 else 1 if n_ids >= 3 or n_mobiles >= 10 else 0
         sensitive = {f.rule for f in fs if f.rule.startswith("person:sensitive:")}
         bulk = max((int(f.rule.split(":")[1]) for f in fs if f.rule.startswith("people:")), default=0)
-        people = 2 if bulk else 1 if len(sensitive) >= SENSITIVE_NEEDED else 0
+        # named people in a published notice (an exposure of discipline cases, a news item) are public
+        people = 2 if bulk else 1 if len(sensitive) >= SENSITIVE_NEEDED and p < PUBLIC else 0
         mark = (head_mark.floor or 0) if head_mark and not declassified else 0
         run.lines += [run.say.term_floor(label(f), f.floor or 0) for f in distinct_floor_terms(list(term_findings))]
         if pattern:

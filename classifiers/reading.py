@@ -40,17 +40,24 @@ _EN_NEG = (r"\b(?:unclassified|non-classified|not (?:protectively )?(?:classifie
            r"|(?:contains?|containing|holds?) no (?:classified|secret|sensitive)"
            r"|(?:does|do|did|must|shall|should|will) not (?:contain|include|hold|involve) (?:any )?(?:classified|secret|sensitive)"
            r"|no (?:classified|secret) (?:information|material|content))\b")
-_CLAUSE_END = r"[，,。；;！!？?\n：:、]|\.(?:\s|$)"
+_CLAUSE_END = r"[，,。；;！!？?\n：:、]|\.(?:\s|$)|//"
+"""Where a negation's scope ends: a clause end, or the ``//`` after which a banner's
+dissemination controls follow (UNCLASSIFIED//FOR OFFICIAL USE ONLY is not classified, and is controlled)."""
 _DECLASSIFIED = (
     r"(?:本件|此件|本文件|该文件|本报告|本材料|该件|原件|本文|该报告|该材料)[^。\n]{0,12}(?:已(?:经)?|已于[^。\n]{0,20})(?:解密|解除密级)"
     r"|解密标志|(?:予以|同意|决定|批准)解除密级"
     r"|(?m:^[ \t]*已解密[ \t]*$)|(?:予以|同意|决定|批准)解密|解密后公开|此件公开|本件公开|全文公开|经审查可以公开"
-    r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
+    r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under|per|pursuant to|in accordance with|following)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
     r"|\bdeclassification (?:date|authority)\b[^\n]{0,30}\b(?:19|20)\d\d\b)"
 )
 _QUOTES = "“”\"'‘’「」『』《》"
 _EXAMPLE_BEFORE = (r"(?:如|例如|比如|标注为|标明|标志为|标志|字样|写有|印有|e\.g\.|such as|marked|labelled|labeled|"
                              r"the word|formerly|previously|originally|原密级|原标)\W{0,3}$")
+_DEFINED_AFTER = (r"\W{0,2}(?:tier|level|classification|marking|grade|label)s?\b"
+                  r"|\s+(?:is|are) (?:for|used for|applied to|reserved for|meant for)\b|\s*(?:covers|means|applies to)\b"
+                  r"|(?:级|密级)?(?:是指|指的是|适用于|用于标识)")
+"""Words after a marking that explain a tier (the OFFICIAL tier covers, SECRET is for, 机密级是指):
+talk about the scheme, not this draft's grade."""
 _CLEARANCE = (r"clearance|cleared|vetting|vetted|\bdv\b|\bsc\b|security check|eligib|涉密人员|涉密岗位|保密资质|"
                         r"资质|资格|审查合格|涉密资格|政审")
 
@@ -107,6 +114,8 @@ def is_mention(text: str, start: int, end: int, reading: Reading, banner: bool =
         return "named as an example"
     if banner:
         return ""
+    if _rx(_DEFINED_AFTER).match(text, end, end + 30):
+        return "a tier being explained"
     if _rx(_CLEARANCE).search(text, max(0, start - MENTION_REACH), end + MENTION_REACH):
         return "a clearance or vetting requirement"
     if reading.is_negated(start, end):
@@ -137,8 +146,8 @@ _PLANNED_SENTENCE = (r"\b(?:will(?!\s+not)|shall(?!\s+not)|to be (?:issued|publi
 SENTENCE_REACH = 160
 """How far back in its English sentence a plan (will, planned, announcements at …) makes a
 public-context word a release still to come."""
-_NOTICE = r"现予(?:以)?公示|予以公示|特此公示|公示如下|公示内容如下"
-_TITLE = r"\A(?:[ \t]*[^\n]{1,40}\n\s*){0,2}?\s*([^\n]{0,60}(?:公告|公报|新闻稿|通稿)|(?:public notice|press release|news release)[^\n]{0,60})[ \t]*(?:\n|\Z)"
+_NOTICE = r"现予(?:以)?公示|予以公示|特此公示|公示如下|公示内容如下|(?m:^[^\n]{0,40}的公示[ \t]*$)"
+_TITLE = r"\A(?:[ \t]*[^\n]{1,40}\n\s*){0,2}?\s*([^\n]{0,60}(?:公告|公报|新闻稿|通稿|的公示)|(?:public notice|press release|news release)[^\n]{0,60})[ \t]*(?:\n|\Z)"
 TITLE_WEIGHT = 0.6
 """Public-context weight of a title that names the draft a public notice or press release."""
 NEGATION = "reading:negation"

@@ -172,6 +172,155 @@ These notes are pre-decisional; please do not circulate outside the response div
     ("minutes kept inside", "zh", (1, 1), None, """销售部周例会会议纪要
 一、上周回款完成率92%。二、新人培训下周开始。三、展会物料周三前备齐。
 本纪要仅在部门内部流转，请勿转发至客户群。"""),
+    # a negotiation's reserved position; plans told in a chat before they are announced
+    ("fallback kept by the delegation", "zh", (3, 4), "cn-foreign-01", """关于渔业协定续签谈判的意见
+对方要求配额提高三成。我方开始只同意增加一成；若对方坚持，可授权团长表示可至两成。
+两成为最后底线，仅限团长一人掌握，不向对方透露。"""),
+    ("fallback in English", "en", (3, 4), "cn-foreign-01", """Instructions for the delegation - aviation talks
+Open by offering four extra weekly frequencies. If the other side insists on seven, the head of delegation is
+authorised to signal six. Our bottom line is six; this is known only to the head of delegation."""),
+    ("negotiation round reported", "zh", (0, 1), None, """中新社北京10月9日电 中外双方在北京举行第二轮渔业协定谈判。
+双方同意在互利基础上继续磋商，下一轮谈判将于明年举行。"""),
+    ("appointments told in a note", "zh", (2, 3), "cn-personnel-01", """老周：
+市里这轮调整大体定了，赵副局长转任区委副书记，空出来的位置由孙立接。下周一常委会研究。
+这事先别跟别人讲。"""),
+    ("appointments told in a chat, English", "en", (2, 3), "cn-personnel-01", """Hi Sam - the reshuffle is settled: Priya gets the appointment as
+regional director and Tom moves to audit. Please keep it quiet until it's official on Friday."""),
+    ("appointments announced", "zh", (0, 1), None, """关于周某某等同志任职的通知
+经研究决定：周某某同志任县交通局局长；吴某某同志任县发改局副局长。
+特此通知。"""),
+    ("reshuffle announced, English", "en", (0, 1), None, """Press release
+The Secretary today announced a reshuffle of the leadership team: Priya Shah is appointed regional director
+and Tom Reyes moves to head the audit directorate from 1 March."""),
+    ("outbreak cases in a work chat", "zh", (1, 2), "cn-health-01", """区疾控应急群
+今天学校那边又报了5例麻疹，都是同一个班的，具体名单发邮箱了。先别往外说，等市里通报。"""),
+    ("outbreak figures published", "zh", (0, 0), None, """××市卫生健康委员会
+2026年10月全市法定传染病疫情概况：报告麻疹病例5例，无死亡。
+本概况已在市卫健委网站发布。"""),
+    ("land acquisition told early", "zh", (1, 2), None, """老李：
+昨天区里会上定了，东湾那片地要征收建物流园，补偿标准每平方米三千。
+通知月底才下发，你先别声张，免得有人抢建。"""),
+    ("readiness order of a missile unit", "zh", (4, 4), "cn-defence-01", """关于某导弹旅转入战备的命令
+一、自即日20时起，第一营、第四营转入一级战备，发射车进入发射阵地，实施预案乙。
+二、各营按规定时限完成装填并报告。"""),
+    # a live mark scheme, a tax decision before the budget, an intelligence target told in passing
+    ("mark scheme before standardisation", "en", (2, 3), "cn-exam-01", """Chemistry Paper 1 - November 2027
+Mark scheme for examiner standardization on 2 November
+Q1 (a) moles = 0.25 (2 marks)  Q3 (b) ionic bond described (3 marks)"""),
+    ("past mark schemes on the website", "en", (0, 0), None, """Revision resources
+Past papers and mark schemes from 2019 to 2024 are published on our website for revision."""),
+    ("tax decision before the budget", "en", (2, 3), None, """Subject: energy VAT
+The Minister has decided to cut the VAT rate on household energy from 20% to 15% on Budget day.
+Please keep this out of all briefing before the statement."""),
+    ("tax rise before the budget is published", "zh", (2, 3), None, """关于调整成品油消费税的内部意见
+财政厅拟上调燃油税每升0.2元，自明年1月1日起执行。预算公布前，请勿在任何会议材料中提及。"""),
+    ("tax rise announced", "en", (0, 1), None, """Budget round-up
+In her Budget statement yesterday the Chancellor announced that fuel duty rises by 3p a litre from April."""),
+    ("intelligence target told in passing", "en", (2, 3), None, """Overheard in the ops room today: the new surveillance platform is
+being pointed at the rebel airfield from Monday, round the clock, with the usual collection tasking. Pub later?"""),
+    ("surveillance platform for sale", "en", (0, 1), None, """Trade show report
+The company unveiled a drone surveillance platform for farmers, with a 40 minute flight time and a thermal camera."""),
+    ("declassified cable", "en", (0, 0), None, """Declassified pursuant to E.O. 13526, review of 2018
+TOP SECRET (original marking)
+Cable from the embassy, 2 June 1975: the ambassador reports that the government will devalue within the week."""),
+    ("open day (public)", "en", (0, 0), None, """Air base open day (public)
+The base opens to visitors on 5 May; the fighter display begins at 14:00 above runway 09."""),
+    ("notes for residents", "en", (0, 0), None, """Community safety meeting
+Police and council officers explained the new patrol pattern around the mosque and the two churches on Mill Lane.
+These notes may be shared with residents."""),
+    ("weekly disease bulletin", "zh", (0, 0), None, """××区疾病预防控制中心 第12周传染病简报
+本周全区报告水痘病例12例、流感病例230例，均为散发。请居民注意勤洗手、多通风。
+（本周报通过区政府网站公开）"""),
+    # a local grid's weak points are 秘密, a wide-area cascade 机密; key tables and a deterrent
+    # patrol are 绝密; a leader who agrees an appointment is not a leader's travel
+    ("a county grid's weak points", "zh", (1, 2), None, """××县供电公司 迎峰度夏运行方式（内部）
+全县110千伏变电站6座，其中南关站为枢纽站，若南关站停运，城区负荷将转由单回线路供电，无备用。"""),
+    ("a county grid's weak points, English", "en", (1, 2), "cn-energy-01", """Call notes - county emergency planning
+The county relies on two substations, Millbrook 132kV and Eastgate 66kV; Millbrook has no spare transformer.
+Please keep this list out of the public resilience plan."""),
+    ("a region's cascading outage", "en", (3, 3), "cn-energy-01", """Contingency study - northern interconnector
+Losing the Harlow and Brent 400 kV substations together would separate the northern network from the south
+and trigger a cascading outage, with about 9 GW of demand disconnected."""),
+    ("key table", "en", (4, 4), "cn-crypto-01", """Key table - crypto net BLUE, edition 14
+Key group 03: 9A1C 44F2 0B7E D315 - effective 1 March 00:00
+Key group 04: 17EE 5C90 A2B4 6D08 - effective 1 April 00:00. Destroy superseded key cards."""),
+    ("deterrent patrol", "en", (4, 4), "cn-nuclear-02", """Deterrent patrol report
+The ballistic missile submarine is on station in patrol area NORTH-2 at operating depth,
+alert posture maintained: launch within 15 minutes of the order."""),
+    ("leader agrees an appointment", "en", (1, 2), None, """OFFICIAL-SENSITIVE
+The Prime Minister has agreed that Dame Ruth Cole will be appointed chair of the regulator from 1 May.
+The outgoing chair has not yet been told; the announcement is planned for next week."""),
+    # personal data without identifiers: named people with diagnoses, pay or discipline, in a
+    # chat, a handover list or a decision; a published exposure of discipline cases stays public
+    ("ward chat with named patients", "zh", (1, 2), None, """普外科值班群
+张医生：3床赵国华今天术后第一天，体温38.5；7床孙丽化疗第二周期，白细胞偏低，注意隔离。
+护士小吴：好的。"""),
+    ("handover list by bed", "en", (1, 2), None, """Night handover - Ward 3
+Bed 4: Peter Lang, 72 - dementia, post-op day 2, wandering
+Bed 6: Sarah Cole, 29 - overdose, on observation"""),
+    ("discipline decision with anonymised names", "zh", (1, 1), None, """××集团 关于对违规人员的处理通报（内部）
+经核查，对仓储部周某某给予警告处分，对吴某某给予记过处分并扣发当季绩效。"""),
+    ("redundancy shortlist with salaries", "en", (1, 2), None, """Workforce planning - draft
+Shortlist for the spring restructure: Sam Ortiz (Engineer, $88k), Lee Park ($91k), both in Denver.
+HR to confirm severance terms."""),
+    ("published exposure of discipline cases", "zh", (0, 0), None, """××市纪委监委公开曝光2起违反中央八项规定精神问题
+1.某局原局长王某某违规收受礼金问题。王某某受到党内严重警告处分。
+2.某镇党委副书记李某某违规公款吃喝问题。李某某受到党内警告处分。"""),
+    # before a vote: an association's slate is 秘密 at most, a province's leadership 机密 or more;
+    # quarterly figures in a trading blackout are a commercial secret, once released they are not
+    ("association slate before the vote", "zh", (1, 2), None, """佛教协会换届筹备群
+各位：换届大会定于下月十日，会长人选已初步确定为释某某，秘书长人选为刘某。投票前请勿向各寺院透露。"""),
+    ("provincial leadership before the vote", "zh", (3, 4), "cn-personnel-03", """关于××省领导班子调整的初步考虑
+省长人选拟由邻省常务副省长调任，提名为省长候选人；现任省长到龄后另行安排。以上尚在酝酿中，省人代会选举前不得外传。"""),
+    ("quarterly figures in a blackout", "en", (1, 2), None, """#fin-close
+Revenue for the half came in at $640M, EPS $0.33 versus consensus $0.41. We are in blackout until the call on 9 May;
+nobody trades."""),
+    ("quarterly figures released", "en", (0, 1), None, """Press release
+Northwind Corp today reported quarterly results: revenue of $640 million and EPS of $0.33.
+The company will host an earnings call at 5pm, available by webcast."""),
+    # a control marking after UNCLASSIFIED// is the draft's own; a tier being explained is not
+    ("controlled but unclassified banner", "en", (1, 1), None, """UNCLASSIFIED//FOR OFFICIAL USE ONLY
+Motor pool schedule: 3rd Battalion vehicles are serviced on Tuesday; drivers collect keys from the duty officer."""),
+    ("tiers explained to staff", "en", (0, 1), None, """Induction notes for new staff
+The SECRET tier is for information whose loss would seriously damage defence, while the OFFICIAL tier covers routine work.
+Ask your line manager if unsure."""),
+    # a person identified in a counter-radicalisation case; the duty explained to schools is public
+    ("radicalisation case about a young person", "en", (1, 2), None, """Channel panel - case review
+Subject: J.K., aged 16, college student. Concerns: viewing extremist material and contact with a radicaliser online.
+Actions: mentor assigned; police to monitor; review in six weeks."""),
+    ("prevent duty guidance", "en", (0, 1), None, """Guidance for schools
+Staff should pass any concern about radicalisation to the designated safeguarding lead, who may make a Prevent referral.
+This guidance is published on the council website."""),
+    # the shape of a draft: a bare grade line is its marking; a dateline, a publication note,
+    # a rule's articles or a notice's title say it is public
+    ("bare grade line", "zh", (3, 3), None, """机密
+关于调整二季度设备采购计划的意见
+一、办公设备采购推迟至七月。二、车辆更新按原计划执行。"""),
+    ("grades listed one a line", "zh", (0, 1), None, """国家秘密的密级分为
+绝密
+机密
+秘密
+三级，应当根据泄露后可能造成的损害程度确定。"""),
+    ("grade word in a sentence at the foot", "zh", (0, 1), None, """食堂下周菜单
+周一：米饭、青菜、红烧肉。周二：面条。周三：饺子。
+秘密载体请勿带入食堂。"""),
+    ("agency news item about a leak", "en", (0, 0), None, """BEIJING, Nov 28 (Reuters) - A court jailed a former engineer
+for passing classified design documents to a foreign intelligence service, the national security ministry said."""),
+    ("wire report in Chinese", "zh", (0, 0), None, """中新社上海11月30日电 某地法院日前公开审理一起为境外刺探、非法提供国家秘密案，
+被告人将其掌握的涉密资料通过网络出售给境外人员，获刑十年。"""),
+    ("published water quality bulletin", "zh", (0, 0), None, """××市供水水质月报（2026年10月）
+××水库取水口 库水位 86.2米，浊度 0.3 NTU，余氯 0.45 mg/L，合格率100%。
+本月报已在市水务局官网公布。"""),
+    ("published reservoir bulletin", "en", (0, 0), None, """Weekly reservoir levels
+Upper Glen reservoir stood at 74.3 m, 2.1 m below spill level; outflow 18 cubic metres per second.
+This bulletin is published on the water authority's website every Monday."""),
+    ("rule on handling records", "zh", (0, 0), None, """××市档案馆利用管理办法（节选）
+第十二条 涉及国家秘密的档案，未经批准不得对外提供利用。
+第十三条 利用者摘抄的内容在档案开放前不得公开发表。"""),
+    ("notice of selection results", "zh", (0, 0), None, """中共××县委组织部
+关于拟提拔任用干部考察对象的公示
+经民主推荐、考察，拟将下列同志作为提拔考察对象：赵某（县交通局）、钱某（县水利局）。
+公示时间为5个工作日。"""),
 ]
 
 
@@ -197,3 +346,16 @@ def test_subject_words_alone_reach_no_further_than_their_category() -> None:
     s = _suggest("""第一季度经营情况
 公司本季度推进上市后的再融资工作，完成对两家子公司的收购，并研究定向增发的可行性。""", "zh")
     assert s.level <= 2, "\n".join(s.rationale)
+
+
+def test_chat_forms_of_not_yet_are_timing_and_ordinary_phrases_are_not() -> None:
+    from mijian.classifiers.details import generic_conditions
+
+    def timing(text: str) -> list[str]:
+        return [t for _a, _b, t in generic_conditions(text, 0, len(text), "timing")]
+
+    for said in ("名单你先别往外说", "这事暂时不要跟家里讲", "等市里统一通报", "批复下周才下发",
+                 "please don't mention it to the team yet", "keep it quiet until it's official"):
+        assert timing(said), said
+    for plain in ("这还不能说明问题", "暂不能提高收费标准", "还不能传达到基层", "we don't say that in reports"):
+        assert not timing(plain), plain

@@ -60,10 +60,11 @@ def test_figures_count_band_distance_and_the_two_hard_errors() -> None:
     assert "per sector" in text and "TARGETS MISSED" in text and "band [1, 2], suggested 4" in text
 
 
-# The dev split holds 145 drafts written blind beside the first 69. It meets the targets
-# (90% in band, 100% within one, no public draft at 2 or above, no draft that must be 3 or
-# above below 3); the in-band floor sits just under the figure reached (96.7%), so a change
-# that loses ground fails here. Raise it as the catalogue and the policy improve.
+# The dev split holds 145 drafts written blind beside the first 69, and a second blind batch of
+# 110 (ids r3d-). It meets the targets (90% in band, 100% within one, no public draft at 2 or
+# above, no draft that must be 3 or above below 3); the in-band floor sits just under the figure
+# reached (96.6% of 324), so a change that loses ground fails here. Raise it as the catalogue and
+# the policy improve.
 DEV_FLOOR_IN_BAND = 0.96
 DEV_FLOOR_WITHIN_ONE = 1.0
 DEV_MAX_MUST_HIGH_BELOW_3 = 0
@@ -80,7 +81,8 @@ def test_dev_figures_hold_their_documented_floor() -> None:
 
 HELDOUT_FLOOR_IN_BAND = 0.75
 """The held-out split (96 drafts, 72 of them written blind and never tuned on) measured 77.1%
-in band: a floor against regressions, not a target (the target is 90%)."""
+in band, and 80.2% after the second blind batch was tuned on: a floor against regressions, not
+a target (the target is 90%)."""
 
 
 def test_heldout_figures_do_not_fall() -> None:
@@ -90,7 +92,7 @@ def test_heldout_figures_do_not_fall() -> None:
 
 def test_first_dev_drafts_hold_their_floor() -> None:
     # Single-level labels: a draft one level off its label counts as missed (97.1% reached).
-    cases = tuple(c for c in load_cases(ROOT / "eval" / "dev.jsonl") if not c.id.startswith("bd"))
+    cases = tuple(c for c in load_cases(ROOT / "eval" / "dev.jsonl") if not c.id.startswith(("bd", "r3")))
     report = evaluate(cases)
     text = render(report, "dev (first 69)")
     assert len(cases) == 69
