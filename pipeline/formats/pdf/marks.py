@@ -86,9 +86,15 @@ def top_rows(marking: Marking, number: int, pages: int) -> list[Row]:
     return rows
 
 
-def bottom_rows(marking: Marking, code: str) -> list[Row]:
-    """The bottom band of every page, outermost (lowest) first."""
-    rows = [Row(code, 6.5, "centre", color=_GREY, latin=True)] if code else []
+def code_row(code: str) -> Row:
+    """The row of the printed code, the outermost of the bottom band."""
+    return Row(code, 6.5, "centre", color=_GREY, latin=True)
+
+
+def bottom_rows(marking: Marking, code: str = "") -> list[Row]:
+    """The bottom band of every page, outermost (lowest) first: the printed ``code`` when
+    given (PDF copies leave it out: their printed-code layer adds it), then the banner."""
+    rows = [code_row(code)] if code else []
     if marking.banner:
         rows.append(Row(marking.banner, 12.0, "centre", bold=True, color=_RED))
     return rows

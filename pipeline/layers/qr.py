@@ -1,0 +1,31 @@
+"""The QR symbol of the printed code in the bottom-right margin of every page, read back from
+page images by the ``qr-code`` reader."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mijian.pipeline.layers.base import Stamper, StampLayer
+
+if TYPE_CHECKING:
+    from mijian.pipeline.formats.pdf.stamping import PdfOverlay, PdfPage
+
+
+def _pdf_overlay(context: PdfOverlay) -> None:
+    """Make the symbol once per copy, as a form every page shows."""
+    from mijian.pipeline.formats.pdf.forms import qr_form
+
+    context.shared["qr-code"] = qr_form(context.overlay, context.stamp.visible_code)
+
+
+def _pdf_page(context: PdfPage) -> None:
+    from mijian.pipeline.formats.pdf.sheets import draw_qr, qr_rect
+
+    rect = qr_rect(context.facts.rect, context.body, context.bottom_height)
+    draw_qr(context.sheet, rect, context.copy.shared.get("qr-code", 0))
+
+
+LAYER = StampLayer("qr-code", "qr-code", (
+    Stamper("pdf", "overlay", _pdf_overlay),
+    Stamper("pdf", "page", _pdf_page),
+))

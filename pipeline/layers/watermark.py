@@ -1,0 +1,24 @@
+"""The visible watermark: the recipient's name and 份号 tiled faintly over every page. It is a
+deterrent for whoever sees the page, not a fingerprint: no trace reader reads it back (the
+name it shows is unsigned and can be retyped), so the layer names no reader."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mijian.pipeline.layers.base import Stamper, StampLayer
+
+if TYPE_CHECKING:
+    from mijian.pipeline.formats.pdf.stamping import PdfSheet
+
+
+def _pdf_sheet(context: PdfSheet) -> None:
+    from mijian.pipeline.formats.pdf.sheets import place_watermark
+
+    copy = context.copy
+    place_watermark(context.sheet, copy.stamp.watermark_text, copy.fonts["text"])
+
+
+LAYER = StampLayer("watermark", None, (
+    Stamper("pdf", "sheet", _pdf_sheet),
+))

@@ -1,0 +1,128 @@
+"""Fingerprint layers as plug-ins: the stamping side (:mod:`pipeline.layers`) and the tracing
+side (:data:`pipeline.trace_readers.READERS`) list the same layers, every format a layer
+stamps exists, and a layer added to the registry alone is stamped by the format writers on
+every copy without any change to their code."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mijian.pipeline.formats import registry as formats
+from mijian.pipeline.layers import registry
+from mijian.pipeline.layers.base import StampLayer, Stamper
+from mijian.pipeline.limits import DEFAULT_LIMITS
+from mijian.pipeline.model import CopyStamp, Marking
+from mijian.pipeline.trace_readers import READERS
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+FILE_ONLY_READERS: frozenset[str] = frozenset()
+"""Readers of what no layer stamps (facts of the file itself, such as its hash): none today."""
+
+UNREAD_LAYERS = {"watermark"}
+"""Layers that are a deterrent only and name no reader."""
+
+SURFACES = {"pdf": ("draft", "overlay", "page", "sheet", "file")}
+"""The surfaces each copy-writing format offers (its stamping module's ``SURFACES``)."""
+
+
+def _surfaces(format_name: str) -> tuple[str, ...]:
+    import importlib
+
+    module = importlib.import_module(f"mijian.pipeline.formats.{format_name}.stamping")
+    return tuple(module.SURFACES)
+
+
+def test_the_stamping_layers_and_the_trace_readers_agree() -> None:
+    readers = [reader.name for reader in READERS]
+    named = [layer.reader for layer in registry.LAYERS if layer.reader is not None]
+    assert set(named) <= set(readers), f"layers name readers that do not exist: {set(named) - set(readers)}"
+    assert len(named) == len(set(named)), "two layers name the same reader"
+    assert set(readers) - set(named) == FILE_ONLY_READERS
+    assert {layer.name for layer in registry.LAYERS if layer.reader is None} == UNREAD_LAYERS
+    names = [layer.name for layer in registry.LAYERS]
+    assert len(names) == len(set(names))
+
+
+def test_every_format_and_surface_a_layer_stamps_exists() -> None:
+    copy_formats = {fmt.name for fmt in formats.all_formats() if fmt.copies}
+    for layer in registry.LAYERS:
+        assert layer.stampers, f"layer {layer.name} stamps nothing"
+        for stamper in layer.stampers:
+            assert stamper.format in copy_formats, (layer.name, stamper.format)
+            assert stamper.surface in _surfaces(stamper.format), (layer.name, stamper)
+    assert _surfaces("pdf") == SURFACES["pdf"]
+
+
+def _stamp(language: str = "zh") -> CopyStamp:
+    marking = Marking(scheme="cn-state", grade="机密", level=3, period="20年", serial="000004",
+                      first_page_lines=("000004", "机密★20年"), banner="机密")
+    return CopyStamp(marking=marking, watermark_text="王五 份号 000004",
+                     visible_code="MJ1-4W3K2QPF7HRA4D", token="mjt1.eyJjb3B5IjoiMDAwMDA0In0.c2ln",
+                     user_password="user-Pw-4420", owner_password="owner-Pw-9913",
+                     language=language)  # type: ignore[arg-type]
+
+
+def _toy_layer(calls: list[tuple[str, str, str]]) -> StampLayer:
+    """A layer that records each call: (format, surface, the copy's serial)."""
+
+    def recorder(format_name: str, surface: str) -> Stamper:
+        def stamp(context: Any) -> None:
+            copy = getattr(context, "copy", None)
+            stamp = getattr(context, "stamp", None) or getattr(copy, "stamp", None)
+            assert isinstance(stamp, CopyStamp)
+            calls.append((format_name, surface, stamp.marking.serial))
+        return Stamper(format_name, surface, stamp)
+
+    stampers = tuple(recorder(name, surface) for name, surfaces in SURFACES.items()
+                     for surface in surfaces)
+    return StampLayer("toy", "metadata", stampers)
+
+
+def _write(sample: str, serial: str, tmp_path: Path) -> tuple[str, Path]:
+    path = SAMPLES / sample
+    draft = formats.for_draft(path)
+    data = path.read_bytes()
+    base, kind = draft.copy_base(draft.read(data, str(path), DEFAULT_LIMITS), data)
+    copy_format = formats.named(kind)
+    stamp = _stamp()
+    stamp = replace(stamp, marking=replace(stamp.marking, serial=serial))
+    if not copy_format.separate_owner_password:
+        stamp = replace(stamp, owner_password=stamp.user_password)
+    out = tmp_path / f"{serial}{copy_format.extension}"
+    copy_format.write_copy(base, stamp, out, limits=DEFAULT_LIMITS, cache={})
+    return kind, out
+
+
+@pytest.mark.parametrize("sample", ["zh_notice_secret.pdf"])
+def test_a_layer_added_to_the_registry_is_stamped_on_every_copy(
+        sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, str, str]] = []
+    monkeypatch.setattr(registry, "LAYERS", (*registry.LAYERS, _toy_layer(calls)))
+    kinds = set()
+    for serial in ("000007", "000008"):
+        kind, out = _write(sample, serial, tmp_path)
+        kinds.add(kind)
+        assert out.stat().st_size > 0
+        surfaces = {surface for fmt, surface, copy in calls if copy == serial and fmt == kind}
+        assert surfaces == set(SURFACES[kind]), (serial, surfaces)
+    pages = sum(1 for fmt, surface, copy in calls if surface == "page" and copy == "000007")
+    assert pages >= 1
+
+
+def test_a_layer_taken_out_of_the_registry_is_not_stamped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the metadata layer the PDF copy carries no token: the writer draws only what
+    the registry lists."""
+    import pymupdf
+
+    monkeypatch.setattr(registry, "LAYERS",
+                        tuple(layer for layer in registry.LAYERS if layer.name != "metadata"))
+    _kind, out = _write("zh_notice_secret.pdf", "000009", tmp_path)
+    with pymupdf.open(out) as doc:
+        assert doc.authenticate("owner-Pw-9913")
+        assert "MijianToken" not in doc.xref_object(int(doc.xref_get_key(-1, "Info")[1].split()[0]))
