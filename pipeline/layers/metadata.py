@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.docx.stamping import DocxPackage
     from mijian.pipeline.formats.pdf.stamping import PdfFile
 
 
@@ -17,6 +18,16 @@ def _pdf_file(context: PdfFile) -> None:
     set_metadata(context.doc, context.stamp)
 
 
+
+def _docx_package(context: DocxPackage) -> None:
+    """The token as the custom document property ``MijianToken``."""
+    from mijian.pipeline.formats.docx.archive import TOKEN_PROPERTY
+    from mijian.pipeline.formats.docx.properties import set_custom_property
+
+    context.data = set_custom_property(context.data, TOKEN_PROPERTY, context.stamp.token)
+
+
 LAYER = StampLayer("metadata", "metadata", (
     Stamper("pdf", "file", _pdf_file),
+    Stamper("docx", "package", _docx_package),
 ))

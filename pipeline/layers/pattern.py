@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.docx.stamping import DocxPicture
     from mijian.pipeline.formats.pdf.stamping import PdfSheet
 
 
@@ -17,6 +18,20 @@ def _pdf_sheet(context: PdfSheet) -> None:
     draw_pattern(context.sheet, context.copy.stamp)
 
 
+
+def _docx_picture(context: DocxPicture) -> None:
+    """Make the page picture: the dots on a transparent page, laid behind the text."""
+    stamp = context.stamp
+    if not stamp.pattern_key or not stamp.pattern_payload:
+        return
+    from mijian.watermark.pattern import NUMBER_PARAMS, PatternKey, make_overlay
+
+    key = PatternKey(stamp.pattern_key, NUMBER_PARAMS)
+    context.image = make_overlay(context.width, context.height, stamp.pattern_payload, key,
+                                 dpi=context.dpi)
+
+
 LAYER = StampLayer("page-fingerprint", "page-fingerprint", (
     Stamper("pdf", "sheet", _pdf_sheet),
+    Stamper("docx", "picture", _docx_picture),
 ))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.docx.stamping import DocxDocument
     from mijian.pipeline.formats.pdf.stamping import PdfOverlay, PdfPage
 
 
@@ -25,7 +26,16 @@ def _pdf_page(context: PdfPage) -> None:
     draw_qr(context.sheet, rect, context.copy.shared.get("qr-code", 0))
 
 
+
+def _docx_document(context: DocxDocument) -> None:
+    """The symbol right-aligned in every footer in use."""
+    from mijian.pipeline.formats.docx.pictures import add_qr
+
+    add_qr(context.document, context.stamp.visible_code)
+
+
 LAYER = StampLayer("qr-code", "qr-code", (
     Stamper("pdf", "overlay", _pdf_overlay),
     Stamper("pdf", "page", _pdf_page),
+    Stamper("docx", "document", _docx_document),
 ))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.docx.stamping import DocxPicture
     from mijian.pipeline.formats.pdf.stamping import PdfSheet
 
 
@@ -17,6 +18,17 @@ def _pdf_sheet(context: PdfSheet) -> None:
     draw_pdf(context.sheet, context.copy.stamp)
 
 
+
+def _docx_picture(context: DocxPicture) -> None:
+    """Merge the marks into the page picture the page pattern made (DOCX copies carry this
+    layer only with the page pattern, in the same picture)."""
+    from mijian.pipeline.screenprint_layer import docx_overlay
+
+    if context.image is not None:
+        context.image = docx_overlay(context.image, context.stamp, context.dpi)
+
+
 LAYER = StampLayer("screen-fingerprint", "screen-fingerprint", (
     Stamper("pdf", "sheet", _pdf_sheet),
+    Stamper("docx", "picture", _docx_picture),
 ))

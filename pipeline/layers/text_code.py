@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.docx.stamping import DocxBody
     from mijian.pipeline.formats.pdf.stamping import PdfDraft, PdfOverlay, PdfPage
 
 
@@ -36,8 +37,17 @@ def _pdf_page(context: PdfPage) -> None:
                        copy.shared.setdefault("text-code", []))
 
 
+
+def _docx_body(context: DocxBody) -> None:
+    """Put the code at the end of (and inside long) body paragraphs."""
+    from mijian.pipeline.formats.docx.body import append_text_code
+
+    append_text_code(context.body, context.stamp.text_code)
+
+
 LAYER = StampLayer("text-code", "text-code", (
     Stamper("pdf", "draft", _pdf_draft),
     Stamper("pdf", "overlay", _pdf_overlay),
     Stamper("pdf", "page", _pdf_page),
+    Stamper("docx", "body", _docx_body),
 ))

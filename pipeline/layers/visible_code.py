@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.docx.stamping import DocxBody, DocxFooter
     from mijian.pipeline.formats.pdf.stamping import PdfOverlay
 
 
@@ -19,6 +20,26 @@ def _pdf_overlay(context: PdfOverlay) -> None:
         context.bottom.insert(0, code_row(context.stamp.visible_code))
 
 
+
+def _docx_body(context: DocxBody) -> None:
+    """The code as a paragraph after the marking lines at the start of the body (inserted
+    first: the marking lines are put before it)."""
+    from mijian.pipeline.formats.docx.body import code_paragraph
+
+    if context.stamp.visible_code:
+        context.body.insert(0, code_paragraph(context.stamp.visible_code))
+
+
+def _docx_footer(context: DocxFooter) -> None:
+    """The code right-aligned in every footer, above the banner."""
+    from mijian.pipeline.formats.docx.body import code_paragraph
+
+    if context.stamp.visible_code:
+        context.footer.append(code_paragraph(context.stamp.visible_code, right=True))
+
+
 LAYER = StampLayer("visible-code", "visible-code", (
     Stamper("pdf", "overlay", _pdf_overlay),
+    Stamper("docx", "body", _docx_body),
+    Stamper("docx", "footer", _docx_footer),
 ))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.docx.stamping import DocxHeader
     from mijian.pipeline.formats.pdf.stamping import PdfSheet
 
 
@@ -19,6 +20,16 @@ def _pdf_sheet(context: PdfSheet) -> None:
     place_watermark(context.sheet, copy.stamp.watermark_text, copy.fonts["text"])
 
 
+
+def _docx_header(context: DocxHeader) -> None:
+    """A diagonal text watermark anchored in every header, behind the text of its pages."""
+    from mijian.pipeline.formats.docx.headers import add_watermark
+
+    add_watermark(context.header, context.stamp.watermark_text, context.number, context.width,
+                  context.height)
+
+
 LAYER = StampLayer("watermark", None, (
     Stamper("pdf", "sheet", _pdf_sheet),
+    Stamper("docx", "header", _docx_header),
 ))
