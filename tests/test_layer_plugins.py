@@ -19,6 +19,7 @@ from mijian.pipeline.model import CopyStamp, Marking
 from mijian.pipeline.trace_readers import READERS
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+OFD_DRAFT = Path(__file__).resolve().parent / "data" / "ofd" / "helloworld.ofd"
 
 FILE_ONLY_READERS: frozenset[str] = frozenset()
 """Readers of what no layer stamps (facts of the file itself, such as its hash): none today."""
@@ -27,7 +28,8 @@ UNREAD_LAYERS = {"watermark"}
 """Layers that are a deterrent only and name no reader."""
 
 SURFACES = {"pdf": ("draft", "overlay", "page", "sheet", "file"),
-            "docx": ("body", "header", "footer", "document", "picture", "package")}
+            "docx": ("body", "header", "footer", "document", "picture", "package"),
+            "ofd": ("bands", "under", "over", "file")}
 """The surfaces each copy-writing format offers (its stamping module's ``SURFACES``)."""
 
 
@@ -86,7 +88,7 @@ def _toy_layer(calls: list[tuple[str, str, str]]) -> StampLayer:
 
 
 def _write(sample: str, serial: str, tmp_path: Path) -> tuple[str, Path]:
-    path = SAMPLES / sample
+    path = OFD_DRAFT if sample == OFD_DRAFT.name else SAMPLES / sample
     draft = formats.for_draft(path)
     data = path.read_bytes()
     base, kind = draft.copy_base(draft.read(data, str(path), DEFAULT_LIMITS), data)
@@ -101,7 +103,7 @@ def _write(sample: str, serial: str, tmp_path: Path) -> tuple[str, Path]:
 
 
 @pytest.mark.parametrize("sample", ["zh_notice_secret.pdf", "en_memo_secret.docx",
-                                    "zh_training_public.txt"])
+                                    OFD_DRAFT.name, "zh_training_public.txt"])
 def test_a_layer_added_to_the_registry_is_stamped_on_every_copy(
         sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, str, str]] = []

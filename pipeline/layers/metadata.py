@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.ofd.stamping import OfdFile
     from mijian.pipeline.formats.docx.stamping import DocxPackage
     from mijian.pipeline.formats.pdf.stamping import PdfFile
 
@@ -27,7 +28,16 @@ def _docx_package(context: DocxPackage) -> None:
     context.data = set_custom_property(context.data, TOKEN_PROPERTY, context.stamp.token)
 
 
+
+def _ofd_file(context: OfdFile) -> None:
+    """The token as a CustomData entry of the document's DocInfo."""
+    from mijian.pipeline.formats.ofd.copy import set_token
+
+    set_token(context.ofd_root, context.stamp.token)
+
+
 LAYER = StampLayer("metadata", "metadata", (
     Stamper("pdf", "file", _pdf_file),
     Stamper("docx", "package", _docx_package),
+    Stamper("ofd", "file", _ofd_file),
 ))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.docx.stamping import DocxPicture
     from mijian.pipeline.formats.pdf.stamping import PdfSheet
 
@@ -31,7 +32,15 @@ def _docx_picture(context: DocxPicture) -> None:
                                  dpi=context.dpi)
 
 
+
+def _ofd_over(context: OfdPage) -> None:
+    from mijian.pipeline.formats.ofd.marks import pattern
+
+    context.drawn.extend(pattern(context.painter, context.stamp, context.page))
+
+
 LAYER = StampLayer("page-fingerprint", "page-fingerprint", (
     Stamper("pdf", "sheet", _pdf_sheet),
     Stamper("docx", "picture", _docx_picture),
+    Stamper("ofd", "over", _ofd_over),
 ))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.docx.stamping import DocxDocument
     from mijian.pipeline.formats.pdf.stamping import PdfOverlay, PdfPage
 
@@ -34,8 +35,18 @@ def _docx_document(context: DocxDocument) -> None:
     add_qr(context.document, context.stamp.visible_code)
 
 
+
+def _ofd_over(context: OfdPage) -> None:
+    from mijian.pipeline.formats.ofd.marks import qr_mark
+
+    element = qr_mark(context.painter, context.stamp.visible_code, context.page, context.body)
+    if element is not None:
+        context.drawn.append(element)
+
+
 LAYER = StampLayer("qr-code", "qr-code", (
     Stamper("pdf", "overlay", _pdf_overlay),
     Stamper("pdf", "page", _pdf_page),
     Stamper("docx", "document", _docx_document),
+    Stamper("ofd", "over", _ofd_over),
 ))

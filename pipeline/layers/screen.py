@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.docx.stamping import DocxPicture
     from mijian.pipeline.formats.pdf.stamping import PdfSheet
 
@@ -28,7 +29,15 @@ def _docx_picture(context: DocxPicture) -> None:
         context.image = docx_overlay(context.image, context.stamp, context.dpi)
 
 
+
+def _ofd_over(context: OfdPage) -> None:
+    from mijian.pipeline.formats.ofd.marks import screen_fingerprint
+
+    context.drawn.extend(screen_fingerprint(context.painter, context.stamp, context.page))
+
+
 LAYER = StampLayer("screen-fingerprint", "screen-fingerprint", (
     Stamper("pdf", "sheet", _pdf_sheet),
     Stamper("docx", "picture", _docx_picture),
+    Stamper("ofd", "over", _ofd_over),
 ))

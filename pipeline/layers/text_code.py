@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.docx.stamping import DocxBody
     from mijian.pipeline.formats.pdf.stamping import PdfDraft, PdfOverlay, PdfPage
 
@@ -45,9 +46,18 @@ def _docx_body(context: DocxBody) -> None:
     append_text_code(context.body, context.stamp.text_code)
 
 
+
+def _ofd_over(context: OfdPage) -> None:
+    """Invisible text objects after the end of every body line."""
+    from mijian.pipeline.formats.ofd.marks import text_code
+
+    context.drawn.extend(text_code(context.painter, context.stamp.text_code, context.ends))
+
+
 LAYER = StampLayer("text-code", "text-code", (
     Stamper("pdf", "draft", _pdf_draft),
     Stamper("pdf", "overlay", _pdf_overlay),
     Stamper("pdf", "page", _pdf_page),
     Stamper("docx", "body", _docx_body),
+    Stamper("ofd", "over", _ofd_over),
 ))

@@ -9,11 +9,13 @@ from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
     from mijian.pipeline.formats.docx.stamping import DocxBody, DocxFooter
+    from mijian.pipeline.formats.ofd.stamping import OfdBands
     from mijian.pipeline.formats.pdf.stamping import PdfOverlay
 
 
-def _pdf_overlay(context: PdfOverlay) -> None:
-    """Add the code as the outermost row of the bottom band (the band is laid out with it)."""
+def _bottom_row(context: PdfOverlay | OfdBands) -> None:
+    """Add the code as the outermost row of the bottom band (the band is laid out with it,
+    by the same rules on PDF and OFD copies)."""
     from mijian.pipeline.formats.pdf.marks import code_row
 
     if context.stamp.visible_code:
@@ -39,7 +41,8 @@ def _docx_footer(context: DocxFooter) -> None:
 
 
 LAYER = StampLayer("visible-code", "visible-code", (
-    Stamper("pdf", "overlay", _pdf_overlay),
+    Stamper("pdf", "overlay", _bottom_row),
     Stamper("docx", "body", _docx_body),
     Stamper("docx", "footer", _docx_footer),
+    Stamper("ofd", "bands", _bottom_row),
 ))

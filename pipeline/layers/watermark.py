@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
+    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.docx.stamping import DocxHeader
     from mijian.pipeline.formats.pdf.stamping import PdfSheet
 
@@ -29,7 +30,15 @@ def _docx_header(context: DocxHeader) -> None:
                   context.height)
 
 
+
+def _ofd_under(context: OfdPage) -> None:
+    from mijian.pipeline.formats.ofd.marks import watermark
+
+    context.drawn.extend(watermark(context.painter, context.stamp.watermark_text, context.page))
+
+
 LAYER = StampLayer("watermark", None, (
     Stamper("pdf", "sheet", _pdf_sheet),
     Stamper("docx", "header", _docx_header),
+    Stamper("ofd", "under", _ofd_under),
 ))
