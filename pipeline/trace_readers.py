@@ -115,6 +115,16 @@ READERS: tuple[MarkReader, ...] = (
 """Every mark layer a trace reads, in the order the report lists them."""
 
 
+TRACED_APART: dict[str, str] = {
+    "file": "the SHA-256 of the leak against the copies' files: a fact of the file, stamped "
+            "by no layer",
+    "visible-text": "the 份号 and the recipient's name in the marking and watermark text, "
+                    "compared with the copies of the document the other layers found",
+}
+"""The layers :mod:`pipeline.tracing` reads itself rather than through a reader here (they
+need the register's copies, not the leak alone); a stamping layer may name one of them."""
+
+
 def read_marks(leak: Leak, no_images: str) -> tuple[list[Layer], int]:
     """Every reader's layer for ``leak`` (``no_images``: why it has no page image, if so), and
     the number of page images that showed merged copies."""

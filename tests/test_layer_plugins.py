@@ -16,16 +16,14 @@ from mijian.pipeline.layers import registry
 from mijian.pipeline.layers.base import StampLayer, Stamper
 from mijian.pipeline.limits import DEFAULT_LIMITS
 from mijian.pipeline.model import CopyStamp, Marking
-from mijian.pipeline.trace_readers import READERS
+from mijian.pipeline.trace_readers import READERS, TRACED_APART
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 OFD_DRAFT = Path(__file__).resolve().parent / "data" / "ofd" / "helloworld.ofd"
 
-FILE_ONLY_READERS: frozenset[str] = frozenset()
-"""Readers of what no layer stamps (facts of the file itself, such as its hash): none today."""
+FILE_ONLY = {"file"}
+"""Trace layers of what no layer stamps: the hash of the file itself."""
 
-UNREAD_LAYERS = {"watermark"}
-"""Layers that are a deterrent only and name no reader."""
 
 SURFACES = {"pdf": ("draft", "overlay", "page", "sheet", "file"),
             "docx": ("body", "header", "footer", "document", "picture", "package"),
@@ -41,12 +39,14 @@ def _surfaces(format_name: str) -> tuple[str, ...]:
 
 
 def test_the_stamping_layers_and_the_trace_readers_agree() -> None:
-    readers = [reader.name for reader in READERS]
-    named = [layer.reader for layer in registry.LAYERS if layer.reader is not None]
-    assert set(named) <= set(readers), f"layers name readers that do not exist: {set(named) - set(readers)}"
+    """Every stamped layer is read back by a reader (or by a layer the tracer reads itself),
+    and every reader reads a stamped layer, the file hash aside."""
+    readers = {reader.name for reader in READERS}
+    traced = readers | set(TRACED_APART)
+    named = [layer.reader for layer in registry.LAYERS]
+    assert set(named) <= traced, f"layers name no reader that exists: {set(named) - traced}"
     assert len(named) == len(set(named)), "two layers name the same reader"
-    assert set(readers) - set(named) == FILE_ONLY_READERS
-    assert {layer.name for layer in registry.LAYERS if layer.reader is None} == UNREAD_LAYERS
+    assert traced - set(named) == FILE_ONLY
     names = [layer.name for layer in registry.LAYERS]
     assert len(names) == len(set(names))
 

@@ -30,13 +30,13 @@ class Stamper:
 
 @dataclass(frozen=True)
 class StampLayer:
-    """One fingerprint layer: ``name``, the name of the trace reader that reads it back
-    (``reader``, a name in :data:`pipeline.trace_readers.READERS`; None for a layer that is
-    a deterrent only, such as the visible watermark), and its stampers, in the order they run
-    on a surface."""
+    """One fingerprint layer: ``name``, the name of the trace layer that reads it back
+    (``reader``: a reader of :data:`pipeline.trace_readers.READERS`, or one of the layers the
+    tracer reads itself, :data:`pipeline.trace_readers.TRACED_APART`), and its stampers, in
+    the order they run on a surface."""
 
     name: str
-    reader: str | None
+    reader: str
     stampers: tuple[Stamper, ...]
 
     def formats(self) -> tuple[str, ...]:

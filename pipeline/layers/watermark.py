@@ -1,6 +1,7 @@
-"""The visible watermark: the recipient's name and 份号 tiled faintly over every page. It is a
-deterrent for whoever sees the page, not a fingerprint: no trace reader reads it back (the
-name it shows is unsigned and can be retyped), so the layer names no reader."""
+"""The visible watermark: the recipient's name and 份号 tiled faintly over every page, a deterrent
+for whoever sees the page. Read back by the tracer's ``visible-text`` layer (compared with the
+copies of the document, see :data:`pipeline.trace_readers.TRACED_APART`): unsigned, it only
+indicates a copy, since anyone can type a name and a number."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def _ofd_under(context: OfdPage) -> None:
     context.drawn.extend(watermark(context.painter, context.stamp.watermark_text, context.page))
 
 
-LAYER = StampLayer("watermark", None, (
+LAYER = StampLayer("watermark", "visible-text", (
     Stamper("pdf", "sheet", _pdf_sheet),
     Stamper("docx", "header", _docx_header),
     Stamper("ofd", "under", _ofd_under),
