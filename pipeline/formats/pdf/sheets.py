@@ -1,6 +1,8 @@
-"""The overlay of a PDF copy: one sheet per page with its marks, QR symbol and (where the page's
-own text could not carry it) the invisible text code, then one sheet per page size with the
-tiled watermark and the page fingerprints, shown on every page of that size.
+"""The overlay of a PDF copy: one sheet per page with its marking rows and the fingerprint
+layers drawn per page (the QR symbol; the invisible text code where the page's own text could
+not carry it), then one sheet per page size with the layers shown on every page of that size
+(the tiled watermark and the page fingerprints). Which layers are drawn, and in what order, is
+:data:`pipeline.layers.registry.LAYERS`; the drawing helpers of the PDF layers live here.
 """
 
 from __future__ import annotations
