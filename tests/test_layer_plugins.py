@@ -130,3 +130,77 @@ def test_a_layer_taken_out_of_the_registry_is_not_stamped(
     with pymupdf.open(out) as doc:
         assert doc.authenticate("owner-Pw-9913")
         assert "MijianToken" not in doc.xref_object(int(doc.xref_get_key(-1, "Info")[1].split()[0]))
+
+
+def _layer_helpers() -> set[str]:
+    """Every name a layer module imports from the formats or the fingerprint code to stamp
+    (the surfaces' context types aside: the writers make those)."""
+    import ast
+
+    names: set[str] = set()
+    for path in (Path(registry.__file__).parent).glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.module.endswith(
+                    ".stamping") and (".formats." in node.module or ".watermark." in node.module
+                    or node.module.endswith("screenprint_layer")):
+                names |= {alias.name for alias in node.names}
+    return names - {"TOKEN_PROPERTY"}
+
+
+WRITERS = {
+    "mijian.pipeline.formats.pdf.copy": ("_stamp",),
+    "mijian.pipeline.formats.pdf.sheets": ("build_overlay",),
+    "mijian.pipeline.formats.docx.copy": ("write_docx_copy", "_mark"),
+    "mijian.pipeline.formats.docx.pictures": ("add_page_pictures", "_painted"),
+    "mijian.pipeline.formats.ofd.copy": ("stamped_ofd", "_mark_page"),
+}
+"""The functions of each format that write a copy's marks."""
+
+
+def test_the_format_writers_name_no_layer() -> None:
+    """The writers call the registry, never a layer's drawing helper by name."""
+    import ast
+    import importlib
+    import inspect
+    import textwrap
+
+    helpers = _layer_helpers()
+    assert {"draw_qr", "add_qr", "set_metadata", "append_text_code", "draw_pdf"} <= helpers
+    for module_name, functions in WRITERS.items():
+        module = importlib.import_module(module_name)
+        for name in functions:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(getattr(module, name))))
+            called = {node.func.id if isinstance(node.func, ast.Name) else
+                      getattr(node.func, "attr", "") for node in ast.walk(tree)
+                      if isinstance(node, ast.Call)}
+            assert not called & helpers, f"{module_name}.{name} calls {called & helpers}"
+
+
+def test_the_text_code_is_drawn_first() -> None:
+    """On a PDF overlay page the text code is written by a text writer that needs the page
+    empty, so it comes first in the drawing order."""
+    assert registry.LAYERS[0].name == "text-code"
+
+
+def test_a_docx_copy_without_the_metadata_layer_has_no_token(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import zipfile
+
+    import msoffcrypto
+
+    from mijian.pipeline.formats.docx.archive import TOKEN_PROPERTY
+
+    def token_in(out: Path) -> bool:
+        office = msoffcrypto.OfficeFile(io.BytesIO(out.read_bytes()))
+        office.load_key(password="user-Pw-4420")
+        plain = io.BytesIO()
+        office.decrypt(plain)
+        with zipfile.ZipFile(plain) as package:
+            parts = [package.read(name) for name in package.namelist() if name.endswith(".xml")]
+        return any(TOKEN_PROPERTY.encode() in part for part in parts)
+
+    assert token_in(_write("en_memo_secret.docx", "000010", tmp_path)[1])
+    monkeypatch.setattr(registry, "LAYERS",
+                        tuple(layer for layer in registry.LAYERS if layer.name != "metadata"))
+    assert not token_in(_write("en_memo_secret.docx", "000011", tmp_path)[1])
