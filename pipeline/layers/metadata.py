@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
-    from mijian.pipeline.formats.ofd.stamping import OfdFile
     from mijian.pipeline.formats.docx.stamping import DocxPackage
+    from mijian.pipeline.formats.ofd.stamping import OfdFile
     from mijian.pipeline.formats.pdf.stamping import PdfFile
 
 
 def _pdf_file(context: PdfFile) -> None:
+    """The token in the Info dictionary and the XMP packet; Subject names the marking."""
     from mijian.pipeline.formats.pdf.metadata import set_metadata
 
     set_metadata(context.doc, context.stamp)
-
 
 
 def _docx_package(context: DocxPackage) -> None:
@@ -26,7 +26,6 @@ def _docx_package(context: DocxPackage) -> None:
     from mijian.pipeline.formats.docx.properties import set_custom_property
 
     context.data = set_custom_property(context.data, TOKEN_PROPERTY, context.stamp.token)
-
 
 
 def _ofd_file(context: OfdFile) -> None:

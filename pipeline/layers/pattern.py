@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
-    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.docx.stamping import DocxPicture
+    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.pdf.stamping import PdfSheet
 
 
 def _pdf_sheet(context: PdfSheet) -> None:
+    """Vector dots over the whole sheet shown on every page of its size."""
     from mijian.pipeline.formats.pdf.sheets import draw_pattern
 
     draw_pattern(context.sheet, context.copy.stamp)
-
 
 
 def _docx_picture(context: DocxPicture) -> None:
@@ -32,8 +32,8 @@ def _docx_picture(context: DocxPicture) -> None:
                                  dpi=context.dpi)
 
 
-
 def _ofd_over(context: OfdPage) -> None:
+    """One path object per darkness of the dots, over the marks."""
     from mijian.pipeline.formats.ofd.marks import pattern
 
     context.drawn.extend(pattern(context.painter, context.stamp, context.page))

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
-    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.docx.stamping import DocxDocument
+    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.pdf.stamping import PdfOverlay, PdfPage
 
 
@@ -21,11 +21,11 @@ def _pdf_overlay(context: PdfOverlay) -> None:
 
 
 def _pdf_page(context: PdfPage) -> None:
+    """Show the symbol in the bottom-right margin when that corner is free."""
     from mijian.pipeline.formats.pdf.sheets import draw_qr, qr_rect
 
     rect = qr_rect(context.facts.rect, context.body, context.bottom_height)
     draw_qr(context.sheet, rect, context.copy.shared.get("qr-code", 0))
-
 
 
 def _docx_document(context: DocxDocument) -> None:
@@ -35,8 +35,8 @@ def _docx_document(context: DocxDocument) -> None:
     add_qr(context.document, context.stamp.visible_code)
 
 
-
 def _ofd_over(context: OfdPage) -> None:
+    """The symbol as squares in the bottom-right margin when that corner is free."""
     from mijian.pipeline.formats.ofd.marks import qr_mark
 
     element = qr_mark(context.painter, context.stamp.visible_code, context.page, context.body)

@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
-    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.docx.stamping import DocxPicture
+    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.pdf.stamping import PdfSheet
 
 
 def _pdf_sheet(context: PdfSheet) -> None:
+    """Grey and black squares over the sheet shown on every page of its size."""
     from mijian.pipeline.screenprint_layer import draw_pdf
 
     draw_pdf(context.sheet, context.copy.stamp)
-
 
 
 def _docx_picture(context: DocxPicture) -> None:
@@ -29,8 +29,8 @@ def _docx_picture(context: DocxPicture) -> None:
         context.image = docx_overlay(context.image, context.stamp, context.dpi)
 
 
-
 def _ofd_over(context: OfdPage) -> None:
+    """Grey and black squares as path objects, over the marks."""
     from mijian.pipeline.formats.ofd.marks import screen_fingerprint
 
     context.drawn.extend(screen_fingerprint(context.painter, context.stamp, context.page))

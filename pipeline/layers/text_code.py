@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
-    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.docx.stamping import DocxBody
+    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.pdf.stamping import PdfDraft, PdfOverlay, PdfPage
 
 
@@ -38,13 +38,11 @@ def _pdf_page(context: PdfPage) -> None:
                        copy.shared.setdefault("text-code", []))
 
 
-
 def _docx_body(context: DocxBody) -> None:
     """Put the code at the end of (and inside long) body paragraphs."""
     from mijian.pipeline.formats.docx.body import append_text_code
 
     append_text_code(context.body, context.stamp.text_code)
-
 
 
 def _ofd_over(context: OfdPage) -> None:

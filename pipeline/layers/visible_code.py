@@ -22,7 +22,6 @@ def _bottom_row(context: PdfOverlay | OfdBands) -> None:
         context.bottom.insert(0, code_row(context.stamp.visible_code))
 
 
-
 def _docx_body(context: DocxBody) -> None:
     """The code as a paragraph after the marking lines at the start of the body (inserted
     first: the marking lines are put before it)."""

@@ -10,17 +10,17 @@ from typing import TYPE_CHECKING
 from mijian.pipeline.layers.base import Stamper, StampLayer
 
 if TYPE_CHECKING:
-    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.docx.stamping import DocxHeader
+    from mijian.pipeline.formats.ofd.stamping import OfdPage
     from mijian.pipeline.formats.pdf.stamping import PdfSheet
 
 
 def _pdf_sheet(context: PdfSheet) -> None:
+    """The tiled text, as glyph outlines, on the sheet shown on every page of its size."""
     from mijian.pipeline.formats.pdf.sheets import place_watermark
 
     copy = context.copy
     place_watermark(context.sheet, copy.stamp.watermark_text, copy.fonts["text"])
-
 
 
 def _docx_header(context: DocxHeader) -> None:
@@ -31,8 +31,8 @@ def _docx_header(context: DocxHeader) -> None:
                   context.height)
 
 
-
 def _ofd_under(context: OfdPage) -> None:
+    """The tiled text objects, under the marking rows."""
     from mijian.pipeline.formats.ofd.marks import watermark
 
     context.drawn.extend(watermark(context.painter, context.stamp.watermark_text, context.page))
