@@ -3,8 +3,15 @@
 Each reader knows one mark layer of a copy: its name, what an attacker needs to move it to
 another copy (``moved_by``), whether it is read from the leak's text and properties or from its
 page images, and the function that reads it. The tracer walks :data:`READERS` in order and
-gives every reader the same :class:`Leak`; a new fingerprint layer is one more module with a
-reader function and one more line here (and its drawing in the formats that carry it).
+gives every reader the same :class:`Leak`.
+
+This is the tracing side of the fingerprint layers; the stamping side is
+:data:`pipeline.layers.registry.LAYERS`, where each layer names the reader here that reads it
+back. A new layer is added on both sides: on the stamping side, one module under
+``pipeline/layers/`` declaring its stampers (one per format and surface it is drawn on, with
+any format-specific drawing helper in that format's folder) and one line in ``LAYERS``; on
+this side, a reader function and one line in :data:`READERS` under the name the layer gives.
+The format writers run whatever the registry lists and need no change.
 
 A reader that needs page images is reported ``not examined`` when the leak has none (a text
 leak, a file that could not be opened), with the reason.
@@ -106,6 +113,16 @@ READERS: tuple[MarkReader, ...] = (
     MarkReader("screen-fingerprint", SIGNAL, True, _screen_fingerprint),
 )
 """Every mark layer a trace reads, in the order the report lists them."""
+
+
+TRACED_APART: dict[str, str] = {
+    "file": "the SHA-256 of the leak against the copies' files: a fact of the file, stamped "
+            "by no layer",
+    "visible-text": "the 份号 and the recipient's name in the marking and watermark text, "
+                    "compared with the copies of the document the other layers found",
+}
+"""The layers :mod:`pipeline.tracing` reads itself rather than through a reader here (they
+need the register's copies, not the leak alone); a stamping layer may name one of them."""
 
 
 def read_marks(leak: Leak, no_images: str) -> tuple[list[Layer], int]:

@@ -72,7 +72,14 @@ def _spread_code(paragraph: Any, code: str) -> None:
         since += len(content)
 
 
+def code_paragraph(code: str, *, right: bool = False) -> Any:
+    """The printed code as a small grey paragraph, flush left (or right)."""
+    align = WD_ALIGN_PARAGRAPH.RIGHT if right else WD_ALIGN_PARAGRAPH.LEFT
+    return line_paragraph(code, size=7, align=align, color=GREY)
+
+
 def mark_body(body: Any, stamp: CopyStamp) -> None:
+    """Put the marking lines (first-page mark, grade lines, copy line) at the start of ``body``."""
     marking = stamp.marking
     new: list[Any] = []
     if marking.first_page_right:
@@ -83,9 +90,6 @@ def mark_body(body: Any, stamp: CopyStamp) -> None:
                          east_asia="黑体"))
     if marking.copy_line:
         new.append(line_paragraph(marking.copy_line, size=12, align=WD_ALIGN_PARAGRAPH.LEFT, bold=True))
-    if stamp.visible_code:
-        new.append(line_paragraph(stamp.visible_code, size=7, align=WD_ALIGN_PARAGRAPH.LEFT,
-                         color=GREY))
     for index, paragraph in enumerate(new):
         body.insert(index, paragraph)
 

@@ -25,12 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from mijian.pipeline.errors import InputError, MijianError
-from mijian.pipeline.formats.docx.archive import (
-    TOKEN_PROPERTY,
-    check_docx_archive,
-    problem,
-)
-from mijian.pipeline.formats.docx.body import append_text_code, mark_body
+from mijian.pipeline.formats.docx.archive import check_docx_archive, problem
+from mijian.pipeline.formats.docx.body import mark_body
 from mijian.pipeline.formats.docx.headers import (
     ensure_headers_footers,
     free_shape_number,
@@ -38,10 +34,17 @@ from mijian.pipeline.formats.docx.headers import (
     mark_header,
     text_area,
 )
-from mijian.pipeline.formats.docx.pictures import add_pattern, add_qr
-from mijian.pipeline.formats.docx.properties import set_custom_property
+from mijian.pipeline.formats.docx.pictures import add_page_pictures
 from mijian.pipeline.formats.docx.reading import open_document
+from mijian.pipeline.formats.docx.stamping import (
+    DocxBody,
+    DocxDocument,
+    DocxFooter,
+    DocxHeader,
+    DocxPackage,
+)
 from mijian.pipeline.formats.docx.thumbnail import without_thumbnail
+from mijian.pipeline.layers.registry import stamp as stamp_layers
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import CopyStamp
 from msoffcrypto.format.ooxml import OOXMLFile
@@ -71,8 +74,10 @@ def write_docx_copy(
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # e.g. zipfile's "Duplicate name": a broken package
             document.save(buffer)
+        package = DocxPackage(stamp, buffer.getvalue())
+        stamp_layers("docx", "package", package)
         # the draft's thumbnail would show its unmarked first page: never part of a copy
-        plain = without_thumbnail(set_custom_property(buffer.getvalue(), TOKEN_PROPERTY, stamp.token))
+        plain = without_thumbnail(package.data)
         sealed = io.BytesIO()
         OOXMLFile(io.BytesIO(plain)).encrypt(stamp.user_password, sealed)
     except MijianError:
@@ -111,20 +116,25 @@ def _write_whole(out_path: Path, payload: bytes) -> None:
 
 
 def _mark(document: Any, stamp: CopyStamp) -> None:
+    """Mark the document: the marking lines, banners and subject here, and every fingerprint
+    layer the registry lists for DOCX copies on its surfaces (see
+    :mod:`pipeline.formats.docx.stamping`)."""
     body = document.element.body
     if not document.element.sectPr_lst:
         body.get_or_add_sectPr()
-    append_text_code(body, stamp.text_code)
+    stamp_layers("docx", "body", DocxBody(document, body, stamp))
     mark_body(body, stamp)
     headers, footers = ensure_headers_footers(document)
     width, height = text_area(document)
     first = free_shape_number([body, *headers, *footers])
     for number, header in enumerate(headers, first):
-        mark_header(header, stamp, number, width, height)
+        mark_header(header, stamp)
+        stamp_layers("docx", "header", DocxHeader(header, stamp, number, width, height))
     for footer in footers:
+        stamp_layers("docx", "footer", DocxFooter(footer, stamp))
         mark_footer(footer, stamp)
-    add_qr(document, stamp.visible_code)
-    add_pattern(document, stamp)
+    stamp_layers("docx", "document", DocxDocument(document, stamp))
+    add_page_pictures(document, stamp)
     document.core_properties.subject = marking_summary(stamp)
 
 

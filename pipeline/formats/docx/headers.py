@@ -12,7 +12,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from lxml import etree
-from mijian.pipeline.formats.docx.body import GREY, RED, line_paragraph
+from mijian.pipeline.formats.docx.body import RED, line_paragraph
 from mijian.pipeline.model import CopyStamp
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -101,8 +101,8 @@ def text_area(document: Any) -> tuple[float, float]:
         return 451.0, 698.0
 
 
-def mark_header(header: Any, stamp: CopyStamp, number: int, width: float,
-                 height: float) -> None:
+def mark_header(header: Any, stamp: CopyStamp) -> None:
+    """Put the banner and running line at the start of ``header``."""
     marking = stamp.marking
     new: list[Any] = []
     if marking.banner:
@@ -112,12 +112,18 @@ def mark_header(header: Any, stamp: CopyStamp, number: int, width: float,
         new.append(line_paragraph(marking.running, size=9, align=WD_ALIGN_PARAGRAPH.CENTER))
     for index, paragraph in enumerate(new):
         header.insert(index, paragraph)
-    if stamp.watermark_text:
-        typed = any(t.get("id") == _TEXT_TYPE for t in header.iter(f"{{{_VML}}}shapetype"))
-        carrier = carrier_paragraph(header)
-        anchor = carrier.find(qn("w:pPr"))
-        run = watermark_run(stamp.watermark_text, number, width, height, shapetype=not typed)
-        carrier.insert(0 if anchor is None else 1, run)
+
+
+def add_watermark(header: Any, text: str, number: int, width: float, height: float) -> None:
+    """Anchor the diagonal text watermark (:func:`watermark_run`) in the first paragraph of
+    ``header``, after its properties."""
+    if not text:
+        return
+    typed = any(t.get("id") == _TEXT_TYPE for t in header.iter(f"{{{_VML}}}shapetype"))
+    carrier = carrier_paragraph(header)
+    anchor = carrier.find(qn("w:pPr"))
+    run = watermark_run(text, number, width, height, shapetype=not typed)
+    carrier.insert(0 if anchor is None else 1, run)
 
 
 def carrier_paragraph(root: Any) -> Any:
@@ -129,10 +135,8 @@ def carrier_paragraph(root: Any) -> Any:
 
 
 def mark_footer(footer: Any, stamp: CopyStamp) -> None:
+    """Put the banner at the end of ``footer``."""
     marking = stamp.marking
-    if stamp.visible_code:
-        footer.append(line_paragraph(stamp.visible_code, size=7, align=WD_ALIGN_PARAGRAPH.RIGHT,
-                            color=GREY))
     if marking.banner:
         footer.append(line_paragraph(marking.banner, size=12, align=WD_ALIGN_PARAGRAPH.CENTER,
                             bold=True, color=RED, east_asia="黑体"))

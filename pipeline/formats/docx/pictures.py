@@ -12,8 +12,10 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt
 from mijian.pipeline.formats.docx.headers import HEADER_SLOTS, carrier_paragraph, shown
+from mijian.pipeline.formats.docx.stamping import DocxPicture
+from mijian.pipeline.layers.registry import stamp as stamp_layers
+from mijian.pipeline.layers.registry import stampers
 from mijian.pipeline.model import CopyStamp
-from mijian.pipeline.screenprint_layer import docx_overlay as docx_screenprint
 
 
 def add_qr(document: Any, code: str) -> None:
@@ -46,32 +48,41 @@ PATTERN_DPI = 150
 _EMU_PER_POINT = 12700
 
 
-def add_pattern(document: Any, stamp: CopyStamp) -> None:
-    """Lay the keyed dot fingerprint (:mod:`watermark.pattern`) behind the text of every page:
-    one transparent picture per header in use, anchored to the page's top-left corner, so a
-    rendered, printed or cropped page carries it. A header that sections of different page
-    sizes share (a landscape section linked to a portrait one) gets a picture as wide and as
-    tall as the largest of them; the page clips what lies beyond its edge."""
-    if not stamp.pattern_key or not stamp.pattern_payload:
+def add_page_pictures(document: Any, stamp: CopyStamp) -> None:
+    """Lay the page picture the layers paint (surface ``picture``, see
+    :mod:`pipeline.formats.docx.stamping`) behind the text of every page: one transparent
+    picture per header in use, anchored to the page's top-left corner, so a rendered, printed
+    or cropped page carries it. A header that sections of different page sizes share (a
+    landscape section linked to a portrait one) gets a picture as wide and as tall as the
+    largest of them; the page clips what lies beyond its edge. No layer painting: nothing."""
+    if not stampers("docx", "picture"):
         return
-    from mijian.watermark.pattern import NUMBER_PARAMS, PatternKey, make_overlay
-
-    key = PatternKey(stamp.pattern_key, NUMBER_PARAMS)
     shape_id = _free_drawing_id(document)
-    pngs: dict[tuple[int, int], bytes] = {}  # headers of one page size share one picture
+    pngs: dict[tuple[int, int], bytes | None] = {}  # headers of one page size share one picture
     for header, width, height in _headers_in_use(document):
         size = (round(width / 72 * PATTERN_DPI), round(height / 72 * PATTERN_DPI))
         if size not in pngs:
-            buffer = io.BytesIO()
-            picture = make_overlay(size[0], size[1], stamp.pattern_payload, key, dpi=PATTERN_DPI)
-            docx_screenprint(picture, stamp, PATTERN_DPI).save(buffer, "PNG")
-            pngs[size] = buffer.getvalue()
-        rid, _ = header.part.get_or_add_image(io.BytesIO(pngs[size]))
+            pngs[size] = _painted(stamp, size)
+        png = pngs[size]
+        if png is None:
+            continue
+        rid, _ = header.part.get_or_add_image(io.BytesIO(png))
         carrier = carrier_paragraph(header._element)
         anchor = carrier.find(qn("w:pPr"))
         carrier.insert(0 if anchor is None else 1,
                        _behind_text_picture(rid, shape_id, width, height))
         shape_id += 1
+
+
+def _painted(stamp: CopyStamp, size: tuple[int, int]) -> bytes | None:
+    """The page picture of ``size`` pixels as the layers paint it, as PNG; None if none did."""
+    picture = DocxPicture(stamp, size[0], size[1], PATTERN_DPI)
+    stamp_layers("docx", "picture", picture)
+    if picture.image is None:
+        return None
+    buffer = io.BytesIO()
+    picture.image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def _headers_in_use(document: Any) -> list[tuple[Any, float, float]]:

@@ -21,6 +21,7 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -30,11 +31,16 @@ from mijian.pipeline.formats.ofd.draw import Ids, Painter
 from mijian.pipeline.formats.ofd.package import child, children
 from mijian.pipeline.formats.ofd.reading import open_ofd
 from mijian.pipeline.formats.ofd.shrink import fit_page
+from mijian.pipeline.formats.ofd.stamping import OfdBands, OfdFile, OfdPage
 from mijian.pipeline.formats.ofd.structure import TOKEN_NAME, OfdDocument, page_objects, page_size
 from mijian.pipeline.formats.ofd.text import line_ends, page_glyphs
 from mijian.pipeline.formats.ofd.wrap import wrap
+from mijian.pipeline.layers.registry import stamp as stamp_layers
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import CopyStamp
+
+if TYPE_CHECKING:
+    from mijian.pipeline.formats.pdf.marks import Row
 
 MARK_FONT = "宋体"
 """Font name of the marks (readers substitute their song-style CJK face)."""
@@ -54,24 +60,25 @@ def _name(root: etree._Element, local_name: str) -> str:
 
 
 def _mark_page(painter: Painter, stamp: CopyStamp, document: OfdDocument,
-               content: etree._Element, page: tuple[float, float], number: int) -> None:
+               content: etree._Element, page: tuple[float, float], number: int,
+               bottom: list[Row]) -> None:
     """Append the marks of page ``number`` to ``content`` as a new foreground layer, after
-    moving the content out of the mark bands if it reaches into them."""
+    moving the content out of the mark bands (``bottom``: the bottom band's rows) if it
+    reaches into them: the fingerprint layers the registry lists for OFD copies under and
+    over the marking rows (see :mod:`pipeline.formats.ofd.stamping`)."""
     pages = len(document.pages)
-    body = fit_page(document, content, stamp, number, pages, page)
+    body = fit_page(document, content, stamp, number, pages, page, bottom)
     ends = line_ends(page_glyphs(page_objects(content)))
     holder = child(content, "Content")
     if holder is None:
         holder = etree.SubElement(content, _name(content, "Content"))
     layer = etree.SubElement(holder, _name(content, "Layer"), ID=painter.ids.next(),
                              Type="Foreground")
-    drawn = [*marks.watermark(painter, stamp.watermark_text, page),
-             *marks.row_marks(painter, stamp, number, pages, page, body),
-             marks.qr_mark(painter, stamp.visible_code, page, body),
-             *marks.pattern(painter, stamp, page),
-             *marks.screen_fingerprint(painter, stamp, page),
-             *marks.text_code(painter, stamp.text_code, ends)]
-    for element in drawn:
+    context = OfdPage(painter, stamp, page, body, ends)
+    stamp_layers("ofd", "under", context)
+    context.drawn.extend(marks.row_marks(painter, stamp, number, pages, page, body, bottom))
+    stamp_layers("ofd", "over", context)
+    for element in context.drawn:
         if element is not None:
             layer.append(element)
 
@@ -102,7 +109,7 @@ def _add_font(document: etree._Element, root_part: str, parts: dict[str, bytes],
     return font_id
 
 
-def _set_token(ofd_root: etree._Element, token: str) -> None:
+def set_token(ofd_root: etree._Element, token: str) -> None:
     """Put ``token`` in the CustomData entry :data:`TOKEN_NAME` of the first DocInfo."""
     body = child(ofd_root, "DocBody")
     if body is None:
@@ -130,10 +137,15 @@ def stamped_ofd(source: bytes, stamp: CopyStamp, limits: Limits) -> bytes:
     ids = Ids(max((int(m) for data in parts.values() for m in _ID.findall(data)), default=0))
     doc_root = package.xml(document.root_part)
     font_id = _add_font(doc_root, document.root_part, parts, ids)
+    from mijian.pipeline.formats.pdf.marks import bottom_rows  # PyMuPDF: loaded when marking
+
+    bands = OfdBands(stamp, bottom_rows(stamp.marking))
+    stamp_layers("ofd", "bands", bands)
     for number, page in enumerate(document.pages):
         content = package.xml(page.part)
         painter = Painter(etree.QName(content).namespace or "", ids, font_id)
-        _mark_page(painter, stamp, document, content, page_size(page, content), number)
+        _mark_page(painter, stamp, document, content, page_size(page, content), number,
+                   bands.bottom)
         parts[page.part] = _xml(content)
     common = child(doc_root, "CommonData")
     unit = child(common, "MaxUnitID") if common is not None else None
@@ -141,7 +153,7 @@ def stamped_ofd(source: bytes, stamp: CopyStamp, limits: Limits) -> bytes:
         unit.text = str(ids.last)
     parts[document.root_part] = _xml(doc_root)
     ofd_root = package.xml("OFD.xml")
-    _set_token(ofd_root, stamp.token)
+    stamp_layers("ofd", "file", OfdFile(ofd_root, stamp))
     parts["OFD.xml"] = _xml(ofd_root)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -12,10 +12,15 @@ reached into the bands has been moved out of them first (:mod:`.shrink`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lxml import etree
 
 from mijian.pipeline.formats.ofd.draw import MM_PER_POINT, Painter, qr_boxes, text_width
 from mijian.pipeline.model import CopyStamp
+
+if TYPE_CHECKING:
+    from mijian.pipeline.formats.pdf.marks import Row
 
 QR_MM = 46.0 * MM_PER_POINT
 """Side of the QR symbol, as on PDF copies (about 16 mm)."""
@@ -25,12 +30,13 @@ _WATERMARK_MM = 5.0
 
 
 def row_marks(painter: Painter, stamp: CopyStamp, number: int, pages: int,
-              page: tuple[float, float], body: tuple[float, float, float, float] | None
-              ) -> list[etree._Element]:
-    """The marking rows and the printed code of page ``number`` (0-based) of ``pages``."""
+              page: tuple[float, float], body: tuple[float, float, float, float] | None,
+              bottom: list[Row]) -> list[etree._Element]:
+    """The marking rows of page ``number`` (0-based) of ``pages`` with the ``bottom`` band's
+    rows (the banner, and the printed code its layer adds)."""
     import pymupdf
 
-    from mijian.pipeline.formats.pdf.marks import EDGE, bottom_rows, place_marks, top_rows
+    from mijian.pipeline.formats.pdf.marks import EDGE, place_marks, top_rows
 
     scale = 1 / MM_PER_POINT
     width, height = page
@@ -39,7 +45,6 @@ def row_marks(painter: Painter, stamp: CopyStamp, number: int, pages: int,
                else pymupdf.Rect(28 * scale, 37 * scale,
                                  (width - 26) * scale, (height - 35) * scale))
     top = top_rows(stamp.marking, number, pages)
-    bottom = bottom_rows(stamp.marking, stamp.visible_code)
     out = []
     edge = EDGE * MM_PER_POINT
     for mark in place_marks(top, bottom, rect, body_pt):

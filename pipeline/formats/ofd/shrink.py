@@ -12,6 +12,8 @@ pages, which may not need to move). Annotations are not moved.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import copy as copying
 
 from lxml import etree
@@ -20,6 +22,9 @@ from mijian.pipeline.formats.ofd.draw import MM_PER_POINT
 from mijian.pipeline.formats.ofd.package import child, children
 from mijian.pipeline.formats.ofd.structure import OfdDocument, drawn_objects, numbers, page_objects
 from mijian.pipeline.model import CopyStamp
+
+if TYPE_CHECKING:
+    from mijian.pipeline.formats.pdf.marks import Row
 
 Box = tuple[float, float, float, float]
 
@@ -76,19 +81,20 @@ def _scale(element: etree._Element, scale: float, tx: float, ty: float) -> None:
 
 
 def fit_page(document: OfdDocument, content: etree._Element, stamp: CopyStamp, number: int,
-             pages: int, page: tuple[float, float]) -> Box | None:
-    """Shrink the page's content out of the mark bands when it reaches into them; returns
-    where the content then lies (mm), or None for an empty page."""
+             pages: int, page: tuple[float, float], bottom_rows: list[Row]) -> Box | None:
+    """Shrink the page's content out of the mark bands (the marking's top rows and
+    ``bottom_rows``) when it reaches into them; returns where the content then lies (mm),
+    or None for an empty page."""
     import pymupdf
 
-    from mijian.pipeline.formats.pdf.marks import band_height, bottom_rows, placement, top_rows
+    from mijian.pipeline.formats.pdf.marks import band_height, placement, top_rows
 
     body = content_box(drawn_objects(document, content), page)
     if body is None:
         return None
     points = 1 / MM_PER_POINT
     top = band_height(top_rows(stamp.marking, number, pages))
-    bottom = band_height(bottom_rows(stamp.marking, stamp.visible_code))
+    bottom = band_height(bottom_rows)
     target = placement(pymupdf.Rect(0, 0, page[0] * points, page[1] * points),
                        pymupdf.Rect(*(v * points for v in body)), top, bottom)
     if target is None:

@@ -22,7 +22,6 @@ from pathlib import Path
 import pymupdf
 from mijian.pipeline.errors import InputError
 from mijian.pipeline.formats.pdf.fonts import MissingGlyphs
-from mijian.pipeline.formats.pdf.metadata import set_metadata
 from mijian.pipeline.formats.pdf.opening import (
     PYMUPDF_ERRORS,
     one_line,
@@ -31,12 +30,9 @@ from mijian.pipeline.formats.pdf.opening import (
     quiet_mupdf,
 )
 from mijian.pipeline.formats.pdf.overlay import Grafter, plain_geometry, wrap
-from mijian.pipeline.formats.pdf.sheets import (
-    PageFacts,
-    build_overlay,
-    inline_text_code,
-    measure_pages,
-)
+from mijian.pipeline.formats.pdf.sheets import PageFacts, build_overlay, measure_pages
+from mijian.pipeline.formats.pdf.stamping import PdfDraft, PdfFile
+from mijian.pipeline.layers.registry import stamp as stamp_layers
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import CopyStamp
 
@@ -111,8 +107,9 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None,
     prepared, facts = prepared_draft(source, limits, cache)
     doc = pymupdf.open(stream=prepared, filetype="pdf")
     try:
-        apart = inline_text_code(doc, stamp, facts)
-        overlay, targets, shared = build_overlay(doc, stamp, facts, apart, cache)
+        draft = PdfDraft(doc, stamp, facts)
+        stamp_layers("pdf", "draft", draft)  # layers written into the draft's own pages
+        overlay, targets, shared = build_overlay(doc, stamp, facts, draft.apart, cache)
         with ExitStack() as stack:
             stack.callback(overlay.close)
             original = None
@@ -130,7 +127,7 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None,
                 else:  # an offset or cropped page: PyMuPDF maps the overlay onto it
                     page.show_pdf_page(page.rect, overlay, number)
                     page.show_pdf_page(page.rect, overlay, sheet)
-        set_metadata(doc, stamp)
+        stamp_layers("pdf", "file", PdfFile(doc, stamp))
         doc.save(
             str(destination),
             garbage=4,

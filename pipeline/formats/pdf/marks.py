@@ -1,6 +1,7 @@
 """Where the marks of a PDF copy go: the rows of the top and bottom bands of each page (份号 and
-grade lines, banners, copy line, running header, the printed code), the room they need, the
-rect a page whose content reaches into them is shrunk into, and the text drawn for them.
+grade lines, banners, copy line, running header, and the printed code its layer adds), the room
+they need, the rect a page whose content reaches into them is shrunk into, and the text drawn
+for them. OFD copies lay out their rows by the same rules.
 """
 
 from __future__ import annotations
@@ -86,9 +87,16 @@ def top_rows(marking: Marking, number: int, pages: int) -> list[Row]:
     return rows
 
 
-def bottom_rows(marking: Marking, code: str) -> list[Row]:
-    """The bottom band of every page, outermost (lowest) first."""
-    rows = [Row(code, 6.5, "centre", color=_GREY, latin=True)] if code else []
+def code_row(code: str) -> Row:
+    """The row of the printed code, the outermost of the bottom band."""
+    return Row(code, 6.5, "centre", color=_GREY, latin=True)
+
+
+def bottom_rows(marking: Marking) -> list[Row]:
+    """The marking's rows of the bottom band of every page, outermost (lowest) first: the
+    banner. The printed-code layer (:mod:`pipeline.layers.visible_code`) puts
+    :func:`code_row` below it."""
+    rows: list[Row] = []
     if marking.banner:
         rows.append(Row(marking.banner, 12.0, "centre", bold=True, color=_RED))
     return rows

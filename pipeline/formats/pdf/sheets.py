@@ -1,6 +1,8 @@
-"""The overlay of a PDF copy: one sheet per page with its marks, QR symbol and (where the page's
-own text could not carry it) the invisible text code, then one sheet per page size with the
-tiled watermark and the page fingerprints, shown on every page of that size.
+"""The overlay of a PDF copy: one sheet per page with its marking rows and the fingerprint
+layers drawn per page (the QR symbol; the invisible text code where the page's own text could
+not carry it), then one sheet per page size with the layers shown on every page of that size
+(the tiled watermark and the page fingerprints). Which layers are drawn, and in what order, is
+:data:`pipeline.layers.registry.LAYERS`; the drawing helpers of the PDF layers live here.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import pymupdf
 from mijian.pipeline.formats.pdf import textcode as pdf_textcode
 from mijian.pipeline.formats.pdf.content import ShowOp
 from mijian.pipeline.formats.pdf.fonts import load_fonts
-from mijian.pipeline.formats.pdf.forms import qr_form, watermark_form
+from mijian.pipeline.formats.pdf.forms import watermark_form
 from mijian.pipeline.formats.pdf.marks import (
     EDGE,
     GAP,
@@ -25,8 +27,9 @@ from mijian.pipeline.formats.pdf.marks import (
     top_rows,
 )
 from mijian.pipeline.formats.pdf.overlay import add_content, put_xobject, subset_fonts
+from mijian.pipeline.formats.pdf.stamping import PdfOverlay, PdfPage, PdfSheet
+from mijian.pipeline.layers.registry import stamp as stamp_layers
 from mijian.pipeline.model import CopyStamp
-from mijian.pipeline.screenprint_layer import draw_pdf as draw_screenprint
 from pymupdf import mupdf
 
 QR_SIZE = 46.0
@@ -47,7 +50,7 @@ def _line_ends(page: pymupdf.Page) -> list[tuple[pymupdf.Point, float]]:
 
 
 @dataclass
-class _CodeRun:
+class CodeRun:
     """The invisible text code as PDF operators, made once per copy by a TextWriter for one
     line end and then repeated at every other line end under a translation."""
 
@@ -69,9 +72,9 @@ def _code_points(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
     return [pymupdf.Point(target.x0 + scale * p.x, target.y0 + scale * p.y) for p, _size in ends]
 
 
-def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
+def draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
                     target: pymupdf.Rect | None, code: str, font: pymupdf.Font,
-                    made: list[_CodeRun]) -> None:
+                    made: list[CodeRun]) -> None:
     """Write the invisible text-layer code (render mode 3) at the end of every body line, in
     a stream of its own: only for pages whose own text the code could not be drawn into
     (see :mod:`pipeline.formats.pdf.textcode`).
@@ -92,7 +95,7 @@ def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
         writer.write_text(page, render_mode=3)
         [xref] = page.get_contents()
         kind, fonts = doc.xref_get_key(page.xref, "Resources/Font")
-        made.append(_CodeRun(doc.xref_stream(xref), (points[0].x, height - points[0].y),
+        made.append(CodeRun(doc.xref_stream(xref), (points[0].x, height - points[0].y),
                              fonts if kind == "dict" else ""))
         points = points[1:]
     elif made[0].fonts:
@@ -105,7 +108,7 @@ def _draw_text_code(page: pymupdf.Page, ends: list[tuple[pymupdf.Point, float]],
             for point in points))
 
 
-def _qr_rect(page: pymupdf.Rect, body: pymupdf.Rect, bands: float) -> pymupdf.Rect | None:
+def qr_rect(page: pymupdf.Rect, body: pymupdf.Rect, bands: float) -> pymupdf.Rect | None:
     """A free square for the QR symbol in the bottom-right margin, or None if none is free."""
     rect = pymupdf.Rect(page.width - EDGE - QR_SIZE, page.height - EDGE - QR_SIZE,
                         page.width - EDGE, page.height - EDGE)
@@ -114,7 +117,7 @@ def _qr_rect(page: pymupdf.Rect, body: pymupdf.Rect, bands: float) -> pymupdf.Re
     return rect if clear_of_body and clear_of_marks else None
 
 
-def _draw_qr(page: pymupdf.Page, rect: pymupdf.Rect | None, form: int) -> None:
+def draw_qr(page: pymupdf.Page, rect: pymupdf.Rect | None, form: int) -> None:
     """Show the copy's QR symbol form (one object for all pages) in ``rect`` of ``page``."""
     if rect is None or not form:
         return
@@ -131,7 +134,7 @@ CODE_SIZE = 1.0
 """Font size of the invisible text code, in points (its spaces set the symbols apart)."""
 
 
-def _draw_pattern(sheet: pymupdf.Page, stamp: CopyStamp) -> None:
+def draw_pattern(sheet: pymupdf.Page, stamp: CopyStamp) -> None:
     """Lay the keyed dot fingerprint over the whole of ``sheet`` (the overlay page shown on
     every page of its size, after the watermark, so it sits over the content and marks).
 
@@ -180,7 +183,7 @@ def _append_content(page: pymupdf.Page, content: bytes) -> None:
     add_content(mupdf.pdf_document_from_fz_document(page.parent), page.number, content)
 
 
-def _place_watermark(sheet: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
+def place_watermark(sheet: pymupdf.Page, text: str, fonts: tuple[pymupdf.Font, ...]) -> None:
     """Show the tiled watermark (glyph outlines, see :mod:`pipeline.formats.pdf.forms`) on
     ``sheet``: out of the copied text like the image it replaces, a few kilobytes a copy."""
     form = watermark_form(sheet.parent, sheet.rect, text, fonts)
@@ -241,47 +244,44 @@ def _fonts(language: str) -> dict[str, tuple[pymupdf.Font, ...]]:
 
 def build_overlay(doc: pymupdf.Document, stamp: CopyStamp, facts: tuple[PageFacts, ...],
                   apart: set[int], cache: dict | None = None) -> tuple[pymupdf.Document, list, dict]:
-    """Draw every page's marks on a new document of matching pages, then one watermark sheet
-    per page size after them (shown on every page of that size, stored once).
+    """Draw every page's layers and marking rows on a new document of matching pages, then
+    one sheet per page size after them with the layers shown on every page of that size
+    (stored once). The fingerprint layers are those of :mod:`pipeline.layers.registry` that
+    stamp PDF copies (surfaces ``overlay``, ``page`` and ``sheet``, see
+    :mod:`pipeline.formats.pdf.stamping`); ``apart``: the pages whose own text could not
+    carry the text code.
 
     Returns it with, per page, the rect the page content must move into (None: it stays),
-    and the sheet number of the watermark for each page size.
+    and the sheet number for each page size.
     """
     fonts = _fonts(stamp.language)
     pages = doc.page_count
-    bottom = bottom_rows(stamp.marking, stamp.visible_code)
-    overlay = pymupdf.open()
-    qr = qr_form(overlay, stamp.visible_code)
+    copy = PdfOverlay(pymupdf.open(), stamp, fonts, [], bottom_rows(stamp.marking),
+                      frozenset(apart))
+    stamp_layers("pdf", "overlay", copy)
+    bottom = copy.bottom
     targets: list[pymupdf.Rect | None] = []
-    code_font = fonts["bold"][0]  # the CJK face: one embedded font for marks and code
     shared: dict[tuple[float, float], int] = {}
-    code_run: list[_CodeRun] = []
-    drawn: list[tuple[tuple[pymupdf.Font, ...], str]] = [((code_font,), _code_glyphs(stamp))]
     for number in range(pages):
         page = facts[number]
         top = top_rows(stamp.marking, number, pages)
-        content = page.content
-        target = placement(page.rect, content, band_height(top), band_height(bottom))
+        target = placement(page.rect, page.content, band_height(top), band_height(bottom))
         targets.append(target)
-        sheet = overlay.new_page(width=page.rect.width, height=page.rect.height)
+        sheet = copy.overlay.new_page(width=page.rect.width, height=page.rect.height)
         shared.setdefault((page.rect.width, page.rect.height), -1)
-        if number in apart:
-            _draw_text_code(sheet, list(page.line_ends), target, stamp.text_code, code_font,
-                            code_run)
-        body = moved_body(content, target, page.rect)
-        draw_marks(sheet, place_marks(top, bottom, page.rect, body), fonts, drawn)
-        _draw_qr(sheet, _qr_rect(page.rect, body, band_height(bottom)), qr)
-    for size in shared:  # one watermark sheet per page size, shown on every page of that size
-        sheet = overlay.new_page(width=size[0], height=size[1])
-        _place_watermark(sheet, stamp.watermark_text, fonts["text"])
-        _draw_pattern(sheet, stamp)
-        draw_screenprint(sheet, stamp)
+        body = moved_body(page.content, target, page.rect)
+        stamp_layers("pdf", "page", PdfPage(sheet, copy, number, page, target, body,
+                                            band_height(bottom)))
+        draw_marks(sheet, place_marks(top, bottom, page.rect, body), fonts, copy.drawn)
+    for size in shared:  # one sheet per page size, shown on every page of that size
+        sheet = copy.overlay.new_page(width=size[0], height=size[1])
+        stamp_layers("pdf", "sheet", PdfSheet(sheet, copy))
         shared[size] = sheet.number
-    subset_fonts(overlay, drawn, cache)
-    return overlay, targets, shared
+    subset_fonts(copy.overlay, copy.drawn, cache)
+    return copy.overlay, targets, shared
 
 
-def _code_glyphs(stamp: CopyStamp) -> str:
+def code_glyphs(stamp: CopyStamp) -> str:
     """Every character the invisible text code may put on a page in the code font: the
     copy's code, the separators between its symbols, and the whole symbol alphabet."""
     from mijian.watermark import textcode
