@@ -100,7 +100,7 @@ def test_print_trace_hand_out_and_verify(home: Path, tmp_path: Path) -> None:
     assert (after.verdict, after.recipient_name, after.handed_out) == ("identified", "王五", True)
     assert "handed out to 王五" in after.layers[-1].detail
 
-    with pytest.raises(RegisterError, match="handed out to 王五.*cannot be signed for by 赵六") as err:
+    with pytest.raises(RegisterError, match=r"handed out to 王五.*cannot be signed for by 赵六") as err:
         service.sign_for(second_copy.copy_id, "赵六")
     assert err.value.exit_code == 4 and "\n" not in str(err.value)
     assert service.return_copy(run.copies[0].copy_id, "打印室").status == "returned"
