@@ -39,6 +39,7 @@ from mijian.pipeline.crypto import OfficeKey
 from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.lifecycle import ISSUED, LIFECYCLE_ACTIONS
 from mijian.pipeline.office import Office
+from mijian.pipeline.print_checks import print_run_problem
 from mijian.pipeline.register import GENESIS, EventRecord, RegisterUnreadable, event_hash
 from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.register_facts import (DECIDED, PENDING, RESERVED, UNASSIGNED, VOIDED, LoggedEvent, copy_problem,
@@ -103,6 +104,9 @@ def verify_register(office: Office) -> VerifyReport:
                 expected, prev = event.seq + 1, event.hash
             _check_copies(register, replay)
             _check_documents(register, replay)
+            runs = print_run_problem(register.print_run_rows(), replay.document_events)
+            if runs:
+                raise _Bad(runs)
             planted = register.schema_problem()  # after the log: an edit it shows is the finding
             if planted:
                 raise _Bad(planted)

@@ -45,6 +45,7 @@ from mijian.pipeline.formats import registry
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.office import Office
 from mijian.pipeline.print_assign import PRINT_ROOM, RUN_PREFIX, UNASSIGNED_EVENT
+from mijian.pipeline.print_checks import PRINTED
 from mijian.pipeline.print_merge import merge_pdfs
 from mijian.pipeline.readers import read_document
 from mijian.pipeline.register import CopyRecord, CopyStatus, DocumentRecord
@@ -55,9 +56,6 @@ from mijian.watermark.codes import new_copy_id
 
 MAX_COPIES = 500
 """Most copies in one print run: a bound on the run's time, memory and on serials taken at once."""
-
-PRINTED = "printed"
-"""Document event of a print run: its id, serials, file, hash, unit and that it is unencrypted."""
 
 
 @dataclass(frozen=True)

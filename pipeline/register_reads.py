@@ -215,6 +215,10 @@ class RegisterReads:
         """Every document row as stored (``rationale`` as its JSON text), unchecked, by id."""
         return (dict(row) for row in self._conn.execute("SELECT * FROM documents ORDER BY id"))
 
+    def print_run_rows(self) -> Iterator[dict[str, Any]]:
+        """Every print-run row as stored, unchecked, by id."""
+        return (dict(row) for row in self._conn.execute("SELECT * FROM print_runs ORDER BY run_id"))
+
     def serial_floors(self) -> dict[str, int]:
         """The serial floors acknowledged restores set, by document id."""
         return {r["document_id"]: r["floor"] for r in self._conn.execute("SELECT * FROM serial_floors")}

@@ -133,6 +133,21 @@ def test_unassigned_status_edit_fails_verify(home: Path, tmp_path: Path) -> None
     assert _verify_problem() is not None
 
 
+def test_edited_print_run_row_fails_verify(home: Path, tmp_path: Path) -> None:
+    document_id = _register(home)
+    service.print_run(document_id, draft=DRAFT, copies=1, out=tmp_path / "print")
+    conn = sqlite3.connect(home / "register.db")
+    with conn:  # the printout claimed to be encrypted after the fact
+        conn.execute("UPDATE print_runs SET encrypted = 1")
+    problem = _verify_problem()
+    assert problem is not None and "encrypted 1" in problem and "says 0" in problem
+    with conn:
+        conn.execute("DELETE FROM print_runs")
+    conn.close()
+    problem = _verify_problem()
+    assert problem is not None and "missing from the print_runs table" in problem
+
+
 @pytest.mark.parametrize("copies", [0, -1, 501])
 def test_copy_count_out_of_range_is_refused(home: Path, tmp_path: Path, copies: int) -> None:
     with pytest.raises(UsageError, match=r"outside 1\.\.500") as err:
