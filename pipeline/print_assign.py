@@ -96,7 +96,7 @@ def trace_view(register: RegisterStore, result: TraceResult) -> TraceResult:
     """The trace of a print-run copy: unassigned, it names the run and serial and no person;
     handed out, it names the holder and who handed it out. Other results are left as they are."""
     if result.copy_id is None:
-        return result
+        return _whole_run(register, result)
     run = run_of(register, result.copy_id)
     record = register.get_copy(result.copy_id)
     if run is None or record is None:
@@ -117,3 +117,20 @@ def trace_view(register: RegisterStore, result: TraceResult) -> TraceResult:
                                recipient_id=result.recipient_id if named else None,
                                recipient_name=result.recipient_name if named else None,
                                layers=result.layers + (layer,))
+
+
+def _whole_run(register: RegisterStore, result: TraceResult) -> TraceResult:
+    """A leak with the marks of several copies, all of one print run (the run PDF itself, or
+    pages of several of its copies): say so; still nobody is named."""
+    if len(result.points_to) < 2:
+        return result
+    runs = {run_of(register, p.copy_id) for p in result.points_to}
+    if len(runs) != 1 or None in runs:
+        return result
+    (run,) = runs
+    serials = sorted(p.serial or "?" for p in result.points_to)
+    layer = Layer("print-run", "several copies of one run",
+                  f"the marks of {len(serials)} copies of print run {run} (份号 {', '.join(serials)}) "
+                  "are present: the print-run PDF, or pages of several of its copies; no person is "
+                  "named (同一印制批次的多份)")
+    return dataclasses.replace(result, print_run=run, layers=result.layers + (layer,))

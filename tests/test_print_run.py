@@ -103,6 +103,9 @@ def test_print_trace_hand_out_and_verify(home: Path, tmp_path: Path) -> None:
     with pytest.raises(RegisterError, match=r"handed out to 王五.*cannot be signed for by 赵六") as err:
         service.sign_for(second_copy.copy_id, "赵六")
     assert err.value.exit_code == 4 and "\n" not in str(err.value)
+    whole = service.trace(run.file)  # the printout itself: every copy's marks, no one named
+    assert whole.verdict == "conflict" and whole.recipient_name is None
+    assert whole.print_run == run.run_id and "3 copies of print run" in whole.layers[-1].detail
     assert service.return_copy(run.copies[0].copy_id, "打印室").status == "returned"
     assert service.destroy_copy(run.copies[2].copy_id, "李主任", "赵监销").status == "destroyed"
     assert _verify_problem() is None
