@@ -96,12 +96,17 @@ def check_count(copies: int) -> int:
     return copies
 
 
-def _registered(office: Office, document_id: str) -> DocumentRecord:
+def _registered(office: Office, document_id: str, approver: str | None) -> DocumentRecord:
+    """The document's checked row; refused when unknown or declassified, and a 绝密 / TOP
+    SECRET one without the originating authority's approval (as in issuing)."""
     document = office.register.get_document(document_id)
     if document is None:
         raise RegisterError(f"document {document_id} is not in the register; check the id in "
                             "manifest.json or 'mijian register list' (登记簿中没有此文件)")
     refuse_declassified(office.register, document_id, "printed")
+    if document.level >= 4 and not (approver or "").strip():
+        raise UsageError(f"{document.grade} copies need the approval of the originating authority "
+                         "(绝密件复制须经批准); give --approver NAME")
     return document
 
 
@@ -141,10 +146,12 @@ def _target(office: Office, out_dir: Path, document_id: str, run_id: str) -> Pat
 
 
 def print_run(office: Office, document_id: str, draft: Path, copies: int, out_dir: Path,
-              actor: str, unit: str | None = None, limits: Limits = DEFAULT_LIMITS) -> PrintRun:
-    """Print ``copies`` numbered, unassigned copies of a registered document into one PDF."""
+              actor: str, unit: str | None = None, limits: Limits = DEFAULT_LIMITS,
+              approver: str | None = None) -> PrintRun:
+    """Print ``copies`` numbered, unassigned copies of a registered document into one PDF
+    (``approver``: required for 绝密 / TOP SECRET, recorded in the ``printed`` event)."""
     check_count(copies)
-    record = _registered(office, document_id)
+    record = _registered(office, document_id, approver)
     source, ext = _draft_bytes(record, Path(draft), limits)
     run_id = "PR-" + random_token(5).hex().upper()
     target = _target(office, out_dir, document_id, run_id)
@@ -158,7 +165,8 @@ def print_run(office: Office, document_id: str, draft: Path, copies: int, out_di
         job = Job(office=office, document_id=document_id, decision=_decision(record),
                   scheme=all_schemes()[record.scheme], source=source, ext=ext,
                   out_dir=target.parent, run_dir=run_dir, actor=actor, limits=limits,
-                  running=True, claim=claim.text, approver=None, total=last + copies, cache={})
+                  running=True, claim=claim.text, approver=(approver or "").strip() or None,
+                  total=last + copies, cache={})
         place = (unit or "").strip() or PRINT_ROOM
         reserved = _reserve_all(job, copies, target, run_id, place)
         built = _build_all(job, reserved)
@@ -256,6 +264,7 @@ def _commit(job: Job, built: list[tuple[CopyRecord, bytes]], target: Path, run_i
                "file_sha256": digest, "unit": unit, "encrypted": False,
                "printed_at": register.clock()}
         register.add_print_run(run)
-        seq = register.append_event(key, job.actor, PRINTED, job.document_id, None, run)
+        seq = register.append_event(key, job.actor, PRINTED, job.document_id, None,
+                                    {**run, "approver": job.approver})
         os.replace(staged, target)
     return PrintRun(run_id, job.document_id, target, digest, unit, False, seq, tuple(printed))

@@ -28,14 +28,15 @@ from tests.conftest import ROOT, SAMPLES
 DRAFT = SAMPLES / "zh_notice_secret.pdf"
 
 
-def _register(home: Path, draft: Path = DRAFT) -> str:
+def _register(home: Path, draft: Path = DRAFT, grade: str = "机密", level: int = 3,
+              period: str = "20年") -> str:
     """Register ``draft`` as a 机密★20年 document (as a first issue would) and return its id."""
     document = read_document(draft)
     document_id = document_id_for(document)
     record = DocumentRecord(id=document_id, title=document.title, source_sha256=document.sha256,
                             kind=document.kind, language=document.language, scheme="cn-state",
-                            grade="机密", level=3, period="20年", suggested_grade="机密",
-                            suggested_level=3, justification=None, basis="目录第3项",
+                            grade=grade, level=level, period=period, suggested_grade=grade,
+                            suggested_level=level, justification=None, basis="目录第3项",
                             rationale=("r1",), decided_by="定密责任人",
                             decided_at="2026-01-01T00:00:00+00:00")
     with Office.open(home) as office:
@@ -149,6 +150,19 @@ def test_edited_print_run_row_fails_verify(home: Path, tmp_path: Path) -> None:
     conn.close()
     problem = _verify_problem()
     assert problem is not None and "missing from the print_runs table" in problem
+
+
+def test_top_secret_needs_the_approver(home: Path, tmp_path: Path) -> None:
+    document_id = _register(home, grade="绝密", level=4, period="30年")
+    with pytest.raises(UsageError, match="--approver") as err:
+        service.print_run(document_id, draft=DRAFT, copies=1, out=tmp_path / "a")
+    assert err.value.exit_code == 2 and service.list_copies(document_id) == ()
+    run = service.print_run(document_id, draft=DRAFT, copies=1, out=tmp_path / "b",
+                            approver="办公厅主任")
+    with Office.open(home) as office:
+        (printed,) = office.register.document_events(document_id, ("printed",))
+    assert json.loads(printed.detail)["approver"] == "办公厅主任"
+    assert json.loads(printed.detail)["run"] == run.run_id and _verify_problem() is None
 
 
 @pytest.mark.parametrize("copies", [0, -1, 501])

@@ -28,9 +28,12 @@ def print_copies(document: str = typer.Argument(..., help="document id (from the
                  out: Path = typer.Option(Path("."), "--out", help="folder for the print-run PDF"),
                  unit: str | None = typer.Option(None, "--unit", help="the print room (打印室) "
                                                  "keeping the copies until hand-out"),
+                 approver: str | None = typer.Option(None, "--approver", help="the originating "
+                                                     "authority's approval (绝密 copies)"),
                  as_json: bool = JSON) -> None:
     """Print N numbered, unassigned copies in one PDF for the print room (打印室分发)."""
-    run = _service().print_run(document, draft=draft, copies=copies, out=out, unit=unit)
+    run = _service().print_run(document, draft=draft, copies=copies, out=out, unit=unit,
+                                    approver=approver)
     if as_json:
         emit(run.to_json())
         return

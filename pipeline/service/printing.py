@@ -16,10 +16,11 @@ from mijian.pipeline.service.values import Settings
 
 def print_run(document: str, *, draft: str | os.PathLike[str], copies: int,
               out: str | os.PathLike[str] | None = None, unit: str | None = None,
-              settings: Settings | None = None) -> Any:
+              approver: str | None = None, settings: Settings | None = None) -> Any:
     """Print ``copies`` numbered copies of ``document`` (its registered ``draft`` given again)
     into one unencrypted PDF in ``out`` (default: the current folder), each registered as
-    ``unassigned``; returns a :class:`~mijian.pipeline.print_run.PrintRun`."""
+    ``unassigned``; returns a :class:`~mijian.pipeline.print_run.PrintRun`. ``approver``:
+    the originating authority's approval, required for 绝密 / TOP SECRET copies."""
     from mijian.pipeline.office import Office
     from mijian.pipeline.print_run import check_count
     from mijian.pipeline.print_run import print_run as run
@@ -28,4 +29,4 @@ def print_run(document: str, *, draft: str | os.PathLike[str], copies: int,
     settings = settings if settings is not None else Settings.from_environment(os.environ)
     with Office.open(settings.home) as office:
         return run(office, document, Path(draft), copies, Path(out or "."), settings.actor,
-                   unit=unit, limits=settings.limits)
+                   unit=unit, limits=settings.limits, approver=approver)
