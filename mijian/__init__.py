@@ -40,8 +40,8 @@ _SERVICE = "mijian.pipeline.service"
 _EXPORTS = ("classify", "decide", "issue", "trace", "html_report", "list_copies", "show_copy",
             "sign_for", "return_copy", "destroy_copy", "mark_lost", "void_copy", "copy_history",
             "holders", "verify_register", "backup_register", "acknowledge_restore", "list_keys",
-            "rotate_key", "change_marking", "declassify", "decisions", "Settings", "GradeChoice",
-            "IssueRequest", "IssueReport", "MijianError",
+            "rotate_key", "change_marking", "declassify", "decisions", "print_run", "Settings",
+            "GradeChoice", "IssueRequest", "IssueReport", "MijianError",
             "reproduce", "derive_document", "derivations")
 """The service verbs and their input values, importable from the root: ``mijian.classify(path)``."""
 

@@ -39,9 +39,10 @@ from mijian.pipeline.crypto import OfficeKey
 from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.lifecycle import ISSUED, LIFECYCLE_ACTIONS
 from mijian.pipeline.office import Office
+from mijian.pipeline.print_checks import print_run_problem
 from mijian.pipeline.register import GENESIS, EventRecord, RegisterUnreadable, event_hash
 from mijian.pipeline.register_store import RegisterStore
-from mijian.pipeline.register_facts import (DECIDED, PENDING, RESERVED, VOIDED, LoggedEvent, copy_problem,
+from mijian.pipeline.register_facts import (DECIDED, PENDING, RESERVED, UNASSIGNED, VOIDED, LoggedEvent, copy_problem,
                                      document_problem, expected_copy, expected_document)
 
 RESTORE_ACKNOWLEDGED = "restore-acknowledged"
@@ -104,6 +105,9 @@ def verify_register(office: Office) -> VerifyReport:
             _check_copies(register, replay)
             _check_documents(register, replay)
             _check_derivations(register, replay)
+            runs = print_run_problem(register.print_run_rows(), replay.document_events)
+            if runs:
+                raise _Bad(runs)
             planted = register.schema_problem()  # after the log: an edit it shows is the finding
             if planted:
                 raise _Bad(planted)
@@ -156,7 +160,7 @@ def _replay_event(row: EventRecord, replay: _Replay) -> None:
     if action == RESTORE_ACKNOWLEDGED:
         _replay_floors(seq, detail, replay)
     elif copy_id is None:
-        if action in (RESERVED, ISSUED, VOIDED) or action in LIFECYCLE_ACTIONS:
+        if action in (RESERVED, ISSUED, VOIDED, UNASSIGNED) or action in LIFECYCLE_ACTIONS:
             raise _Bad(f"event {seq} ({action}) names no copy (事件缺少份标识)", seq)
     elif action == RESERVED:
         if copy_id in replay.reserved or copy_id in replay.issued:
@@ -182,6 +186,11 @@ def _replay_event(row: EventRecord, replay: _Replay) -> None:
                        f"allowed only from {', '.join(sorted(transition.allowed_from))} "
                        f"(状态变更不合规则)", seq)
         replay.status[copy_id] = (action, seq)
+    elif action == UNASSIGNED:  # a print-run copy made for the print room, nobody named yet
+        if replay.status.get(copy_id, ("", 0))[0] != ISSUED:
+            raise _Bad(f"event {seq} leaves copy {copy_id} unassigned, but it was not just made "
+                       f"(状态变更不合规则)", seq)
+        replay.status[copy_id] = (UNASSIGNED, seq)
     elif action == VOIDED:
         if replay.status.get(copy_id, ("", 0))[0] != PENDING:
             raise _Bad(f"event {seq} voids copy {copy_id}, which is not pending (状态变更不合规则)", seq)

@@ -41,7 +41,7 @@ ISSUED = CopyStatus.ISSUED
 STATUS_ZH: Mapping[str, str] = MappingProxyType({
     CopyStatus.PENDING: "制作中", CopyStatus.VOIDED: "已作废", CopyStatus.ISSUED: "已分发",
     CopyStatus.SIGNED: "已签收", CopyStatus.RETURNED: "已清退", CopyStatus.DESTROYED: "已销毁",
-    CopyStatus.LOST: "已遗失",
+    CopyStatus.LOST: "已遗失", CopyStatus.UNASSIGNED: "未分发",
 })
 """Chinese names of the copy statuses, for messages."""
 
@@ -67,13 +67,16 @@ class Transition:
 
 _S = CopyStatus
 TRANSITIONS: Mapping[str, Transition] = MappingProxyType({
-    "sign_for": Transition("sign_for", _S.SIGNED, frozenset({_S.ISSUED}),
+    # an unassigned copy (printed for the print room) is signed for at hand-out, which names
+    # its holder (pipeline.print_assign); it may also go back, be destroyed or be lost unassigned
+    "sign_for": Transition("sign_for", _S.SIGNED, frozenset({_S.ISSUED, _S.UNASSIGNED}),
                            "sign for", "signed for", "签收"),
-    "return": Transition("return", _S.RETURNED, frozenset({_S.ISSUED, _S.SIGNED}),
+    "return": Transition("return", _S.RETURNED, frozenset({_S.ISSUED, _S.SIGNED, _S.UNASSIGNED}),
                          "return", "returned", "清退"),
-    "destroy": Transition("destroy", _S.DESTROYED, frozenset({_S.ISSUED, _S.SIGNED, _S.RETURNED}),
+    "destroy": Transition("destroy", _S.DESTROYED,
+                          frozenset({_S.ISSUED, _S.SIGNED, _S.RETURNED, _S.UNASSIGNED}),
                           "destroy", "destroyed", "销毁"),
-    "mark_lost": Transition("mark_lost", _S.LOST, frozenset({_S.ISSUED, _S.SIGNED}),
+    "mark_lost": Transition("mark_lost", _S.LOST, frozenset({_S.ISSUED, _S.SIGNED, _S.UNASSIGNED}),
                             "mark lost", "marked lost", "登记遗失"),
     "void": Transition("void", _S.VOIDED, frozenset({_S.PENDING}), "void", "voided", "作废"),
 })
@@ -114,10 +117,21 @@ def refusal(record: CopyRecord, transition: Transition) -> str:
             f"(份号 {record.serial} {zh_status}，不能{transition.zh}，未作任何更改)")
 
 
-def sign_for(office: Office, copy_id: str, by: str, actor: str) -> CopyRecord:
-    """签收: record that ``by`` received the copy (issued → signed)."""
-    detail = {"by": _required(by, "the person who signed for the copy", "签收人")}
-    return _apply(office, copy_id, TRANSITIONS["sign_for"], detail, actor)
+def sign_for(office: Office, copy_id: str, by: str, actor: str, unit: str | None = None) -> CopyRecord:
+    """签收: record that ``by`` received the copy (issued → signed).
+
+    An unassigned copy of a print run is handed out by this step: ``by`` (of ``unit``) becomes
+    its holder (:func:`pipeline.print_assign.assign`). A print-run copy already handed out to
+    someone else is refused, naming its holder."""
+    from mijian.pipeline import print_assign  # it builds on this module's table
+
+    by = _required(by, "the person who signed for the copy", "签收人")
+    record = office.register.get_copy(copy_id)
+    if record is not None and record.status == CopyStatus.UNASSIGNED:
+        return print_assign.assign(office, copy_id, by, unit, actor)
+    if record is not None:
+        print_assign.refuse_other_holder(office.register, record, by)
+    return _apply(office, copy_id, TRANSITIONS["sign_for"], {"by": by}, actor)
 
 
 def return_copy(office: Office, copy_id: str, to: str, actor: str) -> CopyRecord:

@@ -336,6 +336,36 @@ class Register(RegisterReads):
         return dataclasses.replace(record, status=CopyStatus.VOIDED, status_at=now, claim=None,
                                    sealed_password=None)
 
+    # -- print runs: copies printed for the print room, assigned at hand-out -------------
+    def add_print_run(self, run: dict[str, Any]) -> None:
+        """Record one print run's row (inside the caller's transaction, beside its signed
+        ``printed`` event, which states the same values)."""
+        self._conn.execute(
+            "INSERT INTO print_runs (run_id, document_id, first_serial, last_serial, copies, file,"
+            " file_sha256, unit, encrypted, printed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (run["run"], run["document_id"], run["first_serial"], run["last_serial"],
+             run["copies"], run["file"], run["file_sha256"], run["unit"], int(run["encrypted"]),
+             run["printed_at"]))
+
+    def assign_copy(self, copy_id: str, recipient: tuple[str, str, str], signer: EventSigner,
+                    actor: str, detail: dict[str, Any]) -> CopyRecord:
+        """Name the holder ``(id, name, unit)`` of an ``unassigned`` copy, which becomes
+        ``signed``, and append the ``signed`` event restating the row's facts (inside the
+        caller's transaction), so an edit of the holder is caught like any other edit."""
+        cur = self._conn.execute(
+            "UPDATE copies SET recipient_id = ?, recipient_name = ?, recipient_unit = ?,"
+            " status = ?, status_at = ? WHERE copy_id = ? AND status = ?",
+            (*recipient, CopyStatus.SIGNED, self.clock(), copy_id, CopyStatus.UNASSIGNED))
+        if cur.rowcount != 1:
+            raise RegisterError(f"copy {copy_id} is not unassigned; it was handed out or changed "
+                                "by another process; nothing was changed; check 'mijian register "
+                                "show' (该份已非未分发状态)")
+        row = self._conn.execute("SELECT * FROM copies WHERE copy_id = ?", (copy_id,)).fetchone()
+        self.append_event(signer, actor, CopyStatus.SIGNED, row["document_id"], copy_id,
+                          {**detail, "facts": copy_facts(row)})
+        return self._checked(row)
+
+
 class _Txn:
     def __init__(self, register: Register) -> None:
         self.register = register

@@ -176,7 +176,7 @@ def refuse_declassified(register: RegisterStore, document_id: str, doing: str = 
                             f"cannot be {doing} again; nothing was {doing} (已解密，不能再{_ZH[doing]})")
 
 
-_ZH = {"issued": "分发", "changed": "变更"}
+_ZH = {"issued": "分发", "changed": "变更", "printed": "印制"}
 
 
 def _one_line(text: str, what: str, option: str) -> str:

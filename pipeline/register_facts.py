@@ -35,6 +35,7 @@ DECIDED = "decided"
 ISSUED = CopyStatus.ISSUED
 PENDING = CopyStatus.PENDING
 VOIDED = CopyStatus.VOIDED
+UNASSIGNED = CopyStatus.UNASSIGNED
 
 COPY_FACTS = ("document_id", "serial", "recipient_id", "recipient_name", "recipient_unit", "file",
               "file_sha256", "key_id", "fingerprint", "issued_at", "sealed_password",
@@ -48,7 +49,7 @@ DOCUMENT_FACTS = ("title", "source_sha256", "kind", "language", "scheme", "grade
 
 _DIGESTED = ("sealed_password", "envelope_cert")
 _SETTLED = (CopyStatus.ISSUED, CopyStatus.SIGNED, CopyStatus.RETURNED, CopyStatus.DESTROYED,
-            CopyStatus.LOST)
+            CopyStatus.LOST, CopyStatus.UNASSIGNED)
 """Statuses of a finished copy: no process may hold a claim on it (issuing clears the claim)."""
 _EVENT_FIELDS = ("serial", "recipient_id", "recipient_name", "file_sha256", "fingerprint")
 """Facts that events carried before ``facts`` existed; still checked in older registers."""
@@ -119,7 +120,7 @@ def expected_copy(events: Iterable[LoggedEvent]) -> Expected:
             out.status = (PENDING if event.action == RESERVED else ISSUED, event.seq)
             if out.created_by is None or event.action == ISSUED:
                 out.created_by = (event.seq, event.action)
-        elif event.action in LIFECYCLE_ACTIONS or event.action == VOIDED:
+        elif event.action in LIFECYCLE_ACTIONS or event.action in (VOIDED, UNASSIGNED):
             out.status = (event.action, event.seq)
         facts = event.detail.get("facts")  # any later event may restate facts it changes
         if isinstance(facts, dict):

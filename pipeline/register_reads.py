@@ -226,6 +226,10 @@ class RegisterReads:
             args = (document_id, document_id)
         return [dict(row) for row in self._conn.execute(sql + " ORDER BY event_seq, position", args)]
 
+    def print_run_rows(self) -> Iterator[dict[str, Any]]:
+        """Every print-run row as stored, unchecked, by id."""
+        return (dict(row) for row in self._conn.execute("SELECT * FROM print_runs ORDER BY run_id"))
+
     def serial_floors(self) -> dict[str, int]:
         """The serial floors acknowledged restores set, by document id."""
         return {r["document_id"]: r["floor"] for r in self._conn.execute("SELECT * FROM serial_floors")}

@@ -29,6 +29,8 @@ class CopyStatus(StrEnum):
     LOST = "lost"
     VOIDED = "voided"
     """A reserved serial whose copy was never made; the serial stays accounted for."""
+    UNASSIGNED = "unassigned"
+    """Printed in a print run for the print room; nobody holds it until it is handed out."""
 
     def __repr__(self) -> str:
         """The stored text's repr (``'issued'``), so messages that quote a status with ``!r``

@@ -76,6 +76,15 @@ _V3_TABLES = (
     source_copy_id TEXT, source_serial TEXT, approver TEXT NOT NULL, approver_role TEXT NOT NULL,
     reason TEXT NOT NULL, PRIMARY KEY (event_seq, position))""",
 )
+_V4_TABLES = (
+    # one row per print run (印制批次): numbered copies printed for the print room before anyone
+    # is named; each copy's own row and events say which run it came from and who holds it
+    """CREATE TABLE IF NOT EXISTS print_runs (
+    run_id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id),
+    first_serial TEXT NOT NULL, last_serial TEXT NOT NULL, copies INTEGER NOT NULL,
+    file TEXT NOT NULL, file_sha256 TEXT NOT NULL, unit TEXT NOT NULL DEFAULT '',
+    encrypted INTEGER NOT NULL, printed_at TEXT NOT NULL)""",
+)
 _INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS copies_fingerprint ON copies(fingerprint)",
     "CREATE INDEX IF NOT EXISTS events_copy ON events(copy_id)",
@@ -83,7 +92,7 @@ _INDEXES = (
 )
 _ADDED_COLUMNS = {"copies": (("claim", "TEXT"), ("envelope_cert", "TEXT"), ("fingerprint", "INTEGER"))}
 """Columns registers of version 1 gained while the version was not yet kept."""
-_TABLES = _V1_TABLES + _V2_TABLES + _V3_TABLES
+_TABLES = _V1_TABLES + _V2_TABLES + _V3_TABLES + _V4_TABLES
 """Every table, index and trigger of the current schema but :data:`_INDEXES`."""
 
 
@@ -117,12 +126,19 @@ def _migrate_to_3(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migrate_to_4(conn: sqlite3.Connection) -> None:
+    for statement in _V4_TABLES:  # IF NOT EXISTS: idempotent; the events are not touched
+        conn.execute(statement)
+
+
 MIGRATIONS = (
     Migration(1, "documents, numbered copies and the append-only signed event log", _migrate_to_1),
     Migration(2, "serial floors after a restore, a unique fingerprint index, event indexes",
               _migrate_to_2),
     Migration(3, "derivations: the sources of reproduced copies, extracts and compilations",
               _migrate_to_3),
+    Migration(4, "print runs: numbered copies printed for the print room, unassigned until "
+              "handed out", _migrate_to_4),
 )
 """The schema as forward steps, in order; a new version appends one (never edits an old one)."""
 

@@ -25,6 +25,7 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
+from mijian.pipeline import print_assign
 from mijian.pipeline.errors import InputError
 from mijian.pipeline.formats import registry
 from mijian.pipeline.formats.interface import LeakKeys
@@ -177,7 +178,7 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
     corroboration = visible_text_layer(evidence.text, register, documents)
     if corroboration:
         layers.append(corroboration)
-    result = decide(layers, register, several)
+    result = print_assign.trace_view(register, decide(layers, register, several))
     warning = _register_warning(office, result)
     if warning is None:
         return result

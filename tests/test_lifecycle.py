@@ -72,9 +72,10 @@ def _do(office: Office, verb: str, copy_id: str) -> CopyRecord:
 REACH = {"issued": [], "signed": ["sign_for"], "returned": ["return"], "destroyed": ["destroy"],
          "lost": ["mark_lost"]}
 
-ALLOWED = {"sign_for": {"issued"}, "return": {"issued", "signed"},
-           "destroy": {"issued", "signed", "returned"}, "mark_lost": {"issued", "signed"},
-           "void": {"pending"}}
+ALLOWED = {"sign_for": {"issued", "unassigned"}, "return": {"issued", "signed", "unassigned"},
+           "destroy": {"issued", "signed", "returned", "unassigned"},
+           "mark_lost": {"issued", "signed", "unassigned"}, "void": {"pending"}}
+# unassigned copies come from a print run: their steps are tested in tests/test_print_run.py
 NEW_STATUS = {"sign_for": "signed", "return": "returned", "destroy": "destroyed", "mark_lost": "lost",
               "void": "voided"}
 DETAIL = {"sign_for": {"by": "王五"}, "return": {"to": "机要员甲"},

@@ -115,7 +115,7 @@ def test_the_status_detector_sees_bare_statuses(line: str) -> None:
 
 def test_statuses_are_their_stored_text_in_sqlite_json_and_hashes(tmp_path: Path) -> None:
     assert [s.value for s in CopyStatus] == ["pending", "issued", "signed", "returned",
-                                             "destroyed", "lost", "voided"]
+                                             "destroyed", "lost", "voided", "unassigned"]
     assert set(STATUS_ZH) == set(CopyStatus)
     status = CopyStatus.ISSUED
     assert status == "issued" and hash(status) == hash("issued") and f"{status}" == "issued"

@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from mijian.pipeline.cli import changes, derive, drafts, reports
+from mijian.pipeline.cli import changes, derive, drafts, printing, reports
 from mijian.pipeline.cli.output import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, emit,
                                         error_line)
 from mijian.pipeline.cli.records import keys_app, register_app
@@ -27,6 +27,7 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
 app.command()(drafts.classify)
 app.command()(drafts.issue)
 app.command()(drafts.trace)
+app.command("print")(printing.print_copies)
 changes.register_commands()  # change, declassify, decisions join the register sub-app
 reports.register_commands()  # and report
 app.add_typer(register_app, name="register")

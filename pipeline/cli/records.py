@@ -65,9 +65,11 @@ def register_show(copy: str = typer.Argument(..., help="the copy id from the man
 @register_app.command("sign")
 def register_sign(copy: str = typer.Argument(..., help="copy id"),
                   by: str = typer.Option(..., "--by", help="who signed for it (签收人)"),
+                  unit: str | None = typer.Option(None, "--unit", help="their unit, when an "
+                                                  "unassigned print-run copy is handed out"),
                   as_json: bool = JSON) -> None:
-    """Record that the recipient signed for a copy (签收)."""
-    _changed(_service().sign_for(copy, by), as_json)
+    """Record that the recipient signed for a copy (签收); hands out a print-run copy."""
+    _changed(_service().sign_for(copy, by, unit=unit), as_json)
 
 
 @register_app.command("return")

@@ -136,7 +136,12 @@ def print_issue(console: Console, report: Any) -> None:
 
 def print_trace(console: Console, result: Any) -> None:
     """The verdict first (and every copy the evidence points to), then what each layer found."""
-    if result.verdict == "identified":
+    if result.verdict == "identified" and getattr(result, "print_run", None) and not result.handed_out:
+        say(console, f"已查明份件 Identified copy: 份号 {result.serial} of {result.document_id}, print "
+                     f"run {result.print_run}, not yet handed out (打印室未分发): no person is named",
+            "bold red")
+        say(console, f"误判概率 False-match probability: {result.false_match_probability:.1e}")
+    elif result.verdict == "identified":
         say(console, f"已查明 Identified: {result.recipient_name} ({result.recipient_id}), "
                      f"份号 {result.serial} of {result.document_id}", "bold red")
         say(console, f"误判概率 False-match probability: {result.false_match_probability:.1e}")

@@ -12,6 +12,7 @@ script and the command line share one office unless told otherwise.
 
 - drafts: :func:`classify`, :func:`decide`, :func:`issue`, :func:`html_report`
 - leaks: :func:`trace`
+- print room: :func:`print_run` (numbered unassigned copies; handed out by :func:`sign_for`)
 - register: :func:`list_copies`, :func:`show_copy`, :func:`sign_for`, :func:`return_copy`,
   :func:`destroy_copy`, :func:`mark_lost`, :func:`void_copy`, :func:`copy_history`,
   :func:`holders`, :func:`verify_register`, :func:`backup_register`,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from mijian.pipeline.service.derive import derivations, derive_document, reproduce
     from mijian.pipeline.service.drafts import classify, decide, html_report, issue
     from mijian.pipeline.service.leaks import trace
+    from mijian.pipeline.service.printing import print_run
     from mijian.pipeline.service.records import (acknowledge_restore, backup_register,
                                                  copy_history, destroy_copy, holders,
                                                  list_copies, list_keys, mark_lost, return_copy,
@@ -55,6 +57,7 @@ _HOMES = {
     "mijian.pipeline.service.derive": ("derivations", "derive_document", "reproduce"),
     "mijian.pipeline.service.drafts": ("classify", "decide", "html_report", "issue"),
     "mijian.pipeline.service.leaks": ("trace",),
+    "mijian.pipeline.service.printing": ("print_run",),
     "mijian.pipeline.service.records": ("acknowledge_restore", "backup_register", "copy_history",
                                         "destroy_copy", "holders", "list_copies", "list_keys",
                                         "mark_lost", "return_copy", "rotate_key", "show_copy",
@@ -75,7 +78,7 @@ __all__ = ["Backup", "ChangeReport", "CopyDetails", "DecisionsReport", "GradeCho
            "Settings",
            "acknowledge_restore", "backup_register", "change_marking", "classify", "copy_history",
            "decide", "decisions", "declassify", "derivations", "derive_document", "destroy_copy",
-           "holders", "html_report", "issue", "list_copies", "list_keys", "mark_lost",
+           "holders", "html_report", "issue", "list_copies", "list_keys", "mark_lost", "print_run",
            "register_report", "reproduce", "return_copy", "rotate_key",
            "show_copy", "sign_for", "trace", "verify_error", "verify_register", "void_copy"]
 

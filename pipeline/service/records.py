@@ -59,11 +59,13 @@ def show_copy(copy_id: str, *, settings: Settings | None = None) -> CopyDetails:
     return CopyDetails(copy=record, document=document, events=tuple(events))
 
 
-def sign_for(copy_id: str, by: str, *, settings: Settings | None = None) -> Any:
-    """签收: ``by`` signed for the copy; returns the changed copy record."""
+def sign_for(copy_id: str, by: str, *, unit: str | None = None,
+             settings: Settings | None = None) -> Any:
+    """签收: ``by`` signed for the copy; returns the changed copy record. An unassigned
+    print-run copy is handed out to ``by`` (of ``unit``), who then holds it."""
     from mijian.pipeline import lifecycle
 
-    return _change(lifecycle.sign_for, copy_id, settings, by=by)
+    return _change(lifecycle.sign_for, copy_id, settings, by=by, unit=unit)
 
 
 def return_copy(copy_id: str, to: str, *, settings: Settings | None = None) -> Any:
