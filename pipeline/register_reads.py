@@ -136,6 +136,39 @@ class RegisterReads:
         sql += " ORDER BY document_id, serial"
         return self._select(sql, args)
 
+    def page_copies(self, query: str = "", outstanding: bool = False, offset: int = 0,
+                    limit: int = 25) -> tuple[list[CopyRecord], int]:
+        """One page of the copies :meth:`list_copies` lists (same order, pending left out),
+        those whose serial, recipient id or name, or document id contain ``query`` (letters
+        compared lower-case), and how many match in all. Only the rows of the page are read
+        and checked against their events: the pages stay quick with 100,000 copies (paged
+        with LIMIT/OFFSET over the ``(document_id, serial)`` index). The total is a count of
+        rows as stored; ``register verify`` checks all of them."""
+        where = "status != ?"
+        args: list[object] = [CopyStatus.PENDING]
+        needle = query.strip().lower()
+        if needle:
+            where += (" AND (instr(lower(serial), ?) OR instr(lower(recipient_id), ?)"
+                      " OR instr(lower(recipient_name), ?) OR instr(lower(document_id), ?))")
+            args += [needle] * 4
+        if outstanding:
+            where += " AND status NOT IN (?, ?, ?)"
+            args += [CopyStatus.RETURNED, CopyStatus.DESTROYED, CopyStatus.VOIDED]
+        total = int(self._conn.execute(f"SELECT COUNT(*) FROM copies WHERE {where}", args).fetchone()[0])
+        shown = self._select(f"SELECT * FROM copies WHERE {where} ORDER BY document_id, serial "
+                             "LIMIT ? OFFSET ?", [*args, max(0, limit), max(0, offset)])
+        return shown, total
+
+    def document_counts(self) -> list[tuple[str, int, int]]:
+        """Per document, by id: its copies made (pending and voided ones left out) and how
+        many of them are outstanding (neither returned nor destroyed; a lost copy is). Counted
+        over the rows as stored, in one grouped query (no row is checked here)."""
+        rows = self._conn.execute(
+            "SELECT document_id, COUNT(*), SUM(status NOT IN (?, ?)) FROM copies "
+            "WHERE status NOT IN (?, ?) GROUP BY document_id ORDER BY document_id",
+            (CopyStatus.RETURNED, CopyStatus.DESTROYED, CopyStatus.PENDING, CopyStatus.VOIDED))
+        return [(str(r[0]), int(r[1]), int(r[2] or 0)) for r in rows]
+
     def latest_copies(self, suffix: str, limit: int) -> list[CopyRecord]:
         """The ``limit`` most recently issued copies whose file name ends in ``suffix``, newest
         first, NOT checked against their events: only their sealed passwords are wanted, to try

@@ -12,7 +12,7 @@ script and the command line share one office unless told otherwise.
 
 - drafts: :func:`classify`, :func:`decide`, :func:`issue`, :func:`html_report`
 - leaks: :func:`trace`
-- register: :func:`list_copies`, :func:`show_copy`, :func:`sign_for`, :func:`return_copy`,
+- register: :func:`list_copies`, :func:`page_copies`, :func:`show_copy`, :func:`sign_for`, :func:`return_copy`,
   :func:`destroy_copy`, :func:`mark_lost`, :func:`void_copy`, :func:`copy_history`,
   :func:`holders`, :func:`verify_register`, :func:`backup_register`,
   :func:`acknowledge_restore`
@@ -29,17 +29,18 @@ from mijian.pipeline.service.drafts import classify, decide, html_report, issue
 from mijian.pipeline.service.leaks import trace
 from mijian.pipeline.service.records import (acknowledge_restore, backup_register, copy_history,
                                              destroy_copy, holders, list_copies, list_keys,
-                                             mark_lost, return_copy, rotate_key, show_copy,
-                                             sign_for, verify_error, verify_register, void_copy)
+                                             mark_lost, page_copies, return_copy, rotate_key,
+                                             show_copy, sign_for, verify_error, verify_register,
+                                             void_copy)
 from mijian.pipeline.register_report import RegisterReport
 from mijian.pipeline.service.reports import register_report
-from mijian.pipeline.service.values import (Backup, CopyDetails, GradeChoice, IssueReport,
+from mijian.pipeline.service.values import (Backup, CopyDetails, CopyPage, GradeChoice, IssueReport,
                                             IssueRequest, KeyInfo, KeyRotation, Progress, Settings)
 
-__all__ = ["Backup", "ChangeReport", "CopyDetails", "DecisionsReport", "GradeChoice",
+__all__ = ["Backup", "ChangeReport", "CopyDetails", "CopyPage", "DecisionsReport", "GradeChoice",
            "IssueReport", "IssueRequest", "KeyInfo", "KeyRotation", "Progress", "RegisterReport",
            "Settings",
            "acknowledge_restore", "backup_register", "change_marking", "classify", "copy_history",
            "decide", "decisions", "declassify", "destroy_copy", "holders", "html_report", "issue",
-           "list_copies", "list_keys", "mark_lost", "register_report", "return_copy", "rotate_key",
-           "show_copy", "sign_for", "trace", "verify_error", "verify_register", "void_copy"]
+           "list_copies", "list_keys", "mark_lost", "page_copies", "register_report", "return_copy",
+           "rotate_key", "show_copy", "sign_for", "trace", "verify_error", "verify_register", "void_copy"]

@@ -32,18 +32,6 @@ def search(copies: tuple, query: str, outstanding: bool) -> list:
             and not (outstanding and c.status in NOT_OUTSTANDING)]
 
 
-def documents(copies: tuple) -> list[dict]:
-    """Per document: how many copies were made (voided ones left out) and how many are out."""
-    summary: dict[str, dict] = {}
-    for c in copies:
-        if c.status == CopyStatus.VOIDED:
-            continue
-        row = summary.setdefault(c.document_id, {"document_id": c.document_id, "copies": 0, "outstanding": 0})
-        row["copies"] += 1
-        row["outstanding"] += c.status not in NOT_OUTSTANDING
-    return sorted(summary.values(), key=lambda r: r["document_id"])
-
-
 def page_number(raw: str | None) -> int:
     """A page number from the query (1 for anything else)."""
     return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
@@ -51,16 +39,16 @@ def page_number(raw: str | None) -> int:
 
 @router.get("/register")
 async def register_page(request: Request) -> Response:
-    """Copies, filtered and paged."""
+    """Copies, filtered and paged by the store (only the page shown is read and checked)."""
     found = require(request, *READER_ROLES)
     query = request.query_params.get("q", "")[:100]
     outstanding = request.query_params.get("outstanding") == "1"
     number = page_number(request.query_params.get("page"))
-    copies = await asyncio.to_thread(service.list_copies, settings=config(request).settings(found.user.name))
-    matched = search(copies, query, outstanding)
-    shown = matched[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
-    return page(request, "register.html", copies=shown, q=query, outstanding=outstanding, number=number,
-                more=len(matched) > number * PAGE_SIZE, total=len(matched), documents=documents(copies))
+    listed = await asyncio.to_thread(service.page_copies, query, outstanding, number, PAGE_SIZE,
+                                     settings=config(request).settings(found.user.name))
+    counts = [{"document_id": d, "copies": made, "outstanding": out} for d, made, out in listed.documents]
+    return page(request, "register.html", copies=list(listed.copies), q=query, outstanding=outstanding,
+                number=number, more=listed.total > number * PAGE_SIZE, total=listed.total, documents=counts)
 
 
 @router.get("/register/events")
