@@ -117,7 +117,7 @@ def run(options: Options, work: Path) -> Results:
     seed(home, options.copies)
     results.seed_seconds = time.perf_counter() - start
     draft = make_draft(options.pages, work / "notice.pdf")
-    clerks = make_accounts(home, options.users, recipients=20 + int(options.users * options.seconds / 2)))
+    clerks = make_accounts(home, options.users, recipients=20 + int(options.users * options.seconds / 2))
     with Server(home, data) as server:
         results.pages = measure_pages(server, options.copies, options.requests)
         results.uploads = [prepare_draft(server, make_draft(options.pages, work / f"u{n}.pdf", f"（{n}）"))[1]

@@ -48,7 +48,7 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
-        log = open(self.home.parent / "server.log", "wb")  # noqa: SIM115 (closed with the process)
+        log = open(self.home.parent / "server.log", "wb")  # the child keeps its own descriptor
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mijian", "serve", "--port", str(self.port), "--data", str(self.data)],
             env=env(self.home), cwd=ROOT, stdout=log, stderr=log)
