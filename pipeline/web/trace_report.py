@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mijian.pipeline.errors import InputError
 from mijian.pipeline.limits import Limits
 from mijian.pipeline.trace_model import TraceResult
 
@@ -110,11 +111,15 @@ def make_record(path: Path, result: TraceResult, asked_by: str, at: str, limits:
     import hashlib
 
     data = path.read_bytes()
-    picture, drawn = None, ()
+    picture: bytes | None = None
+    drawn: tuple[str, ...] = ()
     if path.suffix.lower() in IMAGE_SUFFIXES:
         from mijian.pipeline.formats.images.loading import load_images
 
-        pages = load_images(data, path.name, limits)
+        try:
+            pages = load_images(data, path.name, limits)
+        except InputError:  # the trace said what it could of an unreadable image; no picture
+            pages = []
         if pages:
             picture, drawn = draw_picture(pages[0], result)
     found = [x.name for x in result.layers if x.support]
