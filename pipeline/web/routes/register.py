@@ -12,24 +12,13 @@ from fastapi.responses import RedirectResponse, Response
 from mijian.pipeline import service
 from mijian.pipeline.service.events import recent_events
 from mijian.pipeline.web import users
-from mijian.pipeline.register_records import CopyStatus
 from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require
 
-NOT_OUTSTANDING = frozenset({CopyStatus.RETURNED, CopyStatus.DESTROYED, CopyStatus.VOIDED})
-"""As ``register list --outstanding``: a lost copy is still outstanding."""
 router = APIRouter()
 PAGE_SIZE = 25
+"""Copies a page; "outstanding" means as ``register list --outstanding`` (a lost copy is)."""
 APPROVER_ROLES = ("authority", "security", "admin")
 """Who may approve a destruction: never a clerk, and never the person recording it."""
-
-
-def search(copies: tuple, query: str, outstanding: bool) -> list:
-    """The copies whose serial, recipient (id or name) or document id contain ``query``."""
-    q = query.strip().lower()
-    return [c for c in copies
-            if (not q or q in c.serial.lower() or q in c.recipient_id.lower() or q in c.recipient_name.lower()
-                or q in c.document_id.lower())
-            and not (outstanding and c.status in NOT_OUTSTANDING)]
 
 
 def page_number(raw: str | None) -> int:
