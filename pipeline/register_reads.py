@@ -136,6 +136,33 @@ class RegisterReads:
         sql += " ORDER BY document_id, serial"
         return self._select(sql, args)
 
+    def page_copies(self, query: str = "", outstanding: bool = False, offset: int = 0,
+                    limit: int = 25) -> tuple[list[CopyRecord], int]:
+        """One page of the copies :meth:`list_copies` lists (same order, pending left out),
+        those whose serial, recipient id or name, or document id begin with ``query`` (as
+        typed, upper- or lower-case; digits also as a 6-digit 份号), and how many match in
+        all. Only the rows of the page are read and checked against their events, and every
+        step is an index range (:mod:`register_schema` version 3), so a page costs the same
+        with 100,000 copies. The total is a count of rows as stored; ``register verify``
+        checks them all."""
+        where, args = _copy_filter(query, outstanding)
+        total = int(self._conn.execute(f"SELECT COUNT(*) FROM copies WHERE {where}", args).fetchone()[0])
+        # the offset is walked in the listing index alone; then the page's rows are read
+        shown = self._select(f"SELECT * FROM copies WHERE rowid IN (SELECT rowid FROM copies WHERE {where} "
+                             "ORDER BY document_id, serial LIMIT ? OFFSET ?) ORDER BY document_id, serial",
+                             [*args, max(0, limit), max(0, offset)])
+        return shown, total
+
+    def document_counts(self) -> list[tuple[str, int, int]]:
+        """Per document, by id: its copies made (pending and voided ones left out) and how
+        many of them are outstanding (neither returned nor destroyed; a lost copy is). Counted
+        over the rows as stored, in one grouped query (no row is checked here)."""
+        rows = self._conn.execute(
+            "SELECT document_id, COUNT(*), SUM(status NOT IN (?, ?)) FROM copies "
+            "WHERE status NOT IN (?, ?) GROUP BY document_id ORDER BY document_id",
+            (CopyStatus.RETURNED, CopyStatus.DESTROYED, CopyStatus.PENDING, CopyStatus.VOIDED))
+        return [(str(r[0]), int(r[1]), int(r[2] or 0)) for r in rows]
+
     def latest_copies(self, suffix: str, limit: int) -> list[CopyRecord]:
         """The ``limit`` most recently issued copies whose file name ends in ``suffix``, newest
         first, NOT checked against their events: only their sealed passwords are wanted, to try
@@ -259,6 +286,34 @@ DERIVATION_COLUMNS = ("event_seq", "position", "kind", "document_id", "copy_id",
                       "source_document_id", "source_copy_id", "source_serial", "approver",
                       "approver_role", "reason")
 """The columns of one ``derivations`` row: one source of one reproduction, extract or compilation."""
+
+
+_SEARCHED = ("serial", "recipient_id", "recipient_name", "document_id")
+"""The columns the register's search looks in (each has an index: a prefix is a range of it)."""
+_LAST = "\U0010ffff"
+"""Above every character: ``text < prefix + _LAST`` bounds the strings beginning with prefix."""
+
+
+def _copy_filter(query: str, outstanding: bool) -> tuple[str, list[object]]:
+    """The WHERE clause and its arguments of :meth:`RegisterReads.page_copies` (the column
+    names are constants; the query goes in as arguments only)."""
+    where = "status != ?"
+    args: list[object] = [CopyStatus.PENDING]
+    typed = query.strip()
+    if typed:
+        needles = {typed, typed.upper(), typed.lower()}
+        if typed.isdigit() and len(typed) < 6:
+            needles.add(typed.zfill(6))  # "123" is 份号 000123
+        ranges = []
+        for column in _SEARCHED:
+            for needle in sorted(needles):
+                ranges.append(f"({column} >= ? AND {column} < ?)")
+                args += [needle, needle + _LAST]
+        where += f" AND ({' OR '.join(ranges)})"
+    if outstanding:
+        where += " AND status NOT IN (?, ?, ?)"
+        args += [CopyStatus.RETURNED, CopyStatus.DESTROYED, CopyStatus.VOIDED]
+    return where, args
 
 
 def document_record(row: sqlite3.Row) -> DocumentRecord:

@@ -90,10 +90,19 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS events_copy ON events(copy_id)",
     "CREATE INDEX IF NOT EXISTS events_document ON events(document_id)",
 )
+_V5_INDEXES = (
+    # the register's pages with 100,000 copies: paging and counts read this index alone
+    "CREATE INDEX IF NOT EXISTS copies_listing ON copies(document_id, serial, status)",
+    # search by 份号, recipient id or name (a prefix is a range of these indexes)
+    "CREATE INDEX IF NOT EXISTS copies_serial ON copies(serial)",
+    "CREATE INDEX IF NOT EXISTS copies_recipient_id ON copies(recipient_id)",
+    "CREATE INDEX IF NOT EXISTS copies_recipient_name ON copies(recipient_name)",
+)
 _ADDED_COLUMNS = {"copies": (("claim", "TEXT"), ("envelope_cert", "TEXT"), ("fingerprint", "INTEGER"))}
 """Columns registers of version 1 gained while the version was not yet kept."""
 _TABLES = _V1_TABLES + _V2_TABLES + _V3_TABLES + _V4_TABLES
-"""Every table, index and trigger of the current schema but :data:`_INDEXES`."""
+"""Every table, index and trigger of the current schema but :data:`_INDEXES` and
+:data:`_V5_INDEXES`."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,11 @@ def _migrate_to_4(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migrate_to_5(conn: sqlite3.Connection) -> None:
+    for statement in _V5_INDEXES:
+        conn.execute(statement)
+
+
 MIGRATIONS = (
     Migration(1, "documents, numbered copies and the append-only signed event log", _migrate_to_1),
     Migration(2, "serial floors after a restore, a unique fingerprint index, event indexes",
@@ -139,6 +153,7 @@ MIGRATIONS = (
               _migrate_to_3),
     Migration(4, "print runs: numbered copies printed for the print room, unassigned until "
               "handed out", _migrate_to_4),
+    Migration(5, "indexes for paging and searching the copies", _migrate_to_5),
 )
 """The schema as forward steps, in order; a new version appends one (never edits an old one)."""
 
@@ -243,7 +258,7 @@ def _expected_objects() -> frozenset[tuple[str, str, str | None]]:
     (tables may have gained columns by an upgrade, which changes their text but not their name)."""
     conn = sqlite3.connect(":memory:")
     try:
-        for statement in (*_TABLES, *_INDEXES):
+        for statement in (*_TABLES, *_INDEXES, *_V5_INDEXES):
             conn.execute(statement)
         return frozenset(_objects(conn))
     finally:

@@ -75,34 +75,43 @@ def shrunk(image: Image.Image) -> Image.Image:
                         Image.Resampling.BOX)
 
 
+def band_boxes(width: int, height: int) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The fingerprint's regions of a page image already shrunk to ``width`` x ``height``:
+    up to :data:`MAX_BANDS` bands of about :data:`BAND_PIXELS` across its longer side, or
+    ``whole``; each with its box (left, top, right, bottom) in that image's pixels."""
+    count = max(1, min(MAX_BANDS, width * height // BAND_PIXELS))
+    if count == 1:
+        return [("whole", (0, 0, width, height))]
+    if height >= width:
+        return [(f"band {i + 1}/{count}", (0, height * i // count, width, height * (i + 1) // count))
+                for i in range(count)]
+    return [(f"band {i + 1}/{count}", (width * i // count, 0, width * (i + 1) // count, height))
+            for i in range(count)]
+
+
+def half_boxes(width: int, height: int) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The two halves of a shrunk page image the other way from its bands, with their boxes."""
+    if height >= width:
+        return [("left half", (0, 0, width // 2, height)), ("right half", (width // 2, 0, width, height))]
+    return [("top half", (0, 0, width, height // 2)), ("bottom half", (0, height // 2, width, height))]
+
+
 def bands(image: Image.Image) -> list[tuple[str, Image.Image]]:
     """The regions of a page image the fingerprint is decoded in: the image shrunk to
     :data:`MAX_SIDE`, cut across its longer side into up to :data:`MAX_BANDS` bands of about
     :data:`BAND_PIXELS` each (a crop or a screenshot stays whole)."""
     image = shrunk(image)
-    count = max(1, min(MAX_BANDS, image.width * image.height // BAND_PIXELS))
-    if count == 1:
-        return [("whole", image)]
-    out = []
-    for i in range(count):
-        if image.height >= image.width:
-            box = (0, image.height * i // count, image.width, image.height * (i + 1) // count)
-        else:
-            box = (image.width * i // count, 0, image.width * (i + 1) // count, image.height)
-        out.append((f"band {i + 1}/{count}", image.crop(box)))
-    return out
+    return [(label, image if label == "whole" else image.crop(box))
+            for label, box in band_boxes(image.width, image.height)]
 
 
 def halves(image: Image.Image) -> list[tuple[str, Image.Image]]:
-    """The two halves of a page image cut the other way from its bands (left and right of an
-    upright page): a page pieced together from two copies side by side has both copies in
-    every band, and one copy in each half. Read only when a band named a copy, so that the
-    copy named is looked for where another copy's half would contradict it."""
+    """The image shrunk to :data:`MAX_SIDE` and cut in two the other way from its bands (left
+    and right halves of an upright page): a page pieced together from two copies side by side
+    has both copies in every band, and one copy in each half. Read only when a band named a
+    copy, so that the copy named is looked for where another copy's half would contradict it."""
     image = shrunk(image)
-    w, h = image.size
-    if h >= w:
-        return [("left half", image.crop((0, 0, w // 2, h))), ("right half", image.crop((w // 2, 0, w, h)))]
-    return [("top half", image.crop((0, 0, w, h // 2))), ("bottom half", image.crop((0, h // 2, w, h)))]
+    return [(label, image.crop(box)) for label, box in half_boxes(image.width, image.height)]
 
 
 def _read(region: Image.Image, page: int, band: str, keys: list, register: RegisterStore,

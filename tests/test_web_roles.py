@@ -7,9 +7,11 @@ must not be refused for who is asking (401/403/404), and forbidden calls must be
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from PIL import Image
 from test_web_helpers import PEOPLE, csrf, issued_office, password
 
 ROLES = ["anonymous", *PEOPLE]
@@ -36,8 +38,13 @@ def world(tmp_path_factory):
     # the clerk's issuing run is the only job: its id, from a second small run
     job = clients["cle"].post(f"/issue/{draft_id}", data={"csrf": tokens["cle"], "recipient": ["adm"]},
                               follow_redirects=False).headers["location"].rsplit("/", 1)[1]
+    # a page image traced by sec: its report and picture are sec's alone (another reader gets 404)
+    blank = io.BytesIO()
+    Image.new("RGB", (240, 320), "white").save(blank, format="PNG")
+    shown = clients["sec"].post("/trace", data={"csrf": tokens["sec"]}, files={"file": ("page.png", blank.getvalue())})
+    trace = re.search(r"/trace/reports/([^/\"]+)/", shown.text).group(1)
     return dict(office=office, clients=clients, tokens=tokens, bearers=bearers, draft=draft_id,
-                serial=serial, copy=copy_id, job=job)
+                serial=serial, copy=copy_id, job=job, trace=trace)
 
 
 # (method, route, path with placeholders, allowed names, json body or form fields)
@@ -59,6 +66,8 @@ MATRIX = [
     ("POST", "/register/copies/{copy_id}/{action}", "/register/copies/{copy}/sign", READERS, {"by": ""}),
     ("GET", "/trace", "/trace", READERS, None),
     ("POST", "/trace", "/trace", READERS, {}),
+    ("GET", "/trace/reports/{token}/report.pdf", "/trace/reports/{trace}/report.pdf", {"sec"}, None),
+    ("GET", "/trace/reports/{token}/where.png", "/trace/reports/{trace}/where.png", {"sec"}, None),
     ("GET", "/admin/users", "/admin/users", {"adm"}, None),
     ("POST", "/admin/users", "/admin/users", {"adm"}, {"name": "x", "role": "nobody", "password": "p"}),
     ("POST", "/api/v1/classify", "/api/v1/classify", {"dra", "dra2"}, {}),

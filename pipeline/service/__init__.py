@@ -13,7 +13,8 @@ script and the command line share one office unless told otherwise.
 - drafts: :func:`classify`, :func:`decide`, :func:`issue`, :func:`html_report`
 - leaks: :func:`trace`
 - print room: :func:`print_run` (numbered unassigned copies; handed out by :func:`sign_for`)
-- register: :func:`list_copies`, :func:`show_copy`, :func:`sign_for`, :func:`return_copy`,
+- register: :func:`list_copies`, :func:`page_copies`, :func:`show_copy`, :func:`sign_for`,
+  :func:`return_copy`,
   :func:`destroy_copy`, :func:`mark_lost`, :func:`void_copy`, :func:`copy_history`,
   :func:`holders`, :func:`verify_register`, :func:`backup_register`,
   :func:`acknowledge_restore`
@@ -43,13 +44,13 @@ if TYPE_CHECKING:
     from mijian.pipeline.service.printing import print_run
     from mijian.pipeline.service.records import (acknowledge_restore, backup_register,
                                                  copy_history, destroy_copy, holders,
-                                                 list_copies, list_keys, mark_lost, return_copy,
-                                                 rotate_key, show_copy, sign_for, verify_error,
-                                                 verify_register, void_copy)
+                                                 list_copies, list_keys, mark_lost, page_copies,
+                                                 return_copy, rotate_key, show_copy, sign_for,
+                                                 verify_error, verify_register, void_copy)
     from mijian.pipeline.service.reports import register_report
-    from mijian.pipeline.service.values import (Backup, CopyDetails, GradeChoice, IssueReport,
-                                                IssueRequest, KeyInfo, KeyRotation, Progress,
-                                                Settings)
+    from mijian.pipeline.service.values import (Backup, CopyDetails, CopyPage, GradeChoice,
+                                                IssueReport, IssueRequest, KeyInfo, KeyRotation,
+                                                Progress, Settings)
 
 _HOMES = {
     "mijian.pipeline.service.changes": ("ChangeReport", "DecisionsReport", "change_marking",
@@ -60,26 +61,26 @@ _HOMES = {
     "mijian.pipeline.service.printing": ("print_run",),
     "mijian.pipeline.service.records": ("acknowledge_restore", "backup_register", "copy_history",
                                         "destroy_copy", "holders", "list_copies", "list_keys",
-                                        "mark_lost", "return_copy", "rotate_key", "show_copy",
-                                        "sign_for", "verify_error", "verify_register",
-                                        "void_copy"),
+                                        "mark_lost", "page_copies", "return_copy", "rotate_key",
+                                        "show_copy", "sign_for", "verify_error",
+                                        "verify_register", "void_copy"),
     "mijian.pipeline.register_report": ("RegisterReport",),
     "mijian.pipeline.service.reports": ("register_report",),
-    "mijian.pipeline.service.values": ("Backup", "CopyDetails", "GradeChoice", "IssueReport",
-                                       "IssueRequest", "KeyInfo", "KeyRotation", "Progress",
-                                       "Settings"),
+    "mijian.pipeline.service.values": ("Backup", "CopyDetails", "CopyPage", "GradeChoice",
+                                       "IssueReport", "IssueRequest", "KeyInfo", "KeyRotation",
+                                       "Progress", "Settings"),
 }
 """Where each exported name lives."""
 
 _WHERE = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = ["Backup", "ChangeReport", "CopyDetails", "DecisionsReport", "GradeChoice",
+__all__ = ["Backup", "ChangeReport", "CopyDetails", "CopyPage", "DecisionsReport", "GradeChoice",
            "IssueReport", "IssueRequest", "KeyInfo", "KeyRotation", "Progress", "RegisterReport",
            "Settings",
            "acknowledge_restore", "backup_register", "change_marking", "classify", "copy_history",
            "decide", "decisions", "declassify", "derivations", "derive_document", "destroy_copy",
-           "holders", "html_report", "issue", "list_copies", "list_keys", "mark_lost", "print_run",
-           "register_report", "reproduce", "return_copy", "rotate_key",
+           "holders", "html_report", "issue", "list_copies", "list_keys", "mark_lost",
+           "page_copies", "print_run", "register_report", "reproduce", "return_copy", "rotate_key",
            "show_copy", "sign_for", "trace", "verify_error", "verify_register", "void_copy"]
 
 

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from mijian.pipeline.errors import RegisterError
 from mijian.pipeline.register_records import CopyStatus
-from mijian.pipeline.service.values import Backup, CopyDetails, KeyInfo, KeyRotation, Settings
+from mijian.pipeline.service.values import (Backup, CopyDetails, CopyPage, KeyInfo, KeyRotation,
+                                            Settings)
 
 T = TypeVar("T")
 
@@ -45,6 +46,17 @@ def list_copies(document: str | None = None, outstanding: bool = False, *,
     with _office(settings) as (office, _):
         copies = office.register.list_copies(document, outstanding)
     return tuple(c for c in copies if not (outstanding and c.status == CopyStatus.VOIDED))
+
+
+def page_copies(query: str = "", outstanding: bool = False, number: int = 1, size: int = 25, *,
+                settings: Settings | None = None) -> CopyPage:
+    """Page ``number`` (from 1) of ``size`` copies matching ``query`` (serial, recipient or
+    document), as :func:`list_copies` orders them, with the match count and the per-document
+    counts; read from the store a page at a time (the register may hold 100,000 copies)."""
+    with _office(settings) as (office, _):
+        shown, total = office.register.page_copies(query, outstanding, (max(number, 1) - 1) * size, size)
+        counts = office.register.document_counts()
+    return CopyPage(copies=tuple(shown), total=total, documents=tuple(counts))
 
 
 def show_copy(copy_id: str, *, settings: Settings | None = None) -> CopyDetails:

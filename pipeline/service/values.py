@@ -153,6 +153,16 @@ class IssueReport:
 
 
 @dataclass(frozen=True)
+class CopyPage:
+    """One page of the register's copies: the copies shown (each checked against its events),
+    how many match the search in all, and per document ``(id, copies made, outstanding)``."""
+
+    copies: tuple[Any, ...]  # pipeline.register_records.CopyRecord
+    total: int
+    documents: tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True)
 class CopyDetails:
     """One registered copy, its document's decision and its events (oldest first, the
     signature left out and each event's detail decoded)."""

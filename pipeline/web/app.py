@@ -79,6 +79,7 @@ def create_app(config: WebConfig) -> FastAPI:
     app.state.accounts = users.connect(config.home)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.jobs = {}
+    app.state.traces = {}  # kept traces for their report (routes.trace)
     app.state.classified = {}
 
     @app.middleware("http")

@@ -108,14 +108,22 @@ async def issue_copies(request: Request, draft_id: str) -> Response:
                         headers={"Cache-Control": "no-store"})
 
 
+API_PAGE = 1000
+"""Most copies in one answer of ``GET /api/v1/copies`` (the register may hold 100,000)."""
+
+
 @router.get("/copies")
 async def copies(request: Request) -> Response:
-    """Registered copies; ``q`` searches, ``outstanding=1`` keeps unreturned ones."""
+    """Registered copies; ``q`` searches, ``outstanding=1`` keeps unreturned ones; paged by
+    ``page`` (from 1) and ``size`` (at most :data:`API_PAGE`, the default), with ``total``."""
     found = bearer(request, *READER_ROLES)
-    listed = await asyncio.to_thread(service.list_copies, settings=config(request).settings(found.user.name))
-    matched = register.search(listed, request.query_params.get("q", "")[:100],
-                              request.query_params.get("outstanding") == "1")
-    return JSONResponse({"copies": [c.public() for c in matched]})
+    raw = request.query_params.get("size", "")
+    size = min(int(raw), API_PAGE) if raw.isdigit() and int(raw) > 0 else API_PAGE
+    number = register.page_number(request.query_params.get("page"))
+    listed = await asyncio.to_thread(service.page_copies, request.query_params.get("q", "")[:100],
+                                     request.query_params.get("outstanding") == "1", number, size,
+                                     settings=config(request).settings(found.user.name))
+    return JSONResponse({"copies": [c.public() for c in listed.copies], "total": listed.total, "page": number})
 
 
 @router.post("/copies/{copy_id}/{action}")

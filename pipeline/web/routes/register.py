@@ -12,36 +12,13 @@ from fastapi.responses import RedirectResponse, Response
 from mijian.pipeline import service
 from mijian.pipeline.service.events import recent_events
 from mijian.pipeline.web import users
-from mijian.pipeline.register_records import CopyStatus
 from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require
 
-NOT_OUTSTANDING = frozenset({CopyStatus.RETURNED, CopyStatus.DESTROYED, CopyStatus.VOIDED})
-"""As ``register list --outstanding``: a lost copy is still outstanding."""
 router = APIRouter()
 PAGE_SIZE = 25
+"""Copies a page; "outstanding" means as ``register list --outstanding`` (a lost copy is)."""
 APPROVER_ROLES = ("authority", "security", "admin")
 """Who may approve a destruction: never a clerk, and never the person recording it."""
-
-
-def search(copies: tuple, query: str, outstanding: bool) -> list:
-    """The copies whose serial, recipient (id or name) or document id contain ``query``."""
-    q = query.strip().lower()
-    return [c for c in copies
-            if (not q or q in c.serial.lower() or q in c.recipient_id.lower() or q in c.recipient_name.lower()
-                or q in c.document_id.lower())
-            and not (outstanding and c.status in NOT_OUTSTANDING)]
-
-
-def documents(copies: tuple) -> list[dict]:
-    """Per document: how many copies were made (voided ones left out) and how many are out."""
-    summary: dict[str, dict] = {}
-    for c in copies:
-        if c.status == CopyStatus.VOIDED:
-            continue
-        row = summary.setdefault(c.document_id, {"document_id": c.document_id, "copies": 0, "outstanding": 0})
-        row["copies"] += 1
-        row["outstanding"] += c.status not in NOT_OUTSTANDING
-    return sorted(summary.values(), key=lambda r: r["document_id"])
 
 
 def page_number(raw: str | None) -> int:
@@ -51,16 +28,16 @@ def page_number(raw: str | None) -> int:
 
 @router.get("/register")
 async def register_page(request: Request) -> Response:
-    """Copies, filtered and paged."""
+    """Copies, filtered and paged by the store (only the page shown is read and checked)."""
     found = require(request, *READER_ROLES)
     query = request.query_params.get("q", "")[:100]
     outstanding = request.query_params.get("outstanding") == "1"
     number = page_number(request.query_params.get("page"))
-    copies = await asyncio.to_thread(service.list_copies, settings=config(request).settings(found.user.name))
-    matched = search(copies, query, outstanding)
-    shown = matched[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
-    return page(request, "register.html", copies=shown, q=query, outstanding=outstanding, number=number,
-                more=len(matched) > number * PAGE_SIZE, total=len(matched), documents=documents(copies))
+    listed = await asyncio.to_thread(service.page_copies, query, outstanding, number, PAGE_SIZE,
+                                     settings=config(request).settings(found.user.name))
+    counts = [{"document_id": d, "copies": made, "outstanding": out} for d, made, out in listed.documents]
+    return page(request, "register.html", copies=list(listed.copies), q=query, outstanding=outstanding,
+                number=number, more=listed.total > number * PAGE_SIZE, total=listed.total, documents=counts)
 
 
 @router.get("/register/events")
