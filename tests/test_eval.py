@@ -107,3 +107,4 @@ def test_exit_code_follows_targets(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(ROOT / "eval" / "evaluate.py"), "--file", str(split), "--quiet"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 1 and "TARGETS MISSED" in done.stdout
+    assert "outside the band: 1" in done.stdout and " m (" not in done.stdout  # figures only
