@@ -28,6 +28,8 @@ from __future__ import annotations
 import functools
 import re
 
+from mijian.classifiers.findings import Finding
+
 CATEGORIES = frozenset({"state_affairs", "defence", "foreign_affairs", "economy", "science_technology",
                         "security_investigation", "other_state_secret", "commercial_secret"})
 """The categories of scope items for which generic details count as specificity."""
@@ -69,7 +71,7 @@ _RESTRICTION = (
     r"|(?:别|不要|不能|千万别)(?:跟|和|给|向|对|让)[^，。；！\n]{1,14}(?:说(?![明服法])|讲(?![话解座])|提(?:起)?|透露|知道|看到|透风)"
     r"|(?:别|不要|不能|不得|千万别)(?:发|转|写|放|存|传|拍|截图|上传|同步|记)(?:到|进|在|上)?[^，。；！\n]{0,6}"
     r"(?:朋友圈|群里|大群|微信|邮件|邮箱|网上|外网|共享盘|网盘|日报|简报|系统|公众号|外面|台账|记录|手机)"
-    r"|(?:不要|别)拍照|(?:不要|别)用(?:微信|手机|邮件|短信)(?:说|发|传|讲)"
+    r"|(?:别|不要|千万别)在[^，。；！\n]{1,8}(?:说(?![明服法错话谎了])|讲(?![话解座错])|聊|提)|(?:不要|别)拍照|(?:不要|别)用(?:微信|手机|邮件|短信)(?:说|发|传|讲)"
     r"|只有[^，。；！\n]{1,14}(?:知道|掌握|清楚)|只限[^，。；！\n]{1,14}(?:知道|知悉|掌握|传阅)|(?:就|只)几个人知道"
     r"|(?:就|只有|仅)(?:咱们|我们|你我|咱俩|我俩|你们|[一二两三四五几]个人)[^，。；！\n]{0,6}知道"
     r"|没(?:有)?(?:别)?人知道|没别人知道|(?:你知我知|天知地知)"
@@ -90,6 +92,8 @@ text not yet approved; the writer keeping the matter to a few people (别外传,
 The first two count for items with a condition of that kind; a restriction counts for every
 item (see :mod:`classifiers.scope_match`): in a chat or a note it is what says the subject is
 not public, where an official text would carry a marking."""
+RESTRICTION_WEIGHT = 0.5
+"""The weight of a restriction as handling language (as 不得外传 in the lexicon, a little less)."""
 RESTRICTION = "restriction"
 """The kind of the generic condition that counts for every item."""
 
@@ -103,6 +107,21 @@ def generic_conditions(text: str, lo: int, hi: int, kind: str) -> list[tuple[int
 def _conditions(kind: str) -> re.Pattern[str]:
     """The generic pattern of one condition kind, compiled once."""
     return re.compile(GENERIC_KINDS[kind], re.IGNORECASE)
+
+
+def restriction_findings(text: str, found: list[Finding]) -> list[Finding]:
+    """The writer's restrictions (别外传, keep it tight) as handling language, where the lexicon
+    did not already report handling words at the same place: a message the writer keeps to a
+    few people is at least 内部, and one step higher when its subject supports that."""
+    taken = [(f.start, f.end) for f in found if f.category == "handling"]
+    out = []
+    for start, end, phrase in generic_conditions(text, 0, len(text), RESTRICTION):
+        if any(a < end and start < b for a, b in taken):
+            continue
+        out.append(Finding(start=start, end=end, text=phrase, category="handling", source="lexicon",
+                           score=RESTRICTION_WEIGHT, rule=phrase,
+                           explanation=f"the writer keeps the matter to a few people: '{phrase}'"))
+    return out
 
 
 def generic_details(text: str, lo: int, hi: int) -> list[tuple[int, int, str]]:

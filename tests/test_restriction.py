@@ -28,7 +28,7 @@ def _restrictions(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("text", [
-    "这事就咱们三个人知道", "别发朋友圈", "看完就删", "对外什么都不要说", "千万别跟财务那边提起",
+    "这事就咱们三个人知道", "别在走廊里讲", "别发朋友圈", "看完就删", "对外什么都不要说", "千万别跟财务那边提起",
     "只限处里两位领导知悉", "Keep it tight please", "mum's the word", "not a word to the press office",
     "nobody else on this thread", "please delete after reading", "don't let this leave the building",
 ])
@@ -60,6 +60,14 @@ def test_a_restricted_subject_is_graded(language: str, lo: int, hi: int, text: s
 ])
 def test_restricted_small_talk_stays_low(language: str, text: str) -> None:
     assert _level(text, language) <= 1
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("zh", "小郑：样品的测试结果出来了，比预期好很多，先别往外说。"),
+    ("en", "Results from the pilot came back better than we hoped. Keep it to yourself for now."),
+])
+def test_a_restricted_message_is_at_least_internal(language: str, text: str) -> None:
+    assert 1 <= _level(text, language) <= 2
 
 
 def test_a_restriction_alone_never_makes_top_secret() -> None:
