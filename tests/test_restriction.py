@@ -74,3 +74,12 @@ def test_a_restriction_alone_never_makes_top_secret() -> None:
     assert RESTRICTED_MAX == 3
     text = "核武器运输的事别往外说。"  # a top-secret subject, no detail, only the writer's restriction
     assert _level(text, "zh") <= RESTRICTED_MAX
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "haha the new intern's coffee mug says TOP SECRET on it, no idea where he got it"),
+    ("en", "The box in the hall is stamped SECRET - can someone carry it to the registry?"),
+    ("zh", "今天涉密培训考试谁满分？“机密文件能不能带回家”那题我居然选错了"),
+])
+def test_talk_about_a_label_or_a_quiz_is_not_secret(language: str, text: str) -> None:
+    assert _level(text, language) == 0
