@@ -11,10 +11,12 @@ has a specificity condition, in the windows that hold its subject:
 - a **designator** of a unit, system or model (``第3旅``, ``2nd Battalion``, ``AN/SPY-6``,
   ``DF-21``, ``HX-5``).
 
-Alongside, :func:`generic_conditions` recognises the general form of two other conditions: a
+Alongside, :func:`generic_conditions` recognises the general form of three other conditions: a
 release, announcement or decision still to come (发布前, 尚未公布, before the announcement, not
-yet published) for items with a timing condition, and a text or plan not yet approved (送审稿,
-征求意见稿, pending approval, for decision) for items with a status condition.
+yet published) for items with a timing condition, a text or plan not yet approved (送审稿,
+征求意见稿, pending approval, for decision) for items with a status condition, and the writer's
+own restriction on who may know (别外传, 只有你我知道, 看完就删, keep it tight, not a word to
+anyone) for every item.
 
 All the details count as one kind of detail (key ``generic``) beside the catalogue's own words,
 for items of the state-secret areas and commercial secrets (personal data and work secrets are
@@ -25,6 +27,8 @@ from __future__ import annotations
 
 import functools
 import re
+
+from mijian.classifiers.findings import Finding
 
 CATEGORIES = frozenset({"state_affairs", "defence", "foreign_affairs", "economy", "science_technology",
                         "security_investigation", "other_state_secret", "commercial_secret"})
@@ -60,9 +64,38 @@ _TIMING = (r"(?:公布|发布|宣布|公开|公示|披露|实施|签约|签署|�
 _STATUS = (r"送审稿|征求意见稿|讨论稿|未定稿|草案|待批准|尚待批准|报批|拟定方案|初步方案|备选方案"
            r"|\bpending approval\b|\bfor decision\b|\boptions? (?:paper|analysis)\b|\bdraft (?:plan|proposal|decision|paper)\b"
            r"|\bunder consideration\b|\bnot yet decided\b|\bpre-decisional\b")
-GENERIC_KINDS = {"timing": _TIMING, "status": _STATUS}
+_RESTRICTION = (
+    # a speaker keeping the matter to a few people: 别外传, 别透风, 只有你我知道, 看完就删
+    r"(?:别|不要|千万别|千万不要|不许|不准)(?:往外|对外|到处|向外)?(?:说(?![明服法错话谎了])|讲(?![话解座错])|透露|声张|透风|泄露|扩散|外传|走漏)"
+    r"|(?:不能|不得|勿|严禁)(?:往外|对外|向外)(?:说|讲|透露|声张|传)"
+    r"|(?:别|不要|不能|千万别)(?:跟|和|给|向|对|让)[^，。；！\n]{1,14}(?:说(?![明服法])|讲(?![话解座])|提(?:起)?|透露|知道|看到|透风)"
+    r"|(?:别|不要|不能|不得|千万别)(?:发|转|写|放|存|传|拍|截图|上传|同步|记)(?:到|进|在|上)?[^，。；！\n]{0,6}"
+    r"(?:朋友圈|群里|大群|微信|邮件|邮箱|网上|外网|共享盘|网盘|日报|简报|系统|公众号|外面|台账|记录|手机)"
+    r"|(?:别|不要|千万别)在[^，。；！\n]{1,8}(?:说(?![明服法错话谎了])|讲(?![话解座错])|聊|提)|(?:不要|别)拍照|(?:不要|别)用(?:微信|手机|邮件|短信)(?:说|发|传|讲)"
+    r"|只有[^，。；！\n]{1,14}(?:知道|掌握|清楚)|只限[^，。；！\n]{1,14}(?:知道|知悉|掌握|传阅)|(?:就|只)几个人知道"
+    r"|(?:就|只有|仅)(?:咱们|我们|你我|咱俩|我俩|你们|[一二两三四五几]个人)[^，。；！\n]{0,6}知道"
+    r"|没(?:有)?(?:别)?人知道|没别人知道|(?:你知我知|天知地知)"
+    r"|看完(?:就|后|马上)?(?:删|撤回|销毁|烧)|阅后即焚|听完就忘"
+    r"|(?:对外|跟谁都|对谁都)?什么都(?:别|不要|不能)说|一个字都(?:别|不要|不能)(?:说|提|透露)|守口如瓶|先压住|捂住|别声张"
+    r"|\bkeep (?:it|this|that|them|him|her) (?:tight|quiet|close|between us|to yourself|under wraps|off (?:e-?mail|the system|the record|slack|teams|whatsapp|the phone))\b"
+    r"|\bmum'?s the word\b|\bkeep (?:schtum|shtum|mum)\b|\bnot (?:a word|a whisper)\b|\bdon'?t breathe a word\b"
+    r"|\b(?:please )?(?:delete|burn|shred|destroy) (?:this |it |the message |the note )?after reading\b|\bdeleting after\b"
+    r"|\b(?:don'?t|do not|never|please don'?t) (?:forward|repeat|share|mention|log|leak|put (?:this|it|any of this|that) (?:in|on)|"
+    r"let (?:this|that|it) (?:leave|out|get out|go further)|tell (?:anyone|anybody|a soul))\b"
+    r"|\b(?:nobody|no one|no-one) else (?:on this thread|knows|is to know|needs to know)\b|\bonly (?:you and|the two of us|a handful)\b"
+    r"|\b(?:need[- ]to[- ]know|eyes only|close hold|between (?:us|ourselves|you and me)|handler only|not for (?:the )?wider (?:team|circulation))\b"
+    r"|\boff the record\b|\b(?:keep|leave) (?:his|her|their|the) names? (?:off|out of)\b"
+)
+GENERIC_KINDS = {"timing": _TIMING, "status": _STATUS, "restriction": _RESTRICTION}
 """Generic conditions by kind: a release, announcement or decision still to come; a plan or
-text not yet approved. They count for items with a condition of that kind."""
+text not yet approved; the writer keeping the matter to a few people (别外传, keep it tight).
+The first two count for items with a condition of that kind; a restriction counts for every
+item (see :mod:`classifiers.scope_match`): in a chat or a note it is what says the subject is
+not public, where an official text would carry a marking."""
+RESTRICTION_WEIGHT = 0.5
+"""The weight of a restriction as handling language (as 不得外传 in the lexicon, a little less)."""
+RESTRICTION = "restriction"
+"""The kind of the generic condition that counts for every item."""
 
 
 def generic_conditions(text: str, lo: int, hi: int, kind: str) -> list[tuple[int, int, str]]:
@@ -74,6 +107,21 @@ def generic_conditions(text: str, lo: int, hi: int, kind: str) -> list[tuple[int
 def _conditions(kind: str) -> re.Pattern[str]:
     """The generic pattern of one condition kind, compiled once."""
     return re.compile(GENERIC_KINDS[kind], re.IGNORECASE)
+
+
+def restriction_findings(text: str, found: list[Finding]) -> list[Finding]:
+    """The writer's restrictions (别外传, keep it tight) as handling language, where the lexicon
+    did not already report handling words at the same place: a message the writer keeps to a
+    few people is at least 内部, and one step higher when its subject supports that."""
+    taken = [(f.start, f.end) for f in found if f.category == "handling"]
+    out = []
+    for start, end, phrase in generic_conditions(text, 0, len(text), RESTRICTION):
+        if any(a < end and start < b for a, b in taken):
+            continue
+        out.append(Finding(start=start, end=end, text=phrase, category="handling", source="lexicon",
+                           score=RESTRICTION_WEIGHT, rule=phrase,
+                           explanation=f"the writer keeps the matter to a few people: '{phrase}'"))
+    return out
 
 
 def generic_details(text: str, lo: int, hi: int) -> list[tuple[int, int, str]]:

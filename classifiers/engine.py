@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from mijian.classifiers.catalogue import Catalogue, CatalogueMatch, match_catalogue
 from mijian.classifiers.context import specifics, with_nearby
+from mijian.classifiers.details import restriction_findings
 from mijian.classifiers.findings import Finding
 from mijian.classifiers.lexicon_scan import scan_lexicon
 from mijian.classifiers.nlp import NlpEngine, RuleNlp
@@ -43,6 +44,7 @@ def classify(document: Document, lexicon: Lexicon | None = None, catalogue: Cata
     found += reading_findings(reading) + public_title(text)
     found += reread(text, shape_findings(text), reading)
     found += find_personal(text)
+    found += reread(text, restriction_findings(text, found), reading)
     matches = match_catalogue(norm, catalogue) if catalogue is not None else ()
     for m in matches:
         found += _catalogue_findings(m, text, found)

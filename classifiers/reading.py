@@ -52,7 +52,7 @@ _DECLASSIFIED = (
 )
 _QUOTES = "“”\"'‘’「」『』《》"
 _EXAMPLE_BEFORE = (r"(?:如|例如|比如|标注为|标明|标志为|标志|字样|写有|印有|e\.g\.|such as|marked|labelled|labeled|"
-                             r"the word|formerly|previously|originally|原密级|原标)\W{0,3}$")
+                             r"the word|says|saying|reads|stamped|formerly|previously|originally|原密级|原标)\W{0,3}$")
 _DEFINED_AFTER = (r"\W{0,2}(?:tier|level|classification|marking|grade|label)s?\b"
                   r"|\s+(?:is|are) (?:for|used for|applied to|reserved for|meant for)\b|\s*(?:covers|means|applies to)\b"
                   r"|(?:级|密级)?(?:是指|指的是|适用于|用于标识)")

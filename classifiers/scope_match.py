@@ -38,6 +38,7 @@ import ahocorasick
 from mijian.classifiers.details import CATEGORIES as DETAIL_CATEGORIES
 from mijian.classifiers.details import (
     GENERIC_KINDS,
+    RESTRICTION,
     generic_conditions,
     generic_details,
 )
@@ -58,6 +59,9 @@ RAISE_BELOW_4 = 2
 RAISE_TO_4 = 3
 """Distinct specificity conditions that raise a 机密 item to 绝密 (with a scope condition too:
 绝密 is harm at national or strategic scale, which details alone do not show)."""
+RESTRICTED_MAX = 3
+"""The highest level an item fires at when the only condition beside its subject is the writer's
+restriction (别外传, keep it tight): 绝密 needs the item's own conditions."""
 DOCUMENT_SUBJECTS = 1
 """Distinct subject words that, with a condition elsewhere in the draft, make weaker evidence."""
 DENSE_SUBJECTS = 2
@@ -217,11 +221,12 @@ def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem
     generic = (item.details and item.category in DETAIL_CATEGORIES
                and any(c.kind == "specificity" for c in item.conditions))
     general = {c.kind for c in item.conditions} & set(GENERIC_KINDS) if GENERAL_CONDITIONS else set()
-    if not regexes and not generic and not general:
-        return []
-    spans = sorted({segments.heading_reach(h.start) or segments.span(item.window, h.start) for h in subject})
     memo = {} if memo is None else memo
-    out = []
+    out = list(_whole(text, reading, RESTRICTION, memo)[0]) if GENERAL_CONDITIONS else []
+    general.discard(RESTRICTION)  # the writer's restriction counts anywhere in the draft (above)
+    if not regexes and not generic and not general:
+        return out
+    spans = sorted({segments.heading_reach(h.start) or segments.span(item.window, h.start) for h in subject})
     for kind in (["details"] if generic else []) + sorted(general):
         found, starts = _whole(text, reading, kind, memo)
         for lo, hi in spans:  # the hits of the whole draft that lie inside each window
@@ -275,7 +280,10 @@ def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: l
         seen = {h.word.casefold() for h in words}
         words += tuple(h for h in _distinct(subject) if h.word.casefold() not in seen)
         inside = len(seen)
-        found = ScopeMatch(item, item.level, words, conds, units=len(units), window_subjects=inside)
+        level = item.level
+        if all(h.kind == RESTRICTION for h in conds):
+            level = min(level, RESTRICTED_MAX)  # a subject kept quiet, with nothing that dates or details it
+        found = ScopeMatch(item, level, words, conds, units=len(units), window_subjects=inside)
         need = RAISE_TO_4 if item.level >= 3 else RAISE_BELOW_4
         scoped = item.level < 3 or any(h.kind == "scope" for h in conds)
         if item.raise_if_specific and found.specifics >= need and item.level < 4 and scoped:
@@ -287,7 +295,9 @@ def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: l
     if item.requires:
         conditions = [h for h in conditions if h.kind in item.requires]
     if len(words) >= DOCUMENT_SUBJECTS and conditions:
-        return ScopeMatch(item, item.level, words, _distinct(conditions), tier="document")
+        kept = all(h.kind == RESTRICTION for h in conditions)
+        return ScopeMatch(item, min(item.level, RESTRICTED_MAX) if kept else item.level, words,
+                          _distinct(conditions), tier="document")
     if len(words) >= DENSE_SUBJECTS:
         return ScopeMatch(item, item.level, words, (), tier="subject")
     return None
