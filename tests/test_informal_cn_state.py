@@ -1,0 +1,103 @@
+"""Informal Chinese messages about state matters: the catalogue must know the words people type.
+
+Chats, short e-mails and voice-message transcripts rarely use the scope rules' official terms:
+people write 换密 for a key change, 留置 for a detention, 国安局 for the security service,
+合议 for a panel's deliberation, 最多让到 for a negotiating limit. Each draft below is written
+for the test, in other words than the evaluation drafts, and stands for one concept of the
+catalogue (the item that must decide is named where one must). The public drafts at the end
+talk about the same subjects in everyday words (news, a training quiz, a published result)
+and must stay low.
+"""
+
+from __future__ import annotations
+
+import pytest
+from mijian.classifiers import classify
+from mijian.pipeline.model import Document
+
+
+def _suggest(text: str):
+    return classify(Document(source="chat.txt", sha256="0" * 64, kind="txt", language="zh", text=text))
+
+
+def _rationale(s) -> str:
+    return s.rationale if isinstance(s.rationale, str) else " ".join(s.rationale)
+
+
+SECRET = [
+    # (name, band, item that must show in the rationale or None, draft)
+    ("audit finding before the report", (2, 2), "cn-audit-01", """审计组 小郑：
+开发区管委会那块审出来的问题不少，土地出让金有一笔挪去还了平台公司的贷款，审计底稿都做完了。
+还没定性，等处务会上汇报后再定，被审单位那边先别透风。"""),
+    ("audit query chat", (1, 2), "cn-audit-01", """李科，跟你说下，审计组这次在卫健委查到的采购疑点，初稿周五才出，
+现在还没反馈给被审计单位，他们问起来就说还在核对。"""),
+    ("detention tomorrow morning", (2, 2), "cn-audit-02", """刘主任：纪委那边定了，明天一早对规划局那个副局长采取留置，
+本人还不知道，咱们这边只负责把他叫到会议室，其他的一概不问。"""),
+    ("two officials to be detained", (3, 3), "cn-audit-02", """[微信] 监委 老宋：
+名单我看了，副县长和县委书记两个都在，材料已经报上去了，估计下周一起留置，时间还没最后定。"""),
+    ("audit programme before issue", (1, 1), "cn-audit-04", """小冯，明年的年度审计计划已经排好了，要审的单位有十几个，
+文件还没下发，别跟下面的人提，免得他们提前做账。"""),
+    ("key change night", (3, 4), "cn-crypto-01", """机要 老汤：
+这个月底换密，各点统一切换在30号零点，新密本已经封好了，由交通员周四前送到。
+旧密本切换后当天双人销毁，销毁记录交回来。"""),
+    ("cipher cards to outposts", (3, 4), "cn-crypto-01", """周科：下周三换钥，密卡一共12张，3号零点启用，
+老的那批启用后全部销毁，两个人签字，机要交通送过去。"""),
+    ("panel split before judgment", (1, 2), "cn-courts-01", """李庭：下午那个受贿案合议了一下，审判长和我意见不统一，
+他倾向于判缓刑，我觉得应该判实刑，准备报审委会，这几天律师打电话你就说还在审理。"""),
+    ("draft judgment not yet pronounced", (1, 2), "cn-courts-01", """小孙，那个离婚纠纷的判决稿我改完了，还没宣判，
+放在你桌上那份先别给当事人看，陪审员还要再签意见。"""),
+    ("negotiating limit on a treaty", (3, 3), "cn-foreign-01", """郑处：
+明天和对方谈边贸协定，我方底线定了，关税最多让到5%，过渡期最多退到三年，其他都可以谈。
+这个口径只限代表团团长和您掌握，对方问起就说回去请示。"""),
+    ("state security tasking", (3, 3), "cn-security-02", """王老师，国家安全机关的同志今天来过了，让我们留意一下那个来交流的外国博士，
+他晚上常去的那家咖啡馆跟谁见面，记一下就行，别惊动他，也别跟课题组其他人说。"""),
+    ("asking to watch a visitor", (2, 3), "cn-security-02", """组长，国安的人那边让咱们配合盯一下208房间那位客人，
+主要是看他接触了谁，别改变正常接待，有情况电话说，别在群里打字。"""),
+    ("source inside the other side", (3, 4), "cn-security-01", """科长：咱们在对方外交部那个人昨天送来新东西，是他们总统出访前的内部讲话稿，原件照片已经拍了。
+这个人的身份只有您和我知道，下次还在老地方见。"""),
+    ("informant's identity", (3, 3), "cn-police-04", """张队，那个线人的真名和住哪千万别写进卷宗，
+他的身份除了我跟大队长没人知道，他说那伙人下周会再进一批货。"""),
+    ("stake-out on Friday night", (3, 3), "cn-police-02", """各位：周五晚上在西郊货场蹲守，那帮人交货时动手抓人，
+明早动手前再开个短会，人员你来定，车辆我来安排。"""),
+    ("lead before the arrest", (1, 2), "cn-police-01", """大家注意，抢手机那个案子有线索了，监控拍到一个穿灰外套的男的，
+嫌疑人还没抓到，先别发朋友圈，怕打草惊蛇。"""),
+    ("ships to sea on orders", (3, 4), "cn-defence-01", """值班参谋：上级命令，南部方向即时转入一级战备，驱逐舰支队12小时内完成出航准备，
+出航后无线电静默，进入预定阵位的坐标看加密电报。"""),
+    ("readiness and stations", (3, 4), "cn-defence-01", """团值班室：接令后转入二级战备，各营6小时内完成战斗出航准备，
+潜艇支队按预案进入阵位，具体等命令。"""),
+    ("weapon-grade stocktake", (4, 4), "cn-nuclear-03", """库管 老邱：
+武器级钚今年的库存盘点做完了，总量跟账上对得上，不明损失在限值内，新入库那批放在三号库。"""),
+    ("reactor event before rating", (1, 2), "cn-nuclear-06", """核电厂值班群
+值长：2号机组主泵振动报警，已经手动停堆，没有放射性泄漏。
+主任：按程序报核安全局，对外通报要等定级以后。"""),
+    ("leadership line-up", (4, 4), "cn-personnel-05", """老领导，跟您说个事，这次大会人事基本定了，政治局常委里有一位要退，
+接替人选是南方那位书记，会前通知本人，这事您知道就行。"""),
+]
+
+PUBLIC = [
+    # (name, highest level allowed, draft)
+    ("published audit report chat", 0, """看到审计署官网上的审计结果公告了吗，去年查出的违规资金已经整改了大半，新闻里也报了。"""),
+    ("news of a detention", 0, """刚刷到新闻，省纪委监委发布消息，某市原副市长已被留置，接受审查调查。大家看看就好，引以为戒。"""),
+    ("training quiz on keys", 0, """保密培训小测验：第3题，密钥应当如何保管？A. 随意存放 B. 按规定存放在保密柜 C. 拍照发群里。答案：B"""),
+    ("court hearing news", 0, """那个案子今天公开宣判了，法院官网有直播回放，合议庭当庭宣读了判决，判了三年缓刑。"""),
+    ("negotiation news", 0, """新闻联播说两国谈判取得积极进展，双方同意下月继续磋商，具体内容会在联合声明里公布。"""),
+    ("counter-espionage open day", 0, """下周二是全民国家安全教育日，国安局在广场有宣传展板，大家有空可以去看看，还有有奖问答。"""),
+    ("missing pet", 0, """群里的朋友帮忙留意一下，我家的狗昨天下午在小区门口走丢了，白色的，谁看见了告诉我，谢谢🙏"""),
+    ("reactor news", 0, """新闻说那个核电站的新机组今天并网发电了，装机容量一百多万千瓦，挺厉害的。"""),
+    ("military history", 0, """周末去军事博物馆看了，讲解员说当年部队紧急出航的故事，挺感人的，孩子很喜欢。"""),
+    ("plenum communique", 0, """全会公报今天发了，新闻里说会议增补了两位中央委员，名单都公布了。"""),
+]
+
+
+@pytest.mark.parametrize(("name", "band", "item", "text"), SECRET, ids=[c[0] for c in SECRET])
+def test_informal_secret_drafts_fall_in_their_band(name: str, band: tuple[int, int], item: str | None, text: str) -> None:
+    s = _suggest(text)
+    assert band[0] <= s.level <= band[1], f"{name}: {s.level} not in {band}: {_rationale(s)}"
+    if item:
+        assert item in _rationale(s), f"{name}: {item} not in {_rationale(s)}"
+
+
+@pytest.mark.parametrize(("name", "most", "text"), PUBLIC, ids=[c[0] for c in PUBLIC])
+def test_everyday_talk_about_the_same_subjects_stays_low(name: str, most: int, text: str) -> None:
+    s = _suggest(text)
+    assert s.level <= most, f"{name}: {s.level} > {most}: {_rationale(s)}"
