@@ -224,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, help="a JSONL file instead of a packaged split")
     parser.add_argument("--engine", default="rules", choices=("rules", "spacy"), help="NLP engine")
     parser.add_argument("--catalogue", type=Path, help="classify against this catalogue too")
-    parser.add_argument("--quiet", action="store_true", help="figures only: do not name the drafts missed (for held-out splits)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="figures only: do not name the drafts missed (for held-out splits)")
     args = parser.parse_args(argv)
     path = args.file or HERE / f"{args.split}.jsonl"
     report = evaluate(load_cases(path), args.engine, args.catalogue)
