@@ -32,7 +32,7 @@ SCHEMA = 1
 """The schema version this loader reads."""
 SCHEMES = ("cn", "us", "uk")
 WINDOWS = ("sentence", "paragraph", "document")
-CONDITION_KINDS = ("timing", "specificity", "scope", "status")
+CONDITION_KINDS = ("timing", "specificity", "scope", "status", "restriction")
 _TOP_KEYS = {"schema", "sector", "name_zh", "name_en", "provenance", "items"}
 _ITEM_KEYS = {"id", "description_zh", "description_en", "level", "period_years", "period_event_zh",
               "period_event_en", "category", "window", "provenance", "subject", "conditions",

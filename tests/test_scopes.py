@@ -349,3 +349,13 @@ def test_an_item_that_requires_timing_fires_only_with_it(tmp_path: Path) -> None
     assert scopes.items[0].requires == ("timing",)
     assert "t-exam-01" not in fired("试题第一题为选择题。", scopes)
     assert fired("试题第一题为选择题，启用前保密。", scopes)["t-exam-01"] == 4
+
+
+def test_an_item_that_requires_a_restriction_fires_only_with_one(tmp_path: Path) -> None:
+    text = EXAM.replace('window = "paragraph"\nprovenance = "某规定关于试题的条目"',
+                        'window = "paragraph"\nprovenance = "某规定关于试题的条目"\nrequires = ["restriction"]')
+    scopes = load_scopes([write(tmp_path, "exam.toml", text)])
+    assert scopes.items[0].requires == ("restriction",)
+    assert "t-exam-01" not in fired("试题第一题为选择题，启用前保密。", scopes)
+    # the writer's restriction alone: the item fires, at most 机密 (no condition of its own dated it)
+    assert fired("试题的答案我发你了，千万别外传。", scopes)["t-exam-01"] == 3
