@@ -129,7 +129,7 @@ SECRET = [
     ("outbreak: kindergarten cases before the line is set", (2, 3), None,
      "县里的手足口病例这周翻倍了，幼儿园有三个班停了，卫健委说先不通报，等市里定口径。"),
     ("casualties: mine toll under-reported", (2, 2), "cn-emerg-01",
-     "矿难那边实际死了9个，上报只报了4个，省里的调查组明天到，这个数你心里有数就行，千万别说出去。"),
+     "煤矿那边实际遇难的是9个，上报只报了4个，省里的调查组明天到，这个数你心里有数就行，千万别说出去。"),
     ("earthquake: consultation opinion", (2, 3), "cn-emerg-02",
      "地震局内部会商意见：未来一个月川滇交界可能有6级左右地震，这个意见不能外传，只报省政府。"),
     ("bid: floor price per unit", (2, 3), "cn-commercial-01",
@@ -196,6 +196,18 @@ PUBLIC = [
      "下午三点在二楼会议室开全体会，请大家准时参加，带上笔记本。"),
     ("survey: navigation map update", (0, 0),
      "导航地图更新了，新修的那条路已经能导了，大家出行可以试试。"),
+    ("accident: toll reported in the news", (0, 0),
+     "今天新闻说某地矿难遇难人数上升到12人，救援还在进行。"),
+    ("exam: the night before a school test", (0, 0),
+     "明天上午考数学，同学们早点睡，带好2B铅笔和准考证。"),
+    ("exam: revision advice", (0, 0),
+     "周五上午考试，题目不难，大家认真复习课本上的例题。"),
+    ("exam: candidates after an interview", (0, 0),
+     "这次的面试题本来就很难，考完大家都说没答好，成绩下周出。"),
+    ("outage: published district notice", (0, 0),
+     "供电局公告：明天城西片区计划停电，整个城西8点到18点停电，请提前准备。"),
+    ("gas: estate works notice", (0, 0),
+     "物业通知：小区燃气管道改造，周六全天停气，请居民提前做好准备。"),
 ]
 
 
