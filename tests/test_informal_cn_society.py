@@ -318,6 +318,19 @@ PUBLIC = [
      "年度考核的表格发群里了，大家填好个人总结，周五前交给科长。"),
     ("know-how: published review", (0, 0),
      "电池隔膜涂覆工艺的综述论文发表了，里面总结了公开文献的参数范围。"),
+    # 还没公布 in ordinary speech is someone waiting for news, not an insider holding it back
+    ("exam: candidates waiting for scores", (0, 0),
+     "高考成绩还没公布，好紧张，你们估分多少？"),
+    ("exam: parents guessing the cut-off", (0, 0),
+     "今年的分数线还没出来，家长群里都在猜。"),
+    ("exam: pupils waiting for marks", (0, 0),
+     "考试成绩还没出，老师说下周出分。"),
+    ("monetary: rumour of a cut", (0, 0),
+     "听说要降息，但是央行还没宣布，别瞎猜。"),
+    ("statistics: guessing a release", (0, 0),
+     "GDP数据还没公布，你们猜多少？"),
+    ("prices: filling up before a change", (0, 0),
+     "油价调整还没公布，今晚零点前加满吧。"),
 ]
 
 
