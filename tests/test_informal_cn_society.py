@@ -331,6 +331,21 @@ PUBLIC = [
      "GDP数据还没公布，你们猜多少？"),
     ("prices: filling up before a change", (0, 0),
      "油价调整还没公布，今晚零点前加满吧。"),
+    # official phrases that public texts use too: 原则同意, 听证前, 统一发布, 考试结束前
+    ("reform: a publication date in the news", (0, 1),
+     "机构改革方案下月公布，大家关注新闻。"),
+    ("monetary: a rumoured date", (0, 0),
+     "听说降准18号公布，大家关注一下。"),
+    ("decision: a published approval", (0, 0),
+     "国务院原则同意《某某新区总体方案》，请各地认真贯彻落实。"),
+    ("exam: candidates' rules", (0, 0),
+     "考生须知：考试结束前不得离开考场，试卷和答题卡不得带出考场。"),
+    ("prices: hearing notice", (0, 0),
+     "价格主管部门在水价调整听证前将公开征求意见，欢迎市民参与。"),
+    ("planning: policy against land speculation", (0, 0),
+     "新区规划公布后，市里表示将严防炒地囤地，炒房的要小心。"),
+    ("statistics: who publishes", (0, 0),
+     "统计局表示，GDP数据将由国家统计局统一发布，请以官方数据为准。"),
 ]
 
 
