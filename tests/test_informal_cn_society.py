@@ -383,6 +383,12 @@ PUBLIC = [
      "路由器固件升级了，新版本优化了路由算法，建议大家更新。"),
     ("deal: a published placement", (0, 0),
      "公司公告：拟定增募资20亿元，用于收购某公司股权。"),
+    ("dam: published reinforcement of risky reservoirs", (0, 0),
+     "水利局：全县12座病险水库除险加固工程全部完工，汛前将完成验收。"),
+    ("flood diversion: a published decision", (0, 0),
+     "国家防总决定准备启用蓄滞洪区，已提前转移区内群众，请大家关注官方通知。"),
+    ("inspection: a published principle", (0, 0),
+     "开展安全生产检查要坚持四不两直、不打招呼，突击检查要常态化。"),
 ]
 
 
