@@ -218,6 +218,10 @@ SECRET = [
      "下周五的大型活动，现场处置方案在附件，警力部署和撤离路线内部掌握，别转给承办方。"),
     ("patient: a colleague's operation", (1, 2), None,
      "她的病历我看了，宫外孕手术，住了一周，她不想让单位的人知道，你别跟人提。"),
+    ("incident: children in hospital before the bulletin", (1, 1), "cn-work-07",
+     "区卫健局：幼儿园诺如感染的孩子有20个送医了，原因初步是饮用水，通报前数字别对外。"),
+    ("incident: workers in hospital after a leak", (1, 1), "cn-work-07",
+     "化工厂泄漏，送医的工人有8个，初步判断是阀门老化，等通报再说，先别对外。"),
 ]
 
 PUBLIC = [
@@ -389,6 +393,10 @@ PUBLIC = [
      "国家防总决定准备启用蓄滞洪区，已提前转移区内群众，请大家关注官方通知。"),
     ("inspection: a published principle", (0, 0),
      "开展安全生产检查要坚持四不两直、不打招呼，突击检查要常态化。"),
+    ("incident: a published food-poisoning bulletin", (0, 0),
+     "新闻：某小学发生食物中毒，官方通报46名学生送医，3人在ICU，原因正在调查。"),
+    ("incident: a published cause", (0, 0),
+     "事故原因初步查明，送医人数为12人，均无生命危险，官方已发布通报。"),
 ]
 
 
