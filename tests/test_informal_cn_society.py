@@ -1,12 +1,14 @@
 """Everyday Chinese messages about the society and economy sectors of the secrecy scopes.
 
-Chats, voice-message transcripts and notes say 卷子 and 作文题, 降准0.5 and 下周四宣布, 主变跳了 and
-全黑, 优化名单 and 孕期员工, not the official words of the scope rules. Each draft below is short,
+Chats, voice-message transcripts and notes say 作文题 and 送印, 降准0.5 and 下周四宣布, 主变 and 全黑,
+优化名单 and 孕期员工, not the official words of the scope rules. Each draft below is short,
 written for the test in its own words, and stands for a kind of message (an exam paper before it
 is sat, a monetary decision before it is announced, a grid weak point, a patient's diagnosis ...);
 the band is what the rules make of that kind, and where one item of the catalogue should decide,
 its id is given. The public drafts talk about the same subjects in a news chat, a notice or a
-published result and must stay low.
+published result and must stay low; several hold phrases that ordinary and public texts use too
+(还没公布, 原则同意, 听证前, 题本 inside 题本来), which for that reason are neither conditions nor
+subject words.
 """
 
 from __future__ import annotations
