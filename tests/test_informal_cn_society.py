@@ -256,6 +256,20 @@ SECRET = [
      "我们组的新材料实验数据很好，强度提高了30%，专利还没报，先别在学术会议上讲。"),
     ("meeting: disagreement at the party group", (1, 1), "cn-work-02",
      "党组会上讨论了明年的人员调整，意见分歧挺大，这个你知道就行。"),
+    ("research: prototype before project closure", (2, 3), None,
+     "所里那个预研课题的样机刚做完第一轮测试，几个关键指标都达标了，项目还没结题，别在对外交流时提。"),
+    ("chip: process parameters", (3, 4), "cn-scitech-01",
+     "那个芯片的7纳米工艺参数，关键尺寸和良率数据都在这个表里，核心技术，绝对不能外传。"),
+    ("survey: raw drone images of a barracks", (2, 3), "cn-survey-03",
+     "测绘院：这批无人机航拍的原始影像里有部队营区，没做技术处理，不能给甲方。"),
+    ("survey: datum parameters on a USB stick", (2, 3), None,
+     "那批控制点的坐标转换参数算出来了，七参数值放在加密U盘里，不要发邮件。"),
+    ("cross-strait: visitors' backgrounds", (2, 3), "cn-hmt-01",
+     "台办的同志说，下个月对台的那个交流活动，对方来的几个人的背景要内部研判，材料不对外。"),
+    ("border river: measured flows", (1, 2), None,
+     "水文站这几天的实测流量数据别给境外那个合作项目，界河的数据要审批。"),
+    ("levee: hollow section", (2, 2), "cn-water-01",
+     "小区门口那个堤防有一段是空心的，去年汛期就冒过水，一直没修，这个隐患县里让先内部掌握。"),
 ]
 
 PUBLIC = [
@@ -443,6 +457,12 @@ PUBLIC = [
      "本周日上午医院开展乙肝筛查义诊，欢迎大家来参加。"),
     ("bid: published award", (0, 0),
      "开标结果出来了，我们以2,350万中标，公示期三天。"),
+    ("research: prototype at a fair", (0, 0),
+     "我们所的样机在展会上亮相了，关键指标都在展板上，欢迎大家来参观。"),
+    ("chip: popular science", (0, 0),
+     "芯片科普：7纳米工艺是指晶体管的栅极长度，越小性能越好。"),
+    ("drone: wedding video", (0, 0),
+     "无人机航拍的婚礼视频剪好了，发你看看效果。"),
 ]
 
 
