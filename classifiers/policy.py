@@ -207,8 +207,8 @@ def _weak_level(m: ScopeMatch) -> int:
     its category do (:data:`~classifiers.tally.REACH`: 秘密 for commercial secrets).
     """
     if m.tier == "subject":
-        return min(_rich_or_weak(m), REACH.get(m.item.category, 3))
-    return _rich_or_weak(m)
+        return min(_rich_or_weak(m), REACH.get(m.item.category, 3), m.level)
+    return min(_rich_or_weak(m), m.level)  # m.level: lower than the item's when a restriction alone showed it
 
 
 def _rich_or_weak(m: ScopeMatch) -> int:

@@ -49,6 +49,10 @@ _DECLASSIFIED = (
     r"|(?m:^[ \t]*已解密[ \t]*$)|(?:予以|同意|决定|批准)解密|解密后公开|此件公开|本件公开|全文公开|经审查可以公开"
     r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under|per|pursuant to|in accordance with|following)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
     r"|\bdeclassification (?:date|authority)\b[^\n]{0,30}\b(?:19|20)\d\d\b)"
+    # the same said in a chat or a note: 早就解密了, 过了保密期, 档案馆能查到, it was declassified
+    r"|(?:已经|早就|早已|都)解密了|过了保密期(?:限)?|保密期(?:限)?(?:早就|已经)?(?:过了|届满了?)|(?:档案馆|档案局)(?:里)?(?:能|可以)(?:查|查到|调阅)"
+    r"|(?i:\b(?:was|were|got|has been|have been|had been) declassified\b|\bno longer classified\b"
+    r"|\breleased to the (?:national )?archives\b)"
 )
 _QUOTES = "“”\"'‘’「」『』《》"
 _EXAMPLE_BEFORE = (r"(?:如|例如|比如|标注为|标明|标志为|标志|字样|写有|印有|e\.g\.|such as|marked|labelled|labeled|"

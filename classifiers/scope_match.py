@@ -62,6 +62,9 @@ RAISE_TO_4 = 3
 RESTRICTED_MAX = 3
 """The highest level an item fires at when the only condition beside its subject is the writer's
 restriction (别外传, keep it tight): 绝密 needs the item's own conditions."""
+RESTRICTED_ONE_WORD_MAX = 1
+"""The same with a single subject word in the window, as weaker evidence (content, not a minimum):
+one word (管道, 发动机) may mean another thing, and a restriction does not say which."""
 DOCUMENT_SUBJECTS = 1
 """Distinct subject words that, with a condition elsewhere in the draft, make weaker evidence."""
 DENSE_SUBJECTS = 2
@@ -281,8 +284,11 @@ def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: l
         words += tuple(h for h in _distinct(subject) if h.word.casefold() not in seen)
         inside = len(seen)
         level = item.level
-        if all(h.kind == RESTRICTION for h in conds):
-            level = min(level, RESTRICTED_MAX)  # a subject kept quiet, with nothing that dates or details it
+        if all(h.kind == RESTRICTION for h in conds):  # a subject kept quiet, nothing dates or details it
+            if inside < 2:  # one word (管道, 发动机) may mean another thing: weaker evidence only
+                return ScopeMatch(item, min(level, RESTRICTED_ONE_WORD_MAX), words, conds, units=len(units),
+                                  window_subjects=inside, tier="document")
+            level = min(level, RESTRICTED_MAX)
         found = ScopeMatch(item, level, words, conds, units=len(units), window_subjects=inside)
         need = RAISE_TO_4 if item.level >= 3 else RAISE_BELOW_4
         scoped = item.level < 3 or any(h.kind == "scope" for h in conds)
@@ -292,13 +298,16 @@ def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: l
     if item.bare_level:
         return ScopeMatch(item, item.bare_level, _distinct(subject), (), bare=True, tier="bare")
     words = _distinct(subject)
+    kept = any(h.kind == RESTRICTION for h in conditions)
     if item.requires:
         conditions = [h for h in conditions if h.kind in item.requires]
     if len(words) >= DOCUMENT_SUBJECTS and conditions:
-        kept = all(h.kind == RESTRICTION for h in conditions)
-        return ScopeMatch(item, min(item.level, RESTRICTED_MAX) if kept else item.level, words,
+        only_kept = all(h.kind == RESTRICTION for h in conditions)
+        return ScopeMatch(item, min(item.level, RESTRICTED_MAX) if only_kept else item.level, words,
                           _distinct(conditions), tier="document")
-    if len(words) >= DENSE_SUBJECTS:
+    if len(words) >= DENSE_SUBJECTS and (kept or not item.requires):
+        # an item that needs a condition of its own takes subject words alone only from a draft
+        # its writer keeps to a few people (a past paper's 题目 and 参考答案 are not secret)
         return ScopeMatch(item, item.level, words, (), tier="subject")
     return None
 

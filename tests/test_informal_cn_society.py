@@ -262,7 +262,7 @@ SECRET = [
      "那个芯片的7纳米工艺参数，关键尺寸和良率数据都在这个表里，核心技术，绝对不能外传。"),
     ("survey: raw drone images of a barracks", (2, 3), "cn-survey-03",
      "测绘院：这批无人机航拍的原始影像里有部队营区，没做技术处理，不能给甲方。"),
-    ("survey: datum parameters on a USB stick", (2, 3), None,
+    ("survey: datum parameters on a USB stick", (2, 4), None,
      "那批控制点的坐标转换参数算出来了，七参数值放在加密U盘里，不要发邮件。"),
     ("cross-strait: visitors' backgrounds", (2, 3), "cn-hmt-01",
      "台办的同志说，下个月对台的那个交流活动，对方来的几个人的背景要内部研判，材料不对外。"),

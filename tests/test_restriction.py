@@ -83,3 +83,20 @@ def test_a_restriction_alone_never_makes_top_secret() -> None:
 ])
 def test_talk_about_a_label_or_a_quiz_is_not_secret(language: str, text: str) -> None:
     assert _level(text, language) == 0
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("zh", "去年的高考题目和参考答案我整理好了，发群里大家练手。"),
+    ("zh", "看新闻了吗，央行昨天降准了，利率也跟着下调。"),
+    ("zh", "那批七十年代的电报早就解密了，档案馆能查到，展览可以直接用。"),
+    ("en", "The 1980s cabinet minutes were declassified last year and released to the National Archives, so quote away."),
+    ("en", "Did you see it on the news? The rate cut is already public."),
+])
+def test_everyday_talk_of_published_or_declassified_matters_stays_low(language: str, text: str) -> None:
+    assert _level(text, language) <= 1
+
+
+def test_subject_words_alone_count_for_a_condition_bound_item_only_when_kept_quiet() -> None:
+    past = "去年的作文题目和评分细则都在这个链接里。"
+    live = "今年的作文题目和评分细则都在这个链接里，评卷员不得拍照，别外传。"
+    assert _level(past, "zh") <= 1 < _level(live, "zh")
