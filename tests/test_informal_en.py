@@ -1,0 +1,217 @@
+"""Informal English messages: the secrecy scopes must know the words people type in chats and notes.
+
+Each draft below is a short chat line, note, text or e-mail written for the test, in other words
+than the evaluation drafts: it stands for a kind of message (a fleet movement, a key change, a
+rate decision before the announcement, a patient on a ward ...). A secret draft names the
+United States or United Kingdom scope item whose concept must fire on it, subject and condition
+in one window; public drafts about the same subjects (a news chat, a quiz, a published result)
+must stay public.
+"""
+
+from __future__ import annotations
+
+import pytest
+from mijian.classifiers import classify
+from mijian.pipeline.model import Document
+
+
+def _suggest(text: str):
+    return classify(Document(source="t.txt", sha256="0" * 64, kind="txt", language="en", text=text))
+
+
+SECRET = [
+    # (name, band, the item whose concept must fire in a window, draft)
+    ("group on station", (3, 3), "us-a-03",
+     "Heads up - the amphib group leaves Rota on Monday, should be on station off Crete by Wed 1400Z. "
+     "One destroyer stays behind for the escort job."),
+    ("strike group transit", (3, 3), "us-a-03",
+     "[Teams]\nLt Cruz 08:02: the carrier strike group turns south tonight, strait transit planned for Friday 0300Z\n"
+     "Lt Cruz 08:03: don't put it in the newsletter"),
+    ("frigate peels off", (3, 3), "us-a-03",
+     "The frigate peels off from the task group tomorrow and heads north, on station in the Gulf by 0400Z Sunday."),
+    ("informant and wiretap", (3, 3), "uk-secret-01",
+     "Confidential informant says the cocaine load comes in through Dock 4 Thursday night. We hit the address "
+     "Friday at 0600 if the wiretap backs it up. Keep his name off the paperwork."),
+    ("strike day", (3, 3), "uk-secret-01",
+     "[WhatsApp]\nSgt Bell: the OCG's drug shipment moves Saturday, strike day is Sunday 0500\n"
+     "DC Amin: noted, will brief the arrest teams tomorrow"),
+    ("controlled delivery", (3, 3), "uk-secret-01",
+     "The controlled delivery lands at Felixstowe Monday; takedown planned for Tuesday 0500 once the wire "
+     "confirms the handover."),
+    ("source meet", (3, 3), "uk-secret-01",
+     "Jim - our CHIS 'Kestrel' has the next meet Tuesday, Tesco car park in Wigan, around 7. Handler only, "
+     "don't log it until after."),
+    ("rate vote leaning", (3, 3), "uk-secret-05",
+     "Between us: the MPC vote is leaning towards a 25bp cut next Thursday, the governor's statement draft "
+     "already has the new guidance line."),
+    ("statement draft", (3, 3), "uk-secret-05",
+     "FOMC statement draft went round this morning - they're leaning to a 50bp hike, announcement's 2pm "
+     "Wednesday. Don't trade on it, obviously."),
+    ("minutes split", (3, 3), "uk-secret-05",
+     "[WhatsApp]\nAnna: MPC minutes draft shows a 5-4 split, hold by one vote\n"
+     "Anna: announcement's next Thursday noon, not a word"),
+    ("paper at the printer", (2, 3), "uk-os-05",
+     "Hi Sam, the A-level chemistry paper went to print today; question 4 is now the titration one. Please keep "
+     "your copy locked away until the sitting."),
+    ("test form", (2, 3), "uk-os-05",
+     "Test form B for the June admin has been finalised: item 22 is now B, item 31 is now A. Printer gets the "
+     "files Tuesday."),
+    ("physics paper", (2, 3), "uk-os-05",
+     "The physics paper for next week has gone to print; question 6 is now the one on the pendulum."),
+    ("misconduct enquiry", (1, 2), "uk-os-04",
+     "The misconduct investigation into the regional manager opens Monday; allegations are expense fraud and "
+     "bullying. She doesn't know yet, so please keep it to the two of us."),
+    ("ig interview", (1, 2), "uk-os-04",
+     "OIG wants to schedule the IG interview with the procurement chief next week. The allegation is steering "
+     "contracts to a relative. He hasn't been told."),
+    ("gross misconduct", (1, 2), "uk-os-04",
+     "Professional standards have opened a gross misconduct investigation into the duty sergeant. He hasn't been "
+     "told; interview under caution next week."),
+    ("rekey", (3, 3), "us-c-05",
+     "Duty note: the rekey on the brigade net is 0001Z Saturday. New keymat is in the safe, two-person integrity "
+     "for the handover, old key tape to be destroyed Sunday."),
+    ("changeover and fills", (3, 3), "us-c-05",
+     "[Signal]\nSgt Lee: key changeover for the HF link moved to 2300Z Friday\n"
+     "Sgt Lee: courier takes the fills to the outstations Thursday, old material destroyed and certified after"),
+    ("custodian note", (3, 3), "us-c-05",
+     "Comsec custodian: crypto changeover for all nets is 2359 on the 30th; outstation couriers collect the "
+     "keying material Tuesday, superseded key tape destroyed two-person on the 1st."),
+    ("ward chat", (1, 1), "uk-os-02",
+     "[Ward 7 group]\nNurse Ali: bed 4 Mrs. Khan is MRSA positive, barrier nursing from now\n"
+     "Nurse Jo: ok, her son's visiting at 3"),
+    ("new dx", (1, 1), "uk-os-02",
+     "FYI bed 9 Mr. O'Neill - new dx of early dementia, he's asked us not to tell his daughter yet."),
+    ("line list", (1, 1), "uk-os-02",
+     "Health protection: 9 measles cases at St Mary's primary, names and addresses in the attached line list. "
+     "Press release tomorrow with numbers only."),
+    ("private read-out", (3, 3), "uk-secret-03",
+     "Their PM's private read-out to our ambassador: they'll drop the tariff demand if we sign before the summit. "
+     "Our red line stays at 10 percent, don't go below."),
+    ("pull-aside", (3, 3), "uk-secret-03",
+     "Quick read of the pull-aside: their foreign minister said privately that their president won't survive the "
+     "autumn, and they want us to hold the aid until then. Not for the wider team."),
+    ("would drop", (3, 3), "uk-secret-03",
+     "From the pull-aside: their foreign minister would drop the fisheries demand if we move first on visas. "
+     "Not for the wider team."),
+    ("deterrent boat", (4, 4), "uk-ts-02",
+     "Sailing date for the deterrent boat moved to Tuesday night, dived transit through the Minch then straight "
+     "into the patrol area."),
+    ("v-boat", (4, 4), "uk-ts-02",
+     "The V-boat slips from Faslane on Thursday night, patrol area unchanged, return date mid-March. Only the "
+     "watch officers know."),
+    ("draft cpi", (2, 3), "uk-os-03",
+     "Draft ONS figures: CPI print is 3.4 for October, ministers being told tomorrow, publication's Wednesday "
+     "7am. Keep it quiet."),
+    ("lockup", (2, 3), "uk-os-03",
+     "Just out of the lockup - nonfarm payrolls +211k, unemployment rate 3.9. Nothing goes out till 8:30."),
+    ("outbreak figures", (1, 2), "uk-os-03",
+     "UKHSA figures for the outbreak: 87 confirmed, 6 in ICU. Not being published until the Thursday presser."),
+    ("reshuffle list", (2, 2), "uk-os-06",
+     "The reshuffle list: Patel to the Home Office, Reid out, replaced by Moss, to be announced Friday. Reid's "
+     "being told Thursday."),
+    ("board results", (1, 2), "uk-os-06",
+     "Promotion board results are in: Diaz and Kim made it, Ortiz didn't. Release to the force isn't until "
+     "the 1st."),
+    ("permanent secretary", (2, 2), "uk-os-06",
+     "New permanent secretary for the Treasury is Clarke - PM signs off today, to be announced Wednesday. "
+     "Being told Tuesday."),
+    ("pricing model", (1, 2), "uk-official-03",
+     "[Slack]\nraj: the pricing model's in the private repo now, /src/model/discounts.py has the margin curves\n"
+     "ana: keep it out of the shared drive pls"),
+    ("accounts list", (1, 2), "uk-official-03",
+     "[Teams]\nOmar: need the accounts list for the top clients - contact names, ARR and renewal month\n"
+     "Eve: will DM it, not going on the shared drive"),
+    ("embassy contact watched", (3, 4), "uk-secret-06",
+     "The chap from the embassy we've been watching met the engineer again at the same pub, handed over a USB. "
+     "That's enough for the warrant application. Not a word to the company."),
+    ("consulate officer", (3, 4), "uk-secret-06",
+     "Surveillance team says the intelligence officer from the consulate met the student twice this week. "
+     "Warrant request goes in Monday."),
+    ("panel minded", (1, 1), "uk-official-04",
+     "The panel met after the hearing: two members are minded to find for the respondent, the chair disagrees. "
+     "Written reasons won't be out for weeks. Not a word to either side."),
+    ("bench inclined", (1, 1), "uk-official-04",
+     "Quick update from chambers: the bench is inclined to find for the council on ground 2, draft reasons to "
+     "follow. Before hand-down nothing goes to the parties."),
+    ("our man in", (4, 4), "us-c-01",
+     "Our man in the palace says the president told the inner circle they'll move the missiles next month. "
+     "Only you, me and the station chief know."),
+    ("source inside", (4, 4), "us-c-01",
+     "Our source inside the defence ministry reports the general told the inner circle the launch is set for "
+     "March. The DDO wants this held to three names."),
+    ("card sets", (4, 4), "us-h-03",
+     "Change to the nuclear C2 procedures: new authentication codes load on the 5th, alert aircraft switch card "
+     "sets at 0000Z, sealed packets go by hand to the wing."),
+    ("sealed authenticators", (4, 4), "us-h-03",
+     "TACAMO crews get the new sealed authenticators on the 2nd; card set rolls at 0000Z, two-person "
+     "hand-carry from the vault."),
+    ("hull life", (3, 4), "uk-secret-02",
+     "The capability annex: we're extending hull life on the boats by 4 years and the successor programme slips "
+     "to 2040. Not in the public version, obviously."),
+    ("fleet availability", (3, 4), "uk-secret-02",
+     "Fleet availability brief: only one boat available until June, life extension on the older hulls slips to "
+     "2031. Not in the public version of the review."),
+    ("sanctions coming", (2, 2), "us-e-02",
+     "The Treasury is going to announce new sanctions on Friday - the two shipping firms and the bank in Dubai. "
+     "Our exposure memo is due Thursday."),
+    ("designations", (2, 2), "us-e-02",
+     "OFAC is about to announce the designations on Thursday - two refiners and a tanker operator. Please don't "
+     "tell the client yet."),
+    ("base survey", (1, 2), "uk-os-07",
+     "The contractor wants the sub-metre control points for the naval base perimeter; only via the sponsor "
+     "please."),
+    ("lidar of the air base", (1, 2), "uk-os-07",
+     "The lidar survey of the air base is done: point cloud at centimetre accuracy. Send it only through the "
+     "approved channel."),
+]
+
+
+PUBLIC = [
+    # (name, draft): everyday talk about the same subjects, nothing unpublished
+    ("rate cut in the news", "Did you see the Fed cut rates by 25bp yesterday? The chair's statement said further "
+     "adjustments are possible. Mortgage rates should follow."),
+    ("published vote", "News: the MPC voted 6-3 to hold Bank Rate at 5%, the minutes were published at noon."),
+    ("rate rise today", "Bank of England raised Bank Rate to 5.25% today; the governor's statement blamed services "
+     "inflation."),
+    ("revision tip", "Revision tip: do the GCSE maths paper 2 from last year, question 9 on cylinder volume is a "
+     "classic. Answer key is on the exam board website."),
+    ("results day", "The GCSE results are out - well done everyone. Physics paper grade boundaries are on the exam "
+     "board site."),
+    ("reshuffle news", "The reshuffle announced on Monday saw Harris replaced by Okafor at DfE, according to the BBC."),
+    ("navy press release", "Navy press release: the carrier strike group completed its port visit and will head "
+     "north for a NATO exercise next month."),
+    ("open day", "Faslane open day photos are up on the base Facebook page - lots of families came along."),
+    ("ig report published", "The inspector general's report on the travel card programme was published today; it "
+     "found weak controls at three offices."),
+    ("password rollover", "Reminder from IT: password rollover is on the 1st, please change your password before "
+     "then."),
+    ("spy podcast", "Interesting podcast on the Cambridge spy ring - they met their handlers in cafes and handed "
+     "over documents for years."),
+    ("counter-intelligence history", "Podcast recommendation: a great episode on how counter-intelligence caught the "
+     "Cold War spies in Cambridge."),
+    ("public speech", "The ambassador said in a public speech that their prime minister is committed to the aid deal."),
+    ("tribunal reasons out", "The employment tribunal found for the claimant last week; written reasons have now "
+     "been published on gov.uk."),
+    ("new ward", "Hospital news: the new isolation ward opened today, with 12 beds for patients with C diff and MRSA."),
+    ("sanctions reported", "Treasury announced new sanctions on three banks on Monday, according to Reuters."),
+    ("ferry trip", "Lovely weather, the ferry's sailing date is Saturday and we sail from Oban at 9."),
+    ("comsec course", "Training reminder: crypto rollover procedures are covered in module 3 of the COMSEC awareness "
+     "course on the intranet."),
+    ("bake sale", "Grandma's recipe: 200g flour, bake at 180C for 25 minutes. Sharing on the shared drive for the "
+     "bake sale!"),
+]
+
+
+@pytest.mark.parametrize(("name", "band", "item", "text"), SECRET, ids=[row[0] for row in SECRET])
+def test_informal_secret_message_is_graded_in_band(name: str, band: tuple[int, int], item: str, text: str) -> None:
+    s = _suggest(text)
+    lo, hi = band
+    assert lo <= s.level <= hi, (name, s.level, s.rationale)
+    fired = {m.item.id for m in s.scope_matches if m.tier == "window"}
+    assert item in fired, (name, sorted(fired), s.rationale)
+
+
+@pytest.mark.parametrize(("name", "text"), PUBLIC, ids=[row[0] for row in PUBLIC])
+def test_informal_public_message_stays_public(name: str, text: str) -> None:
+    s = _suggest(text)
+    assert s.level == 0, (name, s.level, s.rationale)
