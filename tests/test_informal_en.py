@@ -177,7 +177,8 @@ PUBLIC = [
      "classic. Answer key is on the exam board website."),
     ("results day", "The GCSE results are out - well done everyone. Physics paper grade boundaries are on the exam "
      "board site."),
-    ("reshuffle news", "The reshuffle announced on Monday saw Harris replaced by Okafor at DfE, according to the BBC."),
+    ("reshuffle news", "The reshuffle announced on Monday saw Harris replaced by Okafor at DfE, according to "
+     "the BBC."),
     ("navy press release", "Navy press release: the carrier strike group completed its port visit and will head "
      "north for a NATO exercise next month."),
     ("open day", "Faslane open day photos are up on the base Facebook page - lots of families came along."),
@@ -189,10 +190,12 @@ PUBLIC = [
      "over documents for years."),
     ("counter-intelligence history", "Podcast recommendation: a great episode on how counter-intelligence caught the "
      "Cold War spies in Cambridge."),
-    ("public speech", "The ambassador said in a public speech that their prime minister is committed to the aid deal."),
+    ("public speech", "The ambassador said in a public speech that their prime minister is committed to the "
+     "aid deal."),
     ("tribunal reasons out", "The employment tribunal found for the claimant last week; written reasons have now "
      "been published on gov.uk."),
-    ("new ward", "Hospital news: the new isolation ward opened today, with 12 beds for patients with C diff and MRSA."),
+    ("new ward", "Hospital news: the new isolation ward opened today, with 12 beds for patients with C diff "
+     "and MRSA."),
     ("sanctions reported", "Treasury announced new sanctions on three banks on Monday, according to Reuters."),
     ("ferry trip", "Lovely weather, the ferry's sailing date is Saturday and we sail from Oban at 9."),
     ("comsec course", "Training reminder: crypto rollover procedures are covered in module 3 of the COMSEC awareness "
@@ -200,6 +203,131 @@ PUBLIC = [
     ("bake sale", "Grandma's recipe: 200g flour, bake at 180C for 25 minutes. Sharing on the shared drive for the "
      "bake sale!"),
 ]
+
+
+MORE_SECRET = [
+    ("deploy", (3, 3), "us-a-01",
+     "Heads up, 2nd Brigade is wheels up Thursday for the border mission. Families don't get told till the "
+     "48-hour notice."),
+    ("sat", (3, 4), "us-c-02",
+     "[Slack #ops]\nTom: the NRO bird's plane change burn is tomorrow 0300Z, then it parks over the gulf for "
+     "10 days\nAmy: k"),
+    ("warheads", (4, 4), "us-h-01",
+     "The W88s are moving from Pantex to Kings Bay next week - convoy leaves Tuesday night, route via I-40."),
+    ("missile test", (3, 3), "us-a-02",
+     "The test shot from Vandenberg is Thursday 0400 local, range closure goes out Wednesday. Nobody outside "
+     "the range team."),
+    ("scada", (3, 3), "us-g-01",
+     "FYI the SCADA at the Millbrook water plant is still unpatched, HMI has default creds, anyone on the VPN "
+     "could get in."),
+    ("motorcade", (3, 3), "us-g-02",
+     "POTUS motorcade leaves via the back gate at 1410, alternate route is Elm then 5th. Keep it off the "
+     "group chat."),
+    ("intercept", (3, 4), "us-c-02",
+     "We've got their comms - the intercept has their colonel ordering the strike. Don't let on we can read them."),
+    ("cpi", (2, 3), "uk-os-03",
+     "BLS lockup: CPI came in hot, 0.4 m/m, core 0.3. Out at 8:30 tomorrow, don't say anything."),
+    ("budget", (2, 3), "uk-secret-05",
+     "The Chancellor's going to freeze the thresholds and put 5p on fuel duty. Budget's on the 26th, red book "
+     "draft is with us. Don't breathe a word."),
+    ("nominee", (2, 2), "uk-os-06",
+     "The nominee for ambassador to Japan is Rachel Ortiz, White House announces Tuesday. She's been told, "
+     "nobody else has."),
+    ("judge", (1, 2), "uk-official-04",
+     "Clerk says the judge is going to deny the motion to dismiss, order drops Friday. Don't tell opposing counsel."),
+    ("bafo", (1, 2), "uk-os-01",
+     "Our BAFO is 4.2m, best and final due Friday noon, don't let the subcontractors see the number."),
+    ("merger", (2, 3), "uk-os-03",
+     "We're buying Acme - announce Monday pre-market. Project Falcon. Don't trade, you're on the insider list."),
+    ("raid", (3, 3), "uk-secret-01",
+     "The raid on the flat on Cobden Street is Thursday 6am, armed support booked. Don't tell the "
+     "neighbourhood team."),
+    ("h5n1", (1, 2), "uk-os-03",
+     "We've got the first human H5N1 case in the county, a poultry worker. CDC hasn't announced it yet, press "
+     "call Monday."),
+    ("dam", (1, 2), "uk-os-08",
+     "The seepage at the dam toe is increasing, the engineers think the emergency plan may be activated this "
+     "week. Don't tell the press yet."),
+    ("plot", (4, 4), "uk-ts-01",
+     "The cell is planning to hit the marathon, we're watching all four, arrests Friday before the race. "
+     "Nobody else."),
+    ("ceasefire", (3, 3), "us-d-01",
+     "The Secretary will tell them privately we'd accept a ceasefire without the withdrawal clause. That's "
+     "our fallback, don't float it yet."),
+    ("visit", (3, 3), "us-g-02",
+     "POTUS is going to Kyiv Sunday, unannounced, travelling pool gets told on the plane. Nobody outside the "
+     "advance team."),
+    ("reserve", (1, 2), "uk-os-01",
+     "The council won't go above 1.8m for the depot site, bids close Wednesday. Don't let the agents know."),
+    ("intel-assess", (3, 3), "uk-secret-03",
+     "JIC's latest read: they'll invade in the spring, high confidence. Not going outside the building."),
+    ("mole", (3, 4), "uk-secret-06",
+     "We think there's a mole in the finance ministry feeding them our position papers. Investigation's "
+     "quiet, only four of us know."),
+    ("sub-loc", (3, 3), "us-a-03",
+     "The Astute boat is sitting off the Norwegian coast till the 20th then heads to the Barents. Don't "
+     "mention it on the open line."),
+    ("jamming", (3, 3), "us-a-02",
+     "Their jammer knocks out our GPS guidance at 30 km, that's why the last two rounds missed. Keep that out "
+     "of the press lines."),
+    ("sigint-cable", (3, 4), "us-c-02",
+     "We're on the cable now - tap at the landing station is live, pulling their ministry traffic since Tuesday."),
+    ("covert-op", (4, 4), "us-c-03",
+     "The finding's signed. We're funding the opposition through two front companies, totally deniable. "
+     "Nobody on the Hill outside the Gang of Eight."),
+    ("fgi", (2, 3), "us-b-01",
+     "The Brits gave us this on condition it goes no further - their read on the Iranian program. Don't share "
+     "with the other partners."),
+    ("embassy-src", (3, 3), "us-d-03",
+     "Our contact in the palace told the DCM the king is dying - please protect him, he'd be finished if this "
+     "got out."),
+    ("export-chip", (2, 2), "us-e-02",
+     "Commerce is adding the three Chinese fabs to the entity list next week, not announced yet. Don't let "
+     "the sales team near it."),
+    ("hypersonic", (3, 3), "us-e-01",
+     "The glide body hit Mach 8 on the last shot and held together, first time ever. Program's not telling "
+     "anyone until the review."),
+    ("nuclear-guard", (3, 3), "us-f-01",
+     "The guard force at the plutonium store is down to 6 on nights, response time is now 11 minutes. Don't "
+     "put that in the audit report."),
+    ("vuln-grid", (3, 3), "us-g-01",
+     "The zero-day in the substation RTUs is still unpatched across the region, vendor says no fix till March."),
+    ("budget-uk", (2, 3), "uk-secret-05",
+     "Red book says the Chancellor's cutting NI by 2p from April - don't breathe a word till she stands up "
+     "Wednesday."),
+    ("tender-uk", (1, 2), "uk-os-01",
+     "Our bid for the prison catering contract is \u00a33.2m - lowest we can go. Submission deadline is "
+     "Tuesday noon, don't share."),
+    ("ct-uk", (4, 4), "uk-ts-01",
+     "Source says the cell has the precursors and is planning a device for the concert next Saturday. We're "
+     "watching all three addresses, arrests Thursday."),
+    ("staff-discipl", (1, 2), "uk-os-04",
+     "HR note: the disciplinary hearing for Dave in accounts is Monday, he's likely to be dismissed for gross "
+     "misconduct. He hasn't been told."),
+]
+
+MORE_PUBLIC = [
+    ("charity run", "Heads up the charity 10k is Sunday, road closures on Elm from 6am. Spread the word!"),
+    ("cpi published", "The BLS CPI release yesterday came in at 0.4% m/m, hotter than expected."),
+    ("quiz decider", "Our team won the quiz - the question on the Cuban missile crisis was the decider."),
+    ("spy plane book", "Reading a great book about the Cold War U-2 spy plane programme, the declassified "
+     "chapters are fascinating."),
+    ("snack bar raid", "The charity football match is Saturday at 3pm, the raid on the snack bar starts at "
+     "half time lol."),
+    ("dam programme", "Press release: the minister announced the new dam safety programme today; the "
+     "reservoir at Highfield will get a new spillway."),
+    ("warhead trivia", "Fun fact for the quiz: the W88 warhead was designed at Los Alamos in the 1980s, as "
+     "documented on Wikipedia."),
+    ("ruling published", "OK team, the judge ruled in our favour last week and the ruling is on the court "
+     "website. Drinks Friday!"),
+    ("bird feeder", "Heads up: the new bird feeder is up in the garden, the bird's sitting on it now."),
+    ("rose garden", "POTUS speaks at the Rose Garden at 2pm today, the schedule is on whitehouse.gov."),
+    ("cricket", "Cricket tonight: the bowling is tight, first ball at 6pm, bring your own bat."),
+    ("fun run bid", "Our bid for the school fun run sponsorship went in - fingers crossed! Closing date was Friday."),
+]
+
+SECRET += MORE_SECRET
+PUBLIC += MORE_PUBLIC
 
 
 @pytest.mark.parametrize(("name", "band", "item", "text"), SECRET, ids=[row[0] for row in SECRET])
