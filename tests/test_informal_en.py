@@ -304,6 +304,21 @@ MORE_SECRET = [
     ("staff-discipl", (1, 2), "uk-os-04",
      "HR note: the disciplinary hearing for Dave in accounts is Monday, he's likely to be dismissed for gross "
      "misconduct. He hasn't been told."),
+    ("cable tap live", (3, 3), "us-c-02",
+     "The tap on their backbone went live Tuesday, we're pulling the defence ministry's traffic. Nobody "
+     "outside the compartment."),
+    ("arg on station", (3, 3), "us-a-03",
+     "[Teams]\nCdr Hale 07:10: the ARG moves into the gulf tomorrow night, on station by 0500Z Thursday\nCdr "
+     "Hale 07:11: keep it off the unclass side"),
+    ("chief of staff pick", (2, 2), "uk-os-06",
+     "The secretary's pick for the new chief of staff is Gen. Moore, announcement Thursday. He's been told, "
+     "nobody else knows."),
+    ("trade figures early sight", (2, 3), "uk-os-03",
+     "Early sight of the trade figures: deficit widened to 8.2bn. Publication's 7am tomorrow - ministers "
+     "being told tonight."),
+    ("entry team", (3, 3), "uk-secret-01",
+     "Re: the Kestrel job - strike day is Wednesday, entry team in at 0500, armed support booked. Keep the "
+     "neighbourhood team out of it."),
 ]
 
 MORE_PUBLIC = [
@@ -324,6 +339,26 @@ MORE_PUBLIC = [
     ("rose garden", "POTUS speaks at the Rose Garden at 2pm today, the schedule is on whitehouse.gov."),
     ("cricket", "Cricket tonight: the bowling is tight, first ball at 6pm, bring your own bat."),
     ("fun run bid", "Our bid for the school fun run sponsorship went in - fingers crossed! Closing date was Friday."),
+    ("feed went live", "Our Instagram feed went live at 9, the launch event stream is live too - share it!"),
+    ("live cable and tap", "Electrician says the cable in the kitchen is live, don't touch the tap near it."),
+    ("biology homework", "Biology homework: label the parts of the cell and explain what the nucleus does by "
+     "Friday."),
+    ("bake off judge", "The judge on Bake Off was brutal, she's going to deny him star baker again lol"),
+    ("budget speech", "The Chancellor's Budget speech is on Wednesday at 12:30, the red book gets published "
+     "straight after."),
+    ("film nominee", "The nominee for best actor is announced Tuesday - so excited!"),
+    ("h5n1 news", "CNN: the first human case of H5N1 in Texas was confirmed by the CDC today."),
+    ("sandwich sub", "Our sub (the sandwich) is on the table, come get it before the meeting."),
+    ("mod annual report", "The MoD published its annual report today: fleet availability improved and two "
+     "frigates returned to service."),
+    ("board results published", "Reminder: the promotion board results were published on the intranet this "
+     "morning, congratulations to all."),
+    ("fed cut announced", "The Fed announced a 25bp cut today and the chair's statement was released at 2pm."),
+    ("cambridge five", "Reading about the Cambridge Five - their handlers met them in London parks for years."),
+    ("office chairs", "We're buying the new office chairs next week, IT will announce the desk moves Monday."),
+    ("lock rekey", "The company's rekey of the office locks happens Monday, collect your new keys from reception."),
+    ("tribunal decision published", "Tribunal decision published today: the panel found the dismissal unfair."),
+    ("golf rounds", "Our rounds at the golf club start Saturday 7am, tee times are on the board."),
 ]
 
 SECRET += MORE_SECRET
