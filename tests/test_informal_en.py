@@ -319,6 +319,32 @@ MORE_SECRET = [
     ("entry team", (3, 3), "uk-secret-01",
      "Re: the Kestrel job - strike day is Wednesday, entry team in at 0500, armed support booked. Keep the "
      "neighbourhood team out of it."),
+    ("exord signed", (3, 4), "us-a-01",
+     "EXORD's signed - strike package goes tonight, TOT 0230Z, TLAMs from the two boats in the Red Sea. Keep "
+     "it on the high side."),
+    ("frago", (3, 3), "us-a-01",
+     "FRAGO just dropped: 3rd Battalion moves to the assembly area at first light tomorrow, H-hour is 0600."),
+    ("target deck", (3, 4), "us-a-01",
+     "The target deck for Saturday has 14 aim points including the two bridges. Don't put it on the low side."),
+    ("on the grid", (2, 2), "uk-os-06",
+     "The announcement on the new police chief is on the grid for Tuesday - Hughes gets it. She's being told "
+     "Monday."),
+    ("the knock", (3, 3), "uk-secret-01",
+     "SIO says the knock on the main target's address is Wednesday 5am, obs team stays on him till then."),
+    ("box have him", (3, 4), "uk-secret-06",
+     "Box have him under surveillance - the Russian from the trade delegation, meeting a civil servant from "
+     "DESNZ. Warrant's going in."),
+    ("the cousins", (2, 3), "us-b-01",
+     "The cousins passed us their read on the coup plotters, caveated no onward sharing. Only our team."),
+    ("not to leave this room", (2, 2), "uk-os-06",
+     "No10 wants the reshuffle done by Friday - Chen to Defence, Patel out. Not to leave this room."),
+    ("bank levy", (3, 3), "uk-secret-05",
+     "HMT is planning to raise the bank levy by 0.1 in the Budget. Red book draft has it, please keep it "
+     "tight till Wednesday."),
+    ("cobr meeting", (2, 3), "uk-secret-01",
+     "COBR is meeting at 7 on the threat level - they're likely to raise it to critical. Not public yet."),
+    ("threat level", (3, 4), "uk-secret-01",
+     "JTAC is about to raise the threat level to critical after last night's intel. Announcement at 10, not before."),
 ]
 
 MORE_PUBLIC = [
@@ -359,6 +385,11 @@ MORE_PUBLIC = [
     ("lock rekey", "The company's rekey of the office locks happens Monday, collect your new keys from reception."),
     ("tribunal decision published", "Tribunal decision published today: the panel found the dismissal unfair."),
     ("golf rounds", "Our rounds at the golf club start Saturday 7am, tee times are on the board."),
+    ("threat level announced", "The threat level was raised to critical yesterday, the Home Secretary "
+     "announced it on the news."),
+    ("fantasy football", "Our fantasy football deck is stacked for Saturday, 14 points from the two strikers."),
+    ("parcels on the grid", "Open day at the sorting office: the parcels are on the grid for Tuesday delivery."),
+    ("spy drama finale", "Season finale tonight: the spy drama ends with the knock on the door at 5am."),
 ]
 
 SECRET += MORE_SECRET
