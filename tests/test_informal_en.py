@@ -345,6 +345,16 @@ MORE_SECRET = [
      "COBR is meeting at 7 on the threat level - they're likely to raise it to critical. Not public yet."),
     ("threat level", (3, 4), "uk-secret-01",
      "JTAC is about to raise the threat level to critical after last night's intel. Announcement at 10, not before."),
+    ("hiv status in chat", (1, 1), "uk-os-02",
+     "pt in room 14, Jane Doe DOB 3/4/61, HIV+ and on PrEP failure workup, don't chart the partner's name"),
+    ("psych hold", (1, 1), "uk-os-02",
+     "FYI Mr. Alvarez in 6B was put on a psych hold last night, his employer keeps calling - don't confirm "
+     "he's here."),
+    ("performance plan", (1, 1), "uk-os-02",
+     "Between us, Kate in marketing is on a PIP and will probably be let go in March. She doesn't know yet."),
+    ("floor price", (1, 2), "uk-os-01",
+     "Our floor price for the Acme renewal is $42 a seat, we can go to $38 if they threaten to walk. Don't "
+     "tell the reseller."),
 ]
 
 MORE_PUBLIC = [
@@ -390,6 +400,9 @@ MORE_PUBLIC = [
     ("fantasy football", "Our fantasy football deck is stacked for Saturday, 14 points from the two strikers."),
     ("parcels on the grid", "Open day at the sorting office: the parcels are on the grid for Tuesday delivery."),
     ("spy drama finale", "Season finale tonight: the spy drama ends with the knock on the door at 5am."),
+    ("bake-off trophy", "Our nurse team won the hospital bake-off! Room 14 has the trophy now."),
+    ("job ad salary", "Job ad: salary 92k plus bonus, apply by Friday. Please share widely."),
+    ("public price list", "Acme's public price list says $42 a seat for the pro plan."),
 ]
 
 SECRET += MORE_SECRET
