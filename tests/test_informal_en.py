@@ -355,6 +355,36 @@ MORE_SECRET = [
     ("floor price", (1, 2), "uk-os-01",
      "Our floor price for the Acme renewal is $42 a seat, we can go to $38 if they threaten to walk. Don't "
      "tell the reseller."),
+    ("juror vote", (1, 2), "uk-official-04",
+     "Juror note leaked to us: they're 11-1 for conviction on count 2, foreperson asked about a majority "
+     "direction. Obviously can't say anything."),
+    ("oig case", (1, 2), "uk-os-04",
+     "OIG's opened a case on the deputy administrator for the contract steering - interview's Thursday, he "
+     "has no idea."),
+    ("lfs numbers", (2, 3), "uk-os-03",
+     "Pre-release: unemployment is up to 4.6 in the new LFS numbers. Out Tuesday 7am, you're on the list so "
+     "don't share."),
+    ("dot plot", (3, 3), "uk-secret-05",
+     "Heard from the board staff: the decision is a hold, but the dot plot shifts down two cuts. Statement's "
+     "at 2pm Wednesday, keep it quiet."),
+    ("free-response questions", (2, 3), "uk-os-05",
+     "The AP Bio free-response questions for May are locked - Q3 is the enzyme one. Don't leak it to the prep "
+     "class."),
+    ("e-7 list", (1, 2), "uk-os-06",
+     "The E-7 list drops Friday, I saw it early - you made it. Don't tell anyone till it's out."),
+    ("unannounced flight", (3, 3), "us-g-02",
+     "The PM flies to Kyiv tonight, nobody's been told, press pool meets at Northolt at 2am. Total blackout "
+     "till she lands."),
+    ("milsat drift", (3, 4), "us-a-03",
+     "The new Skynet bird's orbit raise is on the 12th at 0400Z, then it drifts to 53 East. Ops only."),
+    ("warhead convoy escort", (4, 4), "us-h-01",
+     "Warhead convoy leaves Burghfield Tuesday night for Coulport, route via the A74, two-vehicle escort."),
+    ("dashboard figure", (1, 2), "uk-os-03",
+     "The county has 3 deaths from the measles outbreak, not 1 like the dashboard says. Health director wants "
+     "to hold until Monday's press conference."),
+    ("embankment crack", (1, 2), "uk-os-08",
+     "The reservoir embankment has a crack that's getting worse - if it goes, the village floods. Don't tell "
+     "the parish council until the engineer's been."),
 ]
 
 MORE_PUBLIC = [
@@ -403,6 +433,11 @@ MORE_PUBLIC = [
     ("bake-off trophy", "Our nurse team won the hospital bake-off! Room 14 has the trophy now."),
     ("job ad salary", "Job ad: salary 92k plus bonus, apply by Friday. Please share widely."),
     ("public price list", "Acme's public price list says $42 a seat for the pro plan."),
+    ("declassified war plan", "The 1983 war plan for Europe was declassified last year - the troop movement "
+     "annex is on the National Archives website."),
+    ("jury duty", "Jury duty this week, hoping for something interesting! Court starts at 10."),
+    ("visit covered live", "The PM flew to Kyiv last night, the BBC has live coverage of the visit."),
+    ("fed holds published", "Fed holds rates, dot plot shows two fewer cuts; statement came out at 2pm."),
 ]
 
 SECRET += MORE_SECRET
