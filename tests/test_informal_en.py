@@ -385,6 +385,19 @@ MORE_SECRET = [
     ("embankment crack", (1, 2), "uk-os-08",
      "The reservoir embankment has a crack that's getting worse - if it goes, the village floods. Don't tell "
      "the parish council until the engineer's been."),
+    ("not read in", (3, 4), "us-c-02",
+     "Don't mention the collection program to Jen, she's not read in. The selectors on the ministry go live Monday."),
+    ("a&e figures", (1, 2), "uk-os-03",
+     "A&E figures for November: 4-hour performance 68%, worst on record. Not out till Thursday's stats "
+     "release, Secretary of State wants lines first."),
+    ("paper question swapped", (2, 3), "uk-os-05",
+     "The A-level physics paper 1 for next month - we've had to swap question 7, the replacement's gone to print."),
+    ("notice to move", (3, 3), "uk-secret-02",
+     "The 16 Air Assault lads are on 24 hours' notice to move to Cyprus, no announcement till they're on the "
+     "ground."),
+    ("intercepts to the pm", (3, 4), "us-c-02",
+     "Intercepts show their general ordering the drone strike; the take is going to the PM tonight, not read "
+     "in beyond the cell."),
 ]
 
 MORE_PUBLIC = [
@@ -498,6 +511,8 @@ MORE_PUBLIC = [
     ("everyday more 26", "Two DDGs visited Portsmouth for the navy open weekend, tours Saturday."),
     ("everyday more 28", "Our red line for the office party budget stays at \u00a320 per head, don't go below!"),
     ("everyday more 30", "Chemistry paper results are out, well done everyone who sat it."),
+    ("spelling bee", "Miss Jones's class won the spelling bee! Mr. Smith's class came second."),
+    ("read in on seating", "Anyone read in on the new office seating plan? Asking for a friend."),
 ]
 
 SECRET += MORE_SECRET
