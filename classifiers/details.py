@@ -83,7 +83,7 @@ _RESTRICTION = (
     r"|\b(?:don'?t|do not|never|please don'?t) (?:forward|repeat|share|mention|log|leak|put (?:this|it|any of this|that) (?:in|on)|"
     r"let (?:this|that|it) (?:leave|out|get out|go further)|tell (?:anyone|anybody|a soul))\b"
     r"|\b(?:nobody|no one|no-one) else (?:on this thread|knows|is to know|needs to know)\b|\bonly (?:you and|the two of us|a handful)\b"
-    r"|\b(?:need[- ]to[- ]know|eyes only|close hold|between (?:us|ourselves|you and me)|handler only|not for (?:the )?wider (?:team|circulation))\b"
+    r"|\b(?:need[- ]to[- ]know|eyes only|close hold|between (?:us|ourselves|you and me)|handler only(?! for)|not for (?:the )?wider (?:team|circulation))\b"
     r"|\boff the record\b|\b(?:keep|leave) (?:his|her|their|the) names? (?:off|out of)\b"
 )
 GENERIC_KINDS = {"timing": _TIMING, "status": _STATUS, "restriction": _RESTRICTION}

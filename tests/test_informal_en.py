@@ -73,7 +73,7 @@ SECRET = [
     ("changeover and fills", (3, 3), "us-c-05",
      "[Signal]\nSgt Lee: key changeover for the HF link moved to 2300Z Friday\n"
      "Sgt Lee: courier takes the fills to the outstations Thursday, old material destroyed and certified after"),
-    ("custodian note", (3, 3), "us-c-05",
+    ("custodian note", (3, 4), "us-c-05",  # keying material of every net: 绝密 under cn-crypto-01
      "Comsec custodian: crypto changeover for all nets is 2359 on the 30th; outstation couriers collect the "
      "keying material Tuesday, superseded key tape destroyed two-person on the 1st."),
     ("ward chat", (1, 1), "uk-os-02",
@@ -130,7 +130,7 @@ SECRET = [
     ("panel minded", (1, 1), "uk-official-04",
      "The panel met after the hearing: two members are minded to find for the respondent, the chair disagrees. "
      "Written reasons won't be out for weeks. Not a word to either side."),
-    ("bench inclined", (1, 1), "uk-official-04",
+    ("bench inclined", (1, 2), "uk-official-04",  # a panel's leaning before judgment: 秘密 in cn-courts-01
      "Quick update from chambers: the bench is inclined to find for the council on ground 2, draft reasons to "
      "follow. Before hand-down nothing goes to the parties."),
     ("our man in", (4, 4), "us-c-01",
