@@ -236,6 +236,13 @@ ALLOWED = {
     # each format plug-in as a marking surface, after which these two lines go.
     ("pipeline/derive_copy.py", "import pymupdf"),
     ("pipeline/derive_copy.py", 'if kind != "pdf":'),
+    # A print run (印制批次) is a printout for the print room: its numbered copies are joined
+    # into one PDF to send to a printer, so the run takes PDF copies only and joins their pages
+    # with PyMuPDF. It is an output of its own kind, not a copy in one of the formats.
+    ("pipeline/print_merge.py", "import pymupdf"),
+    ("pipeline/print_run.py", 'if ext != ".pdf":'),
+    # The web app's printable trace report is a PDF the project writes itself for the officer.
+    ("pipeline/web/trace_report.py", "import pymupdf"),
     ("pipeline/recipient_files.py", '_ZIP = b"PK\\x03\\x04"'),
     ("pipeline/recipient_files.py", '_OLE = b"\\xd0\\xcf\\x11\\xe0"'),
 }
