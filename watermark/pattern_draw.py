@@ -17,8 +17,10 @@ from mijian.watermark.pattern_payload import BASE_DPI, PatternKey, as_key
 
 
 def dot_positions(width_px: float, height_px: float, payload: bytes, pkey: PatternKey,
-          dpi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Centres (x, y in pixels at ``dpi``) and darkness of every dot of the page."""
+                  dpi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centres (x, y in pixels at ``dpi``) and darkness of every dot of the page: the tile's
+    code repeated from the top-left corner, each tile with its own black groups, and only the
+    dots that lie wholly on the page."""
     p = pkey.params
     lay = layout(pkey.key, p)
     channel = encode_bits(pkey.key, p, payload)

@@ -156,9 +156,9 @@ def _refine_frequencies(lat: Lattice, phases: list[np.ndarray], good: np.ndarray
 
 def _unwrap(phases: list[np.ndarray], quality: np.ndarray,
             good: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """The node phases unwrapped, quality guided (from the best node outwards, always on from
-    the best node reached), each connected region of good nodes separately; returns them and
-    the mask of the region of the largest total quality (the one kept)."""
+    """The node phases unwrapped, quality guided (from the best node outwards, always through
+    the best node not yet reached), each connected region of good nodes separately; returns
+    them and the mask of the region of the largest total quality (the one kept)."""
     gh, gw = quality.shape
     unwrapped = [np.full((gh, gw), np.nan) for _ in phases]
     label = np.full((gh, gw), -1, np.int64)
