@@ -17,7 +17,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from mijian.pipeline.errors import RegisterError, UsageError
+from mijian.pipeline.derive_names import one_line
+from mijian.pipeline.errors import RegisterError
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import CopyRecord, CopyStatus
 from mijian.pipeline.register_store import RegisterStore
@@ -43,6 +44,11 @@ def run_of(register: RegisterStore, copy_id: str) -> str | None:
     return None
 
 
+def _printed_at(register: RegisterStore, copy_id: str) -> str:
+    """When a print-run copy was printed (the time of its ``unassigned`` event)."""
+    return next((e.at for e in register.events(copy_id) if e.action == UNASSIGNED_EVENT), "?")
+
+
 def _hand_out(register: RegisterStore, copy_id: str) -> dict | None:
     """The detail of the event that handed a print-run copy out (with its actor and time)."""
     for event in register.events(copy_id):
@@ -54,12 +60,15 @@ def _hand_out(register: RegisterStore, copy_id: str) -> dict | None:
 
 def assign(office: Office, copy_id: str, by: str, unit: str | None, actor: str) -> CopyRecord:
     """Hand an unassigned copy out to ``by`` (of ``unit``): name them as its holder, signed."""
-    name = " ".join(by.split())
-    if not name or any(not c.isprintable() for c in by.strip()):
-        raise UsageError("the person the copy is handed to must be one line of text; give "
-                         "--by NAME (领取人须为一行文字)")
+    name = one_line(by, "the person the copy is handed to", "--by NAME", "领取人")
+    unit = one_line(unit, "the unit of the person the copy is handed to", "--unit TEXT",
+                    "领取人单位", required=False)
     register = office.register
     key = office.key()
+    state = register.freshness()  # a restored register may have lost this copy's hand-out
+    if not state.ok:
+        raise RegisterError(f"{state.problem}; nothing was handed out: the copy may already be "
+                            "someone's in the lost events (登记簿已回退，不能分发)")
     with register.transaction():
         record = register.get_copy(copy_id)
         if record is None or record.status != CopyStatus.UNASSIGNED:
@@ -83,6 +92,8 @@ def assign(office: Office, copy_id: str, by: str, unit: str | None, actor: str) 
 
 def refuse_other_holder(register: RegisterStore, record: CopyRecord, by: str) -> None:
     """Refuse (exit 4) signing for a handed-out print-run copy by anyone but its holder."""
+    if record.status not in (CopyStatus.ISSUED, CopyStatus.SIGNED):
+        return  # returned, destroyed, lost: the lifecycle refuses it, saying what it is now
     given = _hand_out(register, record.copy_id)
     if given is None or " ".join(by.split()) == record.recipient_name:
         return
@@ -108,7 +119,10 @@ def trace_view(register: RegisterStore, result: TraceResult) -> TraceResult:
         return dataclasses.replace(result, recipient_id=None, recipient_name=None, print_run=run,
                                    handed_out=False, layers=result.layers + (layer,))
     given = _hand_out(register, result.copy_id)
-    how = (f"handed out to {record.recipient_name} by {given['handed_out_by']} on {given['at']}"
+    how = (f"printed on {_printed_at(register, result.copy_id)} and kept unassigned by the "
+           f"print room until handed out to {record.recipient_name} by "
+           f"{given['handed_out_by']} on {given['at']}: before that day nobody held it "
+           f"(此前由打印室保管，未分发)"
            if given else f"now {record.status}, held by {record.recipient_name or 'nobody'}")
     layer = Layer("print-run", "handed out" if given else record.status,
                   f"copy from print run {run}, 份号 {record.serial}: {how} (打印室分发)")

@@ -40,6 +40,7 @@ from mijian.pipeline.copy_build import PASSWORD_PURPOSE, Job, stamp_for
 from mijian.pipeline.copy_checks import decrypt_copy, office_password_of, refuse_marked_draft, self_check
 from mijian.pipeline.crypto import random_password, random_token, sha256_hex
 from mijian.pipeline.decision import Decision
+from mijian.pipeline.derive_names import one_line, refuse_self_approval
 from mijian.pipeline.errors import InputError, RegisterError, UsageError
 from mijian.pipeline.formats import registry
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
@@ -151,6 +152,11 @@ def print_run(office: Office, document_id: str, draft: Path, copies: int, out_di
     """Print ``copies`` numbered, unassigned copies of a registered document into one PDF
     (``approver``: required for 绝密 / TOP SECRET, recorded in the ``printed`` event)."""
     check_count(copies)
+    unit = one_line(unit, "the print room", "--unit TEXT", "打印室", required=False)
+    approver = one_line(approver, "the approver of the print run", "--approver NAME", "审批人",
+                        required=False)
+    if approver:
+        refuse_self_approval(approver, "print run", requester=actor)
     record = _registered(office, document_id, approver)
     source, ext = _draft_bytes(record, Path(draft), limits)
     run_id = "PR-" + random_token(5).hex().upper()
@@ -169,8 +175,12 @@ def print_run(office: Office, document_id: str, draft: Path, copies: int, out_di
                   total=last + copies, cache={})
         place = (unit or "").strip() or PRINT_ROOM
         reserved = _reserve_all(job, copies, target, run_id, place)
-        built = _build_all(job, reserved)
-        return _commit(job, built, target, run_id, place)
+        try:
+            built = [(record, _build_one(job, record)) for record in reserved]
+            return _commit(job, built, target, run_id, place)
+        except BaseException as exc:  # Ctrl-C or a failure anywhere before the commit
+            _void_pending(job, reserved, exc)
+            raise
     finally:
         close_run_staging(target.parent, run_dir)
         claim.release()
@@ -222,18 +232,18 @@ def _build_one(job: Job, record: CopyRecord) -> bytes:
         staged.unlink(missing_ok=True)
 
 
-def _build_all(job: Job, reserved: list[CopyRecord]) -> list[tuple[CopyRecord, bytes]]:
-    """Every copy's plain bytes; on any failure every reserved copy is voided and the error raised."""
-    try:
-        return [(record, _build_one(job, record)) for record in reserved]
-    except BaseException as exc:
-        cause = " ".join(str(exc).split())[:300] or type(exc).__name__
-        register = job.office.register
-        with register.transaction():
-            for record in reserved:
+def _void_pending(job: Job, reserved: list[CopyRecord], exc: BaseException) -> None:
+    """Void every reserved copy still pending (signed ``voided`` events naming the cause): a
+    run stopped while building, merging or committing (Ctrl-C included) leaves no pending copy
+    behind and no serial unaccounted for; nothing was written to the --out folder."""
+    cause = " ".join(str(exc).split())[:300] or type(exc).__name__
+    register = job.office.register
+    with register.transaction():
+        for record in reserved:
+            current = register.get_copy(record.copy_id)
+            if current is not None and current.status == CopyStatus.PENDING:
                 register.void_copy(record.copy_id, job.office.key(), job.actor,
                                    {"reason": f"the print run could not be made: {cause}"})
-        raise
 
 
 def _commit(job: Job, built: list[tuple[CopyRecord, bytes]], target: Path, run_id: str,
