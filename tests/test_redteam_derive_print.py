@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pymupdf
@@ -395,3 +396,134 @@ def test_a_reproduction_of_a_reproduction_keeps_the_grade(office: tuple[Settings
         service.reproduce(base["run"].copies[0].copy_id, draft=NOTICE, holder="钱七",
                           out=base["tmp"] / "c", settings=settings, **LEADER)
     assert _problem(settings) is None
+
+
+def _edit(settings: Settings, sql: str, *args: object) -> None:
+    """An insider's edit of the register with sqlite3 (no office key)."""
+    conn = sqlite3.connect(settings.home / "register.db")
+    with conn:
+        conn.execute(sql, args)
+    conn.close()
+
+
+@pytest.mark.parametrize("edit", ["overlapping run", "unassigned copy given a holder",
+                                  "hand-out undone", "run row added"])
+def test_insider_edits_of_print_rows_fail_verify_and_trace(office: tuple[Settings, dict],
+                                                           edit: str) -> None:
+    """Held: rows edited with sqlite3 (a run's range moved over copies issued to named people,
+    an unassigned copy made someone's, a handed-out copy made unassigned again to hide its
+    holder, a run row added) fail 'register verify', and a trace refuses rather than naming
+    someone (or no one) from the edited row."""
+    settings, base = office
+    second = base["run"].copies[1]
+    service.sign_for(second.copy_id, "王五", settings=settings)
+    if edit == "overlapping run":
+        _edit(settings, "UPDATE print_runs SET first_serial = '000001'")
+    elif edit == "unassigned copy given a holder":
+        _edit(settings, "UPDATE copies SET recipient_id = 'R1', recipient_name = '周立衡' "
+                        "WHERE copy_id = ?", base["run"].copies[0].copy_id)
+    elif edit == "hand-out undone":
+        _edit(settings, "UPDATE copies SET status = 'unassigned', recipient_name = '' "
+                        "WHERE copy_id = ?", second.copy_id)
+    else:
+        _edit(settings, "INSERT INTO print_runs SELECT 'PR-FAKE', document_id, '000001', '000002', "
+                        "2, file, file_sha256, unit, encrypted, printed_at FROM print_runs")
+    problem = _problem(settings)
+    assert problem is not None
+    if edit in ("unassigned copy given a holder", "hand-out undone"):
+        copy = base["run"].copies[0] if edit.startswith("unassigned") else second
+        cut = base["tmp"] / "cut.pdf"
+        with pymupdf.open(base["tmp"] / "run.pdf") as whole, pymupdf.open() as part:
+            part.insert_pdf(whole, from_page=copy.first_page - 1, to_page=copy.last_page - 1)
+            part.save(cut)
+        with pytest.raises(RegisterError) as refused:
+            service.trace(cut, settings=settings)
+        assert refused.value.exit_code == 4
+
+
+def test_two_reproductions_for_one_holder_at_once(office: tuple[Settings, dict],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Held: a second reproduction for the same person commits while the first is prepared;
+    the first is refused under the write lock, reserving nothing (no pending copy left)."""
+    settings, base = office
+    stamp = derive_copy.stamp_first_page
+    inner: list = []
+
+    def stamp_and_interleave(pdf: bytes, text: str) -> bytes:
+        if not inner:
+            inner.append(None)  # the nested run below passes through here too
+            inner[0] = service.reproduce(base["copies"]["000002"], draft=NOTICE, holder="王五",
+                                         out=base["tmp"] / "b", settings=settings, **LEADER)
+        return stamp(pdf, text)
+
+    monkeypatch.setattr(derive_copy, "stamp_first_page", stamp_and_interleave)
+    with pytest.raises(UsageError, match="already holds"):
+        service.reproduce(base["copies"]["000001"], draft=NOTICE, holder="王五",
+                          out=base["tmp"] / "a", settings=settings, **LEADER)
+    with Office.open(settings.home) as opened:
+        statuses = sorted(r["status"] for r in opened.register.copy_rows())
+    assert "pending" not in statuses and inner[0].copy.serial == "000005"
+    assert _problem(settings) is None
+
+
+def test_links_planted_in_the_out_folder(office: tuple[Settings, dict]) -> None:
+    """Held: --out a link into the office folder is refused before anything is reserved; links
+    planted under the names of passwords.csv and manifest.json are replaced, never written
+    through; a staging folder that is a link is refused."""
+    settings, base = office
+    inside = settings.home / "leak"
+    inside.mkdir()
+    (base["tmp"] / "via").symlink_to(inside)
+    before = _events(settings)
+    with pytest.raises(UsageError, match="inside the office folder"):
+        service.print_run(base["notice"], draft=NOTICE, copies=1, out=base["tmp"] / "via",
+                          settings=settings)
+    with pytest.raises(UsageError, match="inside the office folder"):
+        service.reproduce(base["copies"]["000001"], draft=NOTICE, holder="王五",
+                          out=base["tmp"] / "via", settings=settings, **LEADER)
+    assert _events(settings) == before and not any(inside.iterdir())
+    out, victim = base["tmp"] / "out", base["tmp"] / "victim.txt"
+    out.mkdir()
+    victim.write_text("keep", encoding="utf-8")
+    (out / "passwords.csv").symlink_to(victim)
+    (out / "manifest.json").symlink_to(victim)
+    done = service.reproduce(base["copies"]["000001"], draft=NOTICE, holder="王五", out=out,
+                             settings=settings, **LEADER)
+    assert victim.read_text(encoding="utf-8") == "keep"
+    assert not done.passwords.is_symlink() and done.passwords.stat().st_mode & 0o777 == 0o600
+    staged = base["tmp"] / "staged"
+    staged.mkdir()
+    (staged / ".mijian-staging").symlink_to(base["tmp"])
+    with pytest.raises(MijianError):
+        service.print_run(base["notice"], draft=NOTICE, copies=1, out=staged, settings=settings)
+    assert _problem(settings) is None
+    assert all(r["status"] != "pending" for r in _rows(settings))
+
+
+def _rows(settings: Settings) -> list:
+    with Office.open(settings.home) as opened:
+        return list(opened.register.copy_rows())
+
+
+def test_a_regraded_document_is_reproduced_at_its_new_grade(office: tuple[Settings, dict]) -> None:
+    """Held: after the notice is raised to 绝密 by a change, a reproduction needs the authority
+    and carries 绝密; the old grade cannot be had by reproducing an old copy."""
+    settings, base = office
+    service.change_marking(base["notice"], grade="绝密", period="30年", approver="定密责任人",
+                           justification="内容升级", notice=base["tmp"] / "notice.pdf",
+                           settings=settings)
+    with pytest.raises(UsageError, match="authority"):
+        service.reproduce(base["copies"]["000001"], draft=NOTICE, holder="王五",
+                          out=base["tmp"] / "a", settings=settings, **LEADER)
+    done = service.reproduce(base["copies"]["000001"], draft=NOTICE, holder="王五",
+                             out=base["tmp"] / "a", settings=settings,
+                             **{**LEADER, "approver": "定密责任人", "approver_role": "authority"})
+    with pymupdf.open(stream=derive_copy_plain(done), filetype="pdf") as doc:
+        assert "绝密" in doc[0].get_text()
+
+
+def derive_copy_plain(done: derive_copy.Reproduction) -> bytes:
+    from mijian.pipeline.issuing import decrypt_copy
+
+    assert isinstance(done.copy, derive_copy.IssuedCopy)
+    return decrypt_copy(done.copy.file, done.copy.password)
