@@ -17,8 +17,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from mijian.pipeline.derive_names import one_line
-from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.derive_names import one_line, same_person
+from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import CopyRecord, CopyStatus
 from mijian.pipeline.register_store import RegisterStore
@@ -74,6 +74,7 @@ def assign(office: Office, copy_id: str, by: str, unit: str | None, actor: str) 
         if record is None or record.status != CopyStatus.UNASSIGNED:
             raise RegisterError(f"copy {copy_id} is not an unassigned print-run copy; nothing was "
                                 "changed; check 'mijian register show' (该份不是未分发的打印件)")
+        _refuse_second_copy(register, record, name)
         run = run_of(register, copy_id)
         holder = (name, name, (unit or "").strip() or record.recipient_unit)
         detail = {"serial": record.serial, "from": CopyStatus.UNASSIGNED, "by": name,
@@ -88,6 +89,17 @@ def assign(office: Office, copy_id: str, by: str, unit: str | None, actor: str) 
                                    "recipient_unit": holder[2], "grade": document.grade,
                                    "approver": None, "print_run": run})
     return done
+
+
+def _refuse_second_copy(register: RegisterStore, record: CopyRecord, name: str) -> None:
+    """Refuse (exit 2) handing a copy to someone who already holds one of the document, by name
+    or id as a reader compares them: a holder gets one numbered copy, as in issuing."""
+    for held in register.list_copies(record.document_id, outstanding=True):
+        if held.copy_id != record.copy_id and (same_person(held.recipient_name, name)
+                                               or same_person(held.recipient_id, name)):
+            raise UsageError(f"{name} already holds copy {held.copy_id} (份号 {held.serial}) of "
+                             f"{record.document_id}; a holder gets one numbered copy; nothing was "
+                             "handed out; hand this copy to someone else (该人员已持有此文件)")
 
 
 def refuse_other_holder(register: RegisterStore, record: CopyRecord, by: str) -> None:

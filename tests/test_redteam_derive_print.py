@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pymupdf
@@ -20,7 +22,7 @@ from mijian.pipeline.model import Recipient
 from mijian.pipeline.office import Office
 from mijian.pipeline.readers import read_document
 from mijian.pipeline.service.values import GradeChoice, IssueRequest, Settings
-from tests.conftest import SAMPLES
+from tests.conftest import ROOT, SAMPLES
 
 NOTICE = SAMPLES / "zh_notice_secret.pdf"
 TRAINING = SAMPLES / "zh_training_public.txt"
@@ -527,3 +529,95 @@ def derive_copy_plain(done: derive_copy.Reproduction) -> bytes:
 
     assert isinstance(done.copy, derive_copy.IssuedCopy)
     return decrypt_copy(done.copy.file, done.copy.password)
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300, env={"MIJIAN_HOME": str(settings.home),
+                                                      "PATH": "/usr/bin:/bin",
+                                                      "PYTHONPATH": str(ROOT)})
+
+
+def test_cli_refusals_are_one_line_with_their_exit_codes(office: tuple[Settings, dict]) -> None:
+    """Careless user at the command line: a copy count that is no count, a name with a hidden
+    character, an empty --by: exit 2 with one line, the register untouched."""
+    settings, base = office
+    before = _events(settings)
+    for copies in ("-1", "1e3", "99999999999999999999999"):
+        done = _cli(settings, "print", base["notice"], "--draft", str(NOTICE), "--copies", copies,
+                    "--out", str(base["tmp"] / "o"))
+        assert done.returncode == 2, (copies, done.stderr)
+    copy = base["run"].copies[0].copy_id
+    refusals = [("derive", "reproduce", base["copies"]["000001"], "--draft", str(NOTICE), "--for",
+                 "王五", "--approver", "李\u202e任主", "--approver-role", "leader", "--reason",
+                 "会议需要", "--out", str(base["tmp"] / "r")),
+                ("register", "sign", copy, "--by", "  "),
+                ("register", "sign", copy, "--by", "王五\n审批人：李主任")]
+    for args in refusals:
+        done = _cli(settings, *args)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert _events(settings) == before and not (base["tmp"] / "r").exists()
+
+
+def test_a_holder_is_not_handed_a_second_printed_copy(office: tuple[Settings, dict]) -> None:
+    """Careless print room: 周立衡 (R1) already holds 000001; handing him printed copy 000003 as
+    well, or 王五 a second printed copy, gave one person two numbered copies."""
+    settings, base = office
+    first, second = (c.copy_id for c in base["run"].copies)
+    before = _events(settings)
+    for name in ("周立衡", "r1", "Ｒ１"):
+        with pytest.raises(UsageError, match="already holds") as refused:
+            service.sign_for(first, name, settings=settings)
+        _refused(refused.value, 2)
+    assert _events(settings) == before and _status(settings, first) == "unassigned"
+    service.sign_for(first, "王五", settings=settings)
+    with pytest.raises(UsageError, match="already holds"):
+        service.sign_for(second, "王 五", settings=settings)
+    assert _status(settings, second) == "unassigned" and _problem(settings) is None
+
+
+def test_sources_of_two_schemes_are_not_compiled(office: tuple[Settings, dict]) -> None:
+    """Held: a 机密 of the enterprise scheme (商业秘密) is not the 机密 of the state scheme;
+    compiling them is refused, nothing recorded."""
+    from tests.conftest import secret_document_record
+
+    settings, base = office
+    record = dataclasses.replace(secret_document_record("DOC-ENT"), scheme="cn-enterprise")
+    with Office.open(settings.home) as opened, opened.register.transaction():
+        opened.register.add_document(record, opened.key(), ACTOR)
+    draft = base["tmp"] / "both.txt"
+    draft.write_text("两类材料汇编\n\n一般安排。\n", encoding="utf-8")
+    before = _events(settings)
+    with pytest.raises(UsageError, match="different schemes"):
+        service.derive_document("compile", [base["notice"], "DOC-ENT"], draft=draft, title="汇编",
+                                settings=settings, **LEADER)
+    assert _events(settings) == before
+
+
+def test_a_lowered_serial_counter_does_not_reprint_serials(office: tuple[Settings, dict]) -> None:
+    """Held: an insider lowers the document's serial counter with sqlite3 so that a print run
+    would hand out 000003-000004 again; the signed head knows better: refused, nothing reserved."""
+    settings, base = office
+    _edit(settings, "UPDATE documents SET last_serial = 2 WHERE id = ?", base["notice"])
+    before = _events(settings)
+    with pytest.raises(RegisterError) as refused:
+        service.print_run(base["notice"], draft=NOTICE, copies=2, out=base["tmp"] / "o",
+                          settings=settings)
+    assert refused.value.exit_code == 4 and _events(settings) == before
+    serials = sorted(r["serial"] for r in _rows(settings) if r["document_id"] == base["notice"])
+    assert serials == ["000001", "000002", "000003", "000004"]
+
+
+def test_extract_refuses_hidden_characters_in_title_and_reason(
+        office: tuple[Settings, dict]) -> None:
+    """The title and reason of an extract end up in the decision and notices: one visible line."""
+    settings, base = office
+    draft = base["tmp"] / "extract.txt"
+    draft.write_text("工作安排摘要\n\n一般安排。\n", encoding="utf-8")
+    before = _events(settings)
+    for title, reason in (("摘要\u202e", "会议需要"), ("摘要", "会议\u200b需要"), ("摘" * 201, "需要")):
+        with pytest.raises(UsageError) as refused:
+            service.derive_document("extract", [base["notice"]], draft=draft, title=title,
+                                    settings=settings, **{**LEADER, "reason": reason})
+        _refused(refused.value, 2)
+    assert _events(settings) == before
