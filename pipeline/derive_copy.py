@@ -17,7 +17,15 @@ new holder who already holds a copy of the document.
 Recorded, in the transaction that reserves the serial: the ``reserved`` event of the new copy,
 then its signed ``reproduced`` event (parent copy, approval, stamp) and the ``derivations``
 row restating it. The copy is then built and committed like an issued one; if its file cannot
-be made it is voided (the serial and the record of the approval stay).
+be made, or the command is interrupted (Ctrl-C) before it is, it is voided (the serial and the
+record of the approval stay; the new holder holds nothing).
+
+Checked again, and why: the draft's bytes are hashed again when they are read to build the
+copy (the file could be swapped after the first read); under the write lock, the parent is
+still held, the new holder (by id or by name, as a reader compares them) holds no copy of the
+document, and the document was neither declassified nor re-graded meanwhile. The approver
+may be neither the person running the command nor the new holder; names are one visible line
+(:mod:`pipeline.derive_names`).
 """
 
 from __future__ import annotations

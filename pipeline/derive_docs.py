@@ -15,7 +15,11 @@ as what it was taken from. Rules, and why:
   named, and the rationale says so: the highest-grade source is the one whose protection the
   derived document must not fall short of.
 - Sources must be registered, not declassified, and on one marking scheme (the grades of two
-  schemes are not one ladder); a source listed twice is refused.
+  schemes are not one ladder); a source listed twice is refused. They are checked again under
+  the write lock: a source declassified or re-graded while the new draft was classified
+  refuses the derivation (its grade would rest on a decision the register no longer holds).
+- The title and the approval are one visible line each; the approver is not the person
+  running the command (:mod:`pipeline.derive_names`).
 - The approval is the one the resulting grade needs (:mod:`pipeline.derive_facts`).
 
 Recorded in one transaction: the document with its decision (``decided`` event; ``basis`` and

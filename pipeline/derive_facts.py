@@ -8,7 +8,9 @@ Rules, and why:
   originating office, 原定密机关: ``authority``); lower grades by the unit's leader (单位负责人:
   ``leader``). The role is matched exactly: an authority is not asked to approve a routine
   机密 reproduction and a leader cannot approve a 绝密 one, so the record always shows the
-  approval the rule names. The approver's name, role and a reason are required.
+  approval the rule names. The approver's name, role and a reason are required, each one
+  visible line; the approver may not be the person asking (nor, for a reproduction, the new
+  holder): see :mod:`pipeline.derive_names`.
 - Every derivation is one signed event (action ``reproduced`` on the new copy, ``derived`` on
   the new document) whose detail states its sources under ``derivation``. The table
   ``derivations`` restates them one row per source so that they can be looked up; like every

@@ -9,7 +9,10 @@ actor), to whom, and every fact of the row (so ``register verify`` catches a lat
 the holder). Who holds a print-run copy is therefore always in the signed log.
 
 A copy that was handed out cannot be signed for by someone else: that would move it to a
-second person without a return. It is refused naming its holder.
+second person without a return. It is refused naming its holder. Also refused: handing a copy
+to someone who already holds a copy of the document (one numbered copy per holder, as in
+issuing), and any hand-out while the register is older than its signed head (a restored
+backup may have lost the event that handed this very copy to someone else).
 """
 
 from __future__ import annotations

@@ -21,8 +21,13 @@ How it is recorded, and why this way (one write-locked transaction each step, li
 2. build, outside any transaction, in the run's private staging folder;
 3. commit: each copy ``issued`` (its file hash is that of its own copy before merging), then
    ``unassigned`` (signed event naming the run); the run's row and its signed ``printed``
-   event; then the PDF is renamed into place. A build failure voids every reserved copy
-   (signed ``voided`` events: the serials stay accounted for) and writes nothing.
+   event; then the PDF is renamed into place. A failure or an interruption (Ctrl-C) at any
+   step after the reservation voids every reserved copy still pending (signed ``voided``
+   events naming the cause: the serials stay accounted for, none is left pending) and leaves
+   no PDF behind, also when it comes between the rename and the commit.
+
+The print room (``--unit``) and the approver are one visible line of bounded length, and the
+approver is not the person running the command (:mod:`pipeline.derive_names`).
 
 The document's draft is not kept by the register, only its SHA-256: the draft must be given
 again and must be the registered one byte for byte (else exit 3, nothing written).
@@ -256,25 +261,40 @@ def _commit(job: Job, built: list[tuple[CopyRecord, bytes]], target: Path, run_i
         handle.write(merged)
         handle.flush()
         os.fsync(handle.fileno())
+    digest = sha256_hex(merged)
+    printed = [PrintedCopy(record.serial, record.copy_id, first, last)
+               for (record, _data), (first, last) in zip(built, ranges)]
+    run = {"run": run_id, "document_id": job.document_id, "first_serial": printed[0].serial,
+           "last_serial": printed[-1].serial, "copies": len(printed), "file": target.name,
+           "file_sha256": digest, "unit": unit, "encrypted": False}
+    try:
+        with job.office.register.transaction():
+            seq = _record_run(job, built, printed, run, target)
+            os.replace(staged, target)  # last: a refusal above leaves no PDF behind
+    except BaseException:
+        # renamed in, then the commit did not happen (Ctrl-C, disk full): no PDF may be left of
+        # copies the register does not hold as printed (they are voided by the caller)
+        if not staged.exists():
+            target.unlink(missing_ok=True)
+        raise
+    return PrintRun(run_id, job.document_id, target, digest, unit, False, seq, tuple(printed))
+
+
+def _record_run(job: Job, built: list[tuple[CopyRecord, bytes]], printed: list[PrintedCopy],
+                run: dict, target: Path) -> int:
+    """Inside the commit's transaction: each copy issued, then unassigned (its pages named);
+    the run's row and its signed ``printed`` event, whose number is returned."""
     register = job.office.register
     key = job.office.key()
-    digest = sha256_hex(merged)
-    printed = []
-    with register.transaction():
-        if target.exists() or target.is_symlink():
-            raise UsageError(f"{target}: already exists; nothing was printed; choose another --out")
-        for (record, data), (first, last) in zip(built, ranges):
-            register.finalize_copy(record.copy_id, sha256_hex(data), key, job.actor)
-            register.set_status(record.copy_id, UNASSIGNED_EVENT, key, job.actor,
-                                {"serial": record.serial, "from": CopyStatus.ISSUED,
-                                 "print_run": run_id, "unit": unit, "pages": [first, last]})
-            printed.append(PrintedCopy(record.serial, record.copy_id, first, last))
-        run = {"run": run_id, "document_id": job.document_id, "first_serial": printed[0].serial,
-               "last_serial": printed[-1].serial, "copies": len(printed), "file": target.name,
-               "file_sha256": digest, "unit": unit, "encrypted": False,
-               "printed_at": register.clock()}
-        register.add_print_run(run)
-        seq = register.append_event(key, job.actor, PRINTED, job.document_id, None,
-                                    {**run, "approver": job.approver})
-        os.replace(staged, target)
-    return PrintRun(run_id, job.document_id, target, digest, unit, False, seq, tuple(printed))
+    if target.exists() or target.is_symlink():
+        raise UsageError(f"{target}: already exists; nothing was printed; choose another --out")
+    for (record, data), copy in zip(built, printed):
+        register.finalize_copy(record.copy_id, sha256_hex(data), key, job.actor)
+        register.set_status(record.copy_id, UNASSIGNED_EVENT, key, job.actor,
+                            {"serial": record.serial, "from": CopyStatus.ISSUED,
+                             "print_run": run["run"], "unit": run["unit"],
+                             "pages": [copy.first_page, copy.last_page]})
+    run["printed_at"] = register.clock()
+    register.add_print_run(run)
+    return register.append_event(key, job.actor, PRINTED, job.document_id, None,
+                                 {**run, "approver": job.approver})

@@ -621,3 +621,26 @@ def test_extract_refuses_hidden_characters_in_title_and_reason(
                                     settings=settings, **{**LEADER, "reason": reason})
         _refused(refused.value, 2)
     assert _events(settings) == before
+
+
+def test_ctrl_c_right_after_the_pdf_is_renamed_in_leaves_no_pdf(
+        office: tuple[Settings, dict], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C between renaming the print-run PDF into place and the commit: the register rolls
+    back, so a PDF left behind would hold copies the register never printed. It is removed,
+    the copies are voided, the register verifies."""
+    settings, base = office
+    real = print_run.os.replace
+
+    def rename_then_interrupt(src: object, dst: object) -> None:
+        real(src, dst)
+        if str(dst).endswith("_print.pdf"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(print_run.os, "replace", rename_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        service.print_run(base["notice"], draft=NOTICE, copies=1, out=base["tmp"] / "o",
+                          settings=settings)
+    monkeypatch.undo()
+    assert not list((base["tmp"] / "o").glob("*.pdf"))
+    (made,) = [r for r in _rows(settings) if r["serial"] == "000005"]
+    assert made["status"] == "voided" and _problem(settings) is None
