@@ -47,6 +47,7 @@ from mijian.pipeline.issuing import _check_office, _reserve  # the same checks a
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import Document, Recipient
 from mijian.pipeline.office import Office
+from mijian.pipeline.register_records import GONE
 from mijian.pipeline.register import CopyRecord, CopyStatus, DocumentRecord
 from mijian.pipeline.schemes import all_schemes
 from mijian.pipeline.safe_files import close_run_staging, open_run_staging, writing_to
@@ -171,8 +172,9 @@ def _refuse_holder(office: Office, document_id: str, recipient: Recipient) -> No
     held = register.held_copy(document_id, recipient.id)
     if held is None:
         held = next((c for c in register.list_copies(document_id, outstanding=True)
-                     if same_person(c.recipient_id, recipient.id)
-                     or same_person(c.recipient_name, recipient.name)), None)
+                     if c.status not in GONE and (same_person(c.recipient_id, recipient.id)
+                                                  or same_person(c.recipient_name, recipient.name))),
+                    None)
     if held is not None:
         raise UsageError(f"{recipient.name} ({recipient.id}) already holds a copy of {document_id} "
                          f"(份号 {held.serial}, held as {held.recipient_name} {held.recipient_id}); "

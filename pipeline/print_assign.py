@@ -24,6 +24,7 @@ from mijian.pipeline.derive_names import one_line, same_person
 from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import CopyRecord, CopyStatus
+from mijian.pipeline.register_records import GONE
 from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.trace_model import Layer, TraceResult
 
@@ -98,8 +99,9 @@ def _refuse_second_copy(register: RegisterStore, record: CopyRecord, name: str) 
     """Refuse (exit 2) handing a copy to someone who already holds one of the document, by name
     or id as a reader compares them: a holder gets one numbered copy, as in issuing."""
     for held in register.list_copies(record.document_id, outstanding=True):
-        if held.copy_id != record.copy_id and (same_person(held.recipient_name, name)
-                                               or same_person(held.recipient_id, name)):
+        if held.copy_id == record.copy_id or held.status in GONE:  # lost: held by nobody
+            continue
+        if same_person(held.recipient_name, name) or same_person(held.recipient_id, name):
             raise UsageError(f"{name} already holds copy {held.copy_id} (份号 {held.serial}) of "
                              f"{record.document_id}; a holder gets one numbered copy; nothing was "
                              "handed out; hand this copy to someone else (该人员已持有此文件)")

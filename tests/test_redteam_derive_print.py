@@ -644,3 +644,26 @@ def test_ctrl_c_right_after_the_pdf_is_renamed_in_leaves_no_pdf(
     assert not list((base["tmp"] / "o").glob("*.pdf"))
     (made,) = [r for r in _rows(settings) if r["serial"] == "000005"]
     assert made["status"] == "voided" and _problem(settings) is None
+
+
+def test_the_print_run_pdf_is_not_a_new_draft(office: tuple[Settings, dict]) -> None:
+    """Attack: the unencrypted print-run PDF (or one copy cut from it) is registered as the
+    draft of an 'extract', to launder numbered copies into a document of its own; refused as
+    a marked copy, nothing recorded."""
+    settings, base = office
+    before = _events(settings)
+    with pytest.raises(MijianError) as refused:
+        service.derive_document("extract", [base["notice"]], draft=base["tmp"] / "run.pdf",
+                                title="摘录", settings=settings, **LEADER)
+    assert refused.value.exit_code in (2, 3) and "\n" not in str(refused.value)
+    assert _events(settings) == before
+
+
+def test_a_holder_whose_copy_was_lost_may_be_given_another(office: tuple[Settings, dict]) -> None:
+    """The one-copy rule by name does not count a lost copy (as issuing does not): 周立衡 lost
+    000001 and may be handed a printed copy, or given a reproduction."""
+    settings, base = office
+    service.mark_lost(base["copies"]["000001"], "会后遗失", settings=settings)
+    assert service.sign_for(base["run"].copies[0].copy_id, "周立衡",
+                            settings=settings).recipient_name == "周立衡"
+    assert _problem(settings) is None
