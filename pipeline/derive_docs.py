@@ -202,8 +202,13 @@ def _record(office: Office, kind: str, draft: Any, title: str, scheme: Scheme, d
 
 
 def _refuse_changed_sources(office: Office, sources: list[DocumentRecord]) -> None:
-    """Refuse, under the write lock, a source declassified or re-graded since the grade was
-    inherited from it: the new document would rest on a decision the register no longer holds."""
+    """Refuse, under the write lock, a register older than its signed head (a restored backup),
+    and a source declassified or re-graded since the grade was inherited from it: the new
+    document would rest on a decision the register no longer holds."""
+    state = office.register.freshness()
+    if not state.ok:  # the lost events may hold this very draft registered otherwise
+        raise RegisterError(f"{state.problem}; nothing was recorded; acknowledge the restore "
+                            "first (登记簿已回退，未作记录)")
     for source in sources:
         now = office.register.get_document(source.id)
         if now is None or office.register.document_events(source.id, (DECLASSIFIED,)) or \

@@ -277,6 +277,16 @@ def test_a_restored_register_cannot_hand_a_copy_out_again(office: tuple[Settings
     with pytest.raises(RegisterError):  # nor a new print run over the serials given out
         service.print_run(base["notice"], draft=NOTICE, copies=1, out=base["tmp"] / "o",
                           settings=settings)
+    with pytest.raises(RegisterError):  # nor a reproduction
+        service.reproduce(base["copies"]["000001"], draft=NOTICE, holder="钱七",
+                          out=base["tmp"] / "r", settings=settings, **LEADER)
+    draft = base["tmp"] / "extract.txt"
+    draft.write_text("工作安排摘要\n\n一般安排。\n", encoding="utf-8")
+    with pytest.raises(RegisterError) as refused:  # nor a new document decided on it
+        service.derive_document("extract", [base["notice"]], draft=draft, title="摘要",
+                                settings=settings, **LEADER)
+    _refused(refused.value, 4)
+    assert _events(settings) == before
     service.acknowledge_restore("保密办主任", "备份恢复，已核对纸质签收单", settings=settings)
     rerun = service.print_run(base["notice"], draft=NOTICE, copies=1, out=base["tmp"] / "o",
                               settings=settings)
