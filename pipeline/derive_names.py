@@ -35,6 +35,10 @@ MAX_TEXT = 500
 MAX_ID = 64
 """Longest holder id, as in a recipients file."""
 
+MARKER_PREFIX = "print-run:"
+"""Recipient id of an unassigned print-run copy is this prefix and the run's id: a marker, no
+person; a holder named so would pass for a copy nobody holds in every listing."""
+
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 """Unicode categories refused in a name (see the module's text)."""
 
@@ -63,10 +67,19 @@ def holder_id(value: str, option: str = "--id") -> str:
     """A new holder's id: one line, at most :data:`MAX_ID` characters, no slash (it names the
     copy's file, as a recipients file's id does)."""
     text = one_line(value, "the new holder's id", option, "接收人标识", MAX_ID)
+    refuse_marker(text, option)
     if any(ch in text for ch in "/\\"):
         raise UsageError(f"the new holder's id '{text}' holds a slash; expected an id without "
                          f"slashes; give another {option} (接收人标识不能含斜杠)")
     return text
+
+
+def refuse_marker(text: str, option: str) -> None:
+    """Refuse (exit 2) a holder's id or name that is written like a print run's marker."""
+    if text.casefold().startswith(MARKER_PREFIX):
+        raise UsageError(f"'{text}' is written like the marker of an unassigned print-run copy "
+                         f"({MARKER_PREFIX}…), not a person; give {option} the person's own name "
+                         "(不能以打印批次标记作为人员)")
 
 
 def same_person(a: str | None, b: str | None) -> bool:

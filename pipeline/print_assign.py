@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from mijian.pipeline.derive_names import one_line, same_person
+from mijian.pipeline.derive_names import MARKER_PREFIX, one_line, refuse_marker, same_person
 from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import CopyRecord, CopyStatus
@@ -31,7 +31,7 @@ from mijian.pipeline.trace_model import Layer, TraceResult
 UNASSIGNED_EVENT = CopyStatus.UNASSIGNED
 """Event action that leaves a freshly made print-run copy unassigned; its detail names the run."""
 
-RUN_PREFIX = "print-run:"
+RUN_PREFIX = MARKER_PREFIX
 """Recipient id of an unassigned copy: this prefix and the print run's id (a marker, not a person)."""
 
 PRINT_ROOM = "打印室 print room"
@@ -65,6 +65,7 @@ def _hand_out(register: RegisterStore, copy_id: str) -> dict | None:
 def assign(office: Office, copy_id: str, by: str, unit: str | None, actor: str) -> CopyRecord:
     """Hand an unassigned copy out to ``by`` (of ``unit``): name them as its holder, signed."""
     name = one_line(by, "the person the copy is handed to", "--by NAME", "领取人")
+    refuse_marker(name, "--by NAME")
     unit = one_line(unit, "the unit of the person the copy is handed to", "--unit TEXT",
                     "领取人单位", required=False)
     register = office.register

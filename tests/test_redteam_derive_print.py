@@ -677,3 +677,19 @@ def test_a_holder_whose_copy_was_lost_may_be_given_another(office: tuple[Setting
     assert service.sign_for(base["run"].copies[0].copy_id, "周立衡",
                             settings=settings).recipient_name == "周立衡"
     assert _problem(settings) is None
+
+
+def test_a_person_cannot_be_named_like_a_print_run_marker(office: tuple[Settings, dict]) -> None:
+    """Attack: a hand-out to 'print-run:PR-…', or a reproduction for the id 'print-run:…', makes
+    a held copy pass for one nobody holds in every listing; refused, nothing recorded."""
+    settings, base = office
+    before = _events(settings)
+    marker = f"print-run:{base['run'].run_id}"
+    with pytest.raises(UsageError, match="marker") as refused:
+        service.sign_for(base["run"].copies[0].copy_id, marker, settings=settings)
+    _refused(refused.value, 2)
+    with pytest.raises(UsageError, match="marker"):
+        service.reproduce(base["copies"]["000001"], draft=NOTICE, holder="王五",
+                          holder_id="PRINT-RUN:PR-X", out=base["tmp"] / "o", settings=settings,
+                          **LEADER)
+    assert _events(settings) == before
