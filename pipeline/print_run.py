@@ -134,6 +134,22 @@ def _draft_bytes(record: DocumentRecord, draft: Path, limits: Limits) -> tuple[b
     return base, ext
 
 
+def _check_size(base: bytes, copies: int, limits: Limits) -> None:
+    """Refuse (exit 2), before any serial is taken, a run whose PDF would exceed the pages or
+    bytes mijian reads: its own trace could not read the printout as a whole, and every copy
+    is held in memory until the merge. The bytes are a floor (each copy adds its marks)."""
+    import pymupdf
+
+    with pymupdf.open(stream=base, filetype="pdf") as doc:
+        pages = doc.page_count * copies
+    size = len(base) * copies
+    if pages > limits.max_pages or size > limits.max_file_bytes:
+        raise UsageError(f"{copies} copies would make a print-run PDF of {pages} pages and at least "
+                         f"{size // 1024} KiB; mijian reads at most {limits.max_pages} pages and "
+                         f"{limits.max_file_bytes // 1024} KiB; print fewer copies per run "
+                         "(打印批次过大，请分批印制)")
+
+
 def _decision(record: DocumentRecord) -> Decision:
     return Decision(scheme=record.scheme, level=record.level, grade=record.grade,
                     period=record.period, suggested_level=record.suggested_level,
@@ -164,6 +180,7 @@ def print_run(office: Office, document_id: str, draft: Path, copies: int, out_di
         refuse_self_approval(approver, "print run", requester=actor)
     record = _registered(office, document_id, approver)
     source, ext = _draft_bytes(record, Path(draft), limits)
+    _check_size(source, copies, limits)
     run_id = "PR-" + random_token(5).hex().upper()
     target = _target(office, out_dir, document_id, run_id)
     office.register.require_current()

@@ -693,3 +693,24 @@ def test_a_person_cannot_be_named_like_a_print_run_marker(office: tuple[Settings
                           holder_id="PRINT-RUN:PR-X", out=base["tmp"] / "o", settings=settings,
                           **LEADER)
     assert _events(settings) == before
+
+
+def test_a_print_run_too_big_to_trace_is_refused_before_any_serial(
+        office: tuple[Settings, dict]) -> None:
+    """Careless user: --copies 500 of a long draft makes a printout mijian itself cannot read
+    back as a whole (pages, bytes) and holds every copy in memory; refused before any serial."""
+    from mijian.pipeline.limits import Limits
+
+    settings, base = office
+    with pymupdf.open(NOTICE) as doc:
+        pages = doc.page_count
+    small = dataclasses.replace(settings, limits=Limits(max_pages=3 * pages))
+    before = _events(settings)
+    with pytest.raises(UsageError, match="fewer copies") as refused:
+        service.print_run(base["notice"], draft=NOTICE, copies=4, out=base["tmp"] / "o",
+                          settings=small)
+    _refused(refused.value, 2)
+    assert _events(settings) == before and not (base["tmp"] / "o").exists()
+    done = service.print_run(base["notice"], draft=NOTICE, copies=3, out=base["tmp"] / "o",
+                             settings=small)
+    assert len(done.copies) == 3
