@@ -50,6 +50,7 @@ from mijian.pipeline.office import Office
 from mijian.pipeline.register_records import GONE
 from mijian.pipeline.register import CopyRecord, CopyStatus, DocumentRecord
 from mijian.pipeline.schemes import all_schemes
+from mijian.pipeline.run_recovery import void_abandoned
 from mijian.pipeline.safe_files import close_run_staging, open_run_staging, writing_to
 
 HELD = (CopyStatus.ISSUED, CopyStatus.SIGNED)
@@ -194,9 +195,10 @@ def reproduce(office: Office, copy_id: str, draft: Document, recipient: Recipien
     approval = check_approval(approver, role, reason, document.level, document.grade, REPRODUCE,
                               requester=actor, holder=recipient.name, holder_id=recipient.id)
     base, ext = _source(draft, document, limits)
-    _refuse_holder(office, document.id, recipient)
     out_dir = Path(out_dir).absolute()
     _check_office(office, out_dir)
+    void_abandoned(office, document.id, "reproduce", actor)  # a killed one's holder is free again
+    _refuse_holder(office, document.id, recipient)
     day = office.register.clock()[:10]
     language = all_schemes()[document.scheme].language
     stamp = stamp_text(language, office_name, day, parent.serial)
@@ -227,16 +229,21 @@ def _build(job: Job, record: CopyRecord) -> IssuedCopy | VoidedCopy:
     try:
         return build_copy(job, record)
     except BaseException as exc:
-        register = job.office.register
-        cause = " ".join(str(exc).split())[:200] or type(exc).__name__
-        with register.transaction():
-            current = register.get_copy(record.copy_id)
-            if current is not None and current.status == CopyStatus.PENDING:
-                register.void_copy(record.copy_id, job.office.key(), job.actor,
-                                   {"reason": f"the reproduction was interrupted: {cause} "
-                                              "(复制中断)"})
-                Path(record.file).unlink(missing_ok=True)
+        _void_interrupted(job, record, exc)
         raise
+
+
+def _void_interrupted(job: Job, record: CopyRecord, exc: BaseException) -> None:
+    """Void the reproduction's copy if it is still pending, naming the cause, and remove any
+    file under its name."""
+    register = job.office.register
+    cause = " ".join(str(exc).split())[:200] or type(exc).__name__
+    with register.transaction():
+        current = register.get_copy(record.copy_id)
+        if current is not None and current.status == CopyStatus.PENDING:
+            register.void_copy(record.copy_id, job.office.key(), job.actor,
+                               {"reason": f"the reproduction was interrupted: {cause} (复制中断)"})
+            Path(record.file).unlink(missing_ok=True)
 
 
 def _job(office: Office, document: DocumentRecord, source: bytes, ext: str, out_dir: Path,

@@ -56,6 +56,7 @@ from mijian.pipeline.print_merge import merge_pdfs
 from mijian.pipeline.readers import read_document
 from mijian.pipeline.register import CopyRecord, CopyStatus, DocumentRecord
 from mijian.pipeline.register_changes import refuse_declassified
+from mijian.pipeline.run_recovery import void_abandoned
 from mijian.pipeline.safe_files import close_run_staging, open_run_staging, writing_to
 from mijian.pipeline.schemes import all_schemes
 from mijian.watermark.codes import new_copy_id
@@ -184,6 +185,7 @@ def print_run(office: Office, document_id: str, draft: Path, copies: int, out_di
     run_id = "PR-" + random_token(5).hex().upper()
     target = _target(office, out_dir, document_id, run_id)
     office.register.require_current()
+    void_abandoned(office, document_id, "print", actor)
     with writing_to(target.parent):
         target.parent.mkdir(parents=True, exist_ok=True)
         run_dir = open_run_staging(target.parent)

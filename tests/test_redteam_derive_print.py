@@ -714,3 +714,51 @@ def test_a_print_run_too_big_to_trace_is_refused_before_any_serial(
     done = service.print_run(base["notice"], draft=NOTICE, copies=3, out=base["tmp"] / "o",
                              settings=small)
     assert len(done.copies) == 3
+
+
+def _killed(monkeypatch: pytest.MonkeyPatch, module: object, step: str, voider: str) -> None:
+    """Make the next run die at ``step`` like a process killed there (SIGKILL, power cut): no
+    clean-up of its own runs, its pending copies stay, its claim dies with it."""
+    def die(*_args: object, **_kwargs: object) -> None:
+        raise SystemExit(137)
+
+    monkeypatch.setattr(module, step, die)
+    monkeypatch.setattr(module, voider, lambda *_a, **_k: None)
+
+
+@pytest.mark.parametrize("killed", ["print", "reproduce"])
+def test_a_killed_run_is_not_finished_by_a_later_issue(office: tuple[Settings, dict],
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       killed: str) -> None:
+    """Attack by accident: a print run or a reproduction is killed (no clean-up) and later the
+    document is issued into the same --out folder. Issuing finishes the pending copies a
+    stopped run left; it took these over too, making a print copy an ordinary copy held by
+    the marker 'print-run:…' (nobody), or a reproduction without its 复制件 stamp. They are left
+    to their own kind: the next run of that kind voids them, the serials stay accounted for."""
+    settings, base = office
+    out = base["tmp"] / "shared"
+    if killed == "print":
+        _killed(monkeypatch, print_run, "_build_one", "_void_pending")
+        with pytest.raises(SystemExit):
+            service.print_run(base["notice"], draft=NOTICE, copies=1, out=out, settings=settings)
+    else:
+        _killed(monkeypatch, derive_copy, "build_copy", "_void_interrupted")
+        with pytest.raises(SystemExit):
+            service.reproduce(base["copies"]["000001"], draft=NOTICE, holder="王五", out=out,
+                              settings=settings, **LEADER)
+    monkeypatch.undo()
+    (left,) = [r for r in _rows(settings) if r["serial"] == "000005"]
+    assert left["status"] == "pending"
+    people = base["tmp"] / "p.csv"
+    people.write_text("id,name\nR7,钱七\n", encoding="utf-8")
+    issued = service.issue(IssueRequest(draft=NOTICE, recipients=people, out=out, jobs=1),
+                           settings=settings)
+    assert [c.serial for c in issued.run.copies] == ["000006"]
+    assert _status(settings, left["copy_id"]) == "pending"  # not taken over by the issue
+    if killed == "print":
+        service.print_run(base["notice"], draft=NOTICE, copies=1, out=out, settings=settings)
+    else:
+        done = service.reproduce(base["copies"]["000002"], draft=NOTICE, holder="王五", out=out,
+                                 settings=settings, **LEADER)  # the holder is free again
+        assert done.copy.serial == "000007"
+    assert _status(settings, left["copy_id"]) == "voided" and _problem(settings) is None
