@@ -39,7 +39,7 @@ from mijian.pipeline.copy_build import IssuedCopy, Job, VoidedCopy, build_copy
 from mijian.pipeline.decision import Decision
 from mijian.pipeline.crypto import sha256_hex
 from mijian.pipeline.derive_facts import REPRODUCE, REPRODUCED, Approval, check_approval, derivation_detail, rows_of
-from mijian.pipeline.derive_names import holder_id, one_line, same_person
+from mijian.pipeline.derive_names import holder_id, one_line, refuse_serial_like, same_person
 from mijian.pipeline.errors import InputError, RegisterError, UsageError
 from mijian.pipeline.formats import registry
 from mijian.pipeline.issue_outputs import write_outputs
@@ -160,6 +160,7 @@ def _source(draft: Document, record: DocumentRecord, limits: Limits) -> tuple[by
 def _holder(recipient: Recipient) -> Recipient:
     """The new holder with a checked id, name and unit (one visible line each, bounded)."""
     name = one_line(recipient.name, "the new holder", "--for NAME", "复制件接收人")
+    refuse_serial_like(name, "the new holder", "--for NAME")  # the watermark prints it
     return dataclasses.replace(
         recipient, name=name, id=holder_id(recipient.id or name),
         unit=one_line(recipient.unit, "the new holder's unit", "--unit TEXT", "接收人单位",
@@ -190,6 +191,7 @@ def reproduce(office: Office, copy_id: str, draft: Document, recipient: Recipien
     approval its grade needs, stamped as a reproduction of that copy."""
     office_name = one_line(office_name, "the reproducing office's name", "--office NAME",
                            "复制机关名称")
+    refuse_serial_like(office_name, "the reproducing office's name", "--office NAME")
     recipient = _holder(recipient)
     parent, document = _parent(office, copy_id)
     approval = check_approval(approver, role, reason, document.level, document.grade, REPRODUCE,

@@ -24,6 +24,7 @@ Names are compared as a reader would (NFKC, case and spaces ignored): ``李主�
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from mijian.pipeline.errors import UsageError
@@ -38,6 +39,10 @@ MAX_ID = 64
 MARKER_PREFIX = "print-run:"
 """Recipient id of an unassigned print-run copy is this prefix and the run's id: a marker, no
 person; a holder named so would pass for a copy nobody holds in every listing."""
+
+_SERIAL_LIKE = re.compile(r"\d{6}|copy\d{1,6}of\d{1,6}cop", re.I)
+"""What the trace reads as the 份号 printed on the copy in hand (a six-digit number after a
+label such as 份号 or Copy, and 'Copy N of M copies'), in text with its spaces removed."""
 
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 """Unicode categories refused in a name (see the module's text)."""
@@ -72,6 +77,17 @@ def holder_id(value: str, option: str = "--id") -> str:
         raise UsageError(f"the new holder's id '{text}' holds a slash; expected an id without "
                          f"slashes; give another {option} (接收人标识不能含斜杠)")
     return text
+
+
+def refuse_serial_like(text: str, what: str, option: str) -> None:
+    """Refuse (exit 2) text printed on a copy that holds a six-digit number or 'Copy N of M
+    copies': the trace reads those as the copy's 份号, so a stamp or name carrying another
+    serial would make a leak of the copy point at that serial's holder as well."""
+    flat = "".join(unicodedata.normalize("NFKC", text).split())
+    if _SERIAL_LIKE.search(flat):
+        raise UsageError(f"{what} '{text}' holds a six-digit number or a copy count, which the "
+                         f"trace would read as the serial (份号) of the copy; give {option} "
+                         "without it (不能含六位数字或份号)")
 
 
 def refuse_marker(text: str, option: str) -> None:

@@ -762,3 +762,22 @@ def test_a_killed_run_is_not_finished_by_a_later_issue(office: tuple[Settings, d
                                  settings=settings, **LEADER)  # the holder is free again
         assert done.copy.serial == "000007"
     assert _status(settings, left["copy_id"]) == "voided" and _problem(settings) is None
+
+
+@pytest.mark.parametrize("office_name", ["办公厅 份号 000002", "办公厅 份号000002", "No. 000002"])
+def test_an_office_name_cannot_plant_another_serial_in_the_stamp(office: tuple[Settings, dict],
+                                                                 office_name: str) -> None:
+    """Attack: the stamp's office name carries '份号 000002', which the trace reads as the serial
+    printed on the copy in hand: a leak of the reproduction would point at 000002's holder too.
+    Refused; the trace of a proper reproduction names only its own holder."""
+    settings, base = office
+    before = _events(settings)
+    with pytest.raises(UsageError, match="serial") as refused:
+        service.reproduce(base["copies"]["000001"], draft=NOTICE, holder="王五",
+                          office_name=office_name, out=base["tmp"] / "o", settings=settings,
+                          **LEADER)
+    _refused(refused.value, 2)
+    with pytest.raises(UsageError, match="serial"):  # the holder's name is in the watermark
+        service.reproduce(base["copies"]["000001"], draft=NOTICE, holder="王五" + office_name,
+                          holder_id="R9", out=base["tmp"] / "o", settings=settings, **LEADER)
+    assert _events(settings) == before
