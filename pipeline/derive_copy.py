@@ -17,18 +17,29 @@ new holder who already holds a copy of the document.
 Recorded, in the transaction that reserves the serial: the ``reserved`` event of the new copy,
 then its signed ``reproduced`` event (parent copy, approval, stamp) and the ``derivations``
 row restating it. The copy is then built and committed like an issued one; if its file cannot
-be made it is voided (the serial and the record of the approval stay).
+be made, or the command is interrupted (Ctrl-C) before it is, it is voided (the serial and the
+record of the approval stay; the new holder holds nothing).
+
+Checked again, and why: the draft's bytes are hashed again when they are read to build the
+copy (the file could be swapped after the first read); under the write lock, the parent is
+still held, the new holder (by id or by name, as a reader compares them) holds no copy of the
+document, and the document was neither declassified nor re-graded meanwhile. The approver
+may be neither the person running the command nor the new holder; names are one visible line
+(:mod:`pipeline.derive_names`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from mijian.pipeline.claims import RunClaim
 from mijian.pipeline.copy_build import IssuedCopy, Job, VoidedCopy, build_copy
 from mijian.pipeline.decision import Decision
+from mijian.pipeline.crypto import sha256_hex
 from mijian.pipeline.derive_facts import REPRODUCE, REPRODUCED, Approval, check_approval, derivation_detail, rows_of
+from mijian.pipeline.derive_names import holder_id, one_line, refuse_serial_like, same_person
 from mijian.pipeline.errors import InputError, RegisterError, UsageError
 from mijian.pipeline.formats import registry
 from mijian.pipeline.issue_outputs import write_outputs
@@ -36,8 +47,10 @@ from mijian.pipeline.issuing import _check_office, _reserve  # the same checks a
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import Document, Recipient
 from mijian.pipeline.office import Office
+from mijian.pipeline.register_records import GONE
 from mijian.pipeline.register import CopyRecord, CopyStatus, DocumentRecord
 from mijian.pipeline.schemes import all_schemes
+from mijian.pipeline.run_recovery import void_abandoned
 from mijian.pipeline.safe_files import close_run_staging, open_run_staging, writing_to
 
 HELD = (CopyStatus.ISSUED, CopyStatus.SIGNED)
@@ -131,8 +144,11 @@ def _source(draft: Document, record: DocumentRecord, limits: Limits) -> tuple[by
                          f"source {record.source_sha256[:12]}… of {record.id}; give --draft the "
                          "draft the document was issued from (草稿与登记的原稿不符)")
     data = Path(draft.source).read_bytes()
-    if len(data) > limits.max_file_bytes:
-        raise InputError(f"{draft.source}: changed since it was read; run again")
+    if len(data) > limits.max_file_bytes or sha256_hex(data) != record.source_sha256:
+        # the copy is built from these bytes: they must be the ones the check was made on
+        raise InputError(f"{draft.source}: changed since it was read (its SHA-256 is no longer "
+                         f"the registered {record.source_sha256[:12]}…); nothing was recorded; "
+                         "run again with the registered draft (草稿在读取后被改动)")
     base, kind = registry.for_document(draft).copy_base(draft, data)
     if kind != "pdf":
         raise InputError(f"{draft.source}: copies of this draft are {kind}, and the reproduction "
@@ -141,23 +157,50 @@ def _source(draft: Document, record: DocumentRecord, limits: Limits) -> tuple[by
     return base, registry.named(kind).extension
 
 
+def _holder(recipient: Recipient) -> Recipient:
+    """The new holder with a checked id, name and unit (one visible line each, bounded)."""
+    name = one_line(recipient.name, "the new holder", "--for NAME", "复制件接收人")
+    refuse_serial_like(name, "the new holder", "--for NAME")  # the watermark prints it
+    return dataclasses.replace(
+        recipient, name=name, id=holder_id(recipient.id or name),
+        unit=one_line(recipient.unit, "the new holder's unit", "--unit TEXT", "接收人单位",
+                      required=False))
+
+
+def _refuse_holder(office: Office, document_id: str, recipient: Recipient) -> None:
+    """Refuse a new holder who already holds a copy of the document, found by id or by name
+    (a holder given by name alone gets the name as id, and must not so get a second copy)."""
+    register = office.register
+    held = register.held_copy(document_id, recipient.id)
+    if held is None:
+        held = next((c for c in register.list_copies(document_id, outstanding=True)
+                     if c.status not in GONE and (same_person(c.recipient_id, recipient.id)
+                                                  or same_person(c.recipient_name, recipient.name))),
+                    None)
+    if held is not None:
+        raise UsageError(f"{recipient.name} ({recipient.id}) already holds a copy of {document_id} "
+                         f"(份号 {held.serial}, held as {held.recipient_name} {held.recipient_id}); "
+                         "a holder gets one numbered copy; see 'mijian register list --document "
+                         f"{document_id}' (该人员已持有此文件)")
+
+
 def reproduce(office: Office, copy_id: str, draft: Document, recipient: Recipient, *,
               approver: str | None, role: str | None, reason: str | None, office_name: str,
               out_dir: Path, actor: str, limits: Limits = DEFAULT_LIMITS) -> Reproduction:
     """复制: make a new numbered copy of the document of ``copy_id`` for ``recipient``, with the
     approval its grade needs, stamped as a reproduction of that copy."""
-    if not office_name.strip() or any(not c.isprintable() for c in office_name):
-        raise UsageError("the reproducing office's name is empty or holds a line break or control "
-                         "character; give --office NAME as one line (复制机关名称须为一行)")
+    office_name = one_line(office_name, "the reproducing office's name", "--office NAME",
+                           "复制机关名称")
+    refuse_serial_like(office_name, "the reproducing office's name", "--office NAME")
+    recipient = _holder(recipient)
     parent, document = _parent(office, copy_id)
-    approval = check_approval(approver, role, reason, document.level, document.grade, REPRODUCE)
+    approval = check_approval(approver, role, reason, document.level, document.grade, REPRODUCE,
+                              requester=actor, holder=recipient.name, holder_id=recipient.id)
     base, ext = _source(draft, document, limits)
-    if office.register.held_copy(document.id, recipient.id) is not None:
-        raise UsageError(f"{recipient.id} already holds a copy of {document.id}; a holder gets one "
-                         "numbered copy (see 'mijian register list --document "
-                         f"{document.id}') (该人员已持有此文件)")
     out_dir = Path(out_dir).absolute()
     _check_office(office, out_dir)
+    void_abandoned(office, document.id, "reproduce", actor)  # a killed one's holder is free again
+    _refuse_holder(office, document.id, recipient)
     day = office.register.clock()[:10]
     language = all_schemes()[document.scheme].language
     stamp = stamp_text(language, office_name, day, parent.serial)
@@ -170,7 +213,7 @@ def reproduce(office: Office, copy_id: str, draft: Document, recipient: Recipien
         job = _job(office, document, source, ext, out_dir, run_dir, actor, limits, claim.text,
                    approval.approver)
         record, seq = _record(job, recipient, parent, approval, stamp)
-        made = build_copy(job, record)
+        made = _build(job, record)
         with writing_to(out_dir):
             manifest, passwords = write_outputs(office, out_dir, run_dir, document.id, job.decision)
     finally:
@@ -180,6 +223,31 @@ def reproduce(office: Office, copy_id: str, draft: Document, recipient: Recipien
                         manifest, passwords)
 
 
+def _build(job: Job, record: CopyRecord) -> IssuedCopy | VoidedCopy:
+    """Build the reserved copy; when interrupted (Ctrl-C, a kill the process sees, any error
+    the build lets through) the copy still pending is voided with a signed event and any file
+    under its name removed, so its serial is accounted for and the holder is free to be given
+    a reproduction again, instead of a pending copy no run will finish."""
+    try:
+        return build_copy(job, record)
+    except BaseException as exc:
+        _void_interrupted(job, record, exc)
+        raise
+
+
+def _void_interrupted(job: Job, record: CopyRecord, exc: BaseException) -> None:
+    """Void the reproduction's copy if it is still pending, naming the cause, and remove any
+    file under its name."""
+    register = job.office.register
+    cause = " ".join(str(exc).split())[:200] or type(exc).__name__
+    with register.transaction():
+        current = register.get_copy(record.copy_id)
+        if current is not None and current.status == CopyStatus.PENDING:
+            register.void_copy(record.copy_id, job.office.key(), job.actor,
+                               {"reason": f"the reproduction was interrupted: {cause} (复制中断)"})
+            Path(record.file).unlink(missing_ok=True)
+
+
 def _job(office: Office, document: DocumentRecord, source: bytes, ext: str, out_dir: Path,
          run_dir: Path, actor: str, limits: Limits, claim: str, approver: str) -> Job:
     """The build job of one reproduction: the registered decision and the stamped source."""
@@ -187,6 +255,21 @@ def _job(office: Office, document: DocumentRecord, source: bytes, ext: str, out_
                scheme=all_schemes()[document.scheme], source=source, ext=ext, out_dir=out_dir,
                run_dir=run_dir, actor=actor, limits=limits, running=True, claim=claim,
                approver=approver, total=document.last_serial + 1, cache={})
+
+
+def _refuse_changed(job: Job) -> None:
+    """Refuse, under the write lock, a document declassified or re-graded since the
+    reproduction was prepared: its copy would carry a marking the register no longer holds."""
+    from mijian.pipeline.register_changes import DECLASSIFIED
+
+    register = job.office.register
+    now = register.get_document(job.document_id)
+    declassified = register.document_events(job.document_id, (DECLASSIFIED,))
+    if now is None or declassified or (now.grade, now.level, now.period) != \
+            (job.decision.grade, job.decision.level, job.decision.period):
+        raise RegisterError(f"document {job.document_id} was declassified or its marking changed "
+                            "while the reproduction was prepared; nothing was recorded; run the "
+                            "command again (文件密级已变更，未作记录)")
 
 
 def _record(job: Job, recipient: Recipient, parent: CopyRecord, approval: Approval,
@@ -200,9 +283,8 @@ def _record(job: Job, recipient: Recipient, parent: CopyRecord, approval: Approv
         if current is None or current.status not in HELD:
             raise RegisterError(f"copy {parent.copy_id} changed while the reproduction was "
                                 "prepared; nothing was recorded; run the command again")
-        if register.held_copy(job.document_id, recipient.id) is not None:
-            raise UsageError(f"{recipient.id} already holds a copy of {job.document_id}; nothing "
-                             "was recorded (该人员已持有此文件)")
+        _refuse_holder(job.office, job.document_id, recipient)
+        _refuse_changed(job)
         record = _reserve(job, key, recipient)
         sources = [{"document_id": parent.document_id, "copy_id": parent.copy_id,
                     "serial": parent.serial, "holder": parent.recipient_name}]

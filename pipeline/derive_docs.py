@@ -15,7 +15,11 @@ as what it was taken from. Rules, and why:
   named, and the rationale says so: the highest-grade source is the one whose protection the
   derived document must not fall short of.
 - Sources must be registered, not declassified, and on one marking scheme (the grades of two
-  schemes are not one ladder); a source listed twice is refused.
+  schemes are not one ladder); a source listed twice is refused. They are checked again under
+  the write lock: a source declassified or re-graded while the new draft was classified
+  refuses the derivation (its grade would rest on a decision the register no longer holds).
+- The title and the approval are one visible line each; the approver is not the person
+  running the command (:mod:`pipeline.derive_names`).
 - The approval is the one the resulting grade needs (:mod:`pipeline.derive_facts`).
 
 Recorded in one transaction: the document with its decision (``decided`` event; ``basis`` and
@@ -34,12 +38,17 @@ from mijian.pipeline.copy_checks import refuse_marked_draft
 from mijian.pipeline.derive_facts import (COMPILE, DERIVED, EXTRACT, KIND_ZH, Approval, check_approval,
                                           derivation_detail, rows_of)
 from mijian.pipeline.derive_periods import longest_period
+from mijian.pipeline.derive_names import one_line
 from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.issuing import document_id_for
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import DocumentRecord
 from mijian.pipeline.register_changes import DECLASSIFIED
 from mijian.pipeline.schemes import Scheme, all_schemes, check_period
+
+
+MAX_TITLE = 200
+"""Longest title of a new document, in characters (it is printed in notices and listings)."""
 
 
 @dataclass(frozen=True)
@@ -156,9 +165,7 @@ def derive(office: Office, kind: str, source_ids: list[str], classification: Any
     of ``source_ids`` with the grade and period it inherits and its sources cited."""
     if kind not in (EXTRACT, COMPILE):
         raise UsageError(f"'{kind}' is not extract or compile")
-    title = " ".join((title or "").split())
-    if not title:
-        raise UsageError("the title of the new document is required; give --title TEXT (须填写标题)")
+    title = one_line(title, "the title of the new document", "--title TEXT", "标题", MAX_TITLE)
     sources = _sources(office, kind, source_ids)
     scheme = all_schemes()[sources[0].scheme]
     if classification.scheme.name != scheme.name:
@@ -167,7 +174,7 @@ def derive(office: Office, kind: str, source_ids: list[str], classification: Any
     decided = _with_suggestion(scheme, inherit(sources), classification.level,
                                classification.period)
     approval = check_approval(approver, role, reason, decided.level, scheme.label(decided.level),
-                              kind)
+                              kind, requester=actor)
     draft = classification.document
     refuse_marked_draft(draft)
     record = _record(office, kind, draft, title, scheme, decided, classification, sources, actor)
@@ -194,6 +201,23 @@ def _record(office: Office, kind: str, draft: Any, title: str, scheme: Scheme, d
         rationale=tuple(rationale), decided_by=actor, decided_at=office.register.clock())
 
 
+def _refuse_changed_sources(office: Office, sources: list[DocumentRecord]) -> None:
+    """Refuse, under the write lock, a register older than its signed head (a restored backup),
+    and a source declassified or re-graded since the grade was inherited from it: the new
+    document would rest on a decision the register no longer holds."""
+    state = office.register.freshness()
+    if not state.ok:  # the lost events may hold this very draft registered otherwise
+        raise RegisterError(f"{state.problem}; nothing was recorded; acknowledge the restore "
+                            "first (登记簿已回退，未作记录)")
+    for source in sources:
+        now = office.register.get_document(source.id)
+        if now is None or office.register.document_events(source.id, (DECLASSIFIED,)) or \
+                (now.grade, now.level, now.period) != (source.grade, source.level, source.period):
+            raise RegisterError(f"source {source.id} was declassified or its marking changed while "
+                                "the new document was prepared; nothing was recorded; run the "
+                                "command again (来源文件密级已变更，未作记录)")
+
+
 def _commit(office: Office, record: DocumentRecord, kind: str, approval: Approval,
             sources: list[DocumentRecord], decided: Inherited, actor: str) -> int:
     """Register the document, its ``derived`` event and its rows in one transaction."""
@@ -203,6 +227,7 @@ def _commit(office: Office, record: DocumentRecord, kind: str, approval: Approva
         if register.get_document(record.id) is not None:
             raise RegisterError(f"{record.id} (the new draft) is already registered; an {kind} "
                                 "needs a draft of its own; nothing was recorded (新草稿已登记)")
+        _refuse_changed_sources(office, sources)
         register.add_document(record, key, actor)
         detail = derivation_detail(kind, approval, _cited(sources), grade=record.grade,
                                    period=record.period, rules=list(decided.notes))

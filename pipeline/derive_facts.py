@@ -8,7 +8,9 @@ Rules, and why:
   originating office, 原定密机关: ``authority``); lower grades by the unit's leader (单位负责人:
   ``leader``). The role is matched exactly: an authority is not asked to approve a routine
   机密 reproduction and a leader cannot approve a 绝密 one, so the record always shows the
-  approval the rule names. The approver's name, role and a reason are required.
+  approval the rule names. The approver's name, role and a reason are required, each one
+  visible line; the approver may not be the person asking (nor, for a reproduction, the new
+  holder): see :mod:`pipeline.derive_names`.
 - Every derivation is one signed event (action ``reproduced`` on the new copy, ``derived`` on
   the new document) whose detail states its sources under ``derivation``. The table
   ``derivations`` restates them one row per source so that they can be looked up; like every
@@ -24,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mijian.pipeline.derive_names import MAX_TEXT, one_line, refuse_self_approval
 from mijian.pipeline.errors import UsageError
 
 REPRODUCED = "reproduced"
@@ -56,24 +59,15 @@ class Approval:
     reason: str
 
 
-def _line(value: str | None, what: str, option: str, zh: str) -> str:
-    """``value`` stripped: required, and one line (it is printed on the copy and in notices)."""
-    text = (value or "").strip()
-    if not text:
-        raise UsageError(f"{what} is required and was empty; give {option} (须填写{zh})")
-    if any(not c.isprintable() for c in text):
-        raise UsageError(f"{what} contains a line break or control character; give {option} "
-                         "as one line of text (不能含换行或控制字符)")
-    return text
-
-
 def check_approval(approver: str | None, role: str | None, reason: str | None, level: int,
-                   grade: str, kind: str) -> Approval:
+                   grade: str, kind: str, **not_by: str | None) -> Approval:
     """The approval of a derivation at ``level``, refused (exit 2) when a part is missing or the
-    role is not the one the grade needs."""
-    name = _line(approver, f"the approver of the {kind}", "--approver NAME", "审批人")
-    given = _line(role, f"the approver's role of the {kind}", "--approver-role authority|leader",
-                  "审批人身份")
+    role is not the one the grade needs, or when the approver is one of ``not_by`` (the person
+    asking, the person the copy is for: see :func:`pipeline.derive_names.refuse_self_approval`)."""
+    name = one_line(approver, f"the approver of the {kind}", "--approver NAME", "审批人")
+    refuse_self_approval(name, kind, **not_by)
+    given = one_line(role, f"the approver's role of the {kind}",
+                     "--approver-role authority|leader", "审批人身份")
     if given not in ROLES:
         raise UsageError(f"approver role '{given}' is not known; give --approver-role authority "
                          "(定密责任人/原定密机关) or leader (单位负责人)")
@@ -83,8 +77,8 @@ def check_approval(approver: str | None, role: str | None, reason: str | None, l
                          f"{needed} ({ROLES[needed]}), not of the {given} ({ROLES[given]}); give "
                          f"--approver-role {needed} with the name of who approved it "
                          f"({grade}件{KIND_ZH[kind]}须经{ROLES[needed]}批准)")
-    return Approval(name, given, _line(reason, f"the reason for the {kind}", "--reason TEXT",
-                                       f"{KIND_ZH[kind]}理由"))
+    return Approval(name, given, one_line(reason, f"the reason for the {kind}", "--reason TEXT",
+                                          f"{KIND_ZH[kind]}理由", MAX_TEXT))
 
 
 def derivation_detail(kind: str, approval: Approval, sources: list[dict[str, Any]],

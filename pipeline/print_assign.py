@@ -9,7 +9,10 @@ actor), to whom, and every fact of the row (so ``register verify`` catches a lat
 the holder). Who holds a print-run copy is therefore always in the signed log.
 
 A copy that was handed out cannot be signed for by someone else: that would move it to a
-second person without a return. It is refused naming its holder.
+second person without a return. It is refused naming its holder. Also refused: handing a copy
+to someone who already holds a copy of the document (one numbered copy per holder, as in
+issuing), and any hand-out while the register is older than its signed head (a restored
+backup may have lost the event that handed this very copy to someone else).
 """
 
 from __future__ import annotations
@@ -17,16 +20,18 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from mijian.pipeline.derive_names import MARKER_PREFIX, one_line, refuse_marker, same_person
 from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import CopyRecord, CopyStatus
+from mijian.pipeline.register_records import GONE
 from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.trace_model import Layer, TraceResult
 
 UNASSIGNED_EVENT = CopyStatus.UNASSIGNED
 """Event action that leaves a freshly made print-run copy unassigned; its detail names the run."""
 
-RUN_PREFIX = "print-run:"
+RUN_PREFIX = MARKER_PREFIX
 """Recipient id of an unassigned copy: this prefix and the print run's id (a marker, not a person)."""
 
 PRINT_ROOM = "打印室 print room"
@@ -43,6 +48,11 @@ def run_of(register: RegisterStore, copy_id: str) -> str | None:
     return None
 
 
+def _printed_at(register: RegisterStore, copy_id: str) -> str:
+    """When a print-run copy was printed (the time of its ``unassigned`` event)."""
+    return next((e.at for e in register.events(copy_id) if e.action == UNASSIGNED_EVENT), "?")
+
+
 def _hand_out(register: RegisterStore, copy_id: str) -> dict | None:
     """The detail of the event that handed a print-run copy out (with its actor and time)."""
     for event in register.events(copy_id):
@@ -54,17 +64,22 @@ def _hand_out(register: RegisterStore, copy_id: str) -> dict | None:
 
 def assign(office: Office, copy_id: str, by: str, unit: str | None, actor: str) -> CopyRecord:
     """Hand an unassigned copy out to ``by`` (of ``unit``): name them as its holder, signed."""
-    name = " ".join(by.split())
-    if not name or any(not c.isprintable() for c in by.strip()):
-        raise UsageError("the person the copy is handed to must be one line of text; give "
-                         "--by NAME (领取人须为一行文字)")
+    name = one_line(by, "the person the copy is handed to", "--by NAME", "领取人")
+    refuse_marker(name, "--by NAME")
+    unit = one_line(unit, "the unit of the person the copy is handed to", "--unit TEXT",
+                    "领取人单位", required=False)
     register = office.register
     key = office.key()
+    state = register.freshness()  # a restored register may have lost this copy's hand-out
+    if not state.ok:
+        raise RegisterError(f"{state.problem}; nothing was handed out: the copy may already be "
+                            "someone's in the lost events (登记簿已回退，不能分发)")
     with register.transaction():
         record = register.get_copy(copy_id)
         if record is None or record.status != CopyStatus.UNASSIGNED:
             raise RegisterError(f"copy {copy_id} is not an unassigned print-run copy; nothing was "
                                 "changed; check 'mijian register show' (该份不是未分发的打印件)")
+        _refuse_second_copy(register, record, name)
         run = run_of(register, copy_id)
         holder = (name, name, (unit or "").strip() or record.recipient_unit)
         detail = {"serial": record.serial, "from": CopyStatus.UNASSIGNED, "by": name,
@@ -81,8 +96,22 @@ def assign(office: Office, copy_id: str, by: str, unit: str | None, actor: str) 
     return done
 
 
+def _refuse_second_copy(register: RegisterStore, record: CopyRecord, name: str) -> None:
+    """Refuse (exit 2) handing a copy to someone who already holds one of the document, by name
+    or id as a reader compares them: a holder gets one numbered copy, as in issuing."""
+    for held in register.list_copies(record.document_id, outstanding=True):
+        if held.copy_id == record.copy_id or held.status in GONE:  # lost: held by nobody
+            continue
+        if same_person(held.recipient_name, name) or same_person(held.recipient_id, name):
+            raise UsageError(f"{name} already holds copy {held.copy_id} (份号 {held.serial}) of "
+                             f"{record.document_id}; a holder gets one numbered copy; nothing was "
+                             "handed out; hand this copy to someone else (该人员已持有此文件)")
+
+
 def refuse_other_holder(register: RegisterStore, record: CopyRecord, by: str) -> None:
     """Refuse (exit 4) signing for a handed-out print-run copy by anyone but its holder."""
+    if record.status not in (CopyStatus.ISSUED, CopyStatus.SIGNED):
+        return  # returned, destroyed, lost: the lifecycle refuses it, saying what it is now
     given = _hand_out(register, record.copy_id)
     if given is None or " ".join(by.split()) == record.recipient_name:
         return
@@ -108,7 +137,10 @@ def trace_view(register: RegisterStore, result: TraceResult) -> TraceResult:
         return dataclasses.replace(result, recipient_id=None, recipient_name=None, print_run=run,
                                    handed_out=False, layers=result.layers + (layer,))
     given = _hand_out(register, result.copy_id)
-    how = (f"handed out to {record.recipient_name} by {given['handed_out_by']} on {given['at']}"
+    how = (f"printed on {_printed_at(register, result.copy_id)} and kept unassigned by the "
+           f"print room until handed out to {record.recipient_name} by "
+           f"{given['handed_out_by']} on {given['at']}: before that day nobody held it "
+           f"(此前由打印室保管，未分发)"
            if given else f"now {record.status}, held by {record.recipient_name or 'nobody'}")
     layer = Layer("print-run", "handed out" if given else record.status,
                   f"copy from print run {run}, 份号 {record.serial}: {how} (打印室分发)")

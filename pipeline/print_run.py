@@ -21,8 +21,13 @@ How it is recorded, and why this way (one write-locked transaction each step, li
 2. build, outside any transaction, in the run's private staging folder;
 3. commit: each copy ``issued`` (its file hash is that of its own copy before merging), then
    ``unassigned`` (signed event naming the run); the run's row and its signed ``printed``
-   event; then the PDF is renamed into place. A build failure voids every reserved copy
-   (signed ``voided`` events: the serials stay accounted for) and writes nothing.
+   event; then the PDF is renamed into place. A failure or an interruption (Ctrl-C) at any
+   step after the reservation voids every reserved copy still pending (signed ``voided``
+   events naming the cause: the serials stay accounted for, none is left pending) and leaves
+   no PDF behind, also when it comes between the rename and the commit.
+
+The print room (``--unit``) and the approver are one visible line of bounded length, and the
+approver is not the person running the command (:mod:`pipeline.derive_names`).
 
 The document's draft is not kept by the register, only its SHA-256: the draft must be given
 again and must be the registered one byte for byte (else exit 3, nothing written).
@@ -40,6 +45,7 @@ from mijian.pipeline.copy_build import PASSWORD_PURPOSE, Job, stamp_for
 from mijian.pipeline.copy_checks import decrypt_copy, office_password_of, refuse_marked_draft, self_check
 from mijian.pipeline.crypto import random_password, random_token, sha256_hex
 from mijian.pipeline.decision import Decision
+from mijian.pipeline.derive_names import one_line, refuse_self_approval
 from mijian.pipeline.errors import InputError, RegisterError, UsageError
 from mijian.pipeline.formats import registry
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
@@ -50,6 +56,7 @@ from mijian.pipeline.print_merge import merge_pdfs
 from mijian.pipeline.readers import read_document
 from mijian.pipeline.register import CopyRecord, CopyStatus, DocumentRecord
 from mijian.pipeline.register_changes import refuse_declassified
+from mijian.pipeline.run_recovery import void_abandoned
 from mijian.pipeline.safe_files import close_run_staging, open_run_staging, writing_to
 from mijian.pipeline.schemes import all_schemes
 from mijian.watermark.codes import new_copy_id
@@ -128,6 +135,22 @@ def _draft_bytes(record: DocumentRecord, draft: Path, limits: Limits) -> tuple[b
     return base, ext
 
 
+def _check_size(base: bytes, copies: int, limits: Limits) -> None:
+    """Refuse (exit 2), before any serial is taken, a run whose PDF would exceed the pages or
+    bytes mijian reads: its own trace could not read the printout as a whole, and every copy
+    is held in memory until the merge. The bytes are a floor (each copy adds its marks)."""
+    import pymupdf
+
+    with pymupdf.open(stream=base, filetype="pdf") as doc:
+        pages = doc.page_count * copies
+    size = len(base) * copies
+    if pages > limits.max_pages or size > limits.max_file_bytes:
+        raise UsageError(f"{copies} copies would make a print-run PDF of {pages} pages and at least "
+                         f"{size // 1024} KiB; mijian reads at most {limits.max_pages} pages and "
+                         f"{limits.max_file_bytes // 1024} KiB; print fewer copies per run "
+                         "(打印批次过大，请分批印制)")
+
+
 def _decision(record: DocumentRecord) -> Decision:
     return Decision(scheme=record.scheme, level=record.level, grade=record.grade,
                     period=record.period, suggested_level=record.suggested_level,
@@ -151,11 +174,18 @@ def print_run(office: Office, document_id: str, draft: Path, copies: int, out_di
     """Print ``copies`` numbered, unassigned copies of a registered document into one PDF
     (``approver``: required for 绝密 / TOP SECRET, recorded in the ``printed`` event)."""
     check_count(copies)
+    unit = one_line(unit, "the print room", "--unit TEXT", "打印室", required=False)
+    approver = one_line(approver, "the approver of the print run", "--approver NAME", "审批人",
+                        required=False)
+    if approver:
+        refuse_self_approval(approver, "print run", requester=actor)
     record = _registered(office, document_id, approver)
     source, ext = _draft_bytes(record, Path(draft), limits)
+    _check_size(source, copies, limits)
     run_id = "PR-" + random_token(5).hex().upper()
     target = _target(office, out_dir, document_id, run_id)
     office.register.require_current()
+    void_abandoned(office, document_id, "print", actor)
     with writing_to(target.parent):
         target.parent.mkdir(parents=True, exist_ok=True)
         run_dir = open_run_staging(target.parent)
@@ -169,8 +199,12 @@ def print_run(office: Office, document_id: str, draft: Path, copies: int, out_di
                   total=last + copies, cache={})
         place = (unit or "").strip() or PRINT_ROOM
         reserved = _reserve_all(job, copies, target, run_id, place)
-        built = _build_all(job, reserved)
-        return _commit(job, built, target, run_id, place)
+        try:
+            built = [(record, _build_one(job, record)) for record in reserved]
+            return _commit(job, built, target, run_id, place)
+        except BaseException as exc:  # Ctrl-C or a failure anywhere before the commit
+            _void_pending(job, reserved, exc)
+            raise
     finally:
         close_run_staging(target.parent, run_dir)
         claim.release()
@@ -222,18 +256,18 @@ def _build_one(job: Job, record: CopyRecord) -> bytes:
         staged.unlink(missing_ok=True)
 
 
-def _build_all(job: Job, reserved: list[CopyRecord]) -> list[tuple[CopyRecord, bytes]]:
-    """Every copy's plain bytes; on any failure every reserved copy is voided and the error raised."""
-    try:
-        return [(record, _build_one(job, record)) for record in reserved]
-    except BaseException as exc:
-        cause = " ".join(str(exc).split())[:300] or type(exc).__name__
-        register = job.office.register
-        with register.transaction():
-            for record in reserved:
+def _void_pending(job: Job, reserved: list[CopyRecord], exc: BaseException) -> None:
+    """Void every reserved copy still pending (signed ``voided`` events naming the cause): a
+    run stopped while building, merging or committing (Ctrl-C included) leaves no pending copy
+    behind and no serial unaccounted for; nothing was written to the --out folder."""
+    cause = " ".join(str(exc).split())[:300] or type(exc).__name__
+    register = job.office.register
+    with register.transaction():
+        for record in reserved:
+            current = register.get_copy(record.copy_id)
+            if current is not None and current.status == CopyStatus.PENDING:
                 register.void_copy(record.copy_id, job.office.key(), job.actor,
                                    {"reason": f"the print run could not be made: {cause}"})
-        raise
 
 
 def _commit(job: Job, built: list[tuple[CopyRecord, bytes]], target: Path, run_id: str,
@@ -246,25 +280,40 @@ def _commit(job: Job, built: list[tuple[CopyRecord, bytes]], target: Path, run_i
         handle.write(merged)
         handle.flush()
         os.fsync(handle.fileno())
+    digest = sha256_hex(merged)
+    printed = [PrintedCopy(record.serial, record.copy_id, first, last)
+               for (record, _data), (first, last) in zip(built, ranges)]
+    run = {"run": run_id, "document_id": job.document_id, "first_serial": printed[0].serial,
+           "last_serial": printed[-1].serial, "copies": len(printed), "file": target.name,
+           "file_sha256": digest, "unit": unit, "encrypted": False}
+    try:
+        with job.office.register.transaction():
+            seq = _record_run(job, built, printed, run, target)
+            os.replace(staged, target)  # last: a refusal above leaves no PDF behind
+    except BaseException:
+        # renamed in, then the commit did not happen (Ctrl-C, disk full): no PDF may be left of
+        # copies the register does not hold as printed (they are voided by the caller)
+        if not staged.exists():
+            target.unlink(missing_ok=True)
+        raise
+    return PrintRun(run_id, job.document_id, target, digest, unit, False, seq, tuple(printed))
+
+
+def _record_run(job: Job, built: list[tuple[CopyRecord, bytes]], printed: list[PrintedCopy],
+                run: dict, target: Path) -> int:
+    """Inside the commit's transaction: each copy issued, then unassigned (its pages named);
+    the run's row and its signed ``printed`` event, whose number is returned."""
     register = job.office.register
     key = job.office.key()
-    digest = sha256_hex(merged)
-    printed = []
-    with register.transaction():
-        if target.exists() or target.is_symlink():
-            raise UsageError(f"{target}: already exists; nothing was printed; choose another --out")
-        for (record, data), (first, last) in zip(built, ranges):
-            register.finalize_copy(record.copy_id, sha256_hex(data), key, job.actor)
-            register.set_status(record.copy_id, UNASSIGNED_EVENT, key, job.actor,
-                                {"serial": record.serial, "from": CopyStatus.ISSUED,
-                                 "print_run": run_id, "unit": unit, "pages": [first, last]})
-            printed.append(PrintedCopy(record.serial, record.copy_id, first, last))
-        run = {"run": run_id, "document_id": job.document_id, "first_serial": printed[0].serial,
-               "last_serial": printed[-1].serial, "copies": len(printed), "file": target.name,
-               "file_sha256": digest, "unit": unit, "encrypted": False,
-               "printed_at": register.clock()}
-        register.add_print_run(run)
-        seq = register.append_event(key, job.actor, PRINTED, job.document_id, None,
-                                    {**run, "approver": job.approver})
-        os.replace(staged, target)
-    return PrintRun(run_id, job.document_id, target, digest, unit, False, seq, tuple(printed))
+    if target.exists() or target.is_symlink():
+        raise UsageError(f"{target}: already exists; nothing was printed; choose another --out")
+    for (record, data), copy in zip(built, printed):
+        register.finalize_copy(record.copy_id, sha256_hex(data), key, job.actor)
+        register.set_status(record.copy_id, UNASSIGNED_EVENT, key, job.actor,
+                            {"serial": record.serial, "from": CopyStatus.ISSUED,
+                             "print_run": run["run"], "unit": run["unit"],
+                             "pages": [copy.first_page, copy.last_page]})
+    run["printed_at"] = register.clock()
+    register.add_print_run(run)
+    return register.append_event(key, job.actor, PRINTED, job.document_id, None,
+                                 {**run, "approver": job.approver})

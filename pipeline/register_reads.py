@@ -92,10 +92,18 @@ class RegisterReads:
         return self._conn.execute("SELECT 1 FROM copies WHERE fingerprint = ?",
                                   (number,)).fetchone() is not None
 
-    def pending_copies(self, document_id: str) -> list[CopyRecord]:
-        """Copies of a document reserved but not yet issued (an interrupted run)."""
-        return self._select("SELECT * FROM copies WHERE document_id = ? AND status = ? "
-                            "ORDER BY serial", (document_id, CopyStatus.PENDING))
+    def pending_copies(self, document_id: str, kind: str = "issue") -> list[CopyRecord]:
+        """Copies of a document reserved but not yet issued (an interrupted run), of the runs
+        of one ``kind``: ``issue``, ``print`` (recipient id ``print-run:…``) or ``reproduce``
+        (a ``reproduced`` event). Kept apart because a run finishes only copies of its own kind:
+        an issue would build a print copy as one held by nobody, or a reproduction without its
+        stamp."""
+        printed = "substr(recipient_id, 1, 10) = 'print-run:'"
+        reproduced = "copy_id IN (SELECT copy_id FROM events WHERE action = 'reproduced')"
+        which = {"issue": f"NOT {printed} AND NOT {reproduced}", "print": printed,
+                 "reproduce": reproduced}[kind]
+        return self._select(f"SELECT * FROM copies WHERE document_id = ? AND status = ? AND "
+                            f"{which} ORDER BY serial", (document_id, CopyStatus.PENDING))
 
     def copies_by_sha256(self, sha256: str) -> list[CopyRecord]:
         """Copies whose issued file has this SHA-256 (each checked against its events)."""

@@ -31,14 +31,12 @@ def reproduce(copy_id: str, *, draft: str | os.PathLike[str], holder: str, unit:
     (authority for 绝密, leader below) approved it for ``reason``. Returns a
     :class:`~mijian.pipeline.derive_copy.Reproduction`."""
     from mijian.pipeline.derive_copy import reproduce as reproduce_copy
-    from mijian.pipeline.errors import UsageError
     from mijian.pipeline.model import Recipient
     from mijian.pipeline.readers import read_document
 
-    name = " ".join((holder or "").split())
-    if not name:
-        raise UsageError("the new holder is required; give --for NAME (须填写复制件接收人)")
-    recipient = Recipient(id=(holder_id or name).strip(), name=name, unit=unit.strip())
+    # checked by the library as typed (hidden characters, length), not cleaned here first
+    recipient = Recipient(id=holder if holder_id is None else holder_id, name=holder or "",
+                          unit=unit or "")
     settings = _settings(settings)
     document = read_document(Path(draft), settings.limits)
     out_dir = Path(out) if out is not None else Path("mijian-out") / "reproductions"
