@@ -231,11 +231,6 @@ ALLOWED = {
     ("pipeline/screenprint_layer.py", "import pymupdf"),
     # Recipients lists (CSV or an Excel workbook) are not drafts or copies: their signatures
     # tell a workbook from a CSV, and a legacy .xls from both.
-    # The reproduction stamp (复制机关戳记) is so far drawn on PDF copies only, and reproducing
-    # a DOCX or OFD document is refused with a one-line error. Known debt: the stamp belongs in
-    # each format plug-in as a marking surface, after which these two lines go.
-    ("pipeline/derive_copy.py", "import pymupdf"),
-    ("pipeline/derive_copy.py", 'if kind != "pdf":'),
     ("pipeline/recipient_files.py", '_ZIP = b"PK\\x03\\x04"'),
     ("pipeline/recipient_files.py", '_OLE = b"\\xd0\\xcf\\x11\\xe0"'),
 }
