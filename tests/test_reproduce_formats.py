@@ -90,3 +90,42 @@ def test_an_office_name_the_stamp_cannot_show_is_refused(tmp_path: Path, name: s
     with pytest.raises(UsageError, match="office"):
         _issue_and_reproduce(tmp_path, MEMO, GradeChoice(), name)
     assert not (tmp_path / "repro").exists()
+
+
+@pytest.mark.parametrize("draft", [SAMPLES / "zh_training_public.txt", MEMO, OFD],
+                         ids=lambda p: p.name)
+def test_each_formats_self_check_reads_the_stamp_back(draft: Path, tmp_path: Path) -> None:
+    """A copy is checked for the stamp its marking asks for: a copy written without it (or
+    with another) fails the self-check, so a reproduction never leaves unstamped."""
+    from dataclasses import replace
+
+    from mijian.pipeline.errors import RegisterError
+    from mijian.pipeline.limits import DEFAULT_LIMITS
+    from mijian.pipeline.model import CopyStamp, Marking
+
+    fmt = registry.for_draft(draft)
+    data = draft.read_bytes()
+    base, kind = fmt.copy_base(fmt.read(data, str(draft), DEFAULT_LIMITS), data)
+    copy_format = registry.named(kind)
+    stamp_line = "复制件 · 复制机关：江澜省政府办公厅 · 复制日期 2026-12-06 · 原份号：000002"
+    marking = Marking(scheme="cn-state", grade="机密", level=3, period="20年", serial="000004",
+                      first_page_lines=("000004", "机密★20年"), reproduction=stamp_line)
+    stamp = CopyStamp(marking=marking, watermark_text="王五 份号 000004",
+                      visible_code="MJ1-4W3K2QPF7HRA-4DXQ2B7Z",
+                      token="mjt1.eyJjb3B5IjoiMDAwMDA0In0.c2ln", user_password="user-Pw-4420",
+                      owner_password="owner-Pw-9913", language="zh", pattern_key=b"k" * 32,
+                      pattern_payload=(123456789).to_bytes(4, "big"))
+    if not copy_format.separate_owner_password:
+        stamp = replace(stamp, owner_password=stamp.user_password)
+    office = stamp.owner_password if copy_format.separate_owner_password else None
+    out = tmp_path / f"000004{copy_format.extension}"
+    copy_format.write_copy(base, stamp, out, limits=DEFAULT_LIMITS, cache={})
+    copy_format.self_check(out, stamp, office, DEFAULT_LIMITS)
+    other = replace(marking, reproduction=stamp_line.replace("000002", "000001"))
+    with pytest.raises(RegisterError, match="marks do not read back"):
+        copy_format.self_check(out, replace(stamp, marking=other), office, DEFAULT_LIMITS)
+    unstamped = tmp_path / f"plain{copy_format.extension}"
+    copy_format.write_copy(base, replace(stamp, marking=replace(marking, reproduction="")),
+                           unstamped, limits=DEFAULT_LIMITS, cache={})
+    with pytest.raises(RegisterError, match="marks do not read back"):
+        copy_format.self_check(unstamped, stamp, office, DEFAULT_LIMITS)
