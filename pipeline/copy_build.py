@@ -13,7 +13,7 @@ raised and the copy stays pending for the next run to finish.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mijian.pipeline.copy_checks import check_envelope, decrypt_copy, office_password_of, self_check
@@ -74,6 +74,8 @@ class Job:
     total: int
     cache: dict
     """Per-run scratch the writer may use to share work between copies of one draft."""
+    reproduction: str = ""
+    """The reproducing office's stamp on the copies of a reproduction (复制), else ""."""
 
 
 def watermark_text(recipient: Recipient, serial: str, language: str) -> str:
@@ -107,8 +109,10 @@ def stamp_for(job: Job, record: CopyRecord, password: str) -> CopyStamp:
     master = key_for(job.office, record)
     key = master.for_document(record.document_id)
     language: Language = "zh" if job.scheme.language == "zh" else "en"  # type: ignore[attr-defined]
-    marking = build_marking(job.scheme, job.decision.level, job.decision.period,  # type: ignore[arg-type]
-                            record.serial, max(job.total, int(record.serial)), job.running)
+    marking = replace(build_marking(job.scheme, job.decision.level,  # type: ignore[arg-type]
+                                    job.decision.period, record.serial,
+                                    max(job.total, int(record.serial)), job.running),
+                      reproduction=job.reproduction)
     owner = job.office.owner_passwords()[0]
     recipient = _recipient(record)
     return CopyStamp(marking=marking, watermark_text=watermark_text(recipient, record.serial, language),

@@ -39,7 +39,7 @@ class Builder:
                         source=job.source, ext=job.ext, out_dir=job.out_dir, run_dir=job.run_dir,
                         actor=job.actor, limits=job.limits, running=job.running,
                         claim=job.claim, approver=job.approver, total=job.total,
-                        parent=os.getpid())
+                        reproduction=job.reproduction, parent=os.getpid())
             self.pool = ProcessPoolExecutor(
                 max_workers=count, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_worker_start, initargs=(spec,))

@@ -15,7 +15,8 @@ from mijian.pipeline.schemes import Scheme, check_period
 
 @dataclass(frozen=True)
 class Decision:
-    """The grade a document is issued under, and how it was reached."""
+    """The grade a document is issued under, and how it was reached; ``scope`` is the
+    知悉范围 a registered decision states (None when none was set)."""
 
     scheme: str
     level: int
@@ -26,6 +27,7 @@ class Decision:
     justification: str | None
     basis: str | None
     rationale: tuple[str, ...]
+    scope: str | None = None
 
     @property
     def lowered(self) -> bool:

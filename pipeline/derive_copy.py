@@ -3,7 +3,10 @@
 A reproduction is handled as an original copy: it takes the document's next serial in the
 register, carries every mark and fingerprint layer of an issued copy (so a leak of it names
 its own holder, never the holder of the copy it was made from), and its first page carries
-the reproducing office's stamp (复制机关戳记) with the date and the parent copy's 份号. It is
+the reproducing office's stamp (复制机关戳记) with the date and the parent copy's 份号. The
+stamp is one more line of the copy's marking (:attr:`pipeline.model.Marking.reproduction`):
+each format's writer draws it with its first-page marks and its self-check reads it back, so
+PDF, DOCX and OFD documents are reproduced alike, in the format of their copies. It is
 not a photocopy of the parent file: the parent's marks and fingerprints would point to the
 parent's holder, so the reproduction is built from the registered draft (``--draft``, checked
 against the SHA-256 the document was registered with) through the same build and self-check
@@ -53,6 +56,10 @@ from mijian.pipeline.schemes import all_schemes
 from mijian.pipeline.run_recovery import void_abandoned
 from mijian.pipeline.safe_files import close_run_staging, open_run_staging, writing_to
 
+MAX_OFFICE_NAME = 30
+"""Most characters of the reproducing office's name: with the rest of the stamp (about 50
+characters in all) it fits the width of an A4 page's marks at 9 pt without shrinking."""
+
 HELD = (CopyStatus.ISSUED, CopyStatus.SIGNED)
 """Statuses of a copy that can be reproduced: one its holder has (returned, destroyed, lost,
 voided and pending copies are not in anyone's hands to copy from)."""
@@ -85,21 +92,19 @@ def stamp_text(language: str, office_name: str, day: str, parent_serial: str) ->
     return f"REPRODUCTION · by: {office_name} · date {day} · from copy no.: {parent_serial}"
 
 
-def stamp_first_page(pdf: bytes, text: str) -> bytes:
-    """``pdf`` with ``text`` written at the top of its first page, inside the content (the copy's
-    own mark bands are added around the content afterwards, so neither hides the other).
-    Refuses a stamp too long for the page: a stamp left out would be a reproduction that does
-    not say it is one."""
-    import pymupdf
-
-    with pymupdf.open(stream=pdf, filetype="pdf") as doc:
-        page = doc[0]
-        box = page.rect
-        where = pymupdf.Rect(box.x0 + 36, box.y0 + 56, box.x1 - 36, box.y0 + 100)
-        if page.insert_textbox(where, text, fontname="china-s", fontsize=9, color=(0.6, 0, 0)) < 0:
-            raise UsageError(f"the reproduction stamp '{text}' does not fit on the first page; "
-                             "give a shorter --office name (复制戳记过长)")
-        return doc.tobytes(garbage=0, deflate=True)
+def check_office_name(office_name: str) -> str:
+    """The reproducing office's name, one line of at most :data:`MAX_OFFICE_NAME` characters:
+    a stamp too long for the first page's width would be drawn too small to read, and a
+    stamp that cannot be read would be a reproduction that does not say it is one."""
+    name = office_name.strip()
+    if not name or any(not c.isprintable() for c in name):
+        raise UsageError("the reproducing office's name is empty or holds a line break or control "
+                         "character; give --office NAME as one line (复制机关名称须为一行)")
+    if len(name) > MAX_OFFICE_NAME:
+        raise UsageError(f"the reproducing office's name has {len(name)} characters, more than the "
+                         f"{MAX_OFFICE_NAME} its stamp can show legibly on the first page; give a "
+                         "shorter --office name (复制戳记过长)")
+    return name
 
 
 def decision_of(record: DocumentRecord) -> Decision:
@@ -137,8 +142,9 @@ def _parent(office: Office, copy_id: str) -> tuple[CopyRecord, DocumentRecord]:
 
 
 def _source(draft: Document, record: DocumentRecord, limits: Limits) -> tuple[bytes, str]:
-    """The bytes the reproduction is built from: the registered draft with the stamp to come;
-    refuses a draft that is not the one the document was registered from."""
+    """The bytes the reproduction is built from (the registered draft, in the format of its
+    copies) and the copies' extension; refuses a draft that is not the one the document was
+    registered from."""
     if draft.sha256 != record.source_sha256:
         raise InputError(f"{draft.source}: its SHA-256 {draft.sha256[:12]}… is not the registered "
                          f"source {record.source_sha256[:12]}… of {record.id}; give --draft the "
@@ -150,10 +156,6 @@ def _source(draft: Document, record: DocumentRecord, limits: Limits) -> tuple[by
                          f"the registered {record.source_sha256[:12]}…); nothing was recorded; "
                          "run again with the registered draft (草稿在读取后被改动)")
     base, kind = registry.for_document(draft).copy_base(draft, data)
-    if kind != "pdf":
-        raise InputError(f"{draft.source}: copies of this draft are {kind}, and the reproduction "
-                         "stamp is written on PDF copies only; expected a PDF or text draft "
-                         "(复制戳记仅支持 PDF 副本)")
     return base, registry.named(kind).extension
 
 
@@ -189,8 +191,8 @@ def reproduce(office: Office, copy_id: str, draft: Document, recipient: Recipien
               out_dir: Path, actor: str, limits: Limits = DEFAULT_LIMITS) -> Reproduction:
     """复制: make a new numbered copy of the document of ``copy_id`` for ``recipient``, with the
     approval its grade needs, stamped as a reproduction of that copy."""
-    office_name = one_line(office_name, "the reproducing office's name", "--office NAME",
-                           "复制机关名称")
+    office_name = check_office_name(one_line(office_name, "the reproducing office's name",
+                                             "--office NAME", "复制机关名称"))
     refuse_serial_like(office_name, "the reproducing office's name", "--office NAME")
     recipient = _holder(recipient)
     parent, document = _parent(office, copy_id)
@@ -204,14 +206,13 @@ def reproduce(office: Office, copy_id: str, draft: Document, recipient: Recipien
     day = office.register.clock()[:10]
     language = all_schemes()[document.scheme].language
     stamp = stamp_text(language, office_name, day, parent.serial)
-    source = stamp_first_page(base, stamp)
     with writing_to(out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
         run_dir = open_run_staging(out_dir)
     claim = RunClaim(office.home)
     try:
-        job = _job(office, document, source, ext, out_dir, run_dir, actor, limits, claim.text,
-                   approval.approver)
+        job = _job(office, document, base, ext, out_dir, run_dir, actor, limits, claim.text,
+                   approval.approver, stamp)
         record, seq = _record(job, recipient, parent, approval, stamp)
         made = _build(job, record)
         with writing_to(out_dir):
@@ -249,12 +250,14 @@ def _void_interrupted(job: Job, record: CopyRecord, exc: BaseException) -> None:
 
 
 def _job(office: Office, document: DocumentRecord, source: bytes, ext: str, out_dir: Path,
-         run_dir: Path, actor: str, limits: Limits, claim: str, approver: str) -> Job:
-    """The build job of one reproduction: the registered decision and the stamped source."""
+         run_dir: Path, actor: str, limits: Limits, claim: str, approver: str, stamp: str) -> Job:
+    """The build job of one reproduction: the registered decision, the registered draft, and
+    the stamp each format's writer draws with the first page's marks."""
     return Job(office=office, document_id=document.id, decision=decision_of(document),
                scheme=all_schemes()[document.scheme], source=source, ext=ext, out_dir=out_dir,
                run_dir=run_dir, actor=actor, limits=limits, running=True, claim=claim,
-               approver=approver, total=document.last_serial + 1, cache={})
+               approver=approver, total=document.last_serial + 1, cache={},
+               reproduction=stamp)
 
 
 def _refuse_changed(job: Job) -> None:

@@ -55,6 +55,8 @@ def _manifest(copies: list, document_id: str, decision: Decision) -> bytes:
                 "copies": [{"serial": c.serial, "copy_id": c.copy_id, "recipient_id": c.recipient_id,
                             "recipient_name": c.recipient_name, "file": Path(c.file).name,
                             "sha256": c.file_sha256} for c in copies]}
+    if decision.scope:  # a registered 知悉范围, set by a change of the decision
+        manifest["scope"] = decision.scope
     return json.dumps(manifest, ensure_ascii=False, indent=2).encode() + b"\n"
 
 

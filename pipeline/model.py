@@ -56,6 +56,10 @@ class Marking:
     - ``copy_line``: e.g. ``Copy 3 of 10`` under the top banner of the first page, or "".
     - ``running``: a running header/footer template for every page with ``{page}`` and
       ``{pages}`` placeholders (e.g. ``机密 000003 第{page}页/共{pages}页``), or "".
+    - ``reproduction``: on a reproduced copy (复制件), the reproducing office's stamp
+      (复制机关戳记) as one line, drawn on the first page under the marking lines; "" on
+      every other copy. Each format's writer draws it with its first-page marks, so a copy of
+      any format can be a reproduction.
     """
 
     scheme: str
@@ -68,6 +72,7 @@ class Marking:
     banner: str = ""
     copy_line: str = ""
     running: str = ""
+    reproduction: str = ""
 
 
 @dataclass(frozen=True)

@@ -177,14 +177,16 @@ def test_extract_inherits_highest_grade_and_longest_period_then_issues(
     assert "秘密 10年" in decided.detail["basis"] and "机密 20年" in decided.detail["basis"]
     assert derived.action == "derived"
     assert derived.detail["derivation"]["approver_role"] == "leader"
-    with pytest.raises(RegisterError, match="registered as 机密 20年"):
+    with pytest.raises(RegisterError, match="registered as 机密★20年; --grade 秘密 differs"):
         service.issue(IssueRequest(draft=draft, recipients=base["recipients"], jobs=1,
-                                   out=base["tmp"] / "bad"), settings=settings)
+                                   out=base["tmp"] / "bad", choice=GradeChoice(grade="秘密")),
+                      settings=settings)
+    assert not (base["tmp"] / "bad").exists()
+    # the registered grade and period are taken: no --grade or --period is needed
     run = service.issue(IssueRequest(draft=draft, recipients=base["recipients"], jobs=1,
-                                     out=base["tmp"] / "extract",
-                                     choice=GradeChoice(grade="机密", period="20年")),
-                        settings=settings).run
+                                     out=base["tmp"] / "extract"), settings=settings).run
     assert run.document_id == found.document_id and len(run.copies) == 3
+    assert (run.decision.grade, run.decision.period) == ("机密", "20年")
     verdict = service.trace(run.copies[1].file, settings=settings)
     assert (verdict.verdict, verdict.document_id, verdict.serial) == \
         ("identified", found.document_id, "000002")

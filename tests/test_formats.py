@@ -229,13 +229,6 @@ ALLOWED = {
     # it is a fingerprint layer's own stamping for the PDF format, which moves with the
     # layer when fingerprint layers become plug-ins (each stamping the formats it supports).
     ("pipeline/screenprint_layer.py", "import pymupdf"),
-    # Recipients lists (CSV or an Excel workbook) are not drafts or copies: their signatures
-    # tell a workbook from a CSV, and a legacy .xls from both.
-    # The reproduction stamp (复制机关戳记) is so far drawn on PDF copies only, and reproducing
-    # a DOCX or OFD document is refused with a one-line error. Known debt: the stamp belongs in
-    # each format plug-in as a marking surface, after which these two lines go.
-    ("pipeline/derive_copy.py", "import pymupdf"),
-    ("pipeline/derive_copy.py", 'if kind != "pdf":'),
     # A print run (印制批次) is a printout for the print room: its numbered copies are joined
     # into one PDF to send to a printer, so the run takes PDF copies only and joins their pages
     # with PyMuPDF. It is an output of its own kind, not a copy in one of the formats.
@@ -243,6 +236,8 @@ ALLOWED = {
     ("pipeline/print_run.py", 'if ext != ".pdf":'),
     # The web app's printable trace report is a PDF the project writes itself for the officer.
     ("pipeline/web/trace_report.py", "import pymupdf"),
+    # Recipients lists (CSV or an Excel workbook) are not drafts or copies: their signatures
+    # tell a workbook from a CSV, and a legacy .xls from both.
     ("pipeline/recipient_files.py", '_ZIP = b"PK\\x03\\x04"'),
     ("pipeline/recipient_files.py", '_OLE = b"\\xd0\\xcf\\x11\\xe0"'),
 }

@@ -67,8 +67,10 @@ def _progress_bar(shown: bool) -> Iterator[object]:
 def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .ofd, .docx or .txt"),
           recipients: Path = typer.Option(..., help="id,name[,unit][,email][,public_key] as CSV (UTF-8, GBK, "
                                                     "GB18030) or .xlsx"),
-          grade: str | None = typer.Option(None, help="the grade to issue under (default: the suggestion)"),
-          period: str | None = typer.Option(None, help="保密期限, e.g. 20年, 6个月, 2030年12月31日, '10 years'"),
+          grade: str | None = typer.Option(None, help="the grade to issue under (default: the registered "
+                                           "decision, else the suggestion)"),
+          period: str | None = typer.Option(None, help="保密期限, e.g. 20年, 6个月, 2030年12月31日, '10 years' "
+                                            "(default: the registered one)"),
           scheme: str | None = typer.Option(None, help="cn-state, cn-enterprise, us or uk"),
           catalogue: Path | None = typer.Option(None, help="the office's catalogue of secret matters "
                                                 "(保密事项一览表)"),
@@ -81,7 +83,8 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .ofd, .docx o
           jobs: int | None = typer.Option(None, "--jobs", "-j", help="worker processes building copies "
                                              "(default: one per core, at most 4)"),
           as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
-    """Issue one numbered, marked, watermarked, encrypted copy per recipient."""
+    """Issue one numbered, marked, watermarked, encrypted copy per recipient (under the
+    registered decision when the draft is registered)."""
     from mijian.pipeline import service
 
     request = service.IssueRequest(
@@ -96,6 +99,8 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .ofd, .docx o
         raise Interrupted("interrupted (已中断); run the same command again to finish the job: "
                           "copies made so far are kept and the rest are issued "
                           "(再次运行同一命令即可完成发放)") from None
+    for warning in report.warnings:  # on stderr, so that --json keeps one object on stdout
+        print(f"mijian: warning 注意: {warning}", file=sys.stderr)
     if as_json:
         shown = report.to_json()
         error = report.error()

@@ -121,6 +121,8 @@ def print_issue(console: Console, report: Any) -> None:
     say(console, f"{done.document_id}  {d.grade}{marking}  (suggested {d.suggested_grade})", "bold")
     if d.justification:
         say(console, f"  recorded justification 记录的理由: {d.justification}")
+    if d.scope:
+        say(console, f"  知悉范围 scope: {d.scope}")
     listed = report.recipients
     say(console, f"  收件人 Recipients: {listed.path} ({listed.encoding}, {len(listed.recipients)})")
     copies = table(f"发放副本 Copies issued: {len(done.copies)}", ("份号 serial", "copy id", "recipient", "file"))

@@ -9,6 +9,7 @@ service costs nothing until a verb runs.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -104,11 +105,20 @@ def issue(request: IssueRequest, *, settings: Settings | None = None,
           progress: Progress | None = None) -> IssueReport:
     """Issue one numbered, marked, watermarked, encrypted copy per recipient of ``request``.
 
-    In order, before anything is written: read the draft and the recipients file, classify,
-    :func:`decide`, check the output folder and make one throw-away trial copy. Then open the
-    office and issue (see :func:`mijian.pipeline.issuing.issue`): recipients who already hold
-    a copy are skipped, copies left pending by a stopped run in the same folder are finished.
-    ``progress`` is told ``(done, total, message)`` before the trial copy and after each copy.
+    In order, before anything is written: read the draft and the recipients file, look up the
+    draft's registered decision, classify, decide, check the output folder and make one
+    throw-away trial copy. Then open the office and issue (see
+    :func:`mijian.pipeline.issuing.issue`): recipients who already hold a copy are skipped,
+    copies left pending by a stopped run in the same folder are finished. ``progress`` is
+    told ``(done, total, message)`` before the trial copy and after each copy.
+
+    The decision: a draft the register already holds (issued before, changed or
+    declassified since, or registered as an extract or compilation) is issued under its
+    registered grade, period, scheme and scope, and a grade or period given that differs is
+    refused (see :mod:`mijian.pipeline.registered_decision` for the rules and why); a draft
+    the register does not hold is decided by :func:`decide` on the classifier's suggestion
+    and ``request.choice`` (else ``request.decided``) and registered on its first copy.
+    Warnings (a classifier suggestion above the registered grade) are in the report.
 
     An interrupted run (KeyboardInterrupt, a kill) leaves a register that the same request
     finishes when it is made again. A run that voided copies or found copies pending
@@ -124,8 +134,7 @@ def issue(request: IssueRequest, *, settings: Settings | None = None,
         raise UsageError(f"--jobs {request.jobs} is below 1; give a number of worker processes, e.g. --jobs 2")
     document = read_document(request.draft, settings.limits)
     listed = read_recipient_list(request.recipients)
-    classification = _classify_read(document, request, settings)
-    decision = decide(classification, request.choice)
+    decision, warnings = _decision_for(document, request, settings)
     out_dir = request.out or Path("mijian-out") / document_id_for(document)
     if progress is not None:
         progress(0, len(listed.recipients), "trial copy 试制副本")
@@ -133,14 +142,55 @@ def issue(request: IssueRequest, *, settings: Settings | None = None,
     with Office.open(settings.home) as office:
         run = issue_copies(office, document, decision, listed.recipients, out_dir,
                            actor=settings.actor, limits=settings.limits, running=request.running,
-                           approver=request.choice.approver, workers=request.jobs,
+                           approver=_approver(request), workers=request.jobs,
                            progress=progress)
-    return IssueReport(run=run, recipients=listed)
+    return IssueReport(run=run, recipients=listed, warnings=warnings)
 
 
-def _classify_read(document: Any, request: IssueRequest, settings: Settings) -> Any:
-    """The classification of a draft already read, on the request's scheme and catalogue."""
+def _decision_for(document: Any, request: IssueRequest,
+                  settings: Settings) -> tuple[Any, tuple[str, ...]]:
+    """The decision the copies of ``document`` are issued under, and the run's warnings:
+    the registered one when the register holds the draft, else a first decision."""
+    from mijian.pipeline import registered_decision as standing
+
+    found = _registered(document, settings)
+    if found is None:
+        first = request.decided if request.decided is not None else request.choice
+        classification = _classify_read(document, request.scheme, request, settings)
+        return decide(classification, replace(first, approver=_approver(request))), ()
+    scheme = standing.scheme_of(found, request.scheme)
+    standing.refuse_if_declassified(found)
+    classification = _classify_read(document, scheme.name, request, settings)
+    decision = standing.standing_decision(found, scheme, request.choice.grade, request.choice.period)
+    if decision.level >= 4 and not (_approver(request) or "").strip():
+        raise UsageError(f"{decision.grade} copies need the approval of the originating authority "
+                         "(绝密件复制须经批准); give --approver NAME")
+    warning = standing.higher_suggestion(found, classification)
+    return decision, (warning,) if warning else ()
+
+
+def _approver(request: IssueRequest) -> str | None:
+    """Who approved making the copies: given at issue, else with the decision made before."""
+    return request.choice.approver or (request.decided.approver if request.decided else None)
+
+
+def _registered(document: Any, settings: Settings) -> Any:
+    """The draft's registered decision, or None. An office folder that does not exist yet
+    holds no decision and is not created here (a draft refused later leaves no trace)."""
+    from mijian.pipeline import registered_decision as standing
+    from mijian.pipeline.issuing import document_id_for
+    from mijian.pipeline.office import Office
+
+    if not settings.home.exists():
+        return None
+    with Office.open(settings.home) as office:
+        return standing.registered(office, document_id_for(document))
+
+
+def _classify_read(document: Any, scheme: str | None, request: IssueRequest,
+                   settings: Settings) -> Any:
+    """The classification of a draft already read, on ``scheme`` and the request's catalogue."""
     from mijian.pipeline.analysis import classify_document
 
-    return classify_document(document, request.scheme,
+    return classify_document(document, scheme,
                              catalogue=_catalogue(request.catalogue, settings.home))

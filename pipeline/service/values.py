@@ -94,6 +94,12 @@ class IssueRequest:
     the output folder (default ``mijian-out/<document id>``), the running header, and the
     number of worker processes (None: one per core, at most four).
 
+    ``choice`` is what the person issuing says now; for a draft the register already holds,
+    a grade or period in it must be the registered one. ``decided`` is a decision made
+    before the issue and kept outside the register (the web app's 定密 of an uploaded
+    draft): it is the first decision when the register does not hold the draft yet, and is
+    left aside once it does (the registered decision, changed or not, then stands).
+
     Workers are started with ``spawn``, which imports the calling program's main module
     again: a script calling :func:`~mijian.pipeline.service.issue` keeps its top-level code
     under ``if __name__ == "__main__":``, or sets ``jobs=1`` to build in its own process.
@@ -102,6 +108,7 @@ class IssueRequest:
     draft: Path
     recipients: Path
     choice: GradeChoice = GradeChoice()
+    decided: GradeChoice | None = None
     scheme: str | None = None
     catalogue: Path | None = None
     out: Path | None = None
@@ -119,10 +126,13 @@ class IssueRequest:
 @dataclass(frozen=True)
 class IssueReport:
     """What an issuing run did (``run``) and how the recipients file was read (``recipients``:
-    its path, encoding and rows, see :mod:`~mijian.pipeline.recipient_files`)."""
+    its path, encoding and rows, see :mod:`~mijian.pipeline.recipient_files`), and what the
+    person issuing should know but that did not stop the run (``warnings``: a classifier
+    suggestion above the registered grade)."""
 
     run: Any  # pipeline.issuing.IssueResult
     recipients: Any  # pipeline.recipient_files.RecipientList
+    warnings: tuple[str, ...] = ()
 
     def error(self) -> MijianError | None:
         """The error an incomplete run ends with (not raised: the copies made are reported
@@ -149,6 +159,8 @@ class IssueReport:
         if self.run.unfinished:
             manifest["unfinished"] = [{"recipient_id": r.id, "reason": why}
                                       for r, why in self.run.unfinished]
+        if self.warnings:
+            manifest["warnings"] = list(self.warnings)
         return manifest
 
 

@@ -35,11 +35,14 @@ class Job:
     message: str = ""
     finished: bool = False
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
     passwords: list[dict] = field(default_factory=list)
 
 
 def choice_of(draft: Draft) -> service.GradeChoice:
-    """The authority's decision as the choice the issue verb applies again."""
+    """The authority's decision, made before the first issue: the service applies it when the
+    register does not hold the draft yet, and the registered decision (changed since or not)
+    once it does."""
     d = draft.decision or {}
     return service.GradeChoice(grade=d.get("grade"), period=d.get("period"),
                                justification=d.get("justification"), approver=d.get("approver"))
@@ -66,7 +69,7 @@ def run_issue(cfg: WebConfig, conn: Any, draft: Draft, names: list[str], actor: 
 
     try:
         request = service.IssueRequest(draft=store.draft_file(cfg.data, draft), recipients=listed,
-                                       choice=choice_of(draft), out=store.out_dir(cfg.data, draft), jobs=1)
+                                       decided=choice_of(draft), out=store.out_dir(cfg.data, draft), jobs=1)
         report = service.issue(request, settings=cfg.settings(actor), progress=tell)
     finally:
         remove_tree(listed.parent)
@@ -80,6 +83,7 @@ def run_issue(cfg: WebConfig, conn: Any, draft: Draft, names: list[str], actor: 
                      for c in report.run.copies]
     # the passwords are shown once on the page; the file the run wrote beside the copies goes
     report.run.passwords.unlink(missing_ok=True)
+    job.warnings = list(report.warnings)
     error = report.error()
     if error is not None:
         job.error = str(error)

@@ -22,6 +22,10 @@ RED = RGBColor(0xC0, 0x00, 0x00)
 GREY = RGBColor(0x80, 0x80, 0x80)
 
 
+STAMP_RED = RGBColor(0x99, 0x00, 0x00)
+"""The dark red of a reproduction stamp (复制机关戳记), as on PDF and OFD copies."""
+
+
 _FIELD = re.compile(r"\{(pages|page)\}")
 
 
@@ -79,7 +83,8 @@ def code_paragraph(code: str, *, right: bool = False) -> Any:
 
 
 def mark_body(body: Any, stamp: CopyStamp) -> None:
-    """Put the marking lines (first-page mark, grade lines, copy line) at the start of ``body``."""
+    """Put the marking lines (first-page mark, grade lines, copy line, a reproduction's stamp)
+    at the start of ``body``."""
     marking = stamp.marking
     new: list[Any] = []
     if marking.first_page_right:
@@ -90,6 +95,9 @@ def mark_body(body: Any, stamp: CopyStamp) -> None:
                          east_asia="黑体"))
     if marking.copy_line:
         new.append(line_paragraph(marking.copy_line, size=12, align=WD_ALIGN_PARAGRAPH.LEFT, bold=True))
+    if marking.reproduction:  # 复制机关戳记 of a reproduced copy, under the marking lines
+        new.append(line_paragraph(marking.reproduction, size=9, align=WD_ALIGN_PARAGRAPH.LEFT,
+                                  color=STAMP_RED))
     for index, paragraph in enumerate(new):
         body.insert(index, paragraph)
 

@@ -51,14 +51,17 @@ class DocxFormat(Format):
 
     def self_check(self, path: Path, stamp: CopyStamp, office_password: str | None,
                    limits: Limits) -> None:
-        """Decrypted with the recipient's password and read back: the token and the printed
-        code must be there (a DOCX copy has no office password of its own)."""
+        """Decrypted with the recipient's password and read back: the token, the printed
+        code and a reproduction's stamp must be there (a DOCX copy has no office password of
+        its own)."""
         from mijian.pipeline.formats.docx.evidence import read_docx_evidence
 
         evidence = read_docx_evidence(path, [stamp.user_password], limits)
         if not (evidence.encrypted and evidence.opened):
             raise RegisterError(f"{path.name}: {SELF_CHECK_NOT_OPENING}")
-        if evidence.token != stamp.token or stamp.visible_code not in evidence.text.replace("\n", ""):
+        text = evidence.text.replace("\n", "")
+        if evidence.token != stamp.token or stamp.visible_code not in text \
+                or stamp.marking.reproduction not in text:  # "" (no stamp) is in any text
             raise RegisterError(f"{path.name}: {SELF_CHECK_NO_MARKS}")
 
     def decrypt(self, data: bytes, password: str, source: str) -> bytes:

@@ -68,12 +68,13 @@ def render_leak(data: bytes, source: str, keys: LeakKeys, extension: str, limits
 
 def self_check_ofd(path: Path, stamp: CopyStamp, limits: Limits) -> None:
     """The new copy must be encrypted, open with the recipient's password, and carry its
-    token and printed code; else :class:`RegisterError`."""
+    token, printed code and a reproduction's stamp; else :class:`RegisterError`."""
     data = path.read_bytes()
     evidence = read_ofd_evidence(path, data, LeakKeys(known=(stamp.user_password,)), ".ofd",
                                  limits)
     if not (evidence.encrypted and evidence.opened):
         raise RegisterError(f"{path.name}: {SELF_CHECK_NOT_OPENING}")
     text = evidence.text.replace("\n", "").replace(" ", "")
-    if evidence.token != stamp.token or stamp.visible_code.replace(" ", "") not in text:
+    if evidence.token != stamp.token or stamp.visible_code.replace(" ", "") not in text \
+            or stamp.marking.reproduction.replace(" ", "") not in text:  # "" is in any text
         raise RegisterError(f"{path.name}: {SELF_CHECK_NO_MARKS}")

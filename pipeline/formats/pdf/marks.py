@@ -1,5 +1,6 @@
 """Where the marks of a PDF copy go: the rows of the top and bottom bands of each page (份号 and
-grade lines, banners, copy line, running header, and the printed code its layer adds), the room
+grade lines, banners, copy line, running header, a reproduction's stamp, and the printed code
+its layer adds), the room
 they need, the rect a page whose content reaches into them is shrunk into, and the text drawn
 for them. OFD copies lay out their rows by the same rules.
 """
@@ -28,6 +29,10 @@ _RED = (0.8, 0.0, 0.0)
 
 
 _GREY = (0.35, 0.35, 0.35)
+
+
+_STAMP = (0.6, 0.0, 0.0)
+"""The dark red of a reproduction stamp (复制机关戳记)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,8 @@ def top_rows(marking: Marking, number: int, pages: int) -> list[Row]:
         )
     if right and not lines:
         rows.append(Row(right, 14.0, "right", bold=True, sticky=True))
+    if first and marking.reproduction:  # 复制机关戳记, under the marking lines, above the body
+        rows.append(Row(marking.reproduction, 9.0, "left", color=_STAMP, sticky=True))
     return rows
 
 

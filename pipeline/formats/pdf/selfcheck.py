@@ -51,6 +51,9 @@ def self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) ->
             raise RegisterError(f"{path.name}: {NO_MARKS}")
         if stamp.visible_code and not draws_text(reader, 0, stamp.visible_code):
             raise RegisterError(f"{path.name}: {NO_MARKS}")
+        reproduction = stamp.marking.reproduction
+        if reproduction and not draws_text(reader, 0, reproduction):
+            raise RegisterError(f"{path.name}: {NO_MARKS}")
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise RegisterError(f"{path.name}: {NOT_OPENING} ({type(exc).__name__})") from None
 
