@@ -234,6 +234,7 @@ ALLOWED = {
     # with PyMuPDF. It is an output of its own kind, not a copy in one of the formats.
     ("pipeline/print_merge.py", "import pymupdf"),
     ("pipeline/print_run.py", 'if ext != ".pdf":'),
+    ("pipeline/print_run.py", "import pymupdf"),  # the run's page count, before any serial
     # The web app's printable trace report is a PDF the project writes itself for the officer.
     ("pipeline/web/trace_report.py", "import pymupdf"),
     # Recipients lists (CSV or an Excel workbook) are not drafts or copies: their signatures

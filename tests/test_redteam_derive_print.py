@@ -308,8 +308,7 @@ def test_a_source_declassified_meanwhile_is_refused_under_the_lock(
         return step
 
     if verb == "reproduce":
-        monkeypatch.setattr(derive_copy, "stamp_first_page",
-                            declassify_first(derive_copy.stamp_first_page))
+        monkeypatch.setattr(derive_copy, "_job", declassify_first(derive_copy._job))
     else:
         monkeypatch.setattr(derive_docs, "refuse_marked_draft",
                             declassify_first(derive_docs.refuse_marked_draft))
@@ -458,17 +457,17 @@ def test_two_reproductions_for_one_holder_at_once(office: tuple[Settings, dict],
     """Held: a second reproduction for the same person commits while the first is prepared;
     the first is refused under the write lock, reserving nothing (no pending copy left)."""
     settings, base = office
-    stamp = derive_copy.stamp_first_page
+    make_job = derive_copy._job
     inner: list = []
 
-    def stamp_and_interleave(pdf: bytes, text: str) -> bytes:
+    def job_and_interleave(*args, **kwargs):
         if not inner:
             inner.append(None)  # the nested run below passes through here too
             inner[0] = service.reproduce(base["copies"]["000002"], draft=NOTICE, holder="王五",
                                          out=base["tmp"] / "b", settings=settings, **LEADER)
-        return stamp(pdf, text)
+        return make_job(*args, **kwargs)
 
-    monkeypatch.setattr(derive_copy, "stamp_first_page", stamp_and_interleave)
+    monkeypatch.setattr(derive_copy, "_job", job_and_interleave)
     with pytest.raises(UsageError, match="already holds"):
         service.reproduce(base["copies"]["000001"], draft=NOTICE, holder="王五",
                           out=base["tmp"] / "a", settings=settings, **LEADER)
