@@ -36,7 +36,7 @@ from mijian.pipeline.claims import RunClaim, claim_alive
 from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, owner_password_for,
                                         pattern_key, pattern_payload_for, watermark_text)
 from mijian.pipeline.copy_checks import decrypt_copy, office_password_of, refuse_marked_draft, self_check
-from mijian.pipeline.copy_pool import Builder, Progress, counting
+from mijian.pipeline.copy_pool import Builder, Pool, Progress, counting
 from mijian.pipeline.crypto import random_password, random_token, sha256_hex
 from mijian.pipeline.decision import Decision
 from mijian.pipeline.errors import InputError, RegisterError, UsageError
@@ -173,7 +173,8 @@ def _check_approver(decision: Decision, approver: str | None, document: Document
 def issue(office: Office, document: Document, decision: Decision, recipients: tuple[Recipient, ...],
           out_dir: Path, actor: str = "mijian", limits: Limits = DEFAULT_LIMITS,
           running: bool = True, approver: str | None = None,
-          workers: int | None = None, progress: Progress | None = None) -> IssueResult:
+          workers: int | None = None, progress: Progress | None = None,
+          pool: Pool | None = None) -> IssueResult:
     """Issue one numbered, marked, watermarked, encrypted copy per recipient.
 
     Recipients who already hold a copy of this draft are skipped; copies left pending in the
@@ -181,7 +182,8 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
     batch as the copies are built by up to ``workers`` processes (default: one per core, at
     most four). Copies another live run is issuing to the same recipients are waited for at
     the end (at most :data:`WAIT_SECONDS`). ``progress``, when given, is told
-    ``(done, total, message)`` after each copy is made or voided.
+    ``(done, total, message)`` after each copy is made or voided. ``pool``: workers started
+    early by :func:`~pipeline.copy_pool.start_workers`, left running for their owner to stop.
     """
     _check_approver(decision, approver, document)
     document_id = document_id_for(document)
@@ -210,7 +212,7 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
         waiting: list[tuple[Recipient, CopyRecord]] = []
         total = len(abandoned) + len(fresh)
         tell = counting(progress, total)
-        with Builder(job, total, workers) as builder:
+        with Builder(job, total, workers, pool) as builder:
             for batch in _chunks(abandoned, BATCH):
                 made += builder.build(_reclaim(job, batch), tell)
             # left by a stopped run and finished (or voided) just now: not skipped, not redone

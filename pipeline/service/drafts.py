@@ -114,16 +114,32 @@ def issue(request: IssueRequest, *, settings: Settings | None = None,
     finishes when it is made again. A run that voided copies or found copies pending
     elsewhere returns normally: :meth:`IssueReport.error` says what is left undone.
     """
-    from mijian.pipeline.issuing import document_id_for, issue as issue_copies, preflight
-    from mijian.pipeline.office import Office
-    from mijian.pipeline.readers import read_document
+    from mijian.pipeline.copy_pool import start_workers, worker_count
     from mijian.pipeline.recipient_files import read_recipient_list
 
     settings = _settings(settings)
     if request.jobs is not None and request.jobs < 1:
         raise UsageError(f"--jobs {request.jobs} is below 1; give a number of worker processes, e.g. --jobs 2")
-    document = read_document(request.draft, settings.limits)
     listed = read_recipient_list(request.recipients)
+    # the worker processes start now and import the writers while this one reads, classifies
+    # and trial-stamps the draft (nothing is recorded until the trial copy has passed)
+    pool = start_workers(worker_count(request.jobs, len(listed.recipients)), str(request.draft))
+    try:
+        run = _issue_listed(request, listed, settings, progress, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return IssueReport(run=run, recipients=listed)
+
+
+def _issue_listed(request: IssueRequest, listed: Any, settings: Settings,
+                  progress: Progress | None, pool: Any) -> Any:
+    """Read and classify the draft, decide, make the trial copy, then issue with ``pool``."""
+    from mijian.pipeline.issuing import document_id_for, issue as issue_copies, preflight
+    from mijian.pipeline.office import Office
+    from mijian.pipeline.readers import read_document
+
+    document = read_document(request.draft, settings.limits)
     classification = _classify_read(document, request, settings)
     decision = decide(classification, request.choice)
     out_dir = request.out or Path("mijian-out") / document_id_for(document)
@@ -131,11 +147,10 @@ def issue(request: IssueRequest, *, settings: Settings | None = None,
         progress(0, len(listed.recipients), "trial copy 试制副本")
     preflight(document, decision, out_dir, settings.limits, request.running)
     with Office.open(settings.home) as office:
-        run = issue_copies(office, document, decision, listed.recipients, out_dir,
-                           actor=settings.actor, limits=settings.limits, running=request.running,
-                           approver=request.choice.approver, workers=request.jobs,
-                           progress=progress)
-    return IssueReport(run=run, recipients=listed)
+        return issue_copies(office, document, decision, listed.recipients, out_dir,
+                            actor=settings.actor, limits=settings.limits, running=request.running,
+                            approver=request.choice.approver, workers=request.jobs,
+                            progress=progress, pool=pool)
 
 
 def _classify_read(document: Any, request: IssueRequest, settings: Settings) -> Any:
