@@ -110,11 +110,13 @@ def _xmp_token(reader) -> str | None:
 
 def draws_text(reader, number: int, text: str) -> bool:
     """Whether page ``number`` draws ``text`` as one run of glyphs that reads back as
-    ``text`` through its font's ToUnicode map, in the page's own content or in a form it
-    shows (the writer's own forms, named ``MJ…``, first), without laying the page out."""
+    ``text`` through its font's ToUnicode map, in a form the page shows (the writer's own,
+    named ``MJ…``, first) or in its own content, without laying the page out."""
     page = reader.pages[number]
-    holders = itertools.chain([(page.get("/Resources"), page.get_contents())],
-                              _forms(page.get("/Resources"), depth=3))
+    # the forms first: the writer's own (``MJ…``) hold the code, and the draft's fonts on the
+    # page itself need not have their maps read when it is found there
+    holders = itertools.chain(_forms(page.get("/Resources"), depth=3),
+                              [(page.get("/Resources"), page.get_contents())])
     seen: dict[int, bytes | None] = {}
     for resources, content in holders:
         if content is None:

@@ -304,6 +304,7 @@ def build_overlay(doc: pymupdf.Document, stamp: CopyStamp, facts: tuple[PageFact
                       frozenset(apart))
     stamp_layers("pdf", "overlay", copy)
     bottom = copy.bottom
+    known = cache.setdefault(("mark-runs", stamp.language), {}) if cache is not None else None
     targets: list[pymupdf.Rect | None] = []
     shared: dict[tuple[float, float], int] = {}
     for number in range(pages):
@@ -316,7 +317,7 @@ def build_overlay(doc: pymupdf.Document, stamp: CopyStamp, facts: tuple[PageFact
         body = moved_body(page.content, target, page.rect)
         stamp_layers("pdf", "page", PdfPage(sheet, copy, number, page, target, body,
                                             band_height(bottom)))
-        draw_marks(sheet, place_marks(top, bottom, page.rect, body), fonts, copy.drawn)
+        draw_marks(sheet, place_marks(top, bottom, page.rect, body), fonts, copy.drawn, known)
     for size in shared:  # one sheet per page size, shown on every page of that size
         sheet = copy.overlay.new_page(width=size[0], height=size[1])
         stamp_layers("pdf", "sheet", PdfSheet(sheet, copy))
