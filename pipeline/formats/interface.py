@@ -105,6 +105,7 @@ class Format(ABC):
         """Import what writing and checking copies of drafts in this format needs (a worker
         process does this while the run still reads and classifies the draft); by default
         nothing."""
+        return None
 
     def decrypt(self, data: bytes, password: str, source: str) -> bytes:
         """The plain bytes of an encrypted copy opened with ``password``, else

@@ -135,22 +135,46 @@ def issue(request: IssueRequest, *, settings: Settings | None = None,
 def _issue_listed(request: IssueRequest, listed: Any, settings: Settings,
                   progress: Progress | None, pool: Any) -> Any:
     """Read and classify the draft, decide, make the trial copy, then issue with ``pool``."""
-    from mijian.pipeline.issuing import document_id_for, issue as issue_copies, preflight
+    from mijian.pipeline.issuing import document_id_for, issue as issue_copies, preflight, trial_marking
     from mijian.pipeline.office import Office
     from mijian.pipeline.readers import read_document
 
     document = read_document(request.draft, settings.limits)
+    early = _early_trial(request, document, settings, pool)
     classification = _classify_read(document, request, settings)
     decision = decide(classification, request.choice)
     out_dir = request.out or Path("mijian-out") / document_id_for(document)
     if progress is not None:
         progress(0, len(listed.recipients), "trial copy 试制副本")
-    preflight(document, decision, out_dir, settings.limits, request.running)
+    trial = early[1] if early and early[0] == trial_marking(decision, request.running) else None
+    preflight(document, decision, out_dir, settings.limits, request.running, trial)
     with Office.open(settings.home) as office:
         return issue_copies(office, document, decision, listed.recipients, out_dir,
                             actor=settings.actor, limits=settings.limits, running=request.running,
                             approver=request.choice.approver, workers=request.jobs,
                             progress=progress, pool=pool)
+
+
+def _early_trial(request: IssueRequest, document: Any, settings: Settings, pool: Any) -> Any:
+    """When the officer named both the grade and the period, the trial copy's marking is
+    known before the draft is classified: start it in a worker process now and return
+    (marking, future), else None. The run uses it only if the decision marks the copies
+    the same way; a grade the rules refuse is still reported by :func:`decide` first."""
+    from mijian.pipeline.issuing import start_trial
+    from mijian.pipeline.schemes import check_period, get_scheme
+    from mijian.pipeline.trial_copy import TrialMarking
+
+    choice = request.choice
+    if pool is None or not choice.grade or not choice.period:
+        return None
+    try:
+        scheme = get_scheme(request.scheme, document.language)
+        level = scheme.level_of(choice.grade)
+        marking = TrialMarking(scheme.name, level, check_period(scheme, level, choice.period),
+                               request.running)
+    except (UsageError, KeyError, ValueError):
+        return None  # the decision says what is wrong, after the classification
+    return marking, start_trial(pool, document, marking, settings.limits)
 
 
 def _classify_read(document: Any, request: IssueRequest, settings: Settings) -> Any:
