@@ -121,7 +121,15 @@ def normalise(text: str) -> NormalisedText:
 
 
 def normalise_term(text: str) -> str:
-    """Normalise a lexicon term exactly as draft text is normalised, trimmed of spaces."""
+    """Normalise a lexicon term exactly as draft text is normalised, trimmed of spaces.
+
+    Thousands of terms are normalised when the classifier first loads, and most need only the
+    one-to-one table: when nothing in the mapped term is special, :func:`normalise` would
+    return it whole, so the offset map is not built."""
+    tables = _tables()
+    mapped = text.translate(tables.one_to_one)
+    if mapped and not tables.special.search(mapped):
+        return mapped.strip()
     return normalise(text).text.strip()
 
 

@@ -319,7 +319,7 @@ def _condition(where: str, row: Any) -> Condition:
         raise ScopeError(f"{where}: regex must be a list of non-empty strings; fix the entry")
     for rx in regexes:
         try:
-            re.compile(rx)
+            re.compile(rx, re.IGNORECASE)  # as the matcher uses it: compiled once, from re's cache
         except re.error as exc:
             raise ScopeError(f"{where}: regex {rx!r} does not compile ({exc}); fix the pattern") from None
     words = _words(where, row)

@@ -31,27 +31,26 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 
 from mijian.pipeline.claims import RunClaim, claim_alive
-from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, owner_password_for,
-                                        pattern_key, pattern_payload_for, watermark_text)
-from mijian.pipeline.copy_checks import decrypt_copy, office_password_of, refuse_marked_draft, self_check
-from mijian.pipeline.copy_pool import Builder, Progress, counting
+from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, pattern_key)
+from mijian.pipeline.copy_checks import decrypt_copy, refuse_marked_draft
+from mijian.pipeline.copy_pool import Builder, Pool, Progress, counting
 from mijian.pipeline.crypto import random_password, random_token, sha256_hex
 from mijian.pipeline.decision import Decision
 from mijian.pipeline.errors import InputError, RegisterError, UsageError
 from mijian.pipeline.formats import registry
 from mijian.pipeline.issue_outputs import write_outputs
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
-from mijian.pipeline.marking import build_marking
-from mijian.pipeline.model import CopyStamp, Document, Language, Recipient
+from mijian.pipeline.model import Document, Recipient
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import CopyRecord, CopyStatus, DocumentRecord
 from mijian.pipeline.register_changes import refuse_declassified
 from mijian.pipeline.safe_files import check_out_dir, close_run_staging, open_run_staging, writing_to
 from mijian.pipeline.schemes import all_schemes
-from mijian.watermark import textcode
-from mijian.watermark.codes import make_token, make_visible_code, new_copy_id
+from mijian.pipeline.trial_copy import TrialMarking, make_trial
+from mijian.watermark.codes import new_copy_id
 
 __all__ = ["IssueResult", "IssuedCopy", "VoidedCopy", "PASSWORD_PURPOSE", "decrypt_copy",
            "document_id_for", "issue", "pattern_key", "preflight"]
@@ -172,8 +171,8 @@ def _check_approver(decision: Decision, approver: str | None, document: Document
 
 def issue(office: Office, document: Document, decision: Decision, recipients: tuple[Recipient, ...],
           out_dir: Path, actor: str = "mijian", limits: Limits = DEFAULT_LIMITS,
-          running: bool = True, approver: str | None = None,
-          workers: int | None = None, progress: Progress | None = None) -> IssueResult:
+          running: bool = True, approver: str | None = None, workers: int | None = None,
+          progress: Progress | None = None, pool: Pool | None = None) -> IssueResult:
     """Issue one numbered, marked, watermarked, encrypted copy per recipient.
 
     Recipients who already hold a copy of this draft are skipped; copies left pending in the
@@ -181,7 +180,7 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
     batch as the copies are built by up to ``workers`` processes (default: one per core, at
     most four). Copies another live run is issuing to the same recipients are waited for at
     the end (at most :data:`WAIT_SECONDS`). ``progress``, when given, is told
-    ``(done, total, message)`` after each copy is made or voided.
+    ``(done, total, message)`` after each copy is made or voided; ``pool``: see :class:`Builder`.
     """
     _check_approver(decision, approver, document)
     document_id = document_id_for(document)
@@ -210,7 +209,7 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
         waiting: list[tuple[Recipient, CopyRecord]] = []
         total = len(abandoned) + len(fresh)
         tell = counting(progress, total)
-        with Builder(job, total, workers) as builder:
+        with Builder(job, total, workers, pool) as builder:
             for batch in _chunks(abandoned, BATCH):
                 made += builder.build(_reclaim(job, batch), tell)
             # left by a stopped run and finished (or voided) just now: not skipped, not redone
@@ -358,41 +357,34 @@ def _safe(text: str) -> str:
 
 
 def preflight(document: Document, decision: Decision, out_dir: Path | None = None,
-              limits: Limits = DEFAULT_LIMITS, running: bool = True) -> None:
+              limits: Limits = DEFAULT_LIMITS, running: bool = True,
+              trial: Future | None = None) -> None:
     """Check the output folder, then make and self-check one throw-away copy of the draft,
     before anything is recorded.
 
     A draft the writers cannot mark (a broken package, content that swallows the marks) is
     refused here with :class:`InputError`, before the office folder or the register is
-    touched; the trial copy is deleted.
+    touched; the trial copy is deleted. ``trial``: the trial copy already under way in a
+    worker process (see :func:`start_trial`) for this decision's marking.
     """
-    import tempfile
-
-    from mijian.pipeline.crypto import OfficeKey
-
     refuse_marked_draft(document)
     if out_dir is not None:
         _prepare_out(Path(out_dir).absolute(), document_id_for(document), Path(document.source))
+    if trial is not None:
+        trial.result()
+        return
     source, ext = _source_bytes(document, limits)
-    trial = OfficeKey("trial", random_token(32)).for_document("trial")
-    copy_id = new_copy_id(random_token(8))
-    scheme = all_schemes()[decision.scheme]
-    language: Language = "zh" if scheme.language == "zh" else "en"
-    password = random_password()
-    stamp = CopyStamp(
-        marking=build_marking(scheme, decision.level, decision.period, "000001", 1, running),
-        watermark_text=watermark_text(Recipient(id="trial", name="Trial 试印"), "000001", language),
-        visible_code=make_visible_code(trial, copy_id), token=make_token(trial, copy_id),
-        user_password=password, owner_password=owner_password_for(ext, random_password(), password),
-        language=language, text_code=textcode.encode(trial, copy_id),
-        pattern_key=pattern_key(trial), pattern_payload=pattern_payload_for(1))
-    with tempfile.TemporaryDirectory(prefix="mijian-preflight-") as folder:
-        path = Path(folder) / f"trial{ext}"
-        registry.for_copy(ext).write_copy(source, stamp, path, limits=limits)
-        try:
-            self_check(path, ext, stamp, office_password_of(ext, stamp), limits)
-        except RegisterError:
-            raise InputError(f"{document.source}: a trial copy of this draft does not keep its marks "
-                             "(副本标记无法读回); expected a draft whose pages can carry marks; "
-                             "re-save or print the draft to a new PDF and issue again") from None
+    make_trial(source, ext, trial_marking(decision, running), limits, document.source)
 
+
+def trial_marking(decision: Decision, running: bool) -> TrialMarking:
+    """What the trial copy for ``decision`` is marked with."""
+    return TrialMarking(decision.scheme, decision.level, decision.period, running)
+
+
+def start_trial(pool: Executor, document: Document, marking: TrialMarking,
+                limits: Limits = DEFAULT_LIMITS) -> Future:
+    """Make the trial copy of ``document`` for ``marking`` in a worker process of ``pool``;
+    hand the future to :func:`preflight`."""
+    source, ext = _source_bytes(document, limits)
+    return pool.submit(make_trial, source, ext, marking, limits, document.source)

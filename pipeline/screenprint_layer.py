@@ -50,22 +50,14 @@ def draw_pdf(sheet: Any, stamp: CopyStamp) -> None:
     number = _number(stamp)
     if number is None:
         return
-    import pymupdf
-
+    from mijian.pipeline.formats.pdf.sheets import fill_squares
     from mijian.watermark.screenprint import DEFAULT, page_marks
 
     width, height = sheet.rect.width, sheet.rect.height
     marks = page_marks(width * _MM_PER_POINT, height * _MM_PER_POINT,
                        layer_key(stamp.pattern_key), number)
     grey, black = marks.squares(1 / _MM_PER_POINT)
-    shape = sheet.new_shape()
-    for squares, opacity in ((grey, DEFAULT.grey / 255), (black, 1.0)):
-        if not squares:
-            continue
-        for x0, y0, x1, y1 in squares:
-            shape.draw_rect(pymupdf.Rect(x0, y0, x1, y1))
-        shape.finish(color=None, fill=(0, 0, 0), fill_opacity=opacity, width=0)
-    shape.commit(overlay=True)
+    fill_squares(sheet, [(grey, DEFAULT.grey / 255), (black, 1.0)], "MJscr")
 
 
 def docx_overlay(image: Any, stamp: CopyStamp, dpi: float) -> Any:

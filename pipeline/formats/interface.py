@@ -101,6 +101,12 @@ class Format(ABC):
         back, else :class:`~pipeline.errors.RegisterError`."""
         raise self._no_copies()
 
+    def warm_up(self) -> None:
+        """Import what writing and checking copies of drafts in this format needs (a worker
+        process does this while the run still reads and classifies the draft); by default
+        nothing."""
+        return None
+
     def decrypt(self, data: bytes, password: str, source: str) -> bytes:
         """The plain bytes of an encrypted copy opened with ``password``, else
         :class:`~pipeline.errors.RegisterError`."""

@@ -124,27 +124,68 @@ def issue(request: IssueRequest, *, settings: Settings | None = None,
     finishes when it is made again. A run that voided copies or found copies pending
     elsewhere returns normally: :meth:`IssueReport.error` says what is left undone.
     """
-    from mijian.pipeline.issuing import document_id_for, issue as issue_copies, preflight
-    from mijian.pipeline.office import Office
-    from mijian.pipeline.readers import read_document
+    from mijian.pipeline.copy_pool import start_workers, worker_count
     from mijian.pipeline.recipient_files import read_recipient_list
 
     settings = _settings(settings)
     if request.jobs is not None and request.jobs < 1:
         raise UsageError(f"--jobs {request.jobs} is below 1; give a number of worker processes, e.g. --jobs 2")
-    document = read_document(request.draft, settings.limits)
     listed = read_recipient_list(request.recipients)
+    # the worker processes start now and import the writers while this one reads, classifies
+    # and trial-stamps the draft (nothing is recorded until the trial copy has passed)
+    pool = start_workers(worker_count(request.jobs, len(listed.recipients)), str(request.draft))
+    try:
+        run, warnings = _issue_listed(request, listed, settings, progress, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return IssueReport(run=run, recipients=listed, warnings=warnings)
+
+
+def _issue_listed(request: IssueRequest, listed: Any, settings: Settings,
+                  progress: Progress | None, pool: Any) -> tuple[Any, tuple[str, ...]]:
+    """Read the draft, decide (the registered decision or a first one), make the trial copy,
+    then issue with ``pool``; the run and its warnings."""
+    from mijian.pipeline.issuing import document_id_for, issue as issue_copies, preflight, trial_marking
+    from mijian.pipeline.office import Office
+    from mijian.pipeline.readers import read_document
+
+    document = read_document(request.draft, settings.limits)
+    early = _early_trial(request, document, settings, pool)
     decision, warnings = _decision_for(document, request, settings)
     out_dir = request.out or Path("mijian-out") / document_id_for(document)
     if progress is not None:
         progress(0, len(listed.recipients), "trial copy 试制副本")
-    preflight(document, decision, out_dir, settings.limits, request.running)
+    trial = early[1] if early and early[0] == trial_marking(decision, request.running) else None
+    preflight(document, decision, out_dir, settings.limits, request.running, trial)
     with Office.open(settings.home) as office:
         run = issue_copies(office, document, decision, listed.recipients, out_dir,
                            actor=settings.actor, limits=settings.limits, running=request.running,
                            approver=_approver(request), workers=request.jobs,
-                           progress=progress)
-    return IssueReport(run=run, recipients=listed, warnings=warnings)
+                           progress=progress, pool=pool)
+    return run, warnings
+
+
+def _early_trial(request: IssueRequest, document: Any, settings: Settings, pool: Any) -> Any:
+    """When the officer named both the grade and the period, the trial copy's marking is
+    known before the draft is classified: start it in a worker process now and return
+    (marking, future), else None. The run uses it only if the decision marks the copies
+    the same way; a grade the rules refuse is still reported by :func:`decide` first."""
+    from mijian.pipeline.issuing import start_trial
+    from mijian.pipeline.schemes import check_period, get_scheme
+    from mijian.pipeline.trial_copy import TrialMarking
+
+    choice = request.choice
+    if pool is None or not choice.grade or not choice.period:
+        return None
+    try:
+        scheme = get_scheme(request.scheme, document.language)
+        level = scheme.level_of(choice.grade)
+        marking = TrialMarking(scheme.name, level, check_period(scheme, level, choice.period),
+                               request.running)
+    except (UsageError, KeyError, ValueError):
+        return None  # the decision says what is wrong, after the classification
+    return marking, start_trial(pool, document, marking, settings.limits)
 
 
 def _decision_for(document: Any, request: IssueRequest,

@@ -70,8 +70,18 @@ def append_line(
     fontsize: float,
 ) -> float:
     """Append one line of text at the baseline point ``origin``; return its right end x."""
+    return append_runs(writer, origin, font_runs(text, fonts), fontsize)
+
+
+def append_runs(
+    writer: pymupdf.TextWriter,
+    origin: tuple[float, float],
+    runs: Sequence[tuple[pymupdf.Font, str]],
+    fontsize: float,
+) -> float:
+    """Append runs of :func:`font_runs` as one line at ``origin``; return its right end x."""
     x, y = origin
-    for font, run in font_runs(text, fonts):
+    for font, run in runs:
         _, last = writer.append((x, y), run, font=font, fontsize=fontsize)
         x = last.x
     return x

@@ -65,6 +65,13 @@ class PdfFormat(Format):
 
         self_check_pdf(path, stamp, office_password)
 
+    def warm_up(self) -> None:
+        """The writer (PyMuPDF, the layers, numpy) and the self-check (pypdf)."""
+        import pypdf  # noqa: F401
+
+        from mijian.pipeline.formats.pdf import copy, selfcheck  # noqa: F401
+        from mijian.watermark import pattern, screenprint  # noqa: F401
+
     def decrypt(self, data: bytes, password: str, source: str) -> bytes:
         """The copy rewritten without encryption, opened with the user or owner password."""
         import pymupdf

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pymupdf
-from mijian.pipeline.formats.pdf.fonts import append_line, text_width
+from mijian.pipeline.formats.pdf.fonts import append_runs, font_runs
 from mijian.pipeline.formats.pdf.opening import GBT9704_MARGINS
 from mijian.pipeline.model import Marking
 
@@ -195,22 +195,31 @@ def place_marks(
 def draw_marks(
     page: pymupdf.Page, marks: list[Mark], fonts: dict[str, tuple[pymupdf.Font, ...]],
     drawn: list[tuple[tuple[pymupdf.Font, ...], str]] | None = None,
+    known: dict | None = None,
 ) -> None:
     """Write the marks on an overlay page: one writer per colour and weight; each text and
-    its faces are added to ``drawn`` (the fonts are subset from that list)."""
+    its faces are added to ``drawn`` (the fonts are subset from that list). ``known`` keeps
+    each text's font runs and width for the copies of one run (``fonts`` the same for all):
+    most rows (banners, running headers) repeat on every page of every copy."""
     writers: dict[tuple[tuple[float, float, float], bool], pymupdf.TextWriter] = {}
+    known = {} if known is None else known
     limit = page.rect.width - 2 * EDGE
     for mark in marks:
         row = mark.row
-        face = fonts["latin"] if row.latin else fonts["bold" if row.bold else "text"]
+        kind = "latin" if row.latin else "bold" if row.bold else "text"
+        face = fonts[kind]
         size = row.size
-        width = text_width(mark.text, face, size)
+        key = (mark.text, kind, size)
+        if key not in known:
+            runs = font_runs(mark.text, face)
+            known[key] = (runs, sum(font.text_length(run, fontsize=size) for font, run in runs))
+        runs, width = known[key]
         if width > limit:
             size, width = size * limit / width, limit
         x = {"left": mark.x, "right": mark.x - width, "centre": mark.x - width / 2}[mark.align]
         x = min(max(x, EDGE), page.rect.width - EDGE - width)
         writer = writers.setdefault((row.color, row.bold), pymupdf.TextWriter(page.rect))
-        append_line(writer, (x, mark.baseline), mark.text, face, size)
+        append_runs(writer, (x, mark.baseline), runs, size)
         if drawn is not None:
             drawn.append((face, mark.text))
     for (color, bold), writer in writers.items():

@@ -7,14 +7,22 @@ it with its own AES (several milliseconds a password, and it tries the empty pas
 first); pypdf does it with OpenSSL through ``cryptography``, so the check reads the file
 with pypdf, a second, independent reader of what MuPDF wrote:
 
-1. It is encrypted with AES-256 (``/V 5``), and the empty password opens nothing.
-2. The office password opens it as owner, and with the key that password unlocks the Info
-   dictionary holds the copy's token.
-3. The recipient's password opens it as user, and with the key that password unlocks (in
-   use from then on) the XMP packet holds the copy's token and page 1 draws the printed
-   code as text: a run of glyphs whose font's ToUnicode map reads back the code, in a
-   content stream shown on page 1. That is what a text extractor would find, read where
-   the copy's writer put it instead of by laying out the whole page.
+1. It is encrypted with AES-256 (``/V 5``, ``/R`` 5 or 6), and the recipient's password opens
+   it: the file is parsed once, with that password, and that key reads everything below.
+2. The office password is the owner password: it validates the ``/O`` entry, and the key
+   it unlocks from ``/OE`` decrypts ``/Perms`` to the permissions the file states, so it is
+   the same file key the recipient's password unlocked.
+3. With that key the Info dictionary and the XMP packet hold the copy's token, and page 1
+   draws the printed code as text: a run of glyphs whose font's ToUnicode map reads back the
+   code, in a content stream shown on page 1. That is what a text extractor would find, read
+   where the copy's writer put it instead of by laying out the whole page.
+
+Deriving a key from a password is most of the cost (a few milliseconds each for AES-256,
+revision 6), so each password is tried once in its role, five derivations a copy. The empty
+password is not tried: the passwords are checked to be non-empty and different, and a
+password other than the one that validates ``/U`` (or ``/O``) would have to collide with it
+under SHA-2 to validate too, so "the empty password opens nothing" and "the recipient's
+password is not the owner's" follow from steps 1 and 2.
 """
 
 from __future__ import annotations
@@ -35,19 +43,21 @@ _RANGE = re.compile(rb"<([0-9A-Fa-f]{2,8})>\s*<([0-9A-Fa-f]{2,8})>\s*<([0-9A-Fa-
 
 
 def self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) -> None:
-    """A PDF copy refuses no password, is AES-256, opens with the office's and the
-    recipient's password, and carries its token (Info and XMP) and printed code (page 1)."""
+    """A PDF copy is AES-256, opens with the recipient's password, has the office's as its
+    owner password, and carries its token (Info and XMP) and printed code (page 1)."""
     import io
 
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
+    passwords = [stamp.user_password] + ([office_password] if office_password else [])
+    if not all(passwords) or len(set(passwords)) != len(passwords):
+        raise RegisterError(f"{path.name}: {NOT_OPENING}")  # empty or shared: see module notes
     try:
-        reader = PdfReader(io.BytesIO(path.read_bytes()), strict=False)
-        _check_opening(reader, stamp, office_password, path)
-        if office_password is None and _info_token(reader) != stamp.token:
-            raise RegisterError(f"{path.name}: {NO_MARKS}")
-        if _xmp_token(reader) != stamp.token:  # a stream read with the recipient's key
+        reader = PdfReader(io.BytesIO(path.read_bytes()), strict=False,
+                           password=stamp.user_password)
+        _check_opening(reader, office_password, path)
+        if _info_token(reader) != stamp.token or _xmp_token(reader) != stamp.token:
             raise RegisterError(f"{path.name}: {NO_MARKS}")
         if stamp.visible_code and not draws_text(reader, 0, stamp.visible_code):
             raise RegisterError(f"{path.name}: {NO_MARKS}")
@@ -58,25 +68,27 @@ def self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) ->
         raise RegisterError(f"{path.name}: {NOT_OPENING} ({type(exc).__name__})") from None
 
 
-def _check_opening(reader, stamp: CopyStamp, office_password: str | None, path: Path) -> None:
-    """Locked (the empty password opens nothing), AES-256, and each password opens it in
-    its role; the office password's key reads the Info token, then the recipient's key
-    is the one in use."""
-    from pypdf import PasswordType
+def _check_opening(reader, office_password: str | None, path: Path) -> None:
+    """AES-256, and the office password validates ``/O`` and unlocks the file key (its key
+    decrypts ``/Perms`` to the stated permissions); the reader was opened with the
+    recipient's password (a wrong one raises)."""
+    from pypdf._encryption import AlgV5
 
     encrypt = reader.trailer.get("/Encrypt") if reader.is_encrypted else None
-    if encrypt is None or encrypt.get_object().get("/V") != 5 \
-            or encrypt.get_object().get("/R") not in (5, 6):
-        raise RegisterError(f"{path.name}: {NOT_OPENING}")
-    if reader.decrypt("") != PasswordType.NOT_DECRYPTED:
+    encrypt = encrypt.get_object() if encrypt is not None else None
+    if encrypt is None or encrypt.get("/V") != 5 or encrypt.get("/R") not in (5, 6):
         raise RegisterError(f"{path.name}: {NOT_OPENING}")
     if office_password:
-        if reader.decrypt(office_password) != PasswordType.OWNER_PASSWORD:
+        def value(name: str) -> bytes:
+            return encrypt[name].get_object().original_bytes
+
+        key = AlgV5.verify_owner_password(int(encrypt["/R"]), office_password.encode("utf-8"),
+                                          value("/O"), value("/OE"), value("/U"))
+        metadata = encrypt.get("/EncryptMetadata")
+        metadata = True if metadata is None else getattr(metadata.get_object(), "value", True)
+        if not key or not AlgV5.verify_perms(key, value("/Perms"), int(encrypt["/P"]) & 0xFFFFFFFF,
+                                             metadata):
             raise RegisterError(f"{path.name}: {NOT_OPENING}")
-        if _info_token(reader) != stamp.token:
-            raise RegisterError(f"{path.name}: {NO_MARKS}")
-    if reader.decrypt(stamp.user_password) != PasswordType.USER_PASSWORD:
-        raise RegisterError(f"{path.name}: {NOT_OPENING}")
 
 
 def _info_token(reader) -> str | None:
@@ -101,11 +113,13 @@ def _xmp_token(reader) -> str | None:
 
 def draws_text(reader, number: int, text: str) -> bool:
     """Whether page ``number`` draws ``text`` as one run of glyphs that reads back as
-    ``text`` through its font's ToUnicode map, in the page's own content or in a form it
-    shows (the writer's own forms, named ``MJ…``, first), without laying the page out."""
+    ``text`` through its font's ToUnicode map, in a form the page shows (the writer's own,
+    named ``MJ…``, first) or in its own content, without laying the page out."""
     page = reader.pages[number]
-    holders = itertools.chain([(page.get("/Resources"), page.get_contents())],
-                              _forms(page.get("/Resources"), depth=3))
+    # the forms first: the writer's own (``MJ…``) hold the code, and the draft's fonts on the
+    # page itself need not have their maps read when it is found there
+    holders = itertools.chain(_forms(page.get("/Resources"), depth=3),
+                              [(page.get("/Resources"), page.get_contents())])
     seen: dict[int, bytes | None] = {}
     for resources, content in holders:
         if content is None:

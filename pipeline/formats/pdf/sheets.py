@@ -167,6 +167,50 @@ def draw_pattern(sheet: pymupdf.Page, stamp: CopyStamp) -> None:
     _append_content(sheet, b"\n".join(groups))
 
 
+def fill_squares(sheet: pymupdf.Page, groups: list[tuple[list[tuple[float, float, float, float]], float]],
+                 prefix: str) -> None:
+    """Fill each group of squares ``(x0, y0, x1, y1)`` (page coordinates, top-left origin, on a
+    new overlay page) in black at the group's constant fill opacity, as one content stream of
+    ``re`` operators (to 1e-5 pt): what PyMuPDF's ``Shape`` drew, without a Python object per
+    square (several hundred a page size, most of the cost of a copy when drawn one by one).
+    The opacities are graphics states named ``prefix`` and a number, added to those the sheet
+    already has."""
+    height = sheet.rect.height
+    parts: list[bytes] = []
+    states: dict[str, str] = {}
+    for number, (squares, opacity) in enumerate(groups):
+        if not squares:
+            continue
+        rects = b" re\n".join(b"%.5f %.5f %.5f %.5f" % (x0, height - y1, x1 - x0, y1 - y0)
+                               for x0, y0, x1, y1 in squares)
+        state = b""
+        if opacity < 1.0:
+            state = f"/{prefix}{number} gs ".encode()
+            states[f"{prefix}{number}"] = f"<</Type/ExtGState/ca {opacity:.8f}>>"
+        parts.append(b"q " + state + b"0 g\n" + rects + b" re\nf\nQ")
+    if not parts:
+        return
+    _add_states(sheet, states)
+    _append_content(sheet, b"\n".join(parts))
+
+
+def _add_states(page: pymupdf.Page, states: dict[str, str]) -> None:
+    """Add graphics states to the page's ``/ExtGState`` resources, keeping those it has
+    (the resources and the dictionary may each be inline or an object of their own)."""
+    doc = page.parent
+    holder, path = page.xref, "Resources/"
+    kind, value = doc.xref_get_key(holder, "Resources")
+    if kind == "xref":
+        holder, path = int(value.split()[0]), ""
+    kind, value = doc.xref_get_key(holder, path + "ExtGState")
+    if kind == "xref":
+        holder, path = int(value.split()[0]), ""
+    else:
+        path += "ExtGState/"
+    for name, state in states.items():
+        doc.xref_set_key(holder, path + name, state)
+
+
 def _set_resource(page: pymupdf.Page, name: str, value: str) -> None:
     """Set the resource dictionary entry ``name`` (e.g. ``Font``) of a new overlay page,
     whose ``/Resources`` may be inline or an object of its own."""
@@ -260,6 +304,7 @@ def build_overlay(doc: pymupdf.Document, stamp: CopyStamp, facts: tuple[PageFact
                       frozenset(apart))
     stamp_layers("pdf", "overlay", copy)
     bottom = copy.bottom
+    known = cache.setdefault(("mark-runs", stamp.language), {}) if cache is not None else None
     targets: list[pymupdf.Rect | None] = []
     shared: dict[tuple[float, float], int] = {}
     for number in range(pages):
@@ -272,7 +317,7 @@ def build_overlay(doc: pymupdf.Document, stamp: CopyStamp, facts: tuple[PageFact
         body = moved_body(page.content, target, page.rect)
         stamp_layers("pdf", "page", PdfPage(sheet, copy, number, page, target, body,
                                             band_height(bottom)))
-        draw_marks(sheet, place_marks(top, bottom, page.rect, body), fonts, copy.drawn)
+        draw_marks(sheet, place_marks(top, bottom, page.rect, body), fonts, copy.drawn, known)
     for size in shared:  # one sheet per page size, shown on every page of that size
         sheet = copy.overlay.new_page(width=size[0], height=size[1])
         stamp_layers("pdf", "sheet", PdfSheet(sheet, copy))

@@ -50,6 +50,12 @@ class TextFormat(Format):
 
         return text_to_pdf(document.text, document.title, document.language), "pdf"
 
+    def warm_up(self) -> None:
+        """As the PDF copies' writer does."""
+        from mijian.pipeline.formats.registry import named
+
+        named("pdf").warm_up()
+
     def read_evidence(self, path: Path, data: bytes, keys: LeakKeys, limits: Limits) -> Evidence:
         """The pasted text itself: no properties, no encryption."""
         return Evidence(kind="txt", encrypted=False, opened=True, token=None,
