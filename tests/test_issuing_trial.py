@@ -41,7 +41,7 @@ def test_the_early_trial_has_the_marking_the_decision_gives(pool, tmp_path: Path
     document = read_document(DRAFT, DEFAULT_LIMITS)
     early = _early_trial(request, document, settings, pool)
     assert early is not None
-    decision = decide(_classify_read(document, request, settings), request.choice)
+    decision = decide(_classify_read(document, request.scheme, request, settings), request.choice)
     assert early[0] == trial_marking(decision, True)
     assert early[1].result() is None  # the trial copy was written and self-checked
     preflight(document, decision, request.out, DEFAULT_LIMITS, True, early[1])
