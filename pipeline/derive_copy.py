@@ -107,14 +107,6 @@ def check_office_name(office_name: str) -> str:
     return name
 
 
-def decision_of(record: DocumentRecord) -> Decision:
-    """The registered decision of a document, as issuing uses it."""
-    return Decision(scheme=record.scheme, level=record.level, grade=record.grade,
-                    period=record.period, suggested_level=record.suggested_level,
-                    suggested_grade=record.suggested_grade, justification=record.justification,
-                    basis=record.basis, rationale=tuple(record.rationale))
-
-
 def _parent(office: Office, copy_id: str) -> tuple[CopyRecord, DocumentRecord]:
     """The parent copy, held, and its document, not declassified."""
     from mijian.pipeline.register_changes import DECLASSIFIED
@@ -253,11 +245,23 @@ def _job(office: Office, document: DocumentRecord, source: bytes, ext: str, out_
          run_dir: Path, actor: str, limits: Limits, claim: str, approver: str, stamp: str) -> Job:
     """The build job of one reproduction: the registered decision, the registered draft, and
     the stamp each format's writer draws with the first page's marks."""
-    return Job(office=office, document_id=document.id, decision=decision_of(document),
+    return Job(office=office, document_id=document.id, decision=_standing(office, document),
                scheme=all_schemes()[document.scheme], source=source, ext=ext, out_dir=out_dir,
                run_dir=run_dir, actor=actor, limits=limits, running=True, claim=claim,
                approver=approver, total=document.last_serial + 1, cache={},
                reproduction=stamp)
+
+
+def _standing(office: Office, document: DocumentRecord) -> Decision:
+    """The document's registered decision as issuing uses it, with its scope (知悉范围): a
+    reproduction is handled as the original and carries the same marking."""
+    from mijian.pipeline.registered_decision import decision_of, registered
+
+    found = registered(office, document.id)
+    if found is None:
+        raise RegisterError(f"document {document.id} is no longer in the register; nothing was "
+                            "recorded; check 'mijian register verify' (文件登记缺失)")
+    return decision_of(found)
 
 
 def _refuse_changed(job: Job) -> None:

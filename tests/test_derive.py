@@ -314,3 +314,17 @@ def test_extract_roles_and_sources_by_grade(office: tuple[Settings, dict]) -> No
         service.derive_document("compile", [base["training"], base["notice"]], draft=draft,
                                 title="汇编", settings=settings, **LEADER)
     assert _verify(settings).ok
+
+
+def test_a_reproduction_carries_the_scope_a_change_set(office: tuple[Settings, dict]) -> None:
+    """A reproduction is handled as the original: after a change of scope (知悉范围) its
+    manifest states the new scope, as an issued copy's would."""
+    settings, base = office
+    service.change_marking(base["notice"], scope="办公室、财务处", approver="定密责任人",
+                           justification="扩大知悉范围", settings=settings)
+    done = service.reproduce(base["copies"]["000002"], draft=NOTICE, holder="王五", unit="办公室",
+                             office_name="江澜省政府办公厅", out=base["tmp"] / "repro",
+                             settings=settings, **LEADER)
+    manifest = json.loads((base["tmp"] / "repro" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest.get("scope") == "办公室、财务处", manifest
+    assert done.copy.serial == "000004" and _verify(settings).ok
