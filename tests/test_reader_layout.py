@@ -335,18 +335,21 @@ def _cells(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def _column_starts(line: str) -> list[int]:
-    """Cells at which the columns of a table row begin: the first character after the start
-    of the line or after a gap of two or more cells of spaces."""
+def _column_starts(line: str, wide: int = 2) -> list[int]:
+    """Where the columns of a table row begin: the first character after the start of the
+    line or after a gap of two or more spaces. Counted in cells, a CJK character taking
+    ``wide`` of them (2 as typed in an editor; 1 as ``pdftotext -layout`` prints them, one
+    character per column)."""
     starts, cell, gap = [], 0, 2
     for ch in line.rstrip():
+        width = wide if unicodedata.east_asian_width(ch) in ("W", "F") else 1
         if ch in " \u3000":
-            gap += _cells(ch)
+            gap += width
         else:
             if gap >= 2:
                 starts.append(cell)
             gap = 0
-        cell += _cells(ch)
+        cell += width
     return starts
 
 
@@ -361,24 +364,16 @@ def test_text_table_columns_stay_aligned(copies: dict[str, Copy]) -> None:
     assert len(source) > 10 and len({tuple(_column_starts(row)) for row in source}) == 1
     printed = _table_rows(ZERO_WIDTH.sub("", _poppler_text(copy.path, copy.password)).splitlines())
     assert len(printed) == len(source), "pdftotext does not print every row of the table whole"
-    starts = {tuple(_column_starts(row)) for row in printed}
+    starts = {tuple(_column_starts(row, wide=1)) for row in printed}
     assert len(starts) == 1, f"pdftotext -layout prints the columns out of line: {starts}"
     with _open_copy(copy) as doc:
-        lefts: dict[int, set[float]] = {}
+        rows: dict[tuple[int, float], list[tuple[float, str]]] = {}
         for page in doc:
-            for row in page.get_text("rawdict")["blocks"]:
-                for line in row.get("lines", []):
-                    chars = [ch for span in line["spans"] for ch in span["chars"]]
-                    text = "".join(ch["c"] for ch in chars)
-                    if not _table_rows([ZERO_WIDTH.sub("", text)]):
-                        continue
-                    visible = [ch for ch in chars if not ZERO_WIDTH.match(ch["c"])]
-                    starts_at = _column_starts("".join(ch["c"] for ch in visible))
-                    cells = [0]
-                    for ch in visible:
-                        cells.append(cells[-1] + _cells(ch["c"]))
-                    for column, cell in enumerate(starts_at):
-                        lefts.setdefault(column, set()).add(
-                            round(visible[cells.index(cell)]["origin"][0], 1))
-    assert lefts and all(len(xs) == 1 for xs in lefts.values()), (
-        f"the columns start at different x on different rows: {lefts}")
+            for x0, _, _, y1, word, *_ in page.get_text("words"):
+                word = ZERO_WIDTH.sub("", word)
+                if word:
+                    rows.setdefault((page.number, round(y1, 1)), []).append((x0, word))
+    table = [sorted(row) for row in rows.values() if re.fullmatch(r"序号|\d\d", min(row)[1])]
+    assert len(table) == len(source), "MuPDF does not see every row of the table on one line"
+    lefts = {tuple(round(x, 1) for x, _ in row) for row in table}
+    assert len(lefts) == 1, f"the columns start at different x on different rows: {lefts}"

@@ -4,6 +4,7 @@ of a text draft).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,26 +78,89 @@ class _Style:
     last_baseline: float
 
 
-def _lay_out(
-    text: str, style: _Style, advance: Callable[[str], float]
-) -> list[list[tuple[float, float, str]]]:
-    """Place the lines of ``text`` on pages: a list of (x, baseline y, line) per page."""
+_COLUMN_GAP = re.compile(r"\S(?:[ \u3000]{2,}|\u3000)(?=\S)")
+"""A gap between two columns of a table made with spaces: two or more spaces, or an
+ideographic space, between two printed characters."""
+
+
+_WORD = re.compile(r"[^ \u3000]+")
+"""A word of a table row: what lies between spaces (ideographic ones too)."""
+
+
+_SMALLEST_TABLE = 6.0
+"""The smallest type size (points) a table is set in to fit the text block's width; a wider
+table is set as ordinary paragraphs."""
+
+
+Placed = tuple[float, float, str, float, float]
+"""A line placed on a page: x, baseline y, the text, the type size, and the width of one
+character cell (0.0 when the line is set with the faces' own advances)."""
+
+
+def _cells(text: str) -> int:
+    """Width of ``text`` in character cells: wide (CJK) characters take two, others one, as
+    in the monospaced editor the columns were lined up in."""
+    return sum(2 if _is_wide(ch) else 1 for ch in text)
+
+
+def _table_sizes(chunk: list[str], box: float, size: float) -> list[float]:
+    """For each paragraph, the type size of its table (0.0: not a table row).
+
+    A row has two or more column gaps; consecutive rows form a table, set on a grid of
+    half-em cells at the largest size (at most the body's) at which its widest row fits the
+    text block: proportional advances or line wrapping would break the columns apart."""
+    sizes = [0.0] * len(chunk)
+    start = 0
+    while start < len(chunk):
+        end = start
+        while end < len(chunk) and len(_COLUMN_GAP.findall(chunk[end])) >= 2:
+            end += 1
+        if end == start:
+            start += 1
+            continue
+        widest = max(_cells(row.rstrip()) for row in chunk[start:end])
+        fit = min(size, 2 * box / max(widest, 1))
+        if fit >= _SMALLEST_TABLE:
+            sizes[start:end] = [fit] * (end - start)
+        start = end
+    return sizes
+
+
+def _lay_out(text: str, style: _Style, advance: Callable[[str], float]) -> list[list[Placed]]:
+    """Place the lines of ``text`` on pages: a list of :data:`Placed` lines per page."""
     left, _, right, _ = GBT9704_MARGINS
     box = A4[0] - left - right
-    pages: list[list[tuple[float, float, str]]] = []
+    pages: list[list[Placed]] = []
     for chunk in _clean(text):
         pages.append([])
         y = style.first_baseline
-        for paragraph in chunk:
-            pad = style.indent if paragraph[:1] not in ("", " ", "\u3000") else 0.0
-            for number, line in enumerate(_wrap(paragraph, box - pad, advance)):
+        for paragraph, table in zip(chunk, _table_sizes(chunk, box, style.size)):
+            if table:
+                lines, pad, size, cell = [paragraph.rstrip()], 0.0, table, table / 2
+            else:
+                pad = style.indent if paragraph[:1] not in ("", " ", "\u3000") else 0.0
+                lines, size, cell = _wrap(paragraph, box - pad, advance), style.size, 0.0
+            for number, line in enumerate(lines):
                 if y > style.last_baseline:
                     pages.append([])
                     y = style.first_baseline
                 if line:
-                    pages[-1].append((left + (0.0 if number else pad), y, line))
-                y += style.leading
+                    pages[-1].append((left + (0.0 if number else pad), y, line, size, cell))
+                y += style.leading * size / style.size
     return pages
+
+
+def _write_line(writer: pymupdf.TextWriter, placed: Placed,
+                fonts: tuple[pymupdf.Font, ...]) -> None:
+    """Write one placed line: a table row word by word, each word starting at its cell of
+    the grid (inside a word the faces' advances are kept, so readers see no gaps in it)."""
+    x, y, line, size, cell = placed
+    if not cell:
+        append_line(writer, (x, y), line, fonts, size)
+        return
+    for word in _WORD.finditer(line):
+        append_line(writer, (x + _cells(line[: word.start()]) * cell, y), word.group(), fonts,
+                    size)
 
 
 def text_to_pdf(text: str, title: str, language: Language) -> bytes:
@@ -104,7 +168,8 @@ def text_to_pdf(text: str, title: str, language: Language) -> bytes:
 
     Each line of ``text`` is a paragraph (Chinese paragraphs get the customary two-character
     indent unless they already start with spaces); blank lines are kept as space; a form
-    feed starts a new page. Fonts are embedded and subset, so the text re-extracts with
+    feed starts a new page. Rows of a table lined up with spaces keep their columns: they
+    are set unwrapped on a grid of character cells (see :func:`_table_sizes`). Fonts are embedded and subset, so the text re-extracts with
     :func:`read_pdf_pages` as the same characters in the same order. ``title`` goes into the
     document properties only. Raises :class:`InputError` for an empty text or characters no
     built-in font can show.
@@ -137,8 +202,8 @@ def text_to_pdf(text: str, title: str, language: Language) -> bytes:
         for lines in _lay_out(text, style, advance):
             page = doc.new_page(width=A4[0], height=A4[1])
             writer = pymupdf.TextWriter(page.rect)
-            for x, y, line in lines:
-                append_line(writer, (x, y), line, fonts, size)
+            for placed in lines:
+                _write_line(writer, placed, fonts)
             writer.write_text(page)
         doc.subset_fonts()
         doc.set_metadata({"title": title, "creator": "mijian", "producer": "mijian"})
