@@ -335,18 +335,18 @@ def _cells(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def _column_starts(line: str, wide: int = 2) -> list[int]:
+def _column_starts(line: str, wide: int = 2, parting: int = 2) -> list[int]:
     """Where the columns of a table row begin: the first character after the start of the
-    line or after a gap of two or more spaces. Counted in cells, a CJK character taking
-    ``wide`` of them (2 as typed in an editor; 1 as ``pdftotext -layout`` prints them, one
-    character per column)."""
-    starts, cell, gap = [], 0, 2
+    line or after a gap of ``parting`` or more cells of spaces. Counted in cells, a CJK
+    character taking ``wide`` of them (2 as typed in an editor; 1 as ``pdftotext -layout``
+    prints them, one character per column, parting words by one space or more)."""
+    starts, cell, gap = [], 0, parting
     for ch in line.rstrip():
         width = wide if unicodedata.east_asian_width(ch) in ("W", "F") else 1
         if ch in " \u3000":
             gap += width
         else:
-            if gap >= 2:
+            if gap >= parting:
                 starts.append(cell)
             gap = 0
         cell += width
@@ -357,15 +357,32 @@ def _table_rows(lines: list[str]) -> list[str]:
     return [line for line in lines if re.match(r"\s*(序号|\d\d)\s{2,}", line)]
 
 
+def _draft_pdf(copy: Copy, folder: Path) -> Path:
+    """The PDF a text draft is laid out as (the draft of its copies)."""
+    from mijian.pipeline.formats.pdf.typeset import text_to_pdf
+
+    path = folder / f"{copy.draft.stem}.pdf"
+    path.write_bytes(text_to_pdf(copy.draft.read_text(encoding="utf-8"), copy.draft.stem, "zh"))
+    return path
+
+
+def _assert_poppler_columns(text: str, rows: int, where: str) -> None:
+    printed = _table_rows(ZERO_WIDTH.sub("", text).splitlines())
+    assert len(printed) == rows, f"{where}: pdftotext does not print every table row whole"
+    starts = {tuple(_column_starts(row, wide=1, parting=1)) for row in printed}
+    assert len(starts) == 1 and len(next(iter(starts))) == 8, (
+        f"{where}: pdftotext -layout prints the columns out of line: {starts}")
+
+
 @needs_poppler
-def test_text_table_columns_stay_aligned(copies: dict[str, Copy]) -> None:
+def test_text_table_columns_stay_aligned(copies: dict[str, Copy], tmp_path: Path) -> None:
     copy = copies["roster"]
     source = _table_rows(copy.draft.read_text(encoding="utf-8").splitlines())
     assert len(source) > 10 and len({tuple(_column_starts(row)) for row in source}) == 1
-    printed = _table_rows(ZERO_WIDTH.sub("", _poppler_text(copy.path, copy.password)).splitlines())
-    assert len(printed) == len(source), "pdftotext does not print every row of the table whole"
-    starts = {tuple(_column_starts(row, wide=1)) for row in printed}
-    assert len(starts) == 1, f"pdftotext -layout prints the columns out of line: {starts}"
+    _assert_poppler_columns(_poppler_text(_draft_pdf(copy, tmp_path)), len(source), "draft")
+    text = _poppler_text(copy.path, copy.password)
+    assert ZERO_WIDTH.search(text), "no text code"
+    _assert_poppler_columns(text, len(source), copy.path.name)
     with _open_copy(copy) as doc:
         rows: dict[tuple[int, float], list[tuple[float, str]]] = {}
         for page in doc:

@@ -4,6 +4,7 @@ of a text draft).
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -87,6 +88,12 @@ _WORD = re.compile(r"[^ \u3000]+")
 """A word of a table row: what lies between spaces (ideographic ones too)."""
 
 
+_TABLE_LEADING = 1.4
+"""Line pitch of table rows, in ems: under the 1.5 em past which poppler's text layout
+splits lines into blocks apart, so the cells of a column stay one block, printed in line
+by ``pdftotext -layout``."""
+
+
 _SMALLEST_TABLE = 6.0
 """The smallest type size (points) a table is set in to fit the text block's width; a wider
 table is set as ordinary paragraphs."""
@@ -119,7 +126,7 @@ def _table_sizes(chunk: list[str], box: float, size: float) -> list[float]:
             start += 1
             continue
         widest = max(_cells(row.rstrip()) for row in chunk[start:end])
-        fit = min(size, 2 * box / max(widest, 1))
+        fit = min(size, math.floor(20 * box / max(widest, 1)) / 10)
         if fit >= _SMALLEST_TABLE:
             sizes[start:end] = [fit] * (end - start)
         start = end
@@ -146,21 +153,34 @@ def _lay_out(text: str, style: _Style, advance: Callable[[str], float]) -> list[
                     y = style.first_baseline
                 if line:
                     pages[-1].append((left + (0.0 if number else pad), y, line, size, cell))
-                y += style.leading * size / style.size
+                y += size * _TABLE_LEADING if table else style.leading
     return pages
 
 
-def _write_line(writer: pymupdf.TextWriter, placed: Placed,
-                fonts: tuple[pymupdf.Font, ...]) -> None:
-    """Write one placed line: a table row word by word, each word starting at its cell of
-    the grid (inside a word the faces' advances are kept, so readers see no gaps in it)."""
-    x, y, line, size, cell = placed
-    if not cell:
-        append_line(writer, (x, y), line, fonts, size)
-        return
-    for word in _WORD.finditer(line):
-        append_line(writer, (x + _cells(line[: word.start()]) * cell, y), word.group(), fonts,
-                    size)
+def _write_page(page: pymupdf.Page, lines: list[Placed], fonts: tuple[pymupdf.Font, ...]) -> None:
+    """Write the placed lines of one page, in reading order.
+
+    Ordinary lines share one writer. A table row is written word by word, each word by a
+    writer of its own at its cell of the grid (inside a word the faces' advances are kept,
+    so readers see no gaps in it): a writer joins the words of one baseline into one string
+    whose gaps it computes from its own advances, which differ a little from the embedded
+    font's widths, and the columns would drift along the row."""
+    pending, used = pymupdf.TextWriter(page.rect), False
+    for x, y, line, size, cell in lines:
+        if not cell:
+            append_line(pending, (x, y), line, fonts, size)
+            used = True
+            continue
+        if used:  # what comes before the row is drawn before it (extractors keep the order)
+            pending.write_text(page)
+            pending, used = pymupdf.TextWriter(page.rect), False
+        for word in _WORD.finditer(line):
+            alone = pymupdf.TextWriter(page.rect)
+            append_line(alone, (x + _cells(line[: word.start()]) * cell, y), word.group(), fonts,
+                        size)
+            alone.write_text(page)
+    if used:
+        pending.write_text(page)
 
 
 def text_to_pdf(text: str, title: str, language: Language) -> bytes:
@@ -169,7 +189,8 @@ def text_to_pdf(text: str, title: str, language: Language) -> bytes:
     Each line of ``text`` is a paragraph (Chinese paragraphs get the customary two-character
     indent unless they already start with spaces); blank lines are kept as space; a form
     feed starts a new page. Rows of a table lined up with spaces keep their columns: they
-    are set unwrapped on a grid of character cells (see :func:`_table_sizes`). Fonts are embedded and subset, so the text re-extracts with
+    are set unwrapped on a grid of character cells (see :func:`_table_sizes`). Fonts are
+    embedded and subset, so the text re-extracts with
     :func:`read_pdf_pages` as the same characters in the same order. ``title`` goes into the
     document properties only. Raises :class:`InputError` for an empty text or characters no
     built-in font can show.
@@ -201,10 +222,7 @@ def text_to_pdf(text: str, title: str, language: Language) -> bytes:
     try:
         for lines in _lay_out(text, style, advance):
             page = doc.new_page(width=A4[0], height=A4[1])
-            writer = pymupdf.TextWriter(page.rect)
-            for placed in lines:
-                _write_line(writer, placed, fonts)
-            writer.write_text(page)
+            _write_page(page, lines, fonts)
         doc.subset_fonts()
         doc.set_metadata({"title": title, "creator": "mijian", "producer": "mijian"})
         doc.set_language("zh-CN" if language == "zh" else "en")
