@@ -15,6 +15,10 @@ MIJIAN_HOME, then read with the readers people use:
   MuPDF places the glyphs and as ``pdftotext -layout`` prints them.
 
 A test is skipped, with the reason, only when the program it drives is not installed.
+Three tests are expected to fail, each saying why: the DOCX watermark is one centred shape
+per header, not a tiling; the DOCX marking lines are body paragraphs, so the draft's page
+breaks move down in LibreOffice; and poppler's layout counts the text code's zero-width
+characters as columns, so ``pdftotext -layout`` widens the copy's gaps and indents.
 """
 
 from __future__ import annotations
@@ -255,17 +259,14 @@ def test_docx_headers_hold_tiled_watermark(copies: dict[str, Copy], tmp_path: Pa
 # --- (c) the text code changes no layout ----------------------------------------------------------
 
 
-def test_mupdf_breaks_pdf_copy_like_draft(copies: dict[str, Copy]) -> None:
+def test_mupdf_breaks_pdf_copy_like_draft(copies: dict[str, Copy], tmp_path: Path) -> None:
     for key in ("notice", "report", "roster"):
         copy = copies[key]
         if copy.draft.suffix == ".pdf":
             with pymupdf.open(copy.draft) as doc:
                 draft = _mupdf_pages(doc)
         else:  # a text draft: the PDF it is laid out as is the draft of its copies
-            from mijian.pipeline.formats.pdf.typeset import text_to_pdf
-
-            text = copy.draft.read_text(encoding="utf-8")
-            with pymupdf.open(stream=text_to_pdf(text, copy.draft.stem, "zh")) as doc:
+            with pymupdf.open(_draft_pdf(copy, tmp_path)) as doc:
                 draft = _mupdf_pages(doc)
         with _open_copy(copy) as doc:
             issued = _mupdf_pages(doc, copy)
@@ -274,13 +275,39 @@ def test_mupdf_breaks_pdf_copy_like_draft(copies: dict[str, Copy]) -> None:
 
 
 @needs_poppler
-def test_poppler_breaks_pdf_copy_like_draft(copies: dict[str, Copy]) -> None:
-    copy = copies["report"]  # embedded fonts: poppler reads all of its text
-    draft = _poppler_pages(copy.draft)
+@pytest.mark.parametrize("key", ["report", "roster"])
+def test_poppler_breaks_pdf_copy_like_draft(key: str, copies: dict[str, Copy],
+                                            tmp_path: Path) -> None:
+    """Drafts with embedded fonts (poppler reads all of their text; the GB/T 9704 sample's
+    CJK font is not embedded and poppler shows it only with a language pack)."""
+    copy = copies[key]
+    draft = _poppler_pages(copy.draft if key == "report" else _draft_pdf(copy, tmp_path))
     issued = _poppler_pages(copy.path, copy.password, copy)
     assert ZERO_WIDTH.search(_poppler_text(copy.path, copy.password)), "no text code"
     assert sum(map(len, draft)) > 20
     assert issued == draft, f"{copy.path.name}: poppler's lines differ from the draft's"
+
+
+@needs_poppler
+@pytest.mark.xfail(strict=True, reason="poppler's layout counts the text code's zero-width "
+                   "characters as columns of the line they end, so pdftotext -layout widens the "
+                   "gaps and indents of the copy's lines (the words and breaks stay the same)")
+def test_poppler_spaces_pdf_copy_like_draft(copies: dict[str, Copy], tmp_path: Path) -> None:
+    """The text draft's copy keeps every glyph where the draft has it (checked first), so
+    any difference in poppler's spacing comes from the text code."""
+    copy = copies["roster"]
+    draft_pdf = _draft_pdf(copy, tmp_path)
+    with pymupdf.open(draft_pdf) as draft, _open_copy(copy) as issued:
+        for page, other in zip(draft, issued):
+            placed = {(text, round(rect.x0, 2), round(rect.y0, 2)) for rect, text in _lines(other)}
+            assert all((text, round(rect.x0, 2), round(rect.y0, 2)) in placed
+                       for rect, text in _lines(page)), "the copy moved the draft's lines"
+
+    def spaced(text: str) -> list[str]:
+        lines = [ZERO_WIDTH.sub("", line).rstrip() for line in text.splitlines()]
+        return [line for line in lines if line and not _is_mark(line, copy)]
+
+    assert spaced(_poppler_text(copy.path, copy.password)) == spaced(_poppler_text(draft_pdf))
 
 
 @needs_soffice
