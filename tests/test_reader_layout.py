@@ -424,3 +424,27 @@ def test_text_table_columns_stay_aligned(copies: dict[str, Copy], tmp_path: Path
     assert len(table) == len(source), "MuPDF does not see every row of the table on one line"
     lefts = {tuple(round(x, 1) for x, _ in row) for row in table}
     assert len(lefts) == 1, f"the columns start at different x on different rows: {lefts}"
+
+
+def test_prose_with_wide_gaps_is_not_taken_for_a_table() -> None:
+    """Hard-wrapped prose with two spaces after its sentences stays body text, wrapped at the
+    body size; the same lines lined up in columns are set as a table."""
+    from mijian.pipeline.formats.pdf.typeset import text_to_pdf
+
+    prose = ("The ferry runs daily.  Fares rise in May.  The council meets on Friday to "
+             "agree the timetable for the winter months.\n"
+             "Tickets are sold at the pier.  Season passes cost less.  Ask at the desk for "
+             "the forms and the list of concessions.\n")
+    table = "Route    Days      Fare\nNorth    Daily     3.20\nSouth    Weekdays  2.80\n"
+    for text, sizes in ((prose, {12.0}), (table, {12.0})):
+        with pymupdf.open(stream=text_to_pdf(text, "t", "en")) as doc:
+            spans = [span for block in doc[0].get_text("dict")["blocks"]
+                     for line in block.get("lines", []) for span in line["spans"]]
+        assert {round(span["size"], 1) for span in spans} == sizes
+    with pymupdf.open(stream=text_to_pdf(prose, "t", "en")) as doc:
+        assert len(_lines(doc[0])) > 2, "the prose was not wrapped"
+    with pymupdf.open(stream=text_to_pdf(table, "t", "en")) as doc:
+        words = doc[0].get_text("words")
+    lefts = {word[4]: round(word[0], 1) for word in words}
+    assert lefts["Days"] == lefts["Daily"] == lefts["Weekdays"]
+    assert lefts["Fare"] == lefts["3.20"] == lefts["2.80"]

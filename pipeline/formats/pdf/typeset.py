@@ -110,22 +110,30 @@ def _cells(text: str) -> int:
     return sum(2 if _is_wide(ch) else 1 for ch in text)
 
 
+def _starts(row: str) -> set[int]:
+    """Cells at which the columns after the first begin in a table row."""
+    return {_cells(row[: gap.end()]) for gap in _COLUMN_GAP.finditer(row)}
+
+
 def _table_sizes(chunk: list[str], box: float, size: float) -> list[float]:
     """For each paragraph, the type size of its table (0.0: not a table row).
 
-    A row has two or more column gaps; consecutive rows form a table, set on a grid of
-    half-em cells at the largest size (at most the body's) at which its widest row fits the
-    text block: proportional advances or line wrapping would break the columns apart."""
+    A table is two or more consecutive rows with two or more column gaps each and a column
+    that starts at the same cell in all of them (prose with two spaces after its sentences
+    has its gaps anywhere). It is set on a grid of half-em cells at the largest size (at
+    most the body's, rounded down to 0.1 pt) at which its widest row fits the text block:
+    proportional advances or line wrapping would break the columns apart."""
     sizes = [0.0] * len(chunk)
     start = 0
     while start < len(chunk):
         end = start
         while end < len(chunk) and len(_COLUMN_GAP.findall(chunk[end])) >= 2:
             end += 1
-        if end == start:
-            start += 1
+        rows = chunk[start:end]
+        if len(rows) < 2 or not set.intersection(*map(_starts, rows)):
+            start = max(end, start + 1)
             continue
-        widest = max(_cells(row.rstrip()) for row in chunk[start:end])
+        widest = max(_cells(row.rstrip()) for row in rows)
         fit = min(size, math.floor(20 * box / max(widest, 1)) / 10)
         if fit >= _SMALLEST_TABLE:
             sizes[start:end] = [fit] * (end - start)
