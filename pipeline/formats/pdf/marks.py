@@ -114,19 +114,39 @@ def band_height(rows: list[Row]) -> float:
     return EDGE + sum(_pitch(row.size) for row in rows) + GAP if rows else 0.0
 
 
+def _text_span(page: pymupdf.Page) -> tuple[float, float] | None:
+    """Left and right of the page's text as readers place it: from the first glyph's origin
+    to the last glyph's advance. The bbox log gives text the font's box instead, which for
+    a CJK face reaches some points left of the glyphs (about 0.7 em for Droid Sans
+    Fallback), and marks anchored on it would start left of the text block."""
+    lefts, rights = [], []
+    for block in page.get_text("dict", flags=0)["blocks"]:
+        for line in block.get("lines", ()):
+            lefts.append(line["bbox"][0])
+            rights.append(line["bbox"][2])
+    return (min(lefts), max(rights)) if lefts else None
+
+
 def content_rect(page: pymupdf.Page) -> pymupdf.Rect | None:
     """Where anything visible is drawn on the page: text, paths, images, shadings.
 
     A path covering most of the page (a background or a frame at the edge) is ignored.
+    Text keeps the heights the bbox log gives it but its widths from :func:`_text_span`.
     """
     area = page.rect
     box = pymupdf.Rect()
+    span: tuple[float, float] | None = None
     for kind, bbox in page.get_bboxlog():
         rect = pymupdf.Rect(bbox) & area
         if rect.is_empty or "clip" in kind or "layer" in kind:
             continue
         if kind.endswith("path") and rect.width * rect.height > 0.9 * area.width * area.height:
             continue
+        if kind.endswith("text"):
+            span = span or _text_span(page) or (rect.x0, rect.x1)
+            rect = pymupdf.Rect(max(rect.x0, span[0]), rect.y0, min(rect.x1, span[1]), rect.y1)
+            if rect.x0 >= rect.x1:
+                continue
         box |= rect
     return None if box.is_empty else box
 
