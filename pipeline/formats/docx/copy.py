@@ -1,11 +1,12 @@
 """Write one issued copy of a .docx draft: marked, watermarked, tokened and encrypted.
 
 The copy carries, in this order of robustness: the marking lines and the visible code as
-ordinary body paragraphs (they travel with copied text), the banner, running line, visible
-code and a diagonal text watermark in every header and footer, the signed token as the
-custom document property ``MijianToken``, and the marking in the core ``subject``; the keyed
-page fingerprint (:mod:`watermark.pattern`) is a transparent full-page picture anchored behind
-the text in every header. The package is then encrypted (ECMA-376 agile, AES-256/SHA-512)
+ordinary body paragraphs (they travel with copied text), the banner, running line and visible
+code in every header and footer, the text watermark tiled over the page from every header
+(:mod:`pipeline.formats.docx.tiles`), the signed token as the custom document property
+``MijianToken``, and the marking in the core ``subject``; the keyed page fingerprint
+(:mod:`watermark.pattern`) is a transparent full-page picture anchored behind the text in
+every header. The package is then encrypted (ECMA-376 agile, AES-256/SHA-512)
 with the recipient's password.
 
 Does not protect against: a recipient who opens the copy and deletes the marks, headers or
