@@ -340,15 +340,26 @@ def test_copy_starts_with_marking_lines_then_code(cn_copy: tuple[Path, bytes]) -
 
 
 def test_copy_headers_carry_watermark_and_page_fields(cn_copy: tuple[Path, bytes]) -> None:
-    """The header holds the VML text watermark and the running line with PAGE/NUMPAGES."""
+    """The header holds the VML text watermark tiled over the page (at least 2 columns x 3
+    rows, each tile in its own place, turned, behind the text, placed on the page) and the
+    running line with PAGE/NUMPAGES."""
     _, plain = cn_copy
     parts = members(plain)
     header = parts["word/header1.xml"].decode("utf-8")
     root = etree.fromstring(parts["word/header1.xml"])
     paths = root.findall(f".//{{{VML}}}textpath")
-    assert [p.get("string") for p in paths if p.get("string")] == ["张三 000003"]
-    shape = root.find(f".//{{{VML}}}shape")
-    assert "rotation:315" in shape.get("style") and "z-index:-" in shape.get("style")
+    strings = [p.get("string") for p in paths if p.get("string")]
+    assert len(strings) >= 6 and set(strings) == {"张三 000003"}
+    shapes = list(root.iter(f"{{{VML}}}shape"))
+    assert len(shapes) == len(strings)
+    corners = set()
+    for shape in shapes:
+        style = dict(item.split(":", 1) for item in shape.get("style").split(";"))
+        assert style["rotation"] == "315" and style["z-index"].startswith("-")
+        assert style["mso-position-horizontal-relative"] == "page"
+        corners.add((float(style["margin-left"][:-2]), float(style["margin-top"][:-2])))
+    assert len(corners) == len(shapes)  # no two tiles in the same place
+    assert len({x for x, _ in corners}) >= 2 and len({y for _, y in corners}) >= 3
     assert " PAGE " in header and " NUMPAGES " in header
     footer = parts["word/footer1.xml"].decode("utf-8")
     assert "MJ-7Q2K-9XHD" in footer and "Footer text" in footer
@@ -440,9 +451,11 @@ def test_every_header_and_footer_is_marked(tmp_path: Path) -> None:
         assert b"SECRET//NOFORN" in parts[name] and b'string="J 7"' in parts[name]
     for name in footers:
         assert b"SECRET//NOFORN" in parts[name] and b"MJ-7Q2K-9XHD" in parts[name]
-    ids = [s.get("id") for n in headers
-           for s in etree.fromstring(parts[n]).iter(f"{{{VML}}}shape")]
-    assert len(ids) == len(set(ids)) == len(headers)
+    shapes = {n: list(etree.fromstring(parts[n]).iter(f"{{{VML}}}shape")) for n in headers}
+    assert all(len(found) >= 6 for found in shapes.values())  # a tiling in every header
+    for attribute in ("id", "{urn:schemas-microsoft-com:office:office}spid"):
+        ids = [s.get(attribute) for found in shapes.values() for s in found]
+        assert len(ids) == len(set(ids)), f"{attribute} repeats across the headers"
     assert document.core_properties.subject == "SECRET//NOFORN Serial 000007"
 
 
@@ -522,7 +535,8 @@ def test_custom_property_keeps_others_and_replaces_token() -> None:
 
 def test_libreoffice_renders_marks_and_watermark(
         cn_copy: tuple[Path, bytes], tmp_path: Path) -> None:
-    """LibreOffice converts a decrypted copy: marks on the page, a grey shape mid-page."""
+    """LibreOffice converts a decrypted copy: marks on the page, the grey watermark tiles
+    spread over the page (both halves across, top, middle and bottom) and over its centre."""
     binary = shutil.which("soffice") or shutil.which("libreoffice")
     if binary is None:
         pytest.skip("LibreOffice (soffice) is not installed; rendering not checked")
@@ -541,11 +555,15 @@ def test_libreoffice_renders_marks_and_watermark(
         assert "000003" in text and "MJ-7Q2K-9XHD" in text
         assert "机密000003第1页/共1页" in text
         assert text.index("000003") < text.index("关于2025年度预算的请示")
-        centre = page.rect.width / 2, page.rect.height / 2
-        grey = [d for d in page.get_drawings()
+        width, height = page.rect.width, page.rect.height
+        grey = [d["rect"] for d in page.get_drawings()
                 if d.get("fill") and max(d["fill"]) - min(d["fill"]) < 0.02
-                and 0.6 < d["fill"][0] < 0.95 and d["rect"].contains(pymupdf.Point(*centre))]
-        assert grey, "no light grey watermark shape over the page centre"
+                and 0.6 < d["fill"][0] < 0.95]
+        middle = pymupdf.Rect(width / 3, height / 3, width * 2 / 3, height * 2 / 3)
+        assert any(rect.intersects(middle) for rect in grey), "no watermark near the centre"
+        columns = {int(rect.x0 + rect.width / 2 > width / 2) for rect in grey}
+        rows = {min(int((rect.y0 + rect.height / 2) / height * 3), 2) for rect in grey}
+        assert columns == {0, 1} and rows == {0, 1, 2}, "the watermark does not cover the page"
         pixmap = page.get_pixmap(dpi=150)
     # the page fingerprint behind the text decodes from a quarter of the rendered page
     from PIL import Image
@@ -573,9 +591,13 @@ def test_first_page_right_line_and_unique_shape_ids(tmp_path: Path) -> None:
     document = docx.Document(io.BytesIO(plain))
     assert document.paragraphs[0].text == "某某公司 商密·机密 5年"
     assert document.paragraphs[0].paragraph_format.alignment == 2  # right
+    first_tiles = list(etree.fromstring(members(decrypt(first, PASSWORD))["word/header1.xml"])
+                       .iter(f"{{{VML}}}shape"))
     spids = [s.get("{urn:schemas-microsoft-com:office:office}spid")
              for s in etree.fromstring(members(plain)["word/header1.xml"]).iter(f"{{{VML}}}shape")]
-    assert len(spids) == 2 and len(set(spids)) == 2
+    # the first copy's tiles stay and the second copy's are added, every id its own
+    assert len(first_tiles) >= 6 and len(spids) == 2 * len(first_tiles)
+    assert len(set(spids)) == len(spids)
 
 
 def test_long_prolog_is_refused() -> None:

@@ -15,10 +15,10 @@ MIJIAN_HOME, then read with the readers people use:
   MuPDF places the glyphs and as ``pdftotext -layout`` prints them.
 
 A test is skipped, with the reason, only when the program it drives is not installed.
-Three tests are expected to fail, each saying why: the DOCX watermark is one centred shape
-per header, not a tiling; the DOCX marking lines are body paragraphs, so the draft's page
-breaks move down in LibreOffice; and poppler's layout counts the text code's zero-width
-characters as columns, so ``pdftotext -layout`` widens the copy's gaps and indents.
+Two tests are expected to fail, each saying why: the DOCX marking lines are body paragraphs,
+so the draft's page breaks move down in LibreOffice; and poppler's layout counts the text
+code's zero-width characters as columns, so ``pdftotext -layout`` widens the copy's gaps and
+indents.
 """
 
 from __future__ import annotations
@@ -236,9 +236,6 @@ def test_docx_marking_lines_flush_with_text_block(copies: dict[str, Copy],
 # --- (b) the DOCX watermark is tiled in the headers -----------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="each DOCX header holds one diagonal watermark shape "
-                   "centred on the text area, not a tiling; tiling it changes what "
-                   "tests/test_docx_io.py pins (one textpath string and one shape id per header)")
 def test_docx_headers_hold_tiled_watermark(copies: dict[str, Copy], tmp_path: Path) -> None:
     copy = copies["meeting"]
     plain = _plain_docx(copy, tmp_path)

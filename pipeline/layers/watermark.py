@@ -24,8 +24,8 @@ def _pdf_sheet(context: PdfSheet) -> None:
 
 
 def _docx_header(context: DocxHeader) -> None:
-    """A diagonal text watermark anchored in every header, behind the text of its pages."""
-    from mijian.pipeline.formats.docx.headers import add_watermark
+    """The tiled text watermark anchored in every header, behind the text of its pages."""
+    from mijian.pipeline.formats.docx.tiles import add_watermark
 
     add_watermark(context.header, context.stamp.watermark_text, context.number, context.width,
                   context.height)

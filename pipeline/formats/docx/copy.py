@@ -1,11 +1,12 @@
 """Write one issued copy of a .docx draft: marked, watermarked, tokened and encrypted.
 
 The copy carries, in this order of robustness: the marking lines and the visible code as
-ordinary body paragraphs (they travel with copied text), the banner, running line, visible
-code and a diagonal text watermark in every header and footer, the signed token as the
-custom document property ``MijianToken``, and the marking in the core ``subject``; the keyed
-page fingerprint (:mod:`watermark.pattern`) is a transparent full-page picture anchored behind
-the text in every header. The package is then encrypted (ECMA-376 agile, AES-256/SHA-512)
+ordinary body paragraphs (they travel with copied text), the banner, running line and visible
+code in every header and footer, the text watermark tiled over the page from every header
+(:mod:`pipeline.formats.docx.tiles`), the signed token as the custom document property
+``MijianToken``, and the marking in the core ``subject``; the keyed page fingerprint
+(:mod:`watermark.pattern`) is a transparent full-page picture anchored behind the text in
+every header. The package is then encrypted (ECMA-376 agile, AES-256/SHA-512)
 with the recipient's password.
 
 Does not protect against: a recipient who opens the copy and deletes the marks, headers or
@@ -30,9 +31,10 @@ from mijian.pipeline.formats.docx.body import mark_body
 from mijian.pipeline.formats.docx.headers import (
     ensure_headers_footers,
     free_shape_number,
+    headers_in_use,
     mark_footer,
     mark_header,
-    text_area,
+    page_size,
 )
 from mijian.pipeline.formats.docx.pictures import add_page_pictures
 from mijian.pipeline.formats.docx.reading import open_document
@@ -44,6 +46,7 @@ from mijian.pipeline.formats.docx.stamping import (
     DocxPackage,
 )
 from mijian.pipeline.formats.docx.thumbnail import without_thumbnail
+from mijian.pipeline.formats.docx.tiles import TILE_SLOTS
 from mijian.pipeline.layers.registry import stamp as stamp_layers
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import CopyStamp
@@ -125,11 +128,15 @@ def _mark(document: Any, stamp: CopyStamp) -> None:
     stamp_layers("docx", "body", DocxBody(document, body, stamp))
     mark_body(body, stamp)
     headers, footers = ensure_headers_footers(document)
-    width, height = text_area(document)
+    sizes = {id(header._element): (width, height)
+             for header, width, height in headers_in_use(document)}
+    fallback = page_size(document.sections[0])  # a header defined but shown on no page
     first = free_shape_number([body, *headers, *footers])
-    for number, header in enumerate(headers, first):
+    for index, header in enumerate(headers):
+        width, height = sizes.get(id(header), fallback)
         mark_header(header, stamp)
-        stamp_layers("docx", "header", DocxHeader(header, stamp, number, width, height))
+        stamp_layers("docx", "header", DocxHeader(header, stamp, first + index * TILE_SLOTS,
+                                                  width, height))
     for footer in footers:
         stamp_layers("docx", "footer", DocxFooter(footer, stamp))
         mark_footer(footer, stamp)

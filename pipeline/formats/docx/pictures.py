@@ -11,7 +11,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt
-from mijian.pipeline.formats.docx.headers import HEADER_SLOTS, carrier_paragraph, shown
+from mijian.pipeline.formats.docx.headers import carrier_paragraph, headers_in_use
 from mijian.pipeline.formats.docx.stamping import DocxPicture
 from mijian.pipeline.layers.registry import stamp as stamp_layers
 from mijian.pipeline.layers.registry import stampers
@@ -59,7 +59,7 @@ def add_page_pictures(document: Any, stamp: CopyStamp) -> None:
         return
     shape_id = _free_drawing_id(document)
     pngs: dict[tuple[int, int], bytes | None] = {}  # headers of one page size share one picture
-    for header, width, height in _headers_in_use(document):
+    for header, width, height in headers_in_use(document):
         size = (round(width / 72 * PATTERN_DPI), round(height / 72 * PATTERN_DPI))
         if size not in pngs:
             pngs[size] = _painted(stamp, size)
@@ -83,30 +83,6 @@ def _painted(stamp: CopyStamp, size: tuple[int, int]) -> bytes | None:
     buffer = io.BytesIO()
     picture.image.save(buffer, "PNG")
     return buffer.getvalue()
-
-
-def _headers_in_use(document: Any) -> list[tuple[Any, float, float]]:
-    """Every header shown on some page, once, with the largest page width and height (points)
-    of the sections that show it (after :func:`ensure_headers_footers`)."""
-    even = bool(document.settings.odd_and_even_pages_header_footer)
-    found: dict[int, list[Any]] = {}
-    for section in document.sections:
-        width, height = _page_size(section)
-        for kind, attribute in HEADER_SLOTS:
-            if not shown(kind, section, even):
-                continue
-            header = getattr(section, attribute)
-            entry = found.setdefault(id(header.part), [header, 0.0, 0.0])
-            entry[1], entry[2] = max(entry[1], width), max(entry[2], height)
-    return [(header, width, height) for header, width, height in found.values()]
-
-
-def _page_size(section: Any) -> tuple[float, float]:
-    """The section's page width and height in points (A4 when the draft does not say)."""
-    width, height = section.page_width, section.page_height
-    if not width or not height:
-        return 595.3, 841.9
-    return width / _EMU_PER_POINT, height / _EMU_PER_POINT
 
 
 def _free_drawing_id(document: Any) -> int:

@@ -5,7 +5,9 @@ The surfaces, in the order the writer visits them:
 
 - ``body``: the document body, before the marking lines are put at its start (a paragraph a
   layer inserts at the start ends up after them);
-- ``header``: each header in use, after its marking lines (``number`` makes shape ids unique);
+- ``header``: each header in use, after its marking lines (``number`` is the first of
+  :data:`~pipeline.formats.docx.tiles.TILE_SLOTS` shape numbers kept for it, so shape ids stay
+  unique);
 - ``footer``: each footer in use, before its banner (a paragraph a layer appends sits above it);
 - ``document``: the whole document once, after headers and footers are marked;
 - ``picture``: the picture laid behind the text of every page of one size: a layer paints
@@ -35,8 +37,9 @@ class DocxBody:
 
 @dataclass(frozen=True)
 class DocxHeader:
-    """Surface ``header``: one header's element, a number unique to it, and the text area's
-    width and height in points."""
+    """Surface ``header``: one header's element, the first of the shape numbers kept for it
+    (``number`` up to ``number + TILE_SLOTS - 1``, see :mod:`pipeline.formats.docx.tiles`),
+    and the width and height in points of the largest page it is shown on."""
 
     header: Any
     stamp: CopyStamp
