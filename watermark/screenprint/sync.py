@@ -206,13 +206,22 @@ def _homography(u: np.ndarray, v: np.ndarray, x: np.ndarray, y: np.ndarray,
     """Weighted least-squares plane projective map (lattice coordinates to pixels), as the
     linear system x (1 + g u + h v) = a u + b v + c, and the same for y: a page seen in
     perspective is exactly such a map, which a polynomial only approximates."""
+    # pixels are scaled to about unity first, and the 8 x 8 normal equations solved: the
+    # same answer as a least-squares solver, a hundred times cheaper on thousands of cells
+    scale = max(float(np.abs(x).max()), float(np.abs(y).max()), 1.0)
+    xs, ys = x / scale, y / scale
     one, zero = np.ones_like(u), np.zeros_like(u)
-    rows_x = np.stack([u, v, one, zero, zero, zero, -u * x, -v * x], 1)
-    rows_y = np.stack([zero, zero, zero, u, v, one, -u * y, -v * y], 1)
-    sw = np.sqrt(wt)[:, None]
-    a = np.concatenate([rows_x * sw, rows_y * sw])
-    rhs = np.concatenate([x * sw[:, 0], y * sw[:, 0]])
-    return np.linalg.lstsq(a, rhs, rcond=None)[0]
+    rows_x = np.stack([u, v, one, zero, zero, zero, -u * xs, -v * xs], 1)
+    rows_y = np.stack([zero, zero, zero, u, v, one, -u * ys, -v * ys], 1)
+    a = np.concatenate([rows_x, rows_y])
+    rhs = np.concatenate([xs, ys])
+    wt2 = np.concatenate([wt, wt])
+    at = a.T * wt2
+    try:
+        h = np.linalg.solve(at @ a, at @ rhs)
+    except np.linalg.LinAlgError:
+        h = np.linalg.lstsq(a * np.sqrt(wt2)[:, None], rhs * np.sqrt(wt2), rcond=None)[0]
+    return np.concatenate([h[:6] * scale, h[6:]])
 
 
 def _apply(h: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -220,13 +229,42 @@ def _apply(h: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.
     return (h[0] * u + h[1] * v + h[2]) / den, (h[3] * u + h[4] * v + h[5]) / den
 
 
-def _coarse(resp: np.ndarray, phase: np.ndarray, step: int, radius: int) -> np.ndarray:
-    """``resp`` demodulated by ``exp(-i phase)``, averaged over coarse cells of ``step`` px
-    and smoothed over ``2 radius + 1`` cells (twice)."""
+@dataclass(frozen=True)
+class _Points:
+    """The non-zero samples of a sparse response (its isolated maxima): row, column and
+    value, and the coarse cell each falls in (``-1`` past the last whole cell)."""
+
+    y: np.ndarray
+    x: np.ndarray
+    value: np.ndarray
+    cell: np.ndarray
+    cells: tuple[int, int]
+    step: int
+
+
+def _points(resp: np.ndarray, step: int) -> _Points:
+    """The samples of ``resp`` worth demodulating: the reader passes the response kept only
+    at its isolated maxima (a few per cent of the pixels), so demodulating those alone
+    gives the same cell sums as the whole image at a fraction of the work."""
     h, w = resp.shape
     hb, wb = h // step, w // step
-    z = (resp * np.exp(-1j * phase))[:hb * step, :wb * step]
-    z = z.reshape(hb, step, wb, step).mean(axis=(1, 3))
+    ys, xs = np.nonzero(resp)
+    inside = (ys < hb * step) & (xs < wb * step)
+    ys, xs = ys[inside], xs[inside]
+    cell = (ys // step) * wb + xs // step
+    return _Points(ys.astype(np.float64), xs.astype(np.float64), resp[ys, xs].astype(np.float64),
+                   cell, (hb, wb), step)
+
+
+def _coarse(pts: _Points, phase: np.ndarray, radius: int) -> np.ndarray:
+    """The points' values demodulated by ``exp(-i phase)`` (one phase per point), averaged
+    over the coarse cells and smoothed over ``2 radius + 1`` cells (twice)."""
+    hb, wb = pts.cells
+    n = hb * wb
+    area = float(pts.step * pts.step)
+    re = np.bincount(pts.cell, pts.value * np.cos(phase), n) / area
+    im = np.bincount(pts.cell, -pts.value * np.sin(phase), n) / area
+    z = (re + 1j * im).reshape(hb, wb)
     return _box(_box(z, radius), radius)
 
 
@@ -240,12 +278,13 @@ def track(resp: np.ndarray, lat: Lattice) -> Grid | None:
     step = max(2, int(round(lat.pitch)))
     while (h // step) * (w // step) > 5000:  # bounds the unwrapping's work
         step += 1
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    z1 = _coarse(resp, 2 * np.pi * (lat.k1[0] * xx + lat.k1[1] * yy), step, 2)
-    z2 = _coarse(resp, 2 * np.pi * (lat.k2[0] * xx + lat.k2[1] * yy), step, 2)
-    hb, wb = z1.shape
-    if hb < 4 or wb < 4:
+    pts = _points(resp, step)
+    hb, wb = pts.cells
+    if hb < 4 or wb < 4 or len(pts.value) < 12:
         return None
+    xx, yy = pts.x, pts.y
+    z1 = _coarse(pts, 2 * np.pi * (lat.k1[0] * xx + lat.k1[1] * yy), 2)
+    z2 = _coarse(pts, 2 * np.pi * (lat.k2[0] * xx + lat.k2[1] * yy), 2)
     quality = np.minimum(np.abs(z1), np.abs(z2))
     phase1, phase2 = _unwrap(np.angle(z1), np.angle(z2), quality)
     cy = (np.arange(hb)[:, None] + 0.5) * step - 0.5 + np.zeros((1, wb))
@@ -259,8 +298,8 @@ def track(resp: np.ndarray, lat: Lattice) -> Grid | None:
     if first is None:
         return None
     uu, vv = _inverse(first, xx, yy)
-    z1 = _coarse(resp, 2 * np.pi * uu, step, 1)
-    z2 = _coarse(resp, 2 * np.pi * vv, step, 1)
+    z1 = _coarse(pts, 2 * np.pi * uu, 1)
+    z2 = _coarse(pts, 2 * np.pi * vv, 1)
     quality = np.minimum(np.abs(z1), np.abs(z2))
     cu, cv = _inverse(first, cx, cy)
     u = cu + np.angle(z1) / (2 * np.pi)
