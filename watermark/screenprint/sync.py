@@ -122,6 +122,8 @@ def _rank(cands: list[Lattice], norm: np.ndarray, size: int, limit: int) -> list
     # angle is taken for it and comes last
     def legacy(c: Lattice) -> bool:
         for d in cands:
+            if d.strength < 0.3 * c.strength:  # a stray peak does not make c the older one
+                continue
             turn = abs((c.angle_deg - d.angle_deg + 45) % 90 - 45)
             ratio = d.pitch / c.pitch
             if (turn < 2 and abs(ratio - LEGACY_RATIO) < 0.03 * LEGACY_RATIO) or (
@@ -130,6 +132,8 @@ def _rank(cands: list[Lattice], norm: np.ndarray, size: int, limit: int) -> list
         return False
 
     cands += _companions(cands[:6], norm, size)
+    cands += [d for c in cands[:6] for d in _derived(c, norm, size)]
+    cands.sort(key=lambda c: -c.strength)
     rank = {id(c): (legacy(c), harmonic(c)) for c in cands}
     cands.sort(key=lambda c: rank[id(c)])
     out: list[Lattice] = []
@@ -138,6 +142,36 @@ def _rank(cands: list[Lattice], norm: np.ndarray, size: int, limit: int) -> list
             out.append(c)
         if len(out) >= limit:
             break
+    return out
+
+
+def _peak_near(norm: np.ndarray, size: int, k: np.ndarray) -> float:
+    """The whitened spectrum's largest value within a bin of frequency ``k`` (0 outside)."""
+    kk = k if k[0] >= 0 else -k
+    ix, iy = int(round(kk[0] * size)), int(round(kk[1] * size)) + size // 2
+    if not (1 <= ix < norm.shape[1] - 2 and 2 <= iy < norm.shape[0] - 2):
+        return 0.0
+    return float(norm[iy - 1:iy + 2, ix - 1:ix + 2].max())
+
+
+def _derived(c: Lattice, norm: np.ndarray, size: int) -> list[Lattice]:
+    """Lattices of which ``c`` may be a harmonic, where the spectrum has both peaks.
+
+    Where text covers much of a page, the whitened peak of the lattice itself can fall
+    below two of its relatives: its second harmonic (half the pitch; a mark's edges are
+    sharper than its spacing) and the pair at 45 degrees and 1.414 times the pitch (the
+    keyed layout leaves a faint checkerboard bias). From the first the lattice is ``k / 2``,
+    from the second ``(k1 - k2, k1 + k2)``; each is kept only where its own two peaks stand
+    above the floor, and ranked with the others by strength (the harmonic rule of
+    :func:`_rank` then puts the candidate it came from after it)."""
+    out = []
+    for k1, k2 in ((c.k1 / 2, c.k2 / 2), (c.k1 - c.k2, c.k1 + c.k2)):
+        peaks = [_peak_near(norm, size, k) for k in (k1, k2)]
+        if min(peaks) > 3.0:
+            a, b = (k1, k2) if abs(k1[0]) >= abs(k2[0]) else (k2, k1)
+            a = a if a[0] > 0 else -a
+            b = b if b[1] > 0 else -b
+            out.append(Lattice(a, b, peaks[0] * peaks[1]))
     return out
 
 
