@@ -161,3 +161,78 @@ def test_pdf_vector_marks_read_back() -> None:
         image = _render(doc[0], 150)
     assert read(image, layer_key(KEY)).number == NUMBER
     assert read(image, KEY).number is None
+
+
+def test_sparse_demodulation_matches_the_dense_sum() -> None:
+    from mijian.watermark.screenprint.sync import _box, _coarse, _points
+
+    rng = np.random.default_rng(3)
+    resp = np.where(rng.random((90, 130)) < 0.04, rng.random((90, 130)), 0.0).astype(np.float32)
+    step, k = 7, np.array([0.13, -0.02])
+    yy, xx = np.mgrid[0:90, 0:130].astype(np.float64)
+    phase = 2 * np.pi * (k[0] * xx + k[1] * yy)
+    hb, wb = 90 // step, 130 // step
+    dense = (resp * np.exp(-1j * phase))[:hb * step, :wb * step]
+    dense = dense.reshape(hb, step, wb, step).mean(axis=(1, 3))
+    expected = _box(_box(dense, 2), 2)
+    pts = _points(resp, step)
+    got = _coarse(pts, 2 * np.pi * (k[0] * pts.x + k[1] * pts.y), 2)
+    assert got.shape == expected.shape
+    assert np.allclose(got, expected, atol=1e-6)
+
+
+def test_page_map_fit_recovers_a_perspective() -> None:
+    from mijian.watermark.screenprint.sync import _apply, _homography
+
+    true = np.array([0.9, 0.05, 700.0, -0.04, 1.1, 500.0, 0.03, -0.02])
+    u, v = np.meshgrid(np.linspace(-1, 1, 30), np.linspace(-1, 1, 40))
+    u, v = u.ravel(), v.ravel()
+    x, y = _apply(true, u, v)
+    fitted = _homography(u, v, x, y, np.ones_like(u))
+    px, py = _apply(fitted, u, v)
+    assert np.abs(px - x).max() < 1e-6 and np.abs(py - y).max() < 1e-6
+
+
+def test_lattice_derived_from_its_harmonics() -> None:
+    from mijian.watermark.screenprint.sync import Lattice, _derived
+
+    size = 256
+    norm = np.ones((size, size // 2 + 1))
+
+    def peak(k: np.ndarray, value: float) -> None:
+        kk = k if k[0] >= 0 else -k
+        norm[int(round(kk[1] * size)) + size // 2, int(round(kk[0] * size))] = value
+
+    k1, k2 = np.array([1 / 8, 0.0]), np.array([0.0, 1 / 8])
+    for k in (k1, k2):
+        peak(k, 5.0)
+    # from the second harmonic (half the pitch) and from the pair at 45 degrees, 1.414 pitches
+    found_half = _derived(Lattice(2 * k1, 2 * k2, 20.0), norm, size)
+    found_diag = _derived(Lattice((k1 + k2) / 2, (k2 - k1) / 2, 20.0), norm, size)
+    for found in (found_half, found_diag):
+        assert any(abs(d.pitch - 8.0) < 0.2 and abs(d.angle_deg) < 1 for d in found)
+    # a lattice whose relatives show no peak gives nothing
+    assert _derived(Lattice(np.array([1 / 5, 0.0]), np.array([0.0, 1 / 5]), 20.0), norm, size) == []
+
+
+def test_responses_are_shared_between_close_pitches() -> None:
+    from mijian.watermark.screenprint.reader import _Responses
+
+    dark = np.random.default_rng(5).random((200, 240)).astype(np.float32) * 0.1
+    responses = _Responses(dark)
+    assert responses.get(1, 5.8) is responses.get(1, 6.3)
+    assert responses.get(1, 8.5) is not responses.get(1, 6.0)
+    assert responses.get(2, 6.0)[0].shape == (100, 120)
+
+
+def test_a_fax_is_read_stretched_first() -> None:
+    from mijian.watermark.screenprint.reader import FAX_STRETCH, _views
+
+    rng = np.random.default_rng(9)
+    fax = Image.fromarray(np.where(rng.random((300, 440)) < 0.02, 0, 255).astype(np.uint8), "L")
+    views = _views(fax)
+    assert [how for _img, how in views] == ["fax-stretched ", ""]
+    assert views[0][0].height == round(300 * FAX_STRETCH)
+    upright = fax.transpose(Image.Transpose.ROTATE_90)
+    assert [how for _img, how in _views(upright)] == ["", "fax-stretched "]
+    assert [how for _img, how in _views(Image.new("L", (440, 300), 200))] == [""]

@@ -146,12 +146,15 @@ def _rank(cands: list[Lattice], norm: np.ndarray, size: int, limit: int) -> list
 
 
 def _peak_near(norm: np.ndarray, size: int, k: np.ndarray) -> float:
-    """The whitened spectrum's largest value within a bin of frequency ``k`` (0 outside)."""
-    kk = k if k[0] >= 0 else -k
-    ix, iy = int(round(kk[0] * size)), int(round(kk[1] * size)) + size // 2
-    if not (1 <= ix < norm.shape[1] - 2 and 2 <= iy < norm.shape[0] - 2):
-        return 0.0
-    return float(norm[iy - 1:iy + 2, ix - 1:ix + 2].max())
+    """The whitened spectrum's largest value within a bin of frequency ``k`` or of ``-k``
+    (the half spectrum holds one of them; near a vertical frequency, both), 0 outside."""
+    best = 0.0
+    for kk in (k, -k):
+        ix, iy = int(round(kk[0] * size)), int(round(kk[1] * size)) + size // 2
+        if ix < -1 or ix + 2 > norm.shape[1] or iy < 1 or iy + 2 > norm.shape[0]:
+            continue
+        best = max(best, float(norm[iy - 1:iy + 2, max(ix - 1, 0):ix + 2].max()))
+    return best
 
 
 def _derived(c: Lattice, norm: np.ndarray, size: int) -> list[Lattice]:
