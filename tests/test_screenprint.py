@@ -194,14 +194,14 @@ def test_page_map_fit_recovers_a_perspective() -> None:
 
 
 def test_lattice_derived_from_its_harmonics() -> None:
-    from mijian.watermark.screenprint.sync import Lattice, _derived
+    from mijian.watermark.screenprint.lattice import Lattice, _derived
 
     size = 256
     norm = np.ones((size, size // 2 + 1))
 
     def peak(k: np.ndarray, value: float) -> None:
         kk = k if k[0] >= 0 else -k
-        norm[int(round(kk[1] * size)) + size // 2, int(round(kk[0] * size))] = value
+        norm[round(kk[1] * size) + size // 2, round(kk[0] * size)] = value
 
     k1, k2 = np.array([1 / 8, 0.0]), np.array([0.0, 1 / 8])
     for k in (k1, k2):

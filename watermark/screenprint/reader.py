@@ -27,7 +27,8 @@ from PIL import Image, ImageFilter
 
 from mijian.watermark.screenprint.code import DEFAULT, Params, decode, layout
 from mijian.watermark.screenprint.imaging import mark_points, mark_response, paper_darkness, shrink, to_grey
-from mijian.watermark.screenprint.sync import Grid, Lattice, find_lattices, track
+from mijian.watermark.screenprint.lattice import Lattice, find_lattices
+from mijian.watermark.screenprint.sync import Grid, track
 
 Z_ACCEPT = 5.0
 """Pilot z-score below which an origin is not even decoded."""
