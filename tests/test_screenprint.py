@@ -236,3 +236,13 @@ def test_a_fax_is_read_stretched_first() -> None:
     upright = fax.transpose(Image.Transpose.ROTATE_90)
     assert [how for _img, how in _views(upright)] == ["", "fax-stretched "]
     assert [how for _img, how in _views(Image.new("L", (440, 300), 200))] == [""]
+
+
+def test_several_keys_read_at_once(forwarded: Image.Image) -> None:
+    from mijian.watermark.screenprint import read_keys
+
+    both = read_keys(forwarded, [OTHER, KEY])
+    assert [r.number for r in both] == [None, NUMBER]
+    alone = read(forwarded, KEY)
+    assert (both[1].attempts, both[1].statistic) == (alone.attempts, alone.statistic)
+    assert read_keys(forwarded, []) == []

@@ -131,28 +131,45 @@ def _channel_llrs(key: bytes, p: Params, s: np.ndarray, pos: np.ndarray) -> tupl
 
 def read(image: Image.Image, key: bytes, params: Params = DEFAULT) -> Reading:
     """Find and read the fingerprint of ``key`` in ``image``; see the module notes."""
+    return read_keys(image, [key], params)[0]
+
+
+def read_keys(image: Image.Image, keys: list[bytes], params: Params = DEFAULT) -> list[Reading]:
+    """:func:`read` under several keys at once, one reading per key in order. Everything up
+    to the placed sites (views, darkness, responses, lattices, tracking) does not depend on
+    the key and is done once; each key then has its own tile sync and decoding, with the
+    same attempts and outcome as :func:`read` alone."""
     t0 = time.perf_counter()
-    notes: list[str] = []
-    state = {"attempts": 0, "best": 0.0, "pitch": 0.0, "angle": 0.0, "sites": 0}
-    for view, how in _views(image):
+    notes: list[list[str]] = [[] for _ in keys]
+    states = [{"attempts": 0, "best": 0.0, "pitch": 0.0, "angle": 0.0, "sites": 0} for _ in keys]
+    out: list[Reading | None] = [None] * len(keys)
+    pending = list(range(len(keys)))
+    for view, how in _views(image) if keys else []:
         grey, factor = to_grey(view)
         # one darkness image per view: a level's darkness is its block mean (the paper
         # level varies over many pixels, so shrinking before or after normalising agrees)
         responses = _Responses(paper_darkness(grey))
         for shrink_by, pitches in LEVELS:
-            if min(grey.shape) // shrink_by < 96:
+            if min(grey.shape) // shrink_by < 96 or not pending:
                 break
             probe = responses.get(shrink_by, PROBE_PITCH)[2]
             for li, lat in enumerate(find_lattices(probe, pitches, limit=MAX_LATTICES)):
-                scale = factor / shrink_by
                 where = f"{how}level 1/{shrink_by} lattice {li}"
-                found = _try_lattice(responses, shrink_by, lat, key, params, state, notes,
-                                     scale, where)
-                if found is not None:
-                    return _result(found, state, notes, t0)
-    notes.append("no number: " + ("a pattern of this key was found but did not decode"
-                                  if state["best"] >= Z_ACCEPT else "no pattern of this key found"))
-    return _result(None, state, notes, t0)
+                sample = _sample(responses, shrink_by, lat, params, factor / shrink_by, where,
+                                 [notes[i] for i in pending])
+                for i in list(pending) if sample is not None else []:
+                    found = _sync_decode(sample, keys[i], params, states[i], notes[i])
+                    if found is not None:
+                        out[i] = _result(found, states[i], notes[i], t0)
+                        pending.remove(i)
+                if not pending:
+                    break
+    for i in pending:
+        notes[i].append("no number: " + ("a pattern of this key was found but did not decode"
+                                         if states[i]["best"] >= Z_ACCEPT
+                                         else "no pattern of this key found"))
+        out[i] = _result(None, states[i], notes[i], t0)
+    return [r for r in out if r is not None]
 
 
 FAX_STRETCH = 204 / 98
@@ -225,30 +242,56 @@ class _Responses:
         return self.done[by, n]
 
 
-def _try_lattice(responses: _Responses, by: int, lat: Lattice, key: bytes, p: Params, state: dict,
-                 notes: list[str], scale: float, where: str) -> tuple[int, int, int] | None:
-    """Track one candidate lattice, synchronise the tile and decode; the number, corrected
-    and used bits on success. A lattice of more than 9 px a pitch is read at half the
-    resolution (as well resolved, four times faster)."""
+@dataclass(frozen=True)
+class _Sample:
+    """The sites of one tracked lattice: the grid, which sites lie on paper, their
+    normalised readings, and the lattice's pitch (px of the given image) and angle."""
+
+    grid: Grid
+    ok: np.ndarray
+    s: np.ndarray
+    pitch: float
+    angle: float
+    where: str
+
+
+def _sample(responses: _Responses, by: int, lat: Lattice, p: Params, scale: float, where: str,
+            notes: list[list[str]]) -> _Sample | None:
+    """Track one candidate lattice and read every site on paper (the key plays no part);
+    the failure, if any, is noted for every key still looked for. A lattice of more than
+    9 px a pitch is read at half the resolution (as well resolved, four times faster)."""
     if lat.pitch > 9.0:
         by *= 2
         lat = Lattice(lat.k1 * 2, lat.k2 * 2, lat.strength)
         scale /= 2
     resp, ink, points = responses.get(by, lat.pitch)
     grid = track(points, lat)
+    failed = None
     if grid is None:
-        notes.append(f"{where}: pitch {lat.pitch / scale:.2f} px, tracking failed")
-        return None
-    r = _bilinear(resp, grid.y, grid.x)
-    ok = ~ink[np.clip(np.round(grid.y).astype(int), 0, ink.shape[0] - 1),
-              np.clip(np.round(grid.x).astype(int), 0, ink.shape[1] - 1)]
-    if ok.sum() < 4 * p.group:
-        notes.append(f"{where}: only {int(ok.sum())} sites on paper")
+        failed = f"{where}: pitch {lat.pitch / scale:.2f} px, tracking failed"
+    else:
+        r = _bilinear(resp, grid.y, grid.x)
+        ok = ~ink[np.clip(np.round(grid.y).astype(int), 0, ink.shape[0] - 1),
+                  np.clip(np.round(grid.x).astype(int), 0, ink.shape[1] - 1)]
+        if ok.sum() < 4 * p.group:
+            failed = f"{where}: only {int(ok.sum())} sites on paper"
+    if grid is None or failed is not None:
+        for n in notes:
+            n.append(str(failed))
         return None
     r = r[ok]
     top = np.sort(r)[-max(4, len(r) // 40):]
     level = max(float(np.median(top)), 1e-6)
-    s = np.clip(r / level, -1.5, 2.0)
+    return _Sample(grid, ok, np.clip(r / level, -1.5, 2.0), lat.pitch / scale, lat.angle_deg,
+                   f"{where}: pitch {lat.pitch / scale:.2f} px, angle {lat.angle_deg:+.1f} deg, "
+                   f"{int(ok.sum())} sites, fit {grid.residual:.2f} pitch on {grid.cells} cells")
+
+
+def _sync_decode(sample: _Sample, key: bytes, p: Params, state: dict,
+                 notes: list[str]) -> tuple[int, int, int] | None:
+    """Synchronise the tile under ``key`` and decode; the number, corrected and used bits
+    on success."""
+    s, grid, ok = sample.s, sample.grid, sample.ok
     t_hat = np.fft.fft2(_pilot_template(key, p))
     synced = []
     for turn, (rows, cols) in enumerate(_turns(grid, ok)):
@@ -260,11 +303,9 @@ def _try_lattice(responses: _Responses, by: int, lat: Lattice, key: bytes, p: Pa
         order = np.argsort(z)[::-1][:MAX_ORIGINS]
         synced.append((float(z[order[0]]), turn, rows, cols, z, order))
     synced.sort(key=lambda item: -item[0])
-    notes.append(f"{where}: pitch {lat.pitch / scale:.2f} px, angle {lat.angle_deg:+.1f} deg, "
-                 f"{int(ok.sum())} sites, fit {grid.residual:.2f} pitch on {grid.cells} cells, "
-                 f"sync z {synced[0][0]:.1f}")
+    notes.append(f"{sample.where}, sync z {synced[0][0]:.1f}")
     if synced[0][0] > state["best"]:
-        state.update(best=synced[0][0], pitch=lat.pitch / scale, angle=lat.angle_deg,
+        state.update(best=synced[0][0], pitch=sample.pitch, angle=sample.angle,
                      sites=int(ok.sum()))
     for zt, turn, rows, cols, z, order in synced[:MAX_TURNS]:
         for o in order:
