@@ -146,7 +146,7 @@ def spacy_figures(size: int) -> None:
         nlp.max_length = size * 2
         text = corpus(language, size)
         nlp("预热 warm-up")
-        best = timed(lambda: nlp(text), 1)
+        best = timed(lambda nlp=nlp, text=text: nlp(text), 1)
         print(f"spaCy blank {language} tokenising alone: {len(text) / best:,.0f} chars/s")
 
 
@@ -170,14 +170,15 @@ def main(argv: list[str] | None = None) -> int:
         text = corpus(language, size)
         doc = Document(source="bench", sha256="0" * 64, kind="txt", language=language, text=text)  # type: ignore[arg-type]
         classify(Document(source="w", sha256="0" * 64, kind="txt", language=language, text="预热 warm-up"))  # type: ignore[arg-type]
-        best = timed(lambda: classify(doc), args.repeat)
-        cpu = cpu_timed(lambda: classify(doc), args.repeat)
+        best = timed(lambda doc=doc: classify(doc), args.repeat)
+        cpu = cpu_timed(lambda doc=doc: classify(doc), args.repeat)
         n = len(text)
-        print(f"classify {language}: {n:,} chars ({len(text.encode()):,} bytes) in {best:.3f} s = {n / best:,.0f} chars/s "
+        print(f"classify {language}: {n:,} chars ({len(text.encode()):,} bytes) in {best:.3f} s"
+              f" = {n / best:,.0f} chars/s "
               f"(CPU time of this process: {n / cpu:,.0f} chars/s, the figure to read on a shared machine)")
         if args.spacy:
             engine = SpacyNlp()
-            best = timed(lambda: classify(doc, nlp=engine), 1)
+            best = timed(lambda doc=doc, engine=engine: classify(doc, nlp=engine), 1)
             print(f"classify {language} with the spaCy engine: {n / best:,.0f} chars/s")
 
     with tempfile.TemporaryDirectory() as tmp:

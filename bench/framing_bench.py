@@ -55,11 +55,11 @@ def material(kind: str, plain: bytes, page: Image.Image | None, size: tuple[floa
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(plain)
     if kind == "docx":
-        from mijian.pipeline.docx_io import read_docx_evidence
+        from mijian.pipeline.formats.docx.evidence import read_docx_evidence
 
         evidence = read_docx_evidence(path, [], DEFAULT_LIMITS)
     else:
-        from mijian.pipeline.pdf_io import read_pdf_evidence
+        from mijian.pipeline.formats.pdf.evidence import read_pdf_evidence
 
         evidence = read_pdf_evidence(path, [], DEFAULT_LIMITS)
     return Material(page, size, pasted, evidence.token, evidence.text)
@@ -116,7 +116,7 @@ def make(name: str, a: Material, b: Material, work: Path) -> Path | None:
     if name == "frame_meta":
         if not b.token:
             return None
-        kind, value = doc.xref_get_key(-1, "Info")
+        _kind, value = doc.xref_get_key(-1, "Info")
         doc.xref_set_key(int(value.split()[0]), "MijianToken", pymupdf.get_pdf_str(b.token))
     elif name == "frame_white":
         if code_b is None:

@@ -67,7 +67,7 @@ def _timed(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[floa
 
 def make_draft(pages: int, path: Path) -> Path:
     """A Chinese notice of exactly ``pages`` pages (one form feed per page)."""
-    from mijian.pipeline.pdf_io import text_to_pdf
+    from mijian.pipeline.formats.pdf.typeset import text_to_pdf
 
     page = "\n".join(f"{number}. {PARAGRAPH}" for number in range(1, 9))
     text = "\f".join(f"第{n}部分 机密事项的管理\n{page}" for n in range(1, pages + 1))

@@ -211,7 +211,7 @@ def issue_all(drafts: list[Path], home: Path, work: Path) -> list[dict]:
                        env=env, check=True, capture_output=True, cwd=ROOT)
         from mijian.pipeline.issuing import decrypt_copy
 
-        for row in csv.DictReader(open(out / "passwords.csv", encoding="utf-8")):
+        for row in csv.DictReader((out / "passwords.csv").read_text(encoding="utf-8").splitlines()):
             path = next(out.glob(f"{row['serial']}_*"))
             plain = decrypt_copy(path, row["password"])
             copies.append({"draft": draft.name, "serial": row["serial"], "recipient": row["recipient_id"],

@@ -858,7 +858,7 @@ def clean_pdf_for(draft: Path, work: Path) -> Path | None:
     if draft.suffix == ".pdf":
         shutil.copy(draft, target)
     elif draft.suffix == ".txt":
-        from mijian.pipeline.pdf_io import text_to_pdf
+        from mijian.pipeline.formats.pdf.typeset import text_to_pdf
         from mijian.pipeline.readers import read_document
 
         doc = read_document(draft)
@@ -1134,7 +1134,7 @@ def synthetic_rows(db: Path, count: int, seed: int) -> None:
     template = dict(conn.execute("SELECT * FROM copies LIMIT 1").fetchone())
     doc = dict(conn.execute("SELECT * FROM documents LIMIT 1").fetchone())
     doc_id = "DOC-" + "".join(rng.choice("0123456789abcdef") for _ in range(12))
-    doc.update(id=doc_id, title="synthetic", source_sha256="%064x" % rng.getrandbits(256),
+    doc.update(id=doc_id, title="synthetic", source_sha256=f"{rng.getrandbits(256):064x}",
                last_serial=count)
     conn.execute(f"INSERT INTO documents ({','.join(doc)}) VALUES ({','.join('?' * len(doc))})",
                  list(doc.values()))
@@ -1144,7 +1144,7 @@ def synthetic_rows(db: Path, count: int, seed: int) -> None:
         row = dict(template)
         row.update(copy_id="".join(rng.choice(CROCKFORD) for _ in range(12)), document_id=doc_id,
                    serial=f"{i + 1:06d}", recipient_id=f"S{i + 1:06d}", recipient_name=f"Synthetic {i + 1}",
-                   file=f"/nowhere/{i + 1:06d}.pdf", file_sha256="%064x" % rng.getrandbits(256),
+                   file=f"/nowhere/{i + 1:06d}.pdf", file_sha256=f"{rng.getrandbits(256):064x}",
                    status="issued")
         if "fingerprint" in cols:
             row["fingerprint"] = (top or 0) + 1 + i if top is not None else None

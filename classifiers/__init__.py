@@ -15,7 +15,7 @@ from typing import Any
 
 # ``normalise`` names both a module and its function: bound here, after the module, so the
 # package attribute stays the function (the module is small and needs nothing heavy)
-from mijian.classifiers.normalise import NormalisedText, normalise
+from mijian.classifiers.normalise import NormalisedText as NormalisedText, normalise as normalise
 
 _HOMES = {
     "mijian.classifiers.catalogue": ("Catalogue", "CatalogueItem", "CatalogueMatch", "find_catalogue",

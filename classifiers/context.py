@@ -85,7 +85,7 @@ def with_nearby(text: str, findings: Iterable[Finding], entities: tuple[Entity, 
             continue
         lo, hi = window(text, f.start, f.end)
         first = bisect_left(starts, lo)
-        near = []
+        near: list[Entity] = []
         for e in entities[first:first + 12]:
             if e.start >= hi or len(near) == 3:
                 break

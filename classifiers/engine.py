@@ -20,6 +20,7 @@ from mijian.classifiers.personal import find_personal
 from mijian.classifiers.policy import Suggestion, suggest
 from mijian.classifiers.reading import public_title, read, reading_findings, reread
 from mijian.classifiers.scope_match import ScopeMatch, match_scopes
+from mijian.classifiers.shape import shape_findings
 from mijian.keywords import Lexicon, ScopeCatalogue, load_lexicon, load_scopes
 from mijian.pipeline.model import Document
 
@@ -40,6 +41,7 @@ def classify(document: Document, lexicon: Lexicon | None = None, catalogue: Cata
     found: list[Finding] = reread(text, scan_lexicon(norm, lexicon if lexicon is not None else load_lexicon()), reading)
     found += find_patterns(norm)
     found += reading_findings(reading) + public_title(text)
+    found += reread(text, shape_findings(text), reading)
     found += find_personal(text)
     matches = match_catalogue(norm, catalogue) if catalogue is not None else ()
     for m in matches:
@@ -79,6 +81,6 @@ def _scope_findings(match: ScopeMatch, text: str) -> list[Finding]:
             start=hit.start, end=hit.end, text=text[hit.start:hit.end], category=item.category, source="lexicon",
             score=0.25, floor=None, rule=f"scope:{item.id}:{hit.word}",
             explanation=(f"secrecy-scope item {item.id} ({item.sector}, {item.sector_en}): {role} '{hit.word}'; "
-                         f"level {match.level}; source: {item.provenance}"),
+                         f"level {match.level}; source: {item.source(False)}"),
         ))
     return out

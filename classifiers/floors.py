@@ -32,7 +32,7 @@ THIN_PUBLIC = 0.3
 """Public-context strength from which one subject word and one condition are thin evidence."""
 THIN_SCOPE_MAX = 2
 """The most a scope item shown by one subject word and one condition sets."""
-SENSITIVE_NEEDED = 3
+SENSITIVE_NEEDED = 2
 """Named people with a health or employment fact that set 内部 as a minimum."""
 DECLASSIFIED = "declassified"
 """The rule of the finding that reports a declassification note."""
@@ -72,7 +72,7 @@ class Floors:
 
     @classmethod
     def find(cls, run: Steps, fs: tuple[Finding, ...], t: Tally, items: tuple[CatalogueMatch, ...],
-             scopes: tuple[ScopeMatch, ...], head_mark: Finding | None, p: float) -> "Floors":
+             scopes: tuple[ScopeMatch, ...], head_mark: Finding | None, p: float) -> Floors:
         """Collect the floors and word a line for each."""
         declassified = any(f.rule == DECLASSIFIED for f in fs)
         term_findings = tuple(f for f in fs if f.floor is not None and f.category not in ("marking", "public_context"))
@@ -81,7 +81,8 @@ class Floors:
         pattern = 2 if n_ids >= 30 else 1 if n_ids >= 3 or n_mobiles >= 10 else 0
         sensitive = {f.rule for f in fs if f.rule.startswith("person:sensitive:")}
         bulk = max((int(f.rule.split(":")[1]) for f in fs if f.rule.startswith("people:")), default=0)
-        people = 2 if bulk else 1 if len(sensitive) >= SENSITIVE_NEEDED else 0
+        # named people in a published notice (an exposure of discipline cases, a news item) are public
+        people = 2 if bulk else 1 if len(sensitive) >= SENSITIVE_NEEDED and p < PUBLIC else 0
         mark = (head_mark.floor or 0) if head_mark and not declassified else 0
         run.lines += [run.say.term_floor(label(f), f.floor or 0) for f in distinct_floor_terms(list(term_findings))]
         if pattern:
@@ -124,7 +125,7 @@ class Floors:
 
 def _personal_cap(floor: tuple[int, str], m: ScopeMatch, quantity: int, zh: bool) -> tuple[int, str]:
     """Personal data is not a state secret: its items set 内部 unless the data comes in quantity."""
-    level, why = floor
+    level, _why = floor
     if m.item.category != "personal_information" or quantity >= 2 or level <= 1:
         return floor
     return 1, ("个人信息不属于国家秘密，且未见成批数量" if zh else "personal data is not a state secret and does not come in quantity")
@@ -152,7 +153,7 @@ def scope_floor(m: ScopeMatch, declassified: bool, p: float, zh: bool, supported
     if declassified:
         return 0, "草稿已注明解密" if zh else "the draft carries a declassification note"
     need = PUBLIC_SPECIFICS[1] if p >= STRONG_PUBLIC else PUBLIC_SPECIFICS[0] if p >= PUBLIC else 0
-    if m.specifics < need:
+    if m.detail_kinds < need:
         return 0, (f"公开或面向公众的语境，具体细节不足 {need} 类" if zh else
                    f"public or published context with fewer than {need} kinds of specific detail")
     if not m.bare and not supported and p >= THIN_PUBLIC and m.strength < STRONG_SCOPE and m.level > THIN_SCOPE_MAX:

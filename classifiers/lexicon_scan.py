@@ -102,7 +102,9 @@ def _is_banner(text: str, start: int, end: int) -> bool:
     line_end = text.find("\n", end)
     line_end = len(text) if line_end == -1 else line_end
     rest = (text[line_start:start] + text[end:line_end]).strip()
-    return len(rest) <= _BANNER_REST and not any(ch in rest for ch in "。.，,；;") or rest.startswith("//")
+    # a control after ``//`` or a classification before it (UNCLASSIFIED//FOUO) shares the banner line
+    return (len(rest) <= _BANNER_REST and not any(ch in rest for ch in "。.，,；;")) or rest.startswith("//") \
+        or (rest.endswith("//") and " " not in rest)
 
 
 def _keep_longest(hits: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:

@@ -161,7 +161,13 @@ def _spacy_pipeline(language: str) -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        import spacy
+        try:
+            import spacy
+        except ImportError:
+            from mijian.pipeline.errors import ConfigError
+
+            raise ConfigError("the spaCy engine needs spaCy and jieba, which are not installed "
+                              "(未安装 spaCy); install them with: pip install 'mijian[nlp]'") from None
         from spacy.language import Language
         from spacy.util import filter_spans
 
@@ -174,7 +180,9 @@ def _spacy_pipeline(language: str) -> Any:
             nlp = spacy.blank("en")
     nlp.max_length = 50_000_000  # blank pipeline: no parser or NER model, so long drafts are safe
     ruler = nlp.add_pipe("entity_ruler")
-    ruler.add_patterns([{"label": label, "pattern": text, "id": "gazetteer"} for label, text in _GAZETTEER])
+    # add_pipe is typed as returning any callable component; this one is an EntityRuler
+    ruler.add_patterns(  # type: ignore[attr-defined]
+        [{"label": label, "pattern": text, "id": "gazetteer"} for label, text in _GAZETTEER])
     rules = RuleNlp()
     name = f"mijian_rule_entities_{language}"
     if name not in Language.factories:

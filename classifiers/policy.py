@@ -132,7 +132,7 @@ class Suggestion:
         """The period as the rationale states it: the event, else years, else None."""
         return Say(self.language == "zh").period(self.period_years, self.period_event) or None
 
-    def in_language(self, language: str) -> "Suggestion":
+    def in_language(self, language: str) -> Suggestion:
         """The same suggestion with its rationale, basis and period worded in ``language``."""
         if language == self.language:
             return self
@@ -201,7 +201,18 @@ def _scope_evidence(run: Steps, scopes: tuple[ScopeMatch, ...], fs: tuple[Findin
 
 
 def _weak_level(m: ScopeMatch) -> int:
-    """What a scope item shown without subject and condition in one window supports as content."""
+    """What a scope item shown without subject and condition in one window supports as content.
+
+    Shown by subject words alone (no condition anywhere), it reaches no further than words of
+    its category do (:data:`~classifiers.tally.REACH`: 秘密 for commercial secrets).
+    """
+    if m.tier == "subject":
+        return min(_rich_or_weak(m), REACH.get(m.item.category, 3))
+    return _rich_or_weak(m)
+
+
+def _rich_or_weak(m: ScopeMatch) -> int:
+    """The content level of weak scope evidence before the category's reach."""
     if m.strength >= RICH_SCOPE:
         return min(m.item.level, RICH_SCOPE_MAX)
     if m.tier == "document":
@@ -308,7 +319,7 @@ def _finish(run: Steps, fs: tuple[Finding, ...], t: Tally, floors: Floors, head_
         statement = max((f for f in floors.term_findings if f.floor == level), key=lambda f: f.score)
         basis = say.marking_basis(label(statement))
     else:
-        cat = run.cat if run.cat in CONTENT else t.best or "work_secret"
+        cat = run.cat if run.cat is not None and run.cat in CONTENT else t.best or "work_secret"
         if level == 1 and cat not in REACH:
             cat = "work_secret"  # 内部 is not a state secret: no state-secret article applies
         basis = say.basis(cat)

@@ -38,19 +38,26 @@ _ZH_NEG = (r"(?:不属于|不属|不涉及|未涉及|不涉|非涉密|无涉及|
            r"|(?:不含有?|不包含|并非|不是|不构成|不作为)(?=[^，,。；;\n]{0,4}(?:秘密|涉密|敏感|密级|保密)))")
 _EN_NEG = (r"\b(?:unclassified|non-classified|not (?:protectively )?(?:classified|marked|secret|confidential)"
            r"|(?:contains?|containing|holds?) no (?:classified|secret|sensitive)"
-           r"|(?:does|do|did) not (?:contain|include|hold|involve) (?:any )?(?:classified|secret|sensitive)"
+           r"|(?:does|do|did|must|shall|should|will) not (?:contain|include|hold|involve) (?:any )?(?:classified|secret|sensitive)"
            r"|no (?:classified|secret) (?:information|material|content))\b")
-_CLAUSE_END = r"[，,。；;！!？?\n：:、]|\.(?:\s|$)"
+_CLAUSE_END = r"[，,。；;！!？?\n：:、]|\.(?:\s|$)|//"
+"""Where a negation's scope ends: a clause end, or the ``//`` after which a banner's
+dissemination controls follow (UNCLASSIFIED//FOR OFFICIAL USE ONLY is not classified, and is controlled)."""
 _DECLASSIFIED = (
     r"(?:本件|此件|本文件|该文件|本报告|本材料|该件|原件|本文|该报告|该材料)[^。\n]{0,12}(?:已(?:经)?|已于[^。\n]{0,20})(?:解密|解除密级)"
     r"|解密标志|(?:予以|同意|决定|批准)解除密级"
     r"|(?m:^[ \t]*已解密[ \t]*$)|(?:予以|同意|决定|批准)解密|解密后公开|此件公开|本件公开|全文公开|经审查可以公开"
-    r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
+    r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under|per|pursuant to|in accordance with|following)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
     r"|\bdeclassification (?:date|authority)\b[^\n]{0,30}\b(?:19|20)\d\d\b)"
 )
 _QUOTES = "“”\"'‘’「」『』《》"
 _EXAMPLE_BEFORE = (r"(?:如|例如|比如|标注为|标明|标志为|标志|字样|写有|印有|e\.g\.|such as|marked|labelled|labeled|"
                              r"the word|formerly|previously|originally|原密级|原标)\W{0,3}$")
+_DEFINED_AFTER = (r"\W{0,2}(?:tier|level|classification|marking|grade|label)s?\b"
+                  r"|\s+(?:is|are) (?:for|used for|applied to|reserved for|meant for)\b|\s*(?:covers|means|applies to)\b"
+                  r"|(?:级|密级)?(?:是指|指的是|适用于|用于标识)")
+"""Words after a marking that explain a tier (the OFFICIAL tier covers, SECRET is for, 机密级是指):
+talk about the scheme, not this draft's grade."""
 _CLEARANCE = (r"clearance|cleared|vetting|vetted|\bdv\b|\bsc\b|security check|eligib|涉密人员|涉密岗位|保密资质|"
                         r"资质|资格|审查合格|涉密资格|政审")
 
@@ -107,6 +114,8 @@ def is_mention(text: str, start: int, end: int, reading: Reading, banner: bool =
         return "named as an example"
     if banner:
         return ""
+    if _rx(_DEFINED_AFTER).match(text, end, end + 30):
+        return "a tier being explained"
     if _rx(_CLEARANCE).search(text, max(0, start - MENTION_REACH), end + MENTION_REACH):
         return "a clearance or vetting requirement"
     if reading.is_negated(start, end):
@@ -129,9 +138,16 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 PLANNED_REACH = 12
 """How far before a public-context word a planning word makes it a release still to come."""
 _PLANNED = (r"(?:(?:拟于?|(?<!现)将于?|计划|届时|待|预计|准备|拟定|之后|以后|后再|择机|(?:will|to) (?:be )?|planned|scheduled|"
-                      r"before|until|prior to|draft)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
-_NOTICE = r"现予(?:以)?公示|予以公示|特此公示|公示如下|公示内容如下"
-_TITLE = r"\A(?:[ \t]*[^\n]{1,40}\n\s*){0,2}?\s*([^\n]{0,60}(?:公告|公报|新闻稿|通稿)|(?:public notice|press release|news release)[^\n]{0,60})[ \t]*(?:\n|\Z)"
+                      r"before|until|prior to|draft|due)[^。；;\n]{0,10}|\d{1,2}[日号][^。；;，,\n]{0,8})$")
+_REPORTED = r"(?:said|told|declined|has been|have been|was|were)\b"
+_BEFORE_AFTER = r"(?:之前|以前|前(?![往进来去]))"
+_PLANNED_SENTENCE = (r"\b(?:will(?!\s+not)|shall(?!\s+not)|to be (?:issued|published|released|made)|planned|scheduled|pencill?ed|proposed|"
+                     r"announcements? (?:at|on|will))\b[^.;!?\n]*$")
+SENTENCE_REACH = 160
+"""How far back in its English sentence a plan (will, planned, announcements at …) makes a
+public-context word a release still to come."""
+_NOTICE = r"现予(?:以)?公示|予以公示|特此公示|公示如下|公示内容如下|(?m:^[^\n]{0,40}的公示[ \t]*$)"
+_TITLE = r"\A(?:[ \t]*[^\n]{1,40}\n\s*){0,2}?\s*([^\n]{0,60}(?:公告|公报|新闻稿|通稿|的公示)|(?:public notice|press release|news release)[^\n]{0,60})[ \t]*(?:\n|\Z)"
 TITLE_WEIGHT = 0.6
 """Public-context weight of a title that names the draft a public notice or press release."""
 NEGATION = "reading:negation"
@@ -159,7 +175,7 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
     for f in findings:
         if f.source == "lexicon" and f.category != "public_context" and reading.is_negated(f.start, f.end):
             continue
-        if f.category == "public_context" and _rx(_PLANNED).search(text[max(0, f.start - PLANNED_REACH):f.start]):
+        if f.category == "public_context" and _planned(text, f.start, f.end):
             continue  # a release still to come (拟于…, 24日上午9时新闻发布会, will be published): not public yet
         if f.category == "public_context" and f.rule.startswith("公示") and not notice:
             continue  # 公示期 as a step of a procedure (任前公示), in a draft that is not itself the notice
@@ -171,6 +187,22 @@ def reread(text: str, findings: Iterable[Finding], reading: Reading) -> list[Fin
                             rule=f.rule if declassified else "reading:mention")
         out.append(f)
     return out
+
+
+def _planned(text: str, start: int, end: int) -> bool:
+    """Whether the public-context word at ``start`` names a release still to come.
+
+    A planning word just before it (拟于, 将于, will be, draft …), 前 or 之前 right after it
+    (公开发布前), or, in English, earlier in its sentence (Announcements at 07:00 Monday: …, the
+    department will issue a press release).
+    """
+    if _rx(_PLANNED).search(text[max(0, start - PLANNED_REACH):start]):
+        return True
+    if _rx(_BEFORE_AFTER).match(text, end):
+        return True  # 公开发布前, 发布会之前: the release is still to come
+    if _rx(_REPORTED).match(text, start):
+        return False  # "said in a statement", "told reporters": reported, so already public
+    return bool(_rx(_PLANNED_SENTENCE).search(text[max(0, start - SENTENCE_REACH):start]))
 
 
 def public_title(text: str) -> list[Finding]:

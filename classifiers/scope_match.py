@@ -31,13 +31,16 @@ from __future__ import annotations
 
 import functools
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 import ahocorasick
-
 from mijian.classifiers.details import CATEGORIES as DETAIL_CATEGORIES
-from mijian.classifiers.details import GENERIC_KINDS, generic_conditions, generic_details
+from mijian.classifiers.details import (
+    GENERIC_KINDS,
+    generic_conditions,
+    generic_details,
+)
 from mijian.classifiers.lexicon_scan import _encode, _is_word
 from mijian.classifiers.normalise import NormalisedText, normalise_term
 from mijian.classifiers.reading import Reading
@@ -109,6 +112,13 @@ class ScopeMatch:
         return self.window_subjects + len({h.key or h.word for h in self.conditions})
 
     @property
+    def detail_kinds(self) -> int:
+        """Kinds of specific detail: each distinct listed word, and all measures found by a
+        pattern (quantities, coordinates, designators, an item's regex) as one more kind."""
+        spec = [h for h in self.conditions if h.kind == "specificity"]
+        return len({h.word.casefold() for h in spec if not h.key}) + any(h.key for h in spec)
+
+    @property
     def specifics(self) -> int:
         """Distinct specificity conditions (quantities, designators, coordinates ...); a regex counts once."""
         return len({h.key or h.word for h in self.conditions if h.kind == "specificity"})
@@ -139,6 +149,7 @@ def match_scopes(norm: NormalisedText, reading: Reading, catalogue: ScopeCatalog
     if compiled.automaton is None or not norm.text:
         return ()
     per_item = _word_hits(norm, reading, compiled)
+    memo: dict[str, tuple[list[Hit], list[int]]] = {}
     out = []
     for index, hits in per_item.items():
         item = items[index]
@@ -148,7 +159,7 @@ def match_scopes(norm: NormalisedText, reading: Reading, catalogue: ScopeCatalog
         if segments is None:
             segments = segment(norm.original)
         conditions = [h for h in hits if h.kind != "subject"]
-        conditions += _regex_hits(norm.original, segments, reading, item, compiled.regexes[index], subject)
+        conditions += _regex_hits(norm.original, segments, reading, item, compiled.regexes[index], subject, memo)
         found = _fire(item, segments, subject, conditions)
         if found is not None:
             out.append(found)
@@ -193,25 +204,31 @@ def _inflected(text: str, end: int) -> int:
 
 
 def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem,
-                regexes: tuple[tuple[int, re.Pattern[str]], ...], subject: list[Hit]) -> list[Hit]:
+                regexes: tuple[tuple[int, re.Pattern[str]], ...], subject: list[Hit],
+                memo: dict[str, tuple[list[Hit], list[int]]] | None = None) -> list[Hit]:
     """Regex conditions and generic details, searched only where a subject word reaches.
 
     That is the window holding the subject word, or the part of the draft its heading governs.
 
-    Generic details (:mod:`classifiers.details`) count for items with a specificity condition.
+    Generic details (:mod:`classifiers.details`) count for items with a specificity condition,
+    unless the item says ``details = false`` (an identity is made specific by a true name or an
+    address, not by a code designator).
     """
-    generic = item.category in DETAIL_CATEGORIES and any(c.kind == "specificity" for c in item.conditions)
+    generic = (item.details and item.category in DETAIL_CATEGORIES
+               and any(c.kind == "specificity" for c in item.conditions))
     general = {c.kind for c in item.conditions} & set(GENERIC_KINDS) if GENERAL_CONDITIONS else set()
     if not regexes and not generic and not general:
         return []
     spans = sorted({segments.heading_reach(h.start) or segments.span(item.window, h.start) for h in subject})
+    memo = {} if memo is None else memo
     out = []
-    for lo, hi in spans:
-        if generic:
-            out += [Hit(a, b, t, "specificity", GENERIC) for a, b, t in generic_details(text, lo, hi)
-                    if not reading.is_negated(a, b)]
-        for kind in sorted(general):
-            out += [Hit(a, b, t, kind, f"{GENERIC}-{kind}") for a, b, t in generic_conditions(text, lo, hi, kind)]
+    for kind in (["details"] if generic else []) + sorted(general):
+        found, starts = _whole(text, reading, kind, memo)
+        for lo, hi in spans:  # the hits of the whole draft that lie inside each window
+            k = bisect_left(starts, lo)
+            while k < len(found) and found[k].end <= hi:
+                out.append(found[k])
+                k += 1
     for cond, rx in regexes:
         for lo, hi in spans:
             for m in rx.finditer(text, lo, hi):
@@ -220,15 +237,35 @@ def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem
     return out
 
 
+def _whole(text: str, reading: Reading, kind: str,
+           memo: dict[str, tuple[list[Hit], list[int]]]) -> tuple[list[Hit], list[int]]:
+    """Generic details (``kind`` "details") or generic conditions of ``kind`` in the whole draft,
+    in text order, with their start offsets; found once per draft, as every item with such a
+    condition shares them."""
+    if kind not in memo:
+        if kind == "details":
+            hits = [Hit(a, b, t, "specificity", GENERIC) for a, b, t in generic_details(text, 0, len(text))
+                    if not reading.is_negated(a, b)]
+        else:
+            hits = [Hit(a, b, t, kind, f"{GENERIC}-{kind}") for a, b, t in generic_conditions(text, 0, len(text), kind)]
+        memo[kind] = (hits, [h.start for h in hits])
+    return memo[kind]
+
+
 def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: list[Hit]) -> ScopeMatch | None:
     """Decide whether the item fires, how (its ``tier``) and at which level (see the module notes)."""
+    subject = _outermost(subject)
     taken = {(h.start, h.end) for h in subject}
-    conditions = [h for h in conditions if (h.start, h.end) not in taken]
+    conditions = _outermost([h for h in conditions if (h.start, h.end) not in taken])
     by_unit: dict[int, list[Hit]] = {}
     for h in conditions:
         by_unit.setdefault(segments.unit(item.window, h.start), []).append(h)
+    if item.requires:  # only windows holding a condition of a required kind fire
+        by_unit = {u: hs for u, hs in by_unit.items() if any(h.kind in item.requires for h in hs)}
     firing_subject = [h for h in subject if segments.unit(item.window, h.start) in by_unit]
     governed = _governed(segments, subject, conditions)
+    if item.requires and not any(h.kind in item.requires for h in governed):
+        governed = []
     if firing_subject or governed:
         units = {segments.unit(item.window, h.start) for h in firing_subject}
         conds = _distinct([h for u in sorted(units) for h in by_unit[u]] + governed)
@@ -247,11 +284,26 @@ def _fire(item: ScopeItem, segments: Segments, subject: list[Hit], conditions: l
     if item.bare_level:
         return ScopeMatch(item, item.bare_level, _distinct(subject), (), bare=True, tier="bare")
     words = _distinct(subject)
+    if item.requires:
+        conditions = [h for h in conditions if h.kind in item.requires]
     if len(words) >= DOCUMENT_SUBJECTS and conditions:
         return ScopeMatch(item, item.level, words, _distinct(conditions), tier="document")
     if len(words) >= DENSE_SUBJECTS:
         return ScopeMatch(item, item.level, words, (), tier="subject")
     return None
+
+
+def _outermost(hits: list[Hit]) -> list[Hit]:
+    """The hits not inside a longer hit: ``gross margin`` and the ``margin`` within it, or a
+    quantity found by an item's regex and again as a generic detail, are one piece of evidence."""
+    out: list[Hit] = []
+    for h in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if out and h.start >= out[-1].start and h.end <= out[-1].end and (h.start, h.end) != (out[-1].start, out[-1].end):
+            continue
+        if out and (h.start, h.end) == (out[-1].start, out[-1].end) and h.kind == out[-1].kind and h.key != out[-1].key:
+            continue
+        out.append(h)
+    return out
 
 
 def _governed(segments: Segments, subject: list[Hit], conditions: list[Hit]) -> list[Hit]:

@@ -102,9 +102,9 @@ def segment(text: str) -> Segments:
         nxt = text[pos:pos + 1]
         if pos >= len(text):
             break
-        if not body or not nxt.strip() or len(body.strip()) <= SHORT_LINE or body.endswith(tuple(_FINAL)):
-            if paragraphs[-1] != pos:
-                paragraphs.append(pos)
+        ends = not body or not nxt.strip() or len(body.strip()) <= SHORT_LINE or body.endswith(tuple(_FINAL))
+        if ends and paragraphs[-1] != pos:
+            paragraphs.append(pos)
     sentences = set(paragraphs)
     for m in _sentence_end().finditer(text):
         end = m.end()

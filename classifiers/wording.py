@@ -237,7 +237,7 @@ class Say:
         effect = (f"at least {self.grade(floor)} ({why_not})" if why_not and floor else
                   f"not used as a minimum ({why_not})" if why_not else "at least this grade")
         return (f"Secrecy-scope item {item.id} ({sector}: {item.description(False)}; {self.grade(m.level)}"
-                f"{', ' + period if period else ''}): {met}; {effect}. Source: {item.provenance}.")
+                f"{', ' + period if period else ''}): {met}; {effect}. Source: {item.source(False)}.")
 
     def scope_weak(self, m: ScopeMatch, level: int, changed: bool) -> str:
         """A scope item shown by subject words (and a condition elsewhere), weighed as content."""
@@ -252,7 +252,7 @@ class Say:
                                              ", none of the conditions that make it secret")
         effect = f"counts as {self.grade(level)}" if changed else "no change"
         return (f"Secrecy-scope item {item.id} ({item.sector_en}: {item.description(False)}): {how}; as content evidence "
-                f"it {effect}. Source: {item.provenance}.")
+                f"it {effect}. Source: {item.source(False)}.")
 
     def scope_basis(self, m: ScopeMatch) -> str:
         """The 定密依据 recorded when a secrecy-scope item decided the grade."""
@@ -261,7 +261,7 @@ class Say:
         grade = GRADES[m.level][0 if self.zh else 1]
         if self.zh:
             return f"{item.provenance}（{item.id}）：{item.description(True)}（{grade}{'，' + period if period else ''}）"
-        return f"{item.provenance} ({item.id}): {item.description(False)} ({grade}{', ' + period if period else ''})"
+        return f"{item.source(False)} ({item.id}): {item.description(False)} ({grade}{', ' + period if period else ''})"
 
     def reading(self, kind: str, texts: list[str]) -> str:
         """A line for what marking-aware reading set aside (declassified, negated, mentions)."""

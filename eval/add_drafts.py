@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         raw = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
         for case, line in zip(cases, raw, strict=True):
             if case.text in other_texts:
-                print(f"add_drafts: {path}: {case.id} is already in {other.name}; keep the splits apart", file=sys.stderr)
+                print(f"add_drafts: {path}: {case.id} is already in {other.name}; keep the splits apart",
+                      file=sys.stderr)
                 return 3
             if case.id in have:
                 skipped += 1

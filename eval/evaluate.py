@@ -4,6 +4,7 @@ Usage::
 
     python eval/evaluate.py                 # the dev split (eval/dev.jsonl)
     python eval/evaluate.py --split heldout # the held-out split: look, do not tune on it
+    python eval/evaluate.py --split heldout2 --quiet  # the second held-out split: figures only
     python eval/evaluate.py --file other.jsonl --engine spacy --quiet
 
 Each line of a split is a JSON object with ``id``, ``language`` (zh|en), ``text`` and either
@@ -104,7 +105,7 @@ class Report:
             matrix[o.case.level][o.level] += 1
         return matrix
 
-    def sectors(self) -> dict[str, "Report"]:
+    def sectors(self) -> dict[str, Report]:
         """One report per sector (drafts without a sector under ``-``), sorted by name."""
         groups: dict[str, list[Outcome]] = {}
         for o in self.outcomes:
@@ -218,7 +219,7 @@ def render(report: Report, name: str, quiet: bool = False) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: print the figures; exit 1 if the targets are missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", default="dev", choices=("dev", "heldout"))
+    parser.add_argument("--split", default="dev", choices=("dev", "heldout", "heldout2"))
     parser.add_argument("--file", type=Path, help="a JSONL file instead of a packaged split")
     parser.add_argument("--engine", default="rules", choices=("rules", "spacy"), help="NLP engine")
     parser.add_argument("--catalogue", type=Path, help="classify against this catalogue too")

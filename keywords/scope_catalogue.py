@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from mijian.keywords.loader import CATEGORIES, LexiconError
 
@@ -36,7 +36,7 @@ CONDITION_KINDS = ("timing", "specificity", "scope", "status")
 _TOP_KEYS = {"schema", "sector", "name_zh", "name_en", "provenance", "items"}
 _ITEM_KEYS = {"id", "description_zh", "description_en", "level", "period_years", "period_event_zh",
               "period_event_en", "category", "window", "provenance", "subject", "conditions",
-              "raise_if_specific", "bare_level"}
+              "raise_if_specific", "bare_level", "details", "provenance_en", "requires"}
 _CONDITION_KEYS = {"kind", "zh", "en", "regex"}
 _SOURCE_KEYS = {"title", "issuer", "year", "note", "url"}
 _CATEGORY_IDS = frozenset(c.id for c in CATEGORIES)
@@ -92,10 +92,23 @@ class ScopeItem:
     bare_level: int = 0
     sector_zh: str = ""
     sector_en: str = ""
+    details: bool = True
+    """Whether generic details (quantities, coordinates, designators) count as specificity; false
+    for items whose subject is made specific only by what its conditions name (a person's true
+    name or address, not a code designator such as CW-1)."""
+    provenance_en: str = ""
+    """The provenance in English, for English rationales (the Chinese ``provenance`` otherwise)."""
+    requires: tuple[str, ...] = ()
+    """Condition kinds of which one must be present for the item to fire (empty: any kind); the
+    other kinds then only raise it (an exam paper is secret before the exam, not after it)."""
 
     def description(self, zh: bool) -> str:
         """The description in Chinese or English (the other language when one is missing)."""
         return (self.description_zh or self.description_en) if zh else (self.description_en or self.description_zh)
+
+    def source(self, zh: bool) -> str:
+        """The provenance in Chinese or English (the other language when one is missing)."""
+        return self.provenance if zh or not self.provenance_en else self.provenance_en
 
     def period_event(self, zh: bool) -> str:
         """The event that ends the period, in Chinese or English, or an empty string."""
@@ -271,8 +284,14 @@ def _item(name: str, number: int, row: Any, sector: str, names: tuple[str, str])
     if not conditions and not bare:
         raise ScopeError(f"{where}: no conditions and no bare_level: the item could never fire; add a condition")
     raise_flag = row.get("raise_if_specific", False)
-    if not isinstance(raise_flag, bool):
-        raise ScopeError(f"{where}: raise_if_specific {raise_flag!r} is not true or false; fix the item")
+    details = row.get("details", True)
+    for key, flag in (("raise_if_specific", raise_flag), ("details", details)):
+        if not isinstance(flag, bool):
+            raise ScopeError(f"{where}: {key} {flag!r} is not true or false; fix the item")
+    requires = row.get("requires", [])
+    if not isinstance(requires, list) or not set(requires) <= set(CONDITION_KINDS):
+        raise ScopeError(f"{where}: requires {requires!r} is not a list of condition kinds "
+                         f"({', '.join(CONDITION_KINDS)}); fix the item")
     return ScopeItem(
         id=_text(where, row, "id", required=True), sector=sector, scheme=sector.split("-", 1)[0],
         description_zh=_text(where, row, "description_zh"), description_en=_text(where, row, "description_en"),
@@ -281,6 +300,7 @@ def _item(name: str, number: int, row: Any, sector: str, names: tuple[str, str])
         provenance=_text(where, row, "provenance", required=True), subject=words,
         conditions=tuple(_condition(f"{where} condition #{i}", c) for i, c in enumerate(conditions, 1)),
         raise_if_specific=raise_flag, bare_level=bare, sector_zh=names[0], sector_en=names[1],
+        details=details, provenance_en=_text(where, row, "provenance_en"), requires=tuple(requires),
     )
 
 
@@ -308,7 +328,7 @@ def _condition(where: str, row: Any) -> Condition:
     return Condition(kind, words, tuple(regexes))
 
 
-def _words(where: str, row: dict) -> tuple[str, ...]:
+def _words(where: str, row: dict[str, Any]) -> tuple[str, ...]:
 
 
     """The zh and en word lists of a table, validated, in order and without repeats."""
@@ -326,7 +346,7 @@ def _words(where: str, row: dict) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _text(where: str, row: dict, key: str, required: bool = False) -> str:
+def _text(where: str, row: dict[str, Any], key: str, required: bool = False) -> str:
 
 
     """A string field, stripped; "" when absent and not required."""
@@ -338,7 +358,11 @@ def _text(where: str, row: dict, key: str, required: bool = False) -> str:
     return value.strip()
 
 
-def _int(where: str, row: dict, key: str, lo: int, hi: int, required: bool = False) -> int | None:
+@overload
+def _int(where: str, row: dict[str, Any], key: str, lo: int, hi: int, required: Literal[True]) -> int: ...
+@overload
+def _int(where: str, row: dict[str, Any], key: str, lo: int, hi: int, required: bool = False) -> int | None: ...
+def _int(where: str, row: dict[str, Any], key: str, lo: int, hi: int, required: bool = False) -> int | None:
 
 
     """An integer field within ``lo..hi``; None when absent and not required."""
@@ -352,7 +376,7 @@ def _int(where: str, row: dict, key: str, lo: int, hi: int, required: bool = Fal
     return value
 
 
-def _no_unknown(where: str, row: dict, allowed: set[str], what: str) -> None:
+def _no_unknown(where: str, row: dict[str, Any], allowed: set[str], what: str) -> None:
 
 
     """Refuse keys the schema does not know (a misspelt key would be silently ignored)."""

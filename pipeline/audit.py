@@ -22,6 +22,9 @@ and head.
 
 :func:`backup_register` copies the live register with SQLite's online backup API into a
 temporary file next to the destination, then moves it into place without overwriting.
+
+Every read goes through the register's named methods (:meth:`RegisterStore.read_snapshot`,
+:meth:`RegisterStore.events`, :meth:`RegisterStore.copy_rows`, ...): this module holds no SQL.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,8 +39,10 @@ from mijian.pipeline.crypto import OfficeKey
 from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.lifecycle import ISSUED, LIFECYCLE_ACTIONS
 from mijian.pipeline.office import Office
-from mijian.pipeline.register import GENESIS, event_hash
-from mijian.pipeline.register_facts import (DECIDED, PENDING, RESERVED, VOIDED, LoggedEvent, copy_problem,
+from mijian.pipeline.print_checks import print_run_problem
+from mijian.pipeline.register import GENESIS, EventRecord, RegisterUnreadable, event_hash
+from mijian.pipeline.register_store import RegisterStore
+from mijian.pipeline.register_facts import (DECIDED, PENDING, RESERVED, UNASSIGNED, VOIDED, LoggedEvent, copy_problem,
                                      document_problem, expected_copy, expected_document)
 
 RESTORE_ACKNOWLEDGED = "restore-acknowledged"
@@ -87,68 +91,78 @@ def verify_register(office: Office) -> VerifyReport:
     """Check the chain, signatures and tables of ``office``'s register, then that it is not older
     than its signed head; never raises on tampering."""
     keys = {k.key_id: k for k in office.keys()}
-    conn = office.register.conn
+    register = office.register
     replay = _Replay()
     checked = 0
-    conn.execute("BEGIN")  # one read snapshot: writers committing meanwhile are not seen
     try:
-        expected, prev = 1, GENESIS
-        for row in conn.execute("SELECT * FROM events ORDER BY seq"):
-            checked += 1
-            _check_event(row, expected, prev, keys)
-            _replay_event(row, replay)
-            expected, prev = row["seq"] + 1, row["hash"]
-        _check_copies(conn, replay)
-        _check_documents(conn, replay)
-        state = office.register.freshness()
+        with register.read_snapshot():  # writers committing meanwhile are not seen
+            expected, prev = 1, GENESIS
+            for event in register.events():
+                checked += 1
+                _check_event(event, expected, prev, keys)
+                _replay_event(event, replay)
+                expected, prev = event.seq + 1, event.hash
+            _check_copies(register, replay)
+            _check_documents(register, replay)
+            _check_derivations(register, replay)
+            runs = print_run_problem(register.print_run_rows(), replay.document_events)
+            if runs:
+                raise _Bad(runs)
+            planted = register.schema_problem()  # after the log: an edit it shows is the finding
+            if planted:
+                raise _Bad(planted)
+            state = register.freshness()
         if not state.ok:
             return VerifyReport(ok=False, events_checked=checked, first_bad_seq=None,
                                 problem=state.problem, stale=True)
     except _Bad as bad:
         return VerifyReport(ok=False, events_checked=checked, first_bad_seq=bad.seq,
                             problem=bad.problem)
-    except sqlite3.DatabaseError as exc:
+    except RegisterUnreadable as exc:
         return VerifyReport(ok=False, events_checked=checked, first_bad_seq=None,
                             problem=f"the register cannot be read ({exc}) (登记簿无法读取); "
                                     "restore it from the latest backup")
-    finally:
-        conn.execute("COMMIT")
     return VerifyReport(ok=True, events_checked=checked, first_bad_seq=None, problem=None)
 
 
-def _check_event(row: sqlite3.Row, expected: int, prev: str, keys: dict[str, OfficeKey]) -> None:
-    seq = row["seq"]
+def _check_event(row: EventRecord, expected: int, prev: str, keys: dict[str, OfficeKey]) -> None:
+    seq = row.seq
     if seq != expected:
         raise _Bad(f"event {seq} found where event {expected} was expected: events were deleted "
                    f"or renumbered (事件序号不连续)", seq)
-    if row["prev_hash"] != prev:
+    if row.prev_hash != prev:
         what = "the genesis value" if expected == 1 else f"the hash of event {seq - 1}"
         raise _Bad(f"event {seq} does not link to {what}: an event before it was deleted, "
                    f"inserted or moved (事件链断开)", seq)
-    digest = event_hash(prev, seq, row["at"], row["actor"], row["action"], row["document_id"],
-                        row["copy_id"], row["detail"])
-    if digest != row["hash"]:
-        raise _Bad(f"event {seq} ({row['action']}) was changed after it was written: its content "
+    digest = event_hash(prev, seq, row.at, row.actor, row.action, row.document_id,
+                        row.copy_id, row.detail)
+    if digest != row.hash:
+        raise _Bad(f"event {seq} ({row.action}) was changed after it was written: its content "
                    f"does not match its hash (事件内容被篡改)", seq)
-    key = keys.get(row["key_id"])
+    key = keys.get(row.key_id)
     if key is None:
-        raise _Bad(f"event {seq} names key {row['key_id']!r}, which is not an office key "
+        raise _Bad(f"event {seq} names key {row.key_id!r}, which is not an office key "
                    f"(签名密钥不属于本单位): it was forged elsewhere", seq)
-    signature = row["signature"]
+    signature: object = row.signature  # as stored: an edited row may hold any type
     if not isinstance(signature, bytes) or not key.verify_signature(bytes.fromhex(digest), signature):
-        raise _Bad(f"event {seq} ({row['action']}) has no valid signature of office key "
+        raise _Bad(f"event {seq} ({row.action}) has no valid signature of office key "
                    f"{key.key_id} (签名无效): it was forged or altered", seq)
 
 
-def _replay_event(row: sqlite3.Row, replay: _Replay) -> None:
-    seq, action, copy_id, document_id = row["seq"], row["action"], row["copy_id"], row["document_id"]
+def _replay_event(row: EventRecord, replay: _Replay) -> None:
+    seq, action, copy_id, document_id = row.seq, row.action, row.copy_id, row.document_id
     try:
-        detail = json.loads(row["detail"])
+        detail = json.loads(row.detail)
     except ValueError:
         raise _Bad(f"event {seq} has a detail that is not JSON (事件内容无法解析)", seq) from None
     if not isinstance(detail, dict):
         raise _Bad(f"event {seq} has a detail that is not a JSON object (事件内容无法解析)", seq)
-    if action == RESERVED:
+    if action == RESTORE_ACKNOWLEDGED:
+        _replay_floors(seq, detail, replay)
+    elif copy_id is None:
+        if action in (RESERVED, ISSUED, VOIDED, UNASSIGNED) or action in LIFECYCLE_ACTIONS:
+            raise _Bad(f"event {seq} ({action}) names no copy (事件缺少份标识)", seq)
+    elif action == RESERVED:
         if copy_id in replay.reserved or copy_id in replay.issued:
             raise _Bad(f"event {seq} reserves copy {copy_id} again (同一份重复预留)", seq)
         replay.reserved[copy_id] = (seq, document_id, detail)
@@ -172,12 +186,15 @@ def _replay_event(row: sqlite3.Row, replay: _Replay) -> None:
                        f"allowed only from {', '.join(sorted(transition.allowed_from))} "
                        f"(状态变更不合规则)", seq)
         replay.status[copy_id] = (action, seq)
+    elif action == UNASSIGNED:  # a print-run copy made for the print room, nobody named yet
+        if replay.status.get(copy_id, ("", 0))[0] != ISSUED:
+            raise _Bad(f"event {seq} leaves copy {copy_id} unassigned, but it was not just made "
+                       f"(状态变更不合规则)", seq)
+        replay.status[copy_id] = (UNASSIGNED, seq)
     elif action == VOIDED:
         if replay.status.get(copy_id, ("", 0))[0] != PENDING:
             raise _Bad(f"event {seq} voids copy {copy_id}, which is not pending (状态变更不合规则)", seq)
         replay.status[copy_id] = (VOIDED, seq)
-    elif action == RESTORE_ACKNOWLEDGED:
-        _replay_floors(seq, detail, replay)
     event = LoggedEvent(seq, action, document_id, detail)
     if copy_id is not None:
         replay.copy_events.setdefault(copy_id, []).append(event)
@@ -196,9 +213,9 @@ def _replay_floors(seq: int, detail: dict, replay: _Replay) -> None:
             replay.floors[document_id] = (floor, seq)
 
 
-def _check_copies(conn: sqlite3.Connection, replay: _Replay) -> None:
+def _check_copies(register: RegisterStore, replay: _Replay) -> None:
     seen: set[str] = set()
-    for row in conn.execute("SELECT * FROM copies ORDER BY document_id, serial, copy_id"):
+    for row in register.copy_rows():
         seen.add(row["copy_id"])
         problem = copy_problem(row, expected_copy(replay.copy_events.get(row["copy_id"], [])))
         if problem:
@@ -209,9 +226,9 @@ def _check_copies(conn: sqlite3.Connection, replay: _Replay) -> None:
                        f"its row is missing from the copies table: it was deleted (登记缺失)")
 
 
-def _check_documents(conn: sqlite3.Connection, replay: _Replay) -> None:
+def _check_documents(register: RegisterStore, replay: _Replay) -> None:
     seen: set[str] = set()
-    for row in conn.execute("SELECT * FROM documents ORDER BY id"):
+    for row in register.document_rows():
         document_id = row["id"]
         seen.add(document_id)
         problem = document_problem(row, expected_document(replay.document_events.get(document_id, [])))
@@ -232,12 +249,23 @@ def _check_documents(conn: sqlite3.Connection, replay: _Replay) -> None:
         if document_id not in seen:
             raise _Bad(f"document {document_id} was decided by event {seq} but its row is missing "
                        f"from the documents table: it was deleted (文件登记缺失)")
-    floors = {r["document_id"]: r["floor"] for r in conn.execute("SELECT * FROM serial_floors")}
+    floors = register.serial_floors()
     for document_id, (floor, seq) in replay.floors.items():
         if floors.get(document_id, -1) < floor:
             raise _Bad(f"the serial floor of document {document_id} is {floors.get(document_id)} in "
                        f"the register but event {seq} set it to {floor}: it was lowered or deleted, "
                        f"so serials could be reused (份号下限被改小)")
+
+
+def _check_derivations(register: RegisterStore, replay: _Replay) -> None:
+    """The sources of reproductions, extracts and compilations agree with their signed events."""
+    from mijian.pipeline.derive_facts import derivation_problem
+
+    logged = [e for group in (*replay.copy_events.values(), *replay.document_events.values())
+              for e in group]
+    problem = derivation_problem(register.derivation_rows(), logged)
+    if problem:
+        raise _Bad(problem)
 
 
 def backup_register(office: Office, dest: Path) -> Path:
@@ -259,13 +287,7 @@ def backup_register(office: Office, dest: Path) -> Path:
     try:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         created = True
-        target = sqlite3.connect(tmp, isolation_level=None)
-        try:
-            office.register.conn.backup(target)
-            target.execute("PRAGMA journal_mode = DELETE")
-            check = target.execute("PRAGMA integrity_check").fetchone()[0]
-        finally:
-            target.close()
+        check = office.register.backup_into(tmp)
         if check != "ok":
             raise RegisterError(f"the backup of {office.register.path} failed SQLite's integrity "
                                 f"check ({check}); nothing was written to {dest} (备份校验失败)")
@@ -273,7 +295,7 @@ def backup_register(office: Office, dest: Path) -> Path:
         _fsync(tmp)
         _move_no_clobber(tmp, dest)
         _fsync(dest.parent)
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, RegisterUnreadable) as exc:
         raise RegisterError(f"the register could not be backed up to {dest} ({exc}); nothing was "
                             "written there; check the folder and free space (备份失败)") from None
     finally:

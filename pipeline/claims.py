@@ -40,7 +40,7 @@ class Claim:
     token: str | None
 
     @classmethod
-    def parse(cls, text: str | None) -> "Claim | None":
+    def parse(cls, text: str | None) -> Claim | None:
         """The claim in ``text``, or None when it is empty or malformed."""
         parts = (text or "").rsplit(":", 2)
         if len(parts) == 3 and parts[1].isdigit() and parts[2].isalnum():

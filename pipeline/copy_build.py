@@ -16,21 +16,20 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from mijian.pipeline.copy_checks import check_envelope, decrypt_copy, self_check
+from mijian.pipeline.copy_checks import check_envelope, decrypt_copy, office_password_of, self_check
 from mijian.pipeline.crypto import sha256_hex
 from mijian.pipeline.decision import Decision
 from mijian.pipeline.errors import MijianError, RegisterError
+from mijian.pipeline.formats import registry
 from mijian.pipeline.limits import Limits
 from mijian.pipeline.marking import build_marking
-from mijian.pipeline.model import CopyStamp, Recipient
-from mijian.pipeline.office import Office
-from mijian.pipeline.register import CopyRecord
+from mijian.pipeline.model import CopyStamp, Language, Recipient
+from mijian.pipeline.office import PASSWORD_PURPOSE, Office
+from mijian.pipeline.register import CopyRecord, CopyStatus
 from mijian.pipeline.safe_files import write_atomic
 from mijian.watermark import textcode
 from mijian.watermark.codes import make_token, make_visible_code
-from mijian.watermark.pattern import payload_from_number
 
-PASSWORD_PURPOSE = "copy-password"
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,12 @@ def pattern_key(key) -> bytes:
     return key.mac("page-pattern", b"")
 
 
+def owner_password_for(ext: str, office_owner: str, user: str) -> str:
+    """The owner password of a copy in the format ``ext`` names: the office's own where the
+    format keeps one besides the recipient's, else the recipient's."""
+    return office_owner if registry.for_copy(ext).separate_owner_password else user
+
+
 def key_for(office: Office, record: CopyRecord):
     """The office master key a copy was reserved under."""
     for key in office.keys():
@@ -101,7 +106,7 @@ def stamp_for(job: Job, record: CopyRecord, password: str) -> CopyStamp:
     """The marks, codes and passwords of one copy."""
     master = key_for(job.office, record)
     key = master.for_document(record.document_id)
-    language = "zh" if job.scheme.language == "zh" else "en"  # type: ignore[attr-defined]
+    language: Language = "zh" if job.scheme.language == "zh" else "en"  # type: ignore[attr-defined]
     marking = build_marking(job.scheme, job.decision.level, job.decision.period,  # type: ignore[arg-type]
                             record.serial, max(job.total, int(record.serial)), job.running)
     owner = job.office.owner_passwords()[0]
@@ -109,10 +114,10 @@ def stamp_for(job: Job, record: CopyRecord, password: str) -> CopyStamp:
     return CopyStamp(marking=marking, watermark_text=watermark_text(recipient, record.serial, language),
                      visible_code=make_visible_code(key, record.copy_id),
                      token=make_token(key, record.copy_id), user_password=password,
-                     owner_password=owner if job.ext == ".pdf" else password, language=language,
+                     owner_password=owner_password_for(job.ext, owner, password), language=language,
                      text_code=textcode.encode(key, record.copy_id),
                      pattern_key=pattern_key(master),
-                     pattern_payload=payload_from_number(record.fingerprint or 0))
+                     pattern_payload=pattern_payload_for(record.fingerprint or 0))
 
 
 def _recipient(record: CopyRecord) -> Recipient:
@@ -132,7 +137,7 @@ def build_copy(job: Job, record: CopyRecord) -> IssuedCopy | VoidedCopy:
     except (KeyboardInterrupt, SystemExit):
         _discard(staged)
         raise
-    except Exception as exc:  # noqa: BLE001 - a writer on a hostile draft may raise anything
+    except Exception as exc:  # a writer on a hostile draft may raise anything
         _discard(staged)
         return _void(job, record, exc)
     try:
@@ -143,7 +148,7 @@ def build_copy(job: Job, record: CopyRecord) -> IssuedCopy | VoidedCopy:
 
 def _make_file(job: Job, record: CopyRecord, stamp: CopyStamp, final: Path, staged: Path) -> Path:
     """The checked file of the copy: one renamed into place before a kill, or a new one."""
-    office_password = stamp.owner_password if job.ext == ".pdf" else None
+    office_password = office_password_of(job.ext, stamp)
     if final.is_symlink():
         final.unlink()  # never read through, or keep, a link planted under a copy's name
     elif final.exists():  # renamed into place, then killed before the commit
@@ -152,14 +157,8 @@ def _make_file(job: Job, record: CopyRecord, stamp: CopyStamp, final: Path, stag
             return final
         except MijianError:
             final.unlink()
-    if job.ext == ".pdf":
-        from mijian.pipeline.pdf_copy import write_pdf_copy
-
-        write_pdf_copy(job.source, stamp, staged, limits=job.limits, cache=job.cache)
-    else:
-        from mijian.pipeline.docx_copy import write_docx_copy
-
-        write_docx_copy(job.source, stamp, staged, job.limits)
+    registry.for_copy(job.ext).write_copy(job.source, stamp, staged, limits=job.limits,
+                                          cache=job.cache)
     self_check(staged, job.ext, stamp, office_password, job.limits)
     if record.envelope_cert:
         from mijian.pipeline.crypto import envelope, office_cms_identity
@@ -187,7 +186,7 @@ def _commit(job: Job, record: CopyRecord, key, password: str, ready: Path,
     digest = sha256_hex(ready.read_bytes())
     with register.transaction():
         current = register.get_copy(record.copy_id)
-        if current is not None and current.status != "pending":
+        if current is not None and current.status != CopyStatus.PENDING:
             # another run finished this copy meanwhile: keep its file, drop ours
             return IssuedCopy(serial=current.serial, copy_id=current.copy_id,
                               recipient=_recipient(current), file=final,
@@ -212,7 +211,7 @@ def _void(job: Job, record: CopyRecord, exc: BaseException) -> VoidedCopy:
     register = job.office.register
     with register.transaction():
         current = register.get_copy(record.copy_id)
-        if current is not None and current.status == "pending" and current.claim == job.claim:
+        if current is not None and current.status == CopyStatus.PENDING and current.claim == job.claim:
             register.void_copy(record.copy_id, job.office.key(), job.actor,
                                {"reason": f"the copy could not be made: {cause}"})
     return VoidedCopy(serial=record.serial, copy_id=record.copy_id, recipient=_recipient(record),
@@ -224,3 +223,11 @@ def _discard(path: Path) -> None:
         path.unlink()
     except FileNotFoundError:
         pass
+
+
+def pattern_payload_for(number: int) -> bytes:
+    """The page pattern's payload for a fingerprint number (the pattern module, and numpy
+    with it, load only when a copy is made, not when a trace merely imports this one)."""
+    from mijian.watermark.pattern import payload_from_number
+
+    return payload_from_number(number)

@@ -1,20 +1,22 @@
 """Self-checks of a freshly made copy, and opening a copy as its recipient would.
 
-A copy is committed only after it opened with the recipient's password (and, for PDF, with
-the office's owner password) and its token and printed code read back; a copy sealed in a
+A copy is committed only after it opened with the recipient's password (and with the
+office's own password, in a format that has one) and its token and printed code read back; a copy sealed in a
 CMS envelope must open with the office identity and carry its token inside. A failure raises
 :class:`~pipeline.errors.RegisterError`; the caller discards the file.
 """
 
 from __future__ import annotations
 
-import io
 import tempfile
+import unicodedata
 from pathlib import Path
 
-from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.errors import InputError, RegisterError
+from mijian.pipeline.formats import registry
+from mijian.pipeline.formats.interface import LeakKeys
 from mijian.pipeline.limits import Limits
-from mijian.pipeline.model import CopyStamp
+from mijian.pipeline.model import CopyStamp, Document
 
 _NOT_OPEN = ("self-check failed: the copy is not encrypted or does not open; the file was "
              "discarded; report this as a bug")
@@ -25,29 +27,21 @@ _NO_MARKS = ("self-check failed: the copy's marks do not read back; the file was
 def self_check(path: Path, ext: str, stamp: CopyStamp, office_password: str | None,
                limits: Limits) -> None:
     """Open the new copy as a recipient and as the office would; the marks must be there
-    (see :mod:`pipeline.selfcheck`, which reads a PDF copy in one parse)."""
-    from mijian.pipeline.selfcheck import self_check as check
+    (each copy format checks its own, see :meth:`pipeline.formats.interface.Format.self_check`)."""
+    registry.for_copy(ext).self_check(path, stamp, office_password, limits)
 
-    check(path, ext, stamp, office_password, limits)
+
+def office_password_of(ext: str, stamp: CopyStamp) -> str | None:
+    """The office's own password of a copy in the format ``ext`` names, or None when that
+    format has only the recipient's."""
+    return stamp.owner_password if registry.for_copy(ext).separate_owner_password else None
 
 
 def decrypt_copy(path: Path, password: str) -> bytes:
-    """The plain bytes of an encrypted PDF or DOCX copy, opened with ``password``."""
+    """The plain bytes of an encrypted copy, opened with ``password`` (its format is the
+    one its content says)."""
     data = path.read_bytes()
-    if data.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
-        import pymupdf
-
-        with pymupdf.open(stream=data, filetype="pdf") as doc:
-            if not doc.authenticate(password):
-                raise RegisterError(f"{path.name}: the password does not open the copy")
-            return doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_NONE, garbage=1)
-    from msoffcrypto.format.ooxml import OOXMLFile
-
-    office_file = OOXMLFile(io.BytesIO(data))
-    office_file.load_key(password=password)
-    sink = io.BytesIO()
-    office_file.decrypt(sink)
-    return sink.getvalue()
+    return registry.sniff(data, path.name).decrypt(data, password, path.name)
 
 
 def check_envelope(home: Path, path: Path, ext: str, stamp: CopyStamp, limits: Limits) -> None:
@@ -59,11 +53,29 @@ def check_envelope(home: Path, path: Path, ext: str, stamp: CopyStamp, limits: L
     with tempfile.TemporaryDirectory(prefix="mijian-check-") as tmp:
         inner = Path(tmp) / f"inner{ext}"
         inner.write_bytes(plain)
-        if ext == ".docx":
-            from mijian.pipeline.docx_io import read_docx_evidence as read_evidence
-        else:
-            from mijian.pipeline.pdf_io import read_pdf_evidence as read_evidence
-        evidence = read_evidence(inner, [], limits)
+        evidence = registry.for_copy(ext).read_evidence(inner, plain, LeakKeys(), limits)
         if not evidence.opened or evidence.token != stamp.token:
             raise RegisterError(f"{path.name}: self-check failed: the enveloped copy's marks do "
                                 "not read back; the file was discarded; report this as a bug")
+
+
+def refuse_marked_draft(document: Document) -> None:
+    """Refuse a draft that already carries the marks of an issued copy (its invisible text code
+    or its printed code), before anything is recorded.
+
+    A decrypted copy given as the draft would put the first recipient's marks on every new
+    copy: a leak of any of them would then point to that recipient as well, and the new
+    copies' own page fingerprint reads poorly under the old one. The codes are looked for
+    unverified: a mark of any office, or of a copy this register no longer holds, is a copy
+    all the same.
+    """
+    from mijian.watermark import textcode
+    from mijian.watermark.codes import find_codes
+
+    runs = textcode.find(document.text)
+    flat = "".join(unicodedata.normalize("NFKC", textcode.strip(document.text)).split())
+    found = [copy_id for copy_id, _tag in runs + find_codes(flat)]
+    if found:
+        raise InputError(f"{document.source}: carries the marks of issued copy {found[0]} "
+                         "(已是发放副本，不是原稿); expected the original, unmarked draft; issue "
+                         "from the draft the copies were made from")

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from typing import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from mijian.pipeline.copy_build import IssuedCopy, Job, VoidedCopy, build_copy
 from mijian.pipeline.errors import RegisterError
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import CopyRecord
 from mijian.pipeline.schemes import all_schemes
+
+Progress = Callable[[int, int, str], None]
+"""Told ``(done, total, message)`` after each copy of a run is made or voided."""
 
 PARALLEL_FROM = 4
 """Fewest copies worth starting worker processes for."""
@@ -41,19 +44,43 @@ class Builder:
                 max_workers=count, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_worker_start, initargs=(spec,))
 
-    def build(self, records: Iterable[CopyRecord]) -> list[IssuedCopy | VoidedCopy]:
-        """Build, check and commit (or void) every copy of one batch, in serial order."""
+    def build(self, records: Iterable[CopyRecord],
+              done: Callable[[IssuedCopy | VoidedCopy], None] | None = None) -> list[IssuedCopy | VoidedCopy]:
+        """Build, check and commit (or void) every copy of one batch, in serial order;
+        ``done`` is told of each copy as soon as it is ready."""
         records = list(records)
+        made: Iterator[IssuedCopy | VoidedCopy]
         if self.pool is None or len(records) < 2:
-            return [build_copy(self.job, record) for record in records]
-        return list(self.pool.map(_worker_build, [r.copy_id for r in records]))
+            made = (build_copy(self.job, record) for record in records)
+        else:
+            made = self.pool.map(_worker_build, [r.copy_id for r in records])
+        out = []
+        for copy in made:
+            out.append(copy)
+            if done is not None:
+                done(copy)
+        return out
 
-    def __enter__(self) -> "Builder":
+    def __enter__(self) -> Builder:
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def counting(progress: Progress | None, total: int) -> Callable[[IssuedCopy | VoidedCopy], None] | None:
+    """A per-copy callback for :meth:`Builder.build` that counts the copies and tells ``progress``."""
+    if progress is None:
+        return None
+    done = [0]
+
+    def tell(copy: IssuedCopy | VoidedCopy) -> None:
+        done[0] += 1
+        what = "voided" if isinstance(copy, VoidedCopy) else "issued"
+        progress(done[0], max(total, done[0]), f"{copy.serial} {copy.recipient.id} {what}")
+
+    return tell
 
 
 _WORKER: dict = {}
@@ -78,6 +105,12 @@ def _die_with_parent(parent: int) -> None:
 def _worker_start(spec: dict) -> None:
     """Open the office once in a worker process and keep the job description."""
     _die_with_parent(spec.pop("parent"))
+    # Ctrl-C reaches every process of the terminal's group: the issuing process stops the
+    # run and says how to finish it; a worker finishes its copy quietly instead of printing
+    # its own traceback
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     office = Office.open(spec.pop("home"))
     decision = spec["decision"]
     _WORKER["job"] = Job(office=office, scheme=all_schemes()[decision.scheme], cache={}, **spec)

@@ -52,7 +52,7 @@ class OfficeKey:
             algorithm=hashes.SHA256(), length=length, salt=b"mijian/v1", info=purpose.encode()
         ).derive(self.secret)
 
-    def for_document(self, document_id: str) -> "OfficeKey":
+    def for_document(self, document_id: str) -> OfficeKey:
         """The key of one document, derived from this master key (HKDF, its own label).
 
         The signed codes of a document's copies (token, printed and QR code, text code) are
@@ -279,7 +279,7 @@ def office_cms_identity(home: Path) -> tuple[bytes, bytes]:
         return cert_path.read_bytes(), key_path.read_bytes()
     key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mijian office")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1))
@@ -291,3 +291,54 @@ def office_cms_identity(home: Path) -> tuple[bytes, bytes]:
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     cert_path.write_bytes(cert_pem)
     return cert_pem, key_pem
+
+
+_ZIP_AES_SALT = 16
+_ZIP_AES_ROUNDS = 1000  # fixed by the WinZip AES format; the recipient's password carries the strength
+
+
+def _zip_aes_keys(password: str, salt: bytes) -> tuple[bytes, bytes, bytes]:
+    derived = hashlib.pbkdf2_hmac("sha1", password.encode(), salt, _ZIP_AES_ROUNDS, 66)
+    return derived[:32], derived[32:64], derived[64:]
+
+
+def _zip_aes_ctr(key: bytes, data: bytes) -> bytes:
+    """AES-256 in the little-endian counter mode of WinZip AES (counter starts at 1), a
+    megabyte at a time (the key stream is the encrypted counter blocks)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    out = bytearray()
+    step = 1 << 20
+    for start in range(0, len(data), step):
+        chunk = data[start:start + step]
+        first = start // 16 + 1
+        counters = b"".join(i.to_bytes(16, "little") for i in range(first, first + (len(chunk) + 15) // 16))
+        stream = encryptor.update(counters)[:len(chunk)]
+        out += (int.from_bytes(chunk, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(chunk), "big")
+    return bytes(out)
+
+
+def zip_aes_encrypt(data: bytes, password: str) -> bytes:
+    """The WinZip AES-256 (AE-2) payload of one zip member's (compressed) ``data``: salt,
+    password check, ciphertext and HMAC-SHA1 code, as 7-Zip and WinZip open it."""
+    salt = secrets.token_bytes(_ZIP_AES_SALT)
+    key, auth, check = _zip_aes_keys(password, salt)
+    sealed = _zip_aes_ctr(key, data)
+    return salt + check + sealed + hmac.new(auth, sealed, hashlib.sha1).digest()[:10]
+
+
+def zip_aes_decrypt(payload: bytes, password: str) -> bytes:
+    """The data of a WinZip AES-256 payload; :class:`CryptoError` for a wrong password or
+    an altered payload."""
+    if len(payload) < _ZIP_AES_SALT + 12:
+        raise CryptoError("the encrypted member is truncated (解密失败); expected a whole copy; "
+                          "obtain the copy as issued")
+    salt, check = payload[:_ZIP_AES_SALT], payload[_ZIP_AES_SALT:_ZIP_AES_SALT + 2]
+    sealed, code = payload[_ZIP_AES_SALT + 2:-10], payload[-10:]
+    key, auth, expected = _zip_aes_keys(password, salt)
+    if not hmac.compare_digest(check, expected) or not hmac.compare_digest(
+            code, hmac.new(auth, sealed, hashlib.sha1).digest()[:10]):
+        raise CryptoError("the password does not open the copy, or the copy was altered "
+                          "(解密失败); expected the recipient's password; check the password")
+    return _zip_aes_ctr(key, sealed)

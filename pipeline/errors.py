@@ -29,6 +29,13 @@ class LimitExceeded(InputError):
     """An untrusted input went past a named limit (size, pages, expansion); see pipeline.limits."""
 
 
+class OutputError(MijianError):
+    """An output (a copy, the manifest, a report) could not be written: the folder or the disk
+    failed, not the input (exit 1)."""
+
+    exit_code = 1
+
+
 class ConfigError(MijianError):
     """A lexicon, scheme or catalogue data file is malformed (exit 1)."""
 
@@ -43,9 +50,3 @@ class RegisterError(MijianError):
 
 class CryptoError(RegisterError):
     """Decryption or verification failed. Deliberately opaque: it never says which part failed."""
-
-
-class TraceError(MijianError):
-    """Tracing could not run at all (as opposed to an inconclusive verdict)."""
-
-    exit_code = 1

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import html
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from mijian.pipeline.errors import UsageError
+from mijian.pipeline.safe_files import write_atomic, writing_to
 
 _COLOURS = {
     "state_affairs": "#f4b6c2", "defence": "#f7a08c", "foreign_affairs": "#f9c98b", "economy": "#f3e08a",
@@ -25,12 +25,15 @@ _COLOURS = {
 }
 _LEVEL_COLOURS = {0: "#2e7d32", 1: "#1565c0", 2: "#b26a00", 3: "#c62828", 4: "#7f0000"}
 _CSS = """
-body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em auto;max-width:60em;line-height:1.6;color:#222}
+body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em auto;max-width:60em;
+line-height:1.6;color:#222}
 h1{font-size:1.3em}.grade{display:inline-block;padding:.2em .8em;border-radius:.3em;color:#fff;font-weight:bold}
-.meta td{padding:.1em .8em .1em 0;vertical-align:top}.draft{white-space:pre-wrap;border:1px solid #ccc;padding:1em;background:#fafafa}
+.meta td{padding:.1em .8em .1em 0;vertical-align:top}
+.draft{white-space:pre-wrap;border:1px solid #ccc;padding:1em;background:#fafafa}
 mark{padding:0 .1em;border-radius:.2em}mark.nlp{background:none;border-bottom:2px dotted #555}
 .legend span{display:inline-block;margin:.2em .4em;padding:0 .4em;border-radius:.2em}
-table.findings{border-collapse:collapse;width:100%;font-size:.9em}table.findings td,table.findings th{border:1px solid #ddd;padding:.2em .4em;text-align:left;vertical-align:top}
+table.findings{border-collapse:collapse;width:100%;font-size:.9em}
+table.findings td,table.findings th{border:1px solid #ddd;padding:.2em .4em;text-align:left;vertical-align:top}
 """
 
 
@@ -44,23 +47,15 @@ def write_html_report(classification: Any, path: str | os.PathLike[str], lang: s
     except OSError:
         pass
     page = render_html(classification, lang)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".mijian-", suffix=".html", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with writing_to(out.parent):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(out, page.encode("utf-8"), out.parent, mode=0o644)
     return out
 
 
 _LABELS = {
-    None: ("建议密级 Grade", "置信度 Confidence", "保密期限 Period", "定密依据 Basis", "理由 Rationale", "正文 Draft", "发现 Findings"),
+    None: ("建议密级 Grade", "置信度 Confidence", "保密期限 Period", "定密依据 Basis", "理由 Rationale",
+           "正文 Draft", "发现 Findings"),
     "zh": ("建议密级", "置信度", "保密期限", "定密依据", "理由", "正文", "发现"),
     "en": ("Grade", "Confidence", "Period", "Basis", "Rationale", "Draft", "Findings"),
 }
@@ -68,7 +63,7 @@ _LABELS = {
 
 def render_html(classification: Any, lang: str | None = None) -> str:
     """Return the page as a string (see the module notes); ``lang`` zh or en for one language."""
-    from mijian.pipeline.report import grade_name
+    from mijian.pipeline.wording import grade_name
 
     c = classification
     labels = _LABELS[lang]

@@ -22,6 +22,7 @@ from pathlib import Path
 from mijian.pipeline.copy_build import PASSWORD_PURPOSE
 from mijian.pipeline.decision import Decision
 from mijian.pipeline.office import Office
+from mijian.pipeline.register_records import CopyStatus
 from mijian.pipeline.safe_files import out_lock, write_atomic
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -40,7 +41,7 @@ def write_outputs(office: Office, out_dir: Path, run_dir: Path, document_id: str
     """Rebuild manifest.json and passwords.csv of ``out_dir`` under its lock."""
     with out_lock(out_dir):
         copies = [c for c in office.register.list_copies(document_id)
-                  if Path(c.file).parent == out_dir and c.status not in ("pending", "voided")]
+                  if Path(c.file).parent == out_dir and c.status not in (CopyStatus.PENDING, CopyStatus.VOIDED)]
         manifest_path = out_dir / "manifest.json"
         write_atomic(manifest_path, _manifest(copies, document_id, decision), run_dir)
         passwords_path = out_dir / "passwords.csv"

@@ -30,27 +30,28 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from mijian.pipeline.claims import RunClaim, claim_alive
-from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, pattern_key,
-                                 watermark_text)
-from mijian.pipeline.copy_checks import decrypt_copy, self_check
-from mijian.pipeline.copy_pool import Builder
+from mijian.pipeline.copy_build import (PASSWORD_PURPOSE, IssuedCopy, Job, VoidedCopy, owner_password_for,
+                                        pattern_key, pattern_payload_for, watermark_text)
+from mijian.pipeline.copy_checks import decrypt_copy, office_password_of, refuse_marked_draft, self_check
+from mijian.pipeline.copy_pool import Builder, Progress, counting
 from mijian.pipeline.crypto import random_password, random_token, sha256_hex
 from mijian.pipeline.decision import Decision
 from mijian.pipeline.errors import InputError, RegisterError, UsageError
+from mijian.pipeline.formats import registry
 from mijian.pipeline.issue_outputs import write_outputs
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.marking import build_marking
-from mijian.pipeline.model import CopyStamp, Document, Recipient
+from mijian.pipeline.model import CopyStamp, Document, Language, Recipient
 from mijian.pipeline.office import Office
-from mijian.pipeline.register import CopyRecord, DocumentRecord
-from mijian.pipeline.safe_files import check_out_dir, close_run_staging, open_run_staging
+from mijian.pipeline.register import CopyRecord, CopyStatus, DocumentRecord
+from mijian.pipeline.register_changes import refuse_declassified
+from mijian.pipeline.safe_files import check_out_dir, close_run_staging, open_run_staging, writing_to
 from mijian.pipeline.schemes import all_schemes
 from mijian.watermark import textcode
 from mijian.watermark.codes import make_token, make_visible_code, new_copy_id
-from mijian.watermark.pattern import payload_from_number
 
 __all__ = ["IssueResult", "IssuedCopy", "VoidedCopy", "PASSWORD_PURPOSE", "decrypt_copy",
            "document_id_for", "issue", "pattern_key", "preflight"]
@@ -110,13 +111,8 @@ def _source_bytes(document: Document, limits: Limits) -> tuple[bytes, str]:
         raise InputError(f"{document.source}: changed since it was read; run again")
     if sha256_hex(data) != document.sha256:
         raise InputError(f"{document.source}: the file changed while it was being issued; run again")
-    if document.kind == "pdf":
-        return data, ".pdf"
-    if document.kind == "docx":
-        return data, ".docx"
-    from mijian.pipeline.pdf_io import text_to_pdf
-
-    return text_to_pdf(document.text, document.title, document.language), ".pdf"
+    base, kind = registry.for_document(document).copy_base(document, data)
+    return base, registry.named(kind).extension
 
 
 def _prepare_out(out_dir: Path, document_id: str, source: Path) -> None:
@@ -157,6 +153,7 @@ def _ensure_document(office: Office, document: Document, document_id: str,
             if office.register.get_document(document_id) is None:
                 office.register.add_document(record, office.key(), actor)
         return
+    refuse_declassified(office.register, document_id)  # 解密 is final: no copy is made after it
     if (existing.scheme, existing.level, existing.period) != (decision.scheme, decision.level, decision.period):
         raise RegisterError(
             f"{document_id} is registered as {existing.grade} {existing.period or ''} ({existing.scheme}); "
@@ -164,27 +161,37 @@ def _ensure_document(office: Office, document: Document, document_id: str,
             "issue it with the registered grade and period")
 
 
+def _check_approver(decision: Decision, approver: str | None, document: Document) -> None:
+    """绝密 / TOP SECRET copies are made only with the originating authority's approval, and
+    no copy is made of a draft that is itself an issued copy (it carries a copy's codes)."""
+    if decision.level >= 4 and not (approver or "").strip():
+        raise UsageError(f"{decision.grade} copies need the approval of the originating authority "
+                         "(绝密件复制须经批准); give --approver NAME")
+    refuse_marked_draft(document)
+
+
 def issue(office: Office, document: Document, decision: Decision, recipients: tuple[Recipient, ...],
           out_dir: Path, actor: str = "mijian", limits: Limits = DEFAULT_LIMITS,
           running: bool = True, approver: str | None = None,
-          workers: int | None = None) -> IssueResult:
+          workers: int | None = None, progress: Progress | None = None) -> IssueResult:
     """Issue one numbered, marked, watermarked, encrypted copy per recipient.
 
     Recipients who already hold a copy of this draft are skipped; copies left pending in the
     same folder by a run that is gone are finished first. Serials are reserved batch by
     batch as the copies are built by up to ``workers`` processes (default: one per core, at
     most four). Copies another live run is issuing to the same recipients are waited for at
-    the end (at most :data:`WAIT_SECONDS`).
+    the end (at most :data:`WAIT_SECONDS`). ``progress``, when given, is told
+    ``(done, total, message)`` after each copy is made or voided.
     """
-    if decision.level >= 4 and not (approver or "").strip():
-        raise UsageError(f"{decision.grade} copies need the approval of the originating authority "
-                         "(绝密件复制须经批准); give --approver NAME")
+    _check_approver(decision, approver, document)
     document_id = document_id_for(document)
     out_dir = Path(out_dir).absolute()
     _prepare_out(out_dir, document_id, Path(document.source))
+    _check_office(office, out_dir)
     source, ext = _source_bytes(document, limits)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    run_dir = open_run_staging(out_dir)  # refuses a planted staging folder before any record
+    with writing_to(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        run_dir = open_run_staging(out_dir)  # refuses a planted staging folder before any record
     claim = None
     try:
         _ensure_document(office, document, document_id, decision, actor)
@@ -201,16 +208,19 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
         made: list[IssuedCopy | VoidedCopy] = []
         skipped: list[tuple[Recipient, str]] = []
         waiting: list[tuple[Recipient, CopyRecord]] = []
-        with Builder(job, len(abandoned) + len(fresh), workers) as builder:
+        total = len(abandoned) + len(fresh)
+        tell = counting(progress, total)
+        with Builder(job, total, workers) as builder:
             for batch in _chunks(abandoned, BATCH):
-                made += builder.build(_reclaim(job, batch))
+                made += builder.build(_reclaim(job, batch), tell)
             # left by a stopped run and finished (or voided) just now: not skipped, not redone
             finished = {c.copy_id for c in made}
             failed = {c.recipient.id for c in made if isinstance(c, VoidedCopy)}
             for people in _chunks([r for r in recipients if r.id not in failed], BATCH):
-                made += builder.build(_reserve_batch(job, people, finished, skipped, waiting))
+                made += builder.build(_reserve_batch(job, people, finished, skipped, waiting), tell)
         unfinished = _wait_for_others(office, waiting, skipped, out_dir)
-        manifest, passwords = write_outputs(office, out_dir, run_dir, document_id, decision)
+        with writing_to(out_dir):
+            manifest, passwords = write_outputs(office, out_dir, run_dir, document_id, decision)
     finally:
         close_run_staging(out_dir, run_dir)
         if claim is not None:
@@ -220,6 +230,15 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
                        skipped=tuple(skipped), manifest=manifest, passwords=passwords,
                        voided=tuple(c for c in made if isinstance(c, VoidedCopy)),
                        unfinished=tuple(unfinished))
+
+
+def _check_office(office: Office, out_dir: Path) -> None:
+    """Refuse an output folder inside the office folder (copies and passwords beside the keys
+    and register), and a register older than its signed head, before anything is written."""
+    if out_dir.resolve().is_relative_to(Path(office.home).resolve()):
+        raise UsageError(f"{out_dir}: is inside the office folder {office.home} (keys and "
+                         "register); choose an --out folder outside it")
+    office.register.require_current()
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -234,7 +253,9 @@ def _reclaim(job: Job, batch: list[CopyRecord]) -> list[CopyRecord]:
     with register.transaction():
         for pending in batch:
             if register.reclaim(pending.copy_id, pending.claim, job.claim):
-                taken.append(register.get_copy(pending.copy_id))
+                record = register.get_copy(pending.copy_id)  # there: claimed in this transaction
+                if record is not None:
+                    taken.append(record)
     return taken
 
 
@@ -251,10 +272,10 @@ def _reserve_batch(job: Job, people: list[Recipient], finished: set[str],
             held = register.held_copy(job.document_id, recipient.id)
             if held is None:
                 reserved.append(_reserve(job, key, recipient))
-            elif held.status == "pending":
+            elif held.status == CopyStatus.PENDING:
                 waiting.append((recipient, held))
             elif held.copy_id not in finished:
-                skipped.append((recipient, f"already holds copy {held.serial} ({held.copy_id})"))
+                skipped.append((recipient, _held_where(held)))
     return reserved
 
 
@@ -271,7 +292,7 @@ def _reserve(job: Job, key, recipient: Recipient) -> CopyRecord:
         copy_id=copy_id, document_id=job.document_id, serial=serial, recipient_id=recipient.id,
         recipient_name=recipient.name, recipient_unit=recipient.unit,
         file=str(job.out_dir / name), file_sha256="", key_id=key.key_id, issued_at=now,
-        status="pending", status_at=now,
+        status=CopyStatus.PENDING, status_at=now,
         sealed_password=key.seal(PASSWORD_PURPOSE, password.encode(), copy_id.encode()),
         claim=job.claim, envelope_cert=recipient.public_key or None, fingerprint=fingerprint)
     detail: dict = {"file": name, "fingerprint": fingerprint}
@@ -292,16 +313,20 @@ def _wait_for_others(office: Office, waiting: list[tuple[Recipient, CopyRecord]]
     for recipient, held in waiting:
         while True:
             current = office.register.get_copy(held.copy_id) or held
-            if current.status not in ("pending", "voided"):
-                skipped.append((recipient, f"already holds copy {current.serial} "
-                                           f"({current.copy_id})"))
+            if current.status not in (CopyStatus.PENDING, CopyStatus.VOIDED):
+                skipped.append((recipient, _held_where(current)))
                 break
             gone = not claim_alive(office.home, current.claim) or not _same_host(current.claim)
-            if current.status == "voided" or gone or time.monotonic() > deadline:
+            if current.status == CopyStatus.VOIDED or gone or time.monotonic() > deadline:
                 unfinished.append((recipient, _unfinished_reason(office, current, out_dir)))
                 break
             time.sleep(0.5)
     return unfinished
+
+
+def _held_where(held: CopyRecord) -> str:
+    """Why a recipient is skipped: the copy they hold, and where its file is."""
+    return f"already holds copy {held.serial} ({held.copy_id}) at {held.file}"
 
 
 def _same_host(claim: str | None) -> bool:
@@ -316,7 +341,7 @@ def _same_host(claim: str | None) -> bool:
 def _unfinished_reason(office: Office, record: CopyRecord, out_dir: Path) -> str:
     """Why a recipient got no copy from this run, and what to do."""
     where = Path(record.file).parent
-    if record.status == "voided":
+    if record.status == CopyStatus.VOIDED:
         return (f"its copy {record.serial} ({record.copy_id}) was voided by the run issuing it; "
                 "run the command again")
     if claim_alive(office.home, record.claim):
@@ -345,38 +370,29 @@ def preflight(document: Document, decision: Decision, out_dir: Path | None = Non
 
     from mijian.pipeline.crypto import OfficeKey
 
+    refuse_marked_draft(document)
     if out_dir is not None:
         _prepare_out(Path(out_dir).absolute(), document_id_for(document), Path(document.source))
     source, ext = _source_bytes(document, limits)
     trial = OfficeKey("trial", random_token(32)).for_document("trial")
     copy_id = new_copy_id(random_token(8))
     scheme = all_schemes()[decision.scheme]
-    language = "zh" if scheme.language == "zh" else "en"
+    language: Language = "zh" if scheme.language == "zh" else "en"
     password = random_password()
     stamp = CopyStamp(
         marking=build_marking(scheme, decision.level, decision.period, "000001", 1, running),
         watermark_text=watermark_text(Recipient(id="trial", name="Trial 试印"), "000001", language),
         visible_code=make_visible_code(trial, copy_id), token=make_token(trial, copy_id),
-        user_password=password, owner_password=random_password() if ext == ".pdf" else password,
+        user_password=password, owner_password=owner_password_for(ext, random_password(), password),
         language=language, text_code=textcode.encode(trial, copy_id),
-        pattern_key=pattern_key(trial), pattern_payload=payload_from_number(1))
+        pattern_key=pattern_key(trial), pattern_payload=pattern_payload_for(1))
     with tempfile.TemporaryDirectory(prefix="mijian-preflight-") as folder:
         path = Path(folder) / f"trial{ext}"
-        _write_trial(source, stamp, path, ext, limits)
+        registry.for_copy(ext).write_copy(source, stamp, path, limits=limits)
         try:
-            self_check(path, ext, stamp, stamp.owner_password if ext == ".pdf" else None, limits)
+            self_check(path, ext, stamp, office_password_of(ext, stamp), limits)
         except RegisterError:
             raise InputError(f"{document.source}: a trial copy of this draft does not keep its marks "
                              "(副本标记无法读回); expected a draft whose pages can carry marks; "
                              "re-save or print the draft to a new PDF and issue again") from None
 
-
-def _write_trial(source: bytes, stamp: CopyStamp, path: Path, ext: str, limits: Limits) -> None:
-    if ext == ".pdf":
-        from mijian.pipeline.pdf_copy import write_pdf_copy
-
-        write_pdf_copy(source, stamp, path, limits=limits)
-    else:
-        from mijian.pipeline.docx_copy import write_docx_copy
-
-        write_docx_copy(source, stamp, path, limits)

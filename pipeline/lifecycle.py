@@ -26,21 +26,22 @@ records what the clerk enters; it cannot know whether the paper was really shred
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from collections.abc import Mapping
 
 from mijian.pipeline.claims import Claim, claim_alive
 from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.office import Office
-from mijian.pipeline.register import CopyRecord
+from mijian.pipeline.register import CopyRecord, CopyStatus
 
-ISSUED = "issued"
+ISSUED = CopyStatus.ISSUED
 
 STATUS_ZH: Mapping[str, str] = MappingProxyType({
-    "pending": "制作中", "voided": "已作废", "issued": "已分发", "signed": "已签收", "returned": "已清退", "destroyed": "已销毁", "lost": "已遗失",
+    CopyStatus.PENDING: "制作中", CopyStatus.VOIDED: "已作废", CopyStatus.ISSUED: "已分发",
+    CopyStatus.SIGNED: "已签收", CopyStatus.RETURNED: "已清退", CopyStatus.DESTROYED: "已销毁",
+    CopyStatus.LOST: "已遗失", CopyStatus.UNASSIGNED: "未分发",
 })
 """Chinese names of the copy statuses, for messages."""
 
@@ -53,8 +54,8 @@ class Transition:
     """
 
     verb: str
-    action: str
-    allowed_from: frozenset[str]
+    action: CopyStatus
+    allowed_from: frozenset[CopyStatus]
     imperative: str
     past: str
     zh: str
@@ -64,16 +65,20 @@ class Transition:
         return status in self.allowed_from
 
 
+_S = CopyStatus
 TRANSITIONS: Mapping[str, Transition] = MappingProxyType({
-    "sign_for": Transition("sign_for", "signed", frozenset({"issued"}),
+    # an unassigned copy (printed for the print room) is signed for at hand-out, which names
+    # its holder (pipeline.print_assign); it may also go back, be destroyed or be lost unassigned
+    "sign_for": Transition("sign_for", _S.SIGNED, frozenset({_S.ISSUED, _S.UNASSIGNED}),
                            "sign for", "signed for", "签收"),
-    "return": Transition("return", "returned", frozenset({"issued", "signed"}),
+    "return": Transition("return", _S.RETURNED, frozenset({_S.ISSUED, _S.SIGNED, _S.UNASSIGNED}),
                          "return", "returned", "清退"),
-    "destroy": Transition("destroy", "destroyed", frozenset({"issued", "signed", "returned"}),
+    "destroy": Transition("destroy", _S.DESTROYED,
+                          frozenset({_S.ISSUED, _S.SIGNED, _S.RETURNED, _S.UNASSIGNED}),
                           "destroy", "destroyed", "销毁"),
-    "mark_lost": Transition("mark_lost", "lost", frozenset({"issued", "signed"}),
+    "mark_lost": Transition("mark_lost", _S.LOST, frozenset({_S.ISSUED, _S.SIGNED, _S.UNASSIGNED}),
                             "mark lost", "marked lost", "登记遗失"),
-    "void": Transition("void", "voided", frozenset({"pending"}), "void", "voided", "作废"),
+    "void": Transition("void", _S.VOIDED, frozenset({_S.PENDING}), "void", "voided", "作废"),
 })
 """Every verb of a copy's life, by name; the allowed from-states are the whole rule."""
 
@@ -112,10 +117,21 @@ def refusal(record: CopyRecord, transition: Transition) -> str:
             f"(份号 {record.serial} {zh_status}，不能{transition.zh}，未作任何更改)")
 
 
-def sign_for(office: Office, copy_id: str, by: str, actor: str) -> CopyRecord:
-    """签收: record that ``by`` received the copy (issued → signed)."""
-    detail = {"by": _required(by, "the person who signed for the copy", "签收人")}
-    return _apply(office, copy_id, TRANSITIONS["sign_for"], detail, actor)
+def sign_for(office: Office, copy_id: str, by: str, actor: str, unit: str | None = None) -> CopyRecord:
+    """签收: record that ``by`` received the copy (issued → signed).
+
+    An unassigned copy of a print run is handed out by this step: ``by`` (of ``unit``) becomes
+    its holder (:func:`pipeline.print_assign.assign`). A print-run copy already handed out to
+    someone else is refused, naming its holder."""
+    from mijian.pipeline import print_assign  # it builds on this module's table
+
+    by = _required(by, "the person who signed for the copy", "签收人")
+    record = office.register.get_copy(copy_id)
+    if record is not None and record.status == CopyStatus.UNASSIGNED:
+        return print_assign.assign(office, copy_id, by, unit, actor)
+    if record is not None:
+        print_assign.refuse_other_holder(office.register, record, by)
+    return _apply(office, copy_id, TRANSITIONS["sign_for"], {"by": by}, actor)
 
 
 def return_copy(office: Office, copy_id: str, to: str, actor: str) -> CopyRecord:
@@ -212,11 +228,7 @@ def _remove_unissued_file(record: CopyRecord) -> None:
 
 def history(office: Office, copy_id: str) -> list[dict]:
     """The events of one copy in order, each a dict with ``detail`` parsed and no signature."""
-    events = []
-    for row in office.register.events(copy_id):
-        event = {k: row[k] for k in row.keys() if k != "signature"}
-        event["detail"] = json.loads(event["detail"])
-        events.append(event)
+    events = [event.public() for event in office.register.events(copy_id)]
     if not events and office.register.get_copy(copy_id) is None:
         raise _unknown(copy_id)
     return events
@@ -227,7 +239,7 @@ def outstanding(office: Office, document_id: str | None = None) -> list[CopyReco
 
     Voided copies were never made, so nobody holds them: they are left out."""
     return [c for c in office.register.list_copies(document_id, outstanding=True)
-            if c.status != "voided"]
+            if c.status != CopyStatus.VOIDED]
 
 
 def holders(office: Office, document_id: str) -> list[Holder]:
@@ -256,15 +268,8 @@ def _apply(office: Office, copy_id: str, transition: Transition, detail: dict,
             raise _unknown(copy_id)
         if not transition.allows(record.status):
             raise RegisterError(refusal(record, transition))
-        register.conn.execute(
-            "UPDATE copies SET status = ?, status_at = ? WHERE copy_id = ?",
-            (transition.action, register.clock(), copy_id))
-        register.append_event(key, actor, transition.action, record.document_id, copy_id,
-                              {"serial": record.serial, "from": record.status, **detail})
-        updated = register.get_copy(copy_id)
-        if updated is None:  # cannot happen inside the write lock; never return a stale record
-            raise _unknown(copy_id)
-    return updated
+        return register.set_status(copy_id, transition.action, key, actor,
+                                   {"serial": record.serial, "from": record.status, **detail})
 
 
 def _required(value: str | None, what: str, zh: str) -> str:

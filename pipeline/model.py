@@ -6,10 +6,12 @@ change one in place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["pdf", "docx", "txt"]
+Kind = str
+"""The name of the format a draft was read in (``pdf``, ``docx``, ``txt`` …): the formats
+registry (:mod:`pipeline.formats.registry`) lists them, so a new format is not named here."""
 Language = Literal["zh", "en"]
 
 
@@ -30,10 +32,6 @@ class Document:
     title: str = ""
     notes: tuple[str, ...] = field(default=())
     """Recoveries and oddities the reader noticed, for the report."""
-
-    def evolve(self, **changes: object) -> "Document":
-        """Return a copy with some fields replaced (a stage's way to change a document)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,12 @@ from pathlib import Path
 
 from mijian.pipeline.crypto import KeyRing, OfficeKey, derived_password
 from mijian.pipeline.errors import RegisterError
-from mijian.pipeline.register import Register
+from mijian.pipeline.register_store import RegisterStore, register_opener
 
 PDF_OWNER_PURPOSE = "pdf-owner"
+
+PASSWORD_PURPOSE = "copy-password"
+"""The purpose a copy's password is sealed under with the office key in the register."""
 
 
 def check_home(home: Path) -> None:
@@ -46,17 +49,18 @@ class Office:
     """``MIJIAN_HOME``: the register and the keys. Close it when done (context manager)."""
 
     home: Path
-    register: Register
+    register: RegisterStore
     keyring: KeyRing
 
     @classmethod
-    def open(cls, home: str | Path) -> "Office":
+    def open(cls, home: str | Path) -> Office:
         """Open the office at ``home``, creating the folder, key and register on first use."""
+        open_register = register_opener()  # a store this mijian lacks is refused before any write
         home = Path(home)
         check_home(home)
         keyring = KeyRing(home)
         keyring.current()  # creates the first key, checks permissions of existing ones
-        return cls(home=home, register=Register.open(home), keyring=keyring)
+        return cls(home=home, register=open_register(home), keyring=keyring)
 
     def key(self) -> OfficeKey:
         """The current office key."""
@@ -74,7 +78,7 @@ class Office:
         """Close the register."""
         self.register.close()
 
-    def __enter__(self) -> "Office":
+    def __enter__(self) -> Office:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -25,16 +25,15 @@ or manifest line, or could pass for the invisible text code a copy carries."""
 
 
 def load_recipients(path: str | Path, max_rows: int = MAX_RECIPIENTS) -> tuple[Recipient, ...]:
-    """Every recipient in the file, in order; one-line :class:`InputError` on any problem."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        raise InputError(f"{path}: the recipients file cannot be read; check the path") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: the recipients file is not UTF-8; re-save it as UTF-8 CSV") from None
+    """Every recipient in the file (CSV in UTF-8, GBK or GB18030, or XLSX), in order;
+    one-line :class:`InputError` on any problem (see :mod:`pipeline.recipient_files`)."""
+    from mijian.pipeline.recipient_files import read_recipient_list
+
+    return read_recipient_list(path, max_rows).recipients
+
+
+def parse_recipients(text: str, path: Path, max_rows: int = MAX_RECIPIENTS) -> tuple[Recipient, ...]:
+    """Every recipient in ``text``, the decoded CSV of the file at ``path`` (named in errors)."""
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "id" not in header or "name" not in header:
@@ -64,9 +63,11 @@ def load_recipients(path: str | Path, max_rows: int = MAX_RECIPIENTS) -> tuple[R
         if any(ch in rid for ch in "/\\\0") or len(rid) > 64:
             raise InputError(f"{path}: line {number}: id '{rid[:20]}' must be at most 64 "
                              "characters without slashes; shorten it")
-        if rid in seen:
-            raise InputError(f"{path}: line {number}: id '{rid}' appears twice; ids must be unique")
-        seen.add(rid)
+        same = unicodedata.normalize("NFKC", rid).casefold()  # Ｒ１, R1 and r1 are one id to a reader
+        if same in seen:
+            raise InputError(f"{path}: line {number}: id '{rid}' appears twice (ids differing only "
+                             "in case or full-width letters are one id); ids must be unique")
+        seen.add(same)
         public_key = _certificate(path, number, values.get("public_key", ""))
         out.append(Recipient(id=rid, name=name, unit=values.get("unit", ""),
                              email=values.get("email", ""), public_key=public_key))
@@ -105,12 +106,35 @@ def _certificate(path: Path, number: int, value: str) -> str:
         pem = value.replace("\\n", "\n").encode()
     else:
         cert_path = (path.parent / value) if not Path(value).is_absolute() else Path(value)
-        try:
-            pem = cert_path.read_bytes()[:65536]
-        except OSError:
-            raise InputError(f"{path}: line {number}: public_key file '{value}' cannot be read; "
-                             "give a path relative to the recipients file") from None
+        read = _read_regular(cert_path, 65536)
+        if read is None:
+            raise InputError(f"{path}: line {number}: public_key file '{value}' cannot be read or "
+                             "is not a regular file; give the path of the certificate file, "
+                             "relative to the recipients file")
+        pem = read
     from mijian.pipeline.crypto import certificate_subject
 
     certificate_subject(pem, f"{path}: line {number}")
     return pem.decode("ascii", errors="replace")
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """The first ``limit`` bytes of a regular file, or None. Opened without blocking and checked
+    after opening: a recipients file naming a pipe or a device as a certificate would
+    otherwise hang the run or read without end."""
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)

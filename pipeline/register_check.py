@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
 
 from mijian.pipeline.errors import RegisterError
 from mijian.pipeline.register_records import event_hash

@@ -10,9 +10,9 @@ carry fewer fields (serial, recipient, file hash, fingerprint number); those are
 checked.
 
 Columns that are not facts, and why: ``claim`` (which process is building a pending copy:
-bookkeeping that changes without an event; a finished copy must have none), ``status_at`` (the time of the last change; the
-event's own time is the signed record of it) and ``last_serial`` (a counter; checked against
-the highest serial the events and the signed head gave out, see :mod:`pipeline.audit`).
+bookkeeping that changes without an event; a finished copy must have none), ``status_at`` (the
+time of the last change; the event's own time is the signed record of it) and ``last_serial``
+(a counter; checked against the highest serial the events and the signed head gave out, see :mod:`pipeline.audit`).
 
 This module only compares; whether the events themselves are authentic (hash, chain,
 signature) is checked by the caller.
@@ -23,13 +23,19 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
+
+from mijian.pipeline.register_records import CopyStatus
 
 RESERVED = "reserved"
-ISSUED = "issued"
+"""Event action: a serial is reserved for a copy (the copy is then ``pending``)."""
 DECIDED = "decided"
-PENDING = "pending"
-VOIDED = "voided"
+"""Event action: a document and the decision on its grade are registered."""
+ISSUED = CopyStatus.ISSUED
+PENDING = CopyStatus.PENDING
+VOIDED = CopyStatus.VOIDED
+UNASSIGNED = CopyStatus.UNASSIGNED
 
 COPY_FACTS = ("document_id", "serial", "recipient_id", "recipient_name", "recipient_unit", "file",
               "file_sha256", "key_id", "fingerprint", "issued_at", "sealed_password",
@@ -42,7 +48,8 @@ DOCUMENT_FACTS = ("title", "source_sha256", "kind", "language", "scheme", "grade
 """Fact columns of ``documents``: the decision on the grade (定密) and what it rests on."""
 
 _DIGESTED = ("sealed_password", "envelope_cert")
-_SETTLED = ("issued", "signed", "returned", "destroyed", "lost")
+_SETTLED = (CopyStatus.ISSUED, CopyStatus.SIGNED, CopyStatus.RETURNED, CopyStatus.DESTROYED,
+            CopyStatus.LOST, CopyStatus.UNASSIGNED)
 """Statuses of a finished copy: no process may hold a claim on it (issuing clears the claim)."""
 _EVENT_FIELDS = ("serial", "recipient_id", "recipient_name", "file_sha256", "fingerprint")
 """Facts that events carried before ``facts`` existed; still checked in older registers."""
@@ -55,7 +62,7 @@ def _digest(value: object) -> str | None:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def copy_facts(row: Mapping[str, Any], pending: bool = False) -> dict:
+def copy_facts(row: Mapping[str, Any], pending: bool = False) -> dict[str, Any]:
     """The facts of a copy row (or record ``__dict__``) as an event records them.
 
     ``pending``: the copy is being reserved, its file hash is not known yet and is left out.
@@ -68,7 +75,7 @@ def copy_facts(row: Mapping[str, Any], pending: bool = False) -> dict:
     return facts
 
 
-def document_facts(row: Mapping[str, Any]) -> dict:
+def document_facts(row: Mapping[str, Any]) -> dict[str, Any]:
     """The facts of a document row (``rationale`` as a list) as the ``decided`` event records them."""
     facts = {name: row[name] for name in DOCUMENT_FACTS}
     rationale = facts["rationale"]
@@ -88,7 +95,7 @@ class LoggedEvent:
     seq: int
     action: str
     document_id: str | None
-    detail: dict
+    detail: dict[str, Any]
 
 
 @dataclass
@@ -106,14 +113,14 @@ def expected_copy(events: Iterable[LoggedEvent]) -> Expected:
 
     out = Expected()
     for event in events:
-        stated: dict = {}
+        stated: dict[str, Any] = {}
         if event.action in (RESERVED, ISSUED):
             stated = {"document_id": event.document_id}
             stated.update({k: event.detail[k] for k in _EVENT_FIELDS if k in event.detail})
             out.status = (PENDING if event.action == RESERVED else ISSUED, event.seq)
             if out.created_by is None or event.action == ISSUED:
                 out.created_by = (event.seq, event.action)
-        elif event.action in LIFECYCLE_ACTIONS or event.action == VOIDED:
+        elif event.action in LIFECYCLE_ACTIONS or event.action in (VOIDED, UNASSIGNED):
             out.status = (event.action, event.seq)
         facts = event.detail.get("facts")  # any later event may restate facts it changes
         if isinstance(facts, dict):

@@ -28,13 +28,16 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping, Protocol
+from typing import Protocol
+from collections.abc import Iterator, Mapping, Sequence
+
+from mijian.pipeline.register_records import CopyStatus
+from mijian.pipeline.safe_files import write_atomic
 
 HEAD_FILE = "register.head"
 LOCK_FILE = "register.head.lock"
@@ -44,14 +47,21 @@ STALE_SECONDS = 3600
 """Age after which a temporary head file left by a killed writer is removed."""
 
 
-class Signer(Protocol):
-    """An office key as the head needs it."""
+class HeadSigner(Protocol):
+    """An office key as writing the head needs it."""
 
-    key_id: str
+    @property
+    def key_id(self) -> str:
+        """Which office key this is (read only: keys are frozen values)."""
+        ...
 
     def sign(self, data: bytes) -> bytes:
         """Ed25519 signature."""
         ...
+
+
+class Signer(HeadSigner, Protocol):
+    """An office key as reading the head needs it."""
 
     def verify_signature(self, data: bytes, signature: bytes) -> bool:
         """True when ``signature`` is valid for ``data``."""
@@ -77,7 +87,7 @@ class HeadUnreadable(Exception):
     """The head file exists but is not a head signed by an office key."""
 
 
-def read_head(home: Path, keys: list[Signer]) -> Head | None:
+def read_head(home: Path, keys: Sequence[Signer]) -> Head | None:
     """The head in ``home``, None when there is none; :class:`HeadUnreadable` when it is damaged,
     forged or signed by a key that is not an office key."""
     path = Path(home) / HEAD_FILE
@@ -105,24 +115,15 @@ def read_head(home: Path, keys: list[Signer]) -> Head | None:
     return head
 
 
-def write_head(home: Path, head: Head, signer: Signer) -> None:
+def write_head(home: Path, head: Head, signer: HeadSigner) -> None:
     """Sign ``head`` and put it in place atomically (mode 0600, never through a link)."""
     home = Path(home)
     record = {"seq": head.seq, "hash": head.hash, "serials": dict(sorted(head.serials.items())),
               "key_id": signer.key_id,
               "signature": signer.sign(Head(head.seq, head.hash, head.serials).payload()).hex()}
-    tmp = home / f".{HEAD_FILE}.{secrets.token_hex(6)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        try:
-            os.write(fd, json.dumps(record, ensure_ascii=False, sort_keys=True).encode() + b"\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, home / HEAD_FILE)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    # staged as .register.head.<random>.tmp beside it: the clean-up below knows that name
+    write_atomic(home / HEAD_FILE, json.dumps(record, ensure_ascii=False, sort_keys=True).encode() + b"\n",
+                 home, mode=0o600)
     # The folder is not synced: should a power cut lose the rename, the previous head comes
     # back, which is behind the log and therefore safe; the file's own bytes are synced
     # above, so the name never points at an empty or partial head.
@@ -161,7 +162,7 @@ def serials_in(rows: list[sqlite3.Row], start: Mapping[str, int]) -> dict[str, i
             continue
         if not isinstance(detail, dict):
             continue
-        if row["action"] in ("reserved", "issued") and row["document_id"]:
+        if row["action"] in ("reserved", CopyStatus.ISSUED) and row["document_id"]:
             serial = str(detail.get("serial", ""))
             if serial.isdigit():
                 out[row["document_id"]] = max(out.get(row["document_id"], 0), int(serial))
@@ -173,7 +174,7 @@ def serials_in(rows: list[sqlite3.Row], start: Mapping[str, int]) -> dict[str, i
     return out
 
 
-def advance_head(home: Path, conn: sqlite3.Connection, signer: Signer, keys: list[Signer]) -> None:
+def advance_head(home: Path, conn: sqlite3.Connection, signer: HeadSigner, keys: Sequence[Signer]) -> None:
     """Move the head forward to the newest committed event, if the log still contains the
     head's event; a head that is missing, unreadable, or ahead of or off this log is left
     alone, so the alarm it raises stays until an officer acknowledges it."""
@@ -228,7 +229,7 @@ _ACK = ("check which copies were issued after the backup, then run 'mijian regis
         "one ever given out")
 
 
-def freshness(home: Path, conn: sqlite3.Connection, keys: list[Signer]) -> Freshness:
+def freshness(home: Path, conn: sqlite3.Connection, keys: Sequence[Signer]) -> Freshness:
     """Compare the register's log with its signed head (read-only)."""
     last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
     last_seq = last["seq"] if last else 0

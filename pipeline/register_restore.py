@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from mijian.pipeline.errors import UsageError
 from mijian.pipeline.office import Office
-from mijian.pipeline.register_head import Head, HeadUnreadable, head_lock, read_head, serials_in, write_head
 
 RESTORE_ACKNOWLEDGED = "restore-acknowledged"
 
@@ -50,49 +49,23 @@ def acknowledge_restore(office: Office, by: str, reason: str, actor: str) -> Res
                          "(--reason); give both (恢复确认须写明确认人和原因)")
     register = office.register
     key = office.key()
-    with register.transaction() as conn:
+    with register.transaction():
         state = register.freshness()
         if state.ok:
             raise UsageError(f"the register is not older than its signed head (state {state.state}); "
                              "there is no restore to acknowledge; nothing was changed "
                              "(登记簿未落后于签名头，无需确认)")
         floors = dict(state.head.serials) if state.head else {}
-        gaps = []
-        for document_id, floor in sorted(floors.items()):
-            row = conn.execute("SELECT last_serial FROM documents WHERE id = ?",
-                               (document_id,)).fetchone()
-            held = row[0] if row else 0
-            if floor > held:
-                gaps.append((document_id, held + 1, floor))
-            conn.execute("UPDATE documents SET last_serial = MAX(last_serial, ?) WHERE id = ?",
-                         (floor, document_id))
-            conn.execute("INSERT INTO serial_floors VALUES (?, ?) ON CONFLICT(document_id) DO "
-                         "UPDATE SET floor = MAX(floor, excluded.floor)", (document_id, floor))
-        last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        gaps = register.raise_serial_floors(floors)
+        last = register.last_event()
         detail = {"by": by, "reason": reason, "state": state.state,
                   "head_seq": state.head.seq if state.head else None,
                   "head_hash": state.head.hash if state.head else None,
-                  "register_seq": last["seq"] if last else 0, "floors": floors}
-        seq = register.append_event(key, actor, RESTORE_ACKNOWLEDGED, None, None, detail)
-        register._signer = None  # the head is re-anchored below, not moved forward
-    _reanchor(office, floors)
+                  "register_seq": last[0] if last else 0, "floors": floors}
+        # the head is re-anchored below, not moved forward
+        seq = register.append_event(key, actor, RESTORE_ACKNOWLEDGED, None, None, detail,
+                                    advance_head=False)
+    register.reanchor_head(floors, key)
     return RestoreAcknowledged(seq=seq, state=state.state,
                                head_seq=state.head.seq if state.head else None,
                                floors=floors, gaps=tuple(gaps))
-
-
-def _reanchor(office: Office, floors: dict[str, int]) -> None:
-    """Write a head at the end of the log, with every serial the log or the floors know of."""
-    conn = office.register.conn
-    with head_lock(office.home):
-        try:
-            old = read_head(office.home, office.keys())
-        except HeadUnreadable:  # an unreadable head contributes nothing
-            old = None
-        start = dict(floors)
-        for document_id, serial in (old.serials.items() if old else ()):
-            start[document_id] = max(start.get(document_id, 0), serial)
-        rows = conn.execute("SELECT seq, hash, prev_hash, action, document_id, detail FROM events "
-                            "ORDER BY seq").fetchall()
-        tip = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (0, "0" * 64)
-        write_head(office.home, Head(tip[0], tip[1], serials_in(rows, start)), office.key())

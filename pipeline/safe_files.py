@@ -27,9 +27,9 @@ import socket
 import stat
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
-from mijian.pipeline.errors import UsageError
+from mijian.pipeline.errors import OutputError, UsageError
 
 STAGING = ".mijian-staging"
 """The folder in ``--out`` that holds each run's private staging folder."""
@@ -172,6 +172,22 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@contextlib.contextmanager
+def writing_to(folder: Path) -> Iterator[None]:
+    """Report an ``OSError`` raised in the ``with`` block as :class:`OutputError` (exit 1).
+
+    Used around the writes into an output folder: a folder that cannot be made or written,
+    or a full disk, is a problem of the machine, not of the draft (which would be exit 3).
+    """
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or folder
+        raise OutputError(f"{where}: could not be written ({exc.strerror or exc}) (无法写入输出); "
+                          "expected a folder you can write, with free space; check the path, "
+                          "its permissions and the disk, then run again") from None
 
 
 def create_exclusive(path: Path, mode: int = 0o600) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from typing import Any
 
 from mijian.pipeline.model import CopyStamp
@@ -26,6 +27,10 @@ from mijian.pipeline.model import CopyStamp
 LAYER = "screen-fingerprint"
 MAX_PAGES = 4
 """Most page images read (a print-to-PDF carries the marks on every page)."""
+CPU_BUDGET = 1.0
+"""CPU seconds the reader may spend on page images after the first (which is always read
+whole): a leak of many marked pages decodes on its first, and a long unmarked or hostile file
+must not hold the trace for tens of seconds. The report says how many images were read."""
 _MM_PER_POINT = 25.4 / 72
 
 
@@ -88,7 +93,11 @@ def trace_layer(images: list, keys: list, register: Any) -> Any:
     unknown: dict[str, float] = {}
     copies = max(register.count_copies(), 1)
     layer_keys = [layer_key(pattern_key(key)) for key in keys]
+    start, read_pages = time.process_time(), 0
     for image in images[:MAX_PAGES]:
+        if read_pages and time.process_time() - start > CPU_BUDGET:
+            break
+        read_pages += 1
         # the image is analysed once for every key (read_keys); only sync and decoding
         # are per key
         for reading in read_keys(image, layer_keys):
@@ -112,5 +121,7 @@ def trace_layer(images: list, keys: list, register: Any) -> Any:
     if support:
         return Layer(LAYER, "valid" if len(support) == 1 else "several copies",
                      "camera-robust fingerprint decoded: " + "; ".join(notes), SIGNAL, support)
-    return Layer(LAYER, "absent", "no camera-robust fingerprint decoded on "
-                 f"{min(len(images), MAX_PAGES)} page image(s)", SIGNAL)
+    skipped = min(len(images), MAX_PAGES) - read_pages
+    return Layer(LAYER, "absent", f"no camera-robust fingerprint decoded on {read_pages} page "
+                 "image(s)" + (f" ({skipped} more not read: time budget)" if skipped else ""),
+                 SIGNAL)

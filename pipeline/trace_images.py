@@ -1,6 +1,7 @@
 """The layers of a leak that live in its page images: the QR symbol of the printed code (read on
 every page image) and the keyed page fingerprint (decoded on every page image and, on a whole
-page, in each of several bands of it, so that a page put together from two copies shows both).
+page, in each of several bands of it and, once a band names a copy, in its two halves the
+other way, so that a page put together from two copies shows both).
 
 Page images are those of an image leak, or the rendered pages of a PDF (always, even when
 other layers verified: a layer is worth most where it can contradict the others).
@@ -12,14 +13,12 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from mijian.pipeline.register import Register
+from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.trace_layers import Signers, verified_layer
-from mijian.pipeline.trace_model import Layer
+from mijian.pipeline.trace_model import MAX_PATTERN_PAGES, Layer
 from mijian.watermark.codes import SIGHT, SIGNAL, check_code, false_match_probability, find_codes, \
     forgery_probability
 
-MAX_PATTERN_PAGES = 4
-"""Most page images searched for the page fingerprint (a whole page takes about half a second)."""
 BAND_PIXELS = 500_000
 """A page image is decoded in bands of about this many pixels (about a quarter of an A4 page at
 150 dpi, the size of crop the fingerprint is measured to read): a region made of another
@@ -51,9 +50,11 @@ def qr_layer(images: list, signers: Signers) -> Layer:
 
     good: dict[str, tuple[int, float]] = {}
     bad = 0
+    tried: set[tuple[str, str]] = set()
     for image in images:
         for text in read_codes(image):
             for copy_id, tag in find_codes(text):
+                tried.add((copy_id, tag))
                 check = check_code(signers(copy_id), copy_id, tag)
                 if check.valid:
                     good[copy_id] = (good.get(copy_id, (0, 1.0))[0] + 1,
@@ -61,7 +62,7 @@ def qr_layer(images: list, signers: Signers) -> Layer:
                 else:
                     bad += 1
     return verified_layer("qr-code", "QR symbol of the visible code",
-                          f"on {len(images)} page image(s)", good, bad, SIGHT)
+                          f"on {len(images)} page image(s)", good, bad, SIGHT, tried=len(tried))
 
 
 def shrunk(image: Image.Image) -> Image.Image:
@@ -74,25 +75,46 @@ def shrunk(image: Image.Image) -> Image.Image:
                         Image.Resampling.BOX)
 
 
+def band_boxes(width: int, height: int) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The fingerprint's regions of a page image already shrunk to ``width`` x ``height``:
+    up to :data:`MAX_BANDS` bands of about :data:`BAND_PIXELS` across its longer side, or
+    ``whole``; each with its box (left, top, right, bottom) in that image's pixels."""
+    count = max(1, min(MAX_BANDS, width * height // BAND_PIXELS))
+    if count == 1:
+        return [("whole", (0, 0, width, height))]
+    if height >= width:
+        return [(f"band {i + 1}/{count}", (0, height * i // count, width, height * (i + 1) // count))
+                for i in range(count)]
+    return [(f"band {i + 1}/{count}", (width * i // count, 0, width * (i + 1) // count, height))
+            for i in range(count)]
+
+
+def half_boxes(width: int, height: int) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The two halves of a shrunk page image the other way from its bands, with their boxes."""
+    if height >= width:
+        return [("left half", (0, 0, width // 2, height)), ("right half", (width // 2, 0, width, height))]
+    return [("top half", (0, 0, width, height // 2)), ("bottom half", (0, height // 2, width, height))]
+
+
 def bands(image: Image.Image) -> list[tuple[str, Image.Image]]:
     """The regions of a page image the fingerprint is decoded in: the image shrunk to
     :data:`MAX_SIDE`, cut across its longer side into up to :data:`MAX_BANDS` bands of about
     :data:`BAND_PIXELS` each (a crop or a screenshot stays whole)."""
     image = shrunk(image)
-    count = max(1, min(MAX_BANDS, image.width * image.height // BAND_PIXELS))
-    if count == 1:
-        return [("whole", image)]
-    out = []
-    for i in range(count):
-        if image.height >= image.width:
-            box = (0, image.height * i // count, image.width, image.height * (i + 1) // count)
-        else:
-            box = (image.width * i // count, 0, image.width * (i + 1) // count, image.height)
-        out.append((f"band {i + 1}/{count}", image.crop(box)))
-    return out
+    return [(label, image if label == "whole" else image.crop(box))
+            for label, box in band_boxes(image.width, image.height)]
 
 
-def _read(region: Image.Image, page: int, band: str, keys: list, register: Register,
+def halves(image: Image.Image) -> list[tuple[str, Image.Image]]:
+    """The image shrunk to :data:`MAX_SIDE` and cut in two the other way from its bands (left
+    and right halves of an upright page): a page pieced together from two copies side by side
+    has both copies in every band, and one copy in each half. Read only when a band named a
+    copy, so that the copy named is looked for where another copy's half would contradict it."""
+    image = shrunk(image)
+    return [(label, image.crop(box)) for label, box in half_boxes(image.width, image.height)]
+
+
+def _read(region: Image.Image, page: int, band: str, keys: list, register: RegisterStore,
           copies: int) -> Reading:
     """Decode one region under each office key until one reads."""
     from mijian.pipeline.issuing import pattern_key
@@ -116,10 +138,11 @@ def _read(region: Image.Image, page: int, band: str, keys: list, register: Regis
     return Reading(page, band, None, None, 1.0, several, statistic, overlap)
 
 
-def read_fingerprints(images: list, keys: list, register: Register) -> tuple[list[Reading], int]:
-    """Decode the page fingerprint in every band of the first :data:`MAX_PATTERN_PAGES` page
-    images; return the readings and how many pages show the marks of several copies on top of
-    each other.
+def read_fingerprints(images: list, keys: list, register: RegisterStore,
+                      max_pages: int = MAX_PATTERN_PAGES) -> tuple[list[Reading], int]:
+    """Decode the page fingerprint in every band of the first ``max_pages`` page images;
+    return the readings and how many pages show the marks of several copies on top of each
+    other.
 
     The whole page is decoded as well (:func:`_needs_whole`) when a band found the pattern
     but could not read it (a photo's pattern may read over the whole page and in no band) or
@@ -131,15 +154,19 @@ def read_fingerprints(images: list, keys: list, register: Register) -> tuple[lis
     copies = max(register.count_copies(), 1)
     readings: list[Reading] = []
     several = 0
-    for page, image in enumerate(images[:MAX_PATTERN_PAGES], 1):
+    for page, image in enumerate(images[:max_pages], 1):
         regions = bands(image)
         page_readings = [_read(region, page, band, keys, register, copies) for band, region in regions]
         if len(regions) == 1:
             several += page_readings[0].several
-        elif _needs_whole(page_readings):
-            whole = _read(shrunk(image), page, "whole", keys, register, copies)
-            page_readings.append(whole)
-            several += whole.several
+        else:
+            if _needs_whole(page_readings):
+                whole = _read(shrunk(image), page, "whole", keys, register, copies)
+                page_readings.append(whole)
+                several += whole.several
+            if any(r.number is not None for r in page_readings):
+                page_readings += [_read(region, page, half, keys, register, copies)
+                                  for half, region in halves(image)]
         readings.extend(page_readings)
     return readings, several
 
@@ -177,9 +204,11 @@ def fingerprint_layer(readings: list[Reading], several: int, pages: int) -> Laye
             found.setdefault(reading.copy_id, []).append(reading)
     notes = [f"copy {cid} (number {rs[0].number}) on {_where(rs)}" for cid, rs in found.items()]
     notes += [f"number {r.number} on page {r.page} {r.band}, which no copy carries" for r in unknown]
-    support = tuple((cid, false_match_probability(min(r.probability for r in rs), SIGNAL))
-                    for cid, rs in found.items())
-    support += tuple((f"fingerprint {r.number}", false_match_probability(r.probability, SIGNAL))
+    regions = max(1, len(readings))  # every region read was one more chance of a false decode
+    support = tuple((cid, false_match_probability(min(1.0, regions * min(r.probability for r in rs)),
+                                                  SIGNAL)) for cid, rs in found.items())
+    support += tuple((f"fingerprint {r.number}",
+                      false_match_probability(min(1.0, regions * r.probability), SIGNAL))
                      for r in unknown)
     if support:
         layer = Layer("page-fingerprint", "valid" if len(support) == 1 else "several copies",

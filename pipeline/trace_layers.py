@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from mijian.pipeline.register import CopyRecord, Register
+from mijian.pipeline.register import CopyRecord
+from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.trace_model import Layer
 from mijian.watermark import textcode
 from mijian.watermark.codes import (
@@ -31,7 +32,7 @@ class Signers:
     from each office key, see :meth:`OfficeKey.for_document`) when the register knows the
     copy, then the master keys themselves (codes made before document keys existed)."""
 
-    def __init__(self, keys: list, register: Register) -> None:
+    def __init__(self, keys: list, register: RegisterStore) -> None:
         self.keys = list(keys)
         self.register = register
         self._made: dict[str, list] = {}
@@ -50,7 +51,7 @@ def normalise(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def file_layer(by_hash: list[CopyRecord], register: Register) -> Layer:
+def file_layer(by_hash: list[CopyRecord], register: RegisterStore) -> Layer:
     """The leak's SHA-256 against the registered files: a match is the copy as issued, which
     only the holder of that file can hand on."""
     if not by_hash:
@@ -70,7 +71,8 @@ def metadata_layer(token: str | None, signers: Signers) -> Layer:
     good: dict[str, tuple[int, float]] = {}
     bad = 0
     key_ids = []
-    for copy_id, tag in find_codes(token):
+    found = find_codes(token)
+    for copy_id, tag in found:
         check = check_code(signers(copy_id), copy_id, tag)
         if check.valid:
             guess = forgery_probability(check.bits, len(signers(copy_id)))
@@ -82,41 +84,51 @@ def metadata_layer(token: str | None, signers: Signers) -> Layer:
         return Layer("metadata", "invalid", "a token is present but does not verify under any "
                      "office key (tampered or another office)", FILE)
     return verified_layer("metadata", "signed token", "in the document properties", good, bad,
-                          FILE, f" (key {', '.join(sorted(set(key_ids)))})")
+                          FILE, f" (key {', '.join(sorted({k for k in key_ids if k is not None}))})",
+                          len(set(found)))
 
 
 def text_code_layer(text: str, signers: Signers) -> Layer:
     """The invisible text-layer codes, each verified under its copy's keys."""
     good: dict[str, tuple[int, float]] = {}
     bad = 0
-    for copy_id, tag in textcode.find(text):
+    found = textcode.find(text)
+    for copy_id, tag in found:
         if textcode.verify(signers(copy_id), copy_id, tag):
             good[copy_id] = (good.get(copy_id, (0, 1.0))[0] + 1,
                              forgery_probability(textcode.TAG_BITS, len(signers(copy_id))))
         else:
             bad += 1
-    return verified_layer("text-code", "invisible text code", "in the text", good, bad, FILE)
+    return verified_layer("text-code", "invisible text code", "in the text", good, bad, FILE,
+                          tried=len(set(found)))
 
 
 def visible_code_layer(text: str, signers: Signers) -> Layer:
     """The printed codes found in the text (invisible characters stripped first)."""
     good: dict[str, tuple[int, float]] = {}
     bad = 0
-    for copy_id, tag in find_codes(normalise(textcode.strip(text))):
+    found = find_codes(normalise(textcode.strip(text)))
+    for copy_id, tag in found:
         check = check_code(signers(copy_id), copy_id, tag)
         if check.valid:
             count = good.get(copy_id, (0, 1.0))[0]
             good[copy_id] = (count + 1, forgery_probability(check.bits, len(signers(copy_id))))
         else:
             bad += 1
-    return verified_layer("visible-code", "printed code", "in the text", good, bad, SIGHT)
+    return verified_layer("visible-code", "printed code", "in the text", good, bad, SIGHT,
+                          tried=len(set(found)))
 
 
 def verified_layer(name: str, what: str, where: str, good: dict[str, tuple[int, float]], bad: int,
-                   moved_by: str, note: str = "") -> Layer:
+                   moved_by: str, note: str = "", tried: int = 1) -> Layer:
     """Say what a signed layer found: the copies it verified (how many times each) and the
-    codes that did not verify."""
-    support = tuple((cid, false_match_probability(p, moved_by)) for cid, (_n, p) in good.items())
+    codes that did not verify.
+
+    ``tried`` is how many different codes were checked: each was one chance for a forgery to
+    verify, so the guessing probability of a copy grows with it (a leak stuffed with many
+    forged codes for one colleague must not report the odds of a single guess)."""
+    support = tuple((cid, false_match_probability(min(1.0, p * max(1, tried)), moved_by))
+                    for cid, (_n, p) in good.items())
     if good:
         detail = "; ".join(f"copy {cid} ({n} found)" for cid, (n, _p) in good.items())
         return Layer(name, "valid", f"{what} verified{note}: {detail}"
@@ -131,7 +143,7 @@ _SERIAL = re.compile(r"(份号|CopyNo\.?|Serial|Copy)(\d{6})(?!\d)")
 _COPY_LINE = re.compile(r"Copy(\d{1,6})of\d{1,6}copies")
 
 
-def visible_text_layer(text: str, register: Register, documents: list[str]) -> Layer | None:
+def visible_text_layer(text: str, register: RegisterStore, documents: list[str]) -> Layer | None:
     """The 份号 (or copy number) and recipient name the marking and watermark put in the text,
     compared with every copy of the documents the marks point to.
 

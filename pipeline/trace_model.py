@@ -27,6 +27,9 @@ INCONCLUSIVE = "inconclusive"
 MAX_FALSE_MATCH = 1e-6
 """Largest false-match probability with which a recipient is named."""
 
+MAX_PATTERN_PAGES = 4
+"""Most page images searched for the page fingerprint (a whole page takes about half a second)."""
+
 
 @dataclass(frozen=True)
 class Layer:
@@ -91,11 +94,19 @@ class TraceResult:
     false_match_probability: float | None = None
     layers: tuple[Layer, ...] = field(default=())
     points_to: tuple[Pointer, ...] = field(default=())
+    print_run: str | None = None
+    """The print run the identified copy came from (打印室印制), or None for an issued copy."""
+    handed_out: bool | None = None
+    """For a print-run copy: whether it was handed out to the person named; False: nobody is."""
 
     def to_json(self) -> dict:
-        """The object ``mijian trace --json`` prints."""
-        return {"verdict": self.verdict, "document_id": self.document_id, "serial": self.serial,
-                "recipient_id": self.recipient_id, "recipient_name": self.recipient_name,
-                "false_match_probability": self.false_match_probability,
-                "points_to": [p.to_json() for p in self.points_to],
-                "layers": [layer.to_json() for layer in self.layers]}
+        """The object ``mijian trace --json`` prints (``print_run`` and ``handed_out`` only for
+        a copy of a print run)."""
+        out = {"verdict": self.verdict, "document_id": self.document_id, "serial": self.serial,
+               "recipient_id": self.recipient_id, "recipient_name": self.recipient_name,
+               "false_match_probability": self.false_match_probability,
+               "points_to": [p.to_json() for p in self.points_to],
+               "layers": [layer.to_json() for layer in self.layers]}
+        if self.print_run is not None:
+            out.update(print_run=self.print_run, handed_out=self.handed_out)
+        return out

@@ -13,7 +13,8 @@ metadata token) points elsewhere, and the verdict becomes ``conflict``, naming n
 
 from __future__ import annotations
 
-from mijian.pipeline.register import CopyRecord, Register
+from mijian.pipeline.register import CopyRecord
+from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.trace_model import (
     CONFLICT,
     IDENTIFIED,
@@ -27,7 +28,7 @@ from mijian.pipeline.trace_model import (
 from mijian.watermark.codes import SIGHT
 
 
-def pointers(layers: list[Layer], register: Register) -> tuple[list[Pointer], dict[str, CopyRecord | None]]:
+def pointers(layers: list[Layer], register: RegisterStore) -> tuple[list[Pointer], dict[str, CopyRecord | None]]:
     """Every copy the mark layers point to (in the order first seen), with the layers that
     point to it and its best false-match probability; also the register row of each."""
     order: list[str] = []
@@ -55,7 +56,7 @@ def pointers(layers: list[Layer], register: Register) -> tuple[list[Pointer], di
     return out, records
 
 
-def decide(layers: list[Layer], register: Register, several: bool = False) -> TraceResult:
+def decide(layers: list[Layer], register: RegisterStore, several: bool = False) -> TraceResult:
     """The verdict on the layers found (``several``: the page fingerprint showed the marks of
     several copies lying on top of each other)."""
     points, records = pointers(layers, register)

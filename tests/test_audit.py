@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import stat
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 

@@ -112,5 +112,5 @@ def test_bad_catalogues_name_file_and_item(tmp_path: Path, body: str, message: s
 def test_missing_and_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the catalogue"):
         load_catalogue(tmp_path / "absent.toml")
-    with pytest.raises(ConfigError, match="unknown catalogue format '.xlsx'"):
+    with pytest.raises(ConfigError, match=r"unknown catalogue format '\.xlsx'"):
         load_catalogue(write(tmp_path, "x", "cat.xlsx"))

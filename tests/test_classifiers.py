@@ -509,23 +509,24 @@ def test_full_width_draft_offsets() -> None:
     assert text[slice(*found["阅后收回"])] == "阅后收回"
 
 
-def test_classify_is_fast_on_a_megabyte() -> None:
+def test_classify_grows_linearly_on_a_megabyte() -> None:
+    """No slow path (quadratic work, a regex per term): four times the text costs about four
+    times the CPU time. Speed itself (300,000 characters/s) is shown by
+    bench/classify_bench.py; CPU time of this process is compared, not wall time, so a busy
+    machine does not decide the result."""
     unit = ZH_SECRET + EN_TRAINING + roster() + ZH_NOTICE * 3 + "普通段落，没有任何敏感内容。" * 40
     text = unit * (1_000_000 // len(unit.encode()) + 1)
     assert len(text.encode()) >= 1_000_000
-    draft = doc(text)
     classify(doc("预热"))
-    best = min(_timed(draft) for _ in range(2))
-    # The target (300,000 characters/s) is measured by bench/classify_bench.py on a quiet machine;
-    # here a third of it catches a slow path (quadratic work, a regex per term) without failing on
-    # a machine shared with other jobs.
-    assert len(text) / best >= 100_000, f"{len(text) / best:,.0f} chars/s"
+    quarter = min(_timed(doc(text[: len(text) // 4])) for _ in range(2))
+    whole = min(_timed(doc(text)) for _ in range(2))
+    assert whole <= 8 * max(quarter, 0.01), f"whole {whole:.2f} s, quarter {quarter:.2f} s of CPU"
 
 
 def _timed(draft: Document) -> float:
-    start = time.perf_counter()
+    start = time.process_time()
     classify(draft)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def test_finding_and_suggestion_are_frozen() -> None:
@@ -588,3 +589,17 @@ def test_context_word_raises_new_patterns() -> None:
 def test_organisation_codes_weigh_little() -> None:
     s = classify(doc("营业执照 统一社会信用代码 91350100M000100Y43"))
     assert s.level == 0
+
+
+def test_blocks_skipped_when_folding_tables_are_built_fold_to_themselves() -> None:
+    """The start-up shortcut is only sound if every character of the skipped blocks is its own
+    fold; this proves it for the Unicode tables of the running Python."""
+    import importlib
+
+    normalise = importlib.import_module("mijian.classifiers.normalise")
+    for lo, hi in normalise.STABLE_RANGES:
+        changed = [hex(cp) for cp in range(lo, hi + 1) if normalise._fold(chr(cp)) != chr(cp)]
+        assert not changed, f"{len(changed)} characters fold to something else, e.g. {changed[:3]}"
+    skipped = set(range(0x10000)) - set(normalise._unstable_points())
+    assert skipped == {cp for lo, hi in ((0xD800, 0xDFFF), *normalise.STABLE_RANGES)
+                       for cp in range(lo, hi + 1)}

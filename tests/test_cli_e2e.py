@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -152,7 +151,7 @@ def test_issue_docx_copies_open_and_trace(tmp_path, home, three):
                 office.decrypt(sink)
                 plain_bytes = sink.getvalue()
             else:
-                with pytest.raises(Exception):
+                with pytest.raises(msoffcrypto.exceptions.InvalidKeyError):
                     office.decrypt(sink)
         verdict = _trace(path, home)
         assert verdict["verdict"] == "identified" and verdict["recipient_id"] == copy["recipient_id"]
@@ -347,7 +346,8 @@ def test_lifecycle_verify_backup_and_rotation(tmp_path, home, three):
     assert run("register", "backup", str(backup), home=home).returncode == 0 and backup.exists()
     assert run("keys", "rotate", home=home).returncode == 0
     verdict = _trace(out / second["file"], home)  # issued under the old key
-    assert verdict["verdict"] == "identified" and verdict["serial"] == "000002"
+    assert verdict["verdict"] == "identified" and verdict["serial"] == "000002", \
+        json.dumps(verdict, ensure_ascii=False)
     assert run("register", "verify", home=home).returncode == 0
     import sqlite3
 
@@ -382,7 +382,7 @@ def test_excerpt_of_pasted_text_traces_through_text_code(tmp_path, home, three, 
     excerpt, count, i = [], 0, start
     while count < 180 and i < len(text):
         excerpt.append(text[i])
-        count += text[i].isprintable() and not text[i].isspace() and ord(text[i]) < 0x2000 or "\u4e00" <= text[i] <= "\u9fff"
+        count += (text[i].isprintable() and not text[i].isspace() and ord(text[i]) < 0x2000) or "\u4e00" <= text[i] <= "\u9fff"
         i += 1
     pasted = tmp_path / "excerpt.txt"
     pasted.write_text("".join(excerpt), encoding="utf-8")

@@ -22,7 +22,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import ROOT, SAMPLES
 
@@ -167,7 +166,7 @@ def test_four_processes_get_unique_gap_free_serials(tmp_path):
         procs.append(subprocess.Popen(_cmd(draft, part, out), env=env, cwd=ROOT,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     for proc in procs:
-        stdout, stderr = proc.communicate(timeout=300)
+        _stdout, stderr = proc.communicate(timeout=300)
         assert proc.returncode == 0, stderr
     rows = _rows(home)
     serials = sorted(int(r["serial"]) for r in rows)

@@ -1,4 +1,4 @@
-"""Tests for the .docx reader (pipeline.docx_io) and the .docx copy writer (pipeline.docx_copy)."""
+"""Tests for the .docx reader and the .docx copy writer (pipeline.formats.docx)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,11 @@ from docx.enum.section import WD_SECTION
 from docx.shared import Pt
 from lxml import etree
 
-from mijian.pipeline.docx_copy import set_custom_property, write_docx_copy
-from mijian.pipeline.docx_io import (
-    TOKEN_PROPERTY,
-    check_docx_archive,
-    read_custom_property,
-    read_docx_evidence,
-    read_docx_text,
-)
+from mijian.pipeline.formats.docx.archive import TOKEN_PROPERTY, check_docx_archive
+from mijian.pipeline.formats.docx.copy import write_docx_copy
+from mijian.pipeline.formats.docx.evidence import read_custom_property, read_docx_evidence
+from mijian.pipeline.formats.docx.properties import set_custom_property
+from mijian.pipeline.formats.docx.reading import read_docx_text
 from mijian.pipeline.errors import InputError, LimitExceeded
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import CopyStamp, Marking

@@ -60,13 +60,14 @@ def test_figures_count_band_distance_and_the_two_hard_errors() -> None:
     assert "per sector" in text and "TARGETS MISSED" in text and "band [1, 2], suggested 4" in text
 
 
-# The dev split holds 145 drafts written blind beside the first 69. The targets
-# (90% in band, 100% within one, no public draft at 2 or above, no draft that must be 3 or
-# above below 3) are not all met on them yet; these floors are the figures reached, so a change
-# that loses ground fails here. Raise them as the catalogue and the policy improve.
-DEV_FLOOR_IN_BAND = 0.78
-DEV_FLOOR_WITHIN_ONE = 0.94
-DEV_MAX_MUST_HIGH_BELOW_3 = 10
+# The dev split holds 145 drafts written blind beside the first 69, and a second blind batch of
+# 110 (ids r3d-). It meets the targets (90% in band, 100% within one, no public draft at 2 or
+# above, no draft that must be 3 or above below 3); the in-band floor sits just under the figure
+# reached (96.6% of 324), so a change that loses ground fails here. Raise it as the catalogue and
+# the policy improve.
+DEV_FLOOR_IN_BAND = 0.96
+DEV_FLOOR_WITHIN_ONE = 1.0
+DEV_MAX_MUST_HIGH_BELOW_3 = 0
 
 
 def test_dev_figures_hold_their_documented_floor() -> None:
@@ -78,15 +79,25 @@ def test_dev_figures_hold_their_documented_floor() -> None:
     assert len(report.high_low) <= DEV_MAX_MUST_HIGH_BELOW_3, text
 
 
+HELDOUT_FLOOR_IN_BAND = 0.75
+"""The held-out split (96 drafts, 72 of them written blind and never tuned on) measured 77.1%
+in band, and 80.2% after the second blind batch was tuned on: a floor against regressions, not
+a target (the target is 90%)."""
+
+
+def test_heldout_figures_do_not_fall() -> None:
+    report = evaluate(load_cases(ROOT / "eval" / "heldout.jsonl"))
+    assert report.in_band >= HELDOUT_FLOOR_IN_BAND, render(report, "heldout")
+
+
 def test_first_dev_drafts_hold_their_floor() -> None:
-    # Single-level labels: where the secrecy scopes grade bids and research data one level
-    # above the label (机密 for a bid floor before opening), the draft counts as missed.
-    cases = tuple(c for c in load_cases(ROOT / "eval" / "dev.jsonl") if not c.id.startswith("bd"))
+    # Single-level labels: a draft one level off its label counts as missed (97.1% reached).
+    cases = tuple(c for c in load_cases(ROOT / "eval" / "dev.jsonl") if not c.id.startswith(("bd", "r3")))
     report = evaluate(cases)
     text = render(report, "dev (first 69)")
     assert len(cases) == 69
-    assert report.in_band >= 0.88 and not report.public_high, text
-    assert report.within_one >= 0.98 and len(report.high_low) <= 1, text
+    assert report.in_band >= 0.96 and not report.public_high, text
+    assert report.within_one == 1.0 and not report.high_low, text
 
 
 def test_exit_code_follows_targets(tmp_path: Path) -> None:

@@ -13,16 +13,16 @@ import numpy as np
 import pymupdf
 import pytest
 
-from mijian.pipeline import pdf_textcode
+from mijian.pipeline.formats.pdf import textcode as pdf_textcode
 from mijian.pipeline.office import Office
-from mijian.pipeline.pdf_content import line_ends, show_ops, tokens
+from mijian.pipeline.formats.pdf.content import line_ends, show_ops, tokens
 from mijian.pipeline.tracing import trace
 from tests.conftest import ROOT, SAMPLES
-from tests.test_cli_e2e import run, run_json
+from tests.test_cli_e2e import run_json
 from mijian.watermark import textcode
 
 sys.path.insert(0, str(ROOT))
-from bench.excerpt_bench import ORDERS, excerpt, order_text  # noqa: E402
+from bench.excerpt_bench import ORDERS, excerpt, order_text
 
 PDFTOTEXT = shutil.which("pdftotext")
 CODE = textcode.START + "".join(textcode.SYMBOLS[i % 5] for i in range(54)) + textcode.END
@@ -88,16 +88,16 @@ def test_pasted_excerpt_traces_through_the_cli(tmp_path, home):
 
 def _prepared(draft: str) -> bytes:
     from mijian.pipeline.limits import DEFAULT_LIMITS
-    from mijian.pipeline.pdf_copy import _prepare
+    from mijian.pipeline.formats.pdf.copy import prepare
 
     if draft.endswith(".txt"):
-        from mijian.pipeline.pdf_io import text_to_pdf
+        from mijian.pipeline.formats.pdf.typeset import text_to_pdf
         from mijian.pipeline.readers import read_document
 
         document = read_document(SAMPLES / draft)
-        return _prepare(text_to_pdf(document.text, document.title, document.language),
+        return prepare(text_to_pdf(document.text, document.title, document.language),
                         DEFAULT_LIMITS)
-    return _prepare((SAMPLES / draft).read_bytes(), DEFAULT_LIMITS)
+    return prepare((SAMPLES / draft).read_bytes(), DEFAULT_LIMITS)
 
 
 def _with_runs(source: bytes, path: Path) -> int:

@@ -131,7 +131,11 @@ def assert_contract(run: Run) -> None:
     if run.code == 3:
         lines = run.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("mijian: "), run.describe()
-        assert run.stdout == "", run.describe()
+        if "--json" in run.args:  # stdout: the error as one object, nothing else
+            shown = {"error": lines[0].removeprefix("mijian: "), "exit": 3}
+            assert json.loads(run.stdout) == shown, run.describe()
+        else:
+            assert run.stdout == "", run.describe()
 
 
 def assert_rejected(run: Run, *phrases: str) -> None:
@@ -710,7 +714,7 @@ def test_html_part_with_a_doctype_is_not_taken_for_an_entity_attack(tmp_path: Pa
 def test_leaked_pdf_whose_trailer_points_past_its_objects(tmp_path: Path) -> None:
     """A damaged /Info reference means no token, not an internal error."""
     from mijian.pipeline.limits import DEFAULT_LIMITS
-    from mijian.pipeline.pdf_io import read_pdf_evidence
+    from mijian.pipeline.formats.pdf.evidence import read_pdf_evidence
 
     leak = tmp_path / "leak.pdf"
     leak.write_bytes(many_pages_pdf(1).replace(b"/Root 1 0 R >>", b"/Root 1 0 R /Info 999 0 R >>"))

@@ -11,7 +11,7 @@ import zipfile
 
 from PIL import Image
 
-from mijian.pipeline.docx_thumbnail import THUMBNAIL_RELTYPE, without_thumbnail
+from mijian.pipeline.formats.docx.thumbnail import THUMBNAIL_RELTYPE, without_thumbnail
 from tests.conftest import ROOT, SAMPLES
 
 _OVERRIDE = ('<Override PartName="/docProps/thumbnail.jpeg" ContentType="image/jpeg"/>')

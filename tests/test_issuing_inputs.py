@@ -101,9 +101,10 @@ def test_bidi_name_is_refused_before_anything_is_reserved(tmp_path):
     done = _cli("issue", str(DRAFT), "--recipients", str(bad), "--out", str(out), "--json",
                 home=home)
     assert done.returncode == 3, done.stderr
-    assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and f"{bad}: line 4: name holds the hidden character U+202E" in lines[0]
+    # --json: the error, once more, as the one object on stdout
+    assert json.loads(done.stdout) == {"error": lines[0].removeprefix("mijian: "), "exit": 3}
     assert _digest(home) == before, "the register or keys changed"
     assert sorted(p.name for p in out.iterdir()) == listing
 

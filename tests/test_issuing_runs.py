@@ -45,12 +45,12 @@ def _issue(home: Path, out: Path, people: tuple[Recipient, ...]) -> issuing.Issu
 
 def _rows(home: Path) -> list:
     with Office.open(home) as office:
-        return list(office.register.conn.execute("SELECT * FROM copies ORDER BY serial"))
+        return sorted(office.register.copy_rows(), key=lambda r: r["serial"])
 
 
 def _actions(home: Path, copy_id: str) -> list[str]:
     with Office.open(home) as office:
-        return [e["action"] for e in office.register.events(copy_id)]
+        return [e.action for e in office.register.events(copy_id)]
 
 
 def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
@@ -61,7 +61,7 @@ def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
 
 def _failing_writer(monkeypatch, when) -> list[str]:
     """Make the PDF writer raise ``when(stamp, calls)``'s exception (or write normally)."""
-    import mijian.pipeline.pdf_copy as pdf_copy
+    import mijian.pipeline.formats.pdf.copy as pdf_copy
     real = pdf_copy.write_pdf_copy
     calls: list[str] = []
 
@@ -104,7 +104,7 @@ def test_a_copy_that_cannot_be_made_is_voided_and_the_rest_are_issued(tmp_path, 
     assert _actions(home, voided["copy_id"]) == ["reserved", "voided"]
     with Office.open(home) as office:
         event = list(office.register.events(voided["copy_id"]))[-1]
-    assert "page too small for the marks" in json.loads(event["detail"])["reason"]
+    assert "page too small for the marks" in json.loads(event.detail)["reason"]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert [c["recipient_id"] for c in manifest["copies"]] == ["R1", "R3", "R4"]
     passwords = list(csv.reader((out / "passwords.csv").read_text(encoding="utf-8").splitlines()))

@@ -233,5 +233,5 @@ def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
     assert str(info.value) == f"{missing}: cannot read the lexicon (No such file or directory); check the path"
     latin = tmp_path / "latin.toml"
     latin.write_bytes('terms = [ { text = "caf\u00e9", weight = 0.5, category = "defence" } ]\n'.encode("latin-1"))
-    with pytest.raises(LexiconError, match="not UTF-8 text|not valid TOML"):
+    with pytest.raises(LexiconError, match=r"not UTF-8 text|not valid TOML"):
         load_lexicon([latin])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from mijian.classifiers import classify
@@ -88,3 +90,18 @@ def test_nothing_heavy_is_imported_by_the_classifier() -> None:
             "classify(Document(source='d', sha256='0'*64, kind='txt', language='zh', text='作战方案 3200人 4月1日'))\n"
             "assert 'spacy' not in sys.modules and 'jieba' not in sys.modules, sorted(m for m in sys.modules if 'spacy' in m)\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_spacy_engine_without_spacy_says_how_to_install_it(monkeypatch) -> None:
+    """spaCy is an extra (mijian[nlp]): without it the engine fails with one line that says so."""
+
+    from mijian.classifiers import nlp as nlp_module
+    from mijian.pipeline.errors import ConfigError
+
+    nlp_module._spacy_pipeline.cache_clear()
+    monkeypatch.setitem(sys.modules, "spacy", None)
+    try:
+        with pytest.raises(ConfigError, match=r"mijian\[nlp\]"):
+            SpacyNlp().entities(normalise("国防科技大学召开会议。"), "zh")
+    finally:
+        nlp_module._spacy_pipeline.cache_clear()

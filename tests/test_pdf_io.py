@@ -14,16 +14,10 @@ import pytest
 from mijian.pipeline.errors import InputError, LimitExceeded
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.model import CopyStamp, Marking
-from mijian.pipeline.pdf_copy import write_pdf_copy
-from mijian.pipeline.pdf_io import (
-    INFO_TOKEN_KEY,
-    MM,
-    XMP_NAMESPACE,
-    read_pdf_evidence,
-    read_pdf_pages,
-    render_pages,
-    text_to_pdf,
-)
+from mijian.pipeline.formats.pdf.copy import write_pdf_copy
+from mijian.pipeline.formats.pdf.evidence import read_pdf_evidence, render_pages
+from mijian.pipeline.formats.pdf.opening import INFO_TOKEN_KEY, MM, XMP_NAMESPACE, read_pdf_pages
+from mijian.pipeline.formats.pdf.typeset import text_to_pdf
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "malformed"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")

@@ -71,19 +71,23 @@ def test_events_chained_signed_and_append_only(tmp_path):
             reg.add_document(_doc(), key, "clerk")
             reg.add_copy(_copy("AAAA", "000001"), key, "clerk")
         events = list(reg.events())
-        assert [e["action"] for e in events] == ["decided", "issued"]
+        assert [e.action for e in events] == ["decided", "issued"]
         prev = GENESIS
         for e in events:
-            assert e["prev_hash"] == prev
-            digest = event_hash(prev, e["seq"], e["at"], e["actor"], e["action"], e["document_id"],
-                                e["copy_id"], e["detail"])
-            assert digest == e["hash"]
-            assert key.verify_signature(bytes.fromhex(digest), e["signature"])
+            assert e.prev_hash == prev
+            digest = event_hash(prev, e.seq, e.at, e.actor, e.action, e.document_id,
+                                e.copy_id, e.detail)
+            assert digest == e.hash
+            assert key.verify_signature(bytes.fromhex(digest), e.signature)
             prev = digest
+    conn = sqlite3.connect(tmp_path / "register.db")  # someone with the file and no mijian
+    try:
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            reg.conn.execute("UPDATE events SET actor = 'x' WHERE seq = 1")
+            conn.execute("UPDATE events SET actor = 'x' WHERE seq = 1")
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            reg.conn.execute("DELETE FROM events")
+            conn.execute("DELETE FROM events")
+    finally:
+        conn.close()
 
 
 def test_corrupt_register_is_a_register_error(tmp_path):

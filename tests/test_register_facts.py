@@ -249,8 +249,8 @@ def _void(office: Office, copy_id: str) -> None:
     """Make a copy void the way issuing records a failed build: status and a signed event."""
     register = office.register
     with register.transaction():
-        register.conn.execute("UPDATE copies SET status = 'voided', claim = NULL WHERE copy_id = ?",
-                              (copy_id,))
+        register._conn.execute(  # a forger's raw edit, inside the office's own transaction
+            "UPDATE copies SET status = 'voided', claim = NULL WHERE copy_id = ?", (copy_id,))
         register.append_event(office.key(), "机要员", "voided", DOC, copy_id,
                               {"serial": "000003", "reason": "build failed"})
 

@@ -65,7 +65,7 @@ def test_restored_backup_is_reported_refused_then_acknowledged(tmp_path):
         assert (report.ok, report.stale, report.first_bad_seq) == (False, True, None)
         assert "a backup was restored or events were cut off" in report.problem
         assert "acknowledge-restore" in report.problem and "\n" not in report.problem
-        with pytest.raises(RegisterError, match="older|records event"):
+        with pytest.raises(RegisterError, match=r"older|records event"):
             _reserve_and_issue(office, "R5", "孙七")
         assert office.register.get_document(DOC).last_serial == 2  # nothing was reserved
         with pytest.raises(UsageError, match="--reason"):
@@ -78,8 +78,8 @@ def test_restored_backup_is_reported_refused_then_acknowledged(tmp_path):
         with pytest.raises(UsageError, match="no restore to acknowledge"):
             acknowledge_restore(office, "保密员", "again", "保密员")
         event = list(office.register.events())[-3]
-        assert event["action"] == "restore-acknowledged"
-        assert json.loads(event["detail"])["by"] == "保密员"
+        assert event.action == "restore-acknowledged"
+        assert json.loads(event.detail)["by"] == "保密员"
 
 
 def test_restored_backup_written_to_is_a_fork_and_the_head_stays(tmp_path):
@@ -210,7 +210,7 @@ def test_head_left_behind_by_a_kill_after_commit_is_no_alarm_and_catches_up(tmp_
         assert _reserve_and_issue(office, "R6", "周八").serial == "000006"
         last = list(office.register.events())[-1]
     head = json.loads((home / HEAD_FILE).read_text())
-    assert (head["seq"], head["hash"], head["serials"]) == (last["seq"], last["hash"], {DOC: 6})
+    assert (head["seq"], head["hash"], head["serials"]) == (last.seq, last.hash, {DOC: 6})
 
 
 def test_two_open_registers_move_one_head_forward_only(tmp_path):
@@ -221,7 +221,7 @@ def test_two_open_registers_move_one_head_forward_only(tmp_path):
         last = list(one.register.events())[-1]
         assert verify_register(two).ok
     head = json.loads((home / HEAD_FILE).read_text())
-    assert (head["seq"], head["serials"]) == (last["seq"], {DOC: 8})
+    assert (head["seq"], head["serials"]) == (last.seq, {DOC: 8})
 
 
 def test_temporary_head_files_of_killed_writers_are_removed_when_old(tmp_path):

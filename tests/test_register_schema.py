@@ -21,7 +21,8 @@ from mijian.pipeline.register_schema import SCHEMA_VERSION
 from tests.conftest import ROOT
 from tests.test_register_facts import _decision, _reserve_and_issue
 
-TABLES = {"meta", "documents", "copies", "events", "serial_floors"}
+TABLES = {"meta", "documents", "copies", "events", "serial_floors", "derivations",
+          "print_runs"}
 
 
 def _tables(path: Path) -> tuple[set[str], int]:

@@ -111,6 +111,8 @@ def test_loader_reads_items_with_sector_period_and_provenance(scopes) -> None:
     (('schema = 1', 'schema = 2'), r"schema 2, expected 1"),
     (('sector = "cn-testexam"', 'sector = "fr-exam"'), r"sector 'fr-exam' must start with cn-, us- or uk-"),
     (('provenance = "某规定关于考场的条目"', 'provenanse = "x"'), r"item #2 't-exam-02': unknown key 'provenanse'"),
+    (('raise_if_specific = true', 'details = "no"'), r"item #2 't-exam-02': details 'no' is not true or false"),
+    (('raise_if_specific = true', 'requires = ["later"]'), r"item #2 't-exam-02': requires \['later'\] is not a list"),
 ])
 def test_loader_errors_name_file_and_item(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     path = write(tmp_path, "bad.toml", EXAM.replace(*change, 1))
@@ -322,3 +324,28 @@ def test_a_public_notice_title_and_an_unmarking_note() -> None:
     assert any(f.rule == "reading:title" for f in notice.findings)
     old = classify(doc("【原标密级：机密】\n【解密标志：经审核，本件已于2019年12月20日解除密级，可向社会开放。】\n关于水库续建工程的会议纪要\n坝高加高至71.5米，溢洪道泄量不足。"))
     assert old.level <= 1 and any(f.rule == "declassified" for f in old.findings), old.rationale
+
+
+def test_english_provenance_and_generic_details_flag(tmp_path: Path) -> None:
+    text = EXAM.replace('provenance = "某规定关于考场的条目"',
+                        'provenance = "某规定关于考场的条目"\nprovenance_en = "Rule X, the entry on exam rooms"\ndetails = false')
+    items = load_scopes([write(tmp_path, "exam.toml", text)]).items
+    assert items[1].source(False) == "Rule X, the entry on exam rooms" and items[1].source(True) == "某规定关于考场的条目"
+    assert items[0].source(False) == items[0].provenance and items[0].details and not items[1].details
+
+
+def test_a_code_designator_does_not_give_an_identity_away() -> None:
+    packaged = load_scopes()
+    coded = "The informant (CS-4) met the target twice in May; the informant is paid monthly."
+    named = "The informant, true name Daniel Ross, met the target twice in May; his home address is on file."
+    assert "cn-police-04" not in fired(coded, packaged)
+    assert fired(named, packaged).get("cn-police-04") == 3
+
+
+def test_an_item_that_requires_timing_fires_only_with_it(tmp_path: Path) -> None:
+    text = EXAM.replace('window = "paragraph"\nprovenance = "某规定关于试题的条目"',
+                        'window = "paragraph"\nprovenance = "某规定关于试题的条目"\nrequires = ["timing"]')
+    scopes = load_scopes([write(tmp_path, "exam.toml", text)])
+    assert scopes.items[0].requires == ("timing",)
+    assert "t-exam-01" not in fired("试题第一题为选择题。", scopes)
+    assert fired("试题第一题为选择题，启用前保密。", scopes)["t-exam-01"] == 4

@@ -246,3 +246,44 @@ def test_several_keys_read_at_once(forwarded: Image.Image) -> None:
     alone = read(forwarded, KEY)
     assert (both[1].attempts, both[1].statistic) == (alone.attempts, alone.statistic)
     assert read_keys(forwarded, []) == []
+
+
+def test_a_degenerate_lattice_fit_is_refused_not_laid_out():
+    """A near-singular fit on a noisy crop spans millions of lattice sites: it is dropped
+    (no grid) instead of laying out an array of terabytes."""
+    import numpy as np
+
+    from mijian.watermark.screenprint.lattice import Lattice
+    from mijian.watermark.screenprint.sync import _Map, _place
+
+    lat = Lattice(np.array([0.1, 0.0]), np.array([0.0, 0.1]), 1.0)
+    huge = _Map(np.eye(3).ravel()[:8], 0.0, 0.0, 1.0, 0.1, 4, (-5e5, 6e5), (-1e5, 2.3e5))
+    assert _place(huge, lat, (400, 300)) is None
+    sane = _Map(np.array([10.0, 0, 150, 0, 10.0, 200, 0, 0]), 0.0, 0.0, 1.0, 0.1, 4, (-10, 10), (-10, 10))
+    grid = _place(sane, lat, (400, 300))
+    assert grid is not None and len(grid.u) > 100
+
+
+def test_trace_layer_reads_the_first_image_whole_and_says_what_the_budget_left_unread(monkeypatch) -> None:
+    """With no CPU left after the first image, the layer reads that one, decodes nothing on
+    blank paper and says how many images it did not read (a long file cannot hold a trace)."""
+    from PIL import Image
+
+    from mijian.pipeline import screenprint_layer
+
+    class Register:
+        def count_copies(self) -> int:
+            return 3
+
+        def copy_by_fingerprint(self, number: int) -> None:
+            raise AssertionError("blank paper decoded a number")
+
+    class Key:
+        def mac(self, purpose: str, data: bytes) -> bytes:
+            return (purpose.encode() + data).ljust(32, b"k")
+
+    monkeypatch.setattr(screenprint_layer, "CPU_BUDGET", 0.0)
+    blank = [Image.new("L", (600, 800), 255) for _ in range(3)]
+    layer = screenprint_layer.trace_layer(blank, [Key()], Register())
+    assert layer.verdict == "absent"
+    assert "on 1 page image(s) (2 more not read: time budget)" in layer.detail

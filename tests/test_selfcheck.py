@@ -11,9 +11,10 @@ import pytest
 from mijian.pipeline.errors import RegisterError
 from mijian.pipeline.limits import DEFAULT_LIMITS
 from mijian.pipeline.model import CopyStamp, Marking
-from mijian.pipeline.pdf_copy import write_pdf_copy
-from mijian.pipeline.pdf_io import text_to_pdf
-from mijian.pipeline.selfcheck import draws_text, self_check
+from mijian.pipeline.formats.pdf.copy import write_pdf_copy
+from mijian.pipeline.formats.pdf.typeset import text_to_pdf
+from mijian.pipeline.copy_checks import self_check
+from mijian.pipeline.formats.pdf.selfcheck import draws_text
 
 USER, OWNER = "user-Pw-1185", "owner-Pw-5521"
 STAMP = CopyStamp(
@@ -94,7 +95,7 @@ def test_a_copy_without_its_marks_fails(copy: Path, tmp_path: Path) -> None:
         bare = pymupdf.open()
         bare.insert_pdf(doc)
         bare.set_metadata(doc.metadata | {"encryption": None, "format": None})
-        kind, info = doc.xref_get_key(-1, "Info")
+        _kind, info = doc.xref_get_key(-1, "Info")
         token = doc.xref_get_key(int(info.split()[0]), "MijianToken")[1]
         _, new_info = bare.xref_get_key(-1, "Info")
         bare.xref_set_key(int(new_info.split()[0]), "MijianToken", pymupdf.get_pdf_str(token))

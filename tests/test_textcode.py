@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 
@@ -16,7 +17,7 @@ def test_round_trip_inside_text():
     for _ in range(100):
         copy_id = new_copy_id(os.urandom(8))
         run = textcode.encode(KEY, copy_id)
-        assert all(a != b for a, b in zip(run, run[1:])), "no symbol may repeat"
+        assert all(a != b for a, b in itertools.pairwise(run)), "no symbol may repeat"
         (found,) = textcode.find("前文" + run + "后文")
         assert found[0] == copy_id
         assert textcode.verify([OTHER, KEY], *found) == "k1"

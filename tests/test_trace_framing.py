@@ -312,3 +312,45 @@ def test_b_token_on_unmarked_material_is_only_indicated(issued, tmp_path):
     assert result.verdict == "indicated" and result.recipient_id is None, result
     assert [p.serial for p in result.points_to] == [b.serial]
     assert _layer(result, "metadata").copies == (b.entry["copy_id"],)
+
+
+def test_a_doubled_page_measured_on_the_issued_file_itself_does_not_hide_its_holder(
+        issued, tmp_path, monkeypatch):
+    """The overlap measure can take a sparse page of one copy for the marks of two. On a leak
+    that is byte for byte an issued copy it cannot be a merge, and the holder is named; on a
+    page image the same measure still keeps anyone from being named."""
+    from mijian.pipeline import trace_images
+
+    real = trace_images.read_fingerprints
+    monkeypatch.setattr(trace_images, "read_fingerprints",
+                        lambda *args, **kwargs: (real(*args, **kwargs)[0], 1))
+    a = issued["a"]
+    result = _trace(issued, issued["out"] / a.entry["file"])
+    assert result.verdict == "identified" and result.recipient_id == a.recipient_id, result
+    a.image.save(tmp_path / "page.png")
+    assert _trace(issued, tmp_path / "page.png").recipient_id is None
+
+
+def test_a_new_mark_layer_is_one_more_reader(issued, tmp_path, monkeypatch):
+    """The tracer reads every layer through the list of readers: a reader added to it is read
+    and reported with the others, and one that needs page images is 'not examined' on text."""
+    from mijian.pipeline import trace_readers
+    from mijian.pipeline.trace_model import Layer
+
+    seen = []
+
+    def read(leak):
+        seen.append(len(leak.images or []))
+        return trace_readers.Reading(Layer("test-layer", "absent", "nothing here", "signal"))
+
+    extra = trace_readers.MarkReader("test-layer", "signal", True, read)
+    monkeypatch.setattr(trace_readers, "READERS", (*trace_readers.READERS, extra))
+    a = issued["a"]
+    a.image.save(tmp_path / "page.png")
+    on_image = _trace(issued, tmp_path / "page.png")
+    (tmp_path / "page.txt").write_text(a.text, encoding="utf-8")
+    on_text = _trace(issued, tmp_path / "page.txt")
+    assert seen == [1]
+    assert [layer.verdict for layer in on_image.layers if layer.name == "test-layer"] == ["absent"]
+    assert [layer.verdict for layer in on_text.layers if layer.name == "test-layer"] == ["not examined"]
+    assert on_image.recipient_id == a.recipient_id and on_text.recipient_id == a.recipient_id

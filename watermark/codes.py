@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
+from collections.abc import Sequence
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 COPY_ID_CHARS = 12
@@ -39,7 +40,10 @@ _CODE_RE = re.compile(r"MJ1[-‐‑–—_ ]?([0-9A-HJKMNP-TV-Z]{12})[-‐‑–
 class Signer(Protocol):
     """What the codes need from an office key."""
 
-    key_id: str
+    @property
+    def key_id(self) -> str:
+        """Which office key this is (read only: keys are frozen values)."""
+        ...
 
     def mac(self, purpose: str, data: bytes) -> bytes:
         """HMAC of data under the subkey for purpose."""
@@ -106,7 +110,7 @@ def find_codes(text: str) -> list[tuple[str, str]]:
     Tolerates the dashes and spaces that copy-paste and PDF extraction put in, and the
     Crockford look-alikes O→0, I/L→1 in the tag and id.
     """
-    cleaned = text.upper().translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    cleaned = text.upper().translate(str.maketrans("OIL", "011"))
     found = []
     for match in _CODE_RE.finditer(cleaned):
         found.append((match.group(1), match.group(2)))

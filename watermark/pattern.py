@@ -75,9 +75,10 @@ number; the pattern of one copy can be lifted (it is a visible dot texture) and 
 another page to frame its holder; averaging two copies merges their dots and usually makes
 the decode fail (it then names no one, and 2^-16 bounds the chance it names a third
 party; 2^-20 for numbers), and :attr:`Detection.overlap` then shows two dots in most
-groups, so the trace can say that several copies' marks are present; a page under another *document's* copy under the same key decodes to that copy,
-which is correct but not the document at hand, so the register lookup must check the
-document; heavy despeckling, background removal, or a re-typed page remove the pattern.
+groups, so the trace can say that several copies' marks are present; a page under another
+*document's* copy under the same key decodes to that copy, which is correct but not the
+document at hand, so the register lookup must check the document; heavy despeckling,
+background removal, or a re-typed page remove the pattern.
 """
 
 from __future__ import annotations
@@ -535,7 +536,7 @@ def _decode_grey(grey: np.ndarray, factor: float, pkey: PatternKey,
                      f"{n_ok} paper sites, fit residual {grid.residual:.3f} pitch, sync z {z:.1f}")
         # where only the black dots survive the pilots synchronise weakly, and a wrong turn
         # can score a little higher: the two best turns are read
-        for zt, turn, rows_abs, cols_abs, _fsum, z_all, order in synced[:_MAX_TURNS]:
+        for _zt, turn, rows_abs, cols_abs, _fsum, z_all, order in synced[:_MAX_TURNS]:
             for oi in order:
                 zi = float(z_all[oi])
                 if zi < Z_ACCEPT:

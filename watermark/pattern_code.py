@@ -282,7 +282,7 @@ def decode_llr(key: bytes, params: PatternParams, llr: np.ndarray) -> CodeResult
     n_out = len(params.generators)
     info_bits = params.info_bits
     steps = info_bits + _CONSTRAINT - 1
-    mother = np.zeros(steps * n_out)
+    mother: np.ndarray = np.zeros(steps * n_out)  # filled flat, then read as (steps, n_out)
     mother[_kept(params)] = coded_llr
     mother = mother.reshape(steps, n_out)
     nxt, out = _tables(params.generators)

@@ -54,7 +54,7 @@ def robust_homography(u: np.ndarray, v: np.ndarray, x: np.ndarray, y: np.ndarray
         px, py = apply_homography(matrix, u, v)
         err = np.hypot(px - x, py - y) / pitch
         keep = err < max(0.2, 3 * float(np.median(err[keep])))
-    return matrix, float(np.median(err[keep]))
+    return None if matrix is None else (matrix, float(np.median(err[keep])))
 
 
 def rectify(grey: np.ndarray, project, rows: np.ndarray, cols: np.ndarray,

@@ -449,8 +449,8 @@ def locate_sites(resp: Response, lat: Lattice, valid: np.ndarray, window: int = 
     yy = np.arange(h, dtype=np.float32)[:, None]
     xx = np.arange(w, dtype=np.float32)[None, :]
     phases = []
-    quality = None
     energy = coarse(r)
+    quality = np.full_like(energy, np.inf)  # the lower of the two frequencies' qualities
     norm = energy + 1e-9
     for k in (lat.k1, lat.k2):
         arg = (2 * np.pi) * (np.float32(k[0]) * xx + np.float32(k[1]) * yy)
@@ -458,7 +458,7 @@ def locate_sites(resp: Response, lat: Lattice, valid: np.ndarray, window: int = 
         zi = coarse(r * -np.sin(arg))
         mag = np.hypot(zr, zi) / norm
         phases.append(np.arctan2(zi, zr))
-        quality = mag if quality is None else np.minimum(quality, mag)
+        quality = np.minimum(quality, mag)
     good = (quality > 0.25) & (energy > 0.1 * np.percentile(energy, 90))
     if good.sum() < 6:
         return None

@@ -35,10 +35,27 @@ def read_codes(image: Any) -> list[str]:
     attempts = [grey]
     if max(grey.size) < 2500:
         attempts.append(grey.resize((grey.width * 2, grey.height * 2)))
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
     for attempt in attempts:
-        for result in zxingcpp.read_barcodes(np.asarray(attempt), formats=zxingcpp.BarcodeFormat.QRCode):
+        for result in zxingcpp.read_barcodes(np.asarray(attempt), formats=qr_only):
             if result.text and result.text not in found:
                 found.append(result.text)
         if found:
             break
+    return found
+
+
+def code_positions(image: Any) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
+    """Every QR symbol zxing-cpp finds in a PIL image at its native size, with the four
+    corners of where it lies (pixels of ``image``: top left, top right, bottom right, bottom
+    left), for a picture of where a trace read it."""
+    import numpy as np
+    import zxingcpp
+
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    found = []
+    for result in zxingcpp.read_barcodes(np.asarray(image.convert("L")), formats=qr_only):
+        p = result.position
+        corners = tuple((int(c.x), int(c.y)) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left))
+        found.append((result.text, corners))
     return found

@@ -174,7 +174,7 @@ def _kept(params: Params) -> np.ndarray:
         keep = sorted(always)
         drop = set(np.round(np.linspace(0, steps - 1, -extra)).astype(int) * 4 + 2)
         return np.array([i for i in keep if i not in drop], np.int64)
-    pick = np.round(np.linspace(0, steps - 1, extra)).astype(int) if extra else []
+    pick = np.round(np.linspace(0, steps - 1, extra)).astype(int)  # empty when extra is 0
     return np.array(sorted(always + [t * 4 + 3 for t in pick]), np.int64)
 
 
@@ -219,7 +219,7 @@ def decode(key: bytes, llr: np.ndarray, params: Params = DEFAULT) -> Decoded:
     lay = layout(key, params)
     coded = llr[lay.order] * np.where(lay.whitening == 1, -1.0, 1.0)
     steps = params.info_bits + _K - 1
-    mother = np.zeros(steps * 4)
+    mother: np.ndarray = np.zeros(steps * 4)  # filled flat, then read as (steps, 4)
     mother[_kept(params)] = coded
     mother = mother.reshape(steps, 4)
     nxt, out = _trellis()

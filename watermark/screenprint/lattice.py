@@ -75,8 +75,8 @@ def find_lattices(resp: np.ndarray, pitch_range: tuple[float, float], limit: int
     idx = np.flatnonzero(peak.ravel())
     idx = idx[np.argsort(norm.ravel()[idx])[::-1][:30]]
     found = []
-    for i in idx:
-        iy, ix = divmod(int(i), norm.shape[1])
+    for flat in idx:
+        iy, ix = divmod(int(flat), norm.shape[1])
         oy = _vertex(spec, iy, ix, 0)
         ox = _vertex(spec, iy, ix, 1)
         found.append((float(norm[iy, ix]), np.array([(ix + ox) / size, (iy - size // 2 + oy) / size])))

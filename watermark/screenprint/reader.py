@@ -307,7 +307,7 @@ def _sync_decode(sample: _Sample, key: bytes, p: Params, state: dict,
     if synced[0][0] > state["best"]:
         state.update(best=synced[0][0], pitch=sample.pitch, angle=sample.angle,
                      sites=int(ok.sum()))
-    for zt, turn, rows, cols, z, order in synced[:MAX_TURNS]:
+    for _zt, turn, rows, cols, z, order in synced[:MAX_TURNS]:
         for o in order:
             if z[o] < Z_ACCEPT:
                 break

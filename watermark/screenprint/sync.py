@@ -170,7 +170,7 @@ def _unwrap(p1: np.ndarray, p2: np.ndarray, quality: np.ndarray) -> tuple[np.nda
             if 0 <= ny < hb and 0 <= nx < wb and np.isnan(out1[ny, nx]) and quality[ny, nx] > floor:
                 heapq.heappush(heap, (-float(quality[ny, nx]), ny, nx, y, x))
 
-    push(*start)
+    push(int(start[0]), int(start[1]))
     while heap:
         _q, y, x, fy, fx = heapq.heappop(heap)
         if not np.isnan(out1[y, x]):
@@ -224,13 +224,16 @@ def _inverse(fit: _Map, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nd
     return un * fit.span + fit.uc, vn * fit.span + fit.vc
 
 
-def _place(fit: _Map, lat: Lattice, shape: tuple[int, int]) -> Grid:
+def _place(fit: _Map, lat: Lattice, shape: tuple[int, int]) -> Grid | None:
     """Every integer site whose fitted place lies inside the image."""
     h, w = shape
     margin = 3
-    uu, vv = np.meshgrid(np.arange(math.floor(fit.u_range[0]) - 8, math.ceil(fit.u_range[1]) + 9),
-                         np.arange(math.floor(fit.v_range[0]) - 8, math.ceil(fit.v_range[1]) + 9))
-    uu, vv = uu.ravel().astype(float), vv.ravel().astype(float)
+    sites = ((fit.u_range[1] - fit.u_range[0] + 17) * (fit.v_range[1] - fit.v_range[0] + 17))
+    if not math.isfinite(sites) or sites > h * w / 4:  # a degenerate fit: no lattice is that dense
+        return None
+    grid_u, grid_v = np.meshgrid(np.arange(math.floor(fit.u_range[0]) - 8, math.ceil(fit.u_range[1]) + 9),
+                                 np.arange(math.floor(fit.v_range[0]) - 8, math.ceil(fit.v_range[1]) + 9))
+    uu, vv = grid_u.ravel().astype(float), grid_v.ravel().astype(float)
     px, py = _apply(fit.hom, (uu - fit.uc) / fit.span, (vv - fit.vc) / fit.span)
     inside = (px >= margin) & (px < w - margin) & (py >= margin) & (py < h - margin)
     return Grid(uu[inside].astype(np.int64), vv[inside].astype(np.int64), px[inside], py[inside],

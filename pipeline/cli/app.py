@@ -1,0 +1,107 @@
+"""The ``mijian`` command line: the app, its sub-apps, and :func:`main`, which turns errors
+into one line on stderr (and one JSON object with ``--json``) and a named exit code.
+
+This package is the only part of mijian that prints, exits or reads the environment; every
+command calls one verb of :mod:`mijian.pipeline.service`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+
+from mijian.pipeline.cli import changes, derive, drafts, printing, reports
+from mijian.pipeline.cli.output import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, emit,
+                                        error_line)
+from mijian.pipeline.cli.records import keys_app, register_app
+from mijian.pipeline.cli.web import serve, users_app
+from mijian.pipeline.errors import MijianError
+
+# typer's --install-completion / --show-completion stay: shell completion of commands and options
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="密件 mijian: classify drafts, issue numbered marked encrypted copies, "
+                       "keep the register, trace leaks.")
+app.command()(drafts.classify)
+app.command()(drafts.issue)
+app.command()(drafts.trace)
+app.command("print")(printing.print_copies)
+changes.register_commands()  # change, declassify, decisions join the register sub-app
+reports.register_commands()  # and report
+app.add_typer(register_app, name="register")
+app.add_typer(keys_app, name="keys")
+app.add_typer(derive.register_commands(), name="derive")
+app.command()(serve)
+app.add_typer(users_app, name="users")
+
+
+def version() -> str:
+    """The installed package's version (``0+source`` when run from a bare source tree)."""
+    import mijian
+
+    return str(mijian.__version__)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"mijian {version()}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _options(show: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                       help="print the version and exit")) -> None:
+    """密件 mijian: classify drafts, issue numbered marked encrypted copies, keep the register,
+    trace leaks."""
+
+
+def wants_json(argv: list[str]) -> bool:
+    """Whether ``--json`` was given (before a ``--`` that ends the options)."""
+    options = argv[:argv.index("--")] if "--" in argv else argv
+    return "--json" in options
+
+
+def _end(message: str, code: int, as_json: bool) -> None:
+    """One line on stderr, with ``--json`` the error object on stdout, then exit ``code``."""
+    error_line(message)
+    if as_json:
+        emit({"error": message, "exit": code})
+    sys.exit(code)
+
+
+def _parser_error(exc: Exception) -> tuple[str, int] | None:
+    """The message and exit code of an argument-parser (click) error, or None for others."""
+    code = getattr(exc, "exit_code", None)
+    if hasattr(exc, "format_message") and isinstance(code, int):
+        return f"{exc.format_message()} (see 'mijian --help')", code or EXIT_USAGE
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning errors into one line and an exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    # MuPDF reports recoverable damage in a draft ("unknown cid font type") on stdout, where
+    # it would break --json output; mijian states what matters in its own words, so those
+    # messages go nowhere (set PYMUPDF_MESSAGE, e.g. to fd:2, to see them)
+    os.environ.setdefault("PYMUPDF_MESSAGE", f"path:{os.devnull}")
+    as_json = wants_json(argv)
+    if argv == ["--version"]:  # answered before the argument parser is built
+        print(f"mijian {version()}")
+        sys.exit(EXIT_OK)
+    try:
+        code: Any = app(args=argv, standalone_mode=False, prog_name="mijian")
+    except MijianError as exc:
+        _end(str(exc), exc.exit_code, as_json)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        _end("interrupted (已中断)", EXIT_INTERRUPTED, as_json)
+    except Exception as exc:  # usage errors of the argument parser, and anything unexpected
+        parsed = _parser_error(exc)
+        if parsed is not None:
+            _end(*parsed, as_json)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        _end(f"internal error: {type(exc).__name__}: {first}; please report it", EXIT_FAILURE, as_json)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

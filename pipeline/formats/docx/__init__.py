@@ -1,0 +1,1 @@
+"""Word (.docx) drafts, copies and leaks (python-docx, msoffcrypto): see :mod:`.format`."""

@@ -1,0 +1,1 @@
+"""Page images (PNG, JPEG, TIFF) of leaked copies: see :mod:`.format`."""

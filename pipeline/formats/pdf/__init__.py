@@ -1,0 +1,1 @@
+"""PDF drafts, copies and leaks (PyMuPDF; pypdf reads the copies back): see :mod:`.format`."""

@@ -1,0 +1,188 @@
+"""The self-check of a new PDF copy: it opens as its recipient and the office would open it,
+and it carries its marks; a copy that fails is discarded before it is registered as issued.
+
+A PDF copy is checked in one parse of the file, without laying out any page. Deriving the
+AES-256 keys from the passwords is most of the cost of opening such a file, and MuPDF does
+it with its own AES (several milliseconds a password, and it tries the empty password
+first); pypdf does it with OpenSSL through ``cryptography``, so the check reads the file
+with pypdf, a second, independent reader of what MuPDF wrote:
+
+1. It is encrypted with AES-256 (``/V 5``), and the empty password opens nothing.
+2. The office password opens it as owner, and with the key that password unlocks the Info
+   dictionary holds the copy's token.
+3. The recipient's password opens it as user, and with the key that password unlocks (in
+   use from then on) the XMP packet holds the copy's token and page 1 draws the printed
+   code as text: a run of glyphs whose font's ToUnicode map reads back the code, in a
+   content stream shown on page 1. That is what a text extractor would find, read where
+   the copy's writer put it instead of by laying out the whole page.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from mijian.pipeline.errors import RegisterError
+from mijian.pipeline.formats.interface import SELF_CHECK_NO_MARKS as NO_MARKS
+from mijian.pipeline.formats.interface import SELF_CHECK_NOT_OPENING as NOT_OPENING
+from mijian.pipeline.model import CopyStamp
+
+_SPACE = re.compile(rb"\s+")
+_PAIR = re.compile(rb"<([0-9A-Fa-f]{2,8})>\s*<([0-9A-Fa-f]{4})>")
+_RANGE = re.compile(rb"<([0-9A-Fa-f]{2,8})>\s*<([0-9A-Fa-f]{2,8})>\s*<([0-9A-Fa-f]{4})>")
+
+
+def self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) -> None:
+    """A PDF copy refuses no password, is AES-256, opens with the office's and the
+    recipient's password, and carries its token (Info and XMP) and printed code (page 1)."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(path.read_bytes()), strict=False)
+        _check_opening(reader, stamp, office_password, path)
+        if office_password is None and _info_token(reader) != stamp.token:
+            raise RegisterError(f"{path.name}: {NO_MARKS}")
+        if _xmp_token(reader) != stamp.token:  # a stream read with the recipient's key
+            raise RegisterError(f"{path.name}: {NO_MARKS}")
+        if stamp.visible_code and not draws_text(reader, 0, stamp.visible_code):
+            raise RegisterError(f"{path.name}: {NO_MARKS}")
+    except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise RegisterError(f"{path.name}: {NOT_OPENING} ({type(exc).__name__})") from None
+
+
+def _check_opening(reader, stamp: CopyStamp, office_password: str | None, path: Path) -> None:
+    """Locked (the empty password opens nothing), AES-256, and each password opens it in
+    its role; the office password's key reads the Info token, then the recipient's key
+    is the one in use."""
+    from pypdf import PasswordType
+
+    encrypt = reader.trailer.get("/Encrypt") if reader.is_encrypted else None
+    if encrypt is None or encrypt.get_object().get("/V") != 5 \
+            or encrypt.get_object().get("/R") not in (5, 6):
+        raise RegisterError(f"{path.name}: {NOT_OPENING}")
+    if reader.decrypt("") != PasswordType.NOT_DECRYPTED:
+        raise RegisterError(f"{path.name}: {NOT_OPENING}")
+    if office_password:
+        if reader.decrypt(office_password) != PasswordType.OWNER_PASSWORD:
+            raise RegisterError(f"{path.name}: {NOT_OPENING}")
+        if _info_token(reader) != stamp.token:
+            raise RegisterError(f"{path.name}: {NO_MARKS}")
+    if reader.decrypt(stamp.user_password) != PasswordType.USER_PASSWORD:
+        raise RegisterError(f"{path.name}: {NOT_OPENING}")
+
+
+def _info_token(reader) -> str | None:
+    """The token under the custom Info key, or None."""
+    from mijian.pipeline.formats.pdf.opening import INFO_TOKEN_KEY
+
+    info = reader.trailer.get("/Info")
+    value = info.get_object().get("/" + INFO_TOKEN_KEY) if info is not None else None
+    return str(value) if value else None
+
+
+def _xmp_token(reader) -> str | None:
+    """The ``mijian:token`` element of the XMP packet, or None."""
+    root = reader.trailer["/Root"].get_object()
+    metadata = root.get("/Metadata")
+    if metadata is None:
+        return None
+    xmp = metadata.get_object().get_data().decode("utf-8", "replace")
+    found = re.search(r"<mijian:token>([^<]*)</mijian:token>", xmp)
+    return found.group(1).strip() if found else None
+
+
+def draws_text(reader, number: int, text: str) -> bool:
+    """Whether page ``number`` draws ``text`` as one run of glyphs that reads back as
+    ``text`` through its font's ToUnicode map, in the page's own content or in a form it
+    shows (the writer's own forms, named ``MJ…``, first), without laying the page out."""
+    page = reader.pages[number]
+    holders = itertools.chain([(page.get("/Resources"), page.get_contents())],
+                              _forms(page.get("/Resources"), depth=3))
+    seen: dict[int, bytes | None] = {}
+    for resources, content in holders:
+        if content is None:
+            continue
+        data: bytes | None = None
+        for code in _encodings(resources, text, seen):
+            if data is None:
+                data = _compact(content.get_data())
+            if code in data:
+                return True
+    return False
+
+
+def _forms(resources, depth: int) -> Iterator[tuple]:
+    """(resources, stream) of the forms shown by a resource dictionary, nested forms up to
+    ``depth`` levels, the writer's own (``/MJ…``) first."""
+    if resources is None or depth == 0:
+        return
+    objects = resources.get_object().get("/XObject")
+    if objects is None:
+        return
+    objects = objects.get_object()
+    for name in sorted(objects, key=lambda name: not name.startswith("/MJ")):
+        form = objects[name].get_object()
+        if form.get("/Subtype") != "/Form":
+            continue
+        yield form.get("/Resources"), form
+        yield from _forms(form.get("/Resources"), depth - 1)
+
+
+def _compact(stream: bytes) -> bytes:
+    """A content stream without white space, in upper case, so that a hex string reads the
+    same however it was wrapped (a run found inside a longer hex string is found too)."""
+    return _SPACE.sub(b"", stream).upper()
+
+
+def _encodings(resources, text: str, seen: dict[int, bytes | None]) -> Iterator[bytes]:
+    """For each font of ``resources`` whose ToUnicode map covers every character of
+    ``text``, the hex digits that draw ``text`` in it (``seen`` keeps the answer per
+    font object, as forms of one page share their fonts)."""
+    if resources is None:
+        return
+    fonts = resources.get_object().get("/Font")
+    if fonts is None:
+        return
+    fonts = fonts.get_object()
+    for name in fonts:
+        reference = fonts.raw_get(name)
+        key = getattr(reference, "idnum", id(reference))
+        if key not in seen:
+            seen[key] = _encode(fonts[name].get_object(), text)
+        if seen[key] is not None:
+            yield seen[key]  # type: ignore[misc]
+
+
+def _encode(font, text: str) -> bytes | None:
+    """The hex digits that draw ``text`` in ``font`` by its ToUnicode map, or None."""
+    cmap = font.get("/ToUnicode")
+    if cmap is None:
+        return None
+    codes = _reverse_cmap(cmap.get_object().get_data(), set(text))
+    if not all(char in codes for char in text):
+        return None
+    return b"".join(codes[char] for char in text)
+
+
+def _reverse_cmap(cmap: bytes, wanted: set[str]) -> dict[str, bytes]:
+    """Character -> code (upper-case hex digits) for the ``wanted`` characters, from the
+    single-character entries of a ToUnicode CMap (``bfchar`` pairs, ``bfrange`` ranges)."""
+    codes: dict[str, bytes] = {}
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for source, target in _PAIR.findall(block):
+            char = chr(int(target, 16))
+            if char in wanted:
+                codes.setdefault(char, source.upper())
+    points = {ord(char) for char in wanted}
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", cmap, re.S):
+        for low, high, target in _RANGE.findall(block):
+            first, span = int(target, 16), int(high, 16) - int(low, 16)
+            for point in points:
+                if first <= point <= first + span:
+                    codes.setdefault(chr(point), b"%0*X" % (len(low), int(low, 16) + point - first))
+    return codes

@@ -1,0 +1,215 @@
+"""The typed inputs and results of the service verbs (frozen dataclasses).
+
+Results that the library already has as frozen values are returned as they are
+(:class:`~mijian.pipeline.analysis.Classification`, :class:`~mijian.pipeline.decision.Decision`,
+:class:`~mijian.pipeline.issuing.IssueResult`, :class:`~mijian.pipeline.trace_model.TraceResult`,
+:class:`~mijian.pipeline.register_records.CopyRecord`, :class:`~mijian.pipeline.audit.VerifyReport`);
+the values here add what a front end needs around them. Each result that a front end prints
+as JSON has a ``to_json`` method giving the object of the command-line contract, so the
+command line and a web app print the same fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mijian.pipeline.errors import MijianError, RegisterError, UsageError
+from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
+
+Progress = Callable[[int, int, str], None]
+"""A progress callback: told ``(done, total, message)`` as a long verb (issue, trace) goes on."""
+
+
+def default_home() -> Path:
+    """The user's data folder for mijian (e.g. ``~/.local/share/mijian``), used without MIJIAN_HOME."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("mijian"))
+
+
+def _user() -> str:
+    """The operating-system account running the command, found by its user id: the USER and
+    LOGNAME variables (which getpass reads first) can be set by anyone for one command, which
+    would put another person's name on a change or destruction in the signed log. getpass
+    where there is no account database (Windows, a user id without an entry)."""
+    try:
+        import os
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError, AttributeError):
+        pass
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the office is and how a verb runs: the home folder (register and keys), the
+    limits on untrusted input, and the actor named in the register's signed events."""
+
+    home: Path = field(default_factory=default_home)
+    limits: Limits = DEFAULT_LIMITS
+    actor: str = field(default_factory=_user)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> Settings:
+        """The settings the command line uses: ``MIJIAN_HOME`` and the ``MIJIAN_MAX_…`` limits
+        read from ``environ`` (the caller passes ``os.environ`` or its own mapping)."""
+        home = environ.get("MIJIAN_HOME")
+        values = {}
+        for f in dataclasses.fields(Limits):
+            name = "MIJIAN_" + f.name.upper()
+            raw = environ.get(name)
+            if raw:
+                try:
+                    values[f.name] = int(raw)
+                except ValueError:
+                    raise UsageError(f"{name}={raw!r} is not a whole number; fix or unset it") from None
+        return cls(home=Path(home).expanduser() if home else default_home(), limits=Limits(**values))
+
+
+@dataclass(frozen=True)
+class GradeChoice:
+    """The classification authority's choice (定密): a grade and period other than the
+    suggestion, the justification for a lower grade, the approver of 绝密 copies."""
+
+    grade: str | None = None
+    period: str | None = None
+    justification: str | None = None
+    approver: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """What to issue: the draft, the recipients file (CSV or XLSX), the officer's choice,
+    the output folder (default ``mijian-out/<document id>``), the running header, and the
+    number of worker processes (None: one per core, at most four).
+
+    Workers are started with ``spawn``, which imports the calling program's main module
+    again: a script calling :func:`~mijian.pipeline.service.issue` keeps its top-level code
+    under ``if __name__ == "__main__":``, or sets ``jobs=1`` to build in its own process.
+    """
+
+    draft: Path
+    recipients: Path
+    choice: GradeChoice = GradeChoice()
+    scheme: str | None = None
+    catalogue: Path | None = None
+    out: Path | None = None
+    running: bool = True
+    jobs: int | None = None
+
+    def __post_init__(self) -> None:
+        # paths may be given as text (a script, a web form): kept as Path values
+        for name in ("draft", "recipients", "catalogue", "out"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, name, Path(value))
+
+
+@dataclass(frozen=True)
+class IssueReport:
+    """What an issuing run did (``run``) and how the recipients file was read (``recipients``:
+    its path, encoding and rows, see :mod:`~mijian.pipeline.recipient_files`)."""
+
+    run: Any  # pipeline.issuing.IssueResult
+    recipients: Any  # pipeline.recipient_files.RecipientList
+
+    def error(self) -> MijianError | None:
+        """The error an incomplete run ends with (not raised: the copies made are reported
+        first), or None when every recipient holds a copy.
+
+        Voided copies mean something about the draft or the machine failed (exit 1); copies
+        left pending by another run mean the register holds work this run could not finish
+        (exit 4).
+        """
+        problem = self.run.problem()
+        if not problem:
+            return None
+        message = f"the run is incomplete: {problem}"
+        return MijianError(message) if self.run.voided else RegisterError(message)
+
+    def to_json(self) -> dict:
+        """The manifest of the output folder, with ``voided`` and ``unfinished`` when there are
+        any (a run that left recipients without a copy never looks complete)."""
+        manifest = json.loads(self.run.manifest.read_text(encoding="utf-8"))
+        if self.run.voided:
+            manifest["voided"] = [{"serial": v.serial, "copy_id": v.copy_id,
+                                   "recipient_id": v.recipient.id, "reason": v.reason}
+                                  for v in self.run.voided]
+        if self.run.unfinished:
+            manifest["unfinished"] = [{"recipient_id": r.id, "reason": why}
+                                      for r, why in self.run.unfinished]
+        return manifest
+
+
+@dataclass(frozen=True)
+class CopyPage:
+    """One page of the register's copies: the copies shown (each checked against its events),
+    how many match the search in all, and per document ``(id, copies made, outstanding)``."""
+
+    copies: tuple[Any, ...]  # pipeline.register_records.CopyRecord
+    total: int
+    documents: tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True)
+class CopyDetails:
+    """One registered copy, its document's decision and its events (oldest first, the
+    signature left out and each event's detail decoded)."""
+
+    copy: Any  # pipeline.register_records.CopyRecord
+    document: Any  # pipeline.register_records.DocumentRecord | None
+    events: tuple[dict, ...]
+
+    def to_json(self) -> dict:
+        """The object of ``mijian register show --json``."""
+        document = dataclasses.asdict(self.document) if self.document else None
+        return {"copy": self.copy.public(), "document": document, "events": list(self.events)}
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """An office key as shown to people: its id and creation time, never its bytes."""
+
+    key_id: str
+    created: str
+    current: bool
+
+    def to_json(self) -> dict:
+        """The key as a JSON object."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    """A new current office key, how many keys the office keeps and in which folder."""
+
+    key: KeyInfo
+    kept: int
+    folder: Path
+
+    def to_json(self) -> dict:
+        """The object of ``mijian keys rotate --json``."""
+        return {"key_id": self.key.key_id, "created": self.key.created, "kept": self.kept,
+                "folder": str(self.folder)}
+
+
+@dataclass(frozen=True)
+class Backup:
+    """A consistent copy of the register, written to ``path``."""
+
+    path: Path
+
+    def to_json(self) -> dict:
+        """The object of ``mijian register backup --json``."""
+        return {"backup": str(self.path)}

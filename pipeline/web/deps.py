@@ -1,0 +1,116 @@
+"""What every route needs: the app's configuration, the logged-in user, role checks, the
+CSRF check of form posts, bounded uploads and page rendering."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from starlette.datastructures import UploadFile
+from fastapi.responses import HTMLResponse
+
+from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
+from mijian.pipeline.service import Settings
+from mijian.pipeline.web.messages import negotiate, translator
+from mijian.pipeline.web.users import Session, find_session
+
+COOKIE = "mijian_session"
+READER_ROLES = ("security", "clerk")
+"""Who may read the register and trace leaks (保密员, 机要员)."""
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Where the office is (``home``), where drafts and copies are kept (``data``, outside the
+    home), whether cookies are marked Secure (TLS), and the limits on uploads."""
+
+    home: Path
+    data: Path
+    secure: bool = False
+    limits: Limits = DEFAULT_LIMITS
+    extra: dict = field(default_factory=dict)
+
+    def settings(self, actor: str) -> Settings:
+        """The service settings for one action by ``actor``."""
+        return Settings(home=self.home, limits=self.limits, actor=actor)
+
+
+def config(request: Request) -> WebConfig:
+    """The app's configuration."""
+    return request.app.state.config
+
+
+def session(request: Request) -> Session | None:
+    """The session of the request's cookie or bearer token, or None."""
+    token = request.cookies.get(COOKIE)
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    return find_session(request.app.state.accounts, token)
+
+
+def require(request: Request, *roles: str) -> Session:
+    """The session when its user has one of ``roles`` (any role when none given); 401 when
+    nobody is logged in, 403 otherwise."""
+    found = session(request)
+    if found is None:
+        raise HTTPException(401, "login required")
+    if roles and found.user.role not in roles:
+        raise HTTPException(403, "forbidden")
+    return found
+
+
+async def form_of(request: Request, roles: tuple[str, ...] = ()) -> tuple[Session, Any]:
+    """The session and form of a page's POST after the role and CSRF checks (403 on a missing
+    or wrong token). API calls authenticated by a bearer token carry no cookie and need none."""
+    found = require(request, *roles)
+    form = await request.form()
+    sent = str(form.get("csrf") or request.headers.get("x-csrf-token") or "")
+    if not hmac.compare_digest(sent.encode(), found.csrf.encode()):
+        await form.close()
+        raise HTTPException(403, "bad csrf token")
+    return found, form
+
+
+async def save_upload(request: Request, upload: UploadFile, ext: str) -> Path:
+    """The upload written to a private temporary folder under a fixed name (413 when larger
+    than the limit on untrusted files); the caller removes the folder."""
+    limit = config(request).limits.max_file_bytes
+    folder = Path(tempfile.mkdtemp(prefix="mijian-web-"))
+    path = folder / f"upload{ext}"
+    size = 0
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        while chunk := await upload.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                remove_tree(folder)
+                raise HTTPException(413, "file too large")
+            f.write(chunk)
+    return path
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove a temporary folder and what it holds."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def lang_of(request: Request) -> str:
+    """The page language of the request."""
+    return negotiate(request.headers.get("accept-language"), request.cookies.get("lang"))
+
+
+def page(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """A rendered page in the request's language, with the user and CSRF token at hand."""
+    lang = lang_of(request)
+    found = session(request)
+    context = {"request": request, "lang": lang, "t": translator(lang), "me": found.user if found else None,
+               "csrf": found.csrf if found else "", **values}
+    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status)

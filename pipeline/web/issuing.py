@@ -1,0 +1,132 @@
+"""Issuing from the web: a run in a background thread whose progress a page polls.
+
+Recipients are people with accounts (their user name is the recipient id), so that a
+recipient can later be shown the draft and fetch their own copy. The recipients file the
+service reads is written to a private temporary folder and removed after the run. The
+copies' passwords are kept in memory until the page that shows them is first read, then
+forgotten: they are shown once (the register keeps them sealed under the office key).
+"""
+
+from __future__ import annotations
+
+import csv
+import secrets
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mijian.pipeline import service
+from mijian.pipeline.web import store
+from mijian.pipeline.web.deps import WebConfig, remove_tree
+from mijian.pipeline.web.store import Draft
+from mijian.pipeline.web.users import connect
+
+
+@dataclass
+class Job:
+    """One issuing run: who started it, how far it is, and its outcome."""
+
+    owner: str
+    draft_id: str
+    done: int = 0
+    total: int = 0
+    message: str = ""
+    finished: bool = False
+    error: str | None = None
+    passwords: list[dict] = field(default_factory=list)
+
+
+def choice_of(draft: Draft) -> service.GradeChoice:
+    """The authority's decision as the choice the issue verb applies again."""
+    d = draft.decision or {}
+    return service.GradeChoice(grade=d.get("grade"), period=d.get("period"),
+                               justification=d.get("justification"), approver=d.get("approver"))
+
+
+def _recipients_file(names: list[str]) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="mijian-web-"))
+    path = folder / "recipients.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "name"])
+        for name in names:
+            writer.writerow([name, name])
+    return path
+
+
+def run_issue(cfg: WebConfig, conn: Any, draft: Draft, names: list[str], actor: str, job: Job) -> Any:
+    """Issue copies of ``draft`` to ``names`` (one process: the machine is shared); records
+    the copies on the draft and returns the service's report."""
+    listed = _recipients_file(names)
+
+    def tell(done: int, total: int, message: str) -> None:
+        job.done, job.total, job.message = done, total, message
+
+    try:
+        request = service.IssueRequest(draft=store.draft_file(cfg.data, draft), recipients=listed,
+                                       choice=choice_of(draft), out=store.out_dir(cfg.data, draft), jobs=1)
+        report = service.issue(request, settings=cfg.settings(actor), progress=tell)
+    finally:
+        remove_tree(listed.parent)
+    copies = [{"serial": c.serial, "copy_id": c.copy_id, "recipient": c.recipient.id, "file": c.file.name}
+              for c in report.run.copies]
+    now = store.get(conn, draft.id) or draft  # as stored now, not as when the run began
+    known = {c["copy_id"]: c for c in now.copies}
+    known.update({c["copy_id"]: c for c in copies})
+    store.set_issued(conn, draft.id, sorted(set(now.recipients) | set(names)), list(known.values()))
+    job.passwords = [{"serial": c.serial, "recipient": c.recipient.id, "password": c.password}
+                     for c in report.run.copies]
+    # the passwords are shown once on the page; the file the run wrote beside the copies goes
+    report.run.passwords.unlink(missing_ok=True)
+    error = report.error()
+    if error is not None:
+        job.error = str(error)
+    return report
+
+
+def claim(jobs: dict, job: Job) -> str | None:
+    """Register ``job`` and return its id, or None while another run of the same draft is
+    unfinished: a form sent twice (a double click, the back button) must not start a second
+    run beside the first. Called on the server's event loop, so the check and the insert
+    cannot interleave with another request's."""
+    if any(other.draft_id == job.draft_id and not other.finished for other in jobs.values()):
+        return None
+    job_id = secrets.token_urlsafe(16)
+    jobs[job_id] = job
+    return job_id
+
+
+def start(cfg: WebConfig, jobs: dict, draft: Draft, names: list[str], actor: str) -> str | None:
+    """Start an issuing run in a thread; returns the job id the progress page polls, or None
+    while another run of the draft is unfinished (see :func:`claim`)."""
+    job = Job(owner=actor, draft_id=draft.id, total=len(names))
+    job_id = claim(jobs, job)
+    if job_id is None:
+        return None
+
+    def work() -> None:
+        own = connect(cfg.home)  # a connection of the thread's own, not the server's
+        try:
+            run_issue(cfg, own, draft, names, actor, job)
+        except Exception as exc:  # shown on the progress page; the register says what was made
+            job.error = str(exc) or type(exc).__name__
+        finally:
+            own.close()
+            job.finished = True
+
+    threading.Thread(target=work, daemon=True, name=f"issue-{draft.id}").start()
+    return job_id
+
+
+def copy_path(cfg: WebConfig, draft: Draft, serial: str) -> tuple[dict, Path] | None:
+    """The copy of ``draft`` with ``serial`` and its file, found by the serial in the draft's
+    own list (never by a path from the request), or None."""
+    for c in draft.copies:
+        if c["serial"] == serial:
+            folder = store.out_dir(cfg.data, draft).resolve()
+            path = (folder / c["file"]).resolve()
+            if path.parent == folder and path.is_file():
+                return c, path
+    return None

@@ -1,0 +1,85 @@
+"""The web app's words in Chinese and English: one catalogue, key → (zh, en).
+
+Chinese is shown when the browser's Accept-Language ranks a zh tag above any en tag (or a
+``lang`` cookie says so); otherwise English. The library's own messages (errors, rationale)
+are already bilingual or worded by :mod:`mijian.pipeline.wording`.
+"""
+
+from __future__ import annotations
+
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "app": ("密件", "mijian"),
+    "login": ("登录", "Log in"), "logout": ("退出", "Log out"),
+    "name": ("用户名", "User name"), "password": ("口令", "Password"),
+    "bad_login": ("用户名或口令错误", "Wrong user name or password"),
+    "locked": ("失败次数过多，账户已暂时锁定", "Too many failed logins: the account is locked for a while"),
+    "drafts": ("草稿", "Drafts"), "issue": ("发放", "Issue"), "register": ("登记簿", "Register"),
+    "trace": ("追查", "Trace"), "users": ("用户", "Users"),
+    "upload_draft": ("上传草稿（PDF、DOCX 或文本）", "Upload a draft (PDF, DOCX or text)"),
+    "authority": ("定密责任人", "Classification authority"), "upload": ("上传", "Upload"),
+    "no_drafts": ("没有可见的草稿", "No drafts you may see"),
+    "suggested": ("建议密级", "Suggested grade"), "period": ("保密期限", "Period"),
+    "basis": ("定密依据", "Basis"), "rationale": ("理由", "Rationale"),
+    "confidence": ("置信度", "Confidence"), "findings": ("发现", "Findings"),
+    "decide": ("定密", "Decide"), "grade": ("密级", "Grade"),
+    "justification": ("降低密级的理由", "Justification for a lower grade"),
+    "approver": ("批准人", "Approver"), "decided": ("已定密", "Decided"),
+    "decision_signed": ("定密决定已签名记入登记簿", "The decision is signed into the register"),
+    "not_decided": ("尚未定密", "Not decided yet"),
+    "recipients": ("收件人", "Recipients"), "start_issue": ("开始发放", "Issue copies"),
+    "progress": ("进度", "Progress"), "copies": ("副本", "Copies"), "serial": ("份号", "Serial"),
+    "recipient": ("收件人", "Recipient"), "download": ("下载", "Download"),
+    "download_zip": ("全部下载（ZIP）", "Download all (ZIP)"),
+    "passwords_once": ("口令只显示这一次，请立即分别告知收件人",
+                       "Passwords are shown this once: pass each to its recipient now"),
+    "status": ("状态", "Status"), "document": ("文件", "Document"), "search": ("搜索", "Search"),
+    "outstanding": ("仅未清退", "Outstanding only"), "history": ("履历", "History"),
+    "sign": ("签收", "Sign for"), "return": ("清退", "Return"), "destroy": ("销毁", "Destroy"),
+    "witness": ("监销人", "Witness"), "method": ("销毁方式", "Method"),
+    "events": ("事件", "Events"), "documents": ("文件", "Documents"),
+    "outstanding_count": ("未清退", "Outstanding"), "scope": ("知悉范围", "Scope (who may know)"),
+    "prev": ("上一页", "Previous"), "next": ("下一页", "Next"),
+    "leak": ("泄露的文件、页面图像", "Leaked file or page image"),
+    "pasted": ("或粘贴文本", "or pasted text"), "verdict": ("结论", "Verdict"),
+    "probability": ("误配概率", "False-match probability"), "layers": ("各层证据", "Evidence by layer"),
+    "trace_report": ("下载追查报告（PDF）", "Download the trace report (PDF)"),
+    "where_read": ("标记在页面上的位置", "Where on the page the marks were read"),
+    "drawn": ("已标出", "Drawn"), "not_drawn": ("无位置信息", "No position on the page"),
+    "role": ("角色", "Role"), "add_user": ("添加用户", "Add user"), "done": ("完成", "Done"),
+    "forbidden": ("无权执行此操作", "You may not do this"),
+    "not_found": ("未找到", "Not found"), "error": ("错误", "Error"),
+    "bad_csrf": ("表单已过期，请重新提交", "The form has expired; submit it again"),
+    "too_large": ("文件过大", "The file is too large"),
+    "bad_type": ("不支持的文件类型", "This file type is not accepted"),
+}
+
+
+def negotiate(accept_language: str | None, cookie: str | None = None) -> str:
+    """``zh`` or ``en`` for a request: the ``lang`` cookie if valid, else the first of zh/en
+    in Accept-Language by quality (ties keep the header's order), else ``en``."""
+    if cookie in ("zh", "en"):
+        return cookie
+    ranked = []
+    for i, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("zh", "en") and quality > 0:
+            ranked.append((-quality, i, primary))
+    return min(ranked)[2] if ranked else "en"
+
+
+def translator(lang: str):
+    """A function giving the text of a catalogue key in ``lang`` (the key itself if unknown)."""
+    index = 0 if lang == "zh" else 1
+
+    def t(key: str) -> str:
+        entry = CATALOGUE.get(key)
+        return entry[index] if entry else key
+
+    return t

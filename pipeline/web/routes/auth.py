@@ -1,0 +1,104 @@
+"""Log in and out. A login makes a new session (a token planted before login is never
+adopted); failures are counted and lock the name out (see :mod:`mijian.pipeline.web.users`)."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from mijian.pipeline.service.events import record_event
+from mijian.pipeline.web import users
+from mijian.pipeline.web.deps import COOKIE, config, page, session
+
+router = APIRouter()
+FAIL_DELAY = 1.0
+"""Seconds a failed login waits before answering: slows guessing without blocking the server."""
+
+HOME_OF = {"drafter": "/drafts", "authority": "/drafts", "clerk": "/issue", "security": "/register",
+           "admin": "/admin/users"}
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    """The start page of the logged-in user's role, else the login page."""
+    found = session(request)
+    return RedirectResponse(HOME_OF[found.user.role] if found else "/login", status_code=303)
+
+
+LOGIN_COOKIE = "mijian_login"
+"""The pre-session CSRF token of the login form (double submit): a page of another site
+cannot read it, so it cannot log a browser into an account of its choosing."""
+
+
+def login_form(request: Request, status: int = 200, error: str | None = None) -> Response:
+    """The login form with a fresh pre-session token in the form and in a cookie."""
+    token = secrets.token_urlsafe(32)
+    response = page(request, "login.html", status, error=error, login_token=token)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=config(request).secure,
+                        path="/login", max_age=3600)
+    return response
+
+
+@router.get("/login")
+async def login_page(request: Request) -> Response:
+    """The login form."""
+    return login_form(request)
+
+
+async def check_login(request: Request, name: str, password: str) -> tuple[users.User | None, str | None]:
+    """The user of a name and password, or None and the catalogue key of why not."""
+    conn = request.app.state.accounts
+    try:
+        user = await asyncio.to_thread(users.authenticate, conn, name, password)
+    except users.LockedOut:
+        await asyncio.sleep(FAIL_DELAY)
+        return None, "locked"
+    if user is None:
+        await asyncio.sleep(FAIL_DELAY)
+        return None, "bad_login"
+    record_event("web.login", {"role": user.role}, settings=config(request).settings(user.name))
+    return user, None
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    """Check the name and password; on success a fresh session cookie and the role's start page."""
+    form = await request.form()
+    sent, kept = str(form.get("csrf") or ""), request.cookies.get(LOGIN_COOKIE) or ""
+    if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
+        return login_form(request, 403, "bad_csrf")
+    user, why = await check_login(request, str(form.get("name") or ""), str(form.get("password") or ""))
+    if user is None:
+        return login_form(request, 401, why)
+    fresh = users.new_session(request.app.state.accounts, user)
+    response = RedirectResponse(HOME_OF[user.role], status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    response.set_cookie(COOKIE, fresh.token, httponly=True, samesite="strict", secure=config(request).secure,
+                        path="/", max_age=users.SESSION_SECONDS)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """End the session (the CSRF token is checked: no other site can log a user out)."""
+    from mijian.pipeline.web.deps import form_of
+
+    found, _form = await form_of(request)
+    users.end_session(request.app.state.accounts, found.token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/lang/{code}")
+async def choose_language(request: Request, code: str) -> Response:
+    """Remember a language choice (zh or en) in a cookie and go back to the start page."""
+    response = RedirectResponse("/", status_code=303)
+    if code in ("zh", "en"):
+        response.set_cookie("lang", code, httponly=True, samesite="strict", secure=config(request).secure)
+
+    return response

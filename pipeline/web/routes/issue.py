@@ -1,0 +1,136 @@
+"""The Issue page (机要员): decided drafts, pick recipients, follow the run, download each copy
+or all as a ZIP; the passwords are shown once."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import zipfile
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from mijian.pipeline import service
+from mijian.pipeline.register_records import CopyStatus
+from mijian.pipeline.web import issuing, store, users
+from mijian.pipeline.web.deps import config, form_of, page, require
+from mijian.pipeline.web.store import Draft
+
+router = APIRouter()
+BUSY = "this draft is being issued; wait for that run to finish (正在分发，请等待完成)"
+
+
+def decided(request: Request, draft_id: str) -> Draft:
+    """A decided draft (404 when unknown or undecided)."""
+    draft = store.get(request.app.state.accounts, draft_id)
+    if draft is None or draft.decision is None:
+        raise HTTPException(404, "no decided draft")
+    return draft
+
+
+@router.get("/issue")
+async def issue_list(request: Request) -> Response:
+    """The decided drafts a clerk may issue (their decision, not their text)."""
+    require(request, "clerk")
+    shown = [d for d in store.all_drafts(request.app.state.accounts) if d.decision is not None]
+    return page(request, "issue_list.html", drafts=shown)
+
+
+@router.get("/issue/{draft_id}")
+async def issue_form(request: Request, draft_id: str) -> Response:
+    """Pick recipients for one decided draft; the copies made so far."""
+    require(request, "clerk")
+    draft = decided(request, draft_id)
+    people = [u.name for u in users.list_users(request.app.state.accounts)]
+    return page(request, "issue.html", draft=draft, people=people)
+
+
+def chosen_recipients(request: Request, names: list[str]) -> list[str]:
+    """The recipients named, each an account (400 for none or an unknown name)."""
+    conn = request.app.state.accounts
+    names = list(dict.fromkeys(n for n in names if n))
+    if not names or any(users.get_user(conn, n) is None for n in names):
+        raise HTTPException(400, "choose recipients among the accounts")
+    return names
+
+
+@router.post("/issue/{draft_id}")
+async def issue_start(request: Request, draft_id: str) -> Response:
+    """Start issuing to the chosen recipients; goes to the progress page."""
+    found, form = await form_of(request, ("clerk",))
+    draft = decided(request, draft_id)
+    names = chosen_recipients(request, [str(v) for v in form.getlist("recipient")])
+    job_id = issuing.start(config(request), request.app.state.jobs, draft, names,
+                           found.user.name)
+    if job_id is None:
+        raise HTTPException(409, BUSY)
+    return RedirectResponse(f"/issue/jobs/{job_id}", status_code=303)
+
+
+def own_job(request: Request, job_id: str) -> issuing.Job:
+    """The job when the user started it (404 otherwise)."""
+    found = require(request, "clerk")
+    job = request.app.state.jobs.get(job_id)
+    if job is None or job.owner != found.user.name:
+        raise HTTPException(404, "no such run")
+    return job
+
+
+@router.get("/issue/jobs/{job_id}")
+async def issue_progress(request: Request, job_id: str) -> Response:
+    """The run's progress (polled by htmx); once finished, the copies and their passwords,
+    shown this once."""
+    job = own_job(request, job_id)
+    fragment = request.headers.get("hx-request") == "true"
+    passwords: list[dict] = []
+    if job.finished:
+        passwords, job.passwords = job.passwords, []
+    draft = store.get(request.app.state.accounts, job.draft_id)
+    return page(request, "progress.html" if fragment else "job.html", job=job, job_id=job_id,
+                passwords=passwords, draft=draft)
+
+
+async def may_download(request: Request, draft: Draft, copy: dict) -> None:
+    """Clerks fetch every copy; a recipient only their own, and only while the register says
+    they hold it (issued or signed for): a copy returned, destroyed, lost or voided is not
+    handed out again (403 otherwise). The register row is checked against its signed events
+    on the way (an edited row is refused, never believed)."""
+    found = require(request)
+    if found.user.role == "clerk":
+        return
+    if found.user.name != copy["recipient"]:
+        raise HTTPException(403, "not your copy")
+    details = await asyncio.to_thread(service.show_copy, copy["copy_id"],
+                                      settings=config(request).settings(found.user.name))
+    if details.copy.status not in (CopyStatus.ISSUED, CopyStatus.SIGNED):
+        raise HTTPException(403, f"the register says this copy is {details.copy.status}; it is not "
+                                 "handed out again (该份件已清退、销毁或作废)")
+
+
+@router.get("/issue/{draft_id}/copies/{serial}")
+async def download_copy(request: Request, draft_id: str, serial: str) -> Response:
+    """One copy's file, by its serial."""
+    require(request)
+    draft = decided(request, draft_id)
+    found = issuing.copy_path(config(request), draft, serial)
+    if found is None:
+        raise HTTPException(404, "no such copy")
+    copy, path = found
+    await may_download(request, draft, copy)
+    return FileResponse(path, filename=path.name, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/issue/{draft_id}/copies.zip")
+async def download_all(request: Request, draft_id: str) -> Response:
+    """Every copy of the draft in one ZIP (clerks)."""
+    require(request, "clerk")
+    draft = decided(request, draft_id)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for c in draft.copies:
+            located = issuing.copy_path(config(request), draft, c["serial"])
+            if located is not None:
+                archive.write(located[1], arcname=located[1].name)
+    return Response(buffer.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{draft.id}.zip"',
+                             "Cache-Control": "no-store"})

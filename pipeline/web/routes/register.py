@@ -1,0 +1,88 @@
+"""The Register page (保密员, 机要员): documents and copies with paging and search by 份号,
+recipient or document; outstanding copies; each copy's history; sign, return, destroy (with an
+approver who is not the person recording it) and the register's recent events."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from mijian.pipeline import service
+from mijian.pipeline.service.events import recent_events
+from mijian.pipeline.web import users
+from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require
+
+router = APIRouter()
+PAGE_SIZE = 25
+"""Copies a page; "outstanding" means as ``register list --outstanding`` (a lost copy is)."""
+APPROVER_ROLES = ("authority", "security", "admin")
+"""Who may approve a destruction: never a clerk, and never the person recording it."""
+
+
+def page_number(raw: str | None) -> int:
+    """A page number from the query (1 for anything else)."""
+    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+@router.get("/register")
+async def register_page(request: Request) -> Response:
+    """Copies, filtered and paged by the store (only the page shown is read and checked)."""
+    found = require(request, *READER_ROLES)
+    query = request.query_params.get("q", "")[:100]
+    outstanding = request.query_params.get("outstanding") == "1"
+    number = page_number(request.query_params.get("page"))
+    listed = await asyncio.to_thread(service.page_copies, query, outstanding, number, PAGE_SIZE,
+                                     settings=config(request).settings(found.user.name))
+    counts = [{"document_id": d, "copies": made, "outstanding": out} for d, made, out in listed.documents]
+    return page(request, "register.html", copies=list(listed.copies), q=query, outstanding=outstanding,
+                number=number, more=listed.total > number * PAGE_SIZE, total=listed.total, documents=counts)
+
+
+@router.get("/register/events")
+async def register_events(request: Request) -> Response:
+    """The newest events of the signed log."""
+    found = require(request, *READER_ROLES)
+    events = await asyncio.to_thread(recent_events, 200, settings=config(request).settings(found.user.name))
+    return page(request, "events.html", events=events)
+
+
+@router.get("/register/copies/{copy_id}")
+async def copy_page(request: Request, copy_id: str) -> Response:
+    """One copy, its document's decision and its history, with the lifecycle forms."""
+    found = require(request, *READER_ROLES)
+    details = await asyncio.to_thread(service.show_copy, copy_id, settings=config(request).settings(found.user.name))
+    return page(request, "copy.html", details=details)
+
+
+def check_approver(request: Request, actor: str, approver: str) -> str:
+    """The approver of a destruction: an account with an approving role, not the actor."""
+    person = users.get_user(request.app.state.accounts, approver.strip())
+    if person is None or person.role not in APPROVER_ROLES or person.name == actor:
+        raise HTTPException(400, "the approver must be another person with the authority, security or "
+                                 "admin role (销毁须经他人批准)")
+    return person.name
+
+
+async def change(request: Request, copy_id: str, action: str, fields: dict, actor: str) -> object:
+    """Apply one lifecycle step to a copy as ``actor``."""
+    settings = config(request).settings(actor)
+    text = {k: str(v or "").strip() for k, v in fields.items() if k != "csrf"}
+    if action == "sign":
+        return await asyncio.to_thread(service.sign_for, copy_id, text.get("by") or "", settings=settings)
+    if action == "return":
+        return await asyncio.to_thread(service.return_copy, copy_id, text.get("to") or actor, settings=settings)
+    if action == "destroy":
+        approver = check_approver(request, actor, text.get("approver") or "")
+        return await asyncio.to_thread(service.destroy_copy, copy_id, approver, text.get("witness") or "",
+                                       text.get("method") or None, settings=settings)
+    raise HTTPException(404, "no such action")
+
+
+@router.post("/register/copies/{copy_id}/{action}")
+async def copy_action(request: Request, copy_id: str, action: str) -> Response:
+    """Sign for, return or destroy a copy."""
+    found, form = await form_of(request, READER_ROLES)
+    await change(request, copy_id, action, dict(form), found.user.name)
+    return RedirectResponse(f"/register/copies/{copy_id}", status_code=303)

@@ -1,0 +1,183 @@
+"""The web app end to end through FastAPI's test client: a draft uploaded, classified with its
+findings shown, decided, issued to three people, downloaded, signed for, returned, destroyed
+with another person's approval, traced from a page image; every step in the signed log."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pymupdf
+import pytest
+from test_web_helpers import SAMPLE_TXT, csrf, issued_office, upload
+
+from mijian.pipeline import service
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory):
+    return issued_office(tmp_path_factory.mktemp("web-flow"))
+
+
+def test_draft_page_shows_findings_suggestion_and_decision(issued):
+    office, draft_id, _ = issued
+    page = office.client("dra").get(f"/drafts/{draft_id}").text
+    assert page.count("<mark class=") >= 1
+    assert 'id="suggested"' in page and "Rationale" in page
+    assert 'id="decision"' in page and "aut" in page
+
+
+def test_chinese_when_the_browser_prefers_it(issued):
+    office, draft_id, _ = issued
+    zh = office.client("dra", lang="zh-CN,zh;q=0.9,en;q=0.8").get(f"/drafts/{draft_id}").text
+    en = office.client("dra", lang="en-GB,en;q=0.9,zh;q=0.5").get(f"/drafts/{draft_id}").text
+    assert "建议密级" in zh and "定密依据" in zh and 'lang="zh-CN"' in zh
+    assert "Suggested grade" in en and "建议密级" not in en
+
+
+def test_issue_shows_each_password_once_and_keeps_none_on_disk(issued):
+    office, _draft_id, page = issued
+    passwords = re.findall(r'<code class="pw">([^<]+)</code>', page)
+    assert len(passwords) == 3 and len(set(passwords)) == 3
+    assert not list(office.data.rglob("passwords.csv"))
+    assert not list(office.data.rglob("recipients.csv"))
+
+
+def test_download_each_copy_and_all_as_zip(issued):
+    office, draft_id, page = issued
+    clerk = office.client("cle")
+    serials = re.findall(r"/copies/(\d+)\"", page)
+    assert len(serials) == 3
+    one = clerk.get(f"/issue/{draft_id}/copies/{serials[0]}")
+    assert one.status_code == 200 and one.content.startswith(b"%PDF")
+    archive = zipfile.ZipFile(io.BytesIO(clerk.get(f"/issue/{draft_id}/copies.zip").content))
+    assert len(archive.namelist()) == 3
+    # a recipient fetches their own copy only
+    own = office.client("dra").get(f"/issue/{draft_id}/copies/{serials[0]}")
+    other = office.client("dra").get(f"/issue/{draft_id}/copies/{serials[1]}")
+    assert own.status_code == 200 and other.status_code == 403
+
+
+def _copy_of(office, recipient):
+    copies = service.list_copies(settings=service.Settings(home=office.home))
+    return next(c for c in copies if c.recipient_id == recipient)
+
+
+def test_register_search_paging_and_lifecycle(issued):
+    office, _, _ = issued
+    sec = office.client("sec")
+    page = sec.get("/register", params={"q": "sec"}).text
+    assert page.count("/register/copies/") == 1
+    documents = re.search(r'<table id="documents">(.*?)</table>', sec.get("/register").text, re.S).group(1)
+    assert "<td>3</td><td>3</td>" in documents  # three copies, all out
+    copy = _copy_of(office, "adm")
+    url = f"/register/copies/{copy.copy_id}"
+    token = csrf(sec, url)
+    assert sec.post(url + "/sign", data={"csrf": token, "by": "adm"}, follow_redirects=False).status_code == 303
+    assert sec.post(url + "/return", data={"csrf": token}, follow_redirects=False).status_code == 303
+    # the approver must be another person with an approving role
+    assert sec.post(url + "/destroy", data={"csrf": token, "approver": "sec", "witness": "cle"}).status_code == 400
+    assert sec.post(url + "/destroy", data={"csrf": token, "approver": "cle", "witness": "adm"}).status_code == 400
+    r = sec.post(url + "/destroy", data={"csrf": token, "approver": "aut", "witness": "cle"}, follow_redirects=False)
+    assert r.status_code == 303
+    shown = sec.get(url).text
+    assert 'id="status">destroyed<' in shown
+    assert "destroyed" not in sec.get("/register", params={"outstanding": "1"}).text
+
+
+def test_trace_a_page_image_of_one_copy(issued):
+    office, draft_id, page = issued
+    pairs = re.findall(r"<td>(\d+)</td><td>(\w+)</td><td><code class=\"pw\">([^<]+)</code>", page)
+    serial, _recipient, secret = next(p for p in pairs if p[1] == "dra")
+    pdf = office.client("cle").get(f"/issue/{draft_id}/copies/{serial}").content
+    doc = pymupdf.open(stream=pdf, filetype="pdf")
+    assert doc.authenticate(secret)
+    png = doc[0].get_pixmap(dpi=150).tobytes("png")
+    sec = office.client("sec")
+    r = sec.post("/trace", data={"csrf": csrf(sec, "/trace")}, files={"file": ("page.png", png)})
+    assert r.status_code == 200
+    assert 'id="traced"' in r.text and "(dra)" in r.text
+    assert 'id="probability"' in r.text
+
+
+def test_every_action_is_in_the_signed_log_with_the_users_name(issued):
+    office, _, _ = issued
+    settings = service.Settings(home=office.home)
+    assert service.verify_register(settings=settings).ok
+    events = service.copy_history(_copy_of(office, "adm").copy_id, settings=settings)
+    assert {e["actor"] for e in events if e["action"] in ("signed", "returned", "destroyed")} == {"sec"}
+    from mijian.pipeline.service.events import recent_events
+
+    actions = {(e["actor"], e["action"]) for e in recent_events(500, settings=settings)}
+    assert {("dra", "web.draft"), ("aut", "web.decision"), ("sec", "web.login")} <= actions
+
+
+def test_api_login_classify_decide_issue_copies_events_trace(issued):
+    office, _, _ = issued
+    c = office.client()
+
+    def token(name):
+        from test_web_helpers import password
+
+        r = c.post("/api/v1/login", json={"name": name, "password": password(name)})
+        assert r.status_code == 200
+        return {"authorization": f"Bearer {r.json()['token']}"}
+
+    r = c.post("/api/v1/classify", headers=token("dra"), data={"authority": "aut"},
+               files={"file": (SAMPLE_TXT.name, SAMPLE_TXT.read_bytes())})
+    assert r.status_code == 200, r.text
+    draft_id = r.json()["draft_id"]
+    assert r.json()["classification"]["findings"]
+    r = c.post(f"/api/v1/drafts/{draft_id}/decide", headers=token("aut"), json={})
+    assert r.status_code == 200, r.text
+    r = c.post(f"/api/v1/drafts/{draft_id}/issue", headers=token("cle"), json={"recipients": ["dra2"]})
+    assert r.status_code == 200 and len(r.json()["passwords"]) == 1, r.text
+    sec = token("sec")
+    copies = c.get("/api/v1/copies", headers=sec, params={"q": "dra2"}).json()["copies"]
+    assert len(copies) == 1
+    r = c.post(f"/api/v1/copies/{copies[0]['copy_id']}/sign", headers=sec, json={"by": "dra2"})
+    assert r.json()["copy"]["status"] == "signed"
+    assert c.get("/api/v1/events", headers=sec).json()["events"]
+    r = c.post("/api/v1/trace", headers=sec, data={"text": "nothing marked here at all"})
+    assert r.status_code == 200 and r.json()["verdict"]
+
+
+def test_recipient_sees_the_draft_other_drafter_does_not(issued):
+    office, draft_id, _ = issued
+    assert office.client("adm").get(f"/drafts/{draft_id}").status_code == 200  # a recipient
+    assert office.client("dra2").get(f"/drafts/{draft_id}").status_code == 404
+    assert upload(office, SAMPLE_TXT, "dra2")
+
+
+def test_register_pages(issued, monkeypatch):
+    from mijian.pipeline.web.routes import register
+
+    monkeypatch.setattr(register, "PAGE_SIZE", 2)
+    office, _, _ = issued
+    sec = office.client("sec")
+    first = sec.get("/register").text
+    second = sec.get("/register", params={"page": "2"}).text
+    assert first.count("/register/copies/") == 2 and "page=2" in first
+    assert second.count("/register/copies/") >= 1 and "page=1" in second
+    assert sec.get("/register", params={"page": "-1"}).status_code == 200  # read as page 1
+
+
+@pytest.mark.parametrize(("header", "cookie", "expected"), [
+    ("zh-CN,zh;q=0.9,en;q=0.8", None, "zh"), ("en-US,en;q=0.9,zh-CN;q=0.8", None, "en"),
+    ("fr-FR, zh-TW;q=0.5, en;q=0.4", None, "zh"), ("en;q=0.2, zh;q=0.7", None, "zh"),
+    ("zh;q=0", None, "en"), ("", None, "en"), ("de", None, "en"), ("zh-CN", "en", "en"),
+    ("en", "zh", "zh"), ("zh;q=bogus, en", None, "en"),
+])
+def test_language_negotiation(header, cookie, expected):
+    from mijian.pipeline.web.messages import negotiate
+
+    assert negotiate(header, cookie) == expected
+
+
+def test_every_catalogue_entry_has_both_languages():
+    from mijian.pipeline.web.messages import CATALOGUE
+
+    for key, (zh, en) in CATALOGUE.items():
+        assert (zh and en and zh != en) or key == "app", key
+        assert en.isascii(), key
