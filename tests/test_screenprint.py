@@ -220,7 +220,10 @@ def test_responses_are_shared_between_close_pitches() -> None:
 
     dark = np.random.default_rng(5).random((200, 240)).astype(np.float32) * 0.1
     responses = _Responses(dark)
-    assert responses.get(1, 5.8) is responses.get(1, 6.3)
+    assert responses.get(1, 6.0) is responses.get(1, 6.05)
+    # a lattice 8 % off the probe's pitch gets its own response (a shared one cost crops
+    # their tile sync)
+    assert responses.get(1, 5.5) is not responses.get(1, 6.0)
     assert responses.get(1, 8.5) is not responses.get(1, 6.0)
     assert responses.get(2, 6.0)[0].shape == (100, 120)
 
@@ -287,3 +290,22 @@ def test_trace_layer_reads_the_first_image_whole_and_says_what_the_budget_left_u
     layer = screenprint_layer.trace_layer(blank, [Key()], Register())
     assert layer.verdict == "absent"
     assert "on 1 page image(s) (2 more not read: time budget)" in layer.detail
+
+
+CROP_KEY = bytes.fromhex("141cc3f3ec0c3c58c2308b3b2e0fafc3173c8cf606df4217569aad9feefaaf29")
+"""Layer key of the office that issued the copy in ``data/screenprint/crop_of_chat_forward.jpg``."""
+
+
+def test_a_crop_of_a_chat_forward_is_tracked_at_its_own_pitch() -> None:
+    """A copy of ``samples/zh_notice_secret.pdf`` issued with every layer, forwarded by chat
+    (1,280 px JPEG 70, then 1,080 px JPEG 65) and cropped to 30 % of the page (0.86 x 0.34),
+    as ``bench/leak_sims.py`` makes it: its lattice (5.44 px) must be tracked on a response
+    tuned to that pitch; one tuned to 5.0 px found the same lattice but lost the tile sync
+    (pilot z 5.9 instead of 8.3) and decoded nothing."""
+    from pathlib import Path
+
+    image = Image.open(Path(__file__).parent / "data" / "screenprint" / "crop_of_chat_forward.jpg")
+    reading = read(image, CROP_KEY)
+    assert reading.number == 1_673_329_385
+    assert abs(reading.pitch_px - 5.44) < 0.05 and reading.statistic > 7.5
+    assert read(image, KEY).number is None

@@ -215,11 +215,13 @@ def _result(found: tuple[int, int, int] | None, state: dict, notes: list[str], t
 
 PROBE_PITCH = 6.0
 """Pitch (px) the mark response is tuned to when looking for the lattice."""
-PITCH_STEP = 1.2
-"""Responses are computed at pitches ``PROBE_PITCH * PITCH_STEP ** n`` only: a lattice's
-response is the one tuned nearest its pitch (within 10 %, which barely changes a matched
-filter a few pixels wide), so lattices of about one pitch share a response, and the probe's
-response is reused by a lattice of about 6 px."""
+SHARE_WITHIN = 0.01
+"""A lattice reuses a response already computed for a pitch within this fraction of its own
+(the probe's, or another lattice's); otherwise it gets a response tuned to its own pitch.
+The tolerance is tight on purpose: tracking follows the isolated maxima of the response, and
+on a small crop of a chat forward (a few thousand sites) a response tuned 8 % off the
+lattice's pitch moved enough maxima to lose the tile sync (pilot z 8.3 fell to 5.9 and the
+crop no longer decoded), while the readings themselves barely depend on the tuning."""
 
 
 class _Responses:
@@ -228,18 +230,19 @@ class _Responses:
 
     def __init__(self, dark: np.ndarray) -> None:
         self.dark = {1: dark}
-        self.done: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.done: dict[tuple[int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def get(self, by: int, pitch: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The response of the image shrunk ``by`` times, tuned to the step nearest ``pitch``."""
-        n = int(round(np.log(pitch / PROBE_PITCH) / np.log(PITCH_STEP)))
-        if (by, n) not in self.done:
-            if by not in self.dark:
-                self.dark[by] = shrink(self.dark[1], by)
-            tuned = PROBE_PITCH * PITCH_STEP ** n
-            resp, ink = mark_response(self.dark[by], tuned)
-            self.done[by, n] = (resp, ink, mark_points(resp, ink, tuned))
-        return self.done[by, n]
+        """The response of the image shrunk ``by`` times, tuned to ``pitch`` (or to a pitch
+        within :data:`SHARE_WITHIN` of it already computed)."""
+        for (done_by, tuned), found in self.done.items():
+            if done_by == by and abs(tuned - pitch) <= SHARE_WITHIN * pitch:
+                return found
+        if by not in self.dark:
+            self.dark[by] = shrink(self.dark[1], by)
+        resp, ink = mark_response(self.dark[by], pitch)
+        self.done[by, pitch] = (resp, ink, mark_points(resp, ink, pitch))
+        return self.done[by, pitch]
 
 
 @dataclass(frozen=True)
