@@ -89,10 +89,9 @@ def read(out: Path, label: str) -> None:
         image = Image.open(out / leak["file"])
         image.load()
         t0 = time.process_time()
-        if hasattr(sp, "read_keys"):
-            readings = sp.read_keys(image, keys)
-        else:
-            readings = [sp.read(image, k) for k in keys]
+        # a tree without read_keys reads key by key
+        many = getattr(sp, "read_keys", None)
+        readings = many(image, keys) if many else [sp.read(image, k) for k in keys]
         seconds = time.process_time() - t0
         numbers = [r.number for r in readings if r.number is not None]
         best = max(readings, key=lambda r: r.statistic)

@@ -215,17 +215,22 @@ def test_lattice_derived_from_its_harmonics() -> None:
     assert _derived(Lattice(np.array([1 / 5, 0.0]), np.array([0.0, 1 / 5]), 20.0), norm, size) == []
 
 
-def test_responses_are_shared_between_close_pitches() -> None:
+def test_responses_are_shared_between_close_pitches_only() -> None:
     from mijian.watermark.screenprint.reader import _Responses
 
-    dark = np.random.default_rng(5).random((200, 240)).astype(np.float32) * 0.1
-    responses = _Responses(dark)
+    from mijian.watermark.screenprint.imaging import paper_darkness, shrink
+
+    grey = (230 - 25 * np.random.default_rng(5).random((200, 240))).astype(np.float32)
+    responses = _Responses(grey)
     assert responses.get(1, 6.0) is responses.get(1, 6.05)
     # a lattice 8 % off the probe's pitch gets its own response (a shared one cost crops
     # their tile sync)
     assert responses.get(1, 5.5) is not responses.get(1, 6.0)
     assert responses.get(1, 8.5) is not responses.get(1, 6.0)
     assert responses.get(2, 6.0)[0].shape == (100, 120)
+    # each level finds its paper on its own shrunk image; half of a level is its block mean
+    assert np.array_equal(responses.darkness(2), paper_darkness(shrink(grey, 2)))
+    assert np.array_equal(responses.darkness(4), shrink(responses.darkness(2), 2))
 
 
 def test_a_fax_is_read_stretched_first() -> None:

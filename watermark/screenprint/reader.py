@@ -146,9 +146,7 @@ def read_keys(image: Image.Image, keys: list[bytes], params: Params = DEFAULT) -
     pending = list(range(len(keys)))
     for view, how in _views(image) if keys else []:
         grey, factor = to_grey(view)
-        # one darkness image per view: a level's darkness is its block mean (the paper
-        # level varies over many pixels, so shrinking before or after normalising agrees)
-        responses = _Responses(paper_darkness(grey))
+        responses = _Responses(grey)
         for shrink_by, pitches in LEVELS:
             if min(grey.shape) // shrink_by < 96 or not pending:
                 break
@@ -157,7 +155,9 @@ def read_keys(image: Image.Image, keys: list[bytes], params: Params = DEFAULT) -
                 where = f"{how}level 1/{shrink_by} lattice {li}"
                 sample = _sample(responses, shrink_by, lat, params, factor / shrink_by, where,
                                  [notes[i] for i in pending])
-                for i in list(pending) if sample is not None else []:
+                if sample is None:
+                    continue
+                for i in list(pending):
                     found = _sync_decode(sample, keys[i], params, states[i], notes[i])
                     if found is not None:
                         out[i] = _result(found, states[i], notes[i], t0)
@@ -225,22 +225,38 @@ crop no longer decoded), while the readings themselves barely depend on the tuni
 
 
 class _Responses:
-    """Mark responses of one darkness image, at a few shrink factors and pitches, each
-    computed once: (response, ink mask, isolated maxima)."""
+    """Darkness images and mark responses of one grey view, at a few shrink factors and
+    pitches, each computed once: (response, ink mask, isolated maxima).
 
-    def __init__(self, dark: np.ndarray) -> None:
-        self.dark = {1: dark}
+    Each level of :data:`LEVELS` has the paper level found on its own shrunk grey image (its
+    24-pixel blocks cover twice as much of the page at level 1/2); a coarser factor (a
+    lattice of more than 9 px read at half resolution) is the block mean of its level's
+    darkness. Taking
+    every level as the block mean of the full-resolution darkness instead normalised the
+    paper over blocks half as wide, which turned a perspective crop's tile sync to a wrong
+    page turn (z 6.5, no decode, where the level's own darkness gave z 6.2 and the number)."""
+
+    def __init__(self, grey: np.ndarray) -> None:
+        self.grey = grey
+        self.dark: dict[int, np.ndarray] = {}
         self.done: dict[tuple[int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
+    def darkness(self, by: int) -> np.ndarray:
+        """Darkness relative to the paper of the view shrunk ``by`` times (see the class notes)."""
+        if by not in self.dark:
+            if by in {level for level, _pitches in LEVELS} or by % 2:
+                self.dark[by] = paper_darkness(shrink(self.grey, by))
+            else:
+                self.dark[by] = shrink(self.darkness(by // 2), 2)
+        return self.dark[by]
+
     def get(self, by: int, pitch: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The response of the image shrunk ``by`` times, tuned to ``pitch`` (or to a pitch
+        """The response of the view shrunk ``by`` times, tuned to ``pitch`` (or to a pitch
         within :data:`SHARE_WITHIN` of it already computed)."""
         for (done_by, tuned), found in self.done.items():
             if done_by == by and abs(tuned - pitch) <= SHARE_WITHIN * pitch:
                 return found
-        if by not in self.dark:
-            self.dark[by] = shrink(self.dark[1], by)
-        resp, ink = mark_response(self.dark[by], pitch)
+        resp, ink = mark_response(self.darkness(by), pitch)
         self.done[by, pitch] = (resp, ink, mark_points(resp, ink, pitch))
         return self.done[by, pitch]
 
