@@ -97,6 +97,12 @@ def mask_rects(page: pymupdf.Page) -> list[tuple[float, float, float, float]]:
         x0, y0, x1, y1 = info["bbox"]
         if 20 < x1 - x0 < 100 and abs((x1 - x0) - (y1 - y0)) < 3:
             rects.append((x0 - 2, y0 - 2, x1 + 2, y1 + 2))
+    # a PDF copy draws its QR symbol as vector paths in a form (no image to find): its
+    # white square and its modules are the only square paths 30-100 pt wide (the watermark
+    # text's glyphs are smaller and not square to a point)
+    for kind, (x0, y0, x1, y1) in page.get_bboxlog():
+        if kind == "fill-path" and 30 < x1 - x0 < 100 and abs((x1 - x0) - (y1 - y0)) < 1:
+            rects.append((x0 - 2, y0 - 2, x1 + 2, y1 + 2))
     for block in page.get_text("dict")["blocks"]:
         for line in block.get("lines", []):
             text = "".join(span["text"] for span in line["spans"])
