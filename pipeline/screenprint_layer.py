@@ -78,19 +78,21 @@ def trace_layer(images: list, keys: list, register: Any) -> Any:
     from mijian.pipeline.issuing import pattern_key
     from mijian.pipeline.trace_model import Layer
     from mijian.watermark.codes import SIGNAL, false_match_probability
-    from mijian.watermark.screenprint import read
+    from mijian.watermark.screenprint import read_keys
 
     found: dict[str, float] = {}
     notes: list[str] = []
     unknown: dict[str, float] = {}
     copies = max(register.count_copies(), 1)
+    layer_keys = [layer_key(pattern_key(key)) for key in keys]
     start, read_pages = time.process_time(), 0
     for image in images[:MAX_PAGES]:
         if read_pages and time.process_time() - start > CPU_BUDGET:
             break
         read_pages += 1
-        for key in keys:
-            reading = read(image, layer_key(pattern_key(key)))
+        # the image is analysed once for every key (read_keys); only sync and decoding
+        # are per key
+        for reading in read_keys(image, layer_keys):
             if reading.number is None:
                 continue
             probability = min(1.0, reading.false_match_probability * copies * len(keys))

@@ -163,12 +163,106 @@ def test_pdf_vector_marks_read_back() -> None:
     assert read(image, KEY).number is None
 
 
+def test_sparse_demodulation_matches_the_dense_sum() -> None:
+    from mijian.watermark.screenprint.sync import _box, _coarse, _points
+
+    rng = np.random.default_rng(3)
+    resp = np.where(rng.random((90, 130)) < 0.04, rng.random((90, 130)), 0.0).astype(np.float32)
+    step, k = 7, np.array([0.13, -0.02])
+    yy, xx = np.mgrid[0:90, 0:130].astype(np.float64)
+    phase = 2 * np.pi * (k[0] * xx + k[1] * yy)
+    hb, wb = 90 // step, 130 // step
+    dense = (resp * np.exp(-1j * phase))[:hb * step, :wb * step]
+    dense = dense.reshape(hb, step, wb, step).mean(axis=(1, 3))
+    expected = _box(_box(dense, 2), 2)
+    pts = _points(resp, step)
+    got = _coarse(pts, 2 * np.pi * (k[0] * pts.x + k[1] * pts.y), 2)
+    assert got.shape == expected.shape
+    assert np.allclose(got, expected, atol=1e-6)
+
+
+def test_page_map_fit_recovers_a_perspective() -> None:
+    from mijian.watermark.screenprint.sync import _apply, _homography
+
+    true = np.array([0.9, 0.05, 700.0, -0.04, 1.1, 500.0, 0.03, -0.02])
+    u, v = np.meshgrid(np.linspace(-1, 1, 30), np.linspace(-1, 1, 40))
+    u, v = u.ravel(), v.ravel()
+    x, y = _apply(true, u, v)
+    fitted = _homography(u, v, x, y, np.ones_like(u))
+    px, py = _apply(fitted, u, v)
+    assert np.abs(px - x).max() < 1e-6 and np.abs(py - y).max() < 1e-6
+
+
+def test_lattice_derived_from_its_harmonics() -> None:
+    from mijian.watermark.screenprint.lattice import Lattice, _derived
+
+    size = 256
+    norm = np.ones((size, size // 2 + 1))
+
+    def peak(k: np.ndarray, value: float) -> None:
+        kk = k if k[0] >= 0 else -k
+        norm[round(kk[1] * size) + size // 2, round(kk[0] * size)] = value
+
+    k1, k2 = np.array([1 / 8, 0.0]), np.array([0.0, 1 / 8])
+    for k in (k1, k2):
+        peak(k, 5.0)
+    # from the second harmonic (half the pitch) and from the pair at 45 degrees, 1.414 pitches
+    found_half = _derived(Lattice(2 * k1, 2 * k2, 20.0), norm, size)
+    found_diag = _derived(Lattice((k1 + k2) / 2, (k2 - k1) / 2, 20.0), norm, size)
+    for found in (found_half, found_diag):
+        assert any(abs(d.pitch - 8.0) < 0.2 and abs(d.angle_deg) < 1 for d in found)
+    # a lattice whose relatives show no peak gives nothing
+    assert _derived(Lattice(np.array([1 / 5, 0.0]), np.array([0.0, 1 / 5]), 20.0), norm, size) == []
+
+
+def test_responses_are_shared_between_close_pitches_only() -> None:
+    from mijian.watermark.screenprint.reader import _Responses
+
+    from mijian.watermark.screenprint.imaging import paper_darkness, shrink
+
+    grey = (230 - 25 * np.random.default_rng(5).random((200, 240))).astype(np.float32)
+    responses = _Responses(grey)
+    assert responses.get(1, 6.0) is responses.get(1, 6.05)
+    # a lattice 8 % off the probe's pitch gets its own response (a shared one cost crops
+    # their tile sync)
+    assert responses.get(1, 5.5) is not responses.get(1, 6.0)
+    assert responses.get(1, 8.5) is not responses.get(1, 6.0)
+    assert responses.get(2, 6.0)[0].shape == (100, 120)
+    # each level finds its paper on its own shrunk image; half of a level is its block mean
+    assert np.array_equal(responses.darkness(2), paper_darkness(shrink(grey, 2)))
+    assert np.array_equal(responses.darkness(4), shrink(responses.darkness(2), 2))
+
+
+def test_a_fax_is_read_stretched_first() -> None:
+    from mijian.watermark.screenprint.reader import FAX_STRETCH, _views
+
+    rng = np.random.default_rng(9)
+    fax = Image.fromarray(np.where(rng.random((300, 440)) < 0.02, 0, 255).astype(np.uint8), "L")
+    views = _views(fax)
+    assert [how for _img, how in views] == ["fax-stretched ", ""]
+    assert views[0][0].height == round(300 * FAX_STRETCH)
+    upright = fax.transpose(Image.Transpose.ROTATE_90)
+    assert [how for _img, how in _views(upright)] == ["", "fax-stretched "]
+    assert [how for _img, how in _views(Image.new("L", (440, 300), 200))] == [""]
+
+
+def test_several_keys_read_at_once(forwarded: Image.Image) -> None:
+    from mijian.watermark.screenprint import read_keys
+
+    both = read_keys(forwarded, [OTHER, KEY])
+    assert [r.number for r in both] == [None, NUMBER]
+    alone = read(forwarded, KEY)
+    assert (both[1].attempts, both[1].statistic) == (alone.attempts, alone.statistic)
+    assert read_keys(forwarded, []) == []
+
+
 def test_a_degenerate_lattice_fit_is_refused_not_laid_out():
     """A near-singular fit on a noisy crop spans millions of lattice sites: it is dropped
     (no grid) instead of laying out an array of terabytes."""
     import numpy as np
 
-    from mijian.watermark.screenprint.sync import Lattice, _Map, _place
+    from mijian.watermark.screenprint.lattice import Lattice
+    from mijian.watermark.screenprint.sync import _Map, _place
 
     lat = Lattice(np.array([0.1, 0.0]), np.array([0.0, 0.1]), 1.0)
     huge = _Map(np.eye(3).ravel()[:8], 0.0, 0.0, 1.0, 0.1, 4, (-5e5, 6e5), (-1e5, 2.3e5))
@@ -201,3 +295,22 @@ def test_trace_layer_reads_the_first_image_whole_and_says_what_the_budget_left_u
     layer = screenprint_layer.trace_layer(blank, [Key()], Register())
     assert layer.verdict == "absent"
     assert "on 1 page image(s) (2 more not read: time budget)" in layer.detail
+
+
+CROP_KEY = bytes.fromhex("141cc3f3ec0c3c58c2308b3b2e0fafc3173c8cf606df4217569aad9feefaaf29")
+"""Layer key of the office that issued the copy in ``data/screenprint/crop_of_chat_forward.jpg``."""
+
+
+def test_a_crop_of_a_chat_forward_is_tracked_at_its_own_pitch() -> None:
+    """A copy of ``samples/zh_notice_secret.pdf`` issued with every layer, forwarded by chat
+    (1,280 px JPEG 70, then 1,080 px JPEG 65) and cropped to 30 % of the page (0.86 x 0.34),
+    as ``bench/leak_sims.py`` makes it: its lattice (5.44 px) must be tracked on a response
+    tuned to that pitch; one tuned to 5.0 px found the same lattice but lost the tile sync
+    (pilot z 5.9 instead of 8.3) and decoded nothing."""
+    from pathlib import Path
+
+    image = Image.open(Path(__file__).parent / "data" / "screenprint" / "crop_of_chat_forward.jpg")
+    reading = read(image, CROP_KEY)
+    assert reading.number == 1_673_329_385
+    assert abs(reading.pitch_px - 5.44) < 0.05 and reading.statistic > 7.5
+    assert read(image, KEY).number is None

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from mijian.watermark.screenprint.code import DEFAULT, Params
 from mijian.watermark.screenprint.marks import Marks, apply, merge_overlay, overlay, page_marks
-from mijian.watermark.screenprint.reader import MAX_ATTEMPTS, Reading, read
+from mijian.watermark.screenprint.reader import MAX_ATTEMPTS, Reading, read, read_keys
 
 __all__ = ["DEFAULT", "Params", "Marks", "apply", "merge_overlay", "overlay", "page_marks",
-           "MAX_ATTEMPTS", "Reading", "read"]
+           "MAX_ATTEMPTS", "Reading", "read", "read_keys"]

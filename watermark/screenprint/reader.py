@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from mijian.watermark.screenprint.code import DEFAULT, Params, decode, layout
 from mijian.watermark.screenprint.imaging import mark_points, mark_response, paper_darkness, shrink, to_grey
-from mijian.watermark.screenprint.sync import Grid, Lattice, find_lattices, track
+from mijian.watermark.screenprint.lattice import Lattice, find_lattices
+from mijian.watermark.screenprint.sync import Grid, track
 
 Z_ACCEPT = 5.0
 """Pilot z-score below which an origin is not even decoded."""
@@ -130,26 +131,45 @@ def _channel_llrs(key: bytes, p: Params, s: np.ndarray, pos: np.ndarray) -> tupl
 
 def read(image: Image.Image, key: bytes, params: Params = DEFAULT) -> Reading:
     """Find and read the fingerprint of ``key`` in ``image``; see the module notes."""
+    return read_keys(image, [key], params)[0]
+
+
+def read_keys(image: Image.Image, keys: list[bytes], params: Params = DEFAULT) -> list[Reading]:
+    """:func:`read` under several keys at once, one reading per key in order. Everything up
+    to the placed sites (views, darkness, responses, lattices, tracking) does not depend on
+    the key and is done once; each key then has its own tile sync and decoding, with the
+    same attempts and outcome as :func:`read` alone."""
     t0 = time.perf_counter()
-    notes: list[str] = []
-    state = {"attempts": 0, "best": 0.0, "pitch": 0.0, "angle": 0.0, "sites": 0}
-    for view, how in _views(image):
+    notes: list[list[str]] = [[] for _ in keys]
+    states = [{"attempts": 0, "best": 0.0, "pitch": 0.0, "angle": 0.0, "sites": 0} for _ in keys]
+    out: list[Reading | None] = [None] * len(keys)
+    pending = list(range(len(keys)))
+    for view, how in _views(image) if keys else []:
         grey, factor = to_grey(view)
+        responses = _Responses(grey)
         for shrink_by, pitches in LEVELS:
-            g = shrink(grey, shrink_by)
-            if min(g.shape) < 96:
+            if min(grey.shape) // shrink_by < 96 or not pending:
                 break
-            dark = paper_darkness(g)
-            probe = mark_points(*mark_response(dark, 6.0))
+            probe = responses.get(shrink_by, PROBE_PITCH)[2]
             for li, lat in enumerate(find_lattices(probe, pitches, limit=MAX_LATTICES)):
-                scale = factor / shrink_by
                 where = f"{how}level 1/{shrink_by} lattice {li}"
-                found = _try_lattice(dark, lat, key, params, state, notes, scale, where)
-                if found is not None:
-                    return _result(found, state, notes, t0)
-    notes.append("no number: " + ("a pattern of this key was found but did not decode"
-                                  if state["best"] >= Z_ACCEPT else "no pattern of this key found"))
-    return _result(None, state, notes, t0)
+                sample = _sample(responses, shrink_by, lat, params, factor / shrink_by, where,
+                                 [notes[i] for i in pending])
+                if sample is None:
+                    continue
+                for i in list(pending):
+                    found = _sync_decode(sample, keys[i], params, states[i], notes[i])
+                    if found is not None:
+                        out[i] = _result(found, states[i], notes[i], t0)
+                        pending.remove(i)
+                if not pending:
+                    break
+    for i in pending:
+        notes[i].append("no number: " + ("a pattern of this key was found but did not decode"
+                                         if states[i]["best"] >= Z_ACCEPT
+                                         else "no pattern of this key found"))
+        out[i] = _result(None, states[i], notes[i], t0)
+    return [r for r in out if r is not None]
 
 
 FAX_STRETCH = 204 / 98
@@ -157,12 +177,21 @@ FAX_STRETCH = 204 / 98
 also stretched upright by this factor, which makes its lattice square again."""
 
 
+FAX_BLUR = 1.2
+"""Blur (px) of the stretched fax view: error diffusion renders a faint mark as a few
+scattered black pixels, and a blur of about a fax line turns them back into a grey level."""
+
+
 def _views(image: Image.Image) -> list[tuple[Image.Image, str]]:
-    """The image as given, and for a two-level image (a fax) also stretched upright."""
+    """The image as given, and for a two-level image (a fax) also stretched upright; the
+    stretched view first when the image is wider than tall (a portrait page at 204 x 98
+    dpi is: 0.68 times as tall as wide), so that a fax is read at its first view."""
     views = [(image, "")]
     if image.mode == "1" or _bilevel(image):
         tall = (image.width, round(image.height * FAX_STRETCH))
-        views.append((image.convert("L").resize(tall, Image.Resampling.BILINEAR), "fax-stretched "))
+        tall_img = image.convert("L").resize(tall, Image.Resampling.BILINEAR)
+        stretched = (tall_img.filter(ImageFilter.GaussianBlur(FAX_BLUR)), "fax-stretched ")
+        views.insert(0 if image.width > image.height else 1, stretched)
     return views
 
 
@@ -184,30 +213,104 @@ def _result(found: tuple[int, int, int] | None, state: dict, notes: list[str], t
                    time.perf_counter() - t0, tuple(notes))
 
 
-def _try_lattice(dark: np.ndarray, lat: Lattice, key: bytes, p: Params, state: dict,
-                 notes: list[str], scale: float, where: str) -> tuple[int, int, int] | None:
-    """Track one candidate lattice, synchronise the tile and decode; the number, corrected
-    and used bits on success. A lattice of more than 9 px a pitch is read at half the
-    resolution (as well resolved, four times faster)."""
+PROBE_PITCH = 6.0
+"""Pitch (px) the mark response is tuned to when looking for the lattice."""
+SHARE_WITHIN = 0.01
+"""A lattice reuses a response already computed for a pitch within this fraction of its own
+(the probe's, or another lattice's); otherwise it gets a response tuned to its own pitch.
+The tolerance is tight on purpose: tracking follows the isolated maxima of the response, and
+on a small crop of a chat forward (a few thousand sites) a response tuned 8 % off the
+lattice's pitch moved enough maxima to lose the tile sync (pilot z 8.3 fell to 5.9 and the
+crop no longer decoded), while the readings themselves barely depend on the tuning."""
+
+
+class _Responses:
+    """Darkness images and mark responses of one grey view, at a few shrink factors and
+    pitches, each computed once: (response, ink mask, isolated maxima).
+
+    Each level of :data:`LEVELS` has the paper level found on its own shrunk grey image (its
+    24-pixel blocks cover twice as much of the page at level 1/2); a coarser factor (a
+    lattice of more than 9 px read at half resolution) is the block mean of its level's
+    darkness. Taking
+    every level as the block mean of the full-resolution darkness instead normalised the
+    paper over blocks half as wide, which turned a perspective crop's tile sync to a wrong
+    page turn (z 6.5, no decode, where the level's own darkness gave z 6.2 and the number)."""
+
+    def __init__(self, grey: np.ndarray) -> None:
+        self.grey = grey
+        self.dark: dict[int, np.ndarray] = {}
+        self.done: dict[tuple[int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def darkness(self, by: int) -> np.ndarray:
+        """Darkness relative to the paper of the view shrunk ``by`` times (see the class notes)."""
+        if by not in self.dark:
+            if by in {level for level, _pitches in LEVELS} or by % 2:
+                self.dark[by] = paper_darkness(shrink(self.grey, by))
+            else:
+                self.dark[by] = shrink(self.darkness(by // 2), 2)
+        return self.dark[by]
+
+    def get(self, by: int, pitch: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The response of the view shrunk ``by`` times, tuned to ``pitch`` (or to a pitch
+        within :data:`SHARE_WITHIN` of it already computed)."""
+        for (done_by, tuned), found in self.done.items():
+            if done_by == by and abs(tuned - pitch) <= SHARE_WITHIN * pitch:
+                return found
+        resp, ink = mark_response(self.darkness(by), pitch)
+        self.done[by, pitch] = (resp, ink, mark_points(resp, ink, pitch))
+        return self.done[by, pitch]
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """The sites of one tracked lattice: the grid, which sites lie on paper, their
+    normalised readings, and the lattice's pitch (px of the given image) and angle."""
+
+    grid: Grid
+    ok: np.ndarray
+    s: np.ndarray
+    pitch: float
+    angle: float
+    where: str
+
+
+def _sample(responses: _Responses, by: int, lat: Lattice, p: Params, scale: float, where: str,
+            notes: list[list[str]]) -> _Sample | None:
+    """Track one candidate lattice and read every site on paper (the key plays no part);
+    the failure, if any, is noted for every key still looked for. A lattice of more than
+    9 px a pitch is read at half the resolution (as well resolved, four times faster)."""
     if lat.pitch > 9.0:
-        dark = shrink(dark, 2)
+        by *= 2
         lat = Lattice(lat.k1 * 2, lat.k2 * 2, lat.strength)
         scale /= 2
-    resp, ink = mark_response(dark, lat.pitch)
-    grid = track(mark_points(resp, ink, lat.pitch), lat)
+    resp, ink, points = responses.get(by, lat.pitch)
+    grid = track(points, lat)
+    failed = None
     if grid is None:
-        notes.append(f"{where}: pitch {lat.pitch / scale:.2f} px, tracking failed")
-        return None
-    r = _bilinear(resp, grid.y, grid.x)
-    ok = ~ink[np.clip(np.round(grid.y).astype(int), 0, ink.shape[0] - 1),
-              np.clip(np.round(grid.x).astype(int), 0, ink.shape[1] - 1)]
-    if ok.sum() < 4 * p.group:
-        notes.append(f"{where}: only {int(ok.sum())} sites on paper")
+        failed = f"{where}: pitch {lat.pitch / scale:.2f} px, tracking failed"
+    else:
+        r = _bilinear(resp, grid.y, grid.x)
+        ok = ~ink[np.clip(np.round(grid.y).astype(int), 0, ink.shape[0] - 1),
+                  np.clip(np.round(grid.x).astype(int), 0, ink.shape[1] - 1)]
+        if ok.sum() < 4 * p.group:
+            failed = f"{where}: only {int(ok.sum())} sites on paper"
+    if grid is None or failed is not None:
+        for n in notes:
+            n.append(str(failed))
         return None
     r = r[ok]
     top = np.sort(r)[-max(4, len(r) // 40):]
     level = max(float(np.median(top)), 1e-6)
-    s = np.clip(r / level, -1.5, 2.0)
+    return _Sample(grid, ok, np.clip(r / level, -1.5, 2.0), lat.pitch / scale, lat.angle_deg,
+                   f"{where}: pitch {lat.pitch / scale:.2f} px, angle {lat.angle_deg:+.1f} deg, "
+                   f"{int(ok.sum())} sites, fit {grid.residual:.2f} pitch on {grid.cells} cells")
+
+
+def _sync_decode(sample: _Sample, key: bytes, p: Params, state: dict,
+                 notes: list[str]) -> tuple[int, int, int] | None:
+    """Synchronise the tile under ``key`` and decode; the number, corrected and used bits
+    on success."""
+    s, grid, ok = sample.s, sample.grid, sample.ok
     t_hat = np.fft.fft2(_pilot_template(key, p))
     synced = []
     for turn, (rows, cols) in enumerate(_turns(grid, ok)):
@@ -219,11 +322,9 @@ def _try_lattice(dark: np.ndarray, lat: Lattice, key: bytes, p: Params, state: d
         order = np.argsort(z)[::-1][:MAX_ORIGINS]
         synced.append((float(z[order[0]]), turn, rows, cols, z, order))
     synced.sort(key=lambda item: -item[0])
-    notes.append(f"{where}: pitch {lat.pitch / scale:.2f} px, angle {lat.angle_deg:+.1f} deg, "
-                 f"{int(ok.sum())} sites, fit {grid.residual:.2f} pitch on {grid.cells} cells, "
-                 f"sync z {synced[0][0]:.1f}")
+    notes.append(f"{sample.where}, sync z {synced[0][0]:.1f}")
     if synced[0][0] > state["best"]:
-        state.update(best=synced[0][0], pitch=lat.pitch / scale, angle=lat.angle_deg,
+        state.update(best=synced[0][0], pitch=sample.pitch, angle=sample.angle,
                      sites=int(ok.sum()))
     for _zt, turn, rows, cols, z, order in synced[:MAX_TURNS]:
         for o in order:
