@@ -103,10 +103,24 @@ def generic_conditions(text: str, lo: int, hi: int, kind: str) -> list[tuple[int
     return [(m.start(), m.end(), m.group(0)) for m in _conditions(kind).finditer(text, lo, hi)]
 
 
-@functools.lru_cache(maxsize=2)
+_FIRST = {
+    "timing": "公发宣披实签开考生批出揭定上选换表投尚未暂先还等文通方名消，,。；;\\sbpuanwhftedkBPUANWHFTEDK",
+    "status": "送征讨未草待尚报拟初备pfodunPFODUN",
+    "restriction": "别不千严勿莫只就仅没你天看阅听对跟什一守先捂kmndpbsoechlKMNDPBSOECHL",
+}
+"""The characters a match of each generic pattern can start with: a look-ahead on them lets the
+engine skip every other position at once instead of trying each branch there (the patterns
+are alternations that Python's engine cannot index by their first character); the patterns
+find exactly what they found without it (tests/test_restriction.py checks this on the dev
+drafts)."""
+
+
+@functools.lru_cache(maxsize=4)
 def _conditions(kind: str) -> re.Pattern[str]:
     """The generic pattern of one condition kind, compiled once."""
-    return re.compile(GENERIC_KINDS[kind], re.IGNORECASE)
+    first = _FIRST.get(kind)
+    source = GENERIC_KINDS[kind]
+    return re.compile(f"(?=[{first}])(?:{source})" if first else source, re.IGNORECASE)
 
 
 def restriction_findings(text: str, found: list[Finding]) -> list[Finding]:

@@ -100,3 +100,18 @@ def test_subject_words_alone_count_for_a_condition_bound_item_only_when_kept_qui
     past = "去年的作文题目和评分细则都在这个链接里。"
     live = "今年的作文题目和评分细则都在这个链接里，评卷员不得拍照，别外传。"
     assert _level(past, "zh") <= 1 < _level(live, "zh")
+
+
+def test_the_fast_generic_patterns_find_what_the_plain_ones_find() -> None:
+    """The first-character look-ahead of the generic patterns is only a speed-up: on every dev
+    draft it finds exactly the spans the plain pattern finds."""
+    import json
+
+    from mijian.classifiers.details import _conditions
+    from tests.conftest import ROOT
+
+    texts = [json.loads(line)["text"] for line in (ROOT / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines()]
+    for kind, source in GENERIC_KINDS.items():
+        plain, fast = re.compile(source, re.IGNORECASE), _conditions(kind)
+        for text in texts:
+            assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)], kind
