@@ -67,7 +67,7 @@ def test_restricted_small_talk_stays_low(language: str, text: str) -> None:
     ("en", "Results from the pilot came back better than we hoped. Keep it to yourself for now."),
 ])
 def test_a_restricted_message_is_at_least_internal(language: str, text: str) -> None:
-    assert 1 <= _level(text, language) <= 2
+    assert _level(text, language) == 1  # 内部: kept quiet, but no secret subject named
 
 
 def test_a_restriction_alone_never_makes_top_secret() -> None:
