@@ -10,31 +10,13 @@ marks' own lattice comes first as often as possible.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
+from mijian.watermark.pattern_lattice import Lattice  # the same two frequencies and strength
+
 LEGACY_RATIO = 1.5 / (8 * 25.4 / 150)
 """Pitch of this lattice over that of the older dot pattern (1.5 mm over 8 px at 150 dpi)."""
-
-
-@dataclass(frozen=True)
-class Lattice:
-    """Two lattice frequencies (cycles per pixel, as (x, y)) and the strength of the pair."""
-
-    k1: np.ndarray
-    k2: np.ndarray
-    strength: float
-
-    @property
-    def pitch(self) -> float:
-        """Mean site spacing in pixels."""
-        return float(0.5 * (1 / np.linalg.norm(self.k1) + 1 / np.linalg.norm(self.k2)))
-
-    @property
-    def angle_deg(self) -> float:
-        """Rotation of the lattice, degrees."""
-        return float(np.degrees(np.arctan2(self.k1[1], self.k1[0])))
 
 
 def _spectrum(resp: np.ndarray) -> tuple[np.ndarray, int]:
