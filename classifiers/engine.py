@@ -13,6 +13,7 @@ from mijian.classifiers.catalogue import Catalogue, CatalogueMatch, match_catalo
 from mijian.classifiers.context import specifics, with_nearby
 from mijian.classifiers.details import restriction_findings
 from mijian.classifiers.findings import Finding
+from mijian.classifiers.learned import read_model
 from mijian.classifiers.lexicon_scan import scan_lexicon
 from mijian.classifiers.nlp import NlpEngine, RuleNlp
 from mijian.classifiers.normalise import normalise
@@ -28,13 +29,15 @@ from mijian.pipeline.model import Document
 
 def classify(document: Document, lexicon: Lexicon | None = None, catalogue: Catalogue | None = None,
              nlp: NlpEngine | None = None, scopes: ScopeCatalogue | None = None,
-             language: str | None = None) -> Suggestion:
+             language: str | None = None, second_reader: bool = True) -> Suggestion:
     """Suggest a grade for ``document``.
 
     ``lexicon`` defaults to the packaged lexicon, ``scopes`` to the packaged catalogue of
     secrecy scopes, ``nlp`` to :class:`~classifiers.nlp.RuleNlp`; with a ``catalogue`` its
     applicable items set a minimum grade, the period and the basis. Findings carry offsets into
     ``document.text``; the rationale is worded in ``language`` (default: the draft's language).
+    With ``second_reader`` (the default) the rules' level is weighed with the second reader
+    (:mod:`classifiers.learned`, :mod:`classifiers.second_reading`); without it, the rules alone.
     """
     text = document.text
     norm = normalise(text)
@@ -54,7 +57,8 @@ def classify(document: Document, lexicon: Lexicon | None = None, catalogue: Cata
     entities = (nlp or RuleNlp()).entities(norm, document.language) if found else ()
     details = specifics(text, found, entities)
     findings = with_nearby(text, found, entities) + details
-    return suggest(findings, language or document.language, matches, fired)
+    second = read_model(norm) if second_reader and norm.text.strip() else None
+    return suggest(findings, language or document.language, matches, fired, second)
 
 
 def _catalogue_findings(match: CatalogueMatch, text: str, found: list[Finding]) -> list[Finding]:

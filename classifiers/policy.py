@@ -57,6 +57,8 @@ from dataclasses import dataclass, field
 
 from mijian.classifiers.catalogue import CatalogueMatch
 from mijian.classifiers.findings import Finding
+from mijian.classifiers.learned import ModelReading
+from mijian.classifiers.second_reading import second_look
 from mijian.classifiers.scope_match import ScopeMatch
 from mijian.classifiers.tally import (
     CONTENT,
@@ -127,6 +129,10 @@ class Suggestion:
     language: str = "zh"
     catalogue_matches: tuple[CatalogueMatch, ...] = field(default=(), repr=False)
     scope_matches: tuple[ScopeMatch, ...] = field(default=(), repr=False)
+    decided_by: str = "nothing"
+    """The rule that decided the level (``score``, ``floor_scope``, ``second_reading`` ...)."""
+    second: ModelReading | None = field(default=None, repr=False)
+    """The second reader's view of the draft (:mod:`classifiers.learned`), when it was asked."""
 
     def period_text(self) -> str | None:
         """The period as the rationale states it: the event, else years, else None."""
@@ -136,14 +142,15 @@ class Suggestion:
         """The same suggestion with its rationale, basis and period worded in ``language``."""
         if language == self.language:
             return self
-        return suggest(self.findings, language, self.catalogue_matches, self.scope_matches)
+        return suggest(self.findings, language, self.catalogue_matches, self.scope_matches, self.second)
 
 
 def suggest(findings: Iterable[Finding], language: str, catalogue: Iterable[CatalogueMatch] = (),
-            scopes: Iterable[ScopeMatch] = ()) -> Suggestion:
+            scopes: Iterable[ScopeMatch] = (), second: ModelReading | None = None) -> Suggestion:
     """Apply the rules in the module notes to ``findings``, the catalogue items and the scope items.
 
-    The rationale is worded for ``language``.
+    With the ``second`` reader's view, step 6 (:mod:`classifiers.second_reading`) weighs the
+    rules' level with it. The rationale is worded for ``language``.
     """
     fs = tuple(sorted(findings, key=lambda f: (f.start, f.end, f.category, f.source, f.rule)))
     items = tuple(sorted(catalogue, key=lambda m: (-m.item.level, m.item.id)))
@@ -158,7 +165,11 @@ def suggest(findings: Iterable[Finding], language: str, catalogue: Iterable[Cata
     floors = Floors.find(run, fs, t, items, scope_matches, head_mark, p)
     floors.apply(run, fs)
     confidence = _confidence(run, fs, t, h, p, uncapped)
-    return _finish(run, fs, t, floors, head_mark, confidence, language, items, scope_matches)
+    if second is not None:
+        joint = second_look(run, second, floors)
+        if run.rule == "second_reading":
+            confidence = round(min(0.99, max(0.05, joint)), 2)
+    return _finish(run, fs, t, floors, head_mark, confidence, language, items, scope_matches, second)
 
 
 def _content(run: Steps, fs: tuple[Finding, ...], t: Tally) -> None:
@@ -294,7 +305,7 @@ def _confidence(run: Steps, fs: tuple[Finding, ...], t: Tally, h: float, p: floa
 
 def _finish(run: Steps, fs: tuple[Finding, ...], t: Tally, floors: Floors, head_mark: Finding | None,
             confidence: float, language: str, items: tuple[CatalogueMatch, ...],
-            scopes: tuple[ScopeMatch, ...]) -> Suggestion:
+            scopes: tuple[ScopeMatch, ...], second: ModelReading | None = None) -> Suggestion:
     """Basis and period of the decided level, the closing line, and the suggestion."""
     say, level = run.say, run.level
     catalogue_item = scope_item = event = None
@@ -315,9 +326,11 @@ def _finish(run: Steps, fs: tuple[Finding, ...], t: Tally, floors: Floors, head_
         source = "scope" if event or item_years else "default"
     elif head_mark and run.rule == "floor_marking":
         basis = say.marking_basis(label(head_mark))
-    elif run.cat == "handling":
+    elif run.cat == "handling" and any(f.floor == level for f in floors.term_findings):
         statement = max((f for f in floors.term_findings if f.floor == level), key=lambda f: f.score)
         basis = say.marking_basis(label(statement))
+    elif run.rule == "second_reading" and level >= 2 and (run.cat or t.best) not in CONTENT:
+        basis = say.second_basis()
     else:
         cat = run.cat if run.cat is not None and run.cat in CONTENT else t.best or "work_secret"
         if level == 1 and cat not in REACH:
@@ -329,4 +342,4 @@ def _finish(run: Steps, fs: tuple[Finding, ...], t: Tally, floors: Floors, head_
         run.lines.append(say.empty())
     run.lines.append(say.decision(level, run.rule, run.cat, confidence, say.period(years, event), source))
     return Suggestion(level, confidence, fs, tuple(run.lines), basis, years, catalogue_item, item_years,
-                      scope_item, event, source, language, items, scopes)
+                      scope_item, event, source, language, items, scopes, run.rule, second)

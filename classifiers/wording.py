@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from mijian.classifiers.catalogue import CatalogueMatch
 from mijian.classifiers.findings import Finding
+from mijian.classifiers.learned import ModelReading
 from mijian.classifiers.patterns import PATTERN_KINDS
 from mijian.classifiers.scope_match import ScopeMatch
 from mijian.keywords import CATEGORIES
@@ -175,6 +176,24 @@ class Say:
     def basis(self, cat: str) -> str:
         return (_BASIS_ZH if self.zh else _BASIS_EN)[cat]
 
+    def second_reading(self, reading: ModelReading, q: tuple[float, ...], before: int, after: int) -> str:
+        """The second reader's view, the combined step probabilities and what they did to the level."""
+        words = "、".join(f"「{w}」" for w in reading.words()) if self.zh else ", ".join(f"'{w}'" for w in reading.words())
+        steps = ", ".join(f"P(≥{self.grade(k + 1)})={p:.2f}" for k, p in enumerate(reading.probabilities) if k >= 1)
+        joint = ", ".join(f"P(≥{self.grade(k + 1)})={p:.2f}" for k, p in enumerate(q) if k >= 1)
+        if self.zh:
+            moved = f"合并后由{self.grade(before)}改为{self.grade(after)}" if after != before else f"合并后维持{self.grade(after)}"
+            return (f"第二读者（在 {reading.drafts} 份已标注草稿上训练的统计模型）：{steps}"
+                    f"{'；分量最重的字词：' + words if words else ''}。与规则的建议合并：{joint}，{moved}。")
+        moved = f"moved from {self.grade(before)} to {self.grade(after)}" if after != before else f"{self.grade(after)} kept"
+        return (f"Second reader (a statistical model trained on {reading.drafts} labelled drafts): {steps}"
+                f"{'; the words that weigh most: ' + words if words else ''}. Weighed with the rules: {joint}; {moved}.")
+
+    def second_basis(self) -> str:
+        """The basis when the second reading set a grade no rule names a scope for."""
+        return ("规则未找到对应条目，等级由第二读者的判断提出：请定密责任人确定定密依据" if self.zh else
+                "No rule names the matter; the grade comes from the second reader: the classification authority must name the basis")
+
     def marking_basis(self, text: str) -> str:
         return f"草稿已有的密级标志：{text}" if self.zh else f"Marking already on the draft: {text}"
 
@@ -194,6 +213,7 @@ class Say:
             "floor_pattern": "成批个人信息的最低等级", "records": "个人信息记录", "lowered": "公开或学习培训语境的上限",
             "handling": "处理要求用语上调", "marking_body": "正文中的密级标志",
             "score": f"{name}内容的强度", "nothing": "未达到任何等级的门槛",
+            "second_reading": "规则与第二读者（统计模型）的合并判断",
         }
         rules_en = {
             "floor_scope": "the secrecy-scope item that applies", "scope_evidence": "content evidence for a secrecy-scope item", "floor_catalogue": "the catalogue item that applies",
@@ -202,6 +222,7 @@ class Say:
             "floor_pattern": "the minimum for personal data in quantity", "records": "personal records", "lowered": "the cap for public or training context",
             "handling": "handling language", "marking_body": "marking words in the body",
             "score": f"the strength of {name} content", "nothing": "no threshold was reached",
+            "second_reading": "the rules weighed together with the second reader (a statistical model)",
         }
         where_zh = {"scope": "保密事项范围规定", "catalogue": "一览表规定", "default": "默认"}
         where_en = {"scope": "scope item", "catalogue": "catalogue", "default": "default"}

@@ -1,0 +1,189 @@
+"""A second reader: a linear model over the draft's words, trained on labelled drafts.
+
+The rules of :mod:`classifiers.policy` know the subject matter that the catalogue names; drafts
+written by other hands name it in other words. This reader was trained on every labelled draft
+of the repository's training splits (``eval/``) and gives, for each step of the ladder, the
+probability that the draft belongs at that step or above: P(≥内部), P(≥秘密), P(≥机密),
+P(≥绝密). It never decides alone: :mod:`classifiers.second_reading` lets it raise a suggestion
+only when it is sure, and it explains itself by the words of the draft that weigh most.
+
+Features are hashed: Chinese characters one, two and three at a time inside runs of Han
+characters, and words and word pairs elsewhere, after the normalisation of
+:mod:`classifiers.normalise`, with every digit read as ``0`` (a quantity's shape matters, its
+value does not). Each of the four steps is a logistic regression over the same features; the
+weights ship quantised to 8 bits in ``classifiers/data/grade_model.npz`` with the fingerprint of
+the data they were trained on (``eval/train_model.py`` trains them again).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import zlib
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+import numpy.typing as npt
+
+from mijian.classifiers.normalise import NormalisedText
+
+BITS = 18
+"""Hashed feature space: 2**BITS buckets."""
+STEPS = 4
+"""One probability per step of the ladder above 公开: ≥1, ≥2, ≥3, ≥4."""
+MODEL_FILE = "grade_model.npz"
+SHORT = 200
+"""Distinct features from which a draft counts as full length. Shorter, its vector is scaled as
+if it had this many (a short message's few words move the reader less), and the combiner
+(:mod:`classifiers.second_reading`) gives the reader a say in proportion to its length."""
+_WORD = re.compile(r"[a-z][a-z0-9'\-]*[a-z0-9]|[a-z]|0+")
+_HAN_LO, _HAN_HI = 0x3400, 0x9FFF
+_MASK = np.uint64((1 << BITS) - 1)
+
+Ints = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Grams:
+    """The hashed features of one text: bucket, start and end (in the normalised text) of each."""
+
+    buckets: Ints
+    starts: Ints
+    ends: Ints
+
+    def vector(self) -> tuple[Ints, npt.NDArray[np.float64]]:
+        """The distinct buckets and their weight: present or not, scaled to unit length (see :data:`SHORT`)."""
+        idx = np.unique(self.buckets)
+        return idx, np.full(len(idx), 1.0 / float(np.sqrt(max(len(idx), SHORT))))
+
+
+def _mix(h: npt.NDArray[np.uint64]) -> Ints:
+    """Spread ``h`` over the buckets (a 64-bit finaliser, then the low bits)."""
+    h = h ^ (h >> np.uint64(31))
+    h = h * np.uint64(0x9E3779B97F4A7C15)
+    h = h ^ (h >> np.uint64(29))
+    return (h & _MASK).astype(np.int64)
+
+
+def grams(text: str) -> Grams:
+    """Hash the features of normalised ``text`` (digits already read as ``0`` or not: done here)."""
+    text = re.sub(r"[0-9]", "0", text)
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    han = (codes >= _HAN_LO) & (codes <= _HAN_HI)
+    parts: list[tuple[Ints, Ints, Ints]] = []
+    prime = np.uint64(0x100000001B3)
+    for n in (1, 2, 3):
+        if len(codes) < n:
+            break
+        ok = np.ones(len(codes) - n + 1, dtype=bool)
+        h = np.full(len(codes) - n + 1, n, dtype=np.uint64)
+        for j in range(n):
+            ok &= han[j:len(codes) - n + 1 + j]
+            h = h * prime + codes[j:len(codes) - n + 1 + j]
+        starts = np.nonzero(ok)[0].astype(np.int64)
+        parts.append((_mix(h[ok]), starts, starts + n))
+    words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+    if words:
+        w = [zlib.crc32(t.encode()) for t, _, _ in words]
+        pairs = [zlib.crc32(f"{a[0]} {b[0]}".encode()) for a, b in zip(words, words[1:])]
+        hashed = np.array(w + pairs, dtype=np.uint64) + np.uint64(7) * np.uint64(1 << 40)
+        s = np.array([a for _, a, _ in words] + [a for _, a, _ in words[:-1]], dtype=np.int64)
+        e = np.array([b for _, _, b in words] + [b for _, _, b in words[1:]], dtype=np.int64)
+        parts.append((_mix(hashed), s, e))
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return Grams(empty, empty, empty)
+    return Grams(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
+
+
+@dataclass(frozen=True)
+class GradeModel:
+    """The four steps' weights over the buckets, their biases, and what they were trained on."""
+
+    weights: npt.NDArray[np.float32]
+    bias: npt.NDArray[np.float32]
+    drafts: int
+    data_sha256: str
+
+    def probabilities(self, g: Grams) -> tuple[float, ...]:
+        """P(level ≥ k) for k = 1..4, made non-increasing."""
+        idx, val = g.vector()
+        z = self.weights[:, idx] @ val + self.bias
+        p = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+        return tuple(float(x) for x in np.minimum.accumulate(p))
+
+    def to_file(self, path: str) -> None:
+        """Write the weights quantised to 8 bits with their scale, and the metadata."""
+        scale = np.maximum(np.abs(self.weights).max(axis=1), 1e-9) / 127.0
+        q = np.round(self.weights / scale[:, None]).astype(np.int8)
+        meta = json.dumps({"drafts": self.drafts, "data_sha256": self.data_sha256, "bits": BITS})
+        with open(path, "wb") as out:
+            np.savez_compressed(out, q=q, scale=scale.astype(np.float32), bias=self.bias, meta=np.array(meta))
+
+
+@functools.lru_cache(maxsize=1)
+def load_model() -> GradeModel:
+    """The packaged model (read once)."""
+    with resources.files("mijian.classifiers").joinpath("data", MODEL_FILE).open("rb") as f, \
+            np.load(f, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        if meta["bits"] != BITS:
+            raise ValueError(f"grade model has {meta['bits']} bits of features, this reader {BITS}")
+        weights = (z["q"].astype(np.float32) * z["scale"][:, None]).astype(np.float32)
+        return GradeModel(weights, z["bias"].astype(np.float32), int(meta["drafts"]), str(meta["data_sha256"]))
+
+
+@dataclass(frozen=True)
+class ModelReading:
+    """What the second reader makes of a draft: the step probabilities and the words that weigh."""
+
+    probabilities: tuple[float, ...]
+    drafts: int
+    spans: tuple[tuple[int, int, str], ...]
+    """The words that push the draft up most, strongest first: original start, end and text."""
+
+    def words(self, n: int = 5) -> list[str]:
+        """The first ``n`` of those words as written in the draft."""
+        return [w for _, _, w in self.spans[:n]]
+
+    features: int = SHORT
+    """Distinct features the draft has (see :data:`SHORT`)."""
+
+    def weight(self) -> float:
+        """The share of its say the reader gets: 1 from :data:`SHORT` features up."""
+        return min(1.0, self.features / SHORT)
+
+    def at_least(self, level: int) -> float:
+        """P(level ≥ ``level``); 1 for 公开."""
+        return 1.0 if level <= 0 else self.probabilities[min(level, STEPS) - 1]
+
+
+def read_model(norm: NormalisedText, model: GradeModel | None = None, top: int = 6) -> ModelReading:
+    """The second reader's view of the normalised draft ``norm``."""
+    m = model if model is not None else load_model()
+    g = grams(norm.text)
+    probs = m.probabilities(g)
+    step = max((k for k in range(STEPS) if probs[k] >= 0.5), default=0)
+    return ModelReading(probs, m.drafts, _weighing(norm, g, m.weights[step], top), len(np.unique(g.buckets)))
+
+
+def _weighing(norm: NormalisedText, g: Grams, w: npt.NDArray[np.float32], top: int) -> tuple[tuple[int, int, str], ...]:
+    """The ``top`` distinct spans of two or more characters whose features weigh most for ``w``."""
+    if not len(g.buckets):
+        return ()
+    order = np.argsort(-w[g.buckets], kind="stable")
+    seen: set[str] = set()
+    out: list[tuple[int, int]] = []
+    for i in order[: top * 20]:
+        s, e = int(g.starts[i]), int(g.ends[i])
+        piece = norm.text[s:e]
+        if w[g.buckets[i]] <= 0 or len(piece) < 2 or piece in seen or any(a < e and s < b for a, b in out):
+            continue
+        seen.add(piece)
+        out.append((s, e))
+        if len(out) == top:
+            break
+    spans = (norm.to_original(s, e) for s, e in out)
+    return tuple((a, b, norm.original[a:b]) for a, b in spans)

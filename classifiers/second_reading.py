@@ -1,0 +1,99 @@
+"""Step 6 of the grade policy: the rules' suggestion weighed together with the second reader.
+
+The rules (steps 1–5 of :mod:`classifiers.policy`) are sure of what the catalogue names and
+blind to the rest; the second reader (:mod:`classifiers.learned`) has seen many drafts and
+knows no rule. Neither is right alone on drafts written by other hands. A small combiner,
+fitted on drafts the rules were never tuned on, turns the rules' level and the reader's four
+step probabilities (their log-odds, weighed apart for drafts shorter than
+:data:`~classifiers.learned.SHORT` features: a short message gives the reader little to go on)
+into combined step probabilities; the level is the highest step whose
+probability passes its threshold (lower for 机密, whose misses cost most).
+
+The combined level is never below a minimum the rules take as settled: an item of the office's
+own catalogue, or personal data in quantity (validated identifiers, bulk records). It may go
+below a marking already on the draft: a marking is evidence, not the answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+from importlib import resources
+
+from mijian.classifiers.floors import Floors, Steps
+from mijian.classifiers.learned import STEPS, ModelReading
+
+COMBINER_FILE = "second_reading.json"
+
+
+@dataclass(frozen=True)
+class Combiner:
+    """Per step: weights on the rules' level (one-hot, 公开 … 绝密) and on the reader's log-odds.
+
+    The reader's log-odds come in twice, split by the draft's length (``reader`` weighs the
+    full-length share, ``short`` the rest: see :meth:`ModelReading.weight`), so that the
+    combiner learns how far to trust the reader on a short message apart from a full draft.
+    """
+
+    rules: tuple[tuple[float, ...], ...]
+    reader: tuple[tuple[float, ...], ...]
+    short: tuple[tuple[float, ...], ...]
+    bias: tuple[float, ...]
+    thresholds: tuple[float, ...]
+    drafts: int
+
+    def probabilities(self, level: int, reading: ModelReading) -> tuple[float, ...]:
+        """Combined P(level ≥ k), k = 1..4, made non-increasing."""
+        full = reading.weight()
+        odds = [_logit(p) for p in reading.probabilities]
+        out: list[float] = []
+        for k in range(STEPS):
+            z = (self.bias[k] + self.rules[k][level] + sum(w * x * full for w, x in zip(self.reader[k], odds))
+                 + sum(w * x * (1 - full) for w, x in zip(self.short[k], odds)))
+            p = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+            out.append(min(p, out[-1]) if out else p)
+        return tuple(out)
+
+    def level(self, probabilities: tuple[float, ...]) -> int:
+        """The highest step whose probability, and every one below it, passes its threshold."""
+        level = 0
+        while level < STEPS and probabilities[level] > self.thresholds[level]:
+            level += 1
+        return level
+
+    def to_json(self) -> str:
+        """The combiner as the JSON the package ships."""
+        return json.dumps({"rules": self.rules, "reader": self.reader, "short": self.short, "bias": self.bias,
+                           "thresholds": self.thresholds, "drafts": self.drafts}, indent=1)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+@functools.lru_cache(maxsize=1)
+def load_combiner() -> Combiner:
+    """The packaged combiner (read once)."""
+    raw = json.loads(resources.files("mijian.classifiers").joinpath("data", COMBINER_FILE).read_text("utf-8"))
+    return Combiner(tuple(tuple(r) for r in raw["rules"]), tuple(tuple(r) for r in raw["reader"]),
+                    tuple(tuple(r) for r in raw["short"]), tuple(raw["bias"]), tuple(raw["thresholds"]),
+                    int(raw["drafts"]))
+
+
+def settled(floors: Floors) -> int:
+    """The minimum the second reading never goes below: the office's catalogue, personal data in quantity."""
+    return max(floors.catalogue.item.level if floors.catalogue else 0, floors.pattern)
+
+
+def second_look(run: Steps, reading: ModelReading, floors: Floors, combiner: Combiner | None = None) -> float:
+    """Weigh the rules' level with the reader; move the level when they agree on another. Returns P(chosen)."""
+    c = combiner if combiner is not None else load_combiner()
+    q = c.probabilities(run.level, reading)
+    level = max(c.level(q), settled(floors))
+    run.lines.append(run.say.second_reading(reading, q, run.level, level))
+    if level != run.level:
+        run.take(level, "second_reading", keep_cat=True)
+    return q[level - 1] - (q[level] if level < STEPS else 0.0) if level else 1.0 - q[0]

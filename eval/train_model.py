@@ -1,0 +1,156 @@
+"""Train the second reader and its combiner with the rules, and print what they are worth.
+
+Usage::
+
+    python eval/train_model.py            # train, print the cross-validated figures, write the files
+    python eval/train_model.py --check    # train and compare with the packaged files; write nothing
+
+The second reader (:mod:`classifiers.learned`) trains on ``dev.jsonl`` and ``blind.jsonl``.
+The combiner (:mod:`classifiers.second_reading`) is fitted on ``blind.jsonl`` alone: drafts
+written blind that the rules were never tuned on, so that the rules' level there is what it
+would be on a stranger's draft. The reader's probabilities it learns from are out of fold
+(each fold's reader never saw the fold), and the figures printed for the combined suggestion
+are out of fold twice over: for each fold of ``blind.jsonl``, both the reader and the
+combiner are fitted without it. Deterministic: the same data give the same files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from evaluate import Case, load_cases  # noqa: E402
+
+FOLDS = 5
+THRESHOLDS = (0.5, 0.5, 0.4, 0.5)
+"""Combined-probability thresholds per step; 机密's is lower because a missed 机密 costs most."""
+PENALTY = 1e-2
+"""L2 penalty of the combiner's logistic regressions."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train both parts, print the out-of-fold figures, then write (or, with --check, compare)."""
+    from mijian.classifiers.learned import MODEL_FILE, load_model
+    from mijian.classifiers.learned_fit import Example, fit
+    from mijian.classifiers.second_reading import COMBINER_FILE, load_combiner
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="compare with the packaged files; write nothing")
+    args = parser.parse_args(argv)
+    dev, blind = load_cases(HERE / "dev.jsonl"), load_cases(HERE / "blind.jsonl")
+    rules = np.array([_rules_level(c) for c in blind])
+    folds = np.arange(len(blind)) % FOLDS
+    odds = np.zeros((len(blind), 5))
+    for f in range(FOLDS):
+        reader = fit([_example(c, Example) for c in (*dev, *(c for c, g in zip(blind, folds) if g != f))])
+        odds[folds == f] = _odds(reader, [c for c, g in zip(blind, folds) if g == f])
+    x = _inputs(rules, odds)
+    joint = np.zeros(len(blind), dtype=int)
+    for f in range(FOLDS):
+        part = _fit_combiner(x[folds != f], [c for c, g in zip(blind, folds) if g != f], 0)
+        joint[folds == f] = [part.level(part_probs) for part_probs in _probs(part, rules[folds == f], odds[folds == f])]
+    print(f"blind drafts {len(blind)} (out of fold): rules {_figures(blind, rules)}")
+    print(f"{'':>26}combined {_figures(blind, joint)}")
+    combiner = _fit_combiner(x, list(blind), len(blind))
+    reader = fit([_example(c, Example) for c in (*dev, *blind)])
+    data = HERE.parent / "classifiers" / "data"
+    if args.check:
+        same = load_model().data_sha256 == reader.data_sha256 and load_combiner() == combiner
+        print("packaged files match the data" if same else "packaged files are stale: run eval/train_model.py")
+        return 0 if same else 1
+    data.mkdir(exist_ok=True)
+    reader.to_file(str(data / MODEL_FILE))
+    (data / COMBINER_FILE).write_text(combiner.to_json() + "\n", encoding="utf-8")
+    print(f"wrote {data / MODEL_FILE} ({reader.drafts} drafts) and {data / COMBINER_FILE} ({combiner.drafts} drafts)")
+    return 0
+
+
+def _example(case: Case, example: type) -> object:
+    return example(case.text, case.band[0], case.band[1])
+
+
+def _rules_level(case: Case) -> int:
+    """The rules' level alone (no second reading)."""
+    from mijian.classifiers import classify
+    from mijian.pipeline.model import Document
+
+    doc = Document(source=case.id, sha256="0" * 64, kind="txt", language=case.language,  # type: ignore[arg-type]
+                   text=case.text)
+    return classify(doc, second_reader=False).level
+
+
+def _odds(reader: object, cases: list[Case]) -> np.ndarray:
+    from mijian.classifiers.learned import grams
+    from mijian.classifiers.normalise import normalise
+
+    from mijian.classifiers.learned import SHORT
+
+    gs = [grams(normalise(c.text).text) for c in cases]
+    p = np.array([reader.probabilities(g) for g in gs])  # type: ignore[attr-defined]
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    weight = np.array([min(1.0, len(np.unique(g.buckets)) / SHORT) for g in gs])
+    return np.hstack([np.log(p / (1 - p)), weight[:, None]])
+
+
+def _inputs(rules: np.ndarray, odds: np.ndarray) -> np.ndarray:
+    """The combiner's inputs: the rules' level one-hot, the reader's log-odds split by length."""
+    full = odds[:, 4:5]
+    return np.hstack([np.eye(5)[rules], odds[:, :4] * full, odds[:, :4] * (1 - full)])
+
+
+def _fit_combiner(x: np.ndarray, cases: list[Case], drafts: int) -> object:
+    """One logistic regression per step over the rules' one-hot level and the reader's log-odds."""
+    from mijian.classifiers.second_reading import Combiner
+
+    rules_w, reader_w, short_w, bias = [], [], [], []
+    for k in range(1, 5):
+        y = np.array([1.0 if c.band[0] >= k else 0.0 if c.band[1] < k else -1.0 for c in cases])
+        w, b = _logistic(x, y)
+        rules_w.append(tuple(round(float(v), 6) for v in w[:5]))
+        reader_w.append(tuple(round(float(v), 6) for v in w[5:9]))
+        short_w.append(tuple(round(float(v), 6) for v in w[9:]))
+        bias.append(round(float(b), 6))
+    return Combiner(tuple(rules_w), tuple(reader_w), tuple(short_w), tuple(bias), THRESHOLDS, drafts)
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, steps: int = 3000, rate: float = 0.1) -> tuple[np.ndarray, float]:
+    known = y >= 0
+    w = np.zeros(x.shape[1])
+    b = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+        err = np.where(known, p - y, 0.0) / max(1, known.sum())
+        w -= rate * (x.T @ err + PENALTY * w)
+        b -= rate * float(err.sum())
+    return w, b
+
+
+def _probs(combiner: object, rules: np.ndarray, odds: np.ndarray) -> list[tuple[float, ...]]:
+    from mijian.classifiers.learned import ModelReading
+
+    out = []
+    from mijian.classifiers.learned import SHORT
+
+    for level, row in zip(rules, odds):
+        reading = ModelReading(tuple(float(1 / (1 + np.exp(-v))) for v in row[:4]), 0, (), round(float(row[4]) * SHORT))
+        out.append(combiner.probabilities(int(level), reading))  # type: ignore[attr-defined]
+    return out
+
+
+def _figures(cases: tuple[Case, ...], levels: np.ndarray) -> str:
+    n = len(cases)
+    inb = sum(c.band[0] <= int(v) <= c.band[1] for c, v in zip(cases, levels))
+    one = sum(c.band[0] - 1 <= int(v) <= c.band[1] + 1 for c, v in zip(cases, levels))
+    pub = sum(c.band[1] == 0 and int(v) >= 2 for c, v in zip(cases, levels))
+    low = sum(c.band[0] >= 3 and int(v) < 3 for c, v in zip(cases, levels))
+    return f"in band {inb / n:.1%}, within one {one / n:.1%}, public >= 2: {pub}, must >= 3 below 3: {low}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
