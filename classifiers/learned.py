@@ -18,6 +18,7 @@ the data they were trained on (``eval/train_model.py`` trains them again).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 import zlib
@@ -35,9 +36,9 @@ STEPS = 4
 """One probability per step of the ladder above 公开: ≥1, ≥2, ≥3, ≥4."""
 MODEL_FILE = "grade_model.npz"
 SHORT = 200
-"""Distinct features from which a draft counts as full length. Shorter, its vector is scaled as
-if it had this many (a short message's few words move the reader less), and the combiner
-(:mod:`classifiers.second_reading`) gives the reader a say in proportion to its length."""
+"""Distinct features from which a draft counts as full length: the combiner
+(:mod:`classifiers.second_reading`) weighs the reader apart on shorter drafts, whose few words
+give it little to go on."""
 _WORD = re.compile(r"[a-z][a-z0-9'\-]*[a-z0-9]|[a-z]|0+")
 _HAN_LO, _HAN_HI = 0x3400, 0x9FFF
 _MASK = np.uint64((1 << BITS) - 1)
@@ -54,9 +55,9 @@ class Grams:
     ends: Ints
 
     def vector(self) -> tuple[Ints, npt.NDArray[np.float64]]:
-        """The distinct buckets and their weight: present or not, scaled to unit length (see :data:`SHORT`)."""
+        """The distinct buckets and their weight: present or not, scaled to unit length."""
         idx = np.unique(self.buckets)
-        return idx, np.full(len(idx), 1.0 / float(np.sqrt(max(len(idx), SHORT))))
+        return idx, np.full(len(idx), 1.0 / float(np.sqrt(max(len(idx), 1))))
 
 
 def _mix(h: npt.NDArray[np.uint64]) -> Ints:
@@ -67,27 +68,36 @@ def _mix(h: npt.NDArray[np.uint64]) -> Ints:
     return (h & _MASK).astype(np.int64)
 
 
+LATIN_GRAMS = (4,)
+"""Letter n-grams inside Latin words, besides the words: spelling variants and word forms
+(``deploy``/``deployment``) share them."""
+
+
+def _runs(codes: npt.NDArray[np.uint64], inside: npt.NDArray[np.bool_], n: int, space: int) -> tuple[Ints, Ints, Ints]:
+    """Hashed ``n``-grams of the characters where ``inside`` holds, in feature space ``space``."""
+    prime = np.uint64(0x100000001B3)
+    ok = np.ones(len(codes) - n + 1, dtype=bool)
+    h = np.full(len(codes) - n + 1, space, dtype=np.uint64)
+    for j in range(n):
+        ok &= inside[j:len(codes) - n + 1 + j]
+        h = h * prime + codes[j:len(codes) - n + 1 + j]
+    starts = np.nonzero(ok)[0].astype(np.int64)
+    return _mix(h[ok]), starts, starts + n
+
+
 def grams(text: str) -> Grams:
     """Hash the features of normalised ``text`` (digits already read as ``0`` or not: done here)."""
     text = re.sub(r"[0-9]", "0", text)
     codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
     han = (codes >= _HAN_LO) & (codes <= _HAN_HI)
-    parts: list[tuple[Ints, Ints, Ints]] = []
-    prime = np.uint64(0x100000001B3)
-    for n in (1, 2, 3):
-        if len(codes) < n:
-            break
-        ok = np.ones(len(codes) - n + 1, dtype=bool)
-        h = np.full(len(codes) - n + 1, n, dtype=np.uint64)
-        for j in range(n):
-            ok &= han[j:len(codes) - n + 1 + j]
-            h = h * prime + codes[j:len(codes) - n + 1 + j]
-        starts = np.nonzero(ok)[0].astype(np.int64)
-        parts.append((_mix(h[ok]), starts, starts + n))
+    latin = (codes >= 0x61) & (codes <= 0x7A)
+    parts = [_runs(codes, han, n, n) for n in (1, 2, 3) if len(codes) >= n]
+    if LATIN_GRAMS:
+        parts += [_runs(codes, latin, n, 10 + n) for n in LATIN_GRAMS if len(codes) >= n]
     words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
     if words:
         w = [zlib.crc32(t.encode()) for t, _, _ in words]
-        pairs = [zlib.crc32(f"{a[0]} {b[0]}".encode()) for a, b in zip(words, words[1:])]
+        pairs = [zlib.crc32(f"{a[0]} {b[0]}".encode()) for a, b in itertools.pairwise(words)]
         hashed = np.array(w + pairs, dtype=np.uint64) + np.uint64(7) * np.uint64(1 << 40)
         s = np.array([a for _, a, _ in words] + [a for _, a, _ in words[:-1]], dtype=np.int64)
         e = np.array([b for _, _, b in words] + [b for _, _, b in words[1:]], dtype=np.int64)

@@ -61,7 +61,7 @@ def fingerprint(examples: Sequence[Example]) -> str:
     return h.hexdigest()
 
 
-def fit(examples: Sequence[Example], penalty: float = 1e-4, epochs: int = 300, rate: float = 0.5) -> GradeModel:
+def fit(examples: Sequence[Example], penalty: float = 1e-5, epochs: int = 300, rate: float = 0.5) -> GradeModel:
     """Fit the four steps on ``examples``."""
     x = matrix([ex.text for ex in examples])
     size = 1 << BITS

@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 from mijian.classifiers.catalogue import CatalogueMatch
 from mijian.classifiers.findings import Finding
 from mijian.classifiers.learned import ModelReading
-from mijian.classifiers.second_reading import second_look
+from mijian.classifiers.second_reading import second_look, settled
 from mijian.classifiers.scope_match import ScopeMatch
 from mijian.classifiers.tally import (
     CONTENT,
@@ -133,6 +133,8 @@ class Suggestion:
     """The rule that decided the level (``score``, ``floor_scope``, ``second_reading`` ...)."""
     second: ModelReading | None = field(default=None, repr=False)
     """The second reader's view of the draft (:mod:`classifiers.learned`), when it was asked."""
+    settled: int = 0
+    """The minimum the second reading may not go below (:func:`~classifiers.second_reading.settled`)."""
 
     def period_text(self) -> str | None:
         """The period as the rationale states it: the event, else years, else None."""
@@ -342,4 +344,4 @@ def _finish(run: Steps, fs: tuple[Finding, ...], t: Tally, floors: Floors, head_
         run.lines.append(say.empty())
     run.lines.append(say.decision(level, run.rule, run.cat, confidence, say.period(years, event), source))
     return Suggestion(level, confidence, fs, tuple(run.lines), basis, years, catalogue_item, item_years,
-                      scope_item, event, source, language, items, scopes, run.rule, second)
+                      scope_item, event, source, language, items, scopes, run.rule, second, settled(floors))

@@ -10,8 +10,10 @@ into combined step probabilities; the level is the highest step whose
 probability passes its threshold (lower for 机密, whose misses cost most).
 
 The combined level is never below a minimum the rules take as settled: an item of the office's
-own catalogue, or personal data in quantity (validated identifiers, bulk records). It may go
-below a marking already on the draft: a marking is evidence, not the answer.
+own catalogue, personal data in quantity (validated identifiers, bulk records), and one step
+below a marking the draft carries as its own (a marking is evidence, not the answer, but a
+reader that has never seen the matter may not wipe it out). It never reaches 绝密 on the
+reader's word: above 机密 only where the rules already stand.
 """
 
 from __future__ import annotations
@@ -83,16 +85,25 @@ def load_combiner() -> Combiner:
                     int(raw["drafts"]))
 
 
+READER_MAX = 3
+"""The highest level the second reading sets above the rules: 绝密 needs a rule that names it."""
+
+
 def settled(floors: Floors) -> int:
-    """The minimum the second reading never goes below: the office's catalogue, personal data in quantity."""
-    return max(floors.catalogue.item.level if floors.catalogue else 0, floors.pattern)
+    """The minimum the second reading never goes below (see the module notes)."""
+    return max(floors.catalogue.item.level if floors.catalogue else 0, floors.pattern, floors.mark - 1)
+
+
+def bounded(level: int, rules: int, minimum: int) -> int:
+    """``level`` kept within what the second reading may do to the rules' level ``rules``."""
+    return max(min(level, max(READER_MAX, rules)), minimum)
 
 
 def second_look(run: Steps, reading: ModelReading, floors: Floors, combiner: Combiner | None = None) -> float:
     """Weigh the rules' level with the reader; move the level when they agree on another. Returns P(chosen)."""
     c = combiner if combiner is not None else load_combiner()
     q = c.probabilities(run.level, reading)
-    level = max(c.level(q), settled(floors))
+    level = bounded(c.level(q), run.level, settled(floors))
     run.lines.append(run.say.second_reading(reading, q, run.level, level))
     if level != run.level:
         run.take(level, "second_reading", keep_cat=True)

@@ -6,6 +6,8 @@ Usage::
     python eval/evaluate.py --split heldout # the held-out split: look, do not tune on it
     python eval/evaluate.py --split heldout2 --quiet  # the second held-out split: figures only
     python eval/evaluate.py --split heldout3 --quiet  # the third held-out split (informal messages)
+    python eval/evaluate.py --split heldout4 --quiet  # the fourth (blind, every sector, formal and informal)
+    python eval/evaluate.py --split heldout4 --quiet --rules-only  # the rules alone, without the second reader
     python eval/evaluate.py --file other.jsonl --engine spacy --quiet
 
 Each line of a split is a JSON object with ``id``, ``language`` (zh|en), ``text`` and either
@@ -151,7 +153,8 @@ def _case(path: Path, number: int, row: dict) -> Case:
                 row.get("sector", ""), row.get("kind", ""), row.get("scheme", ""))
 
 
-def evaluate(cases: tuple[Case, ...], engine: str = "rules", catalogue: Path | None = None) -> Report:
+def evaluate(cases: tuple[Case, ...], engine: str = "rules", catalogue: Path | None = None,
+             second_reader: bool = True) -> Report:
     """Classify every case and collect the outcomes."""
     from mijian.classifiers import classify
     from mijian.classifiers.catalogue import load_catalogue
@@ -164,7 +167,7 @@ def evaluate(cases: tuple[Case, ...], engine: str = "rules", catalogue: Path | N
     for case in cases:
         doc = Document(source=case.id, sha256="0" * 64, kind="txt", language=case.language,  # type: ignore[arg-type]
                        text=case.text)
-        s = classify(doc, catalogue=cat, nlp=nlp)
+        s = classify(doc, catalogue=cat, nlp=nlp, second_reader=second_reader)
         outcomes.append(Outcome(case, s.level, s.rationale))
     return Report(tuple(outcomes))
 
@@ -220,15 +223,17 @@ def render(report: Report, name: str, quiet: bool = False) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: print the figures; exit 1 if the targets are missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", default="dev", choices=("dev", "heldout", "heldout2", "heldout3"))
+    splits = ("dev", "blind", "heldout", "heldout2", "heldout3", "heldout4")
+    parser.add_argument("--split", default="dev", choices=splits)
     parser.add_argument("--file", type=Path, help="a JSONL file instead of a packaged split")
     parser.add_argument("--engine", default="rules", choices=("rules", "spacy"), help="NLP engine")
+    parser.add_argument("--rules-only", action="store_true", help="the rules alone, without the second reader")
     parser.add_argument("--catalogue", type=Path, help="classify against this catalogue too")
     parser.add_argument("--quiet", action="store_true",
                         help="figures only: do not name the drafts missed (for held-out splits)")
     args = parser.parse_args(argv)
     path = args.file or HERE / f"{args.split}.jsonl"
-    report = evaluate(load_cases(path), args.engine, args.catalogue)
+    report = evaluate(load_cases(path), args.engine, args.catalogue, not args.rules_only)
     print(render(report, path.name, args.quiet))
     return 0 if report.meets_targets() else 1
 

@@ -57,6 +57,12 @@ class Classification:
                 for f in s.findings
             ],
             "rationale": list(s.rationale),
+            "decided_by": s.decided_by,
+            "second_reading": None if s.second is None else {
+                "at_least": {str(k + 1): round(p, 4) for k, p in enumerate(s.second.probabilities)},
+                "trained_on": s.second.drafts,
+                "words": [{"start": a, "end": b, "text": t} for a, b, t in s.second.spans],
+            },
         }
 
 
