@@ -66,7 +66,7 @@ def test_pipeline_period_and_basis_from_the_catalogue() -> None:
     assert (result.grade, result.period, result.catalogue_item) == ("机密", "15年", "JL-BZ-01")
     assert result.basis == result.suggestion.basis
     assert set(result.to_json()) == {"document", "sha256", "scheme", "language", "grade", "level", "confidence",
-                                     "period", "findings", "rationale"}
+                                     "period", "findings", "rationale", "decided_by", "second_reading"}
 
 
 def test_csv_catalogue(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ def _trace(path: Path, home: Path) -> dict:
 
 
 CONTRACT_KEYS = {"document", "sha256", "scheme", "language", "grade", "level", "confidence",
-                 "period", "findings", "rationale"}
+                 "period", "findings", "rationale", "decided_by", "second_reading"}
 
 
 @pytest.mark.parametrize("name,language,scheme", [

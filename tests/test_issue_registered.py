@@ -21,7 +21,7 @@ from mijian.pipeline.service.values import GradeChoice, IssueRequest, Settings
 from tests.conftest import ROOT, SAMPLES
 
 NOTICE = SAMPLES / "zh_notice_secret.pdf"  # the classifier suggests 机密 20年
-DRILL = "关于演训保障的通知：参演部队于4月开进，临时驻地代号“青杉一号”。\n"
+DRILL = "关于做好演训保障工作的通知：参演部队开进和临时驻地保障由县人武部牵头。\n"
 """Read as 秘密 alone, as 机密 with the sample catalogue's item JL-BZ-01."""
 
 APPROVAL = ("--approver", "李主任", "--justification", "部分内容已公开通报")

@@ -123,3 +123,24 @@ def test_the_combiner_file_is_plain_json_with_every_part() -> None:
     raw = json.loads((ROOT / "classifiers" / "data" / "second_reading.json").read_text("utf-8"))
     assert {"rules", "reader", "short", "bias", "thresholds", "drafts"} <= set(raw)
     assert len(raw["rules"]) == 4 and all(len(r) == 5 for r in raw["rules"])
+
+
+def test_the_json_result_says_what_decided_and_what_the_reader_saw() -> None:
+    from mijian.pipeline.analysis import classify_document
+
+    text = "关于做好演训保障工作的通知：参演部队开进和临时驻地保障由县人武部牵头。"
+    out = classify_document(_doc(text), "cn-state").to_json()
+    reading = out["second_reading"]
+    assert out["decided_by"] in {"second_reading", "score", "floor_scope", "scope_evidence", "details"}
+    assert set(reading["at_least"]) == {"1", "2", "3", "4"} and reading["trained_on"] > 1000
+    assert all(text[w["start"]:w["end"]] == w["text"] for w in reading["words"]) and reading["words"]
+
+
+def test_the_second_reading_takes_the_rules_down_two_steps_at_most(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that says 公开 cannot wipe out a suggestion the rules make from a secrecy-scope item."""
+    import mijian.classifiers.second_reading as sr
+
+    text = "关于核潜艇战备值班的通知：某艇将于下月出航，执行远海战备巡逻任务，具体海域和时间另行通知。"
+    rules = classify(_doc(text), second_reader=False).level
+    monkeypatch.setattr(sr, "load_combiner", lambda: _combiner(-5.0))
+    assert rules >= 3 and classify(_doc(text)).level == rules - sr.LOWER_MAX
