@@ -101,10 +101,11 @@ at the lowest. On the blind drafts, out of fold, the bound costs 0.4 points in b
 away the reader's power to wipe a suggestion out."""
 
 
-def bounded(level: int, rules: int, minimum: int, lower_max: int | None = None) -> int:
+def bounded(level: int, rules: int, minimum: int, lower_max: int | None = None, reader_max: int | None = None) -> int:
     """``level`` kept within what the second reading may do to the rules' level ``rules``."""
     down = LOWER_MAX if lower_max is None else lower_max
-    return max(min(level, max(READER_MAX, rules)), minimum, rules - down)
+    top = READER_MAX if reader_max is None else reader_max
+    return max(min(level, max(top, rules)), minimum, rules - down)
 
 
 def second_look(run: Steps, reading: ModelReading, floors: Floors, combiner: Combiner | None = None) -> float:

@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with the packaged files; write nothing")
     parser.add_argument("--penalty", type=float, default=1e-5, help="the reader's L2 penalty")
     parser.add_argument("--epochs", type=int, default=300, help="the reader's passes over the data")
+    parser.add_argument("--reader-max", type=int, help="also print the figures with this ceiling on the reader")
     parser.add_argument("--lower-max", type=int, nargs="*", help="also print the figures with lowering bounded")
     parser.add_argument("--thresholds", nargs="*", metavar="T1,T2,T3,T4",
                         help="also print the out-of-fold figures with these step thresholds")
@@ -68,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     for alt in args.thresholds or ():
         levels = _out_of_fold(x, blind, rules, minimum, odds, folds, tuple(float(v) for v in alt.split(",")))
         print(f"{'thresholds ' + alt:>34} {_figures(blind, levels)}")
+    if args.reader_max is not None:
+        levels = _out_of_fold(x, blind, rules, minimum, odds, folds, THRESHOLDS, None, args.reader_max)
+        print(f"{'reader up to ' + str(args.reader_max):>34} {_figures(blind, levels)}")
     for down in args.lower_max or ():
         levels = _out_of_fold(x, blind, rules, minimum, odds, folds, THRESHOLDS, down)
         print(f"{'lowering at most ' + str(down):>34} {_figures(blind, levels)}")
@@ -86,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _out_of_fold(x: np.ndarray, blind: tuple[Case, ...], rules: np.ndarray, minimum: np.ndarray, odds: np.ndarray,
-                 folds: np.ndarray, thresholds: tuple[float, ...], lower_max: int | None = None) -> np.ndarray:
+                 folds: np.ndarray, thresholds: tuple[float, ...], lower_max: int | None = None,
+                 reader_max: int | None = None) -> np.ndarray:
     """The combined level of each blind draft by a combiner fitted without its fold."""
     from mijian.classifiers.second_reading import bounded
 
@@ -94,7 +99,7 @@ def _out_of_fold(x: np.ndarray, blind: tuple[Case, ...], rules: np.ndarray, mini
     for f in range(FOLDS):
         part = _fit_combiner(x[folds != f], [c for c, g in zip(blind, folds) if g != f], 0)
         qs = _probs(part, rules[folds == f], odds[folds == f])
-        levels[folds == f] = [bounded(_level(q, thresholds), int(r), int(m), lower_max)
+        levels[folds == f] = [bounded(_level(q, thresholds), int(r), int(m), lower_max, reader_max)
                               for q, r, m in zip(qs, rules[folds == f], minimum[folds == f])]
     return levels
 
