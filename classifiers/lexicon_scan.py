@@ -32,6 +32,10 @@ _BANNER_REST = 12
 """At most this many other characters may share the line with a banner marking."""
 
 
+_LABEL = re.compile(r"(?i)(?:security\s+)?classification\s*[:：]?|protective\s+marking\s*[:：]?|密\s*级\s*[:：]?")
+"""A field label a header puts before the draft's own marking (``Classification: SECRET``, ``密级：机密``)."""
+
+
 @dataclass(frozen=True)
 class _Entry:
     term: Term
@@ -101,7 +105,10 @@ def _is_banner(text: str, start: int, end: int) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end == -1 else line_end
-    rest = (text[line_start:start] + text[end:line_end]).strip()
+    before = text[line_start:start].strip()
+    if _LABEL.fullmatch(before):
+        before = ""  # the header's field label is part of the banner line
+    rest = (before + text[end:line_end]).strip()
     # a control after ``//`` or a classification before it (UNCLASSIFIED//FOUO) shares the banner line
     return (len(rest) <= _BANNER_REST and not any(ch in rest for ch in "。.，,；;")) or rest.startswith("//") \
         or (rest.endswith("//") and " " not in rest)

@@ -9,7 +9,8 @@ What changes, character by character:
 - every whitespace character becomes a space, runs of whitespace become one space, and
   whitespace between two Chinese characters (Han, CJK punctuation or ★) disappears: line
   breaks inside Chinese words are common in text taken from PDF;
-- format characters (soft hyphen, zero-width space, byte-order mark) disappear.
+- format characters (soft hyphen, zero-width space, byte-order mark) and variation selectors
+  (U+FE0F after each character hides nothing on screen and splits every word) disappear.
 
 NFKC is applied to each character on its own: combining sequences are not recomposed, and
 spacing accents (´ ‾) are kept rather than split into a space and a combining mark.
@@ -148,8 +149,8 @@ def _fold(ch: str) -> str:
         return " "
     if ch in "\u2018\u2019":
         return "'"  # typographic apostrophes: don’t is don't
-    if unicodedata.category(ch) == "Cf":
-        return ""
+    if unicodedata.category(ch) == "Cf" or 0xFE00 <= ord(ch) <= 0xFE0F or 0xE0100 <= ord(ch) <= 0xE01EF:
+        return ""  # format characters and variation selectors: invisible, and they split words
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", ch).casefold())
     if folded.isspace():
         return " "

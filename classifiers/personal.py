@@ -45,7 +45,7 @@ _INLINE = (r"(?:\d{1,3}\s*(?:号床|床)\s*)([" + _SURNAMES + r"][\u4e00-\u9fff]
            r"|\b([A-Z][a-z]+ [A-Z][a-z'-]+) \((?:[^()\n]{0,30}[,;] ?)?(?:[$£€]|USD |GBP |EUR )\d[\d,.]*k?\b")
 """Names inside a line: after a bed number (12床陈某), anonymised (刘某某), or with a salary in
 brackets (Jo Bloggs (Analyst, $98k)); each counts as a record when its line holds a sensitive fact."""
-_QUANTITY = (r"(\d[\d,，]{3,})\s*(?:名|个|条|份|位|人)?(?:患者|病人|员工|职工|客户|居民|人员|人|学生|people|patients|records|"
+_QUANTITY = (r"(?<![\d,，])(\d[\d,，]{3,}+)\s*(?:名|个|条|份|位|人)?(?:患者|病人|员工|职工|客户|居民|人员|人|学生|people|patients|records|"
              r"employees|customers|residents|individuals|members|pupils)")
 _FIELDS = r"姓名|出生日期|出生年月|身份证|住址|病历|诊断|电话|names?|dates? of birth|addresses|diagnos|medical records|nhs numbers?"
 _NOT_NAME = frozenset({"Total", "Team", "Notes", "Note", "Name", "Employee", "Prepared", "Date", "Stored", "Source"})

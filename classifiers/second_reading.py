@@ -11,9 +11,11 @@ probability passes its threshold (lower for 机密, whose misses cost most).
 
 The combined level is never below a minimum the rules take as settled: an item of the office's
 own catalogue, personal data in quantity (validated identifiers, bulk records), and one step
-below a marking the draft carries as its own (a marking is evidence, not the answer, but a
-reader that has never seen the matter may not wipe it out), and never more than
-:data:`LOWER_MAX` steps below the rules. It never reaches 绝密 on the reader's word: above 机密
+below the draft's own marking (a banner line, or a header field such as ``密级：机密``: a
+marking is evidence, not the answer, but a reader that has never seen the matter may not wipe
+it out). A reader fooled by padding (harmless paragraphs added to a secret draft) is held by the parts: the reader lowers
+the rules' level only as far as every part of a long draft reads low (:func:`held`), and never
+more than :data:`LOWER_MAX` steps. It never reaches 绝密 on the reader's word: above 机密
 only where the rules already stand.
 """
 
@@ -25,8 +27,9 @@ import math
 from dataclasses import dataclass
 from importlib import resources
 
+from mijian.classifiers.findings import Finding
 from mijian.classifiers.floors import Floors, Steps
-from mijian.classifiers.learned import STEPS, ModelReading
+from mijian.classifiers.learned import SHORT, STEPS, ModelReading
 
 COMBINER_FILE = "second_reading.json"
 
@@ -90,11 +93,23 @@ READER_MAX = 3
 """The highest level the second reading sets above the rules: 绝密 needs a rule that names it."""
 
 
-def settled(floors: Floors) -> int:
+SCOPE_SLACK = 1
+"""How far below a 绝密 secrecy-scope item that fired with its full evidence (four distinct
+subject and condition words where they meet) the reader may take a draft: one step. Lower
+items it may take further: on the blind drafts, holding every item cost four more public drafts
+suggested 秘密 or above."""
+
+
+def settled(floors: Floors, fs: tuple[Finding, ...] = ()) -> int:
     """The minimum the second reading never goes below (see the module notes)."""
-    return max(floors.catalogue.item.level if floors.catalogue else 0, floors.pattern, floors.mark - 1)
+    del fs  # markings in running text are often mentions: only the draft's own banner counts
+    return max(floors.catalogue.item.level if floors.catalogue else 0, floors.pattern, floors.mark - 1,
+               floors.scope_level - SCOPE_SLACK if floors.scope_level >= 4 else 0)
 
 
+LEGIBLE = 0.8
+"""Share of readable characters (:func:`~classifiers.learned.legible`) below which the reader
+stays out: text in another script, look-alike letters or bytes read as text would make it guess."""
 LOWER_MAX = 2
 """The most steps the second reading takes the rules' level down: 机密 by the rules becomes 内部
 at the lowest. On the blind drafts, out of fold, the bound costs 0.4 points in band and takes
@@ -108,11 +123,27 @@ def bounded(level: int, rules: int, minimum: int, lower_max: int | None = None, 
     return max(min(level, max(top, rules)), minimum, rules - down)
 
 
-def second_look(run: Steps, reading: ModelReading, floors: Floors, combiner: Combiner | None = None) -> float:
+HOLD_SLACK = 1
+"""How far below its highest-reading part the reader may still take a long draft."""
+
+
+def held(c: Combiner, reading: ModelReading, rules: int, level: int) -> int:
+    """``level`` raised back towards ``rules`` as far as the draft's highest-reading part supports."""
+    if level >= rules or reading.peak is None:
+        return level
+    part = ModelReading(reading.peak, reading.drafts, (), SHORT)
+    return max(level, min(rules, c.level(c.probabilities(rules, part))) - HOLD_SLACK)
+
+
+def second_look(run: Steps, reading: ModelReading, floors: Floors, fs: tuple[Finding, ...] = (),
+                combiner: Combiner | None = None) -> float:
     """Weigh the rules' level with the reader; move the level when they agree on another. Returns P(chosen)."""
+    if reading.legible < LEGIBLE:
+        run.lines.append(run.say.second_abstains(reading.legible))
+        return 1.0
     c = combiner if combiner is not None else load_combiner()
     q = c.probabilities(run.level, reading)
-    level = bounded(c.level(q), run.level, settled(floors))
+    level = held(c, reading, run.level, bounded(c.level(q), run.level, settled(floors, fs)))
     run.lines.append(run.say.second_reading(reading, q, run.level, level))
     if level != run.level:
         run.take(level, "second_reading", keep_cat=True)

@@ -178,16 +178,32 @@ class Say:
 
     def second_reading(self, reading: ModelReading, q: tuple[float, ...], before: int, after: int) -> str:
         """The second reader's view, the combined step probabilities and what they did to the level."""
-        words = "、".join(f"「{w}」" for w in reading.words()) if self.zh else ", ".join(f"'{w}'" for w in reading.words())
+        down = after < before
+        shown = reading.words(down=down)
+        words = "、".join(f"「{w}」" for w in shown) if self.zh else ", ".join(f"'{w}'" for w in shown)
         steps = ", ".join(f"P(≥{self.grade(k + 1)})={p:.2f}" for k, p in enumerate(reading.probabilities) if k >= 1)
         joint = ", ".join(f"P(≥{self.grade(k + 1)})={p:.2f}" for k, p in enumerate(q) if k >= 1)
         if self.zh:
             moved = f"合并后由{self.grade(before)}改为{self.grade(after)}" if after != before else f"合并后维持{self.grade(after)}"
+            if down:
+                moved += "（规则所列、以内容强度推断的等级由合并判断取代；规则确定的最低等级不受影响，且最多下调两级）"
+            lead = "；拉低等级最多的字词：" if down else "；分量最重的字词："
             return (f"第二读者（在 {reading.drafts} 份已标注草稿上训练的统计模型）：{steps}"
-                    f"{'；分量最重的字词：' + words if words else ''}。与规则的建议合并：{joint}，{moved}。")
+                    f"{lead + words if words else ''}。与规则的建议合并：{joint}，{moved}。")
         moved = f"moved from {self.grade(before)} to {self.grade(after)}" if after != before else f"{self.grade(after)} kept"
+        if down:
+            moved += (" (the level the rules inferred from the strength of the words gives way; minimums the rules"
+                      " set stand, and the reader lowers two steps at most)")
+        lead = "; the words that hold it down most: " if down else "; the words that weigh most: "
         return (f"Second reader (a statistical model trained on {reading.drafts} labelled drafts): {steps}"
-                f"{'; the words that weigh most: ' + words if words else ''}. Weighed with the rules: {joint}; {moved}.")
+                f"{lead + words if words else ''}. Weighed with the rules: {joint}; {moved}.")
+
+    def second_abstains(self, share: float) -> str:
+        """The line when the reader stays out of a draft it cannot read."""
+        if self.zh:
+            return f"第二读者未参与：草稿中可读的中英文字符只占 {share:.0%}（其他文字、形近字母或乱码），等级由规则决定。"
+        return (f"Second reader stayed out: only {share:.0%} of the draft is Chinese or English it can read "
+                "(another script, look-alike letters or garbled bytes); the rules decide.")
 
     def second_basis(self) -> str:
         """The basis when the second reading set a grade no rule names a scope for."""

@@ -17,6 +17,7 @@ combiner are fitted without it. Deterministic: the same data give the same files
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from evaluate import Case, load_cases  # noqa: E402
 FOLDS = 5
 THRESHOLDS = (0.5, 0.5, 0.3, 0.5)
 """Combined-probability thresholds per step; 机密's is lower because a missed 机密 costs most."""
+HOLD = os.environ.get("MIJIAN_TRAIN_NO_HOLD") is None
+"""Whether the figures apply the parts' hold on lowering (:func:`classifiers.second_reading.held`)."""
 PENALTY = 1e-2
 """L2 penalty of the combiner's logistic regressions."""
 
@@ -52,13 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     dev, blind = load_cases(HERE / "dev.jsonl"), load_cases(HERE / "blind.jsonl")
     rules, minimum = (np.array(v) for v in zip(*(_rules_level(c) for c in blind)))
     folds = np.arange(len(blind)) % FOLDS
-    odds = np.zeros((len(blind), 5))
+    readings: list = [None] * len(blind)
     for f in range(FOLDS):
         reader = fit([_example(c, Example) for c in (*dev, *(c for c, g in zip(blind, folds) if g != f))],
                      penalty=args.penalty, epochs=args.epochs)
-        odds[folds == f] = _odds(reader, [c for c, g in zip(blind, folds) if g == f])
-    x = _inputs(rules, odds)
-    joint = _out_of_fold(x, blind, rules, minimum, odds, folds, THRESHOLDS)
+        for i, r in zip(np.flatnonzero(folds == f), _readings(reader, [c for c, g in zip(blind, folds) if g == f])):
+            readings[i] = r
+    x = _inputs(rules, readings)
+    joint = _out_of_fold(x, blind, rules, minimum, readings, folds, THRESHOLDS)
     print(f"blind drafts {len(blind)} (out of fold): rules {_figures(blind, rules)}")
     print(f"{'':>26}combined {_figures(blind, joint)}")
     for lang in ("zh", "en"):
@@ -67,13 +71,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{lang + ' (' + str(len(sub)) + ')':>18} rules    {_figures(sub, rules[pick])}")
         print(f"{'':>18} combined {_figures(sub, joint[pick])}")
     for alt in args.thresholds or ():
-        levels = _out_of_fold(x, blind, rules, minimum, odds, folds, tuple(float(v) for v in alt.split(",")))
+        levels = _out_of_fold(x, blind, rules, minimum, readings, folds, tuple(float(v) for v in alt.split(",")))
         print(f"{'thresholds ' + alt:>34} {_figures(blind, levels)}")
     if args.reader_max is not None:
-        levels = _out_of_fold(x, blind, rules, minimum, odds, folds, THRESHOLDS, None, args.reader_max)
+        levels = _out_of_fold(x, blind, rules, minimum, readings, folds, THRESHOLDS, None, args.reader_max)
         print(f"{'reader up to ' + str(args.reader_max):>34} {_figures(blind, levels)}")
     for down in args.lower_max or ():
-        levels = _out_of_fold(x, blind, rules, minimum, odds, folds, THRESHOLDS, down)
+        levels = _out_of_fold(x, blind, rules, minimum, readings, folds, THRESHOLDS, down)
         print(f"{'lowering at most ' + str(down):>34} {_figures(blind, levels)}")
     combiner = _fit_combiner(x, list(blind), len(blind))
     reader = fit([_example(c, Example) for c in (*dev, *blind)], penalty=args.penalty, epochs=args.epochs)
@@ -89,18 +93,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _out_of_fold(x: np.ndarray, blind: tuple[Case, ...], rules: np.ndarray, minimum: np.ndarray, odds: np.ndarray,
+def _out_of_fold(x: np.ndarray, blind: tuple[Case, ...], rules: np.ndarray, minimum: np.ndarray, readings: list,
                  folds: np.ndarray, thresholds: tuple[float, ...], lower_max: int | None = None,
                  reader_max: int | None = None) -> np.ndarray:
     """The combined level of each blind draft by a combiner fitted without its fold."""
-    from mijian.classifiers.second_reading import bounded
+    from mijian.classifiers.second_reading import bounded, held
 
     levels = np.zeros(len(blind), dtype=int)
     for f in range(FOLDS):
         part = _fit_combiner(x[folds != f], [c for c, g in zip(blind, folds) if g != f], 0)
-        qs = _probs(part, rules[folds == f], odds[folds == f])
-        levels[folds == f] = [bounded(_level(q, thresholds), int(r), int(m), lower_max, reader_max)
-                              for q, r, m in zip(qs, rules[folds == f], minimum[folds == f])]
+        for i in np.flatnonzero(folds == f):
+            r, reading = int(rules[i]), readings[i]
+            level = _level(part.probabilities(r, reading), thresholds)
+            level = bounded(level, r, int(minimum[i]), lower_max, reader_max)
+            levels[i] = held(part, reading, r, level) if HOLD else level
     return levels
 
 
@@ -119,23 +125,20 @@ def _rules_level(case: Case) -> tuple[int, int]:
     return s.level, s.settled
 
 
-def _odds(reader: object, cases: list[Case]) -> np.ndarray:
-    from mijian.classifiers.learned import grams
+def _readings(reader: object, cases: list[Case]) -> list:
+    """What ``reader`` makes of each case, as the classifier asks it (parts included)."""
+    from mijian.classifiers.learned import read_model
     from mijian.classifiers.normalise import normalise
 
-    from mijian.classifiers.learned import SHORT
-
-    gs = [grams(normalise(c.text).text) for c in cases]
-    p = np.array([reader.probabilities(g) for g in gs])  # type: ignore[attr-defined]
-    p = np.clip(p, 1e-4, 1 - 1e-4)
-    weight = np.array([min(1.0, len(np.unique(g.buckets)) / SHORT) for g in gs])
-    return np.hstack([np.log(p / (1 - p)), weight[:, None]])
+    return [read_model(normalise(c.text), model=reader, top=0) for c in cases]  # type: ignore[arg-type]
 
 
-def _inputs(rules: np.ndarray, odds: np.ndarray) -> np.ndarray:
+def _inputs(rules: np.ndarray, readings: list) -> np.ndarray:
     """The combiner's inputs: the rules' level one-hot, the reader's log-odds split by length."""
-    full = odds[:, 4:5]
-    return np.hstack([np.eye(5)[rules], odds[:, :4] * full, odds[:, :4] * (1 - full)])
+    p = np.clip(np.array([r.probabilities for r in readings]), 1e-4, 1 - 1e-4)
+    odds = np.log(p / (1 - p))
+    full = np.array([[r.weight()] for r in readings])
+    return np.hstack([np.eye(5)[rules], odds * full, odds * (1 - full)])
 
 
 def _fit_combiner(x: np.ndarray, cases: list[Case], drafts: int) -> object:
@@ -163,18 +166,6 @@ def _logistic(x: np.ndarray, y: np.ndarray, steps: int = 3000, rate: float = 0.1
         w -= rate * (x.T @ err + PENALTY * w)
         b -= rate * float(err.sum())
     return w, b
-
-
-def _probs(combiner: object, rules: np.ndarray, odds: np.ndarray) -> list[tuple[float, ...]]:
-    from mijian.classifiers.learned import ModelReading
-
-    out = []
-    from mijian.classifiers.learned import SHORT
-
-    for level, row in zip(rules, odds):
-        reading = ModelReading(tuple(float(1 / (1 + np.exp(-v))) for v in row[:4]), 0, (), round(float(row[4]) * SHORT))
-        out.append(combiner.probabilities(int(level), reading))  # type: ignore[attr-defined]
-    return out
 
 
 def _level(q: tuple[float, ...], thresholds: tuple[float, ...]) -> int:
