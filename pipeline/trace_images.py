@@ -18,6 +18,7 @@ from mijian.pipeline.trace_layers import Signers, verified_layer
 from mijian.pipeline.trace_model import MAX_PATTERN_PAGES, Layer
 from mijian.watermark.codes import SIGHT, SIGNAL, check_code, false_match_probability, find_codes, \
     forgery_probability
+from mijian.watermark.fax_view import fax_upright
 
 BAND_PIXELS = 500_000
 """A page image is decoded in bands of about this many pixels (about a quarter of an A4 page at
@@ -155,6 +156,7 @@ def read_fingerprints(images: list, keys: list, register: RegisterStore,
     readings: list[Reading] = []
     several = 0
     for page, image in enumerate(images[:max_pages], 1):
+        image = fax_upright(image)  # a 204 x 98 dpi fax: the dot lattice square again
         regions = bands(image)
         page_readings = [_read(region, page, band, keys, register, copies) for band, region in regions]
         if len(regions) == 1:
