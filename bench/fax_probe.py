@@ -31,12 +31,12 @@ import leak_sims  # noqa: E402
 DRAFTS = ("en_report_confidential.pdf", "zh_notice_secret.pdf")
 
 
-def copies(work: Path) -> list[dict]:
-    """The first copy of each draft, issued once into ``work``."""
+def copies(work: Path, names: tuple[str, ...]) -> list[dict]:
+    """The first copy of each draft of ``samples`` named, issued once into ``work``."""
     done = work / "copies.txt"
     if not done.exists():
         work.mkdir(parents=True, exist_ok=True)
-        drafts = [ROOT / "samples" / d for d in DRAFTS]
+        drafts = [ROOT / "samples" / d for d in names]
         rows = []
         for c in leak_bench.issue_all(drafts, work / "home", work):
             if any(r["draft"] == c["draft"] for r in rows):
@@ -61,6 +61,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", default="/tmp/faxprobe")
     ap.add_argument("--seeds", default="0-3")
+    ap.add_argument("--drafts", default=",".join(DRAFTS), help="sample drafts (first run in WORK)")
     ap.add_argument("--pattern", action="store_true", help="also decode the page pattern (as the tracer does)")
     ap.add_argument("--trace", action="store_true", help="also run the whole trace")
     ap.add_argument("--notes", action="store_true", help="print the reader's notes")
@@ -73,7 +74,7 @@ def main() -> int:
     from mijian.pipeline.screenprint_layer import layer_key
     from mijian.watermark.screenprint import read_keys
 
-    todo = copies(work)
+    todo = copies(work, tuple(args.drafts.split(",")))
     office = Office.open(str(work / "home"))
     keys = list(office.keys())
     sp_keys = [layer_key(pattern_key(k)) for k in keys]
