@@ -1,7 +1,9 @@
 """The layers of a leak that live in its page images: the QR symbol of the printed code (read on
 every page image) and the keyed page fingerprint (decoded on every page image and, on a whole
 page, in each of several bands of it and, once a band names a copy, in its two halves the
-other way, so that a page put together from two copies shows both).
+other way, so that a page put together from two copies shows both). A page image that looks
+like a standard-resolution fax (two-level, 204 x 98 dpi) is read stretched upright instead, and
+smoothed as well when that names no copy (:mod:`watermark.fax_view`).
 
 Page images are those of an image leak, or the rendered pages of a PDF (always, even when
 other layers verified: a layer is worth most where it can contradict the others).
