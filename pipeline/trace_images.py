@@ -1,7 +1,9 @@
 """The layers of a leak that live in its page images: the QR symbol of the printed code (read on
 every page image) and the keyed page fingerprint (decoded on every page image and, on a whole
 page, in each of several bands of it and, once a band names a copy, in its two halves the
-other way, so that a page put together from two copies shows both).
+other way, so that a page put together from two copies shows both). A page image that looks
+like a standard-resolution fax (two-level, 204 x 98 dpi) is read stretched upright instead, and
+smoothed as well when that names no copy (:mod:`watermark.fax_view`).
 
 Page images are those of an image leak, or the rendered pages of a PDF (always, even when
 other layers verified: a layer is worth most where it can contradict the others).
@@ -18,6 +20,7 @@ from mijian.pipeline.trace_layers import Signers, verified_layer
 from mijian.pipeline.trace_model import MAX_PATTERN_PAGES, Layer
 from mijian.watermark.codes import SIGHT, SIGNAL, check_code, false_match_probability, find_codes, \
     forgery_probability
+from mijian.watermark.fax_view import fax_views
 
 BAND_PIXELS = 500_000
 """A page image is decoded in bands of about this many pixels (about a quarter of an A4 page at
@@ -155,19 +158,34 @@ def read_fingerprints(images: list, keys: list, register: RegisterStore,
     readings: list[Reading] = []
     several = 0
     for page, image in enumerate(images[:max_pages], 1):
-        regions = bands(image)
-        page_readings = [_read(region, page, band, keys, register, copies) for band, region in regions]
-        if len(regions) == 1:
-            several += page_readings[0].several
-        else:
-            if _needs_whole(page_readings):
-                whole = _read(shrunk(image), page, "whole", keys, register, copies)
-                page_readings.append(whole)
-                several += whole.several
+        # a 204 x 98 dpi fax is read stretched upright (its dot lattice square again), and
+        # smoothed as well when that names no copy; every region read counts in the bound
+        for label, view in fax_views(image):
+            page_readings, doubled = _page_readings(view, page, label, keys, register, copies)
+            readings.extend(page_readings)
             if any(r.number is not None for r in page_readings):
-                page_readings += [_read(region, page, half, keys, register, copies)
-                                  for half, region in halves(image)]
-        readings.extend(page_readings)
+                break
+        several += doubled
+    return readings, several
+
+
+def _page_readings(image: Image.Image, page: int, label: str, keys: list, register: RegisterStore,
+                   copies: int) -> tuple[list[Reading], bool]:
+    """The readings of one view of a page image (its bands, the whole page and its halves
+    when needed; see :func:`read_fingerprints`), their region names prefixed with ``label``,
+    and whether the page shows the marks of several copies."""
+    regions = bands(image)
+    readings = [_read(region, page, label + band, keys, register, copies) for band, region in regions]
+    if len(regions) == 1:
+        return readings, readings[0].several
+    several = False
+    if _needs_whole(readings):
+        whole = _read(shrunk(image), page, label + "whole", keys, register, copies)
+        readings.append(whole)
+        several = whole.several
+    if any(r.number is not None for r in readings):
+        readings += [_read(region, page, label + half, keys, register, copies)
+                     for half, region in halves(image)]
     return readings, several
 
 
@@ -189,8 +207,7 @@ def _where(readings: list[Reading]) -> str:
     """Where a copy's fingerprint was read, page by page (``page 1 band 1/4, band 2/4``)."""
     pages: dict[int, list[str]] = {}
     for reading in readings:
-        pages.setdefault(reading.page, []).append("whole page" if reading.band == "whole"
-                                                  else reading.band)
+        pages.setdefault(reading.page, []).append(reading.band.replace("whole", "whole page"))
     return "; ".join(f"page {page} " + ", ".join(regions) for page, regions in pages.items())
 
 
