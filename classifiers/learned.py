@@ -153,11 +153,6 @@ class ModelReading:
     drafts: int
     spans: tuple[tuple[int, int, str], ...]
     """The words that push the draft up most, strongest first: original start, end and text."""
-
-    def words(self, n: int = 5, down: bool = False) -> list[str]:
-        """The first ``n`` of the words that push the draft up (or, with ``down``, down)."""
-        return [w for _, _, w in (self.down if down else self.spans)[:n]]
-
     features: int = SHORT
     """Distinct features the draft has (see :data:`SHORT`)."""
     down: tuple[tuple[int, int, str], ...] = ()
@@ -167,6 +162,10 @@ class ModelReading:
     peak: tuple[float, ...] | None = None
     """Step by step, the highest probabilities any part of a long draft reads at (see
     :func:`part_peak`); None for a draft of one part."""
+
+    def words(self, n: int = 5, down: bool = False) -> list[str]:
+        """The first ``n`` of the words that push the draft up (or, with ``down``, down)."""
+        return [w for _, _, w in (self.down if down else self.spans)[:n]]
 
     def weight(self) -> float:
         """The share of its say the reader gets: 1 from :data:`SHORT` features up."""
@@ -184,7 +183,7 @@ def legible(text: str) -> float:
     """Share of the characters of normalised ``text`` that are Han, Latin letters, digits,
     whitespace or common punctuation: what the reader was trained on. Other scripts (Cyrillic
     look-alikes, kana, Hangul), replacement characters and bytes read as text fall outside."""
-    return len(_READABLE.findall(text)) / len(text) if text else 1.0
+    return 1.0 - len(_READABLE.sub("", text)) / len(text) if text else 1.0
 
 
 def read_model(norm: NormalisedText, model: GradeModel | None = None, top: int = 6) -> ModelReading:

@@ -168,7 +168,7 @@ def suggest(findings: Iterable[Finding], language: str, catalogue: Iterable[Cata
     floors.apply(run, fs)
     confidence = _confidence(run, fs, t, h, p, uncapped)
     if second is not None:
-        joint = second_look(run, second, floors, fs)
+        joint = second_look(run, second, floors)
         if run.rule == "second_reading":
             confidence = round(min(0.99, max(0.05, joint)), 2)
     return _finish(run, fs, t, floors, head_mark, confidence, language, items, scope_matches, second)
@@ -344,4 +344,4 @@ def _finish(run: Steps, fs: tuple[Finding, ...], t: Tally, floors: Floors, head_
         run.lines.append(say.empty())
     run.lines.append(say.decision(level, run.rule, run.cat, confidence, say.period(years, event), source))
     return Suggestion(level, confidence, fs, tuple(run.lines), basis, years, catalogue_item, item_years,
-                      scope_item, event, source, language, items, scopes, run.rule, second, settled(floors, fs))
+                      scope_item, event, source, language, items, scopes, run.rule, second, settled(floors))

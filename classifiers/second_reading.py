@@ -27,7 +27,6 @@ import math
 from dataclasses import dataclass
 from importlib import resources
 
-from mijian.classifiers.findings import Finding
 from mijian.classifiers.floors import Floors, Steps
 from mijian.classifiers.learned import SHORT, STEPS, ModelReading
 
@@ -100,9 +99,9 @@ items it may take further: on the blind drafts, holding every item cost four mor
 suggested 秘密 or above."""
 
 
-def settled(floors: Floors, fs: tuple[Finding, ...] = ()) -> int:
-    """The minimum the second reading never goes below (see the module notes)."""
-    del fs  # markings in running text are often mentions: only the draft's own banner counts
+def settled(floors: Floors) -> int:
+    """The minimum the second reading never goes below (see the module notes); markings in
+    running text are often mentions: only the draft's own banner counts."""
     return max(floors.catalogue.item.level if floors.catalogue else 0, floors.pattern, floors.mark - 1,
                floors.scope_level - SCOPE_SLACK if floors.scope_level >= 4 else 0)
 
@@ -135,15 +134,14 @@ def held(c: Combiner, reading: ModelReading, rules: int, level: int) -> int:
     return max(level, min(rules, c.level(c.probabilities(rules, part))) - HOLD_SLACK)
 
 
-def second_look(run: Steps, reading: ModelReading, floors: Floors, fs: tuple[Finding, ...] = (),
-                combiner: Combiner | None = None) -> float:
+def second_look(run: Steps, reading: ModelReading, floors: Floors, combiner: Combiner | None = None) -> float:
     """Weigh the rules' level with the reader; move the level when they agree on another. Returns P(chosen)."""
     if reading.legible < LEGIBLE:
         run.lines.append(run.say.second_abstains(reading.legible))
         return 1.0
     c = combiner if combiner is not None else load_combiner()
     q = c.probabilities(run.level, reading)
-    level = held(c, reading, run.level, bounded(c.level(q), run.level, settled(floors, fs)))
+    level = held(c, reading, run.level, bounded(c.level(q), run.level, settled(floors)))
     run.lines.append(run.say.second_reading(reading, q, run.level, level))
     if level != run.level:
         run.take(level, "second_reading", keep_cat=True)

@@ -17,7 +17,7 @@ combiner are fitted without it. Deterministic: the same data give the same files
 from __future__ import annotations
 
 import argparse
-import os
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -26,13 +26,11 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from evaluate import Case, load_cases  # noqa: E402
+from evaluate import Case, Outcome, Report, load_cases  # noqa: E402
 
 FOLDS = 5
 THRESHOLDS = (0.5, 0.5, 0.3, 0.5)
 """Combined-probability thresholds per step; 机密's is lower because a missed 机密 costs most."""
-HOLD = os.environ.get("MIJIAN_TRAIN_NO_HOLD") is None
-"""Whether the figures apply the parts' hold on lowering (:func:`classifiers.second_reading.held`)."""
 PENALTY = 1e-2
 """L2 penalty of the combiner's logistic regressions."""
 
@@ -40,7 +38,7 @@ PENALTY = 1e-2
 def main(argv: list[str] | None = None) -> int:
     """Train both parts, print the out-of-fold figures, then write (or, with --check, compare)."""
     from mijian.classifiers.learned import MODEL_FILE, load_model
-    from mijian.classifiers.learned_fit import Example, fit
+    from mijian.classifiers.learned_fit import fit
     from mijian.classifiers.second_reading import COMBINER_FILE, load_combiner
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -57,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     folds = np.arange(len(blind)) % FOLDS
     readings: list = [None] * len(blind)
     for f in range(FOLDS):
-        reader = fit([_example(c, Example) for c in (*dev, *(c for c, g in zip(blind, folds) if g != f))],
+        reader = fit(_examples((*dev, *(c for c, g in zip(blind, folds) if g != f))),
                      penalty=args.penalty, epochs=args.epochs)
         for i, r in zip(np.flatnonzero(folds == f), _readings(reader, [c for c, g in zip(blind, folds) if g == f])):
             readings[i] = r
@@ -80,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         levels = _out_of_fold(x, blind, rules, minimum, readings, folds, THRESHOLDS, down)
         print(f"{'lowering at most ' + str(down):>34} {_figures(blind, levels)}")
     combiner = _fit_combiner(x, list(blind), len(blind))
-    reader = fit([_example(c, Example) for c in (*dev, *blind)], penalty=args.penalty, epochs=args.epochs)
+    reader = fit(_examples((*dev, *blind)), penalty=args.penalty, epochs=args.epochs)
     data = HERE.parent / "classifiers" / "data"
     if args.check:
         same = load_model().data_sha256 == reader.data_sha256 and load_combiner() == combiner
@@ -101,17 +99,20 @@ def _out_of_fold(x: np.ndarray, blind: tuple[Case, ...], rules: np.ndarray, mini
 
     levels = np.zeros(len(blind), dtype=int)
     for f in range(FOLDS):
-        part = _fit_combiner(x[folds != f], [c for c, g in zip(blind, folds) if g != f], 0)
+        part = dataclasses.replace(_fit_combiner(x[folds != f], [c for c, g in zip(blind, folds) if g != f], 0),
+                                   thresholds=thresholds)
         for i in np.flatnonzero(folds == f):
             r, reading = int(rules[i]), readings[i]
-            level = _level(part.probabilities(r, reading), thresholds)
-            level = bounded(level, r, int(minimum[i]), lower_max, reader_max)
-            levels[i] = held(part, reading, r, level) if HOLD else level
+            level = bounded(part.level(part.probabilities(r, reading)), r, int(minimum[i]), lower_max, reader_max)
+            levels[i] = held(part, reading, r, level)
     return levels
 
 
-def _example(case: Case, example: type) -> object:
-    return example(case.text, case.band[0], case.band[1])
+def _examples(cases: tuple[Case, ...]) -> list:
+    """The cases as the reader's training examples."""
+    from mijian.classifiers.learned_fit import Example
+
+    return [Example(c.text, c.band[0], c.band[1]) for c in cases]
 
 
 def _rules_level(case: Case) -> tuple[int, int]:
@@ -168,20 +169,11 @@ def _logistic(x: np.ndarray, y: np.ndarray, steps: int = 3000, rate: float = 0.1
     return w, b
 
 
-def _level(q: tuple[float, ...], thresholds: tuple[float, ...]) -> int:
-    level = 0
-    while level < 4 and q[level] > thresholds[level]:
-        level += 1
-    return level
-
-
 def _figures(cases: tuple[Case, ...], levels: np.ndarray) -> str:
-    n = len(cases)
-    inb = sum(c.band[0] <= int(v) <= c.band[1] for c, v in zip(cases, levels))
-    one = sum(c.band[0] - 1 <= int(v) <= c.band[1] + 1 for c, v in zip(cases, levels))
-    pub = sum(c.band[1] == 0 and int(v) >= 2 for c, v in zip(cases, levels))
-    low = sum(c.band[0] >= 3 and int(v) < 3 for c, v in zip(cases, levels))
-    return f"in band {inb / n:.1%}, within one {one / n:.1%}, public >= 2: {pub}, must >= 3 below 3: {low}"
+    """The four figures of :class:`evaluate.Report` in one line."""
+    r = Report(tuple(Outcome(c, int(v), ()) for c, v in zip(cases, levels)))
+    return (f"in band {r.in_band:.1%}, within one {r.within_one:.1%}, public >= 2: {len(r.public_high)}, "
+            f"must >= 3 below 3: {len(r.high_low)}")
 
 
 if __name__ == "__main__":
