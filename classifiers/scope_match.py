@@ -33,20 +33,17 @@ import functools
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from pathlib import Path
 
 import ahocorasick
 from mijian.classifiers.details import CATEGORIES as DETAIL_CATEGORIES
-from mijian.classifiers.details import (
-    GENERIC_KINDS,
-    RESTRICTION,
-    generic_conditions,
-    generic_details,
-)
+from mijian.classifiers.details import GENERIC_KINDS, RESTRICTION, generic_conditions, generic_details
 from mijian.classifiers.lexicon_scan import _encode, _is_word
 from mijian.classifiers.normalise import NormalisedText, normalise_term
 from mijian.classifiers.reading import Reading
 from mijian.classifiers.segments import Segments, segment
 from mijian.keywords import ScopeCatalogue, ScopeItem
+from mijian.keywords.datacache import derived
 
 SUBJECT = -1
 """The role of a subject word (conditions are numbered from 0)."""
@@ -139,8 +136,7 @@ class _Compiled:
     roles: tuple[tuple[tuple[int, int, str], ...], ...]
     """Per automaton value: (item index, role, word as listed) for every item using the word."""
     regexes: tuple[tuple[tuple[int, str], ...], ...]
-    """Per item: (condition index, regex), compiled when first searched (the catalogue's loader
-    compiled each one already, with the same flags, so :mod:`re`'s cache has it)."""
+    """Per item: (condition index, regex), compiled when first searched (:mod:`re` caches it)."""
     kinds: tuple[tuple[str, ...], ...]
     """Per item: the kind of each condition."""
 
@@ -175,8 +171,6 @@ def match_scopes(norm: NormalisedText, reading: Reading, catalogue: ScopeCatalog
 
 
 def _word_hits(norm: NormalisedText, reading: Reading, compiled: _Compiled) -> dict[int, list[Hit]]:
-
-
     """Every subject and condition word found, per item, outside negation scopes (original offsets)."""
     text = norm.text
     size = len(text)
@@ -371,7 +365,15 @@ def _spellings(key: str) -> set[str]:
 
 @functools.lru_cache(maxsize=4)
 def _compile(catalogue: ScopeCatalogue) -> _Compiled:
-    """Build the automaton and regexes for one catalogue (cached: a catalogue is immutable)."""
+    """The automaton and regexes of one catalogue, built once (a catalogue is immutable; the
+    packaged catalogue's are kept between runs by :mod:`keywords.datacache`)."""
+    here = Path(__file__)
+    sources = (here, here.with_name("normalise.py"), here.with_name("lexicon_scan.py"))
+    return derived("scope-automaton", catalogue, sources, lambda: _build(catalogue), _Compiled)
+
+
+def _build(catalogue: ScopeCatalogue) -> _Compiled:
+    """Build the automaton and regexes for one catalogue."""
     slots: dict[str, int] = {}
     keys: list[tuple[int, bool, bool]] = []
     roles: list[list[tuple[int, int, str]]] = []
