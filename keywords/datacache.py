@@ -9,7 +9,8 @@ back on the next run while its inputs are unchanged.
 - **Where**: the folder named by ``MIJIAN_CACHE``, else the user's cache folder
   (``~/.cache/mijian`` on Linux, from platformdirs). ``MIJIAN_CACHE=off`` turns the cache off:
   nothing is read or written. The folder is created with mode 0700; a folder that is not the
-  user's own, or that others may write to, is not used.
+  user's own, or that others may write to, is not used; nor is any folder where files have no
+  POSIX owner and mode (Windows): there the data is parsed on every run, as before.
 - **Key**: a SHA-256 of the value's name, the contents of its source files (the data files and
   the modules that build the value from them), the interpreter and Unicode versions, and the
   installed distributions of mijian, pyahocorasick and numpy (their names carry their versions).
@@ -158,6 +159,8 @@ def _mine(st: os.stat_result) -> bool:
 def _usable_folder(folder: Path) -> bool:
     """Create the folder (mode 0700) if it is missing; True if it is the user's own and no one
     else may write to it."""
+    if os.name != "posix":
+        return False
     try:
         if not folder.is_dir():
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -216,7 +219,7 @@ def _secret(folder: Path) -> bytes | None:
     return secret if len(secret) == _SECRET_SIZE else None
 
 
-def _mac(secret: bytes, key: str, payload: bytes) -> bytes:
+def _mac(secret: bytes, key: str, payload: bytes | memoryview) -> bytes:
     mac = hmac.new(secret, key.encode("ascii") + b"\0", hashlib.sha256)
     mac.update(payload)
     return mac.digest()
