@@ -145,24 +145,40 @@ class GradeModel:
 
 @functools.lru_cache(maxsize=1)
 def load_model() -> GradeModel:
-    """The packaged model, read once (and kept between runs by :mod:`keywords.datacache` while
-    the model file and this module are unchanged)."""
+    """The packaged model, read once (its 8-bit weights kept between runs by
+    :mod:`keywords.datacache` while the model file and this module are unchanged)."""
     from mijian.keywords.datacache import cached
 
     source = resources.files("mijian.classifiers").joinpath("data", MODEL_FILE)
     if not isinstance(source, Path):
-        return _read_model(source)
-    return cached("grade-model", (source, Path(__file__)), lambda: _read_model(source), GradeModel)
+        return _read_packed(source).model()
+    return cached("grade-model", (source, Path(__file__)), lambda: _read_packed(source), _Packed).model()
 
 
-def _read_model(source: Traversable) -> GradeModel:
-    """The model in the packaged file, its weights restored from 8 bits (no copy beyond the result)."""
+@dataclass(frozen=True)
+class _Packed:
+    """The model as it ships: each step's weights in 8 bits with their scale."""
+
+    q: npt.NDArray[np.int8]
+    scale: npt.NDArray[np.float32]
+    bias: npt.NDArray[np.float32]
+    drafts: int
+    data_sha256: str
+
+    def model(self) -> GradeModel:
+        """The model with its weights restored to 32 bits (made once, no copy beyond the result)."""
+        weights = np.multiply(self.q, self.scale[:, None], dtype=np.float32)
+        return GradeModel(weights, self.bias, self.drafts, self.data_sha256)
+
+
+def _read_packed(source: Traversable) -> _Packed:
+    """The packaged model file, checked against this reader's feature space."""
     with source.open("rb") as f, np.load(f, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
         if meta["bits"] != BITS:
             raise ValueError(f"grade model has {meta['bits']} bits of features, this reader {BITS}")
-        weights = np.multiply(z["q"], z["scale"][:, None], dtype=np.float32)
-        return GradeModel(weights, z["bias"].astype(np.float32), int(meta["drafts"]), str(meta["data_sha256"]))
+        return _Packed(z["q"], z["scale"].astype(np.float32), z["bias"].astype(np.float32), int(meta["drafts"]),
+                       str(meta["data_sha256"]))
 
 
 @dataclass(frozen=True)

@@ -82,13 +82,13 @@ def test_tables_automata_and_model_from_the_cache_equal_a_fresh_build(folder: Pa
     lexicon = loader._packaged_lexicon.__wrapped__()
     catalogue = scope_catalogue._packaged.__wrapped__()
     fresh = (normalise._build_tables(), lexicon_scan._build(lexicon), scope_match._build(catalogue),
-             learned._read_model(learned.resources.files("mijian.classifiers").joinpath("data", learned.MODEL_FILE)))
+             learned._read_packed(learned.resources.files("mijian.classifiers").joinpath("data", learned.MODEL_FILE)).model())
     normalise._tables.__wrapped__()
     lexicon_scan._compile.__wrapped__(lexicon)
     scope_match._compile.__wrapped__(catalogue)
     learned.load_model.__wrapped__()
     for module, name in ((normalise, "_build_tables"), (lexicon_scan, "_build"), (scope_match, "_build"),
-                         (learned, "_read_model")):
+                         (learned, "_read_packed")):
         monkeypatch.setattr(module, name, _boom)
     tables, lex_auto, scope_auto, model = (normalise._tables.__wrapped__(), lexicon_scan._compile.__wrapped__(lexicon),
                                            scope_match._compile.__wrapped__(catalogue), learned.load_model.__wrapped__())
@@ -100,6 +100,8 @@ def test_tables_automata_and_model_from_the_cache_equal_a_fresh_build(folder: Pa
     assert sorted(scope_auto.automaton.items()) == sorted(fresh[2].automaton.items())
     assert np.array_equal(model.weights, fresh[3].weights) and model.weights.dtype == np.float32
     assert np.array_equal(model.bias, fresh[3].bias)
+    with np.load(ROOT / "classifiers" / "data" / learned.MODEL_FILE, allow_pickle=False) as z:  # as it was restored before
+        assert np.array_equal(model.weights, (z["q"].astype(np.float32) * z["scale"][:, None]).astype(np.float32))
     assert (model.drafts, model.data_sha256) == (fresh[3].drafts, fresh[3].data_sha256)
 
 
