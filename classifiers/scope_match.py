@@ -135,8 +135,8 @@ class _Compiled:
     """Per automaton value: the key length, and whether its left/right end needs a word boundary."""
     roles: tuple[tuple[tuple[int, int, str], ...], ...]
     """Per automaton value: (item index, role, word as listed) for every item using the word."""
-    regexes: tuple[tuple[tuple[int, str], ...], ...]
-    """Per item: (condition index, regex), compiled when first searched (:mod:`re` caches it)."""
+    regexes: tuple[tuple[tuple[int, re.Pattern[str]], ...], ...]
+    """Per item: (condition index, its regex compiled case-insensitive)."""
     kinds: tuple[tuple[str, ...], ...]
     """Per item: the kind of each condition."""
 
@@ -206,7 +206,7 @@ def _inflected(text: str, end: int) -> int:
 
 
 def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem,
-                regexes: tuple[tuple[int, str], ...], subject: list[Hit],
+                regexes: tuple[tuple[int, re.Pattern[str]], ...], subject: list[Hit],
                 memo: dict[str, tuple[list[Hit], list[int]]] | None = None) -> list[Hit]:
     """Regex conditions and generic details, searched only where a subject word reaches.
 
@@ -232,8 +232,7 @@ def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem
             while k < len(found) and found[k].end <= hi:
                 out.append(found[k])
                 k += 1
-    for cond, pattern in regexes:
-        rx = re.compile(pattern, re.IGNORECASE)  # only items a subject word reached; re caches it
+    for cond, rx in regexes:
         for lo, hi in spans:
             for m in rx.finditer(text, lo, hi):
                 if m.end() > m.start() and not reading.is_negated(m.start(), m.end()):
@@ -377,7 +376,7 @@ def _build(catalogue: ScopeCatalogue) -> _Compiled:
     slots: dict[str, int] = {}
     keys: list[tuple[int, bool, bool]] = []
     roles: list[list[tuple[int, int, str]]] = []
-    regexes: list[tuple[tuple[int, str], ...]] = []
+    regexes: list[tuple[tuple[int, re.Pattern[str]], ...]] = []
     kinds: list[tuple[str, ...]] = []
     automaton = ahocorasick.Automaton()
     for index, item in enumerate(catalogue.items):
@@ -393,7 +392,7 @@ def _build(catalogue: ScopeCatalogue) -> _Compiled:
                     automaton.add_word(_encode(key), slots[key])
                 if (index, role, word) not in roles[slots[key]]:
                     roles[slots[key]].append((index, role, word))
-        regexes.append(tuple((n, rx) for n, c in enumerate(item.conditions) for rx in c.regex))
+        regexes.append(tuple((n, re.compile(rx, re.IGNORECASE)) for n, c in enumerate(item.conditions) for rx in c.regex))
     if not keys:
         return _Compiled(None, (), (), (), ())
     automaton.make_automaton()

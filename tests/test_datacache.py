@@ -26,6 +26,11 @@ normalise = importlib.import_module("mijian.classifiers.normalise")
 lexicon_scan = importlib.import_module("mijian.classifiers.lexicon_scan")
 scope_match = importlib.import_module("mijian.classifiers.scope_match")
 learned = importlib.import_module("mijian.classifiers.learned")
+details = importlib.import_module("mijian.classifiers.details")
+personal = importlib.import_module("mijian.classifiers.personal")
+nlp = importlib.import_module("mijian.classifiers.nlp")
+reading = importlib.import_module("mijian.classifiers.reading")
+patterns = importlib.import_module("mijian.classifiers.patterns")
 
 
 @pytest.fixture()
@@ -103,6 +108,38 @@ def test_tables_automata_and_model_from_the_cache_equal_a_fresh_build(folder: Pa
     with np.load(ROOT / "classifiers" / "data" / learned.MODEL_FILE, allow_pickle=False) as z:  # as it was restored before
         assert np.array_equal(model.weights, (z["q"].astype(np.float32) * z["scale"][:, None]).astype(np.float32))
     assert (model.drafts, model.data_sha256) == (fresh[3].drafts, fresh[3].data_sha256)
+
+
+def test_compiled_patterns_from_the_cache_equal_fresh_compiles(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wrappers = {"details-patterns": (details._compiled.__wrapped__, details._compile_all),
+                "personal-patterns": (personal._patterns.__wrapped__, personal._compile_all),
+                "nlp-rules-zh": (lambda: nlp._compiled.__wrapped__("zh"), lambda: nlp._compile_rules("zh")),
+                "pattern-regexes": (patterns._compiled.__wrapped__,
+                                    lambda: tuple((p, *rx) for p, rx in zip(patterns._PATTERNS, patterns._compile_all()))),
+                "reading-patterns": (reading._patterns.__wrapped__, reading._patterns.__wrapped__)}
+    fresh = {name: build() for name, (_, build) in wrappers.items()}
+    for wrapper, _ in wrappers.values():
+        wrapper()  # misses: compiled and written
+    for module, name in ((details, "_compile_all"), (personal, "_compile_all"), (nlp, "_compile_rules"),
+                         (patterns, "_compile_all")):
+        monkeypatch.setattr(module, name, _boom)
+    for name, (wrapper, _) in wrappers.items():
+        assert wrapper() == fresh[name], name  # a pattern equals another of the same source, flags and code
+        [path] = _files(folder, name)
+        assert b"_made_again" in path.read_bytes(), name  # kept as engine code, not as source to compile
+
+
+def test_a_pattern_is_made_again_from_its_engine_code() -> None:
+    import re
+
+    for rx in (re.compile(r"(?P<n>[0-9]+)\s*(?:吨|tons?)", re.IGNORECASE), re.compile(r"^[★☆]\s*$", re.MULTILINE),
+               re.compile(r"(?i)(?<![a-z])top secret(?![a-z])"), re.compile("[\u4e00-\u9fff]{2,4}")):
+        spec = datacache._engine_code(rx)
+        assert spec is not None
+        again = datacache._made_again(*spec)
+        assert again == rx and again.groupindex == rx.groupindex and again.flags == rx.flags
+        assert [m.span() for m in again.finditer("12 tons ★\nTOP SECRET 机密文件")] == \
+            [m.span() for m in rx.finditer("12 tons ★\nTOP SECRET 机密文件")]
 
 
 def test_a_lexicon_of_ones_own_files_is_never_cached(folder: Path, tmp_path: Path) -> None:
