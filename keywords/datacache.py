@@ -2,9 +2,9 @@
 
 Reading the lexicons and the catalogue of secrecy scopes means parsing and validating about
 sixty TOML files in pure Python; the classifier then builds two Aho-Corasick automata over
-them, the folding tables of :mod:`classifiers.normalise` and the grade model's weights. Each
-command paid for all of it again. :func:`cached` keeps the built value in a file and reads it
-back on the next run while its inputs are unchanged.
+them, the folding tables of :mod:`classifiers.normalise`, the grade model's weights and some
+two hundred regular expressions. Each command paid for all of it again. :func:`cached` keeps
+the built value in a file and reads it back on the next run while its inputs are unchanged.
 
 - **Where**: the folder named by ``MIJIAN_CACHE``, else the user's cache folder
   (``~/.cache/mijian`` on Linux, from platformdirs). ``MIJIAN_CACHE=off`` turns the cache off:
