@@ -115,12 +115,26 @@ find exactly what they found without it (tests/test_restriction.py checks this o
 drafts)."""
 
 
-@functools.lru_cache(maxsize=4)
 def _conditions(kind: str) -> re.Pattern[str]:
-    """The generic pattern of one condition kind, compiled once."""
-    first = _FIRST.get(kind)
-    source = GENERIC_KINDS[kind]
-    return re.compile(f"(?=[{first}])(?:{source})" if first else source, re.IGNORECASE)
+    """The generic pattern of one condition kind."""
+    return _compiled()[kind]
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled() -> dict[str, re.Pattern[str]]:
+    """The module's patterns, compiled once (kept between runs by :mod:`keywords.datacache`): the
+    generic pattern of each condition kind, and under ``""`` the three kinds of detail as one."""
+    from mijian.keywords.datacache import cached
+
+    return cached("details-patterns", (__file__,), _compile_all, dict)
+
+
+def _compile_all() -> dict[str, re.Pattern[str]]:
+    """Compile the module's patterns (see :func:`_compiled`)."""
+    out = {kind: re.compile(f"(?=[{_FIRST[kind]}])(?:{source})" if kind in _FIRST else source, re.IGNORECASE)
+           for kind, source in GENERIC_KINDS.items()}
+    out[""] = re.compile(f"{_QUANTITY}|{_COORDINATE}|{_DESIGNATOR}", re.IGNORECASE)
+    return out
 
 
 def restriction_findings(text: str, found: list[Finding]) -> list[Finding]:
@@ -143,7 +157,6 @@ def generic_details(text: str, lo: int, hi: int) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0)) for m in _pattern().finditer(text, lo, hi) if m.group(0).strip()]
 
 
-@functools.lru_cache(maxsize=1)
 def _pattern() -> re.Pattern[str]:
-    """The three kinds of detail as one pattern, compiled once."""
-    return re.compile(f"{_QUANTITY}|{_COORDINATE}|{_DESIGNATOR}", re.IGNORECASE)
+    """The three kinds of detail as one pattern."""
+    return _compiled()[""]

@@ -24,11 +24,16 @@ import re
 import zlib
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from mijian.classifiers.normalise import NormalisedText
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 BITS = 18
 """Hashed feature space: 2**BITS buckets."""
@@ -54,9 +59,14 @@ class Grams:
     starts: Ints
     ends: Ints
 
+    @functools.cached_property
+    def distinct(self) -> Ints:
+        """The distinct buckets, sorted (found once per text)."""
+        return np.unique(self.buckets)
+
     def vector(self) -> tuple[Ints, npt.NDArray[np.float64]]:
         """The distinct buckets and their weight: present or not, scaled to unit length."""
-        idx = np.unique(self.buckets)
+        idx = self.distinct
         return idx, np.full(len(idx), 1.0 / float(np.sqrt(max(len(idx), 1))))
 
 
@@ -135,14 +145,40 @@ class GradeModel:
 
 @functools.lru_cache(maxsize=1)
 def load_model() -> GradeModel:
-    """The packaged model (read once)."""
-    with resources.files("mijian.classifiers").joinpath("data", MODEL_FILE).open("rb") as f, \
-            np.load(f, allow_pickle=False) as z:
+    """The packaged model, read once (its 8-bit weights kept between runs by
+    :mod:`keywords.datacache` while the model file and this module are unchanged)."""
+    from mijian.keywords.datacache import cached
+
+    source = resources.files("mijian.classifiers").joinpath("data", MODEL_FILE)
+    if not isinstance(source, Path):
+        return _read_packed(source).model()
+    return cached("grade-model", (source, Path(__file__)), lambda: _read_packed(source), _Packed).model()
+
+
+@dataclass(frozen=True)
+class _Packed:
+    """The model as it ships: each step's weights in 8 bits with their scale."""
+
+    q: npt.NDArray[np.int8]
+    scale: npt.NDArray[np.float32]
+    bias: npt.NDArray[np.float32]
+    drafts: int
+    data_sha256: str
+
+    def model(self) -> GradeModel:
+        """The model with its weights restored to 32 bits (made once, no copy beyond the result)."""
+        weights = np.multiply(self.q, self.scale[:, None], dtype=np.float32)
+        return GradeModel(weights, self.bias, self.drafts, self.data_sha256)
+
+
+def _read_packed(source: Traversable) -> _Packed:
+    """The packaged model file, checked against this reader's feature space."""
+    with source.open("rb") as f, np.load(f, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
         if meta["bits"] != BITS:
             raise ValueError(f"grade model has {meta['bits']} bits of features, this reader {BITS}")
-        weights = (z["q"].astype(np.float32) * z["scale"][:, None]).astype(np.float32)
-        return GradeModel(weights, z["bias"].astype(np.float32), int(meta["drafts"]), str(meta["data_sha256"]))
+        return _Packed(z["q"], z["scale"].astype(np.float32), z["bias"].astype(np.float32), int(meta["drafts"]),
+                       str(meta["data_sha256"]))
 
 
 @dataclass(frozen=True)
@@ -193,7 +229,7 @@ def read_model(norm: NormalisedText, model: GradeModel | None = None, top: int =
     probs = m.probabilities(g)
     step = max((k for k in range(STEPS) if probs[k] >= 0.5), default=0)
     above = min(STEPS - 1, step + 1) if probs[step] >= 0.5 else step
-    return ModelReading(probs, m.drafts, _weighing(norm, g, m.weights[step], top), len(np.unique(g.buckets)),
+    return ModelReading(probs, m.drafts, _weighing(norm, g, m.weights[step], top), len(g.distinct),
                         _weighing(norm, g, -m.weights[above], top), legible(norm.text), part_peak(g, len(norm.text), m))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import ahocorasick
 
@@ -168,7 +169,17 @@ def _astral() -> re.Pattern[str]:
 
 @functools.lru_cache(maxsize=4)
 def _compile(lexicon: Lexicon) -> _Compiled:
-    """Build the automaton for one lexicon (cached; a lexicon is an immutable value)."""
+    """The automaton for one lexicon (cached: a lexicon is an immutable value; the packaged
+    lexicon's is read from :mod:`keywords.datacache` while nothing it is built from changed)."""
+    from mijian.keywords.datacache import derived
+
+    here = Path(__file__)
+    return derived("lexicon-automaton", lexicon, (here, here.with_name("normalise.py")),
+                   lambda: _build(lexicon), _Compiled)
+
+
+def _build(lexicon: Lexicon) -> _Compiled:
+    """Build the automaton for one lexicon."""
     automaton = ahocorasick.Automaton()
     entries: list[_Entry] = []
     slots: dict[str, int] = {}

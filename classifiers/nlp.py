@@ -144,7 +144,14 @@ def _longest(found: list[Entity]) -> tuple[Entity, ...]:
 
 @functools.lru_cache(maxsize=2)
 def _compiled(language: str) -> tuple[tuple[str, str, re.Pattern[str], bool], ...]:
-    """Compile the rules for a language once; Chinese drafts also get the English rules."""
+    """The rules for a language, compiled once (kept between runs by :mod:`keywords.datacache`)."""
+    from mijian.keywords.datacache import cached
+
+    return cached(f"nlp-rules-{language}", (__file__,), lambda: _compile_rules(language), tuple)
+
+
+def _compile_rules(language: str) -> tuple[tuple[str, str, re.Pattern[str], bool], ...]:
+    """Compile the rules for a language; Chinese drafts also get the English rules."""
     rules: list[tuple[str, str, re.Pattern[str], bool]] = []
     if language == "zh":
         rules += [(label, rule, re.compile(rx), False) for label, rule, rx in _ZH_RULES]

@@ -26,6 +26,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 _BMP = 0x10000
 _JOIN = "\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u2605"
@@ -161,7 +162,15 @@ def _fold(ch: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _tables() -> _Tables:
-    """Build the folding tables for the Basic Multilingual Plane once, on first use."""
+    """The folding tables for the Basic Multilingual Plane, built once, on first use (read from
+    :mod:`keywords.datacache` while this module and the Unicode version are unchanged)."""
+    from mijian.keywords.datacache import cached
+
+    return cached("normalise", (Path(__file__),), _build_tables, _Tables)
+
+
+def _build_tables() -> _Tables:
+    """Build the folding tables for the Basic Multilingual Plane."""
     one_to_one: dict[int, str] = {}
     multi: dict[str, str] = {}
     for cp in _unstable_points():

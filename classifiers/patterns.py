@@ -271,10 +271,19 @@ def _digit_run() -> re.Pattern[str]:
 
 @functools.lru_cache(maxsize=1)
 def _compiled() -> tuple[tuple[_Pattern, re.Pattern[str], re.Pattern[str], re.Pattern[str]], ...]:
-    """Compile the patterns and their context-word regexes once, on first use."""
+    """The patterns with their regexes and context-word regexes, compiled once, on first use (kept
+    between runs by :mod:`keywords.datacache`)."""
+    from mijian.keywords.datacache import cached
+
+    regexes = cached("pattern-regexes", (__file__,), _compile_all, tuple)
+    return tuple((p, *rx) for p, rx in zip(_PATTERNS, regexes, strict=True))
+
+
+def _compile_all() -> tuple[tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]], ...]:
+    """Compile each pattern's regex, context-word regex and kept characters."""
     out = []
     for p in _PATTERNS:
         words = "|".join(re.escape(w) for w in sorted(p.context, key=len, reverse=True))
         context = re.compile(r"(?<![a-z])(" + words + r")(?![a-z])")
-        out.append((p, re.compile(p.regex), context, re.compile(p.keep)))
+        out.append((re.compile(p.regex), context, re.compile(p.keep)))
     return tuple(out)

@@ -121,7 +121,16 @@ def _inline(text: str, rx: dict[str, re.Pattern[str]], taken: set[int]) -> list[
 
 @functools.lru_cache(maxsize=1)
 def _patterns() -> dict[str, re.Pattern[str]]:
-    """The detector's patterns, compiled once."""
+    """The detector's patterns, compiled once (kept between runs by :mod:`keywords.datacache`;
+    the names come from :mod:`classifiers.nlp`'s surnames)."""
+    from mijian.classifiers import nlp
+    from mijian.keywords.datacache import cached
+
+    return cached("personal-patterns", (__file__, nlp.__file__), _compile_all, dict)
+
+
+def _compile_all() -> dict[str, re.Pattern[str]]:
+    """Compile the detector's patterns."""
     return {
         "sensitive": re.compile(_SENSITIVE, re.IGNORECASE),
         "date": re.compile(_DATE),

@@ -135,8 +135,12 @@ def _rx(source: str) -> re.Pattern[str]:
 
 @functools.lru_cache(maxsize=1)
 def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """The Chinese and English negation patterns and the declassification pattern, compiled once."""
-    return re.compile(_ZH_NEG), re.compile(_EN_NEG, re.IGNORECASE), re.compile(_DECLASSIFIED)
+    """The Chinese and English negation patterns and the declassification pattern, compiled once
+    (kept between runs by :mod:`keywords.datacache`)."""
+    from mijian.keywords.datacache import cached
+
+    return cached("reading-patterns", (__file__,), lambda: (
+        re.compile(_ZH_NEG), re.compile(_EN_NEG, re.IGNORECASE), re.compile(_DECLASSIFIED)), tuple)
 
 
 PLANNED_REACH = 12

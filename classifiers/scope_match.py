@@ -33,20 +33,17 @@ import functools
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from pathlib import Path
 
 import ahocorasick
 from mijian.classifiers.details import CATEGORIES as DETAIL_CATEGORIES
-from mijian.classifiers.details import (
-    GENERIC_KINDS,
-    RESTRICTION,
-    generic_conditions,
-    generic_details,
-)
+from mijian.classifiers.details import GENERIC_KINDS, RESTRICTION, generic_conditions, generic_details
 from mijian.classifiers.lexicon_scan import _encode, _is_word
 from mijian.classifiers.normalise import NormalisedText, normalise_term
 from mijian.classifiers.reading import Reading
 from mijian.classifiers.segments import Segments, segment
 from mijian.keywords import ScopeCatalogue, ScopeItem
+from mijian.keywords.datacache import derived
 
 SUBJECT = -1
 """The role of a subject word (conditions are numbered from 0)."""
@@ -138,9 +135,8 @@ class _Compiled:
     """Per automaton value: the key length, and whether its left/right end needs a word boundary."""
     roles: tuple[tuple[tuple[int, int, str], ...], ...]
     """Per automaton value: (item index, role, word as listed) for every item using the word."""
-    regexes: tuple[tuple[tuple[int, str], ...], ...]
-    """Per item: (condition index, regex), compiled when first searched (the catalogue's loader
-    compiled each one already, with the same flags, so :mod:`re`'s cache has it)."""
+    regexes: tuple[tuple[tuple[int, re.Pattern[str]], ...], ...]
+    """Per item: (condition index, its regex compiled case-insensitive)."""
     kinds: tuple[tuple[str, ...], ...]
     """Per item: the kind of each condition."""
 
@@ -175,8 +171,6 @@ def match_scopes(norm: NormalisedText, reading: Reading, catalogue: ScopeCatalog
 
 
 def _word_hits(norm: NormalisedText, reading: Reading, compiled: _Compiled) -> dict[int, list[Hit]]:
-
-
     """Every subject and condition word found, per item, outside negation scopes (original offsets)."""
     text = norm.text
     size = len(text)
@@ -212,7 +206,7 @@ def _inflected(text: str, end: int) -> int:
 
 
 def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem,
-                regexes: tuple[tuple[int, str], ...], subject: list[Hit],
+                regexes: tuple[tuple[int, re.Pattern[str]], ...], subject: list[Hit],
                 memo: dict[str, tuple[list[Hit], list[int]]] | None = None) -> list[Hit]:
     """Regex conditions and generic details, searched only where a subject word reaches.
 
@@ -238,8 +232,7 @@ def _regex_hits(text: str, segments: Segments, reading: Reading, item: ScopeItem
             while k < len(found) and found[k].end <= hi:
                 out.append(found[k])
                 k += 1
-    for cond, pattern in regexes:
-        rx = re.compile(pattern, re.IGNORECASE)  # only items a subject word reached; re caches it
+    for cond, rx in regexes:
         for lo, hi in spans:
             for m in rx.finditer(text, lo, hi):
                 if m.end() > m.start() and not reading.is_negated(m.start(), m.end()):
@@ -371,11 +364,19 @@ def _spellings(key: str) -> set[str]:
 
 @functools.lru_cache(maxsize=4)
 def _compile(catalogue: ScopeCatalogue) -> _Compiled:
-    """Build the automaton and regexes for one catalogue (cached: a catalogue is immutable)."""
+    """The automaton and regexes of one catalogue, built once (a catalogue is immutable; the
+    packaged catalogue's are kept between runs by :mod:`keywords.datacache`)."""
+    here = Path(__file__)
+    sources = (here, here.with_name("normalise.py"), here.with_name("lexicon_scan.py"))
+    return derived("scope-automaton", catalogue, sources, lambda: _build(catalogue), _Compiled)
+
+
+def _build(catalogue: ScopeCatalogue) -> _Compiled:
+    """Build the automaton and regexes for one catalogue."""
     slots: dict[str, int] = {}
     keys: list[tuple[int, bool, bool]] = []
     roles: list[list[tuple[int, int, str]]] = []
-    regexes: list[tuple[tuple[int, str], ...]] = []
+    regexes: list[tuple[tuple[int, re.Pattern[str]], ...]] = []
     kinds: list[tuple[str, ...]] = []
     automaton = ahocorasick.Automaton()
     for index, item in enumerate(catalogue.items):
@@ -391,7 +392,7 @@ def _compile(catalogue: ScopeCatalogue) -> _Compiled:
                     automaton.add_word(_encode(key), slots[key])
                 if (index, role, word) not in roles[slots[key]]:
                     roles[slots[key]].append((index, role, word))
-        regexes.append(tuple((n, rx) for n, c in enumerate(item.conditions) for rx in c.regex))
+        regexes.append(tuple((n, re.compile(rx, re.IGNORECASE)) for n, c in enumerate(item.conditions) for rx in c.regex))
     if not keys:
         return _Compiled(None, (), (), (), ())
     automaton.make_automaton()

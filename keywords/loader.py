@@ -134,7 +134,8 @@ def load_lexicon(paths: Iterable[str | PathLike[str]] | None = None) -> Lexicon:
     """Read, validate and return a lexicon.
 
     With ``paths`` None, every ``*.toml`` in the packaged ``keywords/data`` folder is read
-    (once; later calls return the cached value). Otherwise exactly the given files are read,
+    (once; later calls return the cached value, and later runs read it from
+    :mod:`keywords.datacache` while the files are unchanged). Otherwise exactly the given files are read,
     in order, each time. Raises :class:`LexiconError` naming the file and entry on any problem.
     """
     if paths is None:
@@ -152,7 +153,9 @@ def _packaged_lexicon() -> Lexicon:
     files = default_paths()
     if not files:
         raise LexiconError(f"{_display(_DATA_DIR)}: no lexicon files (*.toml) found; reinstall mijian")
-    return _load(files)
+    from mijian.keywords.datacache import cached
+
+    return cached("lexicon", (*files, Path(__file__)), lambda: _load(files), Lexicon)
 
 
 def _load(files: tuple[Path, ...]) -> Lexicon:

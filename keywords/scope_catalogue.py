@@ -166,9 +166,19 @@ def default_scope_paths() -> tuple[Path, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _packaged() -> ScopeCatalogue:
-    """The packaged catalogue, read once; its version names the release in ``scopes/VERSION``."""
-    catalogue = _load(default_scope_paths())
+    """The packaged catalogue, read once (from :mod:`keywords.datacache` while its files are
+    unchanged); its version names the release in ``scopes/VERSION``."""
+    from mijian.keywords.datacache import cached
+
+    files = default_scope_paths()
     release = SCOPES_DIR / "VERSION"
+    extra = (release,) if release.is_file() else ()
+    sources = (*files, *extra, Path(__file__), Path(__file__).with_name("loader.py"))
+    return cached("scopes", sources, lambda: _release(_load(files), release), ScopeCatalogue)
+
+
+def _release(catalogue: ScopeCatalogue, release: Path) -> ScopeCatalogue:
+    """The catalogue with its version naming the release in ``release``, if that file is there."""
     if release.is_file():
         name = release.read_text(encoding="utf-8").strip()
         return ScopeCatalogue(catalogue.sectors, f"{name} ({catalogue.version})")
@@ -176,8 +186,6 @@ def _packaged() -> ScopeCatalogue:
 
 
 def _load(files: tuple[Path, ...]) -> ScopeCatalogue:
-
-
     """Read and validate ``files``; ids of sectors and items must be unique across them."""
     sectors: list[ScopeSector] = []
     items_seen: dict[str, str] = {}
@@ -199,8 +207,6 @@ def _load(files: tuple[Path, ...]) -> ScopeCatalogue:
 
 
 def _read_bytes(path: Path) -> bytes:
-
-
     """The raw bytes of a scope file (hashed into the version)."""
     try:
         return path.read_bytes()
@@ -209,8 +215,6 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _sector(path: Path, raw: bytes) -> ScopeSector:
-
-
     """Validate one sector file and return it."""
     name = _display(path)
     try:
@@ -241,8 +245,6 @@ def _sector(path: Path, raw: bytes) -> ScopeSector:
 
 
 def _source(name: str, number: int, row: Any) -> Source:
-
-
     """Validate one provenance entry of a sector."""
     where = f"{name}: provenance #{number}"
     if not isinstance(row, dict):
@@ -255,8 +257,6 @@ def _source(name: str, number: int, row: Any) -> Source:
 
 
 def _item(name: str, number: int, row: Any, sector: str, names: tuple[str, str]) -> ScopeItem:
-
-
     """Validate one [[items]] entry."""
     if not isinstance(row, dict):
         raise ScopeError(f"{name}: item #{number} is not a table; fix the entry")
@@ -305,8 +305,6 @@ def _item(name: str, number: int, row: Any, sector: str, names: tuple[str, str])
 
 
 def _condition(where: str, row: Any) -> Condition:
-
-
     """Validate one [[items.conditions]] entry; its regexes must compile."""
     if not isinstance(row, dict):
         raise ScopeError(f"{where}: is not a table {{ kind = ..., zh = [...], en = [...] }}; fix the entry")
@@ -329,8 +327,6 @@ def _condition(where: str, row: Any) -> Condition:
 
 
 def _words(where: str, row: dict[str, Any]) -> tuple[str, ...]:
-
-
     """The zh and en word lists of a table, validated, in order and without repeats."""
     out: list[str] = []
     for lang in ("zh", "en"):
@@ -347,8 +343,6 @@ def _words(where: str, row: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _text(where: str, row: dict[str, Any], key: str, required: bool = False) -> str:
-
-
     """A string field, stripped; "" when absent and not required."""
     value = row.get(key)
     if value is None and not required:
@@ -363,8 +357,6 @@ def _int(where: str, row: dict[str, Any], key: str, lo: int, hi: int, required: 
 @overload
 def _int(where: str, row: dict[str, Any], key: str, lo: int, hi: int, required: bool = False) -> int | None: ...
 def _int(where: str, row: dict[str, Any], key: str, lo: int, hi: int, required: bool = False) -> int | None:
-
-
     """An integer field within ``lo..hi``; None when absent and not required."""
     value = row.get(key)
     if value is None:
@@ -377,8 +369,6 @@ def _int(where: str, row: dict[str, Any], key: str, lo: int, hi: int, required: 
 
 
 def _no_unknown(where: str, row: dict[str, Any], allowed: set[str], what: str) -> None:
-
-
     """Refuse keys the schema does not know (a misspelt key would be silently ignored)."""
     unknown = sorted(set(row) - allowed)
     if unknown:

@@ -1,8 +1,12 @@
-"""Shared fixtures: a private MIJIAN_HOME per test, sample paths."""
+"""Shared fixtures: a private MIJIAN_HOME per test, sample paths; the data cache of the run (and of
+the commands it starts) in a temporary folder, never the user's own."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,23 @@ from mijian.pipeline.register import DocumentRecord
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point MIJIAN_CACHE at a fresh temporary folder for the whole run (inherited by the CLI runs)."""
+    folder = tempfile.mkdtemp(prefix="mijian-test-cache-")
+    config.stash[_CACHE] = folder
+    os.environ["MIJIAN_CACHE"] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the run's cache folder."""
+    folder = config.stash.get(_CACHE, None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_CACHE = pytest.StashKey[str]()
 
 
 @pytest.fixture()

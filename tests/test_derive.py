@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -259,7 +260,8 @@ def test_cli_reproduce_refusal_and_success(office: tuple[Settings, dict]) -> Non
     settings, base = office
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        env = {"MIJIAN_HOME": str(settings.home), "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+        env = {"MIJIAN_HOME": str(settings.home), "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+               "MIJIAN_CACHE": os.environ.get("MIJIAN_CACHE", "off")}
         return subprocess.run([sys.executable, "-m", "mijian", "derive", "reproduce",
                                base["copies"]["000002"], "--draft", str(NOTICE), "--for", "王五",
                                "--out", str(base["tmp"] / "cli"), "--reason", "会议需要",

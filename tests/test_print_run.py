@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -194,7 +195,8 @@ def test_unknown_declassified_and_wrong_draft_are_refused(home: Path, tmp_path: 
 def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True, text=True,
                           cwd=ROOT, env={"MIJIAN_HOME": str(home), "PATH": "/usr/bin:/bin",
-                                         "PYTHONPATH": str(ROOT)}, timeout=300)
+                                         "PYTHONPATH": str(ROOT), "MIJIAN_CACHE": os.environ.get("MIJIAN_CACHE", "off")},
+                          timeout=300)
 
 
 def test_cli_print_and_its_exit_codes(home: Path, tmp_path: Path) -> None:
