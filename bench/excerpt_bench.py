@@ -4,11 +4,15 @@ Usage::
 
     PYTHONPATH=. python bench/excerpt_bench.py [--recipients 3] [--excerpts 6] [--pages 2]
                                                [--photos 4] [--seed 7] [--quick]
+                                               [--drafts NAME ...] [--orders ORDER ...]
+                                               [--verbose]
 
 The sample drafts (``samples/*.pdf``, and every text draft of ``samples/`` and
-``samples/src/`` issued as PDF) are issued with ``mijian issue`` to a few recipients in a
-fresh ``MIJIAN_HOME``. For every copy, every page (up to ``--pages``) is opened with its
-password and its text taken in each extraction order of :data:`ORDERS`:
+``samples/src/`` issued as PDF; ``--drafts`` picks some of them by file name or stem, or
+names other files) are issued with ``mijian issue`` to a few recipients in a fresh
+``MIJIAN_HOME``. For every copy, every page (up to ``--pages``) is opened with its
+password and its text taken in each extraction order of :data:`ORDERS` (``--orders`` picks
+some of them):
 
 - ``mupdf-plain``: PyMuPDF ``page.get_text()`` (MuPDF's order, no sorting);
 - ``mupdf-sorted``: ``page.get_text(sort=True)``;
@@ -27,7 +31,8 @@ A result is ``right`` when the copy's recipient is named, ``wrong`` when someone
 :func:`photo_of` (perspective 3-10 %, uneven light, defocus blur, noise, JPEG).
 
 The tables print per order and language, then crops and photos of crops. The target is
-95 % right and no wrong in every row.
+95 % right and no wrong in every row. ``--verbose`` also prints every leak that did not name
+its recipient (form, verdict, file name and, for an excerpt, its text).
 """
 
 from __future__ import annotations
@@ -200,6 +205,24 @@ def issue(draft: Path, home: Path, out: Path, recipients: Path) -> list[dict]:
             for copy in manifest["copies"]]
 
 
+def pick_drafts(wanted: list[str] | None) -> list[Path]:
+    """The drafts of :func:`drafts` named in ``wanted`` (file name or stem), or files given
+    by path; every sample draft when ``wanted`` is empty."""
+    known = drafts()
+    if not wanted:
+        return known
+    picked = []
+    for name in wanted:
+        found = [d for d in known if name in (d.name, d.stem)]
+        if not found and Path(name).is_file():
+            found = [Path(name).resolve()]
+        if not found:
+            raise SystemExit(f"--drafts: no sample draft {name!r}; "
+                             f"known: {', '.join(d.name for d in known)}")
+        picked += [d for d in found if d not in picked]
+    return picked
+
+
 def verdict(office, path: Path, expected: str) -> str:
     """right, wrong or inconclusive for one traced leak."""
     from mijian.pipeline.tracing import trace
@@ -227,6 +250,15 @@ def _plain(copy: dict, work: Path) -> Path:
     return target
 
 
+def _count(office, leak: Path, expected: str, key: tuple[str, str], counts, verbose: bool) -> None:
+    """Trace ``leak``, add its verdict to ``counts[key]``; print it when missed and verbose."""
+    result = verdict(office, leak, expected)
+    counts[key][result] += 1
+    if verbose and result != "right":
+        text = f" {leak.read_text(encoding='utf-8')!r}" if leak.suffix == ".txt" else ""
+        print(f"  {result:<12} {key[0]:<16} {leak.name}{text}", flush=True)
+
+
 def run_copy(office, copy: dict, draft: Path, work: Path, args, rng, counts) -> None:
     """Trace the excerpts and photos of one copy; add the results to ``counts``."""
     plain = _plain(copy, work)
@@ -234,14 +266,14 @@ def run_copy(office, copy: dict, draft: Path, work: Path, args, rng, counts) -> 
     with pymupdf.open(plain) as doc:
         language = _language(draft, doc[0].get_text())
         for page in list(doc)[:args.pages]:
-            for order in ORDERS:
+            for order in args.orders:
                 if order.startswith("poppler") and not PDFTOTEXT:
                     continue
                 text = order_text(plain, page, order)
                 for i in range(args.excerpts):
                     leak = work / f"{plain.stem}.p{page.number}.{order}.{i}.txt"
                     leak.write_text(excerpt(text, rng), encoding="utf-8")
-                    counts[(order, language)][verdict(office, leak, expected)] += 1
+                    _count(office, leak, expected, (order, language), counts, args.verbose)
         for i in range(args.photos):
             page = doc[i % min(args.pages, doc.page_count)]
             image = page.get_pixmap(dpi=200)
@@ -250,7 +282,7 @@ def run_copy(office, copy: dict, draft: Path, work: Path, args, rng, counts) -> 
             for form, picture in (("crop", crop), ("photo of crop", photo_of(crop, rng))):
                 leak = work / f"{plain.stem}.{form.replace(' ', '_')}{i}.png"
                 picture.save(leak)
-                counts[(form, language)][verdict(office, leak, expected)] += 1
+                _count(office, leak, expected, (form, language), counts, args.verbose)
 
 
 def print_table(counts: dict) -> None:
@@ -272,6 +304,12 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=4, help="paragraph crops per copy")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="2 recipients, 3 excerpts, 2 photos")
+    parser.add_argument("--drafts", nargs="+", metavar="NAME",
+                        help="sample drafts by file name or stem, or paths (default: all)")
+    parser.add_argument("--orders", nargs="+", choices=ORDERS, default=list(ORDERS),
+                        metavar="ORDER", help=f"extraction orders (default: all of {', '.join(ORDERS)})")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print every leak that did not name its recipient")
     args = parser.parse_args()
     if args.quick:
         args.recipients, args.excerpts, args.photos = 2, 3, 2
@@ -288,7 +326,7 @@ def main() -> None:
         recipients.write_text("id,name\n" + "".join(
             f"X{i + 1:03d},{NAMES[i % len(NAMES)]}\n" for i in range(args.recipients)),
             encoding="utf-8")
-        for number, draft in enumerate(drafts()):
+        for number, draft in enumerate(pick_drafts(args.drafts)):
             copies = issue(draft, home, work / f"out{number}", recipients)
             office = Office.open(home)
             try:
@@ -298,10 +336,11 @@ def main() -> None:
                 office.close()
             print(f"[{time.perf_counter() - started:6.0f}s] {draft.name}: {len(copies)} copies",
                   file=sys.stderr, flush=True)
-    if not PDFTOTEXT:
+    if not PDFTOTEXT and any(o.startswith("poppler") for o in args.orders):
         print("pdftotext not found: the poppler orders were skipped")
     print(f"seed {args.seed}, {args.recipients} recipients, {args.excerpts} excerpts per page "
-          f"and order, {args.pages} pages, {args.photos} photos per copy")
+          f"and order, {args.pages} pages, {args.photos} photos per copy; drafts: "
+          f"{', '.join(d.name for d in pick_drafts(args.drafts))}; orders: {', '.join(args.orders)}")
     print_table(counts)
 
 

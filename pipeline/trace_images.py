@@ -1,7 +1,8 @@
 """The layers of a leak that live in its page images: the QR symbol of the printed code (read on
 every page image) and the keyed page fingerprint (decoded on every page image and, on a whole
 page, in each of several bands of it and, once a band names a copy, in its two halves the
-other way, so that a page put together from two copies shows both). A page image that looks
+other way, so that a page put together from two copies shows both; not in halves when the
+leak is byte for byte an issued copy, which no one put together). A page image that looks
 like a standard-resolution fax (two-level, 204 x 98 dpi) is read stretched upright instead, and
 smoothed as well when that names no copy (:mod:`watermark.fax_view`).
 
@@ -142,7 +143,8 @@ def _read(region: Image.Image, page: int, band: str, keys: list, register: Regis
 
 
 def read_fingerprints(images: list, keys: list, register: RegisterStore,
-                      max_pages: int = MAX_PATTERN_PAGES) -> tuple[list[Reading], int]:
+                      max_pages: int = MAX_PATTERN_PAGES,
+                      halves: bool = True) -> tuple[list[Reading], int]:
     """Decode the page fingerprint in every band of the first ``max_pages`` page images;
     return the readings and how many pages show the marks of several copies on top of each
     other.
@@ -152,7 +154,8 @@ def read_fingerprints(images: list, keys: list, register: RegisterStore,
     a band looks doubled: the overlap of two copies' dots is measured reliably only over a
     whole page (a band of a phone photo can look doubled, a band of an averaged page can
     look single). A clean page read in every band, or a page without the pattern, costs one
-    pass.
+    pass. ``halves``: whether a page whose bands named a copy is read in its halves too (not
+    needed when the leak is byte for byte an issued copy, which no one pieced together).
     """
     copies = max(register.count_copies(), 1)
     readings: list[Reading] = []
@@ -161,7 +164,8 @@ def read_fingerprints(images: list, keys: list, register: RegisterStore,
         # a 204 x 98 dpi fax is read stretched upright (its dot lattice square again), and
         # smoothed as well when that names no copy; every region read counts in the bound
         for label, view in fax_views(image):
-            page_readings, doubled = _page_readings(view, page, label, keys, register, copies)
+            page_readings, doubled = _page_readings(view, page, label, keys, register, copies,
+                                                    halves)
             readings.extend(page_readings)
             if any(r.number is not None for r in page_readings):
                 break
@@ -170,7 +174,7 @@ def read_fingerprints(images: list, keys: list, register: RegisterStore,
 
 
 def _page_readings(image: Image.Image, page: int, label: str, keys: list, register: RegisterStore,
-                   copies: int) -> tuple[list[Reading], bool]:
+                   copies: int, read_halves: bool = True) -> tuple[list[Reading], bool]:
     """The readings of one view of a page image (its bands, the whole page and its halves
     when needed; see :func:`read_fingerprints`), their region names prefixed with ``label``,
     and whether the page shows the marks of several copies."""
@@ -183,7 +187,7 @@ def _page_readings(image: Image.Image, page: int, label: str, keys: list, regist
         whole = _read(shrunk(image), page, label + "whole", keys, register, copies)
         readings.append(whole)
         several = whole.several
-    if any(r.number is not None for r in readings):
+    if read_halves and any(r.number is not None for r in readings):
         readings += [_read(region, page, label + half, keys, register, copies)
                      for half, region in halves(image)]
     return readings, several

@@ -33,14 +33,16 @@ from mijian.watermark.codes import FILE, SIGHT, SIGNAL
 @dataclass(frozen=True)
 class Leak:
     """What every reader is given: the evidence read from the file, its page images (None
-    when there are none), the office's signers and register, and how many page images the
-    page fingerprint is decoded on."""
+    when there are none), the office's signers and register, how many page images the page
+    fingerprint is decoded on, and whether the leak's bytes are those of one issued copy (its
+    pages then hold that copy's marks alone: no page can be pieced from two copies)."""
 
     evidence: Evidence
     images: list[Any] | None
     signers: Signers
     register: RegisterStore
     pattern_pages: int
+    issued: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ def _page_fingerprint(leak: Leak) -> Reading:
     from mijian.pipeline.trace_images import fingerprint_layer, read_fingerprints
 
     images = leak.images or []
-    readings, merged = read_fingerprints(images, leak.signers.keys, leak.register, leak.pattern_pages)
+    readings, merged = read_fingerprints(images, leak.signers.keys, leak.register, leak.pattern_pages,
+                                         halves=not leak.issued)
     return Reading(fingerprint_layer(readings, merged, min(len(images), leak.pattern_pages)), merged)
 
 

@@ -169,11 +169,14 @@ def _decide(office: Office, evidence: Evidence, layers: list[Layer], images: lis
     if evidence.encrypted:
         layers.append(Layer("decrypt", "opened", "encrypted; opened with the office's means"))
     why = "the file could not be opened" if not evidence.opened else no_images
-    read, merged = read_marks(Leak(evidence, images or None, signers, register, pattern_pages), why)
-    layers += read
     # a leak that is byte for byte an issued copy shows that copy's pages as they were made:
-    # a page measured as doubled there is the overlap measure's error, not a merge
-    several = merged > 0 and not _issued_bytes(layers)
+    # its pages are not read in halves for a second copy, and a page measured as doubled
+    # there is the overlap measure's error, not a merge
+    issued = _issued_bytes(layers)
+    read, merged = read_marks(Leak(evidence, images or None, signers, register, pattern_pages,
+                                   issued), why)
+    layers += read
+    several = merged > 0 and not issued
     documents = _documents(layers, register)
     corroboration = visible_text_layer(evidence.text, register, documents)
     if corroboration:

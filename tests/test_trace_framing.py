@@ -331,6 +331,18 @@ def test_a_doubled_page_measured_on_the_issued_file_itself_does_not_hide_its_hol
     assert _trace(issued, tmp_path / "page.png").recipient_id is None
 
 
+def test_halves_are_read_unless_the_leak_is_the_issued_file_itself(issued, tmp_path):
+    """A page whose bands name a copy is read in halves too, for a second copy pieced in
+    beside it; the issued file's own bytes cannot be pieced together, and are read in bands."""
+    a = issued["a"]
+    as_issued = _layer(_trace(issued, issued["out"] / a.entry["file"]), "page-fingerprint")
+    (tmp_path / "a.pdf").write_bytes(a.plain)
+    decrypted = _layer(_trace(issued, tmp_path / "a.pdf"), "page-fingerprint")
+    assert as_issued.verdict == decrypted.verdict == "valid"
+    assert "band" in as_issued.detail and "half" not in as_issued.detail, as_issued.detail
+    assert "half" in decrypted.detail, decrypted.detail
+
+
 def test_a_new_mark_layer_is_one_more_reader(issued, tmp_path, monkeypatch):
     """The tracer reads every layer through the list of readers: a reader added to it is read
     and reported with the others, and one that needs page images is 'not examined' on text."""

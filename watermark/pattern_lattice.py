@@ -45,7 +45,8 @@ def _max_along(a: np.ndarray, axis: int, offsets: tuple[int, ...]) -> np.ndarray
     n = a.shape[axis]
     out = np.zeros_like(a)
     for o in offsets:
-        np.maximum(out, np.take(p, np.arange(r + o, r + o + n), axis=axis), out=out)
+        start = r + o  # a view of the shifted rows or columns, no copy
+        np.maximum(out, p[start:start + n] if axis == 0 else p[:, start:start + n], out=out)
     return out
 
 
@@ -179,9 +180,10 @@ def _peak_pairs(peaks: list[tuple[float, np.ndarray]]) -> list[Lattice]:
     at right angles, the first within 30 degrees of x), with ``k1`` pointing right and ``k2``
     down; the strength of a pair is the product of its peaks'."""
     cands: list[Lattice] = []
+    lengths = [np.linalg.norm(k) for _m, k in peaks]  # once per peak, not once per pair
     for i, (m1, ka) in enumerate(peaks):
-        for m2, kb in peaks[i + 1:]:
-            la, lb = np.linalg.norm(ka), np.linalg.norm(kb)
+        for j, (m2, kb) in enumerate(peaks[i + 1:], i + 1):
+            la, lb = lengths[i], lengths[j]
             # a photo's perspective stretches one axis against the other and shears them
             # (up to ~10 % and ~10 degrees for a keystone of 10 %)
             if abs(la - lb) > 0.2 * max(la, lb):
@@ -206,10 +208,17 @@ def _ranked(cands: list[Lattice], limit: int) -> list[Lattice]:
     # a lattice whose vectors are twice another's is that lattice's harmonic: try it later
     # (judged against a copy: list.sort empties the list while the keys are computed)
     found = list(cands)
+    doubled = (2 * np.array([o.k1 for o in found]).reshape(-1, 2),
+               2 * np.array([o.k2 for o in found]).reshape(-1, 2))
 
     def harmonic(c: Lattice) -> bool:
-        return any(np.linalg.norm(c.k1 - 2 * o.k1) < 0.02 * np.linalg.norm(c.k1)
-                   and np.linalg.norm(c.k2 - 2 * o.k2) < 0.02 * np.linalg.norm(c.k2) for o in found)
+        # the candidates near enough in one array pass (a margin wider than its rounding),
+        # then the exact test on those alone
+        near = np.flatnonzero((np.hypot(*(c.k1 - doubled[0]).T) < 0.0201 * np.linalg.norm(c.k1))
+                              & (np.hypot(*(c.k2 - doubled[1]).T) < 0.0201 * np.linalg.norm(c.k2)))
+        return any(np.linalg.norm(c.k1 - 2 * found[i].k1) < 0.02 * np.linalg.norm(c.k1)
+                   and np.linalg.norm(c.k2 - 2 * found[i].k2) < 0.02 * np.linalg.norm(c.k2)
+                   for i in near)
     cands.sort(key=lambda c: (harmonic(c), abs(c.angle_deg) > 10))
     out: list[Lattice] = []
     for c in cands:

@@ -148,7 +148,10 @@ def _font_dict_owner(doc: pymupdf.Document, page: pymupdf.Page) -> tuple[int, st
 def place(doc: pymupdf.Document, number: int, run: bytes, ends: tuple[ShowOp, ...],
           font_xref: int, limit: int) -> bool:
     """Draw ``run`` (made by :func:`code_font`) after the line ends of page ``number``, measured
-    by :func:`measure` on the same page; False (and nothing changed) when there are none."""
+    by :func:`measure` on the same page; False (and nothing changed) when there are none.
+
+    The page's content goes into a new stream of its own; the streams it showed before are
+    left as they were, for other pages that may show them too."""
     page = doc[number]
     streams = page.get_contents()
     if not streams or not ends:
@@ -162,7 +165,8 @@ def place(doc: pymupdf.Document, number: int, run: bytes, ends: tuple[ShowOp, ..
         name += "x"
     data = with_runs(page.read_contents(), run, name.encode(), ends, limit)
     doc.xref_set_key(holder, path + name, f"{font_xref} 0 R")
-    doc.update_stream(streams[0], data)
-    if len(streams) > 1:
-        doc.xref_set_key(page.xref, "Contents", f"{streams[0]} 0 R")
+    # A stream of the page's own: its old streams may be shown by other pages too (a PDF
+    # may give several pages one stream, or one first stream of an array), which must keep
+    # their content; streams no page shows any more go when the copy is saved.
+    doc.xref_set_key(page.xref, "Contents", f"{_new_object(doc, '<<>>', data)} 0 R")
     return True
