@@ -10,7 +10,7 @@ import zipfile
 
 import pymupdf
 import pytest
-from test_web_helpers import SAMPLE_TXT, csrf, issued_office, upload
+from test_web_helpers import SAMPLE_TXT, SCOPE, csrf, issued_office, upload
 
 from mijian.pipeline import service
 
@@ -111,6 +111,23 @@ def test_every_action_is_in_the_signed_log_with_the_users_name(issued):
 
     actions = {(e["actor"], e["action"]) for e in recent_events(500, settings=settings)}
     assert {("dra", "web.draft"), ("aut", "web.decision"), ("sec", "web.login")} <= actions
+
+
+def test_the_register_names_the_authority_who_decided_and_the_scope(issued):
+    office, _, _ = issued
+    settings = service.Settings(home=office.home)
+    copy = _copy_of(office, "dra")
+    details = service.show_copy(copy.copy_id, settings=settings)
+    assert details.document.decided_by == "aut"  # not the clerk who issued
+    assert service.decisions(copy.document_id, settings=settings).history.current.scope == SCOPE
+    from mijian.pipeline.service.events import recent_events
+
+    decided = [e for e in recent_events(500, settings=settings) if e["action"] == "decided"]
+    assert [(e["actor"], e["detail"]["facts"]["decided_by"], e["detail"]["scope"]) for e in decided] \
+        == [("cle", "aut", SCOPE)]
+    assert service.verify_register(settings=settings).ok
+    shown = office.client("sec").get(f"/register/copies/{copy.copy_id}").text
+    assert re.search(r'id="decided">[^<]*Decided by: aut<', shown)
 
 
 def test_api_login_classify_decide_issue_copies_events_trace(issued):

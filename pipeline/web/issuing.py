@@ -41,11 +41,12 @@ class Job:
 
 def choice_of(draft: Draft) -> service.GradeChoice:
     """The authority's decision, made before the first issue: the service applies it when the
-    register does not hold the draft yet, and the registered decision (changed since or not)
-    once it does."""
+    register does not hold the draft yet (recorded as decided by the authority, with its
+    scope), and the registered decision (changed since or not) once it does."""
     d = draft.decision or {}
     return service.GradeChoice(grade=d.get("grade"), period=d.get("period"),
-                               justification=d.get("justification"), approver=d.get("approver"))
+                               justification=d.get("justification"), approver=d.get("approver"),
+                               scope=d.get("scope"), decided_by=d.get("by"))
 
 
 def _recipients_file(names: list[str]) -> Path:

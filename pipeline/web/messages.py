@@ -24,6 +24,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "decide": ("定密", "Decide"), "grade": ("密级", "Grade"),
     "justification": ("降低密级的理由", "Justification for a lower grade"),
     "approver": ("批准人", "Approver"), "decided": ("已定密", "Decided"),
+    "decided_by": ("定密人", "Decided by"),
     "decision_signed": ("定密决定已签名记入登记簿", "The decision is signed into the register"),
     "not_decided": ("尚未定密", "Not decided yet"),
     "recipients": ("收件人", "Recipients"), "start_issue": ("开始发放", "Issue copies"),
