@@ -86,6 +86,30 @@ def test_register_search_paging_and_lifecycle(issued):
     assert "destroyed" not in sec.get("/register", params={"outstanding": "1"}).text
 
 
+def test_report_a_copy_lost_on_the_page_and_by_the_api(issued):
+    office, _, _ = issued
+    sec = office.client("sec")
+    copy = _copy_of(office, "sec")
+    url = f"/register/copies/{copy.copy_id}"
+    page = sec.get(url).text
+    assert 'id="lost"' in page and f'action="{url}/lost"' in page
+    token = csrf(sec, url)
+    assert sec.post(url + "/lost", data={"csrf": token, "note": " "}).status_code == 400  # a note is needed
+    r = sec.post(url + "/lost", data={"csrf": token, "note": "left on a train, 3 May"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert 'id="status">lost<' in sec.get(url).text
+    events = service.copy_history(copy.copy_id, settings=service.Settings(home=office.home))
+    assert [(e["actor"], e["detail"].get("note")) for e in events if e["action"] == "lost"] \
+        == [("sec", "left on a train, 3 May")]
+    # the API: a lost copy cannot be reported lost again (the register's rule, 400)
+    from test_web_helpers import password
+
+    bearer = {"authorization": "Bearer " + sec.post("/api/v1/login", json={
+        "name": "cle", "password": password("cle")}).json()["token"]}
+    r = sec.post(f"/api/v1/copies/{copy.copy_id}/lost", headers=bearer, json={"note": "again"})
+    assert r.status_code == 400 and "lost" in r.json()["error"]
+
+
 def test_trace_a_page_image_of_one_copy(issued):
     office, draft_id, page = issued
     pairs = re.findall(r"<td>(\d+)</td><td>(\w+)</td><td><code class=\"pw\">([^<]+)</code>", page)
@@ -155,6 +179,8 @@ def test_api_login_classify_decide_issue_copies_events_trace(issued):
     assert len(copies) == 1
     r = c.post(f"/api/v1/copies/{copies[0]['copy_id']}/sign", headers=sec, json={"by": "dra2"})
     assert r.json()["copy"]["status"] == "signed"
+    r = c.post(f"/api/v1/copies/{copies[0]['copy_id']}/lost", headers=sec, json={"note": "stolen from a car"})
+    assert r.status_code == 200 and r.json()["copy"]["status"] == "lost", r.text
     assert c.get("/api/v1/events", headers=sec).json()["events"]
     r = c.post("/api/v1/trace", headers=sec, data={"text": "nothing marked here at all"})
     assert r.status_code == 200 and r.json()["verdict"]

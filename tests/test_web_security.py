@@ -34,14 +34,20 @@ def form_posts(draft_id, copy_id):
             ("sec", f"/register/copies/{copy_id}/sign", {"by": "x"}),
             ("sec", f"/register/copies/{copy_id}/return", {}),
             ("sec", f"/register/copies/{copy_id}/destroy", {"approver": "aut", "witness": "cle"}),
+            ("sec", f"/register/copies/{copy_id}/lost", {"note": "left on a train"}),
             ("sec", "/trace", {"text": "hello"}),
             ("adm", "/admin/users", {"name": "mallory", "role": "admin", "password": "0123456789ab"}),
+            ("adm", "/admin/register/verify", {}), ("adm", "/admin/register/backup", {}),
             ("dra", "/logout", {})]
 
 
 @pytest.mark.parametrize("token", ["missing", "wrong", "another user's"])
 def test_csrf_is_refused_on_every_form_post(world, token):
     office, draft_id, copy_id = world
+    from mijian.pipeline import service
+
+    settings = service.Settings(home=office.home)
+    before = service.show_copy(copy_id, settings=settings).copy.status
     other = csrf(office.client("dra2"), "/drafts")
     clients = {who: office.client(who) for who in ("dra", "aut", "cle", "sec", "adm")}
     for who, path, fields in form_posts(draft_id, copy_id):
@@ -50,6 +56,9 @@ def test_csrf_is_refused_on_every_form_post(world, token):
         r = client.post(path, data={**fields, **sent}, follow_redirects=False)
         assert r.status_code == 403, (path, r.status_code)
     assert "mallory" not in office.client("adm").get("/admin/users").text
+    assert not (office.data / "backups").exists() or not list((office.data / "backups").iterdir())
+    # no forged post signed, returned, destroyed or reported the copy lost
+    assert service.show_copy(copy_id, settings=settings).copy.status == before
     assert office.client("dra").get("/drafts").status_code == 200  # still logged in
 
 

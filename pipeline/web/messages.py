@@ -37,6 +37,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "outstanding": ("仅未清退", "Outstanding only"), "history": ("履历", "History"),
     "sign": ("签收", "Sign for"), "return": ("清退", "Return"), "destroy": ("销毁", "Destroy"),
     "witness": ("监销人", "Witness"), "method": ("销毁方式", "Method"),
+    "lost": ("登记遗失", "Report lost"),
+    "lost_note": ("遗失情况（时间、地点、经过）", "What is known (when, where, how)"),
+    "register_tools": ("登记簿维护", "Register upkeep"),
+    "verify": ("校验登记簿", "Verify the register"),
+    "verify_ok": ("登记簿完整，已校验事件数", "The register is intact; events verified"),
+    "verify_bad": ("登记簿校验未通过", "The register failed verification"),
+    "backup": ("备份登记簿", "Back up the register"),
+    "backup_written": ("备份已写入", "Backup written to"),
+    "restore_hint": ("恢复：停止 mijian，用备份覆盖 MIJIAN_HOME/register.db，再运行 "
+                     "mijian register acknowledge-restore --by 姓名 --reason 原因",
+                     "To restore: stop mijian, copy the backup over MIJIAN_HOME/register.db, then run "
+                     "mijian register acknowledge-restore --by NAME --reason TEXT"),
     "events": ("事件", "Events"), "documents": ("文件", "Documents"),
     "outstanding_count": ("未清退", "Outstanding"), "scope": ("知悉范围", "Scope (who may know)"),
     "prev": ("上一页", "Previous"), "next": ("下一页", "Next"),
