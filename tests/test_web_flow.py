@@ -125,16 +125,45 @@ def test_trace_a_page_image_of_one_copy(issued):
     assert 'id="probability"' in r.text
 
 
-def test_every_action_is_in_the_signed_log_with_the_users_name(issued):
-    office, _, _ = issued
+def test_every_action_is_in_the_signed_log_with_the_users_name(issued, monkeypatch):
+    from test_web_helpers import log_in
+
+    from mijian.pipeline.service.events import recent_events
+    from mijian.pipeline.web import users
+    from mijian.pipeline.web.routes import auth
+
+    monkeypatch.setattr(auth, "FAIL_DELAY", 0)
+    office, draft_id, page = issued
     settings = service.Settings(home=office.home)
-    assert service.verify_register(settings=settings).ok
+    clerk = office.client("cle")
+    serial = re.findall(r"/copies/(\d+)\"", page)[0]
+    assert clerk.get(f"/issue/{draft_id}/copies/{serial}").status_code == 200
+    assert clerk.get(f"/issue/{draft_id}/copies.zip").status_code == 200
+    dra = office.client("dra")
+    assert dra.post("/logout", data={"csrf": csrf(dra, "/drafts")}, follow_redirects=False).status_code == 303
+    anonymous = office.client()
+    assert log_in(anonymous, "sec", "not-the-password").status_code == 401
+    for _ in range(users.MAX_FAILURES + 1):  # the lock starts at the last failure, then holds
+        assert log_in(anonymous, "mallory", "guess-guess-guess").status_code == 401
     events = service.copy_history(_copy_of(office, "adm").copy_id, settings=settings)
     assert {e["actor"] for e in events if e["action"] in ("signed", "returned", "destroyed")} == {"sec"}
-    from mijian.pipeline.service.events import recent_events
-
-    actions = {(e["actor"], e["action"]) for e in recent_events(500, settings=settings)}
-    assert {("dra", "web.draft"), ("aut", "web.decision"), ("sec", "web.login")} <= actions
+    logged = recent_events(1000, settings=settings)
+    actions = {(e["actor"], e["action"]) for e in logged}
+    assert {("dra", "web.draft"), ("aut", "web.decision"), ("sec", "web.login"), ("cle", "web.download"),
+            ("cle", "web.download_all"), ("dra", "web.logout")} <= actions
+    failed = [(e["action"], e["detail"]) for e in logged if e["actor"] == "web"][::-1]  # oldest first
+    assert failed[0] == ("web.login_failed", {"name": "sec", "reason": "bad_login"})
+    assert [a for a, d in failed if d["name"] == "mallory"] == \
+        ["web.login_failed"] * (users.MAX_FAILURES - 1) + ["web.lockout", "web.login_failed"]
+    assert failed[-1][1]["reason"] == "locked"
+    # a copy's download is in its own history; the ZIP names the serials it held
+    one = next(e for e in logged if e["action"] == "web.download" and e["actor"] == "cle")
+    assert one["detail"] == {"draft": draft_id, "serial": serial}
+    history = service.copy_history(one["copy_id"], settings=settings)
+    assert "web.download" in [e["action"] for e in history]
+    zipped = next(e for e in logged if e["action"] == "web.download_all")
+    assert serial in zipped["detail"]["serials"] and len(zipped["detail"]["serials"]) == 3
+    assert service.verify_register(settings=settings).ok
 
 
 def test_the_register_names_the_authority_who_decided_and_the_scope(issued):
@@ -184,6 +213,11 @@ def test_api_login_classify_decide_issue_copies_events_trace(issued):
     assert c.get("/api/v1/events", headers=sec).json()["events"]
     r = c.post("/api/v1/trace", headers=sec, data={"text": "nothing marked here at all"})
     assert r.status_code == 200 and r.json()["verdict"]
+    assert c.post("/api/v1/logout", headers=sec).status_code == 200
+    from mijian.pipeline.service.events import recent_events
+
+    last = recent_events(1, settings=service.Settings(home=office.home))[0]
+    assert (last["actor"], last["action"], last["detail"]) == ("sec", "web.logout", {"api": True})
 
 
 def test_recipient_sees_the_draft_other_drafter_does_not(issued):

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
 from mijian.pipeline import service
-from mijian.pipeline.service.events import recent_events
+from mijian.pipeline.service.events import recent_events, record_event
 from mijian.pipeline.web import issuing, users
 from mijian.pipeline.web.deps import READER_ROLES, config, require
 from mijian.pipeline.web.routes import admin, drafts, issue, register, trace
@@ -58,6 +58,8 @@ async def logout(request: Request) -> Response:
     or logs is useless after its owner logged out, not only after its hours run out."""
     found = bearer(request)
     users.end_session(request.app.state.accounts, found.token)
+    await asyncio.to_thread(record_event, "web.logout", {"api": True},
+                            settings=config(request).settings(found.user.name))
     return JSONResponse({"logged_out": True})
 
 
