@@ -19,7 +19,7 @@ from typing import Any
 
 from mijian.pipeline import service
 from mijian.pipeline.web import store
-from mijian.pipeline.web.deps import WebConfig, remove_tree
+from mijian.pipeline.web.deps import TEMP_PREFIX, WebConfig, hide_paths, remove_tree
 from mijian.pipeline.web.store import Draft
 from mijian.pipeline.web.users import connect
 
@@ -50,7 +50,7 @@ def choice_of(draft: Draft) -> service.GradeChoice:
 
 
 def _recipients_file(names: list[str]) -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="mijian-web-"))
+    folder = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
     path = folder / "recipients.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
@@ -87,7 +87,7 @@ def run_issue(cfg: WebConfig, conn: Any, draft: Draft, names: list[str], actor: 
     job.warnings = list(report.warnings)
     error = report.error()
     if error is not None:
-        job.error = str(error)
+        job.error = hide_paths(str(error))
     return report
 
 
@@ -116,7 +116,7 @@ def start(cfg: WebConfig, jobs: dict, draft: Draft, names: list[str], actor: str
         try:
             run_issue(cfg, own, draft, names, actor, job)
         except Exception as exc:  # shown on the progress page; the register says what was made
-            job.error = str(exc) or type(exc).__name__
+            job.error = hide_paths(str(exc)) or type(exc).__name__
         finally:
             own.close()
             job.finished = True
