@@ -137,8 +137,9 @@ def _prepare_out(out_dir: Path, document_id: str, source: Path) -> None:
 
 
 def _ensure_document(office: Office, document: Document, document_id: str,
-                     decision: Decision, actor: str) -> None:
-    """Register the draft and its decision on first issue; refuse a different decision later."""
+                     decision: Decision, actor: str, decided_by: str | None = None) -> None:
+    """Register the draft and its decision on first issue (decided by ``decided_by``, else by
+    ``actor``; its scope in the signed ``decided`` event); refuse a different decision later."""
     existing = office.register.get_document(document_id)
     if existing is None:
         record = DocumentRecord(
@@ -146,11 +147,11 @@ def _ensure_document(office: Office, document: Document, document_id: str,
             language=document.language, scheme=decision.scheme, grade=decision.grade,
             level=decision.level, period=decision.period, suggested_grade=decision.suggested_grade,
             suggested_level=decision.suggested_level, justification=decision.justification,
-            basis=decision.basis, rationale=decision.rationale, decided_by=actor,
+            basis=decision.basis, rationale=decision.rationale, decided_by=decided_by or actor,
             decided_at=office.register.clock())
         with office.register.transaction():
             if office.register.get_document(document_id) is None:
-                office.register.add_document(record, office.key(), actor)
+                office.register.add_document(record, office.key(), actor, scope=decision.scope)
         return
     refuse_declassified(office.register, document_id)  # 解密 is final: no copy is made after it
     if (existing.scheme, existing.level, existing.period) != (decision.scheme, decision.level, decision.period):
@@ -172,7 +173,8 @@ def _check_approver(decision: Decision, approver: str | None, document: Document
 def issue(office: Office, document: Document, decision: Decision, recipients: tuple[Recipient, ...],
           out_dir: Path, actor: str = "mijian", limits: Limits = DEFAULT_LIMITS,
           running: bool = True, approver: str | None = None, workers: int | None = None,
-          progress: Progress | None = None, pool: Pool | None = None) -> IssueResult:
+          progress: Progress | None = None, pool: Pool | None = None,
+          decided_by: str | None = None) -> IssueResult:
     """Issue one numbered, marked, watermarked, encrypted copy per recipient.
 
     Recipients who already hold a copy of this draft are skipped; copies left pending in the
@@ -181,6 +183,8 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
     most four). Copies another live run is issuing to the same recipients are waited for at
     the end (at most :data:`WAIT_SECONDS`). ``progress``, when given, is told
     ``(done, total, message)`` after each copy is made or voided; ``pool``: see :class:`Builder`.
+    ``decided_by``: the authority who made the decision, when not ``actor`` (recorded when the
+    draft is first registered).
     """
     _check_approver(decision, approver, document)
     document_id = document_id_for(document)
@@ -193,7 +197,7 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
         run_dir = open_run_staging(out_dir)  # refuses a planted staging folder before any record
     claim = None
     try:
-        _ensure_document(office, document, document_id, decision, actor)
+        _ensure_document(office, document, document_id, decision, actor, decided_by)
         claim = RunClaim(office.home)
         register = office.register
         fresh = [r for r in recipients if register.held_copy(document_id, r.id) is None]

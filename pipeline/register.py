@@ -109,9 +109,11 @@ class Register(RegisterReads):
         return _Txn(self)
 
     # -- documents ----------------------------------------------------------------------
-    def add_document(self, record: DocumentRecord, signer: EventSigner, actor: str) -> None:
+    def add_document(self, record: DocumentRecord, signer: EventSigner, actor: str,
+                     scope: str | None = None) -> None:
         """Register a document and its decision (inside the caller's transaction). Its serials
-        start above any floor an acknowledged restore set for it."""
+        start above any floor an acknowledged restore set for it. ``scope`` (知悉范围) has no
+        column: it is kept in the signed ``decided`` event, where later changes state theirs."""
         floor = self._conn.execute("SELECT floor FROM serial_floors WHERE document_id = ?",
                                   (record.id,)).fetchone()
         self._conn.execute(
@@ -125,6 +127,8 @@ class Register(RegisterReads):
                   "scheme": record.scheme, "suggested_grade": record.suggested_grade,
                   "justification": record.justification, "basis": record.basis,
                   "source_sha256": record.source_sha256, "facts": document_facts(record.__dict__)}
+        if scope:
+            detail["scope"] = scope
         self.append_event(signer, actor, "decided", record.id, None, detail)
 
     def next_serial(self, document_id: str) -> str:

@@ -10,7 +10,7 @@ import zipfile
 
 import pymupdf
 import pytest
-from test_web_helpers import SAMPLE_TXT, csrf, issued_office, upload
+from test_web_helpers import SAMPLE_TXT, SCOPE, csrf, issued_office, upload
 
 from mijian.pipeline import service
 
@@ -86,6 +86,30 @@ def test_register_search_paging_and_lifecycle(issued):
     assert "destroyed" not in sec.get("/register", params={"outstanding": "1"}).text
 
 
+def test_report_a_copy_lost_on_the_page_and_by_the_api(issued):
+    office, _, _ = issued
+    sec = office.client("sec")
+    copy = _copy_of(office, "sec")
+    url = f"/register/copies/{copy.copy_id}"
+    page = sec.get(url).text
+    assert 'id="lost"' in page and f'action="{url}/lost"' in page
+    token = csrf(sec, url)
+    assert sec.post(url + "/lost", data={"csrf": token, "note": " "}).status_code == 400  # a note is needed
+    r = sec.post(url + "/lost", data={"csrf": token, "note": "left on a train, 3 May"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert 'id="status">lost<' in sec.get(url).text
+    events = service.copy_history(copy.copy_id, settings=service.Settings(home=office.home))
+    assert [(e["actor"], e["detail"].get("note")) for e in events if e["action"] == "lost"] \
+        == [("sec", "left on a train, 3 May")]
+    # the API: a lost copy cannot be reported lost again (the register's rule, 400)
+    from test_web_helpers import password
+
+    bearer = {"authorization": "Bearer " + sec.post("/api/v1/login", json={
+        "name": "cle", "password": password("cle")}).json()["token"]}
+    r = sec.post(f"/api/v1/copies/{copy.copy_id}/lost", headers=bearer, json={"note": "again"})
+    assert r.status_code == 400 and "lost" in r.json()["error"]
+
+
 def test_trace_a_page_image_of_one_copy(issued):
     office, draft_id, page = issued
     pairs = re.findall(r"<td>(\d+)</td><td>(\w+)</td><td><code class=\"pw\">([^<]+)</code>", page)
@@ -101,16 +125,62 @@ def test_trace_a_page_image_of_one_copy(issued):
     assert 'id="probability"' in r.text
 
 
-def test_every_action_is_in_the_signed_log_with_the_users_name(issued):
-    office, _, _ = issued
+def test_every_action_is_in_the_signed_log_with_the_users_name(issued, monkeypatch):
+    from test_web_helpers import log_in
+
+    from mijian.pipeline.service.events import recent_events
+    from mijian.pipeline.web import users
+    from mijian.pipeline.web.routes import auth
+
+    monkeypatch.setattr(auth, "FAIL_DELAY", 0)
+    office, draft_id, page = issued
     settings = service.Settings(home=office.home)
-    assert service.verify_register(settings=settings).ok
+    clerk = office.client("cle")
+    serial = re.findall(r"/copies/(\d+)\"", page)[0]
+    assert clerk.get(f"/issue/{draft_id}/copies/{serial}").status_code == 200
+    assert clerk.get(f"/issue/{draft_id}/copies.zip").status_code == 200
+    dra = office.client("dra")
+    assert dra.post("/logout", data={"csrf": csrf(dra, "/drafts")}, follow_redirects=False).status_code == 303
+    anonymous = office.client()
+    assert log_in(anonymous, "sec", "not-the-password").status_code == 401
+    for _ in range(users.MAX_FAILURES + 1):  # the lock starts at the last failure, then holds
+        assert log_in(anonymous, "mallory", "guess-guess-guess").status_code == 401
     events = service.copy_history(_copy_of(office, "adm").copy_id, settings=settings)
     assert {e["actor"] for e in events if e["action"] in ("signed", "returned", "destroyed")} == {"sec"}
+    logged = recent_events(1000, settings=settings)
+    actions = {(e["actor"], e["action"]) for e in logged}
+    assert {("dra", "web.draft"), ("aut", "web.decision"), ("sec", "web.login"), ("cle", "web.download"),
+            ("cle", "web.download_all"), ("dra", "web.logout")} <= actions
+    failed = [(e["action"], e["detail"]) for e in logged if e["actor"] == "web"][::-1]  # oldest first
+    assert failed[0] == ("web.login_failed", {"name": "sec", "reason": "bad_login"})
+    assert [a for a, d in failed if d["name"] == "mallory"] == \
+        ["web.login_failed"] * (users.MAX_FAILURES - 1) + ["web.lockout", "web.login_failed"]
+    assert failed[-1][1]["reason"] == "locked"
+    # a copy's download is in its own history; the ZIP names the serials it held
+    one = next(e for e in logged if e["action"] == "web.download" and e["actor"] == "cle")
+    assert one["detail"] == {"draft": draft_id, "serial": serial}
+    history = service.copy_history(one["copy_id"], settings=settings)
+    assert "web.download" in [e["action"] for e in history]
+    zipped = next(e for e in logged if e["action"] == "web.download_all")
+    assert serial in zipped["detail"]["serials"] and len(zipped["detail"]["serials"]) == 3
+    assert service.verify_register(settings=settings).ok
+
+
+def test_the_register_names_the_authority_who_decided_and_the_scope(issued):
+    office, _, _ = issued
+    settings = service.Settings(home=office.home)
+    copy = _copy_of(office, "dra")
+    details = service.show_copy(copy.copy_id, settings=settings)
+    assert details.document.decided_by == "aut"  # not the clerk who issued
+    assert service.decisions(copy.document_id, settings=settings).history.current.scope == SCOPE
     from mijian.pipeline.service.events import recent_events
 
-    actions = {(e["actor"], e["action"]) for e in recent_events(500, settings=settings)}
-    assert {("dra", "web.draft"), ("aut", "web.decision"), ("sec", "web.login")} <= actions
+    decided = [e for e in recent_events(500, settings=settings) if e["action"] == "decided"]
+    assert [(e["actor"], e["detail"]["facts"]["decided_by"], e["detail"]["scope"]) for e in decided] \
+        == [("cle", "aut", SCOPE)]
+    assert service.verify_register(settings=settings).ok
+    shown = office.client("sec").get(f"/register/copies/{copy.copy_id}").text
+    assert re.search(r'id="decided">[^<]*Decided by: aut<', shown)
 
 
 def test_api_login_classify_decide_issue_copies_events_trace(issued):
@@ -138,9 +208,16 @@ def test_api_login_classify_decide_issue_copies_events_trace(issued):
     assert len(copies) == 1
     r = c.post(f"/api/v1/copies/{copies[0]['copy_id']}/sign", headers=sec, json={"by": "dra2"})
     assert r.json()["copy"]["status"] == "signed"
+    r = c.post(f"/api/v1/copies/{copies[0]['copy_id']}/lost", headers=sec, json={"note": "stolen from a car"})
+    assert r.status_code == 200 and r.json()["copy"]["status"] == "lost", r.text
     assert c.get("/api/v1/events", headers=sec).json()["events"]
     r = c.post("/api/v1/trace", headers=sec, data={"text": "nothing marked here at all"})
     assert r.status_code == 200 and r.json()["verdict"]
+    assert c.post("/api/v1/logout", headers=sec).status_code == 200
+    from mijian.pipeline.service.events import recent_events
+
+    last = recent_events(1, settings=service.Settings(home=office.home))[0]
+    assert (last["actor"], last["action"], last["detail"]) == ("sec", "web.logout", {"api": True})
 
 
 def test_recipient_sees_the_draft_other_drafter_does_not(issued):

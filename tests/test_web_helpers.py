@@ -21,6 +21,8 @@ from mijian.pipeline.web.deps import WebConfig
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PDF = ROOT / "samples" / "zh_notice_secret.pdf"
 SAMPLE_TXT = ROOT / "samples" / "zh_roster_personal.txt"
+SCOPE = "本机关处级以上干部"
+"""The 知悉范围 the authority states on the draft of :func:`issued_office`."""
 PEOPLE = {"dra": "drafter", "aut": "authority", "cle": "clerk", "sec": "security", "adm": "admin",
           "dra2": "drafter"}
 
@@ -105,5 +107,5 @@ def issued_office(root: Path) -> tuple[Office, str, str]:
     """An office with one draft decided and issued to dra, sec and adm: (office, draft id, page)."""
     office = build_office(root)
     draft_id = upload(office)
-    assert decide(office, draft_id).status_code == 303
+    assert decide(office, draft_id, scope=SCOPE).status_code == 303
     return office, draft_id, issue(office, draft_id, ["dra", "sec", "adm"])

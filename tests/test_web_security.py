@@ -34,14 +34,20 @@ def form_posts(draft_id, copy_id):
             ("sec", f"/register/copies/{copy_id}/sign", {"by": "x"}),
             ("sec", f"/register/copies/{copy_id}/return", {}),
             ("sec", f"/register/copies/{copy_id}/destroy", {"approver": "aut", "witness": "cle"}),
+            ("sec", f"/register/copies/{copy_id}/lost", {"note": "left on a train"}),
             ("sec", "/trace", {"text": "hello"}),
             ("adm", "/admin/users", {"name": "mallory", "role": "admin", "password": "0123456789ab"}),
+            ("adm", "/admin/register/verify", {}), ("adm", "/admin/register/backup", {}),
             ("dra", "/logout", {})]
 
 
 @pytest.mark.parametrize("token", ["missing", "wrong", "another user's"])
 def test_csrf_is_refused_on_every_form_post(world, token):
     office, draft_id, copy_id = world
+    from mijian.pipeline import service
+
+    settings = service.Settings(home=office.home)
+    before = service.show_copy(copy_id, settings=settings).copy.status
     other = csrf(office.client("dra2"), "/drafts")
     clients = {who: office.client(who) for who in ("dra", "aut", "cle", "sec", "adm")}
     for who, path, fields in form_posts(draft_id, copy_id):
@@ -50,6 +56,9 @@ def test_csrf_is_refused_on_every_form_post(world, token):
         r = client.post(path, data={**fields, **sent}, follow_redirects=False)
         assert r.status_code == 403, (path, r.status_code)
     assert "mallory" not in office.client("adm").get("/admin/users").text
+    assert not (office.data / "backups").exists() or not list((office.data / "backups").iterdir())
+    # no forged post signed, returned, destroyed or reported the copy lost
+    assert service.show_copy(copy_id, settings=settings).copy.status == before
     assert office.client("dra").get("/drafts").status_code == 200  # still logged in
 
 
@@ -303,3 +312,68 @@ def test_an_oversized_request_is_refused_before_it_is_read(tmp_path):
     log_in(c, "sec", password("sec"))
     r = c.post("/trace", data={"csrf": csrf(c, "/trace")}, files={"file": ("big.png", b"x" * (2 * 1024 * 1024))})
     assert r.status_code == 413 and r.headers["x-content-type-options"] == "nosniff"
+
+
+def _limited(office, **limits):
+    """A client of an app over ``office`` with other limits."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(create_app(WebConfig(home=office.home, data=office.data, limits=Limits(**limits))))
+
+
+def _no_server_path(text):
+    import tempfile
+
+    assert "mijian-web-" not in text and tempfile.gettempdir() + "/" not in text, text[-400:]
+
+
+def test_a_docx_draft_is_read_and_its_findings_shown(tmp_path):
+    docx = Path(__file__).resolve().parent.parent / "samples" / "zh_meeting_internal.docx"
+    office = build_office(tmp_path)
+    draft_id = upload(office, docx)
+    page = office.client("dra").get(f"/drafts/{draft_id}")
+    assert page.status_code == 200 and 'id="suggested"' in page.text
+    assert page.text.count("<mark class=") >= 1
+    assert list((office.data / "drafts").glob("*.docx"))
+
+
+def test_a_draft_over_the_page_limit_is_refused_with_413_and_no_server_path(tmp_path):
+    office = build_office(tmp_path)
+    c = _limited(office, max_pages=1)
+    log_in(c, "dra", password("dra"))
+    pdf = SAMPLE_TXT.parent / "zh_notice_secret.pdf"  # three pages
+    r = c.post("/drafts", data={"csrf": csrf(c, "/drafts"), "authority": "aut"},
+               files={"file": ("notice.pdf", pdf.read_bytes())})
+    assert r.status_code == 413 and "pages" in r.text and "the uploaded file" in r.text
+    _no_server_path(r.text)
+    token = c.post("/api/v1/login", json={"name": "dra", "password": password("dra")}).json()["token"]
+    r = c.post("/api/v1/classify", headers={"authorization": f"Bearer {token}"}, data={"authority": "aut"},
+               files={"file": ("notice.pdf", pdf.read_bytes())})
+    assert r.status_code == 413 and r.json()["exit"] == 3
+    _no_server_path(r.text)
+    assert not list(office.data.rglob("*.pdf"))
+
+
+def test_a_damaged_upload_is_refused_with_400_and_no_server_path(tmp_path):
+    office = build_office(tmp_path)
+    dra, sec = office.client("dra"), office.client("sec")
+    r = dra.post("/drafts", data={"csrf": csrf(dra, "/drafts"), "authority": "aut"},
+                 files={"file": ("broken.pdf", b"%PDF-1.4 not really")})
+    assert r.status_code == 400 and "damaged" in r.text
+    _no_server_path(r.text)
+    r = sec.post("/trace", data={"csrf": csrf(sec, "/trace")}, files={"file": ("leak.pdf", b"%PDF-1.4 not really")})
+    assert r.status_code == 400
+    _no_server_path(r.text)
+
+
+@pytest.mark.parametrize("said", [
+    "/tmp/mijian-web-7_qz7489/upload.pdf: the PDF has 3 pages",
+    r"C:\Users\x\AppData\Local\Temp\mijian-web-abc123\upload.docx: damaged",
+    "cannot read '/var/tmp/mijian-web-x1/recipients.csv' (row 2)",
+])
+def test_hide_paths(said):
+    from mijian.pipeline.web.deps import hide_paths
+
+    shown = hide_paths(said)
+    assert "mijian-web-" not in shown and "the uploaded file" in shown
+    assert "upload." not in shown and "recipients.csv" not in shown

@@ -98,7 +98,18 @@ def decide(classification: Any, choice: GradeChoice | None = None) -> Any:
     if decision.level >= 4 and not (choice.approver or "").strip():
         raise UsageError(f"{decision.grade} copies need the approval of the originating authority "
                          "(绝密件复制须经批准); give --approver NAME")
-    return decision
+    scope = _scope_of(choice)
+    return replace(decision, scope=scope) if scope else decision
+
+
+def _scope_of(choice: GradeChoice) -> str | None:
+    """The scope (知悉范围) of ``choice``, stripped (None when empty); refused when it holds a
+    line break or control character (it is printed one fact a line on notices)."""
+    scope = (choice.scope or "").strip()
+    if any(not c.isprintable() for c in scope):
+        raise UsageError("the scope (知悉范围) contains a line break or control character; give it "
+                         "as one line of text (不能含换行或控制字符)")
+    return scope or None
 
 
 def issue(request: IssueRequest, *, settings: Settings | None = None,
@@ -158,11 +169,12 @@ def _issue_listed(request: IssueRequest, listed: Any, settings: Settings,
         progress(0, len(listed.recipients), "trial copy 试制副本")
     trial = early[1] if early and early[0] == trial_marking(decision, request.running) else None
     preflight(document, decision, out_dir, settings.limits, request.running, trial)
+    first = request.decided if request.decided is not None else request.choice
     with Office.open(settings.home) as office:
         run = issue_copies(office, document, decision, listed.recipients, out_dir,
                            actor=settings.actor, limits=settings.limits, running=request.running,
                            approver=_approver(request), workers=request.jobs,
-                           progress=progress, pool=pool)
+                           progress=progress, pool=pool, decided_by=first.decided_by)
     return run, warnings
 
 

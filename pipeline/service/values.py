@@ -80,12 +80,16 @@ class Settings:
 @dataclass(frozen=True)
 class GradeChoice:
     """The classification authority's choice (定密): a grade and period other than the
-    suggestion, the justification for a lower grade, the approver of 绝密 copies."""
+    suggestion, the justification for a lower grade, the approver of 绝密 copies, the scope
+    (知悉范围) and who decided (``decided_by``: the authority, when the decision was made
+    before the issue by someone other than the person issuing; None: the person issuing)."""
 
     grade: str | None = None
     period: str | None = None
     justification: str | None = None
     approver: str | None = None
+    scope: str | None = None
+    decided_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from mijian.pipeline.errors import MijianError
 from mijian.pipeline.web import users
-from mijian.pipeline.web.deps import WebConfig, page
+from mijian.pipeline.web.deps import WebConfig, hide_paths, page
 
 HERE = Path(__file__).parent
 FORM_ALLOWANCE = 1024 * 1024
@@ -58,14 +58,15 @@ def _errors(app: FastAPI) -> None:
             return RedirectResponse("/login", status_code=303)
         keys = {403: "forbidden", 404: "not_found", 413: "too_large", 415: "bad_type"}
         return page(request, "error.html", exc.status_code, key=keys.get(exc.status_code, "error"),
-                    detail=str(exc.detail))
+                    detail=hide_paths(str(exc.detail)))
 
     @app.exception_handler(MijianError)
     async def library_error(request: Request, exc: MijianError) -> Response:
         status = 413 if "limit" in type(exc).__name__.lower() else 400
+        said = hide_paths(str(exc))  # the library names the file it read: here a temporary one
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": str(exc), "exit": exc.exit_code}, status_code=status)
-        return page(request, "error.html", status, key="error", detail=str(exc))
+            return JSONResponse({"error": said, "exit": exc.exit_code}, status_code=status)
+        return page(request, "error.html", status, key="error", detail=said)
 
 
 def create_app(config: WebConfig) -> FastAPI:

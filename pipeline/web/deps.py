@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +82,7 @@ async def save_upload(request: Request, upload: UploadFile, ext: str) -> Path:
     """The upload written to a private temporary folder under a fixed name (413 when larger
     than the limit on untrusted files); the caller removes the folder."""
     limit = config(request).limits.max_file_bytes
-    folder = Path(tempfile.mkdtemp(prefix="mijian-web-"))
+    folder = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
     path = folder / f"upload{ext}"
     size = 0
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
@@ -93,6 +94,17 @@ async def save_upload(request: Request, upload: UploadFile, ext: str) -> Path:
                 raise HTTPException(413, "file too large")
             f.write(chunk)
     return path
+
+
+TEMP_PREFIX = "mijian-web-"
+"""How the private temporary folders of uploads and recipients files are named."""
+_TEMP_PATH = re.compile(r"(?:[^\s'\"]*[/\\])?" + TEMP_PREFIX + r"\w+(?:[/\\][\w.-]+)*")
+
+
+def hide_paths(text: str) -> str:
+    """``text`` with every path into the app's temporary folders replaced by words: an error
+    about an upload speaks of the file the user sent, never of where the server kept it."""
+    return _TEMP_PATH.sub("the uploaded file (上传的文件)", text)
 
 
 def remove_tree(folder: Path) -> None:

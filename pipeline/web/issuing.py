@@ -19,7 +19,7 @@ from typing import Any
 
 from mijian.pipeline import service
 from mijian.pipeline.web import store
-from mijian.pipeline.web.deps import WebConfig, remove_tree
+from mijian.pipeline.web.deps import TEMP_PREFIX, WebConfig, hide_paths, remove_tree
 from mijian.pipeline.web.store import Draft
 from mijian.pipeline.web.users import connect
 
@@ -41,15 +41,16 @@ class Job:
 
 def choice_of(draft: Draft) -> service.GradeChoice:
     """The authority's decision, made before the first issue: the service applies it when the
-    register does not hold the draft yet, and the registered decision (changed since or not)
-    once it does."""
+    register does not hold the draft yet (recorded as decided by the authority, with its
+    scope), and the registered decision (changed since or not) once it does."""
     d = draft.decision or {}
     return service.GradeChoice(grade=d.get("grade"), period=d.get("period"),
-                               justification=d.get("justification"), approver=d.get("approver"))
+                               justification=d.get("justification"), approver=d.get("approver"),
+                               scope=d.get("scope"), decided_by=d.get("by"))
 
 
 def _recipients_file(names: list[str]) -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="mijian-web-"))
+    folder = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
     path = folder / "recipients.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
@@ -86,7 +87,7 @@ def run_issue(cfg: WebConfig, conn: Any, draft: Draft, names: list[str], actor: 
     job.warnings = list(report.warnings)
     error = report.error()
     if error is not None:
-        job.error = str(error)
+        job.error = hide_paths(str(error))
     return report
 
 
@@ -115,7 +116,7 @@ def start(cfg: WebConfig, jobs: dict, draft: Draft, names: list[str], actor: str
         try:
             run_issue(cfg, own, draft, names, actor, job)
         except Exception as exc:  # shown on the progress page; the register says what was made
-            job.error = str(exc) or type(exc).__name__
+            job.error = hide_paths(str(exc)) or type(exc).__name__
         finally:
             own.close()
             job.finished = True

@@ -121,7 +121,12 @@ def get_user(conn: sqlite3.Connection, name: str) -> User | None:
 
 
 class LockedOut(Exception):
-    """Too many failed logins: the name is locked for a while."""
+    """Too many failed logins: the name is locked for a while. ``started``: this failure is
+    the one that locked it (False: it was locked already)."""
+
+    def __init__(self, name: str, started: bool = False) -> None:
+        super().__init__(name)
+        self.started = started
 
 
 def authenticate(conn: sqlite3.Connection, name: str, password: str, now: float | None = None) -> User | None:
@@ -140,9 +145,11 @@ def authenticate(conn: sqlite3.Connection, name: str, password: str, now: float 
             conn.execute("INSERT INTO probes (name) VALUES (?) ON CONFLICT(name) DO NOTHING", (key,))
     locked = conn.execute(f"SELECT locked_until FROM {table} WHERE name = ?", (key,)).fetchone()[0] > now
     matched = _verify(row["hash"] if row is not None else None, password)  # the work done even when locked
-    if locked or not matched:
-        if locked or _count_failure(conn, table, key, now):
-            raise LockedOut(name)
+    if locked:
+        raise LockedOut(name)
+    if not matched:
+        if _count_failure(conn, table, key, now):
+            raise LockedOut(name, started=True)
         return None
     with _WRITING, conn:
         conn.execute("UPDATE users SET failures = 0, locked_until = 0 WHERE name = ?", (name,))

@@ -1,13 +1,25 @@
-"""The Users page (admins): the accounts and their roles; add or reset one."""
+"""The admin pages: the accounts and their roles (add or reset one), and the register's
+upkeep: ``verify`` (the tamper-evident check of the signed log and the tables) and a backup
+written into the web data folder (outside the office home), whose path is shown."""
 
 from __future__ import annotations
+
+import asyncio
+import dataclasses
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from mijian.pipeline import service
+from mijian.pipeline.errors import MijianError
 from mijian.pipeline.service.events import record_event
 from mijian.pipeline.web import users
 from mijian.pipeline.web.deps import config, form_of, page, require
+from mijian.pipeline.web.store import private_dir
 
 router = APIRouter()
 
@@ -28,3 +40,54 @@ async def add_user(request: Request) -> Response:
     record_event("web.user", {"name": made.name, "role": made.role},
                  settings=config(request).settings(found.user.name))
     return RedirectResponse("/admin/users", status_code=303)
+
+
+async def run_verify(request: Request, actor: str) -> Any:
+    """Verify the register as ``actor``; the :class:`~mijian.pipeline.audit.VerifyReport`.
+    The check is recorded in the signed log when the register still takes events (a register
+    found tampered or older than its head may refuse: the report is shown all the same)."""
+    settings = config(request).settings(actor)
+    report = await asyncio.to_thread(service.verify_register, settings=settings)
+    try:
+        await asyncio.to_thread(record_event, "web.verify",
+                                {"ok": report.ok, "events_checked": report.events_checked,
+                                 "first_bad_seq": report.first_bad_seq}, settings=settings)
+    except MijianError:
+        pass
+    return report
+
+
+async def make_backup(request: Request, actor: str) -> Path:
+    """A backup of the register in ``<data>/backups`` (mode 0700 folder, 0600 file) under a
+    new name made here, recorded in the signed log; its absolute path."""
+    cfg = config(request)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    dest = private_dir(cfg.data / "backups") / f"register-{stamp}-{secrets.token_hex(3)}.db"
+    done = await asyncio.to_thread(service.backup_register, dest, settings=cfg.settings(actor))
+    await asyncio.to_thread(record_event, "web.backup", {"file": done.path.name}, settings=cfg.settings(actor))
+    return done.path
+
+
+@router.get("/admin/register")
+async def register_tools(request: Request) -> Response:
+    """The forms to verify and back up the register."""
+    require(request, "admin")
+    return page(request, "admin_register.html", report=None, backup=None)
+
+
+@router.post("/admin/register/verify")
+async def verify(request: Request) -> Response:
+    """Verify the register and show the outcome."""
+    found, form = await form_of(request, ("admin",))
+    await form.close()
+    report = await run_verify(request, found.user.name)
+    return page(request, "admin_register.html", report=dataclasses.asdict(report), backup=None)
+
+
+@router.post("/admin/register/backup")
+async def backup(request: Request) -> Response:
+    """Back up the register and show where the backup was written."""
+    found, form = await form_of(request, ("admin",))
+    await form.close()
+    path = await make_backup(request, found.user.name)
+    return page(request, "admin_register.html", report=None, backup=str(path))

@@ -5,16 +5,16 @@ bearer token is never sent by a browser on its own, so the API needs no CSRF tok
 from __future__ import annotations
 
 import asyncio
-
+import dataclasses
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
 from mijian.pipeline import service
-from mijian.pipeline.service.events import recent_events
+from mijian.pipeline.service.events import recent_events, record_event
 from mijian.pipeline.web import issuing, users
 from mijian.pipeline.web.deps import READER_ROLES, config, require
-from mijian.pipeline.web.routes import drafts, issue, register, trace
+from mijian.pipeline.web.routes import admin, drafts, issue, register, trace
 from mijian.pipeline.web.routes.auth import check_login
 
 router = APIRouter(prefix="/api/v1")
@@ -58,6 +58,8 @@ async def logout(request: Request) -> Response:
     or logs is useless after its owner logged out, not only after its hours run out."""
     found = bearer(request)
     users.end_session(request.app.state.accounts, found.token)
+    await asyncio.to_thread(record_event, "web.logout", {"api": True},
+                            settings=config(request).settings(found.user.name))
     return JSONResponse({"logged_out": True})
 
 
@@ -128,10 +130,27 @@ async def copies(request: Request) -> Response:
 
 @router.post("/copies/{copy_id}/{action}")
 async def copy_action(request: Request, copy_id: str, action: str) -> Response:
-    """``sign`` {by}, ``return`` {to}, ``destroy`` {approver, witness, method}."""
+    """``sign`` {by}, ``return`` {to}, ``destroy`` {approver, witness, method}, ``lost`` {note}."""
     found = bearer(request, *READER_ROLES)
     record = await register.change(request, copy_id, action, await body_of(request), found.user.name)
     return JSONResponse({"copy": record.public()})  # type: ignore[attr-defined]
+
+
+@router.post("/register/verify")
+async def verify(request: Request) -> Response:
+    """The register's tamper-evident check (admins): ``{"ok", "events_checked",
+    "first_bad_seq", "problem", "stale"}``."""
+    found = bearer(request, "admin")
+    report = await admin.run_verify(request, found.user.name)
+    return JSONResponse(dataclasses.asdict(report))
+
+
+@router.post("/register/backup")
+async def backup(request: Request) -> Response:
+    """A backup of the register in the web data folder (admins): ``{"backup": path}``."""
+    found = bearer(request, "admin")
+    path = await admin.make_backup(request, found.user.name)
+    return JSONResponse({"backup": str(path)})
 
 
 @router.get("/events")

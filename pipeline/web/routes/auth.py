@@ -50,18 +50,31 @@ async def login_page(request: Request) -> Response:
 
 
 async def check_login(request: Request, name: str, password: str) -> tuple[users.User | None, str | None]:
-    """The user of a name and password, or None and the catalogue key of why not."""
+    """The user of a name and password, or None and the catalogue key of why not. Every
+    outcome is recorded in the signed log: a login by the user, a failure or the start of a
+    lock-out by ``web`` with the name that was tried."""
     conn = request.app.state.accounts
     try:
         user = await asyncio.to_thread(users.authenticate, conn, name, password)
-    except users.LockedOut:
-        await asyncio.sleep(FAIL_DELAY)
+    except users.LockedOut as locked:
+        await failed(request, name, "lockout" if locked.started else "locked")
         return None, "locked"
     if user is None:
-        await asyncio.sleep(FAIL_DELAY)
+        await failed(request, name, "bad_login")
         return None, "bad_login"
-    record_event("web.login", {"role": user.role}, settings=config(request).settings(user.name))
+    await asyncio.to_thread(record_event, "web.login", {"role": user.role},
+                            settings=config(request).settings(user.name))
     return user, None
+
+
+async def failed(request: Request, name: str, why: str) -> None:
+    """Record a refused login (``web.lockout`` when this failure locked the name, else
+    ``web.login_failed`` with why: ``bad_login`` or ``locked``), then wait :data:`FAIL_DELAY`."""
+    tried = "".join(c for c in name if c.isprintable())[:100]  # as the lock-out counts it
+    action, detail = ("web.lockout", {"name": tried, "failures": users.MAX_FAILURES}) if why == "lockout" \
+        else ("web.login_failed", {"name": tried, "reason": why})
+    await asyncio.to_thread(record_event, action, detail, settings=config(request).settings("web"))
+    await asyncio.sleep(FAIL_DELAY)
 
 
 @router.post("/login")
@@ -89,6 +102,7 @@ async def logout(request: Request) -> Response:
 
     found, _form = await form_of(request)
     users.end_session(request.app.state.accounts, found.token)
+    await asyncio.to_thread(record_event, "web.logout", {}, settings=config(request).settings(found.user.name))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -126,11 +126,10 @@ async def make_decision(request: Request, user: users.User, draft: Draft, fields
     if draft.decision is not None:
         raise HTTPException(409, "already decided")
     choice = service.GradeChoice(**{k: (str(fields.get(k) or "").strip() or None)
-                                    for k in ("grade", "period", "justification", "approver")})
+                                    for k in ("grade", "period", "justification", "approver", "scope")})
     result = await classification(request, draft, None)  # type: ignore[arg-type]
     decision = service.decide(result, choice)
-    shown = {**dataclasses.asdict(decision), "approver": choice.approver, "by": user.name,
-             "scope": str(fields.get("scope") or "").strip() or None}
+    shown = {**dataclasses.asdict(decision), "approver": choice.approver, "by": user.name}
     if not store.set_decision(request.app.state.accounts, draft.id, shown):
         raise HTTPException(409, "already decided")
     record_event("web.decision", {"draft": draft.id, "grade": decision.grade, "period": decision.period,

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from mijian.pipeline import service
 from mijian.pipeline.register_records import CopyStatus
+from mijian.pipeline.service.events import record_event
 from mijian.pipeline.web import issuing, store, users
 from mijian.pipeline.web.deps import config, form_of, page, require
 from mijian.pipeline.web.store import Draft
@@ -109,28 +110,34 @@ async def may_download(request: Request, draft: Draft, copy: dict) -> None:
 
 @router.get("/issue/{draft_id}/copies/{serial}")
 async def download_copy(request: Request, draft_id: str, serial: str) -> Response:
-    """One copy's file, by its serial."""
-    require(request)
+    """One copy's file, by its serial; the download is recorded in the signed log, on the copy."""
+    user = require(request).user
     draft = decided(request, draft_id)
     found = issuing.copy_path(config(request), draft, serial)
     if found is None:
         raise HTTPException(404, "no such copy")
     copy, path = found
     await may_download(request, draft, copy)
+    await asyncio.to_thread(record_event, "web.download", {"draft": draft.id, "serial": serial},
+                            copy_id=copy["copy_id"], settings=config(request).settings(user.name))
     return FileResponse(path, filename=path.name, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/issue/{draft_id}/copies.zip")
 async def download_all(request: Request, draft_id: str) -> Response:
-    """Every copy of the draft in one ZIP (clerks)."""
-    require(request, "clerk")
+    """Every copy of the draft in one ZIP (clerks); recorded in the signed log with its serials."""
+    found = require(request, "clerk")
     draft = decided(request, draft_id)
     buffer = io.BytesIO()
+    serials = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for c in draft.copies:
             located = issuing.copy_path(config(request), draft, c["serial"])
             if located is not None:
                 archive.write(located[1], arcname=located[1].name)
+                serials.append(c["serial"])
+    await asyncio.to_thread(record_event, "web.download_all", {"draft": draft.id, "serials": serials},
+                            settings=config(request).settings(found.user.name))
     return Response(buffer.getvalue(), media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{draft.id}.zip"',
                              "Cache-Control": "no-store"})

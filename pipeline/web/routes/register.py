@@ -1,6 +1,6 @@
 """The Register page (保密员, 机要员): documents and copies with paging and search by 份号,
 recipient or document; outstanding copies; each copy's history; sign, return, destroy (with an
-approver who is not the person recording it) and the register's recent events."""
+approver who is not the person recording it), lost, and the register's recent events."""
 
 from __future__ import annotations
 
@@ -77,12 +77,14 @@ async def change(request: Request, copy_id: str, action: str, fields: dict, acto
         approver = check_approver(request, actor, text.get("approver") or "")
         return await asyncio.to_thread(service.destroy_copy, copy_id, approver, text.get("witness") or "",
                                        text.get("method") or None, settings=settings)
+    if action == "lost":
+        return await asyncio.to_thread(service.mark_lost, copy_id, text.get("note") or "", settings=settings)
     raise HTTPException(404, "no such action")
 
 
 @router.post("/register/copies/{copy_id}/{action}")
 async def copy_action(request: Request, copy_id: str, action: str) -> Response:
-    """Sign for, return or destroy a copy."""
+    """Sign for, return, destroy or report lost a copy."""
     found, form = await form_of(request, READER_ROLES)
     await change(request, copy_id, action, dict(form), found.user.name)
     return RedirectResponse(f"/register/copies/{copy_id}", status_code=303)

@@ -23,7 +23,8 @@ from fastapi.responses import Response
 from mijian.pipeline import service
 from mijian.pipeline.web import store
 from mijian.pipeline.web.trace_report import TraceRecord, make_record, report_pdf
-from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, remove_tree, require, save_upload
+from mijian.pipeline.web.deps import (READER_ROLES, TEMP_PREFIX, config, form_of, page, remove_tree, require,
+                                      save_upload)
 
 router = APIRouter()
 KEPT = 20
@@ -42,7 +43,7 @@ async def leak_file(request: Request, upload: Any, pasted: str) -> Path:
         raise HTTPException(400, "give a file or paste the text")
     if len(data) > config(request).limits.max_file_bytes:
         raise HTTPException(413, "text too large")
-    folder = Path(tempfile.mkdtemp(prefix="mijian-web-"))
+    folder = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
     path = folder / "pasted.txt"
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     with os.fdopen(fd, "wb") as f:
