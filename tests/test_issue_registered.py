@@ -22,7 +22,8 @@ from tests.conftest import ROOT, SAMPLES
 
 NOTICE = SAMPLES / "zh_notice_secret.pdf"  # the classifier suggests 机密 20年
 DRILL = "关于做好演训保障工作的通知：参演部队开进和临时驻地保障由县人武部牵头。\n"
-"""Read as 秘密 alone, as 机密 with the sample catalogue's item JL-BZ-01."""
+"""Read below 机密 alone (秘密 by the rules, 内部 with the second reader), as 机密 with the
+sample catalogue's item JL-BZ-01."""
 
 APPROVAL = ("--approver", "李主任", "--justification", "部分内容已公开通报")
 
@@ -152,7 +153,7 @@ def test_a_declassified_document_is_refused(tmp_path, home, people):
 def test_a_higher_suggestion_warns_and_the_registered_grade_stands(tmp_path, home, people):
     draft = tmp_path / "drill.txt"
     draft.write_text(DRILL, encoding="utf-8")
-    first = issued(draft, people[0], tmp_path / "a", home)
+    first = issued(draft, people[0], tmp_path / "a", home, "--grade", "秘密")
     assert first["grade"] == "秘密" and "warnings" not in first
     # the office's catalogue now names the matter: the draft reads as 机密
     later = issued(draft, people[1], tmp_path / "b", home, "--catalogue",
