@@ -6,8 +6,10 @@ polygons, every edge would be snapped to whole pixels and the pixels an edge tou
 so a 3.3-pixel QR module came out 3 to 5 pixels wide and the gap beside it 1 to 3, and a
 fingerprint square lost or gained a row of its darkness. Here pixel (i, j) covers
 [i, i + 1) x [j, j + 1) of the page's pixel coordinates and gets the area of it each rectangle
-covers, as a PDF renderer draws the same squares; a shape whose coverage is summed over its
-rectangles and held at 1 (exact for rectangles that do not overlap, as the marks' squares do not).
+covers, as a PDF renderer draws the same squares. A path's coverage is summed over its
+rectangles and held at 1: exact for rectangles that do not overlap (the marks' squares do not;
+rectangles that share an edge inside a pixel fill it once), and a fill's own even-odd rule is
+not applied to rectangles that overlap.
 """
 
 from __future__ import annotations
@@ -20,9 +22,6 @@ from mijian.pipeline.formats.ofd.structure import LARGEST
 
 Box = tuple[float, float, float, float]
 """A rectangle in pixels: (x0, y0, x1, y1) with x0 <= x1 and y0 <= y1."""
-
-_ARITY = {"S": 2, "M": 2, "L": 2, "C": 0}
-"""Commands a rectangle path may use; any other (curves, arcs, stray words) is not one."""
 
 _MOST = 200_000
 """Most rectangles of one path (as many shapes as a polygon path may have)."""
