@@ -98,6 +98,28 @@ def test_each_pixel_gets_the_area_the_rectangles_cover() -> None:
     assert np.allclose(area, 1.0) and len(area) == 5 * 3 and set(rows.tolist()) == {1, 2, 3}
 
 
+@pytest.mark.parametrize("count", [3, 400])
+def test_coverage_is_the_area_summed_over_the_rectangles_and_held_at_one(count: int) -> None:
+    """A few rectangles are worked out box by box, many overlapping ones through running sums
+    over the image: both give each pixel's covered area, as counted here pixel by pixel."""
+    rng = random.Random(count)
+    size = (23, 17)
+    boxes = []
+    for _ in range(count):
+        x0, y0 = rng.uniform(-4, 25), rng.uniform(-4, 19)
+        boxes.append((x0, y0, x0 + rng.uniform(0, 9), y0 + rng.uniform(0, 6)))
+    want = np.zeros((size[1], size[0]))
+    for x0, y0, x1, y1 in boxes:
+        across = np.clip(np.minimum(np.arange(size[0]) + 1, x1) - np.maximum(np.arange(size[0]), x0), 0, 1)
+        down = np.clip(np.minimum(np.arange(size[1]) + 1, y1) - np.maximum(np.arange(size[1]), y0), 0, 1)
+        want += np.outer(down, across)
+    rows, cols, area = coverage(boxes, size) or ((), (), ())
+    got = np.zeros_like(want)
+    got[rows, cols] = area
+    assert len(set(zip(rows.tolist(), cols.tolist()))) == len(area)  # each pixel once
+    assert np.abs(got - np.minimum(want, 1)).max() < 1e-9
+
+
 def test_the_fingerprint_and_qr_squares_of_a_copy_are_drawn_with_their_exact_ink() -> None:
     """The ink the squares add to the rendered page is their exact area coverage times their
     opacity (to the rounding of each path to whole grey levels), over whatever the page holds beneath them: the page drawn

@@ -103,11 +103,60 @@ def _lengths(first: Any, count: int, low: Any, high: Any) -> tuple[Any, Any]:
                            0.0, 1.0)
 
 
+def _sparse(x0: Any, x1: Any, y0: Any, y1: Any, width: int) -> tuple[Any, Any]:
+    """Flat pixel index (row * ``width`` + column) and covered area of every pixel the spans
+    touch, per box (a pixel more than once where boxes share it). Boxes whose spans have the
+    same number of pixels are worked out together."""
+    import numpy as np
+
+    (fx, nx), (fy, ny) = _spans(x0, x1), _spans(y0, y1)
+    shapes, which, counts = np.unique(np.stack([ny, nx], axis=1), axis=0, return_inverse=True,
+                                      return_counts=True)
+    order = np.argsort(which.ravel(), kind="stable")
+    places, areas = [], []
+    for (rows, cols), chosen in zip(shapes.tolist(), np.split(order, np.cumsum(counts)[:-1])):
+        ys, down = _lengths(fy[chosen], rows, y0[chosen], y1[chosen])
+        xs, across = _lengths(fx[chosen], cols, x0[chosen], x1[chosen])
+        places.append((ys[:, :, None] * width + xs[:, None, :]).ravel())
+        areas.append((down[:, :, None] * across[:, None, :]).ravel())
+    return np.concatenate(places), np.concatenate(areas)
+
+
+def _steps(low: Any, high: Any) -> tuple[Any, Any]:
+    """Where the covered length of each span [low, high) changes along its line, and by how
+    much: pixel i holds min(max(i + 1 - a, 0), 1) of [a, inf), which rises by 1 - frac(a) at
+    floor(a) and by frac(a) at floor(a) + 1; a span is the rise at ``low`` less that at
+    ``high``."""
+    import numpy as np
+
+    first_low, first_high = np.floor(low), np.floor(high)
+    part_low, part_high = low - first_low, high - first_high
+    where = np.stack([first_low, first_low + 1, first_high, first_high + 1], axis=1)
+    return where.astype(np.int64), np.stack([1 - part_low, part_low, part_high - 1, -part_high],
+                                            axis=1)
+
+
+def _dense(x0: Any, x1: Any, y0: Any, y1: Any, size: tuple[int, int]) -> tuple[Any, Any]:
+    """As :func:`_sparse` (each pixel once), for many or large boxes: 16 changes a box in an
+    array of the image whose running sums down and across are the coverage, so the work is
+    bounded by the boxes plus the image, however many pixels the boxes overlap."""
+    import numpy as np
+
+    across, dx = _steps(x0, x1)
+    down, dy = _steps(y0, y1)
+    changes = np.zeros((size[1] + 2, size[0] + 2), np.float64)
+    np.add.at(changes, (np.repeat(down, 4, axis=1).ravel(), np.tile(across, (1, 4)).ravel()),
+              (dy[:, :, None] * dx[:, None, :]).ravel())
+    area = changes.cumsum(axis=0).cumsum(axis=1)[:size[1], :size[0]]
+    rows, cols = np.nonzero(area > 1e-9)  # rounding leaves crumbs where nothing is covered
+    return rows * size[0] + cols, area[rows, cols]
+
+
 def coverage(boxes: list[Box], size: tuple[int, int]) -> tuple[Any, Any, Any] | None:
     """The pixels of an image of ``size`` the ``boxes`` cover, as rows, columns and the area
     of each covered (summed over the boxes, held at 1; each pixel once), or None when they
-    cover none. Boxes whose spans have the same number of pixels are worked out together, so
-    the work grows with the pixels the boxes touch, not with the image."""
+    cover none. The work grows with the pixels the boxes touch (:func:`_sparse`), and is never
+    more than the boxes plus the image (:func:`_dense`)."""
     import numpy as np
 
     array = np.asarray(boxes, np.float64).reshape(-1, 4)
@@ -117,19 +166,14 @@ def coverage(boxes: list[Box], size: tuple[int, int]) -> tuple[Any, Any, Any] | 
     if not keep.any():
         return None
     x0, x1, y0, y1 = x0[keep], x1[keep], y0[keep], y1[keep]
-    (fx, nx), (fy, ny) = _spans(x0, x1), _spans(y0, y1)
-    shapes, which = np.unique(np.stack([ny, nx], axis=1), axis=0, return_inverse=True)
-    places, areas = [], []
-    for group, (rows, cols) in enumerate(shapes.tolist()):
-        chosen = np.flatnonzero(which.ravel() == group)
-        ys, down = _lengths(fy[chosen], rows, y0[chosen], y1[chosen])
-        xs, across = _lengths(fx[chosen], cols, x0[chosen], x1[chosen])
-        places.append((ys[:, :, None] * size[0] + xs[:, None, :]).ravel())
-        areas.append((down[:, :, None] * across[:, None, :]).ravel())
-    place, area = np.concatenate(places), np.concatenate(areas)
-    if len(boxes) > 1:
-        place, inverse = np.unique(place, return_inverse=True)
-        area = np.bincount(inverse.ravel(), weights=area, minlength=len(place))
+    touched = (np.ceil(x1) - np.floor(x0)) * (np.ceil(y1) - np.floor(y0))
+    if touched.sum() > size[0] * size[1]:
+        place, area = _dense(x0, x1, y0, y1, size)
+    else:
+        place, area = _sparse(x0, x1, y0, y1, size[0])
+        if len(x0) > 1:
+            place, inverse = np.unique(place, return_inverse=True)
+            area = np.bincount(inverse.ravel(), weights=area, minlength=len(place))
     used = area > 0
     rows, cols = np.divmod(place[used], size[0])
     return rows, cols, np.minimum(area[used], 1.0)
