@@ -74,26 +74,31 @@ def test_the_copy_file_traces_to_its_recipient(issued: tuple[Path, Path, dict[st
     report = json.loads(done.stdout)
     assert report["verdict"] == "identified" and report["serial"] == "000002"
     verdicts = {layer["name"]: layer["verdict"] for layer in report["layers"]}
-    for layer in ("metadata", "text-code", "visible-code", "page-fingerprint"):
+    for layer in ("metadata", "text-code", "visible-code", "qr-code", "page-fingerprint"):
         assert verdicts[layer] == "valid", (layer, verdicts)
 
 
 def test_the_image_layers_read_back_from_ofd_copies(issued: tuple[Path, Path, dict[str, str]]) -> None:
-    """The QR symbol and the camera-robust fingerprint read back from the rendered pages of the
-    OFD copies. Known weakness: on about one OFD copy in twelve one of the two does not decode
-    from its own clean render (the copy is still identified by every other layer), so each
-    layer must read on at least one of the three copies rather than on every copy."""
+    """The QR symbol reads back from the rendered pages of every OFD copy, and the
+    camera-robust fingerprint from every copy but at most one of the three. The renderer draws
+    both with their exact pixel coverage (tests/test_ofd_render.py); the one copy allowed is the
+    fingerprint reader's own weakness on pages that also carry the keyed dot pattern: 5 copies
+    in 500 (bench/ofd_render_bench.py), which fail as well with the fingerprint laid on the
+    page exactly and read without the dot pattern, so it is no drawing fault. These copies' keys are new on every run, so
+    asking for all three would make a test that fails about one run in thirty by chance."""
     home, out, _passwords = issued
-    read: dict[str, int] = {"qr-code": 0, "screen-fingerprint": 0}
-    for copy in sorted(out.glob("*.ofd")):
+    read: dict[str, list[str]] = {"qr-code": [], "screen-fingerprint": []}
+    copies = sorted(out.glob("*.ofd"))
+    for copy in copies:
         done = run("trace", str(copy), "--json", home=home, cwd=out.parent)
         assert done.returncode == 0, done.stderr
         report = json.loads(done.stdout)
         assert report["verdict"] == "identified" and copy.name.startswith(report["serial"])
         for layer in report["layers"]:
             if layer["name"] in read and layer["verdict"] == "valid":
-                read[layer["name"]] += 1
-    assert all(count >= 1 for count in read.values()), read
+                read[layer["name"]].append(copy.name)
+    assert len(read["qr-code"]) == len(copies) == 3, read
+    assert len(read["screen-fingerprint"]) >= len(copies) - 1, read
 
 
 def test_text_copied_out_by_an_independent_reader_traces(
