@@ -767,3 +767,14 @@ def test_leaked_pdf_whose_trailer_points_past_its_objects(tmp_path: Path) -> Non
     run = run_cli("trace", str(leak), "--json")
     assert_contract(run)
     assert run.code == 0 and json.loads(run.stdout)["verdict"] != "identified", run.describe()
+
+
+def test_the_cpu_limit_ends_a_run_that_spins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The harness itself: a process under the run limits that never stops is ended by its CPU
+    limit (not by a clock), and is reported as such."""
+    monkeypatch.setattr(sys.modules[__name__], "CPU_LIMIT", 1.0)
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=_limits)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert killed_at_limit(status), status
+    assert 1.0 < cpu_of(usage) < cpu_rlimit(1.0)[1] + 1  # past its limit, ended soon after
