@@ -1,8 +1,9 @@
 """The layers of a leak that live in its page images: the QR symbol of the printed code (read on
 every page image) and the keyed page fingerprint (decoded on every page image and, on a whole
-page, in each of several bands of it and, once a band names a copy, in its two halves the
-other way, so that a page put together from two copies shows both; not in halves when the
-leak is byte for byte an issued copy, which no one put together). A page image that looks
+page, in each of several bands of it and, once a band names a copy, in its two halves and in
+as many strips as bands the other way, so that a page put together from two copies shows
+both; not in halves or strips when the leak is byte for byte an issued copy, which no one
+put together). A page image that looks
 like a standard-resolution fax (two-level, 204 x 98 dpi) is read stretched upright instead, and
 smoothed as well when that names no copy (:mod:`watermark.fax_view`).
 
@@ -94,10 +95,16 @@ def band_boxes(width: int, height: int) -> list[tuple[str, tuple[int, int, int, 
 
 
 def half_boxes(width: int, height: int) -> list[tuple[str, tuple[int, int, int, int]]]:
-    """The two halves of a shrunk page image the other way from its bands, with their boxes."""
+    """The two halves of a shrunk page image the other way from its bands, with their boxes,
+    then as many strips the other way as it has bands (see :func:`halves`)."""
+    count = len(band_boxes(width, height))
     if height >= width:
-        return [("left half", (0, 0, width // 2, height)), ("right half", (width // 2, 0, width, height))]
-    return [("top half", (0, 0, width, height // 2)), ("bottom half", (0, height // 2, width, height))]
+        return [("left half", (0, 0, width // 2, height)), ("right half", (width // 2, 0, width, height))] + [
+            (f"strip {i + 1}/{count}", (width * i // count, 0, width * (i + 1) // count, height))
+            for i in range(count)]
+    return [("top half", (0, 0, width, height // 2)), ("bottom half", (0, height // 2, width, height))] + [
+        (f"strip {i + 1}/{count}", (0, height * i // count, width, height * (i + 1) // count))
+        for i in range(count)]
 
 
 def bands(image: Image.Image) -> list[tuple[str, Image.Image]]:
@@ -110,10 +117,13 @@ def bands(image: Image.Image) -> list[tuple[str, Image.Image]]:
 
 
 def halves(image: Image.Image) -> list[tuple[str, Image.Image]]:
-    """The image shrunk to :data:`MAX_SIDE` and cut in two the other way from its bands (left
-    and right halves of an upright page): a page pieced together from two copies side by side
-    has both copies in every band, and one copy in each half. Read only when a band named a
-    copy, so that the copy named is looked for where another copy's half would contradict it."""
+    """The image shrunk to :data:`MAX_SIDE` and cut the other way from its bands: in two (left
+    and right halves of an upright page), and in as many strips as it has bands. A page pieced
+    together from two copies side by side has both copies in every band, and one copy in each
+    half; a strip of another copy down a quarter of the page is outvoted in the bands and can
+    be outvoted in its half too (the half then reads as neither copy, in about one key and
+    number in twelve), but fills a strip of its own. Read only when a band named a copy, so
+    that the copy named is looked for where another copy's marks would contradict it."""
     image = shrunk(image)
     return [(label, image.crop(box)) for label, box in half_boxes(image.width, image.height)]
 

@@ -7,6 +7,11 @@ Invariants checked after every kill (before any recovery):
 - the signed event log verifies.
 After running the same command again: every recipient holds exactly one issued copy, no row
 is pending, the staging folder is gone, the manifest lists every copy, the log verifies.
+
+The kill instants are fractions of how long a whole run takes on the machine at that moment
+(measured before the first kill, and again whenever a batch's first run finishes unkilled),
+not fixed seconds: on a busy machine a run is slower, and fixed instants would all fall into
+its start-up.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ from pathlib import Path
 from tests.conftest import ROOT, SAMPLES
 
 KILLS = 24
+KILL_AT = (0.15, 1.2)
+"""Kill instants, as fractions of the latest measured whole run (drawn uniformly)."""
+BACKSTOP = 300
+"""Wall-clock seconds a step may take before the test gives up on it (a hang, not slowness)."""
 
 
 def _cmd(draft: Path, recipients: Path, out: Path) -> list[str]:
@@ -54,7 +63,7 @@ def _rows(home: Path) -> list[sqlite3.Row]:
 def _verify(home: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, MIJIAN_HOME=str(home))
     return subprocess.run([sys.executable, "-m", "mijian", "register", "verify"], env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+                          cwd=ROOT, capture_output=True, text=True, timeout=BACKSTOP)
 
 
 def _check_invariants(home: Path, out: Path) -> None:
@@ -99,6 +108,16 @@ def _processes_of(home: Path) -> list[int]:
     return found
 
 
+def _whole_run(draft: Path, recipients: Path, out: Path, home: Path) -> float:
+    """Wall-clock seconds of one uninterrupted run issuing ``draft`` in a fresh ``home``."""
+    env = dict(os.environ, MIJIAN_HOME=str(home))
+    start = time.monotonic()
+    done = subprocess.run(_cmd(draft, recipients, out), env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=BACKSTOP)
+    assert done.returncode == 0, done.stderr
+    return time.monotonic() - start
+
+
 def test_random_kills_never_orphan_or_duplicate(tmp_path):
     home = tmp_path / "home"
     out = tmp_path / "out"
@@ -106,13 +125,17 @@ def test_random_kills_never_orphan_or_duplicate(tmp_path):
     env = dict(os.environ, MIJIAN_HOME=str(home))
     draft = SAMPLES / "en_press_release.txt"
     rng = random.Random(20261127)
+    # a whole run (keys created, every copy made) in a home of its own: the time scale of the
+    # kills, until a run below finishes and measures it again
+    whole = _whole_run(draft, recipients, tmp_path / "measured", tmp_path / "measured-home")
     kills = mid_issue = 0
+    fresh = True  # this run starts its batch: nothing of it was made before
     for attempt in range(KILLS * 3):
+        start = time.monotonic()
         proc = subprocess.Popen(_cmd(draft, recipients, out), env=env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        delay = rng.uniform(0.4, 3.0)
         try:
-            proc.wait(timeout=delay)
+            proc.wait(timeout=rng.uniform(*KILL_AT) * whole)
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -120,6 +143,9 @@ def test_random_kills_never_orphan_or_duplicate(tmp_path):
             mid_issue += any(r["status"] == "pending" for r in _rows(home))
         else:
             assert proc.returncode == 0, proc.stderr.read().decode()
+            if fresh:  # a rerun after a kill makes only what is left: not a whole run
+                whole = time.monotonic() - start
+        fresh = False
         proc.stderr.close()
         _check_invariants(home, out)
         if kills >= KILLS:
@@ -130,11 +156,12 @@ def test_random_kills_never_orphan_or_duplicate(tmp_path):
             out = tmp_path / f"out{attempt}"
             draft = tmp_path / f"draft{attempt}.txt"
             draft.write_text(f"Notice {attempt}: the committee meets on Tuesday.\n", encoding="utf-8")
+            fresh = True
     assert kills >= 20, f"only {kills} kills landed"
     assert mid_issue >= 5, f"only {mid_issue} kills landed while a copy was being issued"
     # Finish the last batch and check the completed state.
     done = subprocess.run(_cmd(draft, recipients, out), env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=BACKSTOP)
     assert done.returncode == 0, done.stderr
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     ids = [c["recipient_id"] for c in manifest["copies"]]
@@ -144,7 +171,7 @@ def test_random_kills_never_orphan_or_duplicate(tmp_path):
     _check_invariants(home, out)
     # no worker of a killed run lives on (one killed while starting cannot set its death signal)
     if Path("/proc/self/environ").exists():
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + BACKSTOP
         while _processes_of(home) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert _processes_of(home) == [], "worker processes outlived their killed parent"
@@ -166,7 +193,7 @@ def test_four_processes_get_unique_gap_free_serials(tmp_path):
         procs.append(subprocess.Popen(_cmd(draft, part, out), env=env, cwd=ROOT,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     for proc in procs:
-        _stdout, stderr = proc.communicate(timeout=300)
+        _stdout, stderr = proc.communicate(timeout=BACKSTOP)
         assert proc.returncode == 0, stderr
     rows = _rows(home)
     serials = sorted(int(r["serial"]) for r in rows)

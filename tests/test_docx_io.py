@@ -227,12 +227,13 @@ def zip_bomb() -> bytes:
 
 
 def test_zip_bomb_is_refused_quickly() -> None:
-    """A member with an absurd compression ratio is a LimitExceeded before inflating."""
+    """A member with an absurd compression ratio is a LimitExceeded before inflating (CPU
+    time of this process is measured, so a busy machine does not decide the result)."""
     bomb = zip_bomb()
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(LimitExceeded, match="max_zip_ratio"):
         read_docx_text(bomb, "bomb.docx", DEFAULT_LIMITS)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 @pytest.mark.parametrize(("limits", "phrase"), [
@@ -548,7 +549,7 @@ def test_libreoffice_renders_marks_and_watermark(
     subprocess.run(
         [binary, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
          "--outdir", str(tmp_path), str(source)],
-        check=True, capture_output=True, timeout=120)
+        check=True, capture_output=True, timeout=300)
     with pymupdf.open(tmp_path / "plain.pdf") as pdf:
         page = pdf[0]
         text = "".join(page.get_text().split())
@@ -649,7 +650,7 @@ def test_fingerprint_covers_a_landscape_section_sharing_the_header(tmp_path: Pat
     source.write_bytes(plain)
     subprocess.run([binary, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
                     "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
-                   check=True, capture_output=True, timeout=120)
+                   check=True, capture_output=True, timeout=300)
     with pymupdf.open(tmp_path / "plain.pdf") as pdf:
         page = next(p for p in pdf if p.rect.width > p.rect.height)
         pix = page.get_pixmap(dpi=150)

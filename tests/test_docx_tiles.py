@@ -97,7 +97,7 @@ def test_landscape_sections_are_tiled(tmp_path: Path) -> None:
     source.write_bytes(plain)
     subprocess.run([binary, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
                     "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
-                   check=True, capture_output=True, timeout=120)
+                   check=True, capture_output=True, timeout=300)
     with pymupdf.open(tmp_path / "plain.pdf") as pdf:
         page = next(p for p in pdf if p.rect.width > p.rect.height)
         grey = [d["rect"] for d in page.get_drawings()

@@ -172,7 +172,7 @@ def test_poppler_keeps_every_symbol_of_a_run(tmp_path):
     _with_runs(_prepared("en_report_confidential.pdf"), path)
     for option in ("-raw", "-layout", None):
         args = [PDFTOTEXT, *([option] if option else []), "-l", "1", str(path), "-"]
-        text = subprocess.run(args, capture_output=True, timeout=60).stdout.decode()
+        text = subprocess.run(args, capture_output=True, timeout=300).stdout.decode()
         runs = [r for r in text.split(textcode.START)[1:] if textcode.END in r]
         assert runs, option
         for r in runs:

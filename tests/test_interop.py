@@ -49,7 +49,7 @@ needs_poppler = pytest.mark.skipif(
 needs_soffice = pytest.mark.skipif(
     SOFFICE is None, reason="LibreOffice (soffice) is not installed "
                             "(apt install libreoffice-writer-nogui)")
-TOOL_TIMEOUT = 120
+TOOL_TIMEOUT = 300
 
 
 def _cli(*args: str, home: Path) -> dict:

@@ -29,7 +29,7 @@ DRAFT = DATA / "keyword2.ofd"
 def run(*args: str, home: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     full = {**os.environ, "MIJIAN_HOME": str(home), **env}
     return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True, text=True,
-                          env=full, cwd=cwd, timeout=120)
+                          env=full, cwd=cwd, timeout=300)
 
 
 @pytest.fixture(scope="module")

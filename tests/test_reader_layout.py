@@ -49,7 +49,7 @@ needs_poppler = pytest.mark.skipif(
 needs_soffice = pytest.mark.skipif(
     SOFFICE is None, reason="LibreOffice (soffice) is not installed "
                             "(apt install libreoffice-writer-nogui)")
-TOOL_TIMEOUT = 120
+TOOL_TIMEOUT = 300
 ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff]")
 VML = "urn:schemas-microsoft-com:vml"
 FLUSH = 1.0

@@ -220,6 +220,33 @@ def test_quarter_strip_of_a_on_b_page_names_no_one(issued, tmp_path):
     _names_no_one(result, issued["b"])
 
 
+def test_a_busy_machine_changes_no_verdict(issued, tmp_path, monkeypatch):
+    """A two-page image leak: B's QR symbol alone on the first page, A's page with its QR
+    whited out and its dot pattern washed off (a median filter) on the second, where only the
+    camera-robust fingerprint reads A. With clocks that say every call took an hour (a machine
+    so busy that any time budget runs out on the first page), the second page is still read:
+    A's marks make it a conflict, where a budget in seconds left B's QR alone and B pointed to."""
+    import time
+
+    a, b = issued["a"], issued["b"]
+    front = Image.new("RGB", b.image.size, "white")
+    box = _qr_box(b.image)
+    front.paste(b.image.crop(box), box[:2])
+    back = a.image.copy()
+    box = _qr_box(a.image)
+    back.paste(Image.new("RGB", (box[2] - box[0], box[3] - box[1]), "white"), box[:2])
+    back = back.filter(ImageFilter.MedianFilter(5))
+    front.save(tmp_path / "two.tiff", save_all=True, append_images=[back])
+    ticks = iter(range(0, 10**12, 3600))
+    for name in ("process_time", "perf_counter", "monotonic"):
+        monkeypatch.setattr(time, name, lambda: float(next(ticks)))
+    result = _trace(issued, tmp_path / "two.tiff")
+    _names_no_one(result, issued["b"])
+    assert result.verdict == "conflict", result
+    assert _layer(result, "screen-fingerprint").copies == (a.entry["copy_id"],)
+    assert {p.serial for p in result.points_to} == {a.serial, b.serial}
+
+
 # -- the careless officer ---------------------------------------------------------------
 
 def test_tracing_the_draft_itself_names_no_one(issued):

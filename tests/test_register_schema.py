@@ -108,7 +108,7 @@ def test_killed_while_creating_the_register_never_leaves_it_half_made(tmp_path):
                                  stdout=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT)))
         time.sleep(rng.uniform(0.0, 0.4))
         child.send_signal(signal.SIGKILL)
-        child.communicate(timeout=60)
+        child.communicate(timeout=300)
         path = home / "register.db"
         if path.exists():
             assert _tables(path) == (TABLES, SCHEMA_VERSION), attempt

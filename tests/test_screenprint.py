@@ -272,29 +272,73 @@ def test_a_degenerate_lattice_fit_is_refused_not_laid_out():
     assert grid is not None and len(grid.u) > 100
 
 
-def test_trace_layer_reads_the_first_image_whole_and_says_what_the_budget_left_unread(monkeypatch) -> None:
-    """With no CPU left after the first image, the layer reads that one, decodes nothing on
-    blank paper and says how many images it did not read (a long file cannot hold a trace)."""
-    from PIL import Image
+class _Register:
+    """A register of three copies in which only ``number`` is carried (by copy ``C1``)."""
 
+    def __init__(self, number: int | None = None) -> None:
+        self.number = number
+
+    def count_copies(self) -> int:
+        return 3
+
+    def copy_by_fingerprint(self, number: int):
+        if number != self.number:
+            raise AssertionError(f"decoded number {number}, which no copy carries")
+        return type("Record", (), {"copy_id": "C1"})()
+
+
+class _Key:
+    """An office key whose MACs are fixed (the layer derives its own key from it)."""
+
+    def mac(self, purpose: str, data: bytes) -> bytes:
+        return (purpose.encode() + data).ljust(32, b"k")
+
+
+def test_trace_layer_reads_the_first_image_whole_and_says_what_the_budget_left_unread(monkeypatch) -> None:
+    """With no budget left after the first image, the layer reads that one, decodes nothing on
+    blank paper and says how many images it did not read (a long file cannot hold a trace)."""
     from mijian.pipeline import screenprint_layer
 
-    class Register:
-        def count_copies(self) -> int:
-            return 3
-
-        def copy_by_fingerprint(self, number: int) -> None:
-            raise AssertionError("blank paper decoded a number")
-
-    class Key:
-        def mac(self, purpose: str, data: bytes) -> bytes:
-            return (purpose.encode() + data).ljust(32, b"k")
-
-    monkeypatch.setattr(screenprint_layer, "CPU_BUDGET", 0.0)
+    monkeypatch.setattr(screenprint_layer, "PIXEL_BUDGET", 0)
     blank = [Image.new("L", (600, 800), 255) for _ in range(3)]
-    layer = screenprint_layer.trace_layer(blank, [Key()], Register())
+    layer = screenprint_layer.trace_layer(blank, [_Key()], _Register())
     assert layer.verdict == "absent"
-    assert "on 1 page image(s) (2 more not read: time budget)" in layer.detail
+    assert "on 1 page image(s) (2 more not read: pixel budget)" in layer.detail
+
+
+def test_trace_layer_budget_counts_pixels_not_seconds(monkeypatch, clean: Image.Image) -> None:
+    """The images read depend on their sizes only: with clocks that say every call took an
+    hour (a machine so busy that any time budget would run out on the first image), the marks
+    on the second image are still read. A budget in seconds would leave them unread on a busy
+    machine, and the trace would then miss the copy those marks point to."""
+    import time
+
+    from mijian.pipeline import screenprint_layer
+    from mijian.pipeline.issuing import pattern_key
+
+    ticks = iter(range(0, 10**9, 3600))
+    for name in ("process_time", "perf_counter", "monotonic", "time"):
+        monkeypatch.setattr(time, name, lambda: float(next(ticks)))
+    page = _long(apply(clean, 200, layer_key(pattern_key(_Key())), NUMBER), 1400)
+    blank = Image.new("RGB", (600, 800), "white")
+    assert screenprint_layer.read_pixels(blank) + screenprint_layer.read_pixels(page) \
+        > screenprint_layer.PIXEL_BUDGET >= screenprint_layer.read_pixels(blank)
+    layer = screenprint_layer.trace_layer([blank, page, blank], [_Key()], _Register(NUMBER))
+    assert layer.verdict == "valid" and layer.copies == ("C1",), layer
+    # two blank A4 pages at 150 dpi use the budget up: the marks after them are not read, on
+    # any machine (and the report says so)
+    sheet = Image.new("RGB", (1240, 1754), "white")
+    unread = screenprint_layer.trace_layer([sheet, sheet, page], [_Key()], _Register(NUMBER))
+    assert unread.verdict == "absent" and "1 more not read: pixel budget" in unread.detail
+
+
+def test_read_pixels_counts_the_size_an_image_is_read_at() -> None:
+    from mijian.pipeline.screenprint_layer import read_pixels
+    from mijian.watermark.screenprint.imaging import MAX_SIDE
+
+    assert read_pixels(Image.new("L", (600, 800))) == 480_000
+    assert read_pixels(Image.new("L", (2 * MAX_SIDE, MAX_SIDE))) == MAX_SIDE * MAX_SIDE // 2
+    assert read_pixels(Image.new("L", (30_000, 30_000))) == MAX_SIDE * MAX_SIDE
 
 
 CROP_KEY = bytes.fromhex("141cc3f3ec0c3c58c2308b3b2e0fafc3173c8cf606df4217569aad9feefaaf29")

@@ -17,7 +17,7 @@ pytest.importorskip("argon2", reason="the web extra (pip install 'mijian[web]') 
 def run(*args: str, home: Path, stdin: str = "") -> subprocess.CompletedProcess:
     env = {**os.environ, "MIJIAN_HOME": str(home)}
     return subprocess.run([sys.executable, "-m", "mijian", *args], input=stdin, capture_output=True,
-                          text=True, env=env, timeout=120)
+                          text=True, env=env, timeout=300)
 
 
 def test_users_add_and_list(home):
@@ -64,5 +64,5 @@ def test_serve_wants_cert_and_key_together(home):
 def test_the_core_command_line_imports_no_web_stack(home):
     code = ("import sys; from mijian.pipeline.cli import app; "
             "print(sorted(m for m in ('fastapi', 'uvicorn', 'jinja2', 'argon2') if m in sys.modules))")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.stdout.strip() == "[]", r.stderr

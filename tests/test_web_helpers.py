@@ -95,12 +95,13 @@ def issue(office: Office, draft_id: str, names: list[str]) -> str:
     r = c.post(f"/issue/{draft_id}", data={"csrf": csrf(c, f"/issue/{draft_id}"), "recipient": names},
                follow_redirects=False)
     assert r.status_code == 303, r.text
-    for _ in range(600):
+    deadline = time.monotonic() + 300  # a backstop for a run that hangs, far above a slow one
+    while time.monotonic() < deadline:
         page = c.get(r.headers["location"], headers={"hx-request": "true"}).text
         if 'id="finished"' in page:
             return page
         time.sleep(0.1)
-    raise AssertionError("the issuing run did not finish")
+    raise AssertionError("the issuing run did not finish in 300 s")
 
 
 def issued_office(root: Path) -> tuple[Office, str, str]:
