@@ -41,6 +41,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import importlib
 import io
 import os
 import pickle
@@ -297,7 +298,7 @@ def _engine_code(pattern: re.Pattern[str]) -> tuple[Any, ...] | None:
     """The arguments with which ``_sre.compile`` makes ``pattern`` again, or None when the
     interpreter's internals do not give back an equal pattern."""
     try:
-        import _sre
+        _sre = importlib.import_module("_sre")
         from re import _compiler, _parser  # type: ignore[attr-defined]
 
         flags = pattern.flags
@@ -316,9 +317,7 @@ def _engine_code(pattern: re.Pattern[str]) -> tuple[Any, ...] | None:
 
 def _made_again(*spec: Any) -> re.Pattern[str]:
     """A compiled pattern made from its engine code (see :func:`_engine_code`)."""
-    import _sre
-
-    made: re.Pattern[str] = _sre.compile(*spec)
+    made: re.Pattern[str] = importlib.import_module("_sre").compile(*spec)
     return made
 
 
