@@ -112,7 +112,7 @@ def test_report_a_copy_lost_on_the_page_and_by_the_api(issued):
 
 def test_trace_a_page_image_of_one_copy(issued):
     office, draft_id, page = issued
-    pairs = re.findall(r"<td>(\d+)</td><td>(\w+)</td><td><code class=\"pw\">([^<]+)</code>", page)
+    pairs = re.findall(r"<td[^>]*>(\d+)</td><td[^>]*>(\w+)</td><td[^>]*><code class=\"pw\">([^<]+)</code>", page)
     serial, _recipient, secret = next(p for p in pairs if p[1] == "dra")
     pdf = office.client("cle").get(f"/issue/{draft_id}/copies/{serial}").content
     doc = pymupdf.open(stream=pdf, filetype="pdf")

@@ -20,7 +20,7 @@ from mijian.pipeline.web.trace_report import COLOURS
 def traced(tmp_path_factory):
     """An issued office, a 150 dpi page image of dra's copy, and the Trace page of it as sec."""
     office, draft_id, page = issued_office(tmp_path_factory.mktemp("web-trace-report"))
-    pairs = re.findall(r"<td>(\d+)</td><td>(\w+)</td><td><code class=\"pw\">([^<]+)</code>", page)
+    pairs = re.findall(r"<td[^>]*>(\d+)</td><td[^>]*>(\w+)</td><td[^>]*><code class=\"pw\">([^<]+)</code>", page)
     serial, _recipient, secret = next(p for p in pairs if p[1] == "dra")
     doc = pymupdf.open(stream=office.client("cle").get(f"/issue/{draft_id}/copies/{serial}").content,
                        filetype="pdf")

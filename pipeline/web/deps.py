@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from mijian.pipeline.limits import DEFAULT_LIMITS, Limits
 from mijian.pipeline.service import Settings
 from mijian.pipeline.web.messages import negotiate, translator
+from mijian.pipeline.web.terms import namer
 from mijian.pipeline.web.users import Session, find_session
 
 COOKIE = "mijian_session"
@@ -123,6 +124,6 @@ def page(request: Request, template: str, status: int = 200, **values: Any) -> H
     """A rendered page in the request's language, with the user and CSRF token at hand."""
     lang = lang_of(request)
     found = session(request)
-    context = {"request": request, "lang": lang, "t": translator(lang), "me": found.user if found else None,
-               "csrf": found.csrf if found else "", **values}
+    context = {"request": request, "lang": lang, "t": translator(lang), "term": namer(lang),
+               "me": found.user if found else None, "csrf": found.csrf if found else "", **values}
     return request.app.state.templates.TemplateResponse(request, template, context, status_code=status)

@@ -64,6 +64,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "bad_csrf": ("表单已过期，请重新提交", "The form has expired; submit it again"),
     "too_large": ("文件过大", "The file is too large"),
     "bad_type": ("不支持的文件类型", "This file type is not accepted"),
+    "at": ("时间", "Time"), "actor": ("操作人", "Actor"), "action": ("操作", "Action"),
+    "layer": ("证据层", "Layer"), "by_layers": ("指向依据", "Layers"),
+    "search_hint": ("份号 / 收件人 / 文件", "serial / recipient / document"),
+    "slip_hint": ("打印本页即得口令条：每份一张，裁开后分别交付",
+                  "Print this page for the password slips: one per copy, to cut apart"),
+    "hand_over": ("请另行妥善交付", "Hand over separately"),
 }
 
 
