@@ -182,19 +182,13 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
     batch as the copies are built by up to ``workers`` processes (default: one per core, at
     most four). Copies another live run is issuing to the same recipients are waited for at
     the end (at most :data:`WAIT_SECONDS`). ``progress``, when given, is told
-    ``(done, total, message)`` after each copy is made or voided; ``pool``: see :class:`Builder`.
-    ``decided_by``: the authority who made the decision, when not ``actor`` (recorded when the
-    draft is first registered).
+    ``(done, total, message)`` after each copy is made or voided; ``pool``: see :class:`Builder`;
+    ``decided_by``: who made the decision when not ``actor`` (recorded on first registration).
     """
     _check_approver(decision, approver, document)
     document_id = document_id_for(document)
     out_dir = Path(out_dir).absolute()
-    _prepare_out(out_dir, document_id, Path(document.source))
-    _check_office(office, out_dir)
-    source, ext = _source_bytes(document, limits)
-    with writing_to(out_dir):
-        out_dir.mkdir(parents=True, exist_ok=True)
-        run_dir = open_run_staging(out_dir)  # refuses a planted staging folder before any record
+    source, ext, run_dir = _open_run(office, document, document_id, out_dir, limits)
     claim = None
     try:
         _ensure_document(office, document, document_id, decision, actor, decided_by)
@@ -233,6 +227,18 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
                        skipped=tuple(skipped), manifest=manifest, passwords=passwords,
                        voided=tuple(c for c in made if isinstance(c, VoidedCopy)),
                        unfinished=tuple(unfinished))
+
+
+def _open_run(office: Office, document: Document, document_id: str, out_dir: Path,
+              limits: Limits) -> tuple[bytes, str, Path]:
+    """The draft's bytes and extension and the run's staging folder, the output folder checked."""
+    _prepare_out(out_dir, document_id, Path(document.source))
+    _check_office(office, out_dir)
+    source, ext = _source_bytes(document, limits)
+    with writing_to(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        run_dir = open_run_staging(out_dir)  # refuses a planted staging folder before any record
+    return source, ext, run_dir
 
 
 def _check_office(office: Office, out_dir: Path) -> None:

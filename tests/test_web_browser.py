@@ -98,7 +98,7 @@ def issue_three(page, base, draft_url, shots):
     page.screenshot(path=str(shots / "3-issued.png"), full_page=True)
     row = page.locator("#passwords tr", has_text="dra")
     secret = row.locator("code.pw").inner_text()
-    serial = row.locator("td").first.inner_text()
+    serial = row.locator("td.serial").inner_text()
     with page.expect_download() as info:
         page.locator("#copies tr", has_text=serial).locator("a.download").click()
     saved = shots / "copy.pdf"
@@ -106,13 +106,20 @@ def issue_three(page, base, draft_url, shots):
     return saved, secret, serial
 
 
-def sign_and_return(page, base, serial, shots):
+def sign_and_return(page, base, serial, shots, chinese):
+    """Sign for the copy and return it; its status shows in the page's language."""
+    from mijian.pipeline.lifecycle import STATUS_ZH
+    from mijian.pipeline.register_records import CopyStatus
+
+    def shown(status):
+        return STATUS_ZH[status] if chinese else status.value
+
     page.goto(f"{base}/register?q=dra")
     page.locator("#register tr", has_text=serial).first.locator("a").click()
     page.click("#sign")
-    page.wait_for_selector("#status:text('signed')")
+    page.wait_for_selector(f"#status:text('{shown(CopyStatus.SIGNED)}')")
     page.click("#return")
-    page.wait_for_selector("#status:text('returned')")
+    page.wait_for_selector(f"#status:text('{shown(CopyStatus.RETURNED)}')")
     page.screenshot(path=str(shots / "4-returned.png"), full_page=True)
 
 
@@ -145,7 +152,7 @@ def test_the_office_day_in_a_browser(server, browser, tmp_path, locale, sample, 
     try:
         url = draft_and_decide(page, base, sample, tmp_path, words)
         copy, secret, serial = issue_three(page, base, url, tmp_path)
-        sign_and_return(page, base, serial, tmp_path)
+        sign_and_return(page, base, serial, tmp_path, locale.startswith("zh"))
         traced = trace_image(page, copy, secret, tmp_path)
         assert "(dra)" in traced and serial in traced
     finally:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from mijian.pipeline import service
+from mijian.pipeline.register_records import CopyStatus
 from mijian.pipeline.service.events import recent_events
 from mijian.pipeline.web import users
 from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require
@@ -77,7 +78,7 @@ async def change(request: Request, copy_id: str, action: str, fields: dict, acto
         approver = check_approver(request, actor, text.get("approver") or "")
         return await asyncio.to_thread(service.destroy_copy, copy_id, approver, text.get("witness") or "",
                                        text.get("method") or None, settings=settings)
-    if action == "lost":
+    if action == CopyStatus.LOST:  # the action is named after the status it sets
         return await asyncio.to_thread(service.mark_lost, copy_id, text.get("note") or "", settings=settings)
     raise HTTPException(404, "no such action")
 
