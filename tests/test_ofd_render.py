@@ -15,32 +15,15 @@ import pytest
 from lxml import etree
 from PIL import Image
 
+from bench.ofd_render_bench import seeded_stamp
 from mijian.pipeline.formats.ofd.copy import stamped_ofd
 from mijian.pipeline.formats.ofd.draw import _square
 from mijian.pipeline.formats.ofd.reading import open_ofd
 from mijian.pipeline.formats.ofd.rects import coverage, fill_rectangles, rectangles
 from mijian.pipeline.formats.ofd.render import RENDER_DPI, render_pages
 from mijian.pipeline.limits import DEFAULT_LIMITS
-from mijian.pipeline.model import CopyStamp, Marking
 
 DATA = Path(__file__).resolve().parent / "data" / "ofd"
-
-
-def _seeded_stamp(seed: int) -> CopyStamp:
-    """The stamp of copy ``seed`` of ``bench/ofd_render_bench.py`` (the same keys and codes)."""
-    from mijian.watermark.codes import b32, new_copy_id
-
-    rng = random.Random(seed)
-    serial = f"{seed % 999_999 + 1:06d}"
-    copy_id = new_copy_id(rng.randbytes(8))
-    marking = Marking(scheme="cn-state", grade="秘密", level=2, period="10年", serial=serial,
-                      first_page_lines=(serial, "秘密★10年"),
-                      running=f"秘密 {serial} 第{{page}}页/共{{pages}}页")
-    return CopyStamp(marking=marking, watermark_text=f"收件人{seed} 份号 {serial}",
-                     visible_code=f"MJ1-{copy_id}-{b32(rng.randbytes(5), 8)}",
-                     token=f"mjt1.{copy_id}.sig", user_password="Pw-bench-1", owner_password="",
-                     language="zh", pattern_key=rng.randbytes(32),
-                     pattern_payload=rng.getrandbits(32).to_bytes(4, "big"))
 
 
 def _edited(plain: bytes, drop: Callable[[etree._Element], bool]) -> bytes:
@@ -131,7 +114,7 @@ def test_the_fingerprint_and_qr_squares_of_a_copy_are_drawn_with_their_exact_ink
     from mijian.watermark.screenprint import page_marks
     from mijian.watermark.screenprint.marks import alpha_map
 
-    stamp = _seeded_stamp(5)
+    stamp = seeded_stamp(5)
     plain = stamped_ofd((DATA / "keyword2.ofd").read_bytes(), stamp, DEFAULT_LIMITS)
     width, height = 210.0, 297.0
     marks = page_marks(width, height, layer_key(stamp.pattern_key),
@@ -171,7 +154,7 @@ def test_copies_whose_own_render_lost_a_layer_read_back(seed: int) -> None:
     from mijian.watermark.qr import read_codes
     from mijian.watermark.screenprint import read
 
-    stamp = _seeded_stamp(seed)
+    stamp = seeded_stamp(seed)
     plain = stamped_ofd((DATA / "keyword2.ofd").read_bytes(), stamp, DEFAULT_LIMITS)
     image = _first_page(_edited(plain, _is_text))
     assert stamp.visible_code in read_codes(image)
