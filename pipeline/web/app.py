@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from mijian.pipeline.errors import MijianError
 from mijian.pipeline.web import users
-from mijian.pipeline.web.deps import WebConfig, hide_paths, page
+from mijian.pipeline.web.deps import WebConfig, hide_paths, page, whole_number
 
 HERE = Path(__file__).parent
 FORM_ALLOWANCE = 1024 * 1024
@@ -36,8 +36,8 @@ def _headers(response: Response, secure: bool) -> None:
 def _too_large(request: Request, config: WebConfig) -> bool:
     """Whether the request says it is larger than one untrusted file and its form around it:
     refused before a byte of the body is read or spooled."""
-    declared = request.headers.get("content-length", "")
-    return declared.isdigit() and int(declared) > config.limits.max_file_bytes + FORM_ALLOWANCE
+    declared = whole_number(request.headers.get("content-length"))
+    return declared is not None and declared > config.limits.max_file_bytes + FORM_ALLOWANCE
 
 
 def _unsized(request: Request) -> bool:
