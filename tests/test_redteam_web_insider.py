@@ -271,3 +271,18 @@ def test_a_run_that_ends_while_its_page_is_made_still_shows_the_passwords(tmp_pa
     done = [p for p in pages if 'id="finished"' in p]
     assert done and "shown-once-pw" in done[0]
     assert sum(p.count("shown-once-pw") for p in pages) == 1
+
+
+def test_a_fault_in_the_app_is_answered_with_the_security_headers(tmp_path, monkeypatch):
+    """An error the app did not foresee was answered by the server's bare 500, without the
+    Content-Security-Policy, frame and cache headers every other answer carries."""
+    office = build_office(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("an unforeseen fault at /srv/secret/place")
+
+    monkeypatch.setattr(service, "page_copies", broken)
+    r = lenient(office, "sec").get("/register")
+    assert r.status_code == 500 and "/srv/secret/place" not in r.text
+    assert "frame-ancestors 'none'" in r.headers.get("content-security-policy", "")
+    assert r.headers.get("cache-control") == "no-store" and r.headers.get("x-frame-options") == "DENY"

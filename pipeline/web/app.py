@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -90,7 +91,12 @@ def create_app(config: WebConfig) -> FastAPI:
         elif _unsized(request):
             response = JSONResponse({"error": "send the request with a Content-Length"}, status_code=411)
         else:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception:  # a fault of the app: the trace goes to the log, not to the browser
+                logging.getLogger("mijian.web").exception("%s %s failed", request.method, request.url.path)
+                response = PlainTextResponse("internal error; the server's log says more (内部错误)",
+                                             status_code=500)
         _headers(response, config.secure)
         return response
 
