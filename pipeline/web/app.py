@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from mijian.pipeline.errors import MijianError
 from mijian.pipeline.web import users
-from mijian.pipeline.web.deps import WebConfig, hide_paths, page
+from mijian.pipeline.web.deps import WebConfig, hide_paths, page, whole_number
 
 HERE = Path(__file__).parent
 FORM_ALLOWANCE = 1024 * 1024
@@ -36,8 +37,8 @@ def _headers(response: Response, secure: bool) -> None:
 def _too_large(request: Request, config: WebConfig) -> bool:
     """Whether the request says it is larger than one untrusted file and its form around it:
     refused before a byte of the body is read or spooled."""
-    declared = request.headers.get("content-length", "")
-    return declared.isdigit() and int(declared) > config.limits.max_file_bytes + FORM_ALLOWANCE
+    declared = whole_number(request.headers.get("content-length"))
+    return declared is not None and declared > config.limits.max_file_bytes + FORM_ALLOWANCE
 
 
 def _unsized(request: Request) -> bool:
@@ -90,7 +91,12 @@ def create_app(config: WebConfig) -> FastAPI:
         elif _unsized(request):
             response = JSONResponse({"error": "send the request with a Content-Length"}, status_code=411)
         else:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception:  # a fault of the app: the trace goes to the log, not to the browser
+                logging.getLogger("mijian.web").exception("%s %s failed", request.method, request.url.path)
+                response = PlainTextResponse("internal error; the server's log says more (内部错误)",
+                                             status_code=500)
         _headers(response, config.secure)
         return response
 

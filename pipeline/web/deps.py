@@ -42,6 +42,26 @@ class WebConfig:
         return Settings(home=self.home, limits=self.limits, actor=actor)
 
 
+def whole_number(raw: str | None) -> int | None:
+    """``raw`` as a whole number when it is written with the digits 0-9 only, else None.
+    ``str.isdigit`` alone is not enough: it accepts '²' and other digits int() refuses,
+    which would crash the request instead of falling back to the default."""
+    return int(raw) if raw and raw.isascii() and raw.isdigit() else None
+
+
+def text_of(fields: Any, names: tuple[str, ...]) -> dict[str, str]:
+    """The fields ``names`` as stripped text ("" when absent or null); 400 when one is
+    anything else (a JSON object or list, a file): it would be written into the signed
+    log as its Python spelling."""
+    out = {}
+    for name in names:
+        value = fields.get(name)
+        if value is not None and not isinstance(value, str):
+            raise HTTPException(400, f'send "{name}" as text')
+        out[name] = (value or "").strip()
+    return out
+
+
 def config(request: Request) -> WebConfig:
     """The app's configuration."""
     return request.app.state.config

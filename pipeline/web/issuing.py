@@ -49,6 +49,17 @@ def choice_of(draft: Draft) -> service.GradeChoice:
                                scope=d.get("scope"), decided_by=d.get("by"))
 
 
+def first_issue(draft: Draft) -> service.GradeChoice:
+    """What the issue says of the grade: on a draft's first issue, its authority's grade and
+    period, so that a register already holding the same file (another draft of it, uploaded
+    twice or by someone else) under another grade refuses the run rather than marking these
+    copies with that other grade; once the draft has copies, nothing (the registered decision,
+    changed since or not, stands)."""
+    if draft.copies or not draft.decision:
+        return service.GradeChoice()
+    return service.GradeChoice(grade=draft.decision.get("grade"), period=draft.decision.get("period"))
+
+
 def _recipients_file(names: list[str]) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
     path = folder / "recipients.csv"
@@ -70,7 +81,8 @@ def run_issue(cfg: WebConfig, conn: Any, draft: Draft, names: list[str], actor: 
 
     try:
         request = service.IssueRequest(draft=store.draft_file(cfg.data, draft), recipients=listed,
-                                       decided=choice_of(draft), out=store.out_dir(cfg.data, draft), jobs=1)
+                                       choice=first_issue(draft), decided=choice_of(draft),
+                                       out=store.out_dir(cfg.data, draft), jobs=1)
         report = service.issue(request, settings=cfg.settings(actor), progress=tell)
     finally:
         remove_tree(listed.parent)
@@ -84,7 +96,11 @@ def run_issue(cfg: WebConfig, conn: Any, draft: Draft, names: list[str], actor: 
                      for c in report.run.copies]
     # the passwords are shown once on the page; the file the run wrote beside the copies goes
     report.run.passwords.unlink(missing_ok=True)
-    job.warnings = list(report.warnings)
+    # a name sent again (the form sent twice, a copy thought lost) is skipped by the service:
+    # say so, or "done" reads as a new copy made (the reason it gives names a server path)
+    job.warnings = list(report.warnings) + [
+        f"{r.id} already holds a copy of this document; no second copy was made (已持有副本，未重复分发)"
+        for r, _why in report.run.skipped]
     error = report.error()
     if error is not None:
         job.error = hide_paths(str(error))

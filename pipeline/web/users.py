@@ -27,7 +27,14 @@ ROLES = ("drafter", "authority", "clerk", "security", "admin")
 MAX_FAILURES = 5
 LOCK_SECONDS = 900
 SESSION_SECONDS = 8 * 3600
+IDLE_SECONDS = 30 * 60
+"""A session unused this long ends: a browser left logged in at an empty desk."""
+_SEEN_STEP = 60
+"""Seconds between two writes of a session's last use (not a write on every request)."""
 FILE = "web.sqlite"
+APP_ACTOR = "web"
+"""The actor of the events the app records for nobody logged in (a failed login, the reading
+of a draft): no account may have this name, or its actions and the app's would be one."""
 _WRITING = threading.Lock()
 """Held around each transaction of a login (see :func:`_count_failure`)."""
 
@@ -37,7 +44,7 @@ CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, has
 CREATE TABLE IF NOT EXISTS probes (name TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0,
     locked_until REAL NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL,
-    expires REAL NOT NULL);
+    expires REAL NOT NULL, seen REAL NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS drafts (id TEXT PRIMARY KEY, drafter TEXT NOT NULL, authority TEXT NOT NULL,
     title TEXT NOT NULL, ext TEXT NOT NULL, created TEXT NOT NULL, decision TEXT,
     recipients TEXT NOT NULL DEFAULT '[]', copies TEXT NOT NULL DEFAULT '[]');
@@ -70,6 +77,10 @@ def connect(home: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.executescript(_SCHEMA)
+    if "seen" not in {r[1] for r in conn.execute("PRAGMA table_info(sessions)")}:
+        # a store made before sessions ended when unused: its sessions count as unused
+        with _WRITING, conn:
+            conn.execute("ALTER TABLE sessions ADD COLUMN seen REAL NOT NULL DEFAULT 0")
     return conn
 
 
@@ -83,13 +94,17 @@ def _hasher():
 
 
 def check_name(name: str) -> str:
-    """A user name: 1-64 printable characters without spaces, control characters or slashes.
+    """A user name: 1-64 printable characters without spaces, control characters or slashes,
+    and not :data:`APP_ACTOR`.
     A user name is the recipient id of the copies issued to the person, and a recipient id
     has no slash (see :mod:`pipeline.recipients`): a name with one could never be given a copy."""
     name = (name or "").strip()
     if not name or len(name) > 64 or any(c.isspace() or not c.isprintable() or c in "/\\" for c in name):
         raise UsageError(f"user name {name!r} is not 1-64 characters without spaces or slashes; "
                          "choose another (用户名无效)")
+    if name.lower() == APP_ACTOR:
+        raise UsageError(f"user name {name!r} is what the signed log calls the web app itself; "
+                         "choose another (该用户名为系统保留)")
     return name
 
 
@@ -200,19 +215,26 @@ def new_session(conn: sqlite3.Connection, user: User, now: float | None = None) 
     session = Session(secrets.token_urlsafe(32), user, secrets.token_urlsafe(32))
     with _WRITING, conn:
         conn.execute("DELETE FROM sessions WHERE expires < ?", (now,))
-        conn.execute("INSERT INTO sessions VALUES (?,?,?,?)",
-                     (session.token, user.name, session.csrf, now + SESSION_SECONDS))
+        conn.execute("INSERT INTO sessions (token, name, csrf, expires, seen) VALUES (?,?,?,?,?)",
+                     (session.token, user.name, session.csrf, now + SESSION_SECONDS, now))
     return session
 
 
 def find_session(conn: sqlite3.Connection, token: str | None, now: float | None = None) -> Session | None:
-    """The live session of ``token`` (its user still present), or None."""
+    """The live session of ``token`` (its user still present, within its hours and used in the
+    last :data:`IDLE_SECONDS`), or None; its last use is brought up to date."""
     if not token:
         return None
     now = time.time() if now is None else now
-    row = conn.execute("SELECT s.token, s.csrf, u.name, u.role FROM sessions s JOIN users u ON u.name = s.name "
-                       "WHERE s.token = ? AND s.expires > ?", (token, now)).fetchone()
-    return Session(row["token"], User(row["name"], row["role"]), row["csrf"]) if row else None
+    row = conn.execute("SELECT s.token, s.csrf, s.seen, u.name, u.role FROM sessions s JOIN users u "
+                       "ON u.name = s.name WHERE s.token = ? AND s.expires > ? AND s.seen > ?",
+                       (token, now, now - IDLE_SECONDS)).fetchone()
+    if row is None:
+        return None
+    if now - row["seen"] > _SEEN_STEP:
+        with _WRITING, conn:
+            conn.execute("UPDATE sessions SET seen = ? WHERE token = ?", (now, token))
+    return Session(row["token"], User(row["name"], row["role"]), row["csrf"])
 
 
 def end_session(conn: sqlite3.Connection, token: str) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from mijian.pipeline import service
@@ -35,9 +35,15 @@ async def users_page(request: Request) -> Response:
 async def add_user(request: Request) -> Response:
     """Add or reset an account."""
     found, form = await form_of(request, ("admin",))
-    made = users.add_user(request.app.state.accounts, str(form.get("name") or ""), str(form.get("role") or ""),
+    name = str(form.get("name") or "").strip()
+    taken = users.get_user(request.app.state.accounts, name)
+    if taken is not None and form.get("reset") != "1":
+        # adding under a name already taken would replace that person's role and password
+        raise HTTPException(409, f"{name} already has an account ({taken.role}); tick reset to change "
+                                 "their role and password (该用户已存在，如需重置请勾选重置)")
+    made = users.add_user(request.app.state.accounts, name, str(form.get("role") or ""),
                           str(form.get("password") or ""))
-    record_event("web.user", {"name": made.name, "role": made.role},
+    record_event("web.user", {"name": made.name, "role": made.role, "reset": taken is not None},
                  settings=config(request).settings(found.user.name))
     return RedirectResponse("/admin/users", status_code=303)
 

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from mijian.pipeline import service
 from mijian.pipeline.service.events import recent_events, record_event
 from mijian.pipeline.web import issuing, users
-from mijian.pipeline.web.deps import READER_ROLES, config, require
+from mijian.pipeline.web.deps import READER_ROLES, config, require, whole_number
 from mijian.pipeline.web.routes import admin, drafts, issue, register, trace
 from mijian.pipeline.web.routes.auth import check_login
 
@@ -119,8 +119,8 @@ async def copies(request: Request) -> Response:
     """Registered copies; ``q`` searches, ``outstanding=1`` keeps unreturned ones; paged by
     ``page`` (from 1) and ``size`` (at most :data:`API_PAGE`, the default), with ``total``."""
     found = bearer(request, *READER_ROLES)
-    raw = request.query_params.get("size", "")
-    size = min(int(raw), API_PAGE) if raw.isdigit() and int(raw) > 0 else API_PAGE
+    asked = whole_number(request.query_params.get("size"))
+    size = min(asked, API_PAGE) if asked else API_PAGE
     number = register.page_number(request.query_params.get("page"))
     listed = await asyncio.to_thread(service.page_copies, request.query_params.get("q", "")[:100],
                                      request.query_params.get("outstanding") == "1", number, size,
@@ -157,8 +157,8 @@ async def backup(request: Request) -> Response:
 async def events(request: Request) -> Response:
     """The newest register events (``limit``, at most 1000)."""
     found = bearer(request, *READER_ROLES)
-    raw = request.query_params.get("limit", "200")
-    limit = min(int(raw), 1000) if raw.isdigit() else 200
+    asked = whole_number(request.query_params.get("limit"))
+    limit = min(asked, 1000) if asked is not None else 200
     listed = await asyncio.to_thread(recent_events, limit, settings=config(request).settings(found.user.name))
     return JSONResponse({"events": list(listed)})
 

@@ -73,7 +73,7 @@ async def failed(request: Request, name: str, why: str) -> None:
     tried = "".join(c for c in name if c.isprintable())[:100]  # as the lock-out counts it
     action, detail = ("web.lockout", {"name": tried, "failures": users.MAX_FAILURES}) if why == "lockout" \
         else ("web.login_failed", {"name": tried, "reason": why})
-    await asyncio.to_thread(record_event, action, detail, settings=config(request).settings("web"))
+    await asyncio.to_thread(record_event, action, detail, settings=config(request).settings(users.APP_ACTOR))
     await asyncio.sleep(FAIL_DELAY)
 
 

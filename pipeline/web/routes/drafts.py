@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from mijian.pipeline import service
 from mijian.pipeline.service.events import record_event
 from mijian.pipeline.web import store, users
-from mijian.pipeline.web.deps import config, form_of, page, require, save_upload
+from mijian.pipeline.web.deps import config, form_of, page, require, save_upload, text_of
 from mijian.pipeline.web.store import EXTENSIONS, Draft
 
 router = APIRouter()
@@ -31,14 +31,23 @@ def visible(request: Request, draft_id: str) -> tuple[Any, Draft]:
     return found, draft
 
 
+CLASSIFIED_KEPT = 32
+"""Classifications kept in memory (the oldest goes first): each holds its draft's whole text,
+so a server that kept every one would grow with every draft ever uploaded or opened."""
+
+
 async def classification(request: Request, draft: Draft, lang: str) -> Any:
-    """The draft's classification in ``lang`` (kept in memory: a draft does not change)."""
+    """The draft's classification in ``lang`` (kept in memory, the newest
+    :data:`CLASSIFIED_KEPT`: a draft does not change)."""
     cache = request.app.state.classified
     key = (draft.id, lang)
     if key not in cache:
         cfg = config(request)
-        cache[key] = await asyncio.to_thread(service.classify, store.draft_file(cfg.data, draft), lang=lang,
-                                             settings=cfg.settings("web"))
+        result = await asyncio.to_thread(service.classify, store.draft_file(cfg.data, draft), lang=lang,
+                                         settings=cfg.settings(users.APP_ACTOR))
+        cache[key] = result
+        while len(cache) > CLASSIFIED_KEPT:
+            cache.pop(next(iter(cache)))
     return cache[key]
 
 
@@ -111,6 +120,11 @@ async def show_draft(request: Request, draft_id: str) -> Response:
     found, draft = visible(request, draft_id)
     from mijian.pipeline.web.deps import lang_of
 
+    if found.user.name not in (draft.drafter, draft.authority):
+        # a recipient: the draft's text carries no fingerprint, and text read here and leaked
+        # would trace to nobody; they read their own numbered copy instead
+        own = [c for c in draft.copies if c["recipient"] == found.user.name]
+        return page(request, "draft.html", draft=draft, result=None, own=own, may_decide=False)
     result = await classification(request, draft, lang_of(request))
     labels = list(dict.fromkeys(result.scheme.labels))
     return page(request, "draft.html", draft=draft, result=result, labels=labels,
@@ -125,8 +139,8 @@ async def make_decision(request: Request, user: users.User, draft: Draft, fields
         raise HTTPException(403, "only the draft's authority decides")
     if draft.decision is not None:
         raise HTTPException(409, "already decided")
-    choice = service.GradeChoice(**{k: (str(fields.get(k) or "").strip() or None)
-                                    for k in ("grade", "period", "justification", "approver", "scope")})
+    sent = text_of(fields, ("grade", "period", "justification", "approver", "scope"))
+    choice = service.GradeChoice(**{k: v or None for k, v in sent.items()})
     result = await classification(request, draft, None)  # type: ignore[arg-type]
     decision = service.decide(result, choice)
     shown = {**dataclasses.asdict(decision), "approver": choice.approver, "by": user.name}

@@ -4,6 +4,7 @@ or all as a ZIP; the passwords are shown once."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import zipfile
 
@@ -84,10 +85,14 @@ async def issue_progress(request: Request, job_id: str) -> Response:
     job = own_job(request, job_id)
     fragment = request.headers.get("hx-request") == "true"
     passwords: list[dict] = []
-    if job.finished:
+    finished = job.finished  # read once: the run's thread may end while this page is made
+    if finished:
         passwords, job.passwords = job.passwords, []
     draft = store.get(request.app.state.accounts, job.draft_id)
-    return page(request, "progress.html" if fragment else "job.html", job=job, job_id=job_id,
+    # drawn as it was when read: a run that ended since is drawn as running and polled again,
+    # never as done without the passwords it has just left
+    shown = dataclasses.replace(job, finished=finished)
+    return page(request, "progress.html" if fragment else "job.html", job=shown, job_id=job_id,
                 passwords=passwords, draft=draft)
 
 
@@ -130,14 +135,19 @@ async def download_all(request: Request, draft_id: str) -> Response:
     draft = decided(request, draft_id)
     buffer = io.BytesIO()
     serials = []
+    settings = config(request).settings(found.user.name)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for c in draft.copies:
             located = issuing.copy_path(config(request), draft, c["serial"])
             if located is not None:
                 archive.write(located[1], arcname=located[1].name)
                 serials.append(c["serial"])
+                # on each copy's own history too: whoever traces a leak of this copy sees
+                # that the file also went out in this ZIP, not only to its recipient
+                await asyncio.to_thread(record_event, "web.download_all", {"draft": draft.id, "serial": c["serial"]},
+                                        copy_id=c["copy_id"], settings=settings)
     await asyncio.to_thread(record_event, "web.download_all", {"draft": draft.id, "serials": serials},
-                            settings=config(request).settings(found.user.name))
+                            settings=settings)
     return Response(buffer.getvalue(), media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{draft.id}.zip"',
                              "Cache-Control": "no-store"})

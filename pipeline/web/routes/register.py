@@ -13,7 +13,7 @@ from mijian.pipeline import service
 from mijian.pipeline.register_records import CopyStatus
 from mijian.pipeline.service.events import recent_events
 from mijian.pipeline.web import users
-from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require
+from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require, text_of, whole_number
 
 router = APIRouter()
 PAGE_SIZE = 25
@@ -24,7 +24,8 @@ APPROVER_ROLES = ("authority", "security", "admin")
 
 def page_number(raw: str | None) -> int:
     """A page number from the query (1 for anything else)."""
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    number = whole_number(raw)
+    return number if number is not None and 0 < number < 100_000 else 1
 
 
 @router.get("/register")
@@ -69,7 +70,7 @@ def check_approver(request: Request, actor: str, approver: str) -> str:
 async def change(request: Request, copy_id: str, action: str, fields: dict, actor: str) -> object:
     """Apply one lifecycle step to a copy as ``actor``."""
     settings = config(request).settings(actor)
-    text = {k: str(v or "").strip() for k, v in fields.items() if k != "csrf"}
+    text = text_of(fields, ("by", "to", "approver", "witness", "method", "note"))
     if action == "sign":
         return await asyncio.to_thread(service.sign_for, copy_id, text.get("by") or "", settings=settings)
     if action == "return":
