@@ -10,8 +10,7 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from mijian.pipeline.service.events import record_event
-from mijian.pipeline.web import users
+from mijian.pipeline.web import alarm, users
 from mijian.pipeline.web.deps import COOKIE, config, page, session
 
 router = APIRouter()
@@ -34,10 +33,10 @@ LOGIN_COOKIE = "mijian_login"
 cannot read it, so it cannot log a browser into an account of its choosing."""
 
 
-def login_form(request: Request, status: int = 200, error: str | None = None) -> Response:
+def login_form(request: Request, status: int = 200, error: str | None = None, detail: str = "") -> Response:
     """The login form with a fresh pre-session token in the form and in a cookie."""
     token = secrets.token_urlsafe(32)
-    response = page(request, "login.html", status, error=error, login_token=token)
+    response = page(request, "login.html", status, error=error, login_token=token, detail=detail)
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=config(request).secure,
                         path="/login", max_age=3600)
     return response
@@ -62,8 +61,10 @@ async def check_login(request: Request, name: str, password: str) -> tuple[users
     if user is None:
         await failed(request, name, "bad_login")
         return None, "bad_login"
-    await asyncio.to_thread(record_event, "web.login", {"role": user.role},
-                            settings=config(request).settings(user.name))
+    if await asyncio.to_thread(alarm.check, request.app, config(request).home) and user.role != "admin":
+        return None, "register_alarm"  # fail closed: only an admin, to verify and back up
+    await asyncio.to_thread(alarm.record, request.app, config(request).settings(user.name), "web.login",
+                            {"role": user.role})
     return user, None
 
 
@@ -73,7 +74,7 @@ async def failed(request: Request, name: str, why: str) -> None:
     tried = "".join(c for c in name if c.isprintable())[:100]  # as the lock-out counts it
     action, detail = ("web.lockout", {"name": tried, "failures": users.MAX_FAILURES}) if why == "lockout" \
         else ("web.login_failed", {"name": tried, "reason": why})
-    await asyncio.to_thread(record_event, action, detail, settings=config(request).settings("web"))
+    await asyncio.to_thread(alarm.record, request.app, config(request).settings("web"), action, detail)
     await asyncio.sleep(FAIL_DELAY)
 
 
@@ -85,6 +86,8 @@ async def login(request: Request) -> Response:
     if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
         return login_form(request, 403, "bad_csrf")
     user, why = await check_login(request, str(form.get("name") or ""), str(form.get("password") or ""))
+    if why == "register_alarm":
+        return login_form(request, 503, why, alarm.message(request.app))
     if user is None:
         return login_form(request, 401, why)
     fresh = users.new_session(request.app.state.accounts, user)
@@ -102,7 +105,7 @@ async def logout(request: Request) -> Response:
 
     found, _form = await form_of(request)
     users.end_session(request.app.state.accounts, found.token)
-    await asyncio.to_thread(record_event, "web.logout", {}, settings=config(request).settings(found.user.name))
+    await asyncio.to_thread(alarm.record, request.app, config(request).settings(found.user.name), "web.logout", {})
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
