@@ -45,7 +45,9 @@ def test_a_tampered_register_admits_only_the_admin_to_verify_and_back_up(tmp_pat
     assert refused(sec.get("/register"))
     assert refused(sec.post("/trace", data={"csrf": "x", "text": "hello"}))
     # the admin logs in and reaches the upkeep page, verify and backup, nothing else
-    adm = office.client("adm")
+    adm = office.client()
+    r = log_in(adm, "adm", password("adm"))
+    assert r.status_code == 303 and r.headers["location"] == "/admin/register"
     page = adm.get("/admin/register")
     assert page.status_code == 200 and 'id="register-alarm"' in page.text
     shown = adm.post("/admin/register/verify", data={"csrf": csrf(adm, "/admin/register")})

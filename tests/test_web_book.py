@@ -142,3 +142,11 @@ def test_book_changes_are_in_the_signed_log(office):
     assert {e["actor"] for e in saved} == {"cle"}
     assert any(e["detail"].get("saved") == "wangfang" and e["detail"]["certificate"] for e in saved)
     assert any(e["detail"].get("removed") == "zhao" for e in saved)
+
+
+def test_a_chinese_browser_reads_the_book_and_the_destructions_in_chinese(office):
+    shown = office.client("cle", lang="zh-CN").get("/book").text
+    assert "通讯录" in shown and "单位" in shown and "证书" in shown and "编号" in shown
+    assert ">Address book<" not in shown and ">Certificate<" not in shown
+    shown = office.client("aut", lang="zh-CN").get("/register/destructions").text
+    assert "销毁审批" in shown and "申请人" in shown and "监销人" in shown

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mijian.pipeline.errors import UsageError
-from mijian.pipeline.web.users import _WRITING
+from mijian.pipeline.web.users import _WRITING, check_name
 from mijian.pipeline.model import Recipient
 
 PERSON, UNIT = "person", "unit"
@@ -115,8 +115,6 @@ def check(conn: sqlite3.Connection, entry: Entry) -> Entry:
 def save(conn: sqlite3.Connection, entry: Entry) -> Entry:
     """Add ``entry`` or replace the one with its id (checked first; nothing is written when
     refused). A unit's id may not be a person's, and the other way round."""
-    from mijian.pipeline.web.users import check_name
-
     check_name(entry.id)  # a recipient id is a possible account name: the same rules
     made = check(conn, entry)
     old = get(conn, made.id)

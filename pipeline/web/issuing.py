@@ -60,9 +60,12 @@ def _recipients_file(people: list[Recipient]) -> Path:
     return path
 
 
-def run_issue(cfg: WebConfig, conn: Any, draft: Draft, people: list[Recipient], actor: str, job: Job) -> Any:
+def run_issue(cfg: WebConfig, conn: Any, draft: Draft, people: list[Recipient] | list[str], actor: str,
+              job: Job) -> Any:
     """Issue copies of ``draft`` to ``people`` (one process: the machine is shared); records
-    the copies on the draft and returns the service's report."""
+    the copies on the draft and returns the service's report. A bare name stands for an
+    account without an address book entry (the name as id and name)."""
+    people = [p if isinstance(p, Recipient) else Recipient(p, p) for p in people]
     names = [p.id for p in people]
     listed = _recipients_file(people)
 

@@ -40,7 +40,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "lost": ("登记遗失", "Report lost"),
     "lost_note": ("遗失情况（时间、地点、经过）", "What is known (when, where, how)"),
     "address_book": ("通讯录", "Address book"), "units": ("单位", "Units"), "unit": ("单位", "Unit"),
-    "members": ("成员", "Members"), "person": ("个人", "Person"), "kind": ("类型", "Kind"),
+    "members": ("成员", "Members"), "entry_id": ("编号", "ID"), "person": ("个人", "Person"), "kind": ("类型", "Kind"),
     "email": ("电子邮箱", "E-mail"), "certificate": ("证书", "Certificate"), "edit": ("修改", "Edit"),
     "remove": ("删除", "Remove"), "save": ("保存", "Save"), "add_entry": ("添加条目", "Add an entry"),
     "account_only": ("仅有账户，点此登记", "Account only: enter it"),

@@ -25,7 +25,13 @@ HOME_OF = {"drafter": "/drafts", "authority": "/drafts", "clerk": "/issue", "sec
 async def home(request: Request) -> Response:
     """The start page of the logged-in user's role, else the login page."""
     found = session(request)
-    return RedirectResponse(HOME_OF[found.user.role] if found else "/login", status_code=303)
+    return RedirectResponse(start_page(request, found.user.role) if found else "/login", status_code=303)
+
+
+def start_page(request: Request, role: str) -> str:
+    """Where a role starts; while the register alarm stands, the admin's upkeep page (the
+    one place open to them, see :mod:`mijian.pipeline.web.alarm`)."""
+    return "/admin/register" if request.app.state.alarm and role == "admin" else HOME_OF[role]
 
 
 LOGIN_COOKIE = "mijian_login"
@@ -91,7 +97,7 @@ async def login(request: Request) -> Response:
     if user is None:
         return login_form(request, 401, why)
     fresh = users.new_session(request.app.state.accounts, user)
-    response = RedirectResponse(HOME_OF[user.role], status_code=303)
+    response = RedirectResponse(start_page(request, user.role), status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     response.set_cookie(COOKIE, fresh.token, httponly=True, samesite="strict", secure=config(request).secure,
                         path="/", max_age=users.SESSION_SECONDS)
