@@ -60,7 +60,7 @@ def test_a_tampered_register_admits_only_the_admin_to_verify_and_back_up(tmp_pat
     unsigned = [(r["actor"], r["action"]) for r in office.app.state.accounts.execute(
         "SELECT actor, action FROM unsigned_events")]
     assert ("adm", "web.login") in unsigned and ("adm", "web.verify") in unsigned
-    assert ("adm", "web.backup") in unsigned and ("web", "web.login_failed") not in unsigned
+    assert ("adm", "web.backup") in unsigned and ("web", "web.login_refused") in unsigned
     assert "web.backup" in adm.get("/admin/register").text
     token = {"authorization": "Bearer " + api.post("/api/v1/login", json={"name": "adm", "password": password("adm")})
              .json()["token"]}

@@ -32,6 +32,7 @@ ACTIONS_ZH: Mapping[str, str] = MappingProxyType({
     "web.user": "添加用户", "web.verify": "校验登记簿", "web.backup": "备份登记簿",
     "web.book": "修改通讯录", "web.issue": "选择收件人", "web.destroy_request": "申请销毁",
     "web.destroy_approve": "批准销毁", "web.destroy_refuse": "不批准销毁",
+    "web.login_refused": "登录被拒（登记簿告警）",
 })
 """Actions of the register's signed log (its own, and the web app's ``web.*``)."""
 

@@ -68,7 +68,9 @@ async def check_login(request: Request, name: str, password: str) -> tuple[users
         await failed(request, name, "bad_login")
         return None, "bad_login"
     if await asyncio.to_thread(alarm.check, request.app, config(request).home) and user.role != "admin":
-        return None, "register_alarm"  # fail closed: only an admin, to verify and back up
+        # fail closed: only an admin, to verify and back up; the refusal is kept unsigned
+        alarm.note_unsigned(request.app, "web", "web.login_refused", {"name": user.name, "role": user.role})
+        return None, "register_alarm"
     await asyncio.to_thread(alarm.record, request.app, config(request).settings(user.name), "web.login",
                             {"role": user.role})
     return user, None
