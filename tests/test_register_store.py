@@ -29,9 +29,11 @@ LIBRARY = ("pipeline", "classifiers", "watermark", "keywords", "mijian")
 STORE_FILES = {"pipeline/register.py", "pipeline/register_reads.py", "pipeline/register_schema.py",
                "pipeline/register_check.py", "pipeline/register_head.py"}
 """The only modules that may hold SQL or the database connection."""
-WEB_ACCOUNTS = {"pipeline/web/users.py", "pipeline/web/store.py"}
-"""The web app's own database of accounts, sessions and drafts (``web.sqlite``), kept apart from
-the register so that password hashes never enter the chain ``register verify`` replays."""
+WEB_ACCOUNTS = {"pipeline/web/users.py", "pipeline/web/store.py", "pipeline/web/address_book.py",
+                "pipeline/web/destructions.py", "pipeline/web/alarm.py"}
+"""The web app's own database of accounts, sessions, drafts, address book, destruction requests
+and register alarm (``web.sqlite``), kept apart from the register so that password hashes never
+enter the chain ``register verify`` replays."""
 
 DATABASE_USE = [
     re.compile(r"\.execute(?:many|script)?\("),                          # conn.execute(...)

@@ -17,6 +17,9 @@ from test_web_helpers import PEOPLE, csrf, issued_office, password
 ROLES = ["anonymous", *PEOPLE]
 ALL = set(PEOPLE)
 READERS = {"cle", "sec"}
+BOOK = {"cle", "adm"}
+APPROVERS = {"aut", "sec", "adm"}
+VIEWERS = READERS | APPROVERS
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +50,18 @@ def world(tmp_path_factory):
     Image.new("RGB", (240, 320), "white").save(blank, format="PNG")
     shown = clients["sec"].post("/trace", data={"csrf": tokens["sec"]}, files={"file": ("page.png", blank.getvalue())})
     trace = re.search(r"/trace/reports/([^/\"]+)/", shown.text).group(1)
+    # a unit with a member (removing it is refused, so the allowed call changes nothing) and a
+    # destruction request already refused (deciding it again is refused: nothing is destroyed)
+    from mijian.pipeline.web import address_book, destructions
+
+    conn = office.app.state.accounts
+    address_book.save(conn, address_book.Entry("U1", "unit", "Unit one"))
+    address_book.save(conn, address_book.Entry("p1", "person", "Person one", unit="U1"))
+    record = service.show_copy(copy_id, settings=service.Settings(home=office.home)).copy
+    asked = destructions.create(conn, record, "cle", "witness", None)
+    destructions.decide(conn, asked.id, destructions.REFUSED, "sec")
     return dict(office=office, clients=clients, tokens=tokens, bearers=bearers, draft=draft_id,
-                serial=serial, copy=copy_id, returned=returned, job=job, trace=trace)
+                serial=serial, copy=copy_id, returned=returned, job=job, trace=trace, asked=asked.id)
 
 
 # (method, route, path with placeholders, allowed names, json body or form fields)
@@ -92,6 +105,16 @@ MATRIX = [
     ("POST", "/api/v1/register/backup", "/api/v1/register/backup", {"adm"}, {}),
     ("GET", "/api/v1/events", "/api/v1/events", READERS, None),
     ("POST", "/api/v1/trace", "/api/v1/trace", READERS, {}),
+    ("GET", "/book", "/book", BOOK, None),
+    ("POST", "/book", "/book", BOOK, {}),
+    ("GET", "/book/{entry_id}", "/book/U1", BOOK, None),
+    ("POST", "/book/{entry_id}/remove", "/book/U1/remove", BOOK, {}),
+    ("GET", "/register/destructions", "/register/destructions", VIEWERS, None),
+    ("POST", "/register/destructions/{request_id}/approve", "/register/destructions/{asked}/approve", APPROVERS, {}),
+    ("POST", "/register/destructions/{request_id}/refuse", "/register/destructions/{asked}/refuse", APPROVERS, {}),
+    ("GET", "/api/v1/destructions", "/api/v1/destructions", VIEWERS, None),
+    ("POST", "/api/v1/destructions/{request_id}/approve", "/api/v1/destructions/{asked}/approve", APPROVERS, {}),
+    ("POST", "/api/v1/destructions/{request_id}/refuse", "/api/v1/destructions/{asked}/refuse", APPROVERS, {}),
 ]
 OPEN = {("GET", "/login"), ("POST", "/login"), ("GET", "/lang/{code}"), ("POST", "/api/v1/login"),
         ("POST", "/logout"), ("POST", "/api/v1/logout")}
@@ -99,9 +122,9 @@ OPEN = {("GET", "/login"), ("POST", "/login"), ("GET", "/lang/{code}"), ("POST",
 
 
 def test_the_matrix_covers_every_route():
-    from mijian.pipeline.web.routes import admin, api, auth, drafts, issue, register, trace
+    from mijian.pipeline.web.routes import admin, api, auth, book, destruction, drafts, issue, register, trace
 
-    modules = (admin, api, auth, drafts, issue, register, trace)
+    modules = (admin, api, auth, book, destruction, drafts, issue, register, trace)
     routes = {(m, r.path) for module in modules for r in module.router.routes for m in r.methods}
     assert routes == {(m, r) for m, r, *_ in MATRIX} | OPEN
 

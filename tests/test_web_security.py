@@ -27,13 +27,30 @@ def world(tmp_path_factory):
     return office, draft_id, copy_id
 
 
-def form_posts(draft_id, copy_id):
+def pending_and_unit(office, copy_id):
+    """A pending destruction request of the copy (a forged approval would destroy it) and a
+    unit of the address book (a forged removal would remove it); the request's id."""
+    from mijian.pipeline import service
+    from mijian.pipeline.web import address_book, destructions
+
+    conn = office.app.state.accounts
+    address_book.save(conn, address_book.Entry("U1", "unit", "Unit one"))
+    record = service.show_copy(copy_id, settings=service.Settings(home=office.home)).copy
+    found = destructions.pending_for(conn, copy_id)
+    return (found or destructions.create(conn, record, "cle", "witness", None)).id
+
+
+def form_posts(draft_id, copy_id, asked="none"):
     """Every form post of the pages, with the role that may make it and valid-looking fields."""
     return [("dra", "/drafts", {"authority": "aut"}), ("aut", f"/drafts/{draft_id}/decide", {}),
             ("cle", f"/issue/{draft_id}", {"recipient": "dra2"}),
             ("sec", f"/register/copies/{copy_id}/sign", {"by": "x"}),
             ("sec", f"/register/copies/{copy_id}/return", {}),
-            ("sec", f"/register/copies/{copy_id}/destroy", {"approver": "aut", "witness": "cle"}),
+            ("sec", f"/register/copies/{copy_id}/destroy", {"witness": "cle"}),
+            ("aut", f"/register/destructions/{asked}/approve", {}),
+            ("adm", f"/register/destructions/{asked}/refuse", {"note": "x"}),
+            ("cle", "/book", {"kind": "person", "id": "mallory", "name": "Mallory"}),
+            ("adm", "/book/U1/remove", {}),
             ("sec", f"/register/copies/{copy_id}/lost", {"note": "left on a train"}),
             ("sec", "/trace", {"text": "hello"}),
             ("adm", "/admin/users", {"name": "mallory", "role": "admin", "password": "0123456789ab"}),
@@ -50,12 +67,14 @@ def test_csrf_is_refused_on_every_form_post(world, token):
     before = service.show_copy(copy_id, settings=settings).copy.status
     other = csrf(office.client("dra2"), "/drafts")
     clients = {who: office.client(who) for who in ("dra", "aut", "cle", "sec", "adm")}
-    for who, path, fields in form_posts(draft_id, copy_id):
+    asked = pending_and_unit(office, copy_id)
+    for who, path, fields in form_posts(draft_id, copy_id, asked):
         client = clients[who]
         sent = {"missing": {}, "wrong": {"csrf": "x" * 43}, "another user's": {"csrf": other}}[token]
         r = client.post(path, data={**fields, **sent}, follow_redirects=False)
         assert r.status_code == 403, (path, r.status_code)
     assert "mallory" not in office.client("adm").get("/admin/users").text
+    assert "Mallory" not in office.client("adm").get("/book").text and "Unit one" in office.client("cle").get("/book").text
     assert not (office.data / "backups").exists() or not list((office.data / "backups").iterdir())
     # no forged post signed, returned, destroyed or reported the copy lost
     assert service.show_copy(copy_id, settings=settings).copy.status == before

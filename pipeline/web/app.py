@@ -72,7 +72,8 @@ def _errors(app: FastAPI) -> None:
 
 def create_app(config: WebConfig) -> FastAPI:
     """The web app over the office at ``config.home``: pages, static files and /api/v1."""
-    from mijian.pipeline.web.routes import admin, api, auth, drafts, issue, register, trace
+    from mijian.pipeline.web import address_book, alarm, destructions
+    from mijian.pipeline.web.routes import admin, api, auth, book, destruction, drafts, issue, register, trace
     from mijian.pipeline.web.store import private_dir
 
     private_dir(config.data)
@@ -83,6 +84,9 @@ def create_app(config: WebConfig) -> FastAPI:
     app.state.jobs = {}
     app.state.traces = {}  # kept traces for their report (routes.trace)
     app.state.classified = {}
+    address_book.ensure(app.state.accounts)
+    destructions.ensure(app.state.accounts)
+    alarm.guard(app)  # inside the security headers: its refusals carry them too
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -102,6 +106,6 @@ def create_app(config: WebConfig) -> FastAPI:
 
     _errors(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (auth, drafts, issue, register, trace, admin, api):
+    for module in (auth, drafts, issue, register, trace, admin, api, book, destruction):
         app.include_router(module.router)
     return app

@@ -1,7 +1,8 @@
 """Issuing from the web: a run in a background thread whose progress a page polls.
 
-Recipients are people with accounts (their user name is the recipient id), so that a
-recipient can later be shown the draft and fetch their own copy. The recipients file the
+Recipients come from the office's address book (see :mod:`mijian.pipeline.web.address_book`:
+people with their unit and certificate, units expanded to their members); a person whose id
+is an account's name can later be shown the draft and fetch their own copy. The recipients file the
 service reads is written to a private temporary folder and removed after the run. The
 copies' passwords are kept in memory until the page that shows them is first read, then
 forgotten: they are shown once (the register keeps them sealed under the office key).
@@ -9,7 +10,6 @@ forgotten: they are shown once (the register keeps them sealed under the office 
 
 from __future__ import annotations
 
-import csv
 import secrets
 import tempfile
 import threading
@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from mijian.pipeline import service
+from mijian.pipeline.model import Recipient
 from mijian.pipeline.web import store
+from mijian.pipeline.web.address_book import recipients_csv
 from mijian.pipeline.web.deps import TEMP_PREFIX, WebConfig, hide_paths, remove_tree
 from mijian.pipeline.web.store import Draft
 from mijian.pipeline.web.users import connect
@@ -60,21 +62,23 @@ def first_issue(draft: Draft) -> service.GradeChoice:
     return service.GradeChoice(grade=draft.decision.get("grade"), period=draft.decision.get("period"))
 
 
-def _recipients_file(names: list[str]) -> Path:
+def _recipients_file(people: list[Recipient]) -> Path:
+    """The recipients file of ``people`` (with unit and certificate), in a private folder."""
     folder = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
     path = folder / "recipients.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "name"])
-        for name in names:
-            writer.writerow([name, name])
+        f.write(recipients_csv(people))
     return path
 
 
-def run_issue(cfg: WebConfig, conn: Any, draft: Draft, names: list[str], actor: str, job: Job) -> Any:
-    """Issue copies of ``draft`` to ``names`` (one process: the machine is shared); records
-    the copies on the draft and returns the service's report."""
-    listed = _recipients_file(names)
+def run_issue(cfg: WebConfig, conn: Any, draft: Draft, people: list[Recipient] | list[str], actor: str,
+              job: Job) -> Any:
+    """Issue copies of ``draft`` to ``people`` (one process: the machine is shared); records
+    the copies on the draft and returns the service's report. A bare name stands for an
+    account without an address book entry (the name as id and name)."""
+    people = [p if isinstance(p, Recipient) else Recipient(p, p) for p in people]
+    names = [p.id for p in people]
+    listed = _recipients_file(people)
 
     def tell(done: int, total: int, message: str) -> None:
         job.done, job.total, job.message = done, total, message
@@ -119,10 +123,10 @@ def claim(jobs: dict, job: Job) -> str | None:
     return job_id
 
 
-def start(cfg: WebConfig, jobs: dict, draft: Draft, names: list[str], actor: str) -> str | None:
+def start(cfg: WebConfig, jobs: dict, draft: Draft, people: list[Recipient], actor: str) -> str | None:
     """Start an issuing run in a thread; returns the job id the progress page polls, or None
     while another run of the draft is unfinished (see :func:`claim`)."""
-    job = Job(owner=actor, draft_id=draft.id, total=len(names))
+    job = Job(owner=actor, draft_id=draft.id, total=len(people))
     job_id = claim(jobs, job)
     if job_id is None:
         return None
@@ -130,7 +134,7 @@ def start(cfg: WebConfig, jobs: dict, draft: Draft, names: list[str], actor: str
     def work() -> None:
         own = connect(cfg.home)  # a connection of the thread's own, not the server's
         try:
-            run_issue(cfg, own, draft, names, actor, job)
+            run_issue(cfg, own, draft, people, actor, job)
         except Exception as exc:  # shown on the progress page; the register says what was made
             job.error = hide_paths(str(exc)) or type(exc).__name__
         finally:

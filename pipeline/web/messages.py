@@ -39,6 +39,34 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "witness": ("监销人", "Witness"), "method": ("销毁方式", "Method"),
     "lost": ("登记遗失", "Report lost"),
     "lost_note": ("遗失情况（时间、地点、经过）", "What is known (when, where, how)"),
+    "address_book": ("通讯录", "Address book"), "units": ("单位", "Units"), "unit": ("单位", "Unit"),
+    "members": ("成员", "Members"), "entry_id": ("编号", "ID"), "person": ("个人", "Person"), "kind": ("类型", "Kind"),
+    "email": ("电子邮箱", "E-mail"), "certificate": ("证书", "Certificate"), "edit": ("修改", "Edit"),
+    "remove": ("删除", "Remove"), "save": ("保存", "Save"), "add_entry": ("添加条目", "Add an entry"),
+    "account_only": ("仅有账户，点此登记", "Account only: enter it"),
+    "book_hint": ("选择单位即发给其全部成员；有证书的收件人的副本以其证书加密（.p7m）。",
+                  "A unit gives one copy to each of its members; a recipient with a certificate gets a "
+                  "copy encrypted to it (.p7m)."),
+    "destructions": ("销毁审批", "Destructions"), "request_destroy": ("申请销毁", "Ask to destroy"),
+    "destroy_hint": ("销毁由机要员或保密员申请（注明监销人），经另一名定密责任人、保密员或管理员登录批准后才执行。",
+                     "A clerk or security officer asks (with the witness); the copy is destroyed only when "
+                     "another logged-in authority, security officer or admin approves."),
+    "destroy_pending": ("销毁申请待批准", "Destruction awaiting approval"),
+    "requested_by": ("申请人", "Requested by"), "approve": ("批准销毁", "Approve"),
+    "refuse": ("不批准", "Refuse"), "refuse_note": ("理由", "Reason"),
+    "state_pending": ("待批准", "pending"), "state_approved": ("已批准并销毁", "approved, destroyed"),
+    "state_refused": ("未批准", "refused"), "state_failed": ("未能执行", "failed"),
+    "register_alarm": ("登记簿校验未通过：除管理员校验和备份外，一切操作已停止。",
+                       "The register failed verification: everything but an admin's verify and backup is "
+                       "stopped."),
+    "alarm_todo": ("处理办法：管理员登录后在“登记簿维护”页校验并备份，停止 mijian，用最近的完好备份覆盖 "
+                   "MIJIAN_HOME/register.db，运行 mijian register acknowledge-restore --by 姓名 --reason 原因，"
+                   "再校验一次；校验通过后恢复使用。",
+                   "What to do: an admin logs in, runs Verify and Back up on the Register upkeep page, stops "
+                   "mijian, copies the latest sound backup over MIJIAN_HOME/register.db, runs mijian register "
+                   "acknowledge-restore --by NAME --reason TEXT and verifies again; work resumes once "
+                   "verify passes."),
+    "unsigned": ("未能签名记录的操作", "Actions the signed log could not take"),
     "register_tools": ("登记簿维护", "Register upkeep"),
     "verify": ("校验登记簿", "Verify the register"),
     "verify_ok": ("登记簿完整，已校验事件数", "The register is intact; events verified"),

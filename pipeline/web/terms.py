@@ -30,6 +30,9 @@ ACTIONS_ZH: Mapping[str, str] = MappingProxyType({
     "web.logout": "退出", "web.draft": "上传草稿", "web.decision": "定密决定",
     "web.download": "下载副本", "web.download_all": "全部下载", "web.trace": "追查",
     "web.user": "添加用户", "web.verify": "校验登记簿", "web.backup": "备份登记簿",
+    "web.book": "修改通讯录", "web.issue": "选择收件人", "web.destroy_request": "申请销毁",
+    "web.destroy_approve": "批准销毁", "web.destroy_refuse": "不批准销毁",
+    "web.login_refused": "登录被拒（登记簿告警）",
 })
 """Actions of the register's signed log (its own, and the web app's ``web.*``)."""
 

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from mijian.pipeline import service
 from mijian.pipeline.errors import MijianError
 from mijian.pipeline.service.events import record_event
-from mijian.pipeline.web import users
+from mijian.pipeline.web import alarm, users
 from mijian.pipeline.web.deps import config, form_of, page, require
 from mijian.pipeline.web.store import private_dir
 
@@ -54,10 +54,11 @@ async def run_verify(request: Request, actor: str) -> Any:
     found tampered or older than its head may refuse: the report is shown all the same)."""
     settings = config(request).settings(actor)
     report = await asyncio.to_thread(service.verify_register, settings=settings)
+    alarm.after_verify(request.app, report.ok, report.problem)  # intact lifts the alarm, a failure raises it
     try:
-        await asyncio.to_thread(record_event, "web.verify",
+        await asyncio.to_thread(alarm.record, request.app, settings, "web.verify",
                                 {"ok": report.ok, "events_checked": report.events_checked,
-                                 "first_bad_seq": report.first_bad_seq}, settings=settings)
+                                 "first_bad_seq": report.first_bad_seq})
     except MijianError:
         pass
     return report
@@ -70,7 +71,7 @@ async def make_backup(request: Request, actor: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     dest = private_dir(cfg.data / "backups") / f"register-{stamp}-{secrets.token_hex(3)}.db"
     done = await asyncio.to_thread(service.backup_register, dest, settings=cfg.settings(actor))
-    await asyncio.to_thread(record_event, "web.backup", {"file": done.path.name}, settings=cfg.settings(actor))
+    await asyncio.to_thread(alarm.record, request.app, cfg.settings(actor), "web.backup", {"file": done.path.name})
     return done.path
 
 
@@ -78,7 +79,7 @@ async def make_backup(request: Request, actor: str) -> Path:
 async def register_tools(request: Request) -> Response:
     """The forms to verify and back up the register."""
     require(request, "admin")
-    return page(request, "admin_register.html", report=None, backup=None)
+    return page(request, "admin_register.html", report=None, backup=None, unsigned=alarm.unsigned(request.app))
 
 
 @router.post("/admin/register/verify")
@@ -87,7 +88,8 @@ async def verify(request: Request) -> Response:
     found, form = await form_of(request, ("admin",))
     await form.close()
     report = await run_verify(request, found.user.name)
-    return page(request, "admin_register.html", report=dataclasses.asdict(report), backup=None)
+    return page(request, "admin_register.html", report=dataclasses.asdict(report), backup=None,
+                unsigned=alarm.unsigned(request.app))
 
 
 @router.post("/admin/register/backup")
@@ -96,4 +98,4 @@ async def backup(request: Request) -> Response:
     found, form = await form_of(request, ("admin",))
     await form.close()
     path = await make_backup(request, found.user.name)
-    return page(request, "admin_register.html", report=None, backup=str(path))
+    return page(request, "admin_register.html", report=None, backup=str(path), unsigned=alarm.unsigned(request.app))

@@ -11,8 +11,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
 from mijian.pipeline import service
-from mijian.pipeline.service.events import recent_events, record_event
-from mijian.pipeline.web import issuing, users
+from mijian.pipeline.service.events import recent_events
+from mijian.pipeline.web import alarm, issuing, users
 from mijian.pipeline.web.deps import READER_ROLES, config, require, whole_number
 from mijian.pipeline.web.routes import admin, drafts, issue, register, trace
 from mijian.pipeline.web.routes.auth import check_login
@@ -46,6 +46,8 @@ async def login(request: Request) -> Response:
     """``{"name", "password"}`` → ``{"token", "role"}``."""
     body = await body_of(request)
     user, why = await check_login(request, str(body.get("name") or ""), str(body.get("password") or ""))
+    if why == "register_alarm":
+        return JSONResponse({"error": alarm.message(request.app), "register_alarm": True}, status_code=503)
     if user is None:
         return JSONResponse({"error": why}, status_code=401)
     made = users.new_session(request.app.state.accounts, user)
@@ -58,8 +60,8 @@ async def logout(request: Request) -> Response:
     or logs is useless after its owner logged out, not only after its hours run out."""
     found = bearer(request)
     users.end_session(request.app.state.accounts, found.token)
-    await asyncio.to_thread(record_event, "web.logout", {"api": True},
-                            settings=config(request).settings(found.user.name))
+    await asyncio.to_thread(alarm.record, request.app, config(request).settings(found.user.name), "web.logout",
+                            {"api": True})
     return JSONResponse({"logged_out": True})
 
 
@@ -87,20 +89,21 @@ async def decide(request: Request, draft_id: str) -> Response:
 
 @router.post("/drafts/{draft_id}/issue")
 async def issue_copies(request: Request, draft_id: str) -> Response:
-    """``{"recipients": [names]}`` (clerks) → the manifest and, this once, the passwords."""
+    """``{"recipients": [ids]}`` (clerks): people and units of the address book, or account
+    names → the manifest and, this once, the passwords."""
     found = bearer(request, "clerk")
     draft = issue.decided(request, draft_id)
     listed = (await body_of(request)).get("recipients")
     if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
         # a bare string is not taken letter by letter as names
         raise HTTPException(400, 'send "recipients" as a list of user names')
-    names = issue.chosen_recipients(request, listed)
+    people = await issue.chosen_recipients(request, draft, listed, found.user.name)
     job = issuing.Job(owner=found.user.name, draft_id=draft.id)
     if issuing.claim(request.app.state.jobs, job) is None:
         raise HTTPException(409, issue.BUSY)
     own = users.connect(config(request).home)  # used in the worker thread only
     try:
-        report = await asyncio.to_thread(issuing.run_issue, config(request), own, draft, names,
+        report = await asyncio.to_thread(issuing.run_issue, config(request), own, draft, people,
                                          found.user.name, job)
     finally:
         own.close()
@@ -130,9 +133,13 @@ async def copies(request: Request) -> Response:
 
 @router.post("/copies/{copy_id}/{action}")
 async def copy_action(request: Request, copy_id: str, action: str) -> Response:
-    """``sign`` {by}, ``return`` {to}, ``destroy`` {approver, witness, method}, ``lost`` {note}."""
+    """``sign`` {by}, ``return`` {to}, ``lost`` {note} → ``{"copy"}``; ``destroy`` {witness,
+    method} → ``{"destruction"}``, a request that another person approves (see
+    ``/api/v1/destructions``)."""
     found = bearer(request, *READER_ROLES)
     record = await register.change(request, copy_id, action, await body_of(request), found.user.name)
+    if action == "destroy":
+        return JSONResponse({"destruction": dataclasses.asdict(record)})  # type: ignore[call-overload]
     return JSONResponse({"copy": record.public()})  # type: ignore[attr-defined]
 
 

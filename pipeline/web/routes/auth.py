@@ -10,8 +10,7 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from mijian.pipeline.service.events import record_event
-from mijian.pipeline.web import users
+from mijian.pipeline.web import alarm, users
 from mijian.pipeline.web.deps import COOKIE, config, page, session
 
 router = APIRouter()
@@ -26,7 +25,13 @@ HOME_OF = {"drafter": "/drafts", "authority": "/drafts", "clerk": "/issue", "sec
 async def home(request: Request) -> Response:
     """The start page of the logged-in user's role, else the login page."""
     found = session(request)
-    return RedirectResponse(HOME_OF[found.user.role] if found else "/login", status_code=303)
+    return RedirectResponse(start_page(request, found.user.role) if found else "/login", status_code=303)
+
+
+def start_page(request: Request, role: str) -> str:
+    """Where a role starts; while the register alarm stands, the admin's upkeep page (the
+    one place open to them, see :mod:`mijian.pipeline.web.alarm`)."""
+    return "/admin/register" if request.app.state.alarm and role == "admin" else HOME_OF[role]
 
 
 LOGIN_COOKIE = "mijian_login"
@@ -34,10 +39,10 @@ LOGIN_COOKIE = "mijian_login"
 cannot read it, so it cannot log a browser into an account of its choosing."""
 
 
-def login_form(request: Request, status: int = 200, error: str | None = None) -> Response:
+def login_form(request: Request, status: int = 200, error: str | None = None, detail: str = "") -> Response:
     """The login form with a fresh pre-session token in the form and in a cookie."""
     token = secrets.token_urlsafe(32)
-    response = page(request, "login.html", status, error=error, login_token=token)
+    response = page(request, "login.html", status, error=error, login_token=token, detail=detail)
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=config(request).secure,
                         path="/login", max_age=3600)
     return response
@@ -62,8 +67,12 @@ async def check_login(request: Request, name: str, password: str) -> tuple[users
     if user is None:
         await failed(request, name, "bad_login")
         return None, "bad_login"
-    await asyncio.to_thread(record_event, "web.login", {"role": user.role},
-                            settings=config(request).settings(user.name))
+    if await asyncio.to_thread(alarm.check, request.app, config(request).home) and user.role != "admin":
+        # fail closed: only an admin, to verify and back up; the refusal is kept unsigned
+        alarm.note_unsigned(request.app, "web", "web.login_refused", {"name": user.name, "role": user.role})
+        return None, "register_alarm"
+    await asyncio.to_thread(alarm.record, request.app, config(request).settings(user.name), "web.login",
+                            {"role": user.role})
     return user, None
 
 
@@ -73,7 +82,7 @@ async def failed(request: Request, name: str, why: str) -> None:
     tried = "".join(c for c in name if c.isprintable())[:100]  # as the lock-out counts it
     action, detail = ("web.lockout", {"name": tried, "failures": users.MAX_FAILURES}) if why == "lockout" \
         else ("web.login_failed", {"name": tried, "reason": why})
-    await asyncio.to_thread(record_event, action, detail, settings=config(request).settings(users.APP_ACTOR))
+    await asyncio.to_thread(alarm.record, request.app, config(request).settings(users.APP_ACTOR), action, detail)
     await asyncio.sleep(FAIL_DELAY)
 
 
@@ -85,10 +94,12 @@ async def login(request: Request) -> Response:
     if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
         return login_form(request, 403, "bad_csrf")
     user, why = await check_login(request, str(form.get("name") or ""), str(form.get("password") or ""))
+    if why == "register_alarm":
+        return login_form(request, 503, why, alarm.message(request.app))
     if user is None:
         return login_form(request, 401, why)
     fresh = users.new_session(request.app.state.accounts, user)
-    response = RedirectResponse(HOME_OF[user.role], status_code=303)
+    response = RedirectResponse(start_page(request, user.role), status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     response.set_cookie(COOKIE, fresh.token, httponly=True, samesite="strict", secure=config(request).secure,
                         path="/", max_age=users.SESSION_SECONDS)
@@ -102,7 +113,7 @@ async def logout(request: Request) -> Response:
 
     found, _form = await form_of(request)
     users.end_session(request.app.state.accounts, found.token)
-    await asyncio.to_thread(record_event, "web.logout", {}, settings=config(request).settings(found.user.name))
+    await asyncio.to_thread(alarm.record, request.app, config(request).settings(found.user.name), "web.logout", {})
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -1,5 +1,5 @@
-"""The Issue page (机要员): decided drafts, pick recipients, follow the run, download each copy
-or all as a ZIP; the passwords are shown once."""
+"""The Issue page (机要员): decided drafts, pick recipients (people and units of the address
+book), follow the run, download each copy or all as a ZIP; the passwords are shown once."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from mijian.pipeline import service
+from mijian.pipeline.errors import MijianError
+from mijian.pipeline.model import Recipient
 from mijian.pipeline.register_records import CopyStatus
 from mijian.pipeline.service.events import record_event
-from mijian.pipeline.web import issuing, store, users
+from mijian.pipeline.web import address_book, issuing, store, users
 from mijian.pipeline.web.deps import config, form_of, page, require
 from mijian.pipeline.web.store import Draft
 
@@ -43,17 +45,25 @@ async def issue_form(request: Request, draft_id: str) -> Response:
     """Pick recipients for one decided draft; the copies made so far."""
     require(request, "clerk")
     draft = decided(request, draft_id)
-    people = [u.name for u in users.list_users(request.app.state.accounts)]
-    return page(request, "issue.html", draft=draft, people=people)
-
-
-def chosen_recipients(request: Request, names: list[str]) -> list[str]:
-    """The recipients named, each an account (400 for none or an unknown name)."""
     conn = request.app.state.accounts
-    names = list(dict.fromkeys(n for n in names if n))
-    if not names or any(users.get_user(conn, n) is None for n in names):
-        raise HTTPException(400, "choose recipients among the accounts")
-    return names
+    listed = address_book.book(conn, tuple(u.name for u in users.list_users(conn)))
+    return page(request, "issue.html", draft=draft, book=listed)
+
+
+async def chosen_recipients(request: Request, draft: Draft, chosen: list[str], actor: str) -> list[Recipient]:
+    """The recipients of the people and units chosen from the address book (a unit gives its
+    members; 400 for none or an unknown id). The choice, with the members each unit gave, is
+    recorded in the signed log before the run; the copies are recorded by the run itself."""
+    conn = request.app.state.accounts
+    accounts = tuple(u.name for u in users.list_users(conn))
+    try:
+        people, units = address_book.expand(conn, chosen, accounts)
+    except MijianError as exc:
+        raise HTTPException(400, str(exc)) from None
+    await asyncio.to_thread(record_event, "web.issue", {"draft": draft.id, "chosen": list(dict.fromkeys(chosen)),
+                                                        "units": units, "recipients": [p.id for p in people]},
+                            settings=config(request).settings(actor))
+    return people
 
 
 @router.post("/issue/{draft_id}")
@@ -61,9 +71,8 @@ async def issue_start(request: Request, draft_id: str) -> Response:
     """Start issuing to the chosen recipients; goes to the progress page."""
     found, form = await form_of(request, ("clerk",))
     draft = decided(request, draft_id)
-    names = chosen_recipients(request, [str(v) for v in form.getlist("recipient")])
-    job_id = issuing.start(config(request), request.app.state.jobs, draft, names,
-                           found.user.name)
+    people = await chosen_recipients(request, draft, [str(v) for v in form.getlist("recipient")], found.user.name)
+    job_id = issuing.start(config(request), request.app.state.jobs, draft, people, found.user.name)
     if job_id is None:
         raise HTTPException(409, BUSY)
     return RedirectResponse(f"/issue/jobs/{job_id}", status_code=303)

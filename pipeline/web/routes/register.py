@@ -1,6 +1,7 @@
 """The Register page (保密员, 机要员): documents and copies with paging and search by 份号,
-recipient or document; outstanding copies; each copy's history; sign, return, destroy (with an
-approver who is not the person recording it), lost, and the register's recent events."""
+recipient or document; outstanding copies; each copy's history; sign, return, lost, a request
+to destroy (approved by another logged-in person: see :mod:`.destruction`), and the register's
+recent events."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ from fastapi.responses import RedirectResponse, Response
 from mijian.pipeline import service
 from mijian.pipeline.register_records import CopyStatus
 from mijian.pipeline.service.events import recent_events
-from mijian.pipeline.web import users
+from mijian.pipeline.web import destructions
 from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require, text_of, whole_number
+from mijian.pipeline.web.routes.destruction import request_destruction
 
 router = APIRouter()
 PAGE_SIZE = 25
 """Copies a page; "outstanding" means as ``register list --outstanding`` (a lost copy is)."""
-APPROVER_ROLES = ("authority", "security", "admin")
-"""Who may approve a destruction: never a clerk, and never the person recording it."""
 
 
 def page_number(raw: str | None) -> int:
@@ -55,16 +55,8 @@ async def copy_page(request: Request, copy_id: str) -> Response:
     """One copy, its document's decision and its history, with the lifecycle forms."""
     found = require(request, *READER_ROLES)
     details = await asyncio.to_thread(service.show_copy, copy_id, settings=config(request).settings(found.user.name))
-    return page(request, "copy.html", details=details)
-
-
-def check_approver(request: Request, actor: str, approver: str) -> str:
-    """The approver of a destruction: an account with an approving role, not the actor."""
-    person = users.get_user(request.app.state.accounts, approver.strip())
-    if person is None or person.role not in APPROVER_ROLES or person.name == actor:
-        raise HTTPException(400, "the approver must be another person with the authority, security or "
-                                 "admin role (销毁须经他人批准)")
-    return person.name
+    asked = destructions.pending_for(request.app.state.accounts, copy_id)
+    return page(request, "copy.html", details=details, asked=asked)
 
 
 async def change(request: Request, copy_id: str, action: str, fields: dict, actor: str) -> object:
@@ -75,10 +67,9 @@ async def change(request: Request, copy_id: str, action: str, fields: dict, acto
         return await asyncio.to_thread(service.sign_for, copy_id, text.get("by") or "", settings=settings)
     if action == "return":
         return await asyncio.to_thread(service.return_copy, copy_id, text.get("to") or actor, settings=settings)
-    if action == "destroy":
-        approver = check_approver(request, actor, text.get("approver") or "")
-        return await asyncio.to_thread(service.destroy_copy, copy_id, approver, text.get("witness") or "",
-                                       text.get("method") or None, settings=settings)
+    if action == "destroy":  # a request: the copy is destroyed when another person approves it
+        return await request_destruction(request, copy_id, text.get("witness") or "", text.get("method") or None,
+                                         actor)
     if action == CopyStatus.LOST:  # the action is named after the status it sets
         return await asyncio.to_thread(service.mark_lost, copy_id, text.get("note") or "", settings=settings)
     raise HTTPException(404, "no such action")
@@ -86,7 +77,8 @@ async def change(request: Request, copy_id: str, action: str, fields: dict, acto
 
 @router.post("/register/copies/{copy_id}/{action}")
 async def copy_action(request: Request, copy_id: str, action: str) -> Response:
-    """Sign for, return, destroy or report lost a copy."""
+    """Sign for, return, report lost a copy, or ask for its destruction."""
     found, form = await form_of(request, READER_ROLES)
     await change(request, copy_id, action, dict(form), found.user.name)
-    return RedirectResponse(f"/register/copies/{copy_id}", status_code=303)
+    return RedirectResponse("/register/destructions" if action == "destroy" else f"/register/copies/{copy_id}",
+                            status_code=303)

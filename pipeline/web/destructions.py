@@ -1,0 +1,143 @@
+"""Destruction in two steps: a request by the person who keeps the register (a clerk or a
+security officer, with the witness), and the approval of another logged-in person with an
+approving role; only the approval destroys the copy.
+
+The requests live in ``web.sqlite`` (see :mod:`mijian.pipeline.web.users`); what matters is in
+the register's signed log: ``web.destroy_request`` by the requester, ``web.destroy_approve``
+(or ``web.destroy_refuse``) by the approver, then the register's own ``destroyed`` event, whose
+actor is the requester (the person who records the destruction, 登记人, as on the command line)
+and whose ``approver`` is the approving user: the approver is the account that approved, never
+a typed name.
+
+A request is decided once: its state moves from ``pending`` in one statement that checks it
+(two approvals sent at once, or an approval and a refusal, cannot both pass).
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from mijian.pipeline.errors import UsageError
+from mijian.pipeline.web.users import _WRITING
+
+APPROVER_ROLES = ("authority", "security", "admin")
+"""Who may approve a destruction: never a clerk, and never the person who asked for it."""
+PENDING, APPROVED, REFUSED, FAILED = "pending", "approved", "refused", "failed"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS destructions (id TEXT PRIMARY KEY, copy_id TEXT NOT NULL, serial TEXT NOT NULL,
+    document_id TEXT NOT NULL, recipient TEXT NOT NULL, requested_by TEXT NOT NULL, witness TEXT NOT NULL,
+    method TEXT, requested_at TEXT NOT NULL, state TEXT NOT NULL, decided_by TEXT, decided_at TEXT,
+    note TEXT);
+CREATE INDEX IF NOT EXISTS destructions_state ON destructions (state, requested_at);
+"""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request to destroy a copy and, once decided, who decided it and how."""
+
+    id: str
+    copy_id: str
+    serial: str
+    document_id: str
+    recipient: str
+    requested_by: str
+    witness: str
+    method: str | None
+    requested_at: str
+    state: str
+    decided_by: str | None = None
+    decided_at: str | None = None
+    note: str | None = None
+
+
+def ensure(conn: sqlite3.Connection) -> None:
+    """Create the table when the store lacks it (called once by the app factory)."""
+    conn.executescript(_SCHEMA)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _row(row: sqlite3.Row) -> Request:
+    return Request(**{k: row[k] for k in row.keys()})
+
+
+def get(conn: sqlite3.Connection, request_id: str) -> Request | None:
+    """The request ``request_id``, or None."""
+    row = conn.execute("SELECT * FROM destructions WHERE id = ?", (request_id,)).fetchone()
+    return _row(row) if row else None
+
+
+def pending_for(conn: sqlite3.Connection, copy_id: str) -> Request | None:
+    """The copy's pending request, or None."""
+    row = conn.execute("SELECT * FROM destructions WHERE copy_id = ? AND state = ?", (copy_id, PENDING)).fetchone()
+    return _row(row) if row else None
+
+
+def listing(conn: sqlite3.Connection, limit: int = 100) -> tuple[Request, ...]:
+    """The pending requests (oldest first), then the newest decided ones."""
+    pending = conn.execute("SELECT * FROM destructions WHERE state = ? ORDER BY requested_at, id", (PENDING,))
+    done = conn.execute("SELECT * FROM destructions WHERE state != ? ORDER BY decided_at DESC, id LIMIT ?",
+                        (PENDING, limit))
+    return tuple(_row(r) for r in [*pending, *done])
+
+
+def create(conn: sqlite3.Connection, copy: object, requested_by: str, witness: str, method: str | None) -> Request:
+    """Record a pending request for ``copy`` (a register copy record). The witness is
+    required and is not the requester; a copy has one pending request at a time."""
+    witness = (witness or "").strip()
+    if not witness:
+        raise UsageError("the witness of the destruction is required and was empty; give a name "
+                         "(监销人不能为空)")
+    if witness.casefold() == requested_by.casefold():
+        raise UsageError("the witness of a destruction is not the person asking for it; name another "
+                         "witness (监销人不得为申请人本人)")
+    made = Request(secrets.token_urlsafe(9), copy.copy_id, copy.serial, copy.document_id,  # type: ignore[attr-defined]
+                   copy.recipient_id, requested_by, witness, (method or "").strip() or None,  # type: ignore[attr-defined]
+                   _now(), PENDING)
+    try:
+        with _WRITING, conn:
+            if pending_for(conn, made.copy_id) is not None:
+                raise UsageError(f"份号 {made.serial} already has a destruction awaiting approval; approve or "
+                                 "refuse that one (该份已有待批准的销毁申请)")
+            conn.execute("INSERT INTO destructions (id, copy_id, serial, document_id, recipient, requested_by, "
+                         "witness, method, requested_at, state) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         (made.id, made.copy_id, made.serial, made.document_id, made.recipient,
+                          made.requested_by, made.witness, made.method, made.requested_at, PENDING))
+    except sqlite3.IntegrityError:  # pragma: no cover - a random id met again
+        raise UsageError("the request could not be recorded; send it again (请重新提交)") from None
+    return made
+
+
+def check_approver(found: Request, name: str, role: str) -> None:
+    """Refuse an approval (or refusal) by the requester, by a role that may not approve, or by
+    the witness (approver and witness are two people): :class:`PermissionError` with the reason."""
+    if role not in APPROVER_ROLES:
+        raise PermissionError("a destruction is approved by an authority, security officer or admin "
+                              "(销毁须由定密责任人、保密员或管理员批准)")
+    if name == found.requested_by:
+        raise PermissionError("nobody approves their own request to destroy a copy; another person "
+                              "must approve it (不得批准本人提出的销毁申请)")
+    if name.casefold() == found.witness.casefold():
+        raise PermissionError("the witness of a destruction does not approve it; another person must "
+                              "(监销人不得批准)")
+
+
+def decide(conn: sqlite3.Connection, request_id: str, state: str, by: str, note: str | None = None) -> bool:
+    """Move a pending request to ``state``; False when it was not pending any more."""
+    with _WRITING, conn:
+        cur = conn.execute("UPDATE destructions SET state = ?, decided_by = ?, decided_at = ?, note = ? "
+                           "WHERE id = ? AND state = ?", (state, by, _now(), note, request_id, PENDING))
+    return cur.rowcount == 1
+
+
+def settle(conn: sqlite3.Connection, request_id: str, state: str, note: str | None) -> None:
+    """Record how an approved request ended (``failed`` when the register refused the step)."""
+    with _WRITING, conn:
+        conn.execute("UPDATE destructions SET state = ?, note = ? WHERE id = ?", (state, note, request_id))
