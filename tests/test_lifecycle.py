@@ -203,6 +203,10 @@ def test_history_of_unknown_copy(office):
     (None, "赵监销", "审批人不能为空"),
     ("李主任", "李主任", "must be two different people"),
     ("Li Wei", " li wei ", "审批人与监销人不得为同一人"),
+    # the clerk recording the destruction approving it as well: nobody else's word (the web
+    # app refused it; the command line took it)
+    ("机要员", "赵监销", "cannot approve itself"),
+    ("机要员\u3000", "赵监销", "审批人不能是申请人"),
 ])
 def test_destroy_needs_two_people(office, approver, witness, fragment):
     count = _event_count(office)
