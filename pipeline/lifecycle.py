@@ -132,6 +132,7 @@ def sign_for(office: Office, copy_id: str, by: str, actor: str, unit: str | None
         return print_assign.assign(office, copy_id, by, unit, actor)
     if record is not None:
         print_assign.refuse_other_holder(office.register, record, by)
+        print_assign.refuse_mixed_up_copy(office.register, record, by)
     return _apply(office, copy_id, TRANSITIONS["sign_for"], {"by": by}, actor)
 
 
