@@ -4,7 +4,8 @@ Holders of copies must be told of such a decision in writing (保密法第23条)
 bilingual (Chinese, then English) A4 PDF laid out by the project's own typesetter
 (:func:`pipeline.formats.pdf.typeset.text_to_pdf`, fonts embedded): the document, the old and
 new marking, the approver, the date, the justification, the register event that records the
-decision, and every holder with the 份号 of the copy they hold.
+decision, and every holder with the 份号 of the copy they hold; then one marked cover sheet
+per holder (:func:`cover_sheets`), to be laid on top of the copy they keep.
 
 The file is created new (an existing file is never overwritten) and written whole: the PDF is
 made in memory first, so a failure leaves no half-written notice.
@@ -64,7 +65,28 @@ def notice_text(change: GradeChange) -> str:
                   for h in change.holders]
     else:
         lines += ["没有未清退的份件，无须通知持有人。", "No copy is outstanding; no holder needs to be told."]
-    return "\n".join(lines)
+    return "\f".join(["\n".join(lines), *cover_sheets(change)])
+
+
+def cover_sheets(change: GradeChange) -> list[str]:
+    """One marked cover sheet (变更标志页) per holder, each a page of its own: the copy's 份号
+    and the new marking where GB/T 9704 puts them (the first lines, top left), then what the
+    sheet is for. Laid on top of the copy, it re-marks the paper the holder keeps without a
+    new copy being made; the copy's own codes and fingerprints stay, so it still traces."""
+    sheets = []
+    for h in change.holders:
+        sheets.append("\n".join([
+            h.serial, _flat(change.new.mark), "",
+            "变更标志页 Cover sheet of the new marking",
+            f"置于 {_flat(change.title)} ({change.document_id}) 份号 {h.serial} 之上，"
+            f"持有人 {_flat(h.recipient_name)} ({_flat(h.recipient_id)})。",
+            f"Lay it on top of copy 份号 {h.serial} of {change.document_id}, held by "
+            f"{_flat(h.recipient_name)}.",
+            f"该份原标志 {_flat(change.old.text())} 自 {change.at[:10]} 起以本页标志为准"
+            f"（{_flat(change.new.text())}；登记簿事件 {change.seq}）。",
+            f"From {change.at[:10]} the marking above replaces the copy's own "
+            f"(register event {change.seq})."]))
+    return sheets
 
 
 def write_notice(change: GradeChange, path: Path) -> Path:

@@ -2,25 +2,22 @@
 
 Each copy is one unit of work in three steps:
 
-1. **reserve** (one write-locked transaction per batch of at most :data:`BATCH` copies):
-   skip the recipient if they already hold or are being issued a copy; take the next serial
-   of the document; record the copy as ``pending`` with its copy id, its sealed random
-   password, the file it will become and the claim of this run (:mod:`pipeline.claims`);
-   append a ``reserved`` event.
-2. **build** outside any transaction, in this run's private staging folder
-   (:mod:`pipeline.safe_files`): stamp the marking and the recipient's watermark, the signed
-   token and code, encrypt; then self-check the file.
-3. **commit** (one write-locked transaction): mark the copy ``issued``, append its events,
-   rename the staged file into place. A copy whose file cannot be made is **voided** instead
-   (signed ``voided`` event): its serial stays accounted for and the run goes on.
+1. **reserve** (one write-locked transaction per batch of at most :data:`BATCH` copies): skip the recipient if
+   they already hold or are being issued a copy; take the next serial of the document; record the copy as
+   ``pending`` with its copy id, its sealed random password, the file it will become and the claim of this run
+   (:mod:`pipeline.claims`); append a ``reserved`` event.
+2. **build** outside any transaction, in this run's private staging folder (:mod:`pipeline.safe_files`): stamp
+   the marking and the recipient's watermark, the signed token and code, encrypt; then self-check the file.
+3. **commit** (one write-locked transaction): mark the copy ``issued``, append its events, rename the staged
+   file into place. A copy whose file cannot be made is **voided** instead (signed ``voided`` event): its
+   serial stays accounted for and the run goes on.
 
-The next batch is reserved only when the last one is done, so a run stopped at any instant
-leaves at most one batch pending (with or without a staged or renamed file), never a
-visible file without a row or a reused serial. Running the same command again finishes
-every pending copy of that document in that folder whose run is gone (same serial, same
-copy id) and issues the rest; ``mijian register void`` cancels one whose run will not come
-back. The manifest and ``passwords.csv`` are rebuilt from the register at the end of a run,
-also when some copies were voided.
+The next batch is reserved only when the last one is done, so a run stopped at any instant leaves at most one
+batch pending (with or without a staged or renamed file), never a visible file without a row or a reused
+serial. Running the same command again finishes every pending copy of that document in that folder whose run
+is gone (same serial, same copy id) and issues the rest; ``mijian register void`` cancels one whose run will
+not come back. The manifest and ``passwords.csv`` are rebuilt from the register at the end of a run, also when
+some copies were voided.
 """
 
 from __future__ import annotations
@@ -39,6 +36,7 @@ from mijian.pipeline.copy_checks import decrypt_copy, refuse_marked_draft
 from mijian.pipeline.copy_pool import Builder, Pool, Progress, counting
 from mijian.pipeline.crypto import random_password, random_token, sha256_hex
 from mijian.pipeline.decision import Decision
+from mijian.pipeline.derive_names import refuse_self_approval
 from mijian.pipeline.errors import InputError, RegisterError, UsageError
 from mijian.pipeline.formats import registry
 from mijian.pipeline.issue_outputs import write_outputs
@@ -161,12 +159,14 @@ def _ensure_document(office: Office, document: Document, document_id: str,
             "issue it with the registered grade and period")
 
 
-def _check_approver(decision: Decision, approver: str | None, document: Document) -> None:
-    """绝密 / TOP SECRET copies are made only with the originating authority's approval, and
-    no copy is made of a draft that is itself an issued copy (it carries a copy's codes)."""
+def _check_approver(decision: Decision, approver: str | None, document: Document, actor: str) -> None:
+    """绝密 / TOP SECRET copies are made only with the approval of the originating authority,
+    not the issuing clerk's own, and no copy is made of a draft that is an issued copy."""
     if decision.level >= 4 and not (approver or "").strip():
         raise UsageError(f"{decision.grade} copies need the approval of the originating authority "
                          "(绝密件复制须经批准); give --approver NAME")
+    if decision.level >= 4:  # someone else's word, as for print runs and reproductions
+        refuse_self_approval(str(approver), f"{decision.grade} issue", requester=actor)
     refuse_marked_draft(document)
 
 
@@ -185,7 +185,7 @@ def issue(office: Office, document: Document, decision: Decision, recipients: tu
     ``(done, total, message)`` after each copy is made or voided; ``pool``: see :class:`Builder`;
     ``decided_by``: who made the decision when not ``actor`` (recorded on first registration).
     """
-    _check_approver(decision, approver, document)
+    _check_approver(decision, approver, document, actor)
     document_id = document_id_for(document)
     out_dir = Path(out_dir).absolute()
     source, ext, run_dir = _open_run(office, document, document_id, out_dir, limits)

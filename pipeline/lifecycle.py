@@ -32,6 +32,7 @@ from types import MappingProxyType
 from collections.abc import Mapping
 
 from mijian.pipeline.claims import Claim, claim_alive
+from mijian.pipeline.derive_names import refuse_self_approval
 from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.office import Office
 from mijian.pipeline.register import CopyRecord, CopyStatus
@@ -131,6 +132,7 @@ def sign_for(office: Office, copy_id: str, by: str, actor: str, unit: str | None
         return print_assign.assign(office, copy_id, by, unit, actor)
     if record is not None:
         print_assign.refuse_other_holder(office.register, record, by)
+        print_assign.refuse_mixed_up_copy(office.register, record, by)
     return _apply(office, copy_id, TRANSITIONS["sign_for"], {"by": by}, actor)
 
 
@@ -144,7 +146,8 @@ def destroy(office: Office, copy_id: str, approver: str, witness: str,
             method: str | None = None, actor: str = "") -> CopyRecord:
     """销毁: record an approved, witnessed destruction (issued, signed or returned → destroyed).
 
-    ``approver`` (审批人) and ``witness`` (监销人) are required and must be two different people;
+    ``approver`` (审批人) and ``witness`` (监销人) are required and must be two different people,
+    the approver someone else than the ``actor`` who records it;
     ``method`` (e.g. 粉碎) is optional and recorded as given. ``actor`` is required like in the
     other verbs; it has a default only so that it can follow the optional ``method``.
     """
@@ -154,6 +157,8 @@ def destroy(office: Office, copy_id: str, approver: str, witness: str,
         raise UsageError(f"the approver and the witness of a destruction are both '{approver}'; "
                          "they must be two different people; name another witness "
                          "(审批人与监销人不得为同一人)")
+    if actor:  # the clerk recording a destruction does not approve it as well (exit 2)
+        refuse_self_approval(approver, "destruction", requester=actor)
     method = method.strip() if method else None
     detail = {"approver": approver, "witness": witness, "method": method or None}
     return _apply(office, copy_id, TRANSITIONS["destroy"], detail, actor)

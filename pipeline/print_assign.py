@@ -121,6 +121,24 @@ def refuse_other_holder(register: RegisterStore, record: CopyRecord, by: str) ->
                         f"{record.recipient_name}，不能由他人签收)")
 
 
+def refuse_mixed_up_copy(register: RegisterStore, record: CopyRecord, by: str) -> None:
+    """Refuse (exit 4) signing for a copy by someone who holds another copy of the same
+    document: the clerk has the wrong 份号 in hand. Recorded, the register would say the
+    copy of one person was signed for by another, and a leak of the paper that person took
+    away would name the recipient of the other copy. Anyone else may sign (a secretary for
+    the recipient); the name is recorded as given."""
+    if record.status not in (CopyStatus.ISSUED, CopyStatus.SIGNED) or same_person(by, record.recipient_name) \
+            or by.strip() == record.recipient_id:
+        return
+    for other in register.list_copies(record.document_id, outstanding=True):
+        if other.copy_id != record.copy_id and (same_person(by, other.recipient_name)
+                                                or by.strip() == other.recipient_id):
+            raise RegisterError(f"copy {record.copy_id} (份号 {record.serial}) is "
+                                f"{record.recipient_name}'s, but {by} holds 份号 {other.serial} of this "
+                                "document; nothing was changed; sign for that copy (签收人持有本文件的"
+                                f"另一份：份号 {other.serial})")
+
+
 def trace_view(register: RegisterStore, result: TraceResult) -> TraceResult:
     """The trace of a print-run copy: unassigned, it names the run and serial and no person;
     handed out, it names the holder and who handed it out. Other results are left as they are."""

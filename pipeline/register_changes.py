@@ -33,6 +33,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from mijian.pipeline.derive_names import refuse_self_approval
 from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.lifecycle import Holder, holders
 from mijian.pipeline.marking import grade_mark
@@ -245,6 +246,8 @@ def change(office: Office, document_id: str, *, grade: str | None = None,
     approver = _required(approver, "the approver of the change", "--approver NAME", "审批人")
     justification = _required(justification, "the justification of the change",
                               "--justification TEXT", "变更理由")
+    # a change is decided by someone else than the clerk who records it (exit 2)
+    refuse_self_approval(approver, "change", requester=actor)
     register = office.register
     key = office.key()
     with register.transaction():
@@ -263,6 +266,7 @@ def declassify(office: Office, document_id: str, *, approver: str | None,
                          "审批人")
     justification = _required(justification, "the justification of the declassification",
                               "--justification TEXT", "解密理由")
+    refuse_self_approval(approver, "declassification", requester=actor)
     register = office.register
     key = office.key()
     with register.transaction():

@@ -111,7 +111,7 @@ def _top_secret(settings: Settings) -> None:
 
 @pytest.mark.parametrize("case", ["no approver", "authority for 机密", "no reason", "unknown role",
                                   "wrong draft", "returned copy", "leader for 绝密", "holder twice",
-                                  "stamp too long"])
+                                  "stamp too long", "destroyed copy", "lost copy"])
 def test_reproduce_refusals_write_nothing(office: tuple[Settings, dict], case: str) -> None:
     settings, base = office
     copy, draft, holder, office_name = base["copies"]["000002"], NOTICE, "王五", "江澜省办公厅"
@@ -136,6 +136,12 @@ def test_reproduce_refusals_write_nothing(office: tuple[Settings, dict], case: s
         holder = "R1"  # already holds 000001
     elif case == "stamp too long":
         office_name = "江澜省人民政府办公厅" * 40  # a stamp left out would hide the reproduction
+    elif case == "destroyed copy":  # a copy on record as shredded cannot be the parent of another
+        service.destroy_copy(copy, "李主任", "赵监销", "粉碎", settings=settings)
+        expected = RegisterError
+    elif case == "lost copy":
+        service.mark_lost(copy, "会后遗失", settings=settings)
+        expected = RegisterError
     before = _events(settings)
     with pytest.raises(expected) as refused:
         service.reproduce(copy, draft=draft, holder=holder, out=base["tmp"] / "repro",
@@ -143,8 +149,8 @@ def test_reproduce_refusals_write_nothing(office: tuple[Settings, dict], case: s
     assert _events(settings) == before
     if case == "leader for 绝密":
         assert "authority" in str(refused.value) and "绝密" in str(refused.value)
-    if case == "returned copy":
-        assert "returned" in str(refused.value)
+    if case in ("returned copy", "destroyed copy", "lost copy"):
+        assert case.split()[0] in str(refused.value)
     assert not (base["tmp"] / "repro").exists()
     assert _verify(settings).ok
 

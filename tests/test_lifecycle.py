@@ -203,6 +203,10 @@ def test_history_of_unknown_copy(office):
     (None, "赵监销", "审批人不能为空"),
     ("李主任", "李主任", "must be two different people"),
     ("Li Wei", " li wei ", "审批人与监销人不得为同一人"),
+    # the clerk recording the destruction approving it as well: nobody else's word (the web
+    # app refused it; the command line took it)
+    ("机要员", "赵监销", "cannot approve itself"),
+    ("机要员\u3000", "赵监销", "审批人不能是申请人"),
 ])
 def test_destroy_needs_two_people(office, approver, witness, fragment):
     count = _event_count(office)
@@ -398,3 +402,17 @@ def test_void_removes_only_a_file_under_the_copys_own_name(office, tmp_path):
     _pending(office, _dead_claim(), str(precious))
     void(office, PENDING_ID, "run gone", "机要员")
     assert precious.read_text(encoding="utf-8") == "keep"
+
+
+def test_a_copy_is_not_signed_for_by_the_holder_of_another_copy(office):
+    """Careless clerk: 李四 is handed 王五's copy 000003 and it is recorded as signed for by
+    李四, who holds 000002 of the same document. The register would show 王五's copy with 李四,
+    and the paper 李四 took away traces to 王五. Refused (exit 4), naming the right 份号;
+    someone holding no copy (a secretary signing for 王五) is recorded as before."""
+    count = _event_count(office)
+    for by in ("李四", " 李 四 ", "R2"):
+        with pytest.raises(RegisterError, match="holds 份号 000002") as err:
+            sign_for(office, TARGET, by, "机要员")
+        assert err.value.exit_code == 4
+    assert office.register.get_copy(TARGET).status == "issued" and _event_count(office) == count
+    assert sign_for(office, TARGET, "王五的秘书", "机要员").status == "signed"

@@ -84,7 +84,8 @@ def test_the_image_layers_read_back_from_ofd_copies(issued: tuple[Path, Path, di
     both with their exact pixel coverage (tests/test_ofd_render.py); the one copy allowed is the
     fingerprint reader's own weakness on pages that also carry the keyed dot pattern: 5 copies
     in 500 (bench/ofd_render_bench.py), which fail as well with the fingerprint laid on the
-    page exactly and read without the dot pattern, so it is no drawing fault. These copies' keys are new on every run, so
+    page exactly and read without the dot pattern, so it is no drawing fault (the invoice pages,
+    where it never read, are covered by seeded copies in tests/test_ofd_render.py). These copies' keys are new on every run, so
     asking for all three would make a test that fails about one run in thirty by chance."""
     home, out, _passwords = issued
     read: dict[str, list[str]] = {"qr-code": [], "screen-fingerprint": []}

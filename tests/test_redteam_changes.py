@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mijian.pipeline import service
+from mijian.pipeline.audit import verify_register
 from mijian.pipeline.change_notice import notice_text
 from mijian.pipeline.errors import RegisterError, UsageError
 from mijian.pipeline.office import Office
@@ -116,3 +117,21 @@ def test_the_actor_is_not_taken_from_user_variables(monkeypatch):
     monkeypatch.setenv("USERNAME", "李主任")
     monkeypatch.setenv("LNAME", "李主任")
     assert service.Settings().actor == pwd.getpwuid(os.getuid()).pw_name != "李主任"
+
+
+@pytest.mark.parametrize("approver", ["机要员", " 机要员 ", "机要员\u3000"])
+def test_the_clerk_cannot_approve_their_own_change_or_declassification(office, approver):  # noqa: F811
+    """The person who runs ``register change`` or ``declassify`` recorded themselves as its
+    approver: a lowered grade or a declassification with nobody else's word. Refused (exit 2)
+    before anything is written; the register still verifies."""
+    before = _state(office)
+    with pytest.raises(UsageError, match="cannot approve itself"):
+        change(office, "DOC-1", grade="秘密", period="5年", approver=approver,
+               justification="降密", actor="机要员")
+    with pytest.raises(UsageError, match="cannot approve itself"):
+        declassify(office, "DOC-1", approver=approver, justification="已公开", actor="机要员")
+    assert _state(office) == before
+    assert verify_register(office).ok
+    done = change(office, "DOC-1", grade="秘密", period="5年", approver="李主任",
+                  justification="降密", actor="机要员")
+    assert done.approver == "李主任"

@@ -198,3 +198,28 @@ def test_certificate_path_that_is_not_a_file_is_refused_without_hanging(tmp_path
     done = _cli(tmp_path / "home", "issue", str(DRAFT), "--recipients", str(people),
                 "--out", str(tmp_path / "out"))
     assert "line 2" in _one_line(done, 3) and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("approver", ["机要员", " 机要员\u3000"])
+def test_a_clerk_cannot_approve_their_own_top_secret_issue(tmp_path, approver):
+    """The clerk issuing 绝密 copies named themselves as the approving authority: copies with
+    nobody else's approval. Refused (exit 2) before anything is written, as the print run and
+    the reproduction refuse it; another approver's word is taken."""
+    from mijian.pipeline import service
+    from mijian.pipeline.errors import UsageError
+
+    draft = tmp_path / "ts.txt"
+    draft.write_text("绝密测试文件\n\n本文件为测试。\n", encoding="utf-8")
+    recipients = _csv(tmp_path / "one.csv", [("R1", "甲")])
+    settings = service.Settings(home=tmp_path / "home", actor="机要员")
+    choice = service.GradeChoice(grade="绝密", period="30年", approver=approver)
+    request = service.IssueRequest(draft=draft, recipients=recipients, choice=choice,
+                                   out=tmp_path / "out", jobs=1)
+    with pytest.raises(UsageError, match="cannot approve itself") as err:
+        service.issue(request, settings=settings)
+    assert err.value.exit_code == 2 and not (tmp_path / "out").exists()
+    assert not (tmp_path / "home" / "register.db").exists() or not service.list_copies(settings=settings)
+    other = service.GradeChoice(grade="绝密", period="30年", approver="王局长")
+    done = service.issue(service.IssueRequest(draft=draft, recipients=recipients, choice=other,
+                                              out=tmp_path / "out", jobs=1), settings=settings)
+    assert len(done.run.copies) == 1

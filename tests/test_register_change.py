@@ -284,3 +284,22 @@ def test_notice_of_the_latest_decision_is_written_again(office, tmp_path):
                   "张三", "000002", "李四"):
         assert words in text
     assert "000003" not in text and "000004" not in text  # returned and lost: nobody to tell
+
+
+def test_the_notice_carries_one_marked_cover_sheet_per_holder(office, tmp_path):
+    """变更 re-marks the copies on request: after the notice page, one page per holder whose
+    first lines are the copy's 份号 and the new marking (GB/T 9704's place), naming the copy
+    it goes on; none for a copy returned or lost."""
+    settings = service.Settings(home=office.home, actor="机要员")
+    done = service.change_marking("DOC-1", grade="秘密", period="5年", approver="李主任",
+                                  justification="部分内容已公开", notice=tmp_path / "n.pdf",
+                                  settings=settings)
+    with pymupdf.open(done.notice) as pdf:
+        pages = [page.get_text().split("\n") for page in pdf]
+    holders = [h.serial for h in done.change.holders]
+    assert holders and len(pages) >= 1 + len(holders)
+    sheets = [p for p in pages if p[0].strip() in holders]
+    assert [p[0].strip() for p in sheets] == holders
+    for page in sheets:
+        assert page[1].strip() == "秘密★5年" and "变更标志页" in "".join(page)
+        assert "机密★20年" in "".join(page)  # the marking it replaces

@@ -358,3 +358,20 @@ def test_a_crop_of_a_chat_forward_is_tracked_at_its_own_pitch() -> None:
     assert reading.number == 1_673_329_385
     assert abs(reading.pitch_px - 5.44) < 0.05 and reading.statistic > 7.5
     assert read(image, KEY).number is None
+
+
+def test_a_form_of_thin_rules_is_not_read_as_paper() -> None:
+    """A landscape form (210 x 140 mm at 150 dpi) ruled into a table of one-pixel lines, the
+    marks laid on it exactly: the rules count as ink (``imaging.rules``), so neither their
+    sites nor their maxima pass for marks and the number reads. Before, the rules were read as
+    paper and no lattice of the marks was found; a mark is never taken for a rule."""
+    from mijian.watermark.screenprint.imaging import paper_darkness, rules
+
+    page = np.full((827, 1240), 255, np.uint8)
+    page[150:760:38, 30:1210] = 110  # rows of a table, brown rules in grey
+    page[150:760, 30:1210:70] = 110
+    page[150:760, 700:702] = 110
+    marked = apply(Image.fromarray(page, "L"), 150, KEY, NUMBER)
+    assert read(marked, KEY).number == NUMBER
+    blank = np.asarray(apply(Image.new("L", (600, 400), 255), 150, KEY, NUMBER), np.float32)
+    assert not rules(paper_darkness(blank), 8.86).any()

@@ -19,6 +19,10 @@ LEGACY_RATIO = 1.5 / (8 * 25.4 / 150)
 """Pitch of this lattice over that of the older dot pattern (1.5 mm over 8 px at 150 dpi)."""
 
 
+SKEW_DEG = float(np.degrees(np.arctan2(1, 2)))
+"""Angle of a lattice's (2, 1) frequencies to its own axes (26.57 degrees)."""
+
+
 def _spectrum(resp: np.ndarray) -> tuple[np.ndarray, int]:
     """Summed magnitude spectra (rfft, rows shifted to centre) of overlapping windows."""
     size = int(min(512, 2 ** int(np.log2(min(resp.shape)))))
@@ -80,15 +84,20 @@ def _rank(cands: list[Lattice], norm: np.ndarray, size: int, limit: int) -> list
     without near-duplicates, at most ``limit``."""
     cands.sort(key=lambda c: -c.strength)
     # a square mark also puts energy at twice the lattice frequency and on its diagonals
-    # (45 degrees, 1.414 times): a candidate standing so to another, not much weaker than
-    # itself, comes after the others
+    # (45 degrees, 1.414 times), and any lattice of dots has its (2, 1) frequencies (26.6
+    # degrees, 2.236 times): a candidate standing so to another, not much weaker than
+    # itself, comes after the others. The (2, 1) pair of the older dot pattern's crisp
+    # lattice came first on an invoice page, where the rules leave the faint marks little
+    # paper, and its sites never decoded
     def harmonic(c: Lattice) -> bool:
         for d in cands:
             if d.strength < 0.3 * c.strength:  # a harmonic is weaker than its fundamental
                 continue
             turn = abs((c.angle_deg - d.angle_deg + 45) % 90 - 45)
             ratio = d.pitch / c.pitch
-            if (turn < 2 and abs(ratio - 2) < 0.06) or (abs(turn - 45) < 2 and abs(ratio - 2 ** 0.5) < 0.04):
+            if ((turn < 2 and abs(ratio - 2) < 0.06)
+                    or (abs(turn - 45) < 2 and abs(ratio - 2 ** 0.5) < 0.04)
+                    or (abs(turn - SKEW_DEG) < 2 and abs(ratio - 5 ** 0.5) < 0.06)):
                 return True
         return False
 
