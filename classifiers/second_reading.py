@@ -134,6 +134,17 @@ def held(c: Combiner, reading: ModelReading, rules: int, level: int) -> int:
     return max(level, min(rules, c.level(c.probabilities(rules, part))) - HOLD_SLACK)
 
 
+def ceiling(rules: int, declassified: bool) -> int | None:
+    """The highest level the second reading may set (None: the usual :data:`READER_MAX`).
+
+    A draft that carries a declassification note (and no note taking it back) is never raised
+    above the rules' level: the reader reads the old matter, the note says that the matter is
+    history. On the blind drafts, out of fold, this took the last declassified record suggested
+    秘密 back to 公开.
+    """
+    return rules if declassified else None
+
+
 def second_look(run: Steps, reading: ModelReading, floors: Floors, combiner: Combiner | None = None) -> float:
     """Weigh the rules' level with the reader; move the level when they agree on another. Returns P(chosen)."""
     if reading.legible < LEGIBLE:
@@ -141,7 +152,8 @@ def second_look(run: Steps, reading: ModelReading, floors: Floors, combiner: Com
         return 1.0
     c = combiner if combiner is not None else load_combiner()
     q = c.probabilities(run.level, reading)
-    level = held(c, reading, run.level, bounded(c.level(q), run.level, settled(floors)))
+    top = ceiling(run.level, floors.declassified)
+    level = held(c, reading, run.level, bounded(c.level(q), run.level, settled(floors), reader_max=top))
     run.lines.append(run.say.second_reading(reading, q, run.level, level))
     if level != run.level:
         run.take(level, "second_reading", keep_cat=True)
