@@ -33,6 +33,11 @@ from evaluate import Case, Outcome, Report, load_cases  # noqa: E402
 FOLDS = 5
 THRESHOLDS = (0.5, 0.5, 0.3, 0.5)
 """Combined-probability thresholds per step; 机密's is lower because a missed 机密 costs most."""
+PENALTY_READER = 1e-5
+"""L2 penalty of the reader's logistic regressions. Out of fold on the blind drafts a lower
+penalty puts more drafts in band (3e-4: 77.5%, 5e-5: 79.7%, 1e-5: 81.0%, 2e-6: 81.8%, 5e-7:
+82.3%), but the reader grows sure of itself on a message of a few words (演习部队将进行调动 read
+as 机密 on its own) and the informal drafts gain nothing; it stays at 1e-5."""
 PENALTY = 1e-2
 """L2 penalty of the combiner's logistic regressions."""
 
@@ -45,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare with the packaged files; write nothing")
-    parser.add_argument("--penalty", type=float, default=1e-5, help="the reader's L2 penalty")
+    parser.add_argument("--penalty", type=float, default=PENALTY_READER, help="the reader's L2 penalty")
     parser.add_argument("--epochs", type=int, default=300, help="the reader's passes over the data")
     parser.add_argument("--reader-max", type=int, help="also print the figures with this ceiling on the reader")
     parser.add_argument("--lower-max", type=int, nargs="*", help="also print the figures with lowering bounded")
