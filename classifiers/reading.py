@@ -44,9 +44,16 @@ _CLAUSE_END = r"[，,。；;！!？?\n：:、]|\.(?:\s|$)|//"
 """Where a negation's scope ends: a clause end, or the ``//`` after which a banner's
 dissemination controls follow (UNCLASSIFIED//FOR OFFICIAL USE ONLY is not classified, and is controlled)."""
 _DECLASSIFIED = (
-    r"(?:本件|此件|本文件|该文件|本报告|本材料|该件|原件|本文|该报告|该材料)[^。\n]{0,12}(?:已(?:经)?|已于[^。\n]{0,20})(?:解密|解除密级)"
+    r"(?:本件|此件|本文件|该文件|本报告|本材料|该件|原件|本文|该报告|该材料)[^。\n]{0,30}(?:已(?:经)?|已于[^。\n]{0,20})(?:依法)?(?:解密|解除密级)"
+    # an archivist's note: （已于2010年经原定密单位解密…）, 【已解密 1986年档案】, 解密说明：…, 作为开放档案
+    r"|[（(【][^。\n）)】]{0,30}(?:已于|已经|已)[^。\n）)】]{0,24}(?:解密|解除密级)|[（(【][ \t\u3000]*解密(?:档案|文件|电报)"
+    r"|解密说明[:：]|作为开放档案|原(?:标)?密级(?:标志)?(?:已|均已)(?:失效|解除)"
+    # declassified and then opened or published: 依法解密，批准向社会开放; 解密以后已经收进史料汇编
+    r"|(?<![拟将待])解密(?:并|后|以后|，|,)?(?:已经?|现已|批准|正式)?(?:向社会)?(?:开放|公开|出版|收入|收进|收录)"
+    # an exam paper's 启用前 marking expires when the exam is held: 已考真题, 本卷已于6月7日考试结束
+    r"|已考真题|(?:本卷|本试卷|该卷|此卷|该试卷)[^。\n]{0,20}已于?[^。\n]{0,16}考试结束"
     r"|解密标志|(?:予以|同意|决定|批准)解除密级"
-    r"|(?m:^[ \t]*已解密[ \t]*$)|(?:予以|同意|决定|批准)解密|解密后公开|此件公开|本件公开|全文公开|经审查可以公开"
+    r"|(?m:^[ \t]*已解密[ \t]*$)|(?:予以|同意|决定|批准)解密|此件公开|本件公开|全文公开|经审查可以公开"
     r"|\bDECLASSIFIED\b|(?i:\bdeclassified (?:on|by|in|under|per|pursuant to|in accordance with|following)\b|\bapproved for (?:public )?release\b|\breleased in full\b"
     r"|\bdeclassification (?:date|authority)\b[^\n]{0,30}\b(?:19|20)\d\d\b)"
     # the same said in a chat or a note: 早就解密了, 过了保密期, 档案馆能查到, it was declassified
@@ -54,6 +61,13 @@ _DECLASSIFIED = (
     r"|(?i:\b(?:was|were|got|has been|have been|had been) declassified\b|\bno longer classified\b"
     r"|\breleased to the (?:national )?archives\b)"
 )
+_REVOKED = (r"解密(?:审核|决定)?(?:有误|错误|无效|作废)|撤销(?:原)?解密|(?:收回|恢复)(?:原)?密级|重新定密"
+            r"|(?<![果若否])仍需保密|继续保密|暂不解密|不予解密|仍作为[^。\n]{0,20}使用"
+            r"|\bdeclassification (?:was |has been )?(?:rescinded|revoked|withdrawn|reversed|made in error)\b|\breclassified\b"
+            r"|\b(?:must|should|will) be (?:retained|withheld)\b|\bmarking[^.\n]{0,20}\bremains? (?:appropriate|in force)\b")
+"""A note that takes a declassification back or keeps part of the draft secret (本件解密审核有误，
+已通知收回; 其中三页仍需保密; folios 37-41 must be retained): the old marking stands for what is kept,
+so no declassification note counts in the draft."""
 _QUOTES = "“”\"'‘’「」『』《》"
 _EXAMPLE_BEFORE = (r"(?:如|例如|比如|标注为|标明|标志为|标志|字样|写有|印有|e\.g\.|such as|marked|labelled|labeled|"
                              r"the word|says|saying|reads|stamped|formerly|previously|originally|原密级|原标)\W{0,3}$")
@@ -100,6 +114,8 @@ def read(text: str) -> Reading:
         negated.append((m.start(), stop.start() if stop else min(len(text), m.end() + EN_NEGATION_REACH)))
         statements.append((m.start(), m.end(), m.group(0)))
     declassified = tuple((m.start(), m.end(), m.group(0)) for m in decl.finditer(text))
+    if declassified and _rx(_REVOKED).search(text):
+        declassified = ()
     return Reading(tuple(sorted(negated)), tuple(sorted(statements)), declassified)
 
 

@@ -10,7 +10,8 @@ into combined step probabilities; the level is the highest step whose
 probability passes its threshold (lower for 机密, whose misses cost most).
 
 The combined level is never below a minimum the rules take as settled: an item of the office's
-own catalogue, personal data in quantity (validated identifiers, bulk records), and one step
+own catalogue or a lexicon term that carries a floor, personal data in quantity (validated
+identifiers, bulk records), and one step
 below the draft's own marking (a banner line, or a header field such as ``密级：机密``: a
 marking is evidence, not the answer, but a reader that has never seen the matter may not wipe
 it out). A reader fooled by padding (harmless paragraphs added to a secret draft) is held by the parts: the reader lowers
@@ -101,8 +102,12 @@ suggested 秘密 or above."""
 
 def settled(floors: Floors) -> int:
     """The minimum the second reading never goes below (see the module notes); markings in
-    running text are often mentions: only the draft's own banner counts."""
-    return max(floors.catalogue.item.level if floors.catalogue else 0, floors.pattern, floors.mark - 1,
+    running text are often mentions: only the draft's own banner counts. A lexicon term that
+    carries a floor (in the office's own lexicon or the packaged one) is a rule written for that
+    word, as a catalogue item is: the reader does not take a draft below it (out of fold on the
+    blind drafts, 24 drafts have such a floor above the rest; holding it cost 0.1 point in band
+    and one more public draft suggested 秘密)."""
+    return max(floors.catalogue.item.level if floors.catalogue else 0, floors.pattern, floors.mark - 1, floors.term,
                floors.scope_level - SCOPE_SLACK if floors.scope_level >= 4 else 0)
 
 
@@ -134,6 +139,17 @@ def held(c: Combiner, reading: ModelReading, rules: int, level: int) -> int:
     return max(level, min(rules, c.level(c.probabilities(rules, part))) - HOLD_SLACK)
 
 
+def ceiling(rules: int, declassified: bool) -> int | None:
+    """The highest level the second reading may set (None: the usual :data:`READER_MAX`).
+
+    A draft that carries a declassification note (and no note taking it back) is never raised
+    above the rules' level: the reader reads the old matter, the note says that the matter is
+    history. On the blind drafts, out of fold, this took the last declassified record suggested
+    秘密 back to 公开.
+    """
+    return rules if declassified else None
+
+
 def second_look(run: Steps, reading: ModelReading, floors: Floors, combiner: Combiner | None = None) -> float:
     """Weigh the rules' level with the reader; move the level when they agree on another. Returns P(chosen)."""
     if reading.legible < LEGIBLE:
@@ -141,7 +157,8 @@ def second_look(run: Steps, reading: ModelReading, floors: Floors, combiner: Com
         return 1.0
     c = combiner if combiner is not None else load_combiner()
     q = c.probabilities(run.level, reading)
-    level = held(c, reading, run.level, bounded(c.level(q), run.level, settled(floors)))
+    top = ceiling(run.level, floors.declassified)
+    level = held(c, reading, run.level, bounded(c.level(q), run.level, settled(floors), reader_max=top))
     run.lines.append(run.say.second_reading(reading, q, run.level, level))
     if level != run.level:
         run.take(level, "second_reading", keep_cat=True)

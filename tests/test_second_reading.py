@@ -143,3 +143,15 @@ def test_the_second_reading_takes_the_rules_down_two_steps_at_most(monkeypatch: 
     rules = classify(_doc(text), second_reader=False).level
     monkeypatch.setattr(sr, "load_combiner", lambda: _combiner(-5.0))
     assert rules >= 3 and classify(_doc(text)).level == rules - sr.LOWER_MAX
+
+
+def test_the_second_reading_never_goes_below_a_lexicon_floor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A term the office's lexicon gives a floor is a rule for that word: a reader that says 公开 may not lower it."""
+    import mijian.classifiers.second_reading as sr
+    from mijian.keywords import load_lexicon
+
+    path = tmp_path / "office.toml"
+    path.write_text('category = "defence"\nterms = [ { text = "青鸟计划", weight = 0.9, floor = 3 } ]\n', encoding="utf-8")
+    monkeypatch.setattr(sr, "load_combiner", lambda: _combiner(-5.0))
+    s = classify(_doc("下周例会顺带说一下青鸟计划的进度。"), load_lexicon([path]))
+    assert s.level == 3, s.rationale
