@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+import re
 from pathlib import Path
 
 import pymupdf
@@ -109,3 +110,17 @@ def test_a_copy_without_its_marks_fails(copy: Path, tmp_path: Path) -> None:
     check(stripped, replace(STAMP, visible_code=""))  # the rest of the copy still passes
     with pytest.raises(RegisterError, match="marks do not read back"):
         check(stripped)
+
+
+def test_the_recipients_password_must_unlock_the_same_key(copy: Path, tmp_path: Path) -> None:
+    """/UE replaced: the recipient's password still validates /U, but the key it unlocks is
+    not the file key the office password unlocks, so the recipient could not read the copy."""
+    data = copy.read_bytes()
+    found = re.search(rb"/UE\s*<([0-9A-Fa-f]{64})>", data)
+    assert found is not None
+    other = bytes(reversed(found.group(1)))
+    assert other != found.group(1)
+    broken = tmp_path / "other-key.pdf"
+    broken.write_bytes(data[:found.start(1)] + other + data[found.end(1):])
+    with pytest.raises(RegisterError, match="does not open"):
+        check(broken)
