@@ -145,11 +145,10 @@ def draws_text(reader, number: int, text: str) -> bool:
     """Whether page ``number`` draws ``text`` as one run of glyphs that reads back as
     ``text`` through its font's ToUnicode map, in a form the page shows (the writer's own,
     named ``MJ…``, first) or in its own content, without laying the page out."""
-    page = reader.pages[number]
+    resources, contents = _first_page(reader) if number == 0 else _listed_page(reader, number)
     # the forms first: the writer's own (``MJ…``) hold the code, and the draft's fonts on the
     # page itself need not have their maps read when it is found there
-    holders = itertools.chain(_forms(page.get("/Resources"), depth=3),
-                              [(page.get("/Resources"), page.get_contents())])
+    holders = itertools.chain(_forms(resources, depth=3), [(resources, contents)])
     seen: dict[int, bytes | None] = {}
     for resources, content in holders:
         if content is None:
@@ -161,6 +160,54 @@ def draws_text(reader, number: int, text: str) -> bool:
             if code in data:
                 return True
     return False
+
+
+class _Contents:
+    """A page's content, one stream or an array of them, read as one (``get_data``)."""
+
+    def __init__(self, contents) -> None:
+        self.contents = contents
+
+    def get_data(self) -> bytes:
+        contents = self.contents.get_object()
+        parts = contents if isinstance(contents, list) else [contents]
+        return b"\n".join(part.get_object().get_data() for part in parts)
+
+
+def _listed_page(reader, number: int) -> tuple:
+    """(resources, content) of page ``number`` from pypdf's list of pages."""
+    page = reader.pages[number]
+    return page.get("/Resources"), page.get_contents()
+
+
+PAGE_TREE_DEPTH = 32
+"""Deepest page tree walked to the first page (a deeper one is read through pypdf's list)."""
+
+
+def _first_page(reader) -> tuple:
+    """(resources, content) of the first page, found by walking the page tree down its
+    first kids, with the resources the page inherits when it has none of its own.
+
+    pypdf's list of pages reads every page object of the file to give the first one (a third
+    of the check of a 20-page copy); the first leaf of the tree, depth first in the order of
+    the kids, is the page pypdf would list first. A tree this walk does not understand (a
+    loop, a kid that is not a dictionary, too deep) is left to pypdf's list."""
+    node = reader.trailer["/Root"].get_object()["/Pages"].get_object()
+    stack: list[tuple[object, object, int]] = [(node, node.get("/Resources"), 0)]
+    seen: set[int] = set()
+    while stack:
+        reference, inherited, depth = stack.pop()
+        node = reference.get_object()  # read only when its turn comes: the later kids stay unread
+        if not hasattr(node, "get") or id(node) in seen or depth > PAGE_TREE_DEPTH:
+            return _listed_page(reader, 0)
+        seen.add(id(node))
+        resources = node.get("/Resources", inherited)
+        kids = node.get("/Kids")
+        if kids is None:
+            contents = node.get("/Contents")
+            return resources, (_Contents(contents) if contents is not None else None)
+        stack.extend((kid, resources, depth + 1) for kid in reversed(kids.get_object()))
+    return _listed_page(reader, 0)
 
 
 def _forms(resources, depth: int) -> Iterator[tuple]:
