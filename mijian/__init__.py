@@ -18,6 +18,7 @@ when it is first used.
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,44 @@ if not (_HERE / "pipeline").is_dir() and (_HERE.parent / "pipeline" / "__init__.
 
 
 def _version() -> str:
+    """The installed distribution's version, as :func:`importlib.metadata.version` finds it:
+    the first ``mijian`` metadata folder along ``sys.path``, its ``Version:`` line. Read
+    directly, as importing :mod:`importlib.metadata` (email, zipfile, csv …) would cost more
+    than the rest of ``mijian --version``; anything unusual is left to it."""
+    import sys
+
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            base, _, kind = name.rpartition(".")
+            if kind in ("dist-info", "egg-info") and base.partition("-")[0].lower() == "mijian":
+                found = _metadata_version(os.path.join(entry or ".", name))
+                if found:
+                    return found
+                return _version_by_importlib()
+    return _version_by_importlib()
+
+
+def _metadata_version(folder: str) -> str | None:
+    """The ``Version:`` of a metadata folder's METADATA (or PKG-INFO) headers, or None."""
+    for file in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(folder, file), encoding="utf-8") as stream:
+                for line in stream:
+                    if not line.strip():
+                        break  # the headers end at the first empty line
+                    key, _, value = line.partition(":")
+                    if key.strip().lower() == "version":
+                        return value.strip() or None
+        except OSError:
+            continue
+    return None
+
+
+def _version_by_importlib() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:

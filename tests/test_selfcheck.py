@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+import re
 from pathlib import Path
 
 import pymupdf
@@ -109,3 +110,63 @@ def test_a_copy_without_its_marks_fails(copy: Path, tmp_path: Path) -> None:
     check(stripped, replace(STAMP, visible_code=""))  # the rest of the copy still passes
     with pytest.raises(RegisterError, match="marks do not read back"):
         check(stripped)
+
+
+def test_the_recipients_password_must_unlock_the_same_key(copy: Path, tmp_path: Path) -> None:
+    """/UE replaced: the recipient's password still validates /U, but the key it unlocks is
+    not the file key the office password unlocks, so the recipient could not read the copy."""
+    data = copy.read_bytes()
+    found = re.search(rb"/UE\s*<([0-9A-Fa-f]{64})>", data)
+    assert found is not None
+    other = bytes(reversed(found.group(1)))
+    assert other != found.group(1)
+    broken = tmp_path / "other-key.pdf"
+    broken.write_bytes(data[:found.start(1)] + other + data[found.end(1):])
+    with pytest.raises(RegisterError, match="does not open"):
+        check(broken)
+
+
+def _nested_tree_pdf() -> bytes:
+    """A PDF whose first page sits two levels down, after an empty page-tree node, inherits
+    its resources from its parent and draws from an array of two content streams."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R 4 0 R 7 0 R] /Count 2 >>",
+        b"<< /Type /Pages /Parent 2 0 R /Kids [] /Count 0 >>",
+        b"<< /Type /Pages /Parent 2 0 R /Kids [5 0 R] /Count 1"
+        b" /Resources << /Font << /F9 8 0 R >> >> >>",
+        b"<< /Type /Page /Parent 4 0 R /MediaBox [0 0 200 200] /Contents [9 0 R 10 0 R] >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 11 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 11 0 R"
+        b" /Resources << >> >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    streams = [b"BT /F9 12 Tf 10 10 Td <4142> Tj", b"<43> Tj ET", b"BT ET"]
+    objects += [b"<< /Length %d >>\nstream\n%s\nendstream" % (len(s), s) for s in streams]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_the_first_page_is_found_as_pypdf_lists_it(copy: Path) -> None:
+    """The walk down the page tree finds the page pypdf lists first, with the resources it
+    inherits and all its content streams, without pypdf's list of every page."""
+    import io
+
+    from pypdf import PdfReader
+
+    from mijian.pipeline.formats.pdf.selfcheck import _first_page, _listed_page
+
+    for reader in (PdfReader(io.BytesIO(_nested_tree_pdf())), PdfReader(copy, password=OWNER)):
+        walked, listed = _first_page(reader), _listed_page(reader, 0)
+        assert walked[0].get_object() == listed[0].get_object()
+        assert walked[1].get_data().split() == listed[1].get_data().split()
+    nested = PdfReader(io.BytesIO(_nested_tree_pdf()))
+    assert b"<4142>" in _first_page(nested)[1].get_data()
+    assert "/F9" in _first_page(nested)[0].get_object()["/Font"]

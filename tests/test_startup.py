@@ -51,3 +51,32 @@ def test_tracing_pasted_text_loads_no_image_or_issuing_code():
     loaded = _modules_after("import mijian.pipeline.tracing")
     assert not {"PIL", "PIL.Image", "numpy", "pymupdf", "mijian.pipeline.issuing",
                 "mijian.pipeline.trace_images"} & loaded, json.dumps(sorted(loaded))[:300]
+
+
+def test_the_version_is_read_without_importlib_metadata_and_agrees_with_it():
+    loaded = _modules_after("import mijian\nprint(mijian.__version__)")
+    assert "importlib.metadata" not in loaded
+    from importlib.metadata import PackageNotFoundError, version
+
+    import mijian
+
+    try:
+        expected = version("mijian")
+    except PackageNotFoundError:
+        expected = "0+source"
+    assert mijian.__version__ == expected
+
+
+def test_a_command_builds_only_itself_and_anything_else_the_whole_app():
+    from mijian.pipeline.cli.app import _narrowed, app
+
+    def names(argv: list[str]) -> list[str]:
+        narrow = _narrowed(argv)
+        return [info.name or info.callback.__name__ for info in narrow.registered_commands] + \
+            [info.name for info in narrow.registered_groups]
+
+    assert names(["classify", "draft.pdf", "--json"]) == ["classify"]
+    assert names(["print", "--help"]) == ["print"]
+    assert names(["register", "list"]) == ["register"]
+    for argv in ([], ["--help"], ["clasify"], ["--version", "classify"]):
+        assert _narrowed(argv) is app, argv

@@ -79,6 +79,32 @@ def _parser_error(exc: Exception) -> tuple[str, int] | None:
     return None
 
 
+def _narrowed(argv: list[str]) -> typer.Typer:
+    """The app with only the command (or sub-app) that ``argv`` names, when it names one.
+
+    Typer turns every registered command into a click command, options and all, each time
+    the app runs: about 30 ms for mijian's thirty commands, paid by every call. A call names
+    its command first, so only that one is built; the app keeps its callback (``--version``)
+    and so stays a group, and the command parses, helps and fails as it does in the whole
+    app. Anything else (no command, an option first, an unknown name, shell completion,
+    which Typer drives through ``_MIJIAN_COMPLETE``) runs the whole app, whose help lists
+    every command and whose errors suggest the nearest name."""
+    import copy
+
+    first = argv[0] if argv else ""
+    if not first or first.startswith("-") or os.environ.get("_MIJIAN_COMPLETE"):
+        return app
+    commands = [info for info in app.registered_commands
+                if (info.name or typer.main.get_command_name(getattr(info.callback, "__name__", ""))) == first]
+    groups = [info for info in app.registered_groups if info.name == first]
+    if len(commands) + len(groups) != 1:
+        return app
+    narrow = copy.copy(app)
+    narrow.registered_commands = commands
+    narrow.registered_groups = groups
+    return narrow
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning errors into one line and an exit code."""
     argv = sys.argv[1:] if argv is None else argv
@@ -91,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"mijian {version()}")
         sys.exit(EXIT_OK)
     try:
-        code: Any = app(args=argv, standalone_mode=False, prog_name="mijian")
+        code: Any = _narrowed(argv)(args=argv, standalone_mode=False, prog_name="mijian")
     except MijianError as exc:
         _end(str(exc), exc.exit_code, as_json)
     except typer.Exit as exc:

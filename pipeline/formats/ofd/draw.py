@@ -117,9 +117,9 @@ def qr_boxes(text: str, left: float, top: float,
              side: float) -> Iterator[tuple[float, float, float, float]]:
     """The dark modules of the QR symbol of ``text`` (with its quiet zone of two modules)
     fitted into the square at (``left``, ``top``) of ``side`` mm, merged along rows."""
-    import segno
+    from mijian.watermark.qr import qr_symbol
 
-    matrix = segno.make(text, error="m", micro=False).matrix
+    matrix = qr_symbol(text).matrix
     module = side / (len(matrix) + 4)
     for row_index, row in enumerate(matrix):
         start = None

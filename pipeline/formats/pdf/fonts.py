@@ -29,17 +29,22 @@ def load_fonts(language: Language = "zh") -> tuple[pymupdf.Font, ...]:
 
 
 def font_runs(
-    text: str, fonts: Sequence[pymupdf.Font]
+    text: str, fonts: Sequence[pymupdf.Font], known: dict | None = None
 ) -> list[tuple[pymupdf.Font, str]]:
     """Split ``text`` into runs, each set in the first font of ``fonts`` that has its glyphs.
 
     Spaces stay with the run they are in. Raises :class:`MissingGlyphs` naming the
-    characters no font can show.
+    characters no font can show. ``known`` keeps each font's answer per character for the
+    next texts (a question to MuPDF through its bindings costs more than the lookup).
     """
     runs: list[tuple[pymupdf.Font, str]] = []
     missing: list[str] = []
+    has = known.setdefault("has-glyph", {}) if known is not None else None
     for ch in text:
-        font = next((f for f in fonts if f.has_glyph(ord(ch))), None)
+        if has is None:
+            font = next((f for f in fonts if f.has_glyph(ord(ch))), None)
+        else:
+            font = next((f for f in fonts if _has_glyph(has, f, ch)), None)
         if font is None:
             if ch.isspace():
                 ch, font = " ", (runs[-1][0] if runs else fonts[0])
@@ -55,6 +60,35 @@ def font_runs(
     if missing:
         raise MissingGlyphs("".join(dict.fromkeys(missing))[:8])
     return runs
+
+
+def _has_glyph(has: dict, font: pymupdf.Font, ch: str) -> bool:
+    """Whether ``font`` has a glyph for ``ch``, asked once per font and character."""
+    key = (font, ch)
+    answer = has.get(key)
+    if answer is None:
+        answer = has[key] = bool(font.has_glyph(ord(ch)))
+    return answer
+
+
+def runs_width(runs: Sequence[tuple[pymupdf.Font, str]], fontsize: float, known: dict) -> float:
+    """Width in points of ``runs`` at ``fontsize``: the same number, bit for bit, as the sum
+    of each run's ``font.text_length(run, fontsize)``, which adds the advances of the run's
+    glyphs in order and multiplies by the size. Here each font's advance per character is
+    asked of MuPDF once (``known`` keeps it) and the same additions are made in the same
+    order: the running header of every page of every copy is a new text, made of few
+    characters."""
+    advances = known.setdefault("advance", {})
+    total: float = 0
+    for font, run in runs:
+        length: float = 0
+        for ch in run:
+            advance = advances.get((font, ch))
+            if advance is None:
+                advance = advances[(font, ch)] = font.text_length(ch, fontsize=1)
+            length += advance
+        total += length * fontsize
+    return total
 
 
 def text_width(text: str, fonts: Sequence[pymupdf.Font], fontsize: float) -> float:

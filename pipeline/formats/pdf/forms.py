@@ -175,9 +175,9 @@ def qr_form(doc: pymupdf.Document, text: str) -> int:
     0 when ``text`` is empty. Runs of black modules in a row are one rectangle each."""
     if not text:
         return 0
-    import segno
+    from mijian.watermark.qr import qr_symbol
 
-    matrix = segno.make(text, error="m", micro=False).matrix
+    matrix = qr_symbol(text).matrix
     side = len(matrix) + 2 * QR_BORDER
     rects = []
     for row, line in enumerate(matrix):

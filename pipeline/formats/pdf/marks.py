@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pymupdf
-from mijian.pipeline.formats.pdf.fonts import append_runs, font_runs
+from mijian.pipeline.formats.pdf.fonts import append_runs, font_runs, runs_width
 from mijian.pipeline.formats.pdf.opening import GBT9704_MARGINS
 from mijian.pipeline.model import Marking
 
@@ -231,8 +231,8 @@ def draw_marks(
         size = row.size
         key = (mark.text, kind, size)
         if key not in known:
-            runs = font_runs(mark.text, face)
-            known[key] = (runs, sum(font.text_length(run, fontsize=size) for font, run in runs))
+            runs = font_runs(mark.text, face, known)
+            known[key] = (runs, runs_width(runs, size, known))
         runs, width = known[key]
         if width > limit:
             size, width = size * limit / width, limit

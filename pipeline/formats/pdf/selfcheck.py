@@ -7,22 +7,32 @@ it with its own AES (several milliseconds a password, and it tries the empty pas
 first); pypdf does it with OpenSSL through ``cryptography``, so the check reads the file
 with pypdf, a second, independent reader of what MuPDF wrote:
 
-1. It is encrypted with AES-256 (``/V 5``, ``/R`` 5 or 6), and the recipient's password opens
-   it: the file is parsed once, with that password, and that key reads everything below.
-2. The office password is the owner password: it validates the ``/O`` entry, and the key
-   it unlocks from ``/OE`` decrypts ``/Perms`` to the permissions the file states, so it is
-   the same file key the recipient's password unlocked.
+1. It is encrypted with AES-256 (``/V 5``, ``/R`` 5 or 6), and the office password is the
+   owner password: it validates the ``/O`` entry, the file is parsed once with the key it
+   unlocks from ``/OE``, and that key reads everything below.
+2. The recipient's password opens it: it validates the ``/U`` entry and unlocks from
+   ``/UE`` the same file key, which decrypts ``/Perms`` to the permissions the file states.
 3. With that key the Info dictionary and the XMP packet hold the copy's token, and page 1
    draws the printed code as text: a run of glyphs whose font's ToUnicode map reads back the
    code, in a content stream shown on page 1. That is what a text extractor would find, read
    where the copy's writer put it instead of by laying out the whole page.
 
-Deriving a key from a password is most of the cost (a few milliseconds each for AES-256,
-revision 6), so each password is tried once in its role, five derivations a copy. The empty
-password is not tried: the passwords are checked to be non-empty and different, and a
-password other than the one that validates ``/U`` (or ``/O``) would have to collide with it
-under SHA-2 to validate too, so "the empty password opens nothing" and "the recipient's
-password is not the owner's" follow from steps 1 and 2.
+Deriving a key from a password is most of the cost (about 3 ms each for AES-256, revision 6:
+64 or more rounds of AES and SHA-2 that no reader can skip), so each password is tried once,
+in its role, and no derivation is repeated: four a copy. The file is parsed with the office
+password, which pypdf tries as the owner password first (it validates ``/O``, and ``/OE``
+gives the file key); the recipient's password then validates ``/U`` and its ``/UE`` must
+give the very same key. Opening with the recipient's password instead costs a fifth
+derivation, as pypdf tries every password as the owner's first. The check is as strong as
+one that opens the file twice: both passwords are validated in their roles, the key that
+reads the token and the printed code is the one either password unlocks (the keys are
+compared, not just both found), and that key decrypts ``/Perms`` to the stated permissions.
+With no office password the file is parsed with the recipient's (three derivations).
+
+The empty password is not tried: the passwords are checked to be non-empty and different,
+and a password other than the one that validates ``/U`` (or ``/O``) would have to collide
+with it under SHA-2 to validate too, so "the empty password opens nothing" and "the
+recipient's password is not the owner's" follow from steps 1 and 2.
 """
 
 from __future__ import annotations
@@ -55,8 +65,8 @@ def self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) ->
         raise RegisterError(f"{path.name}: {NOT_OPENING}")  # empty or shared: see module notes
     try:
         reader = PdfReader(io.BytesIO(path.read_bytes()), strict=False,
-                           password=stamp.user_password)
-        _check_opening(reader, office_password, path)
+                           password=office_password or stamp.user_password)
+        _check_opening(reader, stamp.user_password, office_password, path)
         if _info_token(reader) != stamp.token or _xmp_token(reader) != stamp.token:
             raise RegisterError(f"{path.name}: {NO_MARKS}")
         if stamp.visible_code and not draws_text(reader, 0, stamp.visible_code):
@@ -68,27 +78,47 @@ def self_check_pdf(path: Path, stamp: CopyStamp, office_password: str | None) ->
         raise RegisterError(f"{path.name}: {NOT_OPENING} ({type(exc).__name__})") from None
 
 
-def _check_opening(reader, office_password: str | None, path: Path) -> None:
-    """AES-256, and the office password validates ``/O`` and unlocks the file key (its key
-    decrypts ``/Perms`` to the stated permissions); the reader was opened with the
-    recipient's password (a wrong one raises)."""
+def _check_opening(reader, user_password: str, office_password: str | None, path: Path) -> None:
+    """AES-256, and (with an office password, which ``reader`` was opened with) the office
+    password is the owner password and the recipient's unlocks the same file key, which
+    decrypts ``/Perms`` to the stated permissions; without one, ``reader`` was opened with
+    the recipient's password (a wrong password raises as the reader opens)."""
     from pypdf._encryption import AlgV5
 
     encrypt = reader.trailer.get("/Encrypt") if reader.is_encrypted else None
     encrypt = encrypt.get_object() if encrypt is not None else None
     if encrypt is None or encrypt.get("/V") != 5 or encrypt.get("/R") not in (5, 6):
         raise RegisterError(f"{path.name}: {NOT_OPENING}")
-    if office_password:
-        def value(name: str) -> bytes:
-            return encrypt[name].get_object().original_bytes
+    if not office_password:
+        return
 
-        key = AlgV5.verify_owner_password(int(encrypt["/R"]), office_password.encode("utf-8"),
-                                          value("/O"), value("/OE"), value("/U"))
-        metadata = encrypt.get("/EncryptMetadata")
-        metadata = True if metadata is None else getattr(metadata.get_object(), "value", True)
-        if not key or not AlgV5.verify_perms(key, value("/Perms"), int(encrypt["/P"]) & 0xFFFFFFFF,
-                                             metadata):
-            raise RegisterError(f"{path.name}: {NOT_OPENING}")
+    def value(name: str) -> bytes:
+        return encrypt[name].get_object().original_bytes
+
+    revision = int(encrypt["/R"])
+    key = _owner_key(reader)
+    if key is None:  # a pypdf that keeps the key elsewhere: derive it again
+        key = AlgV5.verify_owner_password(revision, office_password.encode("utf-8"), value("/O"),
+                                          value("/OE"), value("/U"))
+    recipient = AlgV5.verify_user_password(revision, user_password.encode("utf-8"), value("/U"),
+                                           value("/UE"))
+    metadata = encrypt.get("/EncryptMetadata")
+    metadata = True if metadata is None else getattr(metadata.get_object(), "value", True)
+    if not key or recipient != key or not AlgV5.verify_perms(
+            key, value("/Perms"), int(encrypt["/P"]) & 0xFFFFFFFF, metadata):
+        raise RegisterError(f"{path.name}: {NOT_OPENING}")
+
+
+def _owner_key(reader) -> bytes | None:
+    """The file key pypdf unlocked, when it unlocked it with the owner password (None when
+    it did not, or keeps it where this does not look)."""
+    from pypdf._encryption import PasswordType
+
+    encryption = getattr(reader, "_encryption", None)
+    if getattr(encryption, "_password_type", None) != PasswordType.OWNER_PASSWORD:
+        return None
+    key = getattr(encryption, "_key", None)
+    return key if isinstance(key, bytes) and key else None
 
 
 def _info_token(reader) -> str | None:
@@ -115,11 +145,10 @@ def draws_text(reader, number: int, text: str) -> bool:
     """Whether page ``number`` draws ``text`` as one run of glyphs that reads back as
     ``text`` through its font's ToUnicode map, in a form the page shows (the writer's own,
     named ``MJ…``, first) or in its own content, without laying the page out."""
-    page = reader.pages[number]
+    resources, contents = _first_page(reader) if number == 0 else _listed_page(reader, number)
     # the forms first: the writer's own (``MJ…``) hold the code, and the draft's fonts on the
     # page itself need not have their maps read when it is found there
-    holders = itertools.chain(_forms(page.get("/Resources"), depth=3),
-                              [(page.get("/Resources"), page.get_contents())])
+    holders = itertools.chain(_forms(resources, depth=3), [(resources, contents)])
     seen: dict[int, bytes | None] = {}
     for resources, content in holders:
         if content is None:
@@ -131,6 +160,54 @@ def draws_text(reader, number: int, text: str) -> bool:
             if code in data:
                 return True
     return False
+
+
+class _Contents:
+    """A page's content, one stream or an array of them, read as one (``get_data``)."""
+
+    def __init__(self, contents) -> None:
+        self.contents = contents
+
+    def get_data(self) -> bytes:
+        contents = self.contents.get_object()
+        parts = contents if isinstance(contents, list) else [contents]
+        return b"\n".join(part.get_object().get_data() for part in parts)
+
+
+def _listed_page(reader, number: int) -> tuple:
+    """(resources, content) of page ``number`` from pypdf's list of pages."""
+    page = reader.pages[number]
+    return page.get("/Resources"), page.get_contents()
+
+
+PAGE_TREE_DEPTH = 32
+"""Deepest page tree walked to the first page (a deeper one is read through pypdf's list)."""
+
+
+def _first_page(reader) -> tuple:
+    """(resources, content) of the first page, found by walking the page tree down its
+    first kids, with the resources the page inherits when it has none of its own.
+
+    pypdf's list of pages reads every page object of the file to give the first one (a third
+    of the check of a 20-page copy); the first leaf of the tree, depth first in the order of
+    the kids, is the page pypdf would list first. A tree this walk does not understand (a
+    loop, a kid that is not a dictionary, too deep) is left to pypdf's list."""
+    node = reader.trailer["/Root"].get_object()["/Pages"].get_object()
+    stack: list[tuple[object, object, int]] = [(node, node.get("/Resources"), 0)]
+    seen: set[int] = set()
+    while stack:
+        reference, inherited, depth = stack.pop()
+        node = reference.get_object()  # read only when its turn comes: the later kids stay unread
+        if not hasattr(node, "get") or id(node) in seen or depth > PAGE_TREE_DEPTH:
+            return _listed_page(reader, 0)
+        seen.add(id(node))
+        resources = node.get("/Resources", inherited)
+        kids = node.get("/Kids")
+        if kids is None:
+            contents = node.get("/Contents")
+            return resources, (_Contents(contents) if contents is not None else None)
+        stack.extend((kid, resources, depth + 1) for kid in reversed(kids.get_object()))
+    return _listed_page(reader, 0)
 
 
 def _forms(resources, depth: int) -> Iterator[tuple]:

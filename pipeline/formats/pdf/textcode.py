@@ -20,6 +20,8 @@ run, so the page draws exactly as before.
 
 from __future__ import annotations
 
+import functools
+
 import pymupdf
 
 from mijian.pipeline.formats.pdf.content import ContentError, ShowOp, line_ends, show_ops
@@ -110,10 +112,21 @@ def measure_stream(data: bytes) -> tuple[ShowOp, ...] | None:
 
 def _run_operators(run: bytes, end: ShowOp, name: bytes) -> bytes:
     """The operators drawing one run after ``end`` and restoring the state it changed."""
-    out = b" /" + name + b" " + _number(end.font_size) + b" Tf 3 Tr "
-    out += _number(SPACING * end.font_size) + b" Tc " + run + b" " + end.font + b" "
-    out += _number(end.font_size) + b" Tf " + _number(end.render) + b" Tr "
-    return out + _number(end.spacing) + b" Tc\n"
+    before, after = _around(end.font_size, end.font, end.render, end.spacing, name)
+    return before + run + after
+
+
+@functools.lru_cache(maxsize=4096)
+def _around(font_size: float, font: bytes, render: int, spacing: float,
+            name: bytes) -> tuple[bytes, bytes]:
+    """The operators before and after a run drawn where a line in this state ends. The
+    states of a draft's line ends are few and the same for every copy, and formatting
+    their numbers was most of the cost of placing the code (25 runs a page, every page of
+    every copy), so they are formatted once per process."""
+    before = b" /" + name + b" " + _number(font_size) + b" Tf 3 Tr "
+    before += _number(SPACING * font_size) + b" Tc "
+    after = b" " + font + b" " + _number(font_size) + b" Tf " + _number(render) + b" Tr "
+    return before, after + _number(spacing) + b" Tc\n"
 
 
 def with_runs(data: bytes, run: bytes, name: bytes, ends: tuple[ShowOp, ...],
