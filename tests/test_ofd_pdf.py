@@ -106,6 +106,19 @@ def test_the_pdf_copy_and_a_page_image_of_it_trace_to_the_recipient(
         assert report["verdict"] == "identified" and report["serial"] == "000002", leak
 
 
+def test_a_reproduction_of_a_pdf_copy_is_a_pdf(issued: tuple[Path, Path, dict[str, str]],
+                                                tmp_path: Path) -> None:
+    home, _out, _passwords = issued
+    with sqlite3.connect(f"file:{home / 'register.db'}?mode=ro", uri=True) as conn:
+        [(copy_id,)] = conn.execute("SELECT copy_id FROM copies WHERE serial = '000001'").fetchall()
+    done = run("derive", "reproduce", copy_id, "--draft", str(DRAFT), "--for", "王五",
+               "--out", str(tmp_path / "re"), "--reason", "会议需要", "--approver", "李主任",
+               "--approver-role", "leader", "--json", home=home, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [made] = list((tmp_path / "re").glob("000003_*"))
+    assert made.suffix == ".pdf" and pymupdf.open(made).needs_pass
+
+
 @pytest.mark.parametrize(("draft", "wanted"), [
     (ROOT / "samples" / "zh_meeting_internal.docx", "pdf"),
     (DRAFT, "docx"),
