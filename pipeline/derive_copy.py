@@ -151,6 +151,16 @@ def _source(draft: Document, record: DocumentRecord, limits: Limits) -> tuple[by
     return base, registry.named(kind).extension
 
 
+def _as_parent(draft: Document, parent: CopyRecord) -> Document:
+    """``draft`` marked for copies in the parent copy's format when that is one its format
+    makes besides its own (an OFD draft issued with ``--as pdf``): a reproduction is in the
+    format of the copy it reproduces, as its holder's handling rules were set for that one."""
+    suffix = Path(parent.file).suffix.lower()
+    formats = registry.for_document(draft).copies_as
+    wanted = next((name for name in formats if registry.named(name).extension == suffix), None)
+    return dataclasses.replace(draft, copy_as=wanted) if wanted else draft
+
+
 def _holder(recipient: Recipient) -> Recipient:
     """The new holder with a checked id, name and unit (one visible line each, bounded)."""
     name = one_line(recipient.name, "the new holder", "--for NAME", "复制件接收人")
@@ -190,7 +200,7 @@ def reproduce(office: Office, copy_id: str, draft: Document, recipient: Recipien
     parent, document = _parent(office, copy_id)
     approval = check_approval(approver, role, reason, document.level, document.grade, REPRODUCE,
                               requester=actor, holder=recipient.name, holder_id=recipient.id)
-    base, ext = _source(draft, document, limits)
+    base, ext = _source(_as_parent(draft, parent), document, limits)
     out_dir = Path(out_dir).absolute()
     _check_office(office, out_dir)
     void_abandoned(office, document.id, "reproduce", actor)  # a killed one's holder is free again

@@ -32,6 +32,11 @@ class Document:
     title: str = ""
     notes: tuple[str, ...] = field(default=())
     """Recoveries and oddities the reader noticed, for the report."""
+    copy_as: str = ""
+    """The format the copies were asked in (``pdf`` for PDF copies of an OFD draft), empty
+    for the format's own choice. Kept on the draft as read, because the draft's format decides
+    the bytes copies start from (:meth:`Format.copy_base`); the draft's digest and register id
+    stay those of the file itself."""
 
 
 @dataclass(frozen=True)

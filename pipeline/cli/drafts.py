@@ -80,6 +80,9 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .ofd, .docx o
           out: Path | None = typer.Option(None, help="output folder (default: mijian-out/<document id>)"),
           running: bool = typer.Option(True, "--running/--no-running",
                                        help="running header with grade, 份号 and page"),
+          copy_as: str | None = typer.Option(None, "--as", help="the copies' format when not the "
+                                             "draft's own: pdf for PDF copies of an OFD draft "
+                                             "(OFD 底稿生成 PDF 副本)"),
           jobs: int | None = typer.Option(None, "--jobs", "-j", help="worker processes building copies "
                                              "(default: one per core, at most 4)"),
           as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
@@ -89,7 +92,7 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .ofd, .docx o
 
     request = service.IssueRequest(
         draft=draft, recipients=recipients, scheme=scheme, catalogue=catalogue, out=out,
-        running=running, jobs=jobs,
+        running=running, jobs=jobs, copy_as=copy_as.lower() if copy_as else None,
         choice=service.GradeChoice(grade=grade, period=period, justification=justification,
                                    approver=approver))
     try:

@@ -65,6 +65,9 @@ class Format(ABC):
     """Whether a draft in this format can be classified and issued."""
     copies: bool = False
     """Whether copies are written in this format (``write_copy``, ``self_check``, ``decrypt``)."""
+    copies_as: tuple[str, ...] = ()
+    """The formats copies of a draft in this format can be asked in besides the usual one
+    (``issue --as``); :meth:`copy_base` makes them."""
     separate_owner_password: bool = False
     """Whether a copy carries the office's own password besides the recipient's."""
     no_page_images: str = "the leak has no page images"

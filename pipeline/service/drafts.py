@@ -161,7 +161,7 @@ def _issue_listed(request: IssueRequest, listed: Any, settings: Settings,
     from mijian.pipeline.office import Office
     from mijian.pipeline.readers import read_document
 
-    document = read_document(request.draft, settings.limits)
+    document = _copies_as(read_document(request.draft, settings.limits), request.copy_as)
     early = _early_trial(request, document, settings, pool)
     decision, warnings = _decision_for(document, request, settings)
     out_dir = request.out or Path("mijian-out") / document_id_for(document)
@@ -220,6 +220,22 @@ def _decision_for(document: Any, request: IssueRequest,
                          "(绝密件复制须经批准); give --approver NAME")
     warning = standing.higher_suggestion(found, classification)
     return decision, (warning,) if warning else ()
+
+
+def _copies_as(document: Any, wanted: str | None) -> Any:
+    """``document`` marked for copies in ``wanted`` (see :attr:`Document.copy_as`), after
+    checking its format can make them; the draft's own usual format is accepted as is."""
+    from mijian.pipeline.formats import registry
+
+    if not wanted:
+        return document
+    fmt = registry.for_document(document)
+    made = (fmt.name, *fmt.copies_as) if fmt.copies else fmt.copies_as
+    if wanted not in made:
+        raise UsageError(f"--as {wanted}: copies of {fmt.name.upper()} drafts cannot be made as "
+                         f"{wanted.upper()} (无法生成该格式的副本); expected --as "
+                         f"{' or --as '.join(made)}")
+    return document if wanted == fmt.name else replace(document, copy_as=wanted)
 
 
 def _approver(request: IssueRequest) -> str | None:

@@ -118,6 +118,9 @@ class IssueRequest:
     out: Path | None = None
     running: bool = True
     jobs: int | None = None
+    copy_as: str | None = None
+    """The format of the copies when not the draft's usual one: ``pdf`` for PDF copies of an
+    OFD draft (``issue --as pdf``); refused for a draft whose copies cannot be made so."""
 
     def __post_init__(self) -> None:
         # paths may be given as text (a script, a web form): kept as Path values

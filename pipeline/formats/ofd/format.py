@@ -43,6 +43,7 @@ class OfdFormat(Format):
     extensions = (".ofd",)
     drafts = True
     copies = True
+    copies_as = ("pdf",)
 
     def sniff(self, data: bytes) -> bool:
         """A ZIP naming ``OFD.xml``, or an encrypted copy (one AES member named *.ofd)."""
@@ -60,6 +61,17 @@ class OfdFormat(Format):
                              "an unencrypted draft; decrypt it first or use the original draft")
         found = read_ofd(data, source, limits)
         return make_document(data, source, "ofd", "\n\n".join(found.pages), limits, found.pages)
+
+    def copy_base(self, document: Document, data: bytes) -> tuple[bytes, str]:
+        """The OFD itself, or, when PDF copies were asked for (``document.copy_as``), the
+        draft laid out again as a PDF (:mod:`pipeline.formats.ofd.topdf`): the copies then
+        take every PDF layer and encryption."""
+        if document.copy_as != "pdf":
+            return data, self.name
+        from mijian.pipeline.formats.ofd.topdf import ofd_to_pdf
+        from mijian.pipeline.limits import DEFAULT_LIMITS
+
+        return ofd_to_pdf(data, document.source, DEFAULT_LIMITS), "pdf"
 
     def write_copy(self, source: bytes, stamp: CopyStamp, out_path: Path, *, limits: Limits,
                    cache: dict[Any, Any] | None = None) -> None:

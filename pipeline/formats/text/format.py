@@ -21,6 +21,7 @@ class TextFormat(Format):
     """UTF-8 text: read as is; its copies are PDF copies of the text laid out on A4 pages."""
 
     name = "txt"
+    copies_as = ("pdf",)
     extensions = (".txt",)
     drafts = True
 
