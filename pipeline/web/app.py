@@ -72,7 +72,7 @@ def _errors(app: FastAPI) -> None:
 
 def create_app(config: WebConfig) -> FastAPI:
     """The web app over the office at ``config.home``: pages, static files and /api/v1."""
-    from mijian.pipeline.web import address_book, alarm, destructions
+    from mijian.pipeline.web import address_book, alarm, destructions, issuing
     from mijian.pipeline.web.routes import admin, api, auth, book, destruction, drafts, issue, register, trace
     from mijian.pipeline.web.store import private_dir
 
@@ -81,7 +81,7 @@ def create_app(config: WebConfig) -> FastAPI:
     app.state.config = config
     app.state.accounts = users.connect(config.home)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
-    app.state.jobs = {}
+    app.state.jobs = issuing.Runs()  # issuing runs; their passwords are dropped in time
     app.state.traces = {}  # kept traces for their report (routes.trace)
     app.state.classified = {}
     address_book.ensure(app.state.accounts)

@@ -5,7 +5,10 @@ people with their unit and certificate, units expanded to their members); a pers
 is an account's name can later be shown the draft and fetch their own copy. The recipients file the
 service reads is written to a private temporary folder and removed after the run. The
 copies' passwords are kept in memory until the page that shows them is first read, then
-forgotten: they are shown once (the register keeps them sealed under the office key).
+forgotten: they are shown once (the register keeps them sealed under the office key). A run
+whose page is never read drops them :data:`PASSWORD_SECONDS` after it ends all the same, and
+at most :data:`KEPT_RUNS` finished runs are remembered: nothing of a run stays in the server's
+memory for good.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import secrets
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +44,55 @@ class Job:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     passwords: list[dict] = field(default_factory=list)
+    ended_at: float | None = None
+    """When the run was first seen finished, on its :class:`Runs`' clock."""
+    expired: bool = False
+    """The passwords were dropped unshown (see :data:`PASSWORD_SECONDS`)."""
+
+
+PASSWORD_SECONDS = 15 * 60
+"""How long a finished run keeps its copies' passwords for a page that was never read: long
+enough to come back to a tab left open, short enough that they do not sit in memory for good."""
+KEPT_RUNS = 100
+"""Most finished runs remembered; the oldest beyond are forgotten when a new run starts."""
+
+
+class Runs(dict[str, Job]):
+    """The server's issuing runs by id, with the clock their ends are timed on (injectable:
+    a test moves time on without sleeping). Added to and tidied on the server's event loop
+    only; a run's own timer touches its run, never this dict."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.clock = clock
+
+
+def expire(job: Job) -> None:
+    """Drop a finished run's passwords not shown yet, and note that they were dropped."""
+    if job.finished and job.passwords:
+        job.passwords = []
+        job.expired = True
+
+
+def tidy(jobs: dict[str, Job]) -> None:
+    """Drop the passwords of runs finished :data:`PASSWORD_SECONDS` ago or more, and forget
+    the oldest finished runs beyond :data:`KEPT_RUNS` (those without passwords left first).
+    A run's end is timed when first seen finished here (on the clock of ``jobs``, a
+    :class:`Runs`; the monotonic clock for a plain dict)."""
+    clock = getattr(jobs, "clock", time.monotonic)
+    now = clock()
+    ended = []
+    for job_id, job in list(jobs.items()):
+        if not job.finished:
+            continue
+        if job.ended_at is None:
+            job.ended_at = now
+        if now - job.ended_at >= PASSWORD_SECONDS:
+            expire(job)
+        ended.append((bool(job.passwords), job.ended_at, job_id))
+    ended.sort()
+    for _kept, _at, job_id in ended[:max(0, len(ended) - KEPT_RUNS)]:
+        del jobs[job_id]
 
 
 def choice_of(draft: Draft) -> service.GradeChoice:
@@ -115,7 +169,8 @@ def claim(jobs: dict, job: Job) -> str | None:
     """Register ``job`` and return its id, or None while another run of the same draft is
     unfinished: a form sent twice (a double click, the back button) must not start a second
     run beside the first. Called on the server's event loop, so the check and the insert
-    cannot interleave with another request's."""
+    cannot interleave with another request's. Old runs are tidied first (see :func:`tidy`)."""
+    tidy(jobs)
     if any(other.draft_id == job.draft_id and not other.finished for other in jobs.values()):
         return None
     job_id = secrets.token_urlsafe(16)
@@ -139,7 +194,12 @@ def start(cfg: WebConfig, jobs: dict, draft: Draft, people: list[Recipient], act
             job.error = hide_paths(str(exc)) or type(exc).__name__
         finally:
             own.close()
+            job.ended_at = getattr(jobs, "clock", time.monotonic)()
             job.finished = True
+            # the passwords go even if no page and no new run ever looks at this run again
+            timer = threading.Timer(PASSWORD_SECONDS, expire, (job,))
+            timer.daemon = True
+            timer.start()
 
     threading.Thread(target=work, daemon=True, name=f"issue-{draft.id}").start()
     return job_id

@@ -100,6 +100,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "slip_hint": ("打印本页即得口令条：每份一张，裁开后分别交付",
                   "Print this page for the password slips: one per copy, to cut apart"),
     "hand_over": ("请另行妥善交付", "Hand over separately"),
+    "passwords_gone": ("本次发放的口令已不再提供：口令只显示一次，且在发放结束 15 分钟后即从服务器内存中清除。"
+                       "任何页面或命令都不会再次显示（登记簿以单位密钥加密保存）。收件人需要口令时，"
+                       "请在登记簿页面将其副本登记清退，再向其重新发放：新副本有新的口令。",
+                       "The passwords of this run are no longer available: they are shown once, and "
+                       "dropped from the server's memory 15 minutes after the run ends. No page or command "
+                       "shows them again (the register keeps them sealed under the office key). For a "
+                       "recipient who needs theirs, record their copy as returned on the Register page, "
+                       "then issue to them again: the new copy has a new password."),
 }
 
 

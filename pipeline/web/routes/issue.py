@@ -79,8 +79,10 @@ async def issue_start(request: Request, draft_id: str) -> Response:
 
 
 def own_job(request: Request, job_id: str) -> issuing.Job:
-    """The job when the user started it (404 otherwise)."""
+    """The job when the user started it (404 otherwise); old runs are tidied first, so a
+    page read after :data:`issuing.PASSWORD_SECONDS` no longer shows the passwords."""
     found = require(request, "clerk")
+    issuing.tidy(request.app.state.jobs)
     job = request.app.state.jobs.get(job_id)
     if job is None or job.owner != found.user.name:
         raise HTTPException(404, "no such run")
