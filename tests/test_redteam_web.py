@@ -411,3 +411,26 @@ def test_two_decisions_sent_at_once_record_one(tmp_path):
     assert store.get(conn, draft_id).decision["grade"] == "机密"
     events = recent_events(100, settings=office.app.state.config.settings("test"))
     assert sum(e["action"] == "web.decision" for e in events) == 1
+
+
+def test_a_password_typed_into_the_name_box_is_not_logged(tmp_path, monkeypatch):
+    """A failed login logged the name tried, and clerks read the log: a password typed into
+    the name box (a slip of the tab key) was written there in clear. Only an account's name is
+    logged now; any other text is a fixed placeholder, and its lock-out is still counted."""
+    from mijian.pipeline import service
+    from mijian.pipeline.service.events import recent_events
+    from mijian.pipeline.web.routes import auth
+
+    monkeypatch.setattr(auth, "FAIL_DELAY", 0)
+    office = build_office(tmp_path)
+    office.client("dra")  # the register's first events
+    typed = "pw-cle-0123456789"  # cle's password, in the name box
+    for _ in range(users.MAX_FAILURES + 1):
+        assert log_in(office.client(), typed, "").status_code == 401
+    assert log_in(office.client(), "cle", "wrong password!").status_code == 401
+    logged = recent_events(1000, settings=service.Settings(home=office.home))
+    failed = [(e["action"], e["detail"]) for e in logged if e["actor"] == "web"][::-1]
+    assert typed not in str(logged)
+    assert [a for a, d in failed if d["name"] == auth.UNKNOWN_NAME] == \
+        ["web.login_failed"] * (users.MAX_FAILURES - 1) + ["web.lockout", "web.login_failed"]
+    assert failed[-1] == ("web.login_failed", {"name": "cle", "reason": "bad_login"})

@@ -57,7 +57,7 @@ async def login_page(request: Request) -> Response:
 async def check_login(request: Request, name: str, password: str) -> tuple[users.User | None, str | None]:
     """The user of a name and password, or None and the catalogue key of why not. Every
     outcome is recorded in the signed log: a login by the user, a failure or the start of a
-    lock-out by ``web`` with the name that was tried."""
+    lock-out by ``web`` with the account tried (see :func:`failed`)."""
     conn = request.app.state.accounts
     try:
         user = await asyncio.to_thread(users.authenticate, conn, name, password)
@@ -76,10 +76,19 @@ async def check_login(request: Request, name: str, password: str) -> tuple[users
     return user, None
 
 
+UNKNOWN_NAME = "(unknown name)"
+"""What the log says for a refused login under a name that is no account (not the text typed)."""
+
+
 async def failed(request: Request, name: str, why: str) -> None:
     """Record a refused login (``web.lockout`` when this failure locked the name, else
-    ``web.login_failed`` with why: ``bad_login`` or ``locked``), then wait :data:`FAIL_DELAY`."""
-    tried = "".join(c for c in name if c.isprintable())[:100]  # as the lock-out counts it
+    ``web.login_failed`` with why: ``bad_login`` or ``locked``), then wait :data:`FAIL_DELAY`.
+
+    The log names the account tried, but never text that is no account's name: clerks read
+    the log, and a password typed into the name box would be written there in clear. Such a
+    name is recorded as :data:`UNKNOWN_NAME` (its lock-out is still counted under it)."""
+    known = await asyncio.to_thread(users.get_user, request.app.state.accounts, name)
+    tried = known.name if known is not None else UNKNOWN_NAME
     action, detail = ("web.lockout", {"name": tried, "failures": users.MAX_FAILURES}) if why == "lockout" \
         else ("web.login_failed", {"name": tried, "reason": why})
     await asyncio.to_thread(alarm.record, request.app, config(request).settings(users.APP_ACTOR), action, detail)
