@@ -3,9 +3,12 @@ the commands it starts) in a temporary folder, never the user's own."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -50,3 +53,27 @@ def secret_document_record(doc_id: str) -> DocumentRecord:
                           period="20年", suggested_grade="机密", suggested_level=3,
                           justification=None, basis="目录第3项", rationale=("r1",),
                           decided_by="定密责任人", decided_at="2026-01-01T00:00:00+00:00")
+
+
+def run_cli(*args: str, home: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """``python -m mijian ARGS`` in ``cwd`` with MIJIAN_HOME set to ``home`` (and ``env`` added)."""
+    full = {**os.environ, "MIJIAN_HOME": str(home), **env}
+    return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True, text=True,
+                          env=full, cwd=cwd, timeout=300)
+
+
+def issue_sample_copies(folder: Path, draft: Path, count: int,
+                        *extra: str) -> tuple[Path, Path, dict[str, str]]:
+    """Issue 秘密★10年 copies of ``draft`` to the first ``count`` sample recipients in ``folder``:
+    (home, out folder, passwords by serial). ``extra`` options are passed to ``issue``."""
+    lines = (SAMPLES / "recipients.csv").read_text(encoding="utf-8").splitlines()
+    recipients = folder / "recipients.csv"
+    recipients.write_text("\n".join(lines[:count + 1]) + "\n", encoding="utf-8")
+    home, out = folder / "home", folder / "out"
+    done = run_cli("issue", str(draft), "--recipients", str(recipients), "--grade", "秘密",
+                   "--period", "10年", "--out", str(out), "--jobs", "1", *extra,
+                   home=home, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    with (out / "passwords.csv").open(encoding="utf-8") as stream:
+        passwords = {row["serial"]: row["password"] for row in csv.DictReader(stream)}
+    return home, out, passwords

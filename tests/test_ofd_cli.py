@@ -5,12 +5,9 @@ nothing written."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -20,32 +17,18 @@ import pytest
 from mijian.pipeline.formats import registry
 from mijian.pipeline.formats.interface import LeakKeys
 from mijian.pipeline.limits import DEFAULT_LIMITS
+from tests.conftest import issue_sample_copies
+from tests.conftest import run_cli as run
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "ofd"
 DRAFT = DATA / "keyword2.ofd"
 
 
-def run(*args: str, home: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    full = {**os.environ, "MIJIAN_HOME": str(home), **env}
-    return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True, text=True,
-                          env=full, cwd=cwd, timeout=300)
-
-
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, str]]:
     """Three copies of the draft, issued once for the module: (home, out folder, passwords)."""
-    folder = tmp_path_factory.mktemp("ofd-issue")
-    lines = (ROOT / "samples" / "recipients.csv").read_text(encoding="utf-8").splitlines()
-    recipients = folder / "three.csv"
-    recipients.write_text("\n".join(lines[:4]) + "\n", encoding="utf-8")
-    home, out = folder / "home", folder / "out"
-    done = run("issue", str(DRAFT), "--recipients", str(recipients), "--grade", "秘密",
-               "--period", "10年", "--out", str(out), "--jobs", "1", home=home, cwd=folder)
-    assert done.returncode == 0, done.stderr
-    with (out / "passwords.csv").open(encoding="utf-8") as stream:
-        passwords = {row["serial"]: row["password"] for row in csv.DictReader(stream)}
-    return home, out, passwords
+    return issue_sample_copies(tmp_path_factory.mktemp("ofd-issue"), DRAFT, 3)
 
 
 def test_an_ofd_draft_is_classified(tmp_path: Path) -> None:

@@ -5,12 +5,8 @@ one line (exit 2, nothing written) where the copies cannot be made in the format
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -21,33 +17,18 @@ import pytest
 from mijian.pipeline.errors import InputError
 from mijian.pipeline.formats.ofd.topdf import ofd_to_pdf
 from mijian.pipeline.limits import DEFAULT_LIMITS
+from tests.conftest import issue_sample_copies
+from tests.conftest import run_cli as run
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "ofd"
 DRAFT = DATA / "keyword2.ofd"
 
 
-def run(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MIJIAN_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "mijian", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=300)
-
-
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, str]]:
     """Two PDF copies of the OFD draft: (home, out folder, passwords by serial)."""
-    folder = tmp_path_factory.mktemp("ofd-as-pdf")
-    lines = (ROOT / "samples" / "recipients.csv").read_text(encoding="utf-8").splitlines()
-    recipients = folder / "two.csv"
-    recipients.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
-    home, out = folder / "home", folder / "out"
-    done = run("issue", str(DRAFT), "--recipients", str(recipients), "--grade", "秘密",
-               "--period", "10年", "--out", str(out), "--as", "pdf", "--jobs", "1",
-               home=home, cwd=folder)
-    assert done.returncode == 0, done.stderr
-    with (out / "passwords.csv").open(encoding="utf-8") as stream:
-        passwords = {row["serial"]: row["password"] for row in csv.DictReader(stream)}
-    return home, out, passwords
+    return issue_sample_copies(tmp_path_factory.mktemp("ofd-as-pdf"), DRAFT, 2, "--as", "pdf")
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("*.ofd")))

@@ -6,7 +6,6 @@ choice."""
 
 from __future__ import annotations
 
-import datetime
 
 import pytest
 from test_web_helpers import build_office, csrf, decide, issue, upload
@@ -14,25 +13,13 @@ from test_web_helpers import build_office, csrf, decide, issue, upload
 from mijian.pipeline import service
 from mijian.pipeline.service.events import recent_events
 from mijian.pipeline.web import address_book
+from tests.identities import self_signed
 
 
 def identity(name: str) -> tuple[str, bytes]:
     """A self-signed RSA certificate (PEM text) and its private key (PEM bytes)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
-    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()))
+    cert, key = self_signed(name)
+    return cert.decode(), key
 
 
 def save(client, **fields):
