@@ -9,12 +9,14 @@ import subprocess
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import docx
 import msoffcrypto
 import pytest
 from docx.enum.section import WD_SECTION
-from docx.shared import Pt
+from docx.shared import Mm, Pt
+from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from mijian.pipeline.formats.docx.archive import TOKEN_PROPERTY, check_docx_archive
@@ -57,9 +59,14 @@ def stamp_for(marking: Marking = CN_MARKING, **changes: object) -> CopyStamp:
     return CopyStamp(**values)  # type: ignore[arg-type]
 
 
-def draft_bytes(*, sections: bool = False) -> bytes:
-    """A real python-docx draft: paragraphs, a table, a header and a footer."""
+def draft_bytes(*, sections: bool = False, gbt_margins: bool = False) -> bytes:
+    """A real python-docx draft: paragraphs, a table, a header and a footer (with
+    ``gbt_margins``, GB/T 9704's 37 mm top margin and a 15 mm header distance instead of
+    python-docx's 2.54 cm and 1.27 cm)."""
     document = docx.Document()
+    if gbt_margins:
+        document.sections[0].top_margin = Mm(37)
+        document.sections[0].header_distance = Mm(15)
     document.add_paragraph("关于2025年度预算的请示")
     document.add_paragraph("Body paragraph two.")
     table = document.add_table(rows=2, cols=2)
@@ -323,14 +330,51 @@ def test_copy_is_encrypted_and_opens_only_with_its_password(cn_copy: tuple[Path,
         read_docx_text(path.read_bytes(), path.name, DEFAULT_LIMITS)
 
 
+def box_lines(document: docx.document.Document) -> list[Any]:
+    """The paragraphs of the marking box anchored in the first paragraph of the body."""
+    first = document.element.body.find(f"{{{W}}}p")
+    return [Paragraph(p, None) for p in first.iter(f"{{{W}}}txbxContent")
+            for p in p.iter(f"{{{W}}}p")] if first is not None else []
+
+
+def test_marking_box_in_top_margin_takes_no_body_room(tmp_path: Path) -> None:
+    """With GB/T 9704 margins the 份号 and grade line are a text box in the top margin: flush
+    with the text block, its bottom on the text block's top edge, not wrapped around; the
+    body starts with the draft's own text and ends with the printed code, and the header is
+    moved up just enough to stay clear of the box."""
+    out = tmp_path / "box.docx"
+    write_docx_copy(draft_bytes(gbt_margins=True), stamp_for(), out)
+    document = docx.Document(io.BytesIO(decrypt(out, PASSWORD)))
+    assert document.paragraphs[0].text == "关于2025年度预算的请示"
+    assert document.paragraphs[-1].text == "MJ-7Q2K-9XHD"
+    lines = box_lines(document)
+    assert [p.text for p in lines] == ["000003", "机密★20年"]
+    assert lines[0].runs[0].font.size == Pt(16) and lines[1].runs[0].font.bold is True
+    shape = next(document.element.body.iter(f"{{{VML}}}shape"))
+    style = dict(item.split(":", 1) for item in shape.get("style").split(";"))
+    assert style["mso-position-vertical-relative"] == "margin" and style["margin-left"] == "0"
+    height = float(style["height"].removesuffix("pt"))
+    assert float(style["margin-top"].removesuffix("pt")) == -height
+    assert height == sum(p.paragraph_format.line_spacing.pt for p in lines) == 20 + 20
+    assert shape.find("{urn:schemas-microsoft-com:office:word}wrap").get("type") == "none"
+    section = document.sections[0]
+    assert abs(section.top_margin.pt - Mm(37).pt) < 0.1  # the text block stays where it was
+    assert section.header_distance.pt < Mm(15).pt  # lifted above the box
+    assert section.header_distance.pt >= 18
+    text = read_docx_text(decrypt(out, PASSWORD), "copy.docx", DEFAULT_LIMITS)
+    assert "000003" in text and "MJ-7Q2K-9XHD" in text
+
+
 def test_copy_starts_with_marking_lines_then_code(cn_copy: tuple[Path, bytes]) -> None:
-    """份号, grade line and visible code open the body; the original text follows."""
+    """When the top margin is too small for the marking box (python-docx's 2.54 cm), the
+    份号 and grade line open the body; the original text follows, then the visible code."""
     _, plain = cn_copy
     document = docx.Document(io.BytesIO(plain))
     paragraphs = document.paragraphs
-    assert [p.text for p in paragraphs[:4]] == [
-        "000003", "机密★20年", "MJ-7Q2K-9XHD", "关于2025年度预算的请示"]
-    serial, grade, code = paragraphs[:3]
+    assert [p.text for p in paragraphs[:3]] == ["000003", "机密★20年", "关于2025年度预算的请示"]
+    assert not box_lines(document)
+    serial, grade, code = paragraphs[0], paragraphs[1], paragraphs[-1]
+    assert code.text == "MJ-7Q2K-9XHD"
     assert serial.runs[0].font.size == Pt(16) and grade.runs[0].font.size == Pt(16)
     assert grade.runs[0].font.bold is True
     assert grade.runs[0].element.xpath("string(./w:rPr/w:rFonts/@w:eastAsia)") == "黑体"
@@ -443,7 +487,8 @@ def test_every_header_and_footer_is_marked(tmp_path: Path) -> None:
     write_docx_copy(draft_bytes(sections=True), stamp, out)
     plain = decrypt(out, PASSWORD)
     document = docx.Document(io.BytesIO(plain))
-    assert [p.text for p in document.paragraphs[:2]] == ["Copy 7 of 10 copies", "MJ-7Q2K-9XHD"]
+    assert [p.text for p in box_lines(document)] == ["Copy 7 of 10 copies"]
+    assert document.paragraphs[-1].text == "MJ-7Q2K-9XHD"
     parts = members(plain)
     headers = [n for n in parts if n.startswith("word/header")]
     footers = [n for n in parts if n.startswith("word/footer")]
@@ -581,7 +626,8 @@ def test_libreoffice_renders_marks_and_watermark(
 
 
 def test_first_page_right_line_and_unique_shape_ids(tmp_path: Path) -> None:
-    """A top-right marking is a right-aligned first paragraph; shape ids avoid the draft's."""
+    """A top-right marking is a right-aligned line of the marking box (or the first paragraph
+    when the box does not fit); shape ids avoid the draft's."""
     marking = Marking(scheme="cn-enterprise", grade="机密", level=3, period="5年",
                       serial="000009", first_page_right="某某公司 商密·机密 5年")
     first = tmp_path / "first.docx"
@@ -590,8 +636,9 @@ def test_first_page_right_line_and_unique_shape_ids(tmp_path: Path) -> None:
     write_docx_copy(decrypt(first, PASSWORD), stamp_for(marking), again)
     plain = decrypt(again, PASSWORD)
     document = docx.Document(io.BytesIO(plain))
-    assert document.paragraphs[0].text == "某某公司 商密·机密 5年"
-    assert document.paragraphs[0].paragraph_format.alignment == 2  # right
+    lines = box_lines(document)
+    assert lines[0].text == "某某公司 商密·机密 5年"
+    assert lines[0].paragraph_format.alignment == 2  # right
     first_tiles = list(etree.fromstring(members(decrypt(first, PASSWORD))["word/header1.xml"])
                        .iter(f"{{{VML}}}shape"))
     spids = [s.get("{urn:schemas-microsoft-com:office:office}spid")

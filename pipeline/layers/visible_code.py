@@ -23,12 +23,20 @@ def _bottom_row(context: PdfOverlay | OfdBands) -> None:
 
 
 def _docx_body(context: DocxBody) -> None:
-    """The code as a paragraph after the marking lines at the start of the body (inserted
-    first: the marking lines are put before it)."""
+    """The code as a small paragraph at the end of the body: it travels with the body's text
+    (a copy of the whole text, LibreOffice's and Word's text exports, which leave text boxes,
+    headers and footers out) and takes no room before the draft's text, so the pages break
+    where the draft's do (only a last page filled to its foot gets a page more)."""
     from mijian.pipeline.formats.docx.body import code_paragraph
 
     if context.stamp.visible_code:
-        context.body.insert(0, code_paragraph(context.stamp.visible_code))
+        body = context.body
+        last = body[-1] if len(body) else None
+        paragraph = code_paragraph(context.stamp.visible_code)
+        if last is not None and last.tag.endswith("}sectPr"):
+            last.addprevious(paragraph)
+        else:
+            body.append(paragraph)
 
 
 def _docx_footer(context: DocxFooter) -> None:

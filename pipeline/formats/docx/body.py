@@ -1,5 +1,6 @@
-"""The body of a .docx copy: the marking lines and the printed code as flush paragraphs at the
-start, and the invisible text code at the end of (and inside long) paragraphs.
+"""The body of a .docx copy: the flush paragraphs its marks are set in (placed by
+:mod:`pipeline.formats.docx.firstpage` and the header and footer writers), and the invisible
+text code at the end of (and inside long) paragraphs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
-from mijian.pipeline.model import CopyStamp
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 
@@ -80,26 +80,6 @@ def code_paragraph(code: str, *, right: bool = False) -> Any:
     """The printed code as a small grey paragraph, flush left (or right)."""
     align = WD_ALIGN_PARAGRAPH.RIGHT if right else WD_ALIGN_PARAGRAPH.LEFT
     return line_paragraph(code, size=7, align=align, color=GREY)
-
-
-def mark_body(body: Any, stamp: CopyStamp) -> None:
-    """Put the marking lines (first-page mark, grade lines, copy line, a reproduction's stamp)
-    at the start of ``body``."""
-    marking = stamp.marking
-    new: list[Any] = []
-    if marking.first_page_right:
-        new.append(line_paragraph(marking.first_page_right, size=16, align=WD_ALIGN_PARAGRAPH.RIGHT,
-                         bold=True, east_asia="黑体"))
-    for index, text in enumerate(marking.first_page_lines):
-        new.append(line_paragraph(text, size=16, align=WD_ALIGN_PARAGRAPH.LEFT, bold=index > 0,
-                         east_asia="黑体"))
-    if marking.copy_line:
-        new.append(line_paragraph(marking.copy_line, size=12, align=WD_ALIGN_PARAGRAPH.LEFT, bold=True))
-    if marking.reproduction:  # 复制机关戳记 of a reproduced copy, under the marking lines
-        new.append(line_paragraph(marking.reproduction, size=9, align=WD_ALIGN_PARAGRAPH.LEFT,
-                                  color=STAMP_RED))
-    for index, paragraph in enumerate(new):
-        body.insert(index, paragraph)
 
 
 def line_paragraph(text: str, *, size: float, align: Any, bold: bool = False,

@@ -1,7 +1,9 @@
 """Write one issued copy of a .docx draft: marked, watermarked, tokened and encrypted.
 
-The copy carries, in this order of robustness: the marking lines and the visible code as
-ordinary body paragraphs (they travel with copied text), the banner, running line and visible
+The copy carries, in this order of robustness: the marking lines in a text box in the first
+page's top margin, flush with the text block (taking no room from the body, so the copy breaks
+lines and pages where the draft does; see :mod:`pipeline.formats.docx.firstpage`), the visible
+code as the body's last paragraph (it travels with copied text), the banner, running line and visible
 code in every header and footer, the text watermark tiled over the page from every header
 (:mod:`pipeline.formats.docx.tiles`), the signed token as the custom document property
 ``MijianToken``, and the marking in the core ``subject``; the keyed page fingerprint
@@ -27,7 +29,7 @@ from typing import Any
 
 from mijian.pipeline.errors import InputError, MijianError
 from mijian.pipeline.formats.docx.archive import check_docx_archive, problem
-from mijian.pipeline.formats.docx.body import mark_body
+from mijian.pipeline.formats.docx.firstpage import mark_first_page
 from mijian.pipeline.formats.docx.headers import (
     ensure_headers_footers,
     free_shape_number,
@@ -126,7 +128,6 @@ def _mark(document: Any, stamp: CopyStamp) -> None:
     if not document.element.sectPr_lst:
         body.get_or_add_sectPr()
     stamp_layers("docx", "body", DocxBody(document, body, stamp))
-    mark_body(body, stamp)
     headers, footers = ensure_headers_footers(document)
     sizes = {id(header._element): (width, height)
              for header, width, height in headers_in_use(document)}
@@ -140,6 +141,8 @@ def _mark(document: Any, stamp: CopyStamp) -> None:
     for footer in footers:
         stamp_layers("docx", "footer", DocxFooter(footer, stamp))
         mark_footer(footer, stamp)
+    # after the headers are marked: the box is kept clear of the first page's header text
+    mark_first_page(document, stamp, first + len(headers) * TILE_SLOTS)
     stamp_layers("docx", "document", DocxDocument(document, stamp))
     add_page_pictures(document, stamp)
     document.core_properties.subject = marking_summary(stamp)

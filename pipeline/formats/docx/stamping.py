@@ -3,8 +3,9 @@ given there (see :mod:`pipeline.layers`).
 
 The surfaces, in the order the writer visits them:
 
-- ``body``: the document body, before the marking lines are put at its start (a paragraph a
-  layer inserts at the start ends up after them);
+- ``body``: the document body, before the first page's marking lines are placed (in a text
+  box in the top margin, or, when it has no room there, as paragraphs at the start of the
+  body, before what a layer inserts there; see :mod:`pipeline.formats.docx.firstpage`);
 - ``header``: each header in use, after its marking lines (``number`` is the first of
   :data:`~pipeline.formats.docx.tiles.TILE_SLOTS` shape numbers kept for it, so shape ids stay
   unique);
