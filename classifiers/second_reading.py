@@ -98,9 +98,8 @@ TOP_READER = 0.2
 """The reader's own P(≥ 绝密) a draft needs besides the combined one for :func:`top_secret`.
 The combined ≥ 绝密 step leans on the reader's ≥ 机密 odds, so a plain 机密 matter read with
 assurance passes it alone (a troop exercise's deployment); the reader's own ≥ 绝密 step, trained
-only on drafts that must be 绝密, tells them apart. Out of fold on the 2,172 blind drafts: 26
-drafts raised, 21 of them in a band that allows 绝密, without this condition; 14 raised, all 14
-in band, with it."""
+only on drafts that must be 绝密, tells them apart. Out of fold on the 2,172 blind drafts, without
+this condition 19 drafts were raised to 绝密, 14 of them in a band that allows it; with it 7, all 7."""
 
 
 SCOPE_SLACK = 1
@@ -155,8 +154,8 @@ def top_secret(c: Combiner, q: tuple[float, ...], reading: ModelReading, level: 
 
     绝密 matter (a source's identity, key material, a national exam paper before the sitting,
     warhead stocks) is mostly named by scope items that stop at 机密 on the evidence a draft
-    gives: out of fold on the blind drafts the rules gave 机密 to 36 of the 67 drafts that must be
-    绝密, and a reader barred from 绝密 left 58 of the 67 at 机密. Where the rules stand at 机密
+    gives: out of fold on the blind drafts the rules alone gave 机密 to about half of the 67
+    drafts that must be 绝密, and a reader barred from 绝密 left 58 of the 67 at 机密 (51 now). Where the rules stand at 机密
     (:data:`TOP_FROM`), the combined level is 机密 and both the combined P(≥ 绝密) (over its
     threshold) and the reader's own (over :data:`TOP_READER`) say 绝密, the draft is 绝密. Never
     for a declassified record, nor above a draft's own marking (a banner of 机密 or below).
