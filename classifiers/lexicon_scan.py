@@ -36,6 +36,14 @@ _BANNER_REST = 12
 _LABEL = re.compile(r"(?i)(?:security\s+)?classification\s*[:：]?|protective\s+marking\s*[:：]?|密\s*级\s*[:：]?")
 """A field label a header puts before the draft's own marking (``Classification: SECRET``, ``密级：机密``)."""
 
+_CAVEAT = re.compile(
+    r"(?:\b(?:[A-Z]{2,4}(?:/[A-Z]{2,4})*\s+)?EYES\s+ONLY\b|\bSTRAP\s*\d\b|\bREL(?:EASABLE)?\s+TO\s+[A-Z]{2,5}"
+    r"(?:\s*[,/]\s*[A-Z]{2,5})*\b|\b(?:NOFORN|ORCON|PROPIN|RELIDO|NODIS|EXDIS|LIMDIS|FVEY|NATO|ATOMAL|CRYPTO|"
+    r"COMSEC|PERSONAL|COMMERCIAL|LOCSEN)\b|\((?i:notional)\)|[\s\u2013\u2014:/-])+")
+"""Caveats, codewords and descriptors that follow a classification on its banner line (``TOP SECRET
+STRAP1 – UK EYES ONLY``, ``SECRET – REL TO USA, FVEY``, ``OFFICIAL-SENSITIVE: COMMERCIAL``):
+written in capitals, they are part of the banner, not a sentence about the grade."""
+
 
 @dataclass(frozen=True)
 class _Entry:
@@ -111,8 +119,8 @@ def _is_banner(text: str, start: int, end: int) -> bool:
         before = ""  # the header's field label is part of the banner line
     rest = (before + text[end:line_end]).strip()
     # a control after ``//`` or a classification before it (UNCLASSIFIED//FOUO) shares the banner line
-    return (len(rest) <= _BANNER_REST and not any(ch in rest for ch in "。.，,；;")) or rest.startswith("//") \
-        or (rest.endswith("//") and " " not in rest)
+    return any(len(r) <= _BANNER_REST and not any(ch in r for ch in "。.，,；;") for r in (rest, _CAVEAT.sub(" ", rest).strip())) \
+        or rest.startswith("//") or (rest.endswith("//") and " " not in rest)
 
 
 def _keep_longest(hits: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:

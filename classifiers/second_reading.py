@@ -16,8 +16,9 @@ below the draft's own marking (a banner line, or a header field such as ``密级
 marking is evidence, not the answer, but a reader that has never seen the matter may not wipe
 it out). A reader fooled by padding (harmless paragraphs added to a secret draft) is held by the parts: the reader lowers
 the rules' level only as far as every part of a long draft reads low (:func:`held`), and never
-more than :data:`LOWER_MAX` steps. It never reaches 绝密 on the reader's word: above 机密
-only where the rules already stand.
+more than :data:`LOWER_MAX` steps. It never reaches 绝密 on the reader's word alone: only
+where the rules already stand there, or one step above the rules' 机密 when both the combined
+reading and the reader's own ≥ 绝密 step say so (:func:`top_secret`).
 """
 
 from __future__ import annotations
@@ -90,7 +91,15 @@ def load_combiner() -> Combiner:
 
 
 READER_MAX = 3
-"""The highest level the second reading sets above the rules: 绝密 needs a rule that names it."""
+"""The highest level the second reading sets above the rules on its own: 机密 (but see :func:`top_secret`)."""
+TOP_FROM = 3
+"""The rules' level from which the second reading may take a draft one step further, to 绝密."""
+TOP_READER = 0.2
+"""The reader's own P(≥ 绝密) a draft needs besides the combined one for :func:`top_secret`.
+The combined ≥ 绝密 step leans on the reader's ≥ 机密 odds, so a plain 机密 matter read with
+assurance passes it alone (a troop exercise's deployment); the reader's own ≥ 绝密 step, trained
+only on drafts that must be 绝密, tells them apart. Out of fold on the 2,172 blind drafts, without
+this condition 19 drafts were raised to 绝密, 14 of them in a band that allows it; with it 7, all 7."""
 
 
 SCOPE_SLACK = 1
@@ -139,6 +148,24 @@ def held(c: Combiner, reading: ModelReading, rules: int, level: int) -> int:
     return max(level, min(rules, c.level(c.probabilities(rules, part))) - HOLD_SLACK)
 
 
+def top_secret(c: Combiner, q: tuple[float, ...], reading: ModelReading, level: int, rules: int, mark: int,
+               declassified: bool) -> int:
+    """``level``, or 绝密 where the second reading may set it above the rules' 机密.
+
+    绝密 matter (a source's identity, key material, a national exam paper before the sitting,
+    warhead stocks) is mostly named by scope items that stop at 机密 on the evidence a draft
+    gives: out of fold on the blind drafts the rules alone gave 机密 to about half of the 67
+    drafts that must be 绝密, and a reader barred from 绝密 left 58 of the 67 at 机密 (51 now). Where the rules stand at 机密
+    (:data:`TOP_FROM`), the combined level is 机密 and both the combined P(≥ 绝密) (over its
+    threshold) and the reader's own (over :data:`TOP_READER`) say 绝密, the draft is 绝密. Never
+    for a declassified record, nor above a draft's own marking (a banner of 机密 or below).
+    """
+    if (level == READER_MAX and rules >= TOP_FROM and not declassified and not mark
+            and q[STEPS - 1] > c.thresholds[STEPS - 1] and reading.at_least(STEPS) > TOP_READER):
+        return STEPS
+    return level
+
+
 def ceiling(rules: int, declassified: bool) -> int | None:
     """The highest level the second reading may set (None: the usual :data:`READER_MAX`).
 
@@ -159,6 +186,7 @@ def second_look(run: Steps, reading: ModelReading, floors: Floors, combiner: Com
     q = c.probabilities(run.level, reading)
     top = ceiling(run.level, floors.declassified)
     level = held(c, reading, run.level, bounded(c.level(q), run.level, settled(floors), reader_max=top))
+    level = top_secret(c, q, reading, level, run.level, floors.mark, floors.declassified)
     run.lines.append(run.say.second_reading(reading, q, run.level, level))
     if level != run.level:
         run.take(level, "second_reading", keep_cat=True)

@@ -376,6 +376,14 @@ def test_head_marking_is_a_floor_body_marking_is_evidence() -> None:
         ("标注形式如“机密★20年”，请注意。", False),
         ("SECRET applies where compromise could seriously damage defence.", False),
         ("正文" * 150 + "\n机密★\n" + "正文" * 150, False),  # alone on its line, but mid-draft
+        # caveats, codewords and descriptors in capitals share the banner line
+        ("TOP SECRET STRAP1 – UK EYES ONLY\nSubject: x", True),
+        ("SECRET – REL TO USA, FVEY\nSubject: x", True),
+        ("OFFICIAL-SENSITIVE: COMMERCIAL\nTender scores", True),
+        ("TOP SECRET – STRAP 2 (notional) – UK EYES ONLY\nReport", True),
+        ("SECRET papers go in the safe, UK eyes only, every night.\nx", False),
+        ("TOP SECRET – for a joke, obviously\nx", False),
+        ("TOP SECRET//RESTRICTED DATA\nMEMORANDUM", True),
     ],
 )
 def test_banner_markings_are_the_drafts_own(text: str, banner: bool) -> None:
@@ -603,3 +611,17 @@ def test_blocks_skipped_when_folding_tables_are_built_fold_to_themselves() -> No
     skipped = set(range(0x10000)) - set(normalise._unstable_points())
     assert skipped == {cp for lo, hi in ((0xD800, 0xDFFF), *normalise.STABLE_RANGES)
                        for cp in range(lo, hi + 1)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "省考试院命题组：理综第25题题干改了，选择题第3题选项换成了C，明天送印。",
+        "命题组：文综第38题材料是一段对话，选择题第5题选项换成了B，明天送印。",
+    ],
+)
+def test_a_national_exam_named_by_its_examining_body_or_paper_reaches_top_secret(text: str) -> None:
+    """The provincial examinations authority (考试院) and the combined papers of the national
+    entrance examination (理综, 文综) say which examination a paper belongs to, as 高考 does."""
+    s = classify(Document(source="t", sha256="0" * 64, kind="txt", language="zh", text=text), second_reader=False)
+    assert s.level == 4 and s.scope_item == "cn-exam-01", s.rationale

@@ -14,7 +14,7 @@ from mijian.classifiers.catalogue import load_catalogue
 from mijian.classifiers.learned import SHORT, ModelReading, grams, load_model, read_model
 from mijian.classifiers.learned_fit import Example, fingerprint, fit
 from mijian.classifiers.normalise import normalise
-from mijian.classifiers.second_reading import Combiner, load_combiner
+from mijian.classifiers.second_reading import Combiner, load_combiner, top_secret
 from mijian.pipeline.model import Document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,9 +62,16 @@ def test_packaged_model_was_trained_on_the_data_in_the_repository() -> None:
 
 def test_training_and_held_out_splits_do_not_share_a_draft() -> None:
     train = {c.text for s in ("dev", "blind") for c in load_cases(ROOT / "eval" / f"{s}.jsonl")}
-    for split in ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6"):
+    for split in ("heldout", "heldout2", "heldout3", "heldout4", "heldout5"):
         held = load_cases(ROOT / "eval" / f"{split}.jsonl")
         assert not {c.text for c in held} & train, split
+
+
+def test_every_training_draft_has_an_id_of_its_own() -> None:
+    """The measured batch folded into ``blind.jsonl`` (ids ``r8a``–``r8d``) kept its ids apart."""
+    ids = [c.id for s in ("dev", "blind") for c in load_cases(ROOT / "eval" / f"{s}.jsonl")]
+    assert len(ids) == len(set(ids))
+    assert sum(i.startswith("r8") for i in ids) == 160
 
 
 def test_the_rationale_reports_the_second_reading_in_the_draft_language() -> None:
@@ -155,3 +162,48 @@ def test_the_second_reading_never_goes_below_a_lexicon_floor(monkeypatch: pytest
     monkeypatch.setattr(sr, "load_combiner", lambda: _combiner(-5.0))
     s = classify(_doc("下周例会顺带说一下青鸟计划的进度。"), load_lexicon([path]))
     assert s.level == 3, s.rationale
+
+
+
+SUB = "关于核潜艇战备值班的通知：某艇将于下月出航，执行远海战备巡逻任务，具体海域和时间另行通知。"
+DRILL = "关于做好演训保障工作的通知：参演部队开进和临时驻地保障由县人武部牵头。"
+
+
+def _sure_combiner() -> Combiner:
+    """A combiner sure the draft is 绝密 whatever the rules and the reader say."""
+    zero = ((0.0,) * 5,) * 4
+    return Combiner(zero, ((0.0,) * 4,) * 4, ((0.0,) * 4,) * 4, (8.0,) * 4, (0.5,) * 4, 1)
+
+
+def _reader_at(top: float):  # type: ignore[no-untyped-def]
+    """A stand-in for the reader: sure of 机密, ``top`` for ≥ 绝密."""
+    return lambda norm, **_: ModelReading((0.99, 0.99, 0.99, top), 1, (), SHORT)
+
+
+@pytest.mark.parametrize(
+    ("text", "top", "level"),
+    [
+        (SUB, 0.5, 4),                   # rules 机密, both readings say 绝密
+        (SUB, 0.1, 3),                   # the reader's own ≥ 绝密 step says no
+        ("机密★10年\n" + SUB, 0.5, 3),  # the draft's own marking says 机密
+        (DRILL, 0.5, 3),                 # rules 秘密: the reader stops at 机密
+    ],
+)
+def test_the_second_reading_sets_top_secret_only_above_the_rules_secret(
+        monkeypatch: pytest.MonkeyPatch, text: str, top: float, level: int) -> None:
+    """绝密 beyond the rules needs the rules at 机密, the combined ≥ 绝密 step and the reader's own."""
+    import mijian.classifiers.engine as engine
+    import mijian.classifiers.second_reading as sr
+
+    monkeypatch.setattr(sr, "load_combiner", _sure_combiner)
+    monkeypatch.setattr(engine, "read_model", _reader_at(top))
+    assert classify(_doc(text), second_reader=False).level == (2 if text == DRILL else 3)
+    assert classify(_doc(text)).level == level
+
+
+def test_a_declassified_record_is_never_raised_to_top_secret() -> None:
+    reading = ModelReading((0.99, 0.99, 0.99, 0.9), 1, (), SHORT)
+    c = _sure_combiner()
+    q = c.probabilities(3, reading)
+    assert top_secret(c, q, reading, 3, 3, 0, False) == 4
+    assert top_secret(c, q, reading, 3, 3, 0, True) == 3
