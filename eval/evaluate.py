@@ -8,6 +8,7 @@ Usage::
     python eval/evaluate.py --split heldout3 --quiet  # the third held-out split (informal messages)
     python eval/evaluate.py --split heldout4 --quiet  # the fourth (blind, every sector, formal and informal)
     python eval/evaluate.py --split heldout5 --quiet  # the fifth (a quarter of a later blind batch of four writers)
+    python eval/evaluate.py --split heldout7 --quiet  # the seventh (a whole blind batch, never trained on)
     python eval/evaluate.py --split heldout4 --quiet --rules-only  # the rules alone, without the second reader
     python eval/evaluate.py --file other.jsonl --engine spacy --quiet
 
@@ -224,7 +225,8 @@ def render(report: Report, name: str, quiet: bool = False) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: print the figures; exit 1 if the targets are missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    splits = ("dev", "blind", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
+    splits = ("dev", "blind", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
+              "heldout7")
     parser.add_argument("--split", default="dev", choices=splits)
     parser.add_argument("--file", type=Path, help="a JSONL file instead of a packaged split")
     parser.add_argument("--engine", default="rules", choices=("rules", "spacy"), help="NLP engine")
