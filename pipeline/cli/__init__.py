@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> None:
 
         print(f"mijian {mijian.__version__}")
         sys.exit(0)
+    from mijian.pipeline.cli.direct import run as run_direct
+
+    run_direct(args)  # classify and trace with plain words: run and exit here, without Typer
     from mijian.pipeline.cli.app import main as run
 
     run(args)
