@@ -27,12 +27,10 @@ import json
 import math
 import re
 import struct
-import zipfile
 import zlib
 from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import IO
 
@@ -182,12 +180,18 @@ class _Rows:
 @functools.lru_cache(maxsize=1)
 def load_model() -> PlainModel:
     """The packaged model, read once (kept between runs by :mod:`keywords.datacache` while the
-    model file and this module are unchanged)."""
+    model file and this module are unchanged). The file is found beside this module, as it is
+    installed; :mod:`importlib.resources` (some 10 ms to import) only when it is not there."""
     from mijian.keywords.datacache import cached
 
-    source = resources.files("mijian.classifiers").joinpath("data", MODEL_FILE)
-    if not isinstance(source, Path):
-        return _read_rows(source.open("rb")).model()
+    source = Path(__file__).with_name("data") / MODEL_FILE
+    if not source.is_file():
+        from importlib import resources
+
+        found = resources.files("mijian.classifiers").joinpath("data", MODEL_FILE)
+        if not isinstance(found, Path):
+            return _read_rows(found.open("rb")).model()
+        source = found
     return cached("grade-model-rows", (source, Path(__file__)), lambda: _read_rows(source.open("rb")), _Rows).model()
 
 
@@ -205,6 +209,8 @@ def _npy(data: bytes) -> tuple[str, tuple[int, ...], bytes]:
 def _read_rows(stream: IO[bytes]) -> _Rows:
     """The packaged model file (8-bit weights and their scales), checked against this reader's
     feature space, with each weight made the 32-bit float numpy makes of it."""
+    import zipfile
+
     with stream, zipfile.ZipFile(stream) as z:
         q_type, q_shape, q = _npy(z.read("q.npy"))
         s_type, _, scale = _npy(z.read("scale.npy"))
