@@ -238,7 +238,8 @@ def startup(work: Path, runs: int, trees: list[Path], extra_copies: int = 0) -> 
         for (tree, label), rows in times.items():
             args, where = commands[label]
             env = bytecode_env(dict(_env(where), PYTHONPATH=str(tree)))
-            wall, cpu, _ = _timed([sys.executable, "-m", "mijian", *args], env)
+            # run in the tree, not ROOT: "-m" puts the working folder first on the path
+            wall, cpu, _ = _timed([sys.executable, "-m", "mijian", *args], env, cwd=tree)
             if n:
                 rows.append((wall, cpu))
     print(f"## Start-up (median of {runs} runs, including the command's work; load {os.getloadavg()[0]:.1f})\n")
