@@ -177,7 +177,8 @@ def startup(pdf: Path, repeat: int, trees: list[Path], work: Path) -> None:
     levels = set()
     for n in range(repeat + 1):  # round 0 fills the warm caches and is not counted
         for tree, command, mode in runs:
-            cache = {"cold": work / f"cold-{n}-{len(times[(tree, command, mode)])}", "warm": work / f"warm-{tree.name}"}
+            # a cold folder of its own per tree and run: another tree's run must not have filled it
+            cache = {"cold": work / f"cold-{tree.name}-{n}", "warm": work / f"warm-{tree.name}"}
             env = bytecode_env(dict(os.environ, PYTHONPATH=str(tree), MIJIAN_HOME=str(work / "home"),
                                     MIJIAN_CACHE=str(cache.get(mode, "off"))))
             args = [sys.executable, "-m", "mijian", *(["--version"] if command == "--version" else
