@@ -2,6 +2,7 @@
 
 - :mod:`.app`: the app and :func:`main`, which maps errors to exit codes;
 - :mod:`.drafts`: ``classify``, ``issue``, ``trace``;
+- :mod:`.direct`: the bodies of ``classify`` and ``trace``, also run without Typer;
 - :mod:`.records`: ``register …`` and ``keys …``;
 - :mod:`.output`: exit codes, JSON and error output;
 - :mod:`.render`: the human reports.
