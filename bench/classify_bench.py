@@ -19,7 +19,8 @@ Prints:
   (the folder a first run filled); with ``--tree DIR`` (repeatable) for other source trees too,
   run in turn with this one so that a busy machine slows them alike (a tree without
   ``keywords/datacache.py`` is timed once, as it has no cache). ``--startup-only`` prints only
-  these figures.
+  these figures. Compiled bytecode is kept (in ``bench/out/pycache`` when
+  ``PYTHONDONTWRITEBYTECODE`` is set), as an installed mijian has it.
 
 Targets: whole classifier (secrecy-scope matching and marking-aware reading included)
 >= 300,000 characters/s; lexicon scan >= 2,000,000 characters/s with 10,000 terms; peak memory
@@ -145,6 +146,18 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float,
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stdout
 
 
+def bytecode_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with Python's compiled bytecode kept: with ``PYTHONDONTWRITEBYTECODE`` set and no
+    ``__pycache__`` in the source tree (a fresh checkout), every run would compile every module
+    of mijian again, about 0.1 s that an installed mijian (compiled by pip) never pays. The
+    bytecode then goes to ``bench/out/pycache`` (``PYTHONPYCACHEPREFIX``), never into a tree."""
+    if not env.get("PYTHONDONTWRITEBYTECODE") or env.get("PYTHONPYCACHEPREFIX"):
+        return env
+    env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(ROOT / "bench" / "out" / "pycache")
+    return env
+
+
 def _label(tree: Path) -> str:
     """A source tree's folder and commit (``+`` when it has uncommitted changes)."""
     head = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
@@ -164,9 +177,10 @@ def startup(pdf: Path, repeat: int, trees: list[Path], work: Path) -> None:
     levels = set()
     for n in range(repeat + 1):  # round 0 fills the warm caches and is not counted
         for tree, command, mode in runs:
-            cache = {"cold": work / f"cold-{n}-{len(times[(tree, command, mode)])}", "warm": work / f"warm-{tree.name}"}
-            env = dict(os.environ, PYTHONPATH=str(tree), MIJIAN_HOME=str(work / "home"),
-                       MIJIAN_CACHE=str(cache.get(mode, "off")))
+            # a cold folder of its own per tree and run: another tree's run must not have filled it
+            cache = {"cold": work / f"cold-{tree.name}-{n}", "warm": work / f"warm-{tree.name}"}
+            env = bytecode_env(dict(os.environ, PYTHONPATH=str(tree), MIJIAN_HOME=str(work / "home"),
+                                    MIJIAN_CACHE=str(cache.get(mode, "off"))))
             args = [sys.executable, "-m", "mijian", *(["--version"] if command == "--version" else
                                                       ["classify", str(pdf), "--json"])]
             wall, cpu, out = _run(args, env, tree)

@@ -13,7 +13,7 @@ from mijian.classifiers.catalogue import Catalogue, CatalogueMatch, match_catalo
 from mijian.classifiers.context import specifics, with_nearby
 from mijian.classifiers.details import restriction_findings
 from mijian.classifiers.findings import Finding
-from mijian.classifiers.learned import read_model
+from mijian.classifiers.learned_read import read_model
 from mijian.classifiers.lexicon_scan import scan_lexicon
 from mijian.classifiers.nlp import NlpEngine, RuleNlp
 from mijian.classifiers.normalise import normalise

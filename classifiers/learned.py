@@ -22,6 +22,7 @@ import itertools
 import json
 import re
 import zlib
+from array import array
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,20 +31,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from mijian.classifiers import learned_read
+from mijian.classifiers.learned_read import (BITS, LATIN_GRAMS, MODEL_FILE, PART, PARTS_MAX, SHORT, STEPS,
+                                             WORD_MAX, ModelReading, PlainModel, legible, part_peak)
 from mijian.classifiers.normalise import NormalisedText
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-BITS = 18
-"""Hashed feature space: 2**BITS buckets."""
-STEPS = 4
-"""One probability per step of the ladder above 公开: ≥1, ≥2, ≥3, ≥4."""
-MODEL_FILE = "grade_model.npz"
-SHORT = 200
-"""Distinct features from which a draft counts as full length: the combiner
-(:mod:`classifiers.second_reading`) weighs the reader apart on shorter drafts, whose few words
-give it little to go on."""
+__all__ = ["BITS", "STEPS", "MODEL_FILE", "SHORT", "LATIN_GRAMS", "PART", "PARTS_MAX", "WORD_MAX",
+           "Grams", "grams", "GradeModel", "load_model", "ModelReading", "PlainModel", "legible",
+           "part_peak", "read_model"]
+"""The reader's constants and reading are :mod:`classifiers.learned_read`'s, named here too."""
+
 _WORD = re.compile(r"[a-z][a-z0-9'\-]*[a-z0-9]|[a-z]|0+")
 _HAN_LO, _HAN_HI = 0x3400, 0x9FFF
 _MASK = np.uint64((1 << BITS) - 1)
@@ -76,11 +76,6 @@ def _mix(h: npt.NDArray[np.uint64]) -> Ints:
     h = h * np.uint64(0x9E3779B97F4A7C15)
     h = h ^ (h >> np.uint64(29))
     return (h & _MASK).astype(np.int64)
-
-
-LATIN_GRAMS = (4,)
-"""Letter n-grams inside Latin words, besides the words: spelling variants and word forms
-(``deploy``/``deployment``) share them."""
 
 
 def _runs(codes: npt.NDArray[np.uint64], inside: npt.NDArray[np.bool_], n: int, space: int) -> tuple[Ints, Ints, Ints]:
@@ -134,6 +129,15 @@ class GradeModel:
         p = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
         return tuple(float(x) for x in np.minimum.accumulate(p))
 
+    def plain(self) -> PlainModel:
+        """The same weights as rows of 32-bit floats, for :mod:`classifiers.learned_read`."""
+        rows = []
+        for k in range(self.weights.shape[0]):
+            row = array("f")
+            row.frombytes(np.ascontiguousarray(self.weights[k], dtype="<f4").tobytes())
+            rows.append(row)
+        return PlainModel(tuple(rows), tuple(float(b) for b in self.bias), self.drafts, self.data_sha256)
+
     def to_file(self, path: str) -> None:
         """Write the weights quantised to 8 bits with their scale, and the metadata."""
         scale = np.maximum(np.abs(self.weights).max(axis=1), 1e-9) / 127.0
@@ -181,117 +185,8 @@ def _read_packed(source: Traversable) -> _Packed:
                        str(meta["data_sha256"]))
 
 
-@dataclass(frozen=True)
-class ModelReading:
-    """What the second reader makes of a draft: the step probabilities and the words that weigh."""
-
-    probabilities: tuple[float, ...]
-    drafts: int
-    spans: tuple[tuple[int, int, str], ...]
-    """The words that push the draft up most, strongest first: original start, end and text."""
-    features: int = SHORT
-    """Distinct features the draft has (see :data:`SHORT`)."""
-    down: tuple[tuple[int, int, str], ...] = ()
-    """The words that hold the draft down most, strongest first."""
-    legible: float = 1.0
-    """Share of the draft's characters the reader can read (see :func:`legible`)."""
-    peak: tuple[float, ...] | None = None
-    """Step by step, the highest probabilities any part of a long draft reads at (see
-    :func:`part_peak`); None for a draft of one part."""
-
-    def words(self, n: int = 5, down: bool = False) -> list[str]:
-        """The first ``n`` of the words that push the draft up (or, with ``down``, down)."""
-        return [w for _, _, w in (self.down if down else self.spans)[:n]]
-
-    def weight(self) -> float:
-        """The share of its say the reader gets: 1 from :data:`SHORT` features up."""
-        return min(1.0, self.features / SHORT)
-
-    def at_least(self, level: int) -> float:
-        """P(level ≥ ``level``); 1 for 公开."""
-        return 1.0 if level <= 0 else self.probabilities[min(level, STEPS) - 1]
-
-
-_READABLE = re.compile(r"[\u3400-\u9fffa-z0-9\s!-/:-@\[-`{-~\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d\u2026\u2014\u00b7]")
-
-
-def legible(text: str) -> float:
-    """Share of the characters of normalised ``text`` that are Han, Latin letters, digits,
-    whitespace or common punctuation: what the reader was trained on. Other scripts (Cyrillic
-    look-alikes, kana, Hangul), replacement characters and bytes read as text fall outside."""
-    return 1.0 - len(_READABLE.sub("", text)) / len(text) if text else 1.0
-
-
-def read_model(norm: NormalisedText, model: GradeModel | None = None, top: int = 6) -> ModelReading:
-    """The second reader's view of the normalised draft ``norm``."""
-    m = model if model is not None else load_model()
-    g = grams(norm.text)
-    probs = m.probabilities(g)
-    step = max((k for k in range(STEPS) if probs[k] >= 0.5), default=0)
-    above = min(STEPS - 1, step + 1) if probs[step] >= 0.5 else step
-    return ModelReading(probs, m.drafts, _weighing(norm, g, m.weights[step], top), len(g.distinct),
-                        _weighing(norm, g, -m.weights[above], top), legible(norm.text), part_peak(g, len(norm.text), m))
-
-
-PART = 300
-"""Characters in a part when the reader reads a long draft part by part, half a part apart."""
-PARTS_MAX = 4096
-"""The most parts read: a longer draft gets longer parts."""
-
-
-def part_peak(g: Grams, length: int, model: GradeModel) -> tuple[float, ...] | None:
-    """The highest step probabilities over the parts of a long draft (None below 1.5 parts).
-
-    A secret paragraph padded with harmless ones reads low as a whole and high on its own:
-    the second reading lowers the rules only where every part reads low.
-    """
-    if length < PART * 3 // 2 or not len(g.buckets):
-        return None
-    size = max(PART, -(-2 * length // PARTS_MAX))
-    order = np.argsort(g.starts, kind="stable")
-    starts, ends, buckets = g.starts[order], g.ends[order], g.buckets[order]
-    best = np.zeros(STEPS)
-    for a in range(0, max(1, length - size // 2), size // 2):
-        lo, hi = np.searchsorted(starts, a), np.searchsorted(starts, a + size)
-        inside = ends[lo:hi] <= a + size
-        if inside.any():
-            part = Grams(buckets[lo:hi][inside], starts[lo:hi][inside], ends[lo:hi][inside])
-            best = np.maximum(best, model.probabilities(part))
-    return tuple(float(x) for x in best)
-
-
-WORD_MAX = 24
-"""Longest span the rationale quotes as one of the words that weigh."""
-_LATIN_CHAR = re.compile(r"[a-z0-9'\-]")
-
-
-def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen a span that starts or ends inside a Latin word to the whole word."""
-    while start > 0 and _LATIN_CHAR.match(text[start - 1]) and _LATIN_CHAR.match(text[start]):
-        start -= 1
-    while end < len(text) and _LATIN_CHAR.match(text[end]) and _LATIN_CHAR.match(text[end - 1]):
-        end += 1
-    return start, end
-
-
-def _weighing(norm: NormalisedText, g: Grams, w: npt.NDArray[np.float32], top: int) -> tuple[tuple[int, int, str], ...]:
-    """The ``top`` distinct spans of two or more characters whose features weigh most for ``w``."""
-    if not len(g.buckets):
-        return ()
-    order = np.argsort(-w[g.buckets], kind="stable")
-    seen: set[str] = set()
-    out: list[tuple[int, int]] = []
-    for i in order[: top * 20]:
-        s, e = _whole_words(norm.text, int(g.starts[i]), int(g.ends[i]))
-        piece = norm.text[s:e]
-        if (w[g.buckets[i]] <= 0 or len(piece) < 2 or len(piece) > WORD_MAX or piece in seen
-                or not any(c.isalpha() for c in piece) or any(c.isspace() and c != " " for c in piece)
-                or any(a < e and s < b for a, b in out)):
-            continue
-        seen.add(piece)
-        out.append((s, e))
-        if len(out) == top:
-            break
-    spans = (norm.to_original(s, e) for s, e in out)
-    return tuple((a, b, norm.original[a:b]) for a, b in spans
-                 if b - a <= WORD_MAX and not any(c.isspace() and c != " " for c in norm.original[a:b]))
+def read_model(norm: NormalisedText, model: GradeModel | PlainModel | None = None, top: int = 6) -> ModelReading:
+    """The second reader's view of the normalised draft ``norm`` (read by
+    :func:`classifiers.learned_read.read_model`, without numpy; a model trained here is handed
+    to it as plain rows)."""
+    return learned_read.read_model(norm, model.plain() if isinstance(model, GradeModel) else model, top)

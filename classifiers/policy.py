@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 
 from mijian.classifiers.catalogue import CatalogueMatch
 from mijian.classifiers.findings import Finding
-from mijian.classifiers.learned import ModelReading
+from mijian.classifiers.learned_read import ModelReading
 from mijian.classifiers.second_reading import second_look, settled
 from mijian.classifiers.scope_match import ScopeMatch
 from mijian.classifiers.tally import (

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from mijian.classifiers.floors import Floors, Steps
-from mijian.classifiers.learned import SHORT, STEPS, ModelReading
+from mijian.classifiers.learned_read import SHORT, STEPS, ModelReading
 
 COMBINER_FILE = "second_reading.json"
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from mijian.classifiers.catalogue import CatalogueMatch
 from mijian.classifiers.findings import Finding
-from mijian.classifiers.learned import ModelReading
+from mijian.classifiers.learned_read import ModelReading
 from mijian.classifiers.patterns import PATTERN_KINDS
 from mijian.classifiers.scope_match import ScopeMatch
 from mijian.keywords import CATEGORIES

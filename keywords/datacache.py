@@ -48,7 +48,6 @@ import pickle
 import re
 import stat
 import sys
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -194,6 +193,8 @@ def _read_private(path: Path) -> bytes:
 
 def _write_private(folder: Path, data: bytes) -> str:
     """Write ``data`` to a new temporary file of mode 0600 in ``folder``; returns its path."""
+    import tempfile  # only when writing: a run that finds its values imports none of it
+
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -20,7 +20,6 @@ import errno
 import fcntl
 import os
 import secrets
-import socket
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +73,8 @@ class RunClaim:
                            | os.O_CLOEXEC, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.rename(fresh, self.path)
+        import socket  # here and in claim_alive only: tracing reads the register without it
+
         self.text = f"{socket.gethostname()}:{os.getpid()}:{self.token}"
 
     def release(self) -> None:
@@ -98,6 +99,8 @@ def claim_alive(home: Path, text: str | None, own: str | None = None) -> bool:
     claim = Claim.parse(text)
     if claim is None:
         return False
+    import socket
+
     if claim.host != socket.gethostname():
         return True
     if claim.token is None:

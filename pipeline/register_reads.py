@@ -150,6 +150,16 @@ class RegisterReads:
         sql += " ORDER BY document_id, serial"
         return self._select(sql, args)
 
+    def copy_labels(self, document_id: str) -> list[tuple[str, str, str]]:
+        """The copy id, serial and recipient name of every copy of a document (pending ones
+        left out, as :meth:`list_copies` does), by serial, as stored and NOT checked against
+        their events: for matching a leak's visible text only, one index range with no
+        signature to verify per row. A caller that uses a copy found this way reads it again
+        with :meth:`get_copy`, which checks it."""
+        rows = self._conn.execute("SELECT copy_id, serial, recipient_name FROM copies WHERE document_id = ? "
+                                  "AND status != ? ORDER BY serial", (document_id, CopyStatus.PENDING))
+        return [(str(r[0]), str(r[1]), str(r[2] or "")) for r in rows]
+
     def page_copies(self, query: str = "", outstanding: bool = False, offset: int = 0,
                     limit: int = 25) -> tuple[list[CopyRecord], int]:
         """One page of the copies :meth:`list_copies` lists (same order, pending left out),

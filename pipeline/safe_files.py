@@ -22,10 +22,7 @@ import errno
 import fcntl
 import os
 import secrets
-import shutil
-import socket
 import stat
-import tempfile
 from pathlib import Path
 from collections.abc import Iterator
 
@@ -126,12 +123,17 @@ def open_run_staging(out_dir: Path) -> Path:
             pass
         _check_private_dir(parent)
         _remove_dead_runs(parent)
+        import socket
+        import tempfile
+
         prefix = f"{_RUN_PREFIX}{socket.gethostname()}-{os.getpid()}-"
         return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
 
 
 def close_run_staging(out_dir: Path, run_dir: Path) -> None:
     """Remove this run's staging folder, and the staging parent when no other run uses it."""
+    import shutil
+
     parent = Path(out_dir) / STAGING
     with out_lock(out_dir):
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -147,6 +149,9 @@ def close_run_staging(out_dir: Path, run_dir: Path) -> None:
 def _remove_dead_runs(parent: Path) -> None:
     """Remove the staging folders of runs on this host whose process is gone (and the
     ``<name>.<pid>.partial`` files earlier versions staged directly in the parent)."""
+    import shutil
+    import socket
+
     host = socket.gethostname()
     for entry in parent.iterdir():
         name = entry.name

@@ -152,35 +152,55 @@ def visible_text_layer(text: str, register: RegisterStore, documents: list[str])
     watermark's ``name 份号 serial``) points to that recipient's copy. Anyone can type both,
     so the layer is sight-copyable: it corroborates, and when it names another copy than the
     codes it makes the evidence disagree. None when no document is known or there is no text.
+
+    The serials and names are matched against the copies' labels as stored
+    (:meth:`RegisterStore.copy_labels`, no signature checked per row), and only the copies
+    the text names are read checked (:meth:`RegisterStore.get_copy`, which refuses a row its
+    events do not bear out): checking every copy of the document first cost a signature
+    verification per copy, seconds for a document of thousands of copies. All of it is one
+    consistent read of the register.
     """
     flat = normalise(textcode.strip(text))
     if not documents or not flat:
         return None
-    copies = [c for doc in documents for c in register.list_copies(doc)]
-    by_serial: dict[tuple[str, int], list[CopyRecord]] = {}
-    for record in copies:
-        by_serial.setdefault((record.document_id, int(record.serial)), []).append(record)
+    with register.read_snapshot():
+        labels = [(doc, *label) for doc in documents for label in register.copy_labels(doc)]
+        found = _named_copies(flat, documents, labels)
+        records = {cid: register.get_copy(cid) for cid in found}
+    if not found:
+        return Layer("visible-text", "not found", "no 份号 or watermark name of a copy of "
+                     "this document in the text", SIGHT)
+    shown = {cid: record for cid, record in records.items() if record is not None}
+    detail = "; ".join(f"{why} is copy {cid} ({shown[cid].serial} {shown[cid].recipient_name})"
+                       for cid, why in found.items() if cid in shown)
+    verdict = "consistent" if len(shown) == 1 else "several copies"
+    return Layer("visible-text", verdict, f"text says: {detail}", SIGHT,
+                 tuple((cid, false_match_probability(1.0, SIGHT)) for cid in found if cid in shown))
+
+
+Label = tuple[str, str, str, str]
+"""A copy's document id, copy id, serial and recipient name, as the register stores them."""
+
+
+def _named_copies(flat: str, documents: list[str], labels: list[Label]) -> dict[str, str]:
+    """Copy id -> what in ``flat`` names it (its 份号, or its recipient's name before a
+    labelled serial), in the order the text names them."""
+    by_serial: dict[tuple[str, int], list[Label]] = {}
+    for label in labels:
+        by_serial.setdefault((label[0], int(label[2])), []).append(label)
     found: dict[str, str] = {}
     for match in list(_SERIAL.finditer(flat)) + list(_COPY_LINE.finditer(flat)):
         serial = int(match.group(match.lastindex or 1))
         for doc in documents:
-            for record in by_serial.get((doc, serial), []):
-                found.setdefault(record.copy_id, f"份号 {record.serial}")
-        _names_before(flat, match.start(), copies, found)
-    if not found:
-        return Layer("visible-text", "not found", "no 份号 or watermark name of a copy of "
-                     "this document in the text", SIGHT)
-    records = {c.copy_id: c for c in copies}
-    detail = "; ".join(f"{why} is copy {cid} ({records[cid].serial} {records[cid].recipient_name})"
-                       for cid, why in found.items())
-    verdict = "consistent" if len(found) == 1 else "several copies"
-    return Layer("visible-text", verdict, f"text says: {detail}", SIGHT,
-                 tuple((cid, false_match_probability(1.0, SIGHT)) for cid in found))
+            for _doc, copy_id, copy_serial, _name in by_serial.get((doc, serial), []):
+                found.setdefault(copy_id, f"份号 {copy_serial}")
+        _names_before(flat, match.start(), labels, found)
+    return found
 
 
-def _names_before(flat: str, end: int, copies: list[CopyRecord], found: dict[str, str]) -> None:
+def _names_before(flat: str, end: int, labels: list[Label], found: dict[str, str]) -> None:
     """Record the copies whose recipient name is written right before position ``end``."""
-    for record in copies:
-        name = normalise(record.recipient_name)
+    for _doc, copy_id, _serial, recipient_name in labels:
+        name = normalise(recipient_name)
         if name and flat.endswith(name, 0, end):
-            found.setdefault(record.copy_id, f"the name {record.recipient_name}")
+            found.setdefault(copy_id, f"the name {recipient_name}")

@@ -202,12 +202,12 @@ def _register_warning(office: Office, result: TraceResult) -> Layer | None:
     its marks then point to a copy the register does not hold), a restored backup, or a
     planted schema object. The signed head is compared on every trace (cheap); the whole log
     is verified when a mark points to a copy the register does not hold."""
-    from mijian.pipeline.audit import verify_register
-
     unknown = any(p.document_id is None for p in result.points_to)
     state = office.register.freshness()
     problem = state.problem
     if unknown and problem is None:
+        from mijian.pipeline.audit import verify_register  # the full check, only when needed
+
         problem = verify_register(office).problem
     if problem is None:
         return None

@@ -80,3 +80,73 @@ def test_a_command_builds_only_itself_and_anything_else_the_whole_app():
     assert names(["register", "list"]) == ["register"]
     for argv in ([], ["--help"], ["clasify"], ["--version", "classify"]):
         assert _narrowed(argv) is app, argv
+
+
+HEAVY = {"typer", "click", "rich", "numpy", "pymupdf", "PIL", "mijian.pipeline.cli.app"}
+"""What a trace of pasted text never needs: the argument parser, the renderer, arrays and PDFs."""
+
+
+def _run_main(argv: list[str]) -> str:
+    """Code running the command line's entry point on ``argv`` to its normal end."""
+    return ("import sys, io, contextlib\n"
+            f"sys.argv = ['mijian', *{argv!r}]\n"
+            "from mijian.pipeline.cli import main\n"
+            "try:\n    with contextlib.redirect_stdout(io.StringIO()):\n        main()\n"
+            "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n")
+
+
+def test_trace_of_pasted_text_runs_without_the_parser_arrays_or_pdf(tmp_path, monkeypatch):
+    monkeypatch.setenv("MIJIAN_HOME", str(tmp_path / "home"))
+    leak = tmp_path / "pasted.txt"
+    leak.write_text("关于加强涉密文件管理的通知\n各单位要严格执行文件登记制度。\n", encoding="utf-8")
+    loaded = _modules_after(_run_main(["trace", str(leak), "--json"]))
+    assert "mijian.pipeline.tracing" in loaded
+    assert not HEAVY & loaded, sorted(HEAVY & loaded)
+
+
+def test_classify_with_plain_words_runs_without_the_parser(tmp_path):
+    draft = tmp_path / "draft.txt"
+    draft.write_text("机密 会议纪要：关于某型装备的部署计划。\n", encoding="utf-8")
+    loaded = _modules_after(_run_main(["classify", str(draft), "--json", "--scheme", "cn-state"]))
+    assert "mijian.classifiers.engine" in loaded
+    assert not {"typer", "click", "numpy", "pymupdf", "mijian.pipeline.cli.app"} & loaded, sorted(HEAVY & loaded)
+
+
+def test_the_direct_commands_know_exactly_the_options_of_the_typer_commands():
+    import typer.main
+
+    from mijian.pipeline.cli.app import app
+    from mijian.pipeline.cli.direct import SPECS
+
+    group = typer.main.get_command(app)
+    for name, spec in SPECS.items():
+        command = group.commands[name]
+        arguments = [p.name for p in command.params if p.param_type_name == "argument"]
+        flags = {opt: p.name for p in command.params if p.param_type_name == "option" and p.is_flag
+                 for opt in p.opts}
+        values = {opt: p.name for p in command.params if p.param_type_name == "option" and not p.is_flag
+                  for opt in p.opts}
+        assert arguments == [spec.argument], name
+        assert flags == spec.flags, name
+        assert values == spec.values, name
+        paths = {p.name for p in command.params if "path" in type(p.type).__name__.lower()}
+        assert paths == set(spec.paths), name
+
+
+def test_only_plain_words_are_read_without_typer(monkeypatch):
+    from pathlib import Path
+
+    from mijian.pipeline.cli.direct import parse
+
+    assert parse(["classify", "a.pdf", "--json"]) == ("classify", {"draft": Path("a.pdf"), "as_json": True})
+    assert parse(["classify", "--lang=en", "-v", "a.pdf", "--catalogue", "c.toml"]) == (
+        "classify", {"lang": "en", "verbose": True, "draft": Path("a.pdf"), "catalogue": Path("c.toml")})
+    assert parse(["trace", "leak.txt"]) == ("trace", {"leak": Path("leak.txt")})
+    for argv in (["classify"], ["classify", "--help"], ["classify", "a.pdf", "b.pdf"],
+                 ["classify", "a.pdf", "--scheme"], ["classify", "a.pdf", "--scheme", "--json"],
+                 ["classify", "a.pdf", "--lang", "en", "--lang", "zh"], ["classify", "a.pdf", "--bogus"],
+                 ["classify", "--", "a.pdf"], ["classify", "a.pdf", "--json=1"], ["trace", "a.txt", "-v"],
+                 ["trace", ""], ["issue", "a.pdf"], [], ["--json", "trace", "a.txt"]):
+        assert parse(argv) is None, argv
+    monkeypatch.setenv("_MIJIAN_COMPLETE", "complete_bash")
+    assert parse(["trace", "leak.txt"]) is None

@@ -2,6 +2,7 @@
 
 - :mod:`.app`: the app and :func:`main`, which maps errors to exit codes;
 - :mod:`.drafts`: ``classify``, ``issue``, ``trace``;
+- :mod:`.direct`: the bodies of ``classify`` and ``trace``, also run without Typer;
 - :mod:`.records`: ``register …`` and ``keys …``;
 - :mod:`.output`: exit codes, JSON and error output;
 - :mod:`.render`: the human reports.
@@ -27,6 +28,9 @@ def main(argv: list[str] | None = None) -> None:
 
         print(f"mijian {mijian.__version__}")
         sys.exit(0)
+    from mijian.pipeline.cli.direct import run as run_direct
+
+    run_direct(args)  # classify and trace with plain words: run and exit here, without Typer
     from mijian.pipeline.cli.app import main as run
 
     run(args)

@@ -14,8 +14,7 @@ from typing import Any
 import typer
 
 from mijian.pipeline.cli import changes, derive, drafts, printing, reports
-from mijian.pipeline.cli.output import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, emit,
-                                        error_line)
+from mijian.pipeline.cli.output import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, end, end_unexpected
 from mijian.pipeline.cli.records import keys_app, register_app
 from mijian.pipeline.cli.web import serve, users_app
 from mijian.pipeline.errors import MijianError
@@ -61,14 +60,6 @@ def wants_json(argv: list[str]) -> bool:
     """Whether ``--json`` was given (before a ``--`` that ends the options)."""
     options = argv[:argv.index("--")] if "--" in argv else argv
     return "--json" in options
-
-
-def _end(message: str, code: int, as_json: bool) -> None:
-    """One line on stderr, with ``--json`` the error object on stdout, then exit ``code``."""
-    error_line(message)
-    if as_json:
-        emit({"error": message, "exit": code})
-    sys.exit(code)
 
 
 def _parser_error(exc: Exception) -> tuple[str, int] | None:
@@ -119,15 +110,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code: Any = _narrowed(argv)(args=argv, standalone_mode=False, prog_name="mijian")
     except MijianError as exc:
-        _end(str(exc), exc.exit_code, as_json)
+        end(str(exc), exc.exit_code, as_json)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        _end("interrupted (已中断)", EXIT_INTERRUPTED, as_json)
+        end("interrupted (已中断)", EXIT_INTERRUPTED, as_json)
     except Exception as exc:  # usage errors of the argument parser, and anything unexpected
         parsed = _parser_error(exc)
         if parsed is not None:
-            _end(*parsed, as_json)
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        _end(f"internal error: {type(exc).__name__}: {first}; please report it", EXIT_FAILURE, as_json)
+            end(*parsed, as_json)
+        end_unexpected(exc, as_json)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

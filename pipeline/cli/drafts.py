@@ -1,6 +1,7 @@
 """Commands on drafts and leaks: ``classify``, ``issue``, ``trace``. Each parses its options,
 calls one service verb, renders the result (human or ``--json``) and leaves errors to
-:func:`mijian.pipeline.cli.app.main`."""
+:func:`mijian.pipeline.cli.app.main`. The bodies of ``classify`` and ``trace`` are in
+:mod:`.direct`, which also runs them without Typer when their words are plain."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import typer
 
+from mijian.pipeline.cli.direct import run_classify, run_trace
 from mijian.pipeline.cli.output import Interrupted, console, emit, fail
 
 JSON_HELP = "print one JSON object on stdout (errors too: {\"error\": …, \"exit\": …})"
@@ -26,18 +28,7 @@ def classify(draft: Path = typer.Argument(..., help="the draft: .pdf, .ofd, .doc
              verbose: bool = typer.Option(False, "--verbose", "-v", help="show every finding, not the top 5"),
              as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Suggest a grade for a draft: grade, period, basis, rationale and the top findings."""
-    from mijian.pipeline import service
-
-    result = service.classify(draft, scheme=scheme, catalogue=catalogue, lang=lang)
-    if html is not None:
-        written = service.html_report(result, html, lang)
-        print(f"mijian: HTML report written to {written}", file=sys.stderr)
-    if as_json:
-        emit(result.to_json())
-        return
-    from mijian.pipeline.cli.render import print_classification
-
-    print_classification(console(), result, lang, limit=None if verbose else 5)
+    run_classify(draft, scheme, catalogue, html, lang, verbose, as_json)
 
 
 @contextmanager
@@ -122,12 +113,4 @@ def issue(draft: Path = typer.Argument(..., help="the draft: .pdf, .ofd, .docx o
 def trace(leak: Path = typer.Argument(..., help="the leaked copy: .pdf .docx .p7m .png .jpg .jpeg .tif .tiff .txt"),
           as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Name the recipient of a leaked copy with a false-match probability, or say it cannot."""
-    from mijian.pipeline import service
-
-    result = service.trace(leak)
-    if as_json:
-        emit(result.to_json())
-        return
-    from mijian.pipeline.cli.render import print_trace
-
-    print_trace(console(), result)
+    run_trace(leak, as_json)

@@ -13,8 +13,6 @@ import json
 import sys
 from typing import Any, NoReturn
 
-import typer
-
 from mijian.pipeline.errors import MijianError
 
 EXIT_OK = 0
@@ -54,6 +52,8 @@ def fail(error: MijianError, as_json: bool, shown: dict[str, Any] | None = None)
     error_line(str(error))
     if as_json:
         emit({**(shown or {}), "error": str(error), "exit": code})
+    import typer  # only here: the commands that fail this way have imported it already
+
     raise typer.Exit(code)
 
 
@@ -62,3 +62,17 @@ def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     return Console(highlight=False, stderr=stderr)
+
+
+def end(message: str, code: int, as_json: bool) -> NoReturn:
+    """One line on stderr, with ``--json`` the error object on stdout, then exit ``code``."""
+    error_line(message)
+    if as_json:
+        emit({"error": message, "exit": code})
+    sys.exit(code)
+
+
+def end_unexpected(exc: Exception, as_json: bool) -> NoReturn:
+    """End on an error mijian did not expect: its type and first line, and a request to report it."""
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    end(f"internal error: {type(exc).__name__}: {first}; please report it", EXIT_FAILURE, as_json)

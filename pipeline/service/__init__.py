@@ -49,8 +49,8 @@ if TYPE_CHECKING:
                                                  verify_error, verify_register, void_copy)
     from mijian.pipeline.service.reports import register_report
     from mijian.pipeline.service.values import (Backup, CopyDetails, CopyPage, GradeChoice,
-                                                IssueReport, IssueRequest, KeyInfo, KeyRotation,
-                                                Progress, Settings)
+                                                IssueReport, IssueRequest, KeyInfo, KeyRotation)
+    from mijian.pipeline.service.settings import Progress, Settings
 
 _HOMES = {
     "mijian.pipeline.service.changes": ("ChangeReport", "DecisionsReport", "change_marking",
@@ -67,8 +67,8 @@ _HOMES = {
     "mijian.pipeline.register_report": ("RegisterReport",),
     "mijian.pipeline.service.reports": ("register_report",),
     "mijian.pipeline.service.values": ("Backup", "CopyDetails", "CopyPage", "GradeChoice",
-                                       "IssueReport", "IssueRequest", "KeyInfo", "KeyRotation",
-                                       "Progress", "Settings"),
+                                       "IssueReport", "IssueRequest", "KeyInfo", "KeyRotation"),
+    "mijian.pipeline.service.settings": ("Progress", "Settings"),
 }
 """Where each exported name lives."""
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mijian.pipeline.errors import UsageError
-from mijian.pipeline.service.values import GradeChoice, IssueReport, IssueRequest, Progress, Settings
+from mijian.pipeline.service.settings import Progress, Settings
+
+if TYPE_CHECKING:  # made by decide and issue only: classify makes none of these dataclasses
+    from mijian.pipeline.service.values import GradeChoice, IssueReport, IssueRequest
 
 LANGUAGES = ("zh", "en")
 
@@ -89,6 +92,7 @@ def decide(classification: Any, choice: GradeChoice | None = None) -> Any:
     :class:`UsageError` when a rule is not met. Returns a :class:`~mijian.pipeline.decision.Decision`.
     """
     from mijian.pipeline.decision import decide as decide_grade
+    from mijian.pipeline.service.values import GradeChoice
 
     choice = choice if choice is not None else GradeChoice()
     decision = decide_grade(classification.scheme, classification.level, _stated_period(classification),
@@ -150,6 +154,8 @@ def issue(request: IssueRequest, *, settings: Settings | None = None,
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    from mijian.pipeline.service.values import IssueReport
+
     return IssueReport(run=run, recipients=listed, warnings=warnings)
 
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mijian.pipeline.service.values import Progress, Settings
+from mijian.pipeline.service.settings import Progress, Settings
 
 
 def trace(leak: str | os.PathLike[str], *, settings: Settings | None = None,
