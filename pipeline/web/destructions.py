@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from mijian.pipeline.derive_names import same_person
 from mijian.pipeline.errors import UsageError
 from mijian.pipeline.web.users import _WRITING
 
@@ -140,7 +141,9 @@ def plain_text(value: str | None, field: str) -> str:
     character or is longer than :data:`LIMITS`. A witness typed as ``sec`` plus a zero-width
     space is not the account ``sec`` to a plain comparison, so that officer could approve a
     destruction they witnessed; a right-to-left override or a line break would change how the
-    name reads in the signed log and on every page and slip that shows it."""
+    name reads in the signed log and on every page and slip that shows it. Names are then
+    compared as :func:`pipeline.derive_names.same_person` does (``ｓｅｃ`` and ``SEC`` are
+    the account ``sec``), as the command line compares an approver with the requester."""
     text = (value or "").strip()
     for ch in text:
         if unicodedata.category(ch) in _HIDDEN:
@@ -149,12 +152,6 @@ def plain_text(value: str | None, field: str) -> str:
     if len(text) > LIMITS[field]:
         raise UsageError(f"the {field} is {len(text)} characters long; at most {LIMITS[field]} (内容过长)")
     return text
-
-
-def same_person(a: str, b: str) -> bool:
-    """Whether two names are one person's to a reader: equal once full-width letters are
-    folded (NFKC) and case ignored, so that ``ｓｅｃ`` or ``SEC`` is the account ``sec``."""
-    return unicodedata.normalize("NFKC", a).casefold() == unicodedata.normalize("NFKC", b).casefold()
 
 
 def check_approver(found: Request, name: str, role: str) -> None:
