@@ -160,12 +160,26 @@ class RegisterReads:
         with 100,000 copies. The total is a count of rows as stored; ``register verify``
         checks them all."""
         where, args = _copy_filter(query, outstanding)
-        total = int(self._conn.execute(f"SELECT COUNT(*) FROM copies WHERE {where}", args).fetchone()[0])
-        # the offset is walked in the listing index alone; then the page's rows are read
-        shown = self._select(f"SELECT * FROM copies WHERE rowid IN (SELECT rowid FROM copies WHERE {where} "
-                             "ORDER BY document_id, serial LIMIT ? OFFSET ?) ORDER BY document_id, serial",
-                             [*args, max(0, limit), max(0, offset)])
+        offset, limit = max(0, offset), max(0, limit)
+        with self._snapshot():  # the count and the page from one state of the register
+            total = int(self._conn.execute(f"SELECT COUNT(*) FROM copies WHERE {where}", args).fetchone()[0])
+            order, skip, take = _walk(total, offset, limit)
+            if take == 0:
+                return [], total
+            # the offset is walked in the listing index alone; then the page's rows are read
+            shown = self._select(f"SELECT * FROM copies WHERE rowid IN (SELECT rowid FROM copies WHERE {where} "
+                                 f"ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY document_id, serial",
+                                 [*args, take, skip])
         return shown, total
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """:meth:`read_snapshot`, or nothing inside the caller's own transaction."""
+        if self._conn.in_transaction:
+            yield
+        else:
+            with self.read_snapshot():
+                yield
 
     def document_counts(self) -> list[tuple[str, int, int]]:
         """Per document, by id: its copies made (pending and voided ones left out) and how
@@ -328,6 +342,19 @@ def _copy_filter(query: str, outstanding: bool) -> tuple[str, list[object]]:
         where += " AND status NOT IN (?, ?, ?)"
         args += [CopyStatus.RETURNED, CopyStatus.DESTROYED, CopyStatus.VOIDED]
     return where, args
+
+
+def _walk(total: int, offset: int, limit: int) -> tuple[str, int, int]:
+    """How to reach the rows ``offset`` to ``offset + limit`` of ``total`` in listing order:
+    the order to walk the listing index in, the rows to skip and the rows to take. A page in
+    the second half is reached from the end (the last of 100,000 copies skips a few rows
+    instead of 99,975: an OFFSET is walked entry by entry); the caller sorts the page."""
+    if offset >= total or limit == 0:
+        return "document_id, serial", 0, 0
+    if offset <= total // 2:
+        return "document_id, serial", offset, limit
+    last = min(total, offset + limit)  # one past the page's last row
+    return "document_id DESC, serial DESC", total - last, last - offset
 
 
 def document_record(row: sqlite3.Row) -> DocumentRecord:
