@@ -35,8 +35,11 @@ async def register_page(request: Request) -> Response:
     query = request.query_params.get("q", "")[:100]
     outstanding = request.query_params.get("outstanding") == "1"
     number = page_number(request.query_params.get("page"))
+    # the per-document counts (a walk of the whole register) are shown with the plain listing
+    # only, not with a search, which is about the copies found
     listed = await asyncio.to_thread(service.page_copies, query, outstanding, number, PAGE_SIZE,
-                                     settings=config(request).settings(found.user.name))
+                                     settings=config(request).settings(found.user.name),
+                                     documents=not query.strip())
     counts = [{"document_id": d, "copies": made, "outstanding": out} for d, made, out in listed.documents]
     return page(request, "register.html", copies=list(listed.copies), q=query, outstanding=outstanding,
                 number=number, more=listed.total > number * PAGE_SIZE, total=listed.total, documents=counts)
