@@ -231,3 +231,31 @@ def test_the_requester_cannot_approve_under_another_name_or_role(issued):
     # destroying it again: asking is refused by the register (destroyed is final)
     assert ask(office.client("cle"), copies["dra"]).status_code == 409
     assert pending(office) == []
+
+
+def test_the_holder_of_a_copy_cannot_approve_its_destruction(issued):
+    """The security officer who held a copy approved the request to destroy it: a copy its
+    holder leaked was then recorded as destroyed on that holder's word alone."""
+    office, copies, settings = issued
+    assert ask(office.client("cle"), copies["sec"], witness="王监销").status_code == 303
+    [asked] = pending(office)
+    r = decide(office.client("sec"), asked)
+    assert r.status_code == 403 and "holder" in r.text
+    assert status(settings, copies["sec"]) == "issued"
+    assert decide(office.client("adm"), asked).status_code == 303
+    assert status(settings, copies["sec"]) == "destroyed"
+
+
+def test_an_entry_made_another_kind_meanwhile_is_not_overwritten(book_office, monkeypatch):
+    """Two writers on one store: the second checked the id before the first made it a unit,
+    and its upsert then gave the unit a person's e-mail and certificate."""
+    conn = book_office.app.state.accounts
+    address_book.save(conn, address_book.Entry("U-race", "unit", "Race unit"))
+    real = address_book.get
+    monkeypatch.setattr(address_book, "get", lambda c, i: None if i == "U-race" else real(c, i))
+    with pytest.raises(UsageError, match="another kind"):
+        address_book.save(conn, address_book.Entry("U-race", "person", "Mallory", email="m@example.org",
+                                                    certificate=book_office.cert))
+    monkeypatch.undo()
+    kept = address_book.get(conn, "U-race")
+    assert kept.kind == "unit" and kept.email == "" and kept.certificate == "" and kept.name == "Race unit"

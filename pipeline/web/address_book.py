@@ -177,10 +177,15 @@ def save(conn: sqlite3.Connection, entry: Entry) -> Entry:
         raise UsageError(f"'{made.id}' is already a {old.kind} of the address book; choose another id "
                          "(通讯录中已有此编号)")
     with _WRITING, conn:
-        conn.execute("INSERT INTO address_book VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                     "name = excluded.name, unit = excluded.unit, email = excluded.email, "
-                     "certificate = excluded.certificate",
-                     (made.id, made.kind, made.name, made.unit, made.email, made.certificate))
+        # the kind is checked again by the statement itself: a unit made by another writer
+        # since the check above is not given a person's unit, e-mail and certificate
+        cur = conn.execute("INSERT INTO address_book VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                           "name = excluded.name, unit = excluded.unit, email = excluded.email, "
+                           "certificate = excluded.certificate WHERE kind = excluded.kind",
+                           (made.id, made.kind, made.name, made.unit, made.email, made.certificate))
+        if cur.rowcount != 1:
+            raise UsageError(f"'{made.id}' is already another kind of entry of the address book; choose "
+                             "another id (通讯录中已有此编号)")
     return made
 
 

@@ -155,14 +155,19 @@ def plain_text(value: str | None, field: str) -> str:
 
 
 def check_approver(found: Request, name: str, role: str) -> None:
-    """Refuse an approval (or refusal) by the requester, by a role that may not approve, or by
-    the witness (approver and witness are two people): :class:`PermissionError` with the reason."""
+    """Refuse an approval (or refusal) by the requester, by a role that may not approve, by
+    the copy's holder, or by the witness (approver and witness are two people):
+    :class:`PermissionError` with the reason."""
     if role not in APPROVER_ROLES:
         raise PermissionError("a destruction is approved by an authority, security officer or admin "
                               "(销毁须由定密责任人、保密员或管理员批准)")
     if same_person(name, found.requested_by):
         raise PermissionError("nobody approves their own request to destroy a copy; another person "
                               "must approve it (不得批准本人提出的销毁申请)")
+    if same_person(name, found.recipient):
+        raise PermissionError("the holder of a copy does not approve its destruction: a copy leaked by its "
+                              "holder would be recorded as destroyed on their word; another person must "
+                              "(持有人不得批准销毁本人持有的副本)")
     if same_person(name, found.witness):
         raise PermissionError("the witness of a destruction does not approve it; another person must "
                               "(监销人不得批准)")
