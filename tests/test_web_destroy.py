@@ -143,7 +143,8 @@ def test_a_returned_copy_is_destroyed_and_a_destroyed_one_is_not_asked_for_again
 def test_the_api_asks_lists_and_approves(world):
     office, copies, _settings = world
     c = office.client()
-    r = c.post(f"/api/v1/copies/{copies['sec']}/destroy", json={"witness": "王监销"}, headers=bearer(office, "cle"))
+    # dra's copy: sec approves it (the holder of a copy does not approve its destruction)
+    r = c.post(f"/api/v1/copies/{copies['dra']}/destroy", json={"witness": "王监销"}, headers=bearer(office, "cle"))
     assert r.status_code == 200 and r.json()["destruction"]["state"] == "pending"
     request_id = r.json()["destruction"]["id"]
     listed = c.get("/api/v1/destructions", headers=bearer(office, "aut")).json()["requests"]

@@ -39,6 +39,7 @@ def world(tmp_path_factory):
 
     listed = service.list_copies(settings=service.Settings(home=office.home))
     copy_id = listed[0].copy_id
+    document = listed[0].document_id
     # a copy already returned: a second return is refused, so the allowed call changes nothing
     returned = next(c.copy_id for c in listed if c.recipient_id == "sec")
     service.return_copy(returned, "cle", settings=service.Settings(home=office.home, actor="cle"))
@@ -61,7 +62,7 @@ def world(tmp_path_factory):
     asked = destructions.create(conn, record, "cle", "witness", None)
     destructions.decide(conn, asked.id, destructions.REFUSED, "sec")
     return dict(office=office, clients=clients, tokens=tokens, bearers=bearers, draft=draft_id,
-                serial=serial, copy=copy_id, returned=returned, job=job, trace=trace, asked=asked.id)
+                serial=serial, copy=copy_id, document=document, returned=returned, job=job, trace=trace, asked=asked.id)
 
 
 # (method, route, path with placeholders, allowed names, json body or form fields)
@@ -84,6 +85,11 @@ MATRIX = [
     ("POST", "/register/copies/{copy_id}/{action}", "/register/copies/{returned}/return", READERS, {}),
     ("POST", "/register/copies/{copy_id}/{action}", "/register/copies/{copy}/destroy", READERS, {}),
     ("POST", "/register/copies/{copy_id}/{action}", "/register/copies/{copy}/lost", READERS, {"note": ""}),
+    ("GET", "/register/documents/{document_id}", "/register/documents/{document}", READERS, None),
+    ("POST", "/register/documents/{document_id}/{verb}", "/register/documents/{document}/change", READERS, {}),
+    ("POST", "/register/documents/{document_id}/{verb}", "/register/documents/{document}/declassify", READERS, {}),
+    ("POST", "/api/v1/documents/{document_id}/{verb}", "/api/v1/documents/{document}/change", READERS, {}),
+    ("POST", "/api/v1/documents/{document_id}/{verb}", "/api/v1/documents/{document}/declassify", READERS, {}),
     ("GET", "/trace", "/trace", READERS, None),
     ("POST", "/trace", "/trace", READERS, {}),
     ("GET", "/trace/reports/{token}/report.pdf", "/trace/reports/{trace}/report.pdf", {"sec"}, None),
@@ -122,9 +128,10 @@ OPEN = {("GET", "/login"), ("POST", "/login"), ("GET", "/lang/{code}"), ("POST",
 
 
 def test_the_matrix_covers_every_route():
-    from mijian.pipeline.web.routes import admin, api, auth, book, destruction, drafts, issue, register, trace
+    from mijian.pipeline.web.routes import (admin, api, auth, book, changes, destruction, drafts, issue, register,
+                                             trace)
 
-    modules = (admin, api, auth, book, destruction, drafts, issue, register, trace)
+    modules = (admin, api, auth, book, changes, destruction, drafts, issue, register, trace)
     routes = {(m, r.path) for module in modules for r in module.router.routes for m in r.methods}
     assert routes == {(m, r) for m, r, *_ in MATRIX} | OPEN
 

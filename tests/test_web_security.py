@@ -40,7 +40,7 @@ def pending_and_unit(office, copy_id):
     return (found or destructions.create(conn, record, "cle", "witness", None)).id
 
 
-def form_posts(draft_id, copy_id, asked="none"):
+def form_posts(draft_id, copy_id, asked="none", document_id="none"):
     """Every form post of the pages, with the role that may make it and valid-looking fields."""
     return [("dra", "/drafts", {"authority": "aut"}), ("aut", f"/drafts/{draft_id}/decide", {}),
             ("cle", f"/issue/{draft_id}", {"recipient": "dra2"}),
@@ -52,6 +52,9 @@ def form_posts(draft_id, copy_id, asked="none"):
             ("cle", "/book", {"kind": "person", "id": "mallory", "name": "Mallory"}),
             ("adm", "/book/U1/remove", {}),
             ("sec", f"/register/copies/{copy_id}/lost", {"note": "left on a train"}),
+            ("cle", f"/register/documents/{document_id}/change", {"grade": "秘密", "approver": "aut",
+                                                                  "justification": "lower"}),
+            ("sec", f"/register/documents/{document_id}/declassify", {"approver": "aut", "justification": "x"}),
             ("sec", "/trace", {"text": "hello"}),
             ("adm", "/admin/users", {"name": "mallory", "role": "admin", "password": "0123456789ab"}),
             ("adm", "/admin/register/verify", {}), ("adm", "/admin/register/backup", {}),
@@ -68,7 +71,9 @@ def test_csrf_is_refused_on_every_form_post(world, token):
     other = csrf(office.client("dra2"), "/drafts")
     clients = {who: office.client(who) for who in ("dra", "aut", "cle", "sec", "adm")}
     asked = pending_and_unit(office, copy_id)
-    for who, path, fields in form_posts(draft_id, copy_id, asked):
+    document_id = service.show_copy(copy_id, settings=settings).copy.document_id
+    marking = service.decisions(document_id, settings=settings).history.to_json()
+    for who, path, fields in form_posts(draft_id, copy_id, asked, document_id):
         client = clients[who]
         sent = {"missing": {}, "wrong": {"csrf": "x" * 43}, "another user's": {"csrf": other}}[token]
         r = client.post(path, data={**fields, **sent}, follow_redirects=False)
@@ -78,6 +83,7 @@ def test_csrf_is_refused_on_every_form_post(world, token):
     assert not (office.data / "backups").exists() or not list((office.data / "backups").iterdir())
     # no forged post signed, returned, destroyed or reported the copy lost
     assert service.show_copy(copy_id, settings=settings).copy.status == before
+    assert service.decisions(document_id, settings=settings).history.to_json() == marking  # not changed
     assert office.client("dra").get("/drafts").status_code == 200  # still logged in
 
 

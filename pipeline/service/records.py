@@ -49,13 +49,21 @@ def list_copies(document: str | None = None, outstanding: bool = False, *,
 
 
 def page_copies(query: str = "", outstanding: bool = False, number: int = 1, size: int = 25, *,
-                settings: Settings | None = None) -> CopyPage:
+                settings: Settings | None = None, documents: bool = True) -> CopyPage:
     """Page ``number`` (from 1) of ``size`` copies matching ``query`` (serial, recipient or
-    document), as :func:`list_copies` orders them, with the match count and the per-document
-    counts; read from the store a page at a time (the register may hold 100,000 copies)."""
+    document), as :func:`list_copies` orders them, with the match count and, when
+    ``documents``, the per-document counts (else none); read from the store a page at a time
+    (the register may hold 100,000 copies), all of it from one state of the register.
+
+    The per-document counts and the plain listing's count come from one walk of the listing
+    index; a caller that shows no per-document counts (a search, the API) spares that walk."""
+    offset = (max(number, 1) - 1) * size
     with _office(settings) as (office, _):
-        shown, total = office.register.page_copies(query, outstanding, (max(number, 1) - 1) * size, size)
-        counts = office.register.document_counts()
+        register = office.register
+        with register.read_snapshot():
+            listed, counts = register.copy_counts() if documents else (None, [])
+            plain = not query.strip() and not outstanding
+            shown, total = register.page_copies(query, outstanding, offset, size, total=listed if plain else None)
     return CopyPage(copies=tuple(shown), total=total, documents=tuple(counts))
 
 

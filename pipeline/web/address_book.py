@@ -21,8 +21,10 @@ When a person's id is an account's name, that account sees the draft and fetches
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import sqlite3
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,11 @@ PERSON, UNIT = "person", "unit"
 KINDS = (PERSON, UNIT)
 SOURCE = Path("address book (通讯录)")
 """How an entry is named in the recipients-file messages that check it."""
+MAX_CERTIFICATE = 16384
+"""Longest certificate text accepted, in characters: an RSA-4096 certificate in PEM is under
+3,000; anything far longer is a bundle, a key or garbage, and is stored, rendered and written
+into every recipients file of an issue."""
+_PEM_BLOCK = "-----BEGIN "
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS address_book (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,
@@ -107,9 +114,56 @@ def check(conn: sqlite3.Connection, entry: Entry) -> Entry:
         if unit is None or unit.kind != UNIT:
             raise UsageError(f"unit '{fields['unit']}' is not a unit of the address book; add the unit "
                              "first (通讯录中没有该单位)")
+    pem = _inline_certificate(pem)
     unit_name = get(conn, fields["unit"]).name if fields["unit"] else ""  # type: ignore[union-attr]
     parse_recipients(recipients_csv([Recipient(fields["id"], fields["name"], unit_name, fields["email"], pem)]), SOURCE)
     return Entry(fields["id"], entry.kind, fields["name"], fields["unit"], fields["email"], pem)
+
+
+def _inline_certificate(text: str | None) -> str:
+    """The certificate as stored: one inline PEM certificate and nothing else, or "".
+
+    The recipients file reads a ``public_key`` without ``-----BEGIN`` as the path of a file
+    beside it; from the book that would be a path on the server (read at every issue, its
+    existence told by the message, and the book page broken for everyone by a stored path
+    that is no certificate). A private key pasted along with the certificate would be kept
+    in the accounts store and copied into every recipients file; a bundle of several
+    certificates shows one subject while meaning others."""
+    pem = (text or "").strip()
+    if not pem:
+        return ""
+    if len(pem) > MAX_CERTIFICATE:
+        raise UsageError(f"the certificate is {len(pem)} characters long; expected one PEM certificate "
+                         f"of at most {MAX_CERTIFICATE}; paste only the recipient's certificate (证书过长)")
+    blocks = pem.count(_PEM_BLOCK)
+    if "PRIVATE KEY" in pem:
+        raise UsageError("the certificate text holds a PRIVATE KEY; never paste a key here: paste only the "
+                         "recipient's certificate, and have the key replaced (证书中含有私钥，请勿粘贴私钥)")
+    if not pem.startswith("-----BEGIN CERTIFICATE-----") or blocks != 1:
+        raise UsageError("the certificate is not one PEM certificate (-----BEGIN CERTIFICATE-----); paste "
+                         "the text of the recipient's certificate, not a file name or a bundle (证书格式无效)")
+    return pem
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def _refuse_lookalike(conn: sqlite3.Connection, entry_id: str) -> None:
+    """Refuse an id that reads as another entry's or account's (``ＤＲＡ``, ``Dra`` beside
+    ``dra``): in a list of recipients the two look the same, and a copy ticked for one would
+    be fingerprinted for a recipient id no account opens."""
+    taken = [r[0] for r in conn.execute("SELECT id FROM address_book UNION SELECT name FROM users")]
+    other = next((t for t in taken if t != entry_id and _folded(t) == _folded(entry_id)), None)
+    if other is not None:
+        raise UsageError(f"id '{entry_id}' reads as '{other}', which is already in the address book or an "
+                         "account; use that one or choose a clearly different id (编号与已有编号易混淆)")
+
+
+def fingerprint(pem: str) -> str:
+    """A short SHA-256 of the certificate text, for the signed log: a certificate replaced by
+    another (copies then enveloped for someone else's key) shows as a new value."""
+    return hashlib.sha256(pem.encode()).hexdigest()[:16] if pem else ""
 
 
 def save(conn: sqlite3.Connection, entry: Entry) -> Entry:
@@ -117,15 +171,21 @@ def save(conn: sqlite3.Connection, entry: Entry) -> Entry:
     refused). A unit's id may not be a person's, and the other way round."""
     check_name(entry.id)  # a recipient id is a possible account name: the same rules
     made = check(conn, entry)
+    _refuse_lookalike(conn, made.id)
     old = get(conn, made.id)
     if old is not None and old.kind != made.kind:
         raise UsageError(f"'{made.id}' is already a {old.kind} of the address book; choose another id "
                          "(通讯录中已有此编号)")
     with _WRITING, conn:
-        conn.execute("INSERT INTO address_book VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                     "name = excluded.name, unit = excluded.unit, email = excluded.email, "
-                     "certificate = excluded.certificate",
-                     (made.id, made.kind, made.name, made.unit, made.email, made.certificate))
+        # the kind is checked again by the statement itself: a unit made by another writer
+        # since the check above is not given a person's unit, e-mail and certificate
+        cur = conn.execute("INSERT INTO address_book VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                           "name = excluded.name, unit = excluded.unit, email = excluded.email, "
+                           "certificate = excluded.certificate WHERE kind = excluded.kind",
+                           (made.id, made.kind, made.name, made.unit, made.email, made.certificate))
+        if cur.rowcount != 1:
+            raise UsageError(f"'{made.id}' is already another kind of entry of the address book; choose "
+                             "another id (通讯录中已有此编号)")
     return made
 
 
@@ -154,8 +214,23 @@ def book(conn: sqlite3.Connection, accounts: tuple[str, ...]) -> Book:
     known = {e.id for e in listed}
     extra = tuple(Entry(name, PERSON, name) for name in accounts if name not in known)
     grouped = tuple((u, tuple(p for p in people if p.unit == u.id)) for u in units)
-    subjects = {p.id: certificate_subject(p.certificate.encode(), p.id) for p in people if p.certificate}
+    subjects = {p.id: _subject(certificate_subject, p) for p in people if p.certificate}
     return Book(grouped, tuple(p for p in people if not p.unit) + extra, frozenset(e.id for e in extra), subjects)
+
+
+def _subject(read: object, person: Entry) -> str:
+    """The subject of a person's certificate as shown: hidden characters (a right-to-left
+    override in a common name turns ``abc\u202egpj.exe`` into ``abcexe.jpg``) spelt out as
+    ``<U+202E>``, and an entry stored before the checks above that is no certificate shown as
+    such instead of failing the whole page."""
+    from mijian.pipeline.errors import MijianError
+
+    try:
+        subject = read(person.certificate.encode(), person.id)  # type: ignore[operator]
+    except MijianError:
+        return "(not a certificate 非证书)"
+    return "".join(f"<U+{ord(c):04X}>" if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") else c
+                   for c in subject)
 
 
 def expand(conn: sqlite3.Connection, chosen: list[str], accounts: tuple[str, ...]) -> tuple[list[Recipient], dict]:

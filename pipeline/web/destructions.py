@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from mijian.pipeline.derive_names import same_person
 from mijian.pipeline.errors import UsageError
 from mijian.pipeline.web.users import _WRITING
 
@@ -33,7 +35,15 @@ CREATE TABLE IF NOT EXISTS destructions (id TEXT PRIMARY KEY, copy_id TEXT NOT N
     method TEXT, requested_at TEXT NOT NULL, state TEXT NOT NULL, decided_by TEXT, decided_at TEXT,
     note TEXT);
 CREATE INDEX IF NOT EXISTS destructions_state ON destructions (state, requested_at);
+CREATE UNIQUE INDEX IF NOT EXISTS destructions_one_pending ON destructions (copy_id) WHERE state = 'pending';
 """
+# The partial unique index makes "one pending request a copy" a rule of the store itself, not
+# only of the check in create(): two app processes on one store (or a check that a second
+# writer passed before the first wrote) cannot leave two requests for one copy, whose two
+# approvals would try to destroy it twice.
+_HIDDEN = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+LIMITS = {"witness": 100, "method": 100, "note": 500}
+"""Longest text of each typed field, in characters (a witness is a name, as on a recipients file)."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +66,16 @@ class Request:
 
 
 def ensure(conn: sqlite3.Connection) -> None:
-    """Create the table when the store lacks it (called once by the app factory)."""
-    conn.executescript(_SCHEMA)
+    """Create the table when the store lacks it (called once by the app factory). A store
+    that already holds two pending requests for one copy (written before the index) keeps
+    working without the index: create() still checks under the lock; deciding one of them
+    lets the index be made at the next start."""
+    schema, index = _SCHEMA.split("CREATE UNIQUE INDEX")
+    conn.executescript(schema)
+    try:
+        conn.executescript("CREATE UNIQUE INDEX" + index)
+    except sqlite3.IntegrityError:
+        pass
 
 
 def _now() -> str:
@@ -91,15 +109,16 @@ def listing(conn: sqlite3.Connection, limit: int = 100) -> tuple[Request, ...]:
 def create(conn: sqlite3.Connection, copy: object, requested_by: str, witness: str, method: str | None) -> Request:
     """Record a pending request for ``copy`` (a register copy record). The witness is
     required and is not the requester; a copy has one pending request at a time."""
-    witness = (witness or "").strip()
+    witness = plain_text(witness, "witness")
+    method = plain_text(method, "method")
     if not witness:
         raise UsageError("the witness of the destruction is required and was empty; give a name "
                          "(监销人不能为空)")
-    if witness.casefold() == requested_by.casefold():
+    if same_person(witness, requested_by):
         raise UsageError("the witness of a destruction is not the person asking for it; name another "
                          "witness (监销人不得为申请人本人)")
     made = Request(secrets.token_urlsafe(9), copy.copy_id, copy.serial, copy.document_id,  # type: ignore[attr-defined]
-                   copy.recipient_id, requested_by, witness, (method or "").strip() or None,  # type: ignore[attr-defined]
+                   copy.recipient_id, requested_by, witness, method or None,  # type: ignore[attr-defined]
                    _now(), PENDING)
     try:
         with _WRITING, conn:
@@ -110,21 +129,46 @@ def create(conn: sqlite3.Connection, copy: object, requested_by: str, witness: s
                          "witness, method, requested_at, state) VALUES (?,?,?,?,?,?,?,?,?,?)",
                          (made.id, made.copy_id, made.serial, made.document_id, made.recipient,
                           made.requested_by, made.witness, made.method, made.requested_at, PENDING))
-    except sqlite3.IntegrityError:  # pragma: no cover - a random id met again
-        raise UsageError("the request could not be recorded; send it again (请重新提交)") from None
+    except sqlite3.IntegrityError:  # another writer's pending request (the index), or a random id met again
+        raise UsageError(f"份号 {made.serial} already has a destruction awaiting approval, or the request could "
+                         "not be recorded; reload the list and approve, refuse or send it again (该份已有待批准的"
+                         "销毁申请或未能记录)") from None
     return made
 
 
+def plain_text(value: str | None, field: str) -> str:
+    """``value`` stripped, refused (one-line :class:`UsageError`) when it holds a hidden
+    character or is longer than :data:`LIMITS`. A witness typed as ``sec`` plus a zero-width
+    space is not the account ``sec`` to a plain comparison, so that officer could approve a
+    destruction they witnessed; a right-to-left override or a line break would change how the
+    name reads in the signed log and on every page and slip that shows it. Names are then
+    compared as :func:`pipeline.derive_names.same_person` does (``ｓｅｃ`` and ``SEC`` are
+    the account ``sec``), as the command line compares an approver with the requester."""
+    text = (value or "").strip()
+    for ch in text:
+        if unicodedata.category(ch) in _HIDDEN:
+            raise UsageError(f"the {field} holds the hidden character U+{ord(ch):04X}; type it as visible "
+                             "text on one line (含不可见字符，请删除)")
+    if len(text) > LIMITS[field]:
+        raise UsageError(f"the {field} is {len(text)} characters long; at most {LIMITS[field]} (内容过长)")
+    return text
+
+
 def check_approver(found: Request, name: str, role: str) -> None:
-    """Refuse an approval (or refusal) by the requester, by a role that may not approve, or by
-    the witness (approver and witness are two people): :class:`PermissionError` with the reason."""
+    """Refuse an approval (or refusal) by the requester, by a role that may not approve, by
+    the copy's holder, or by the witness (approver and witness are two people):
+    :class:`PermissionError` with the reason."""
     if role not in APPROVER_ROLES:
         raise PermissionError("a destruction is approved by an authority, security officer or admin "
                               "(销毁须由定密责任人、保密员或管理员批准)")
-    if name == found.requested_by:
+    if same_person(name, found.requested_by):
         raise PermissionError("nobody approves their own request to destroy a copy; another person "
                               "must approve it (不得批准本人提出的销毁申请)")
-    if name.casefold() == found.witness.casefold():
+    if same_person(name, found.recipient):
+        raise PermissionError("the holder of a copy does not approve its destruction: a copy leaked by its "
+                              "holder would be recorded as destroyed on their word; another person must "
+                              "(持有人不得批准销毁本人持有的副本)")
+    if same_person(name, found.witness):
         raise PermissionError("the witness of a destruction does not approve it; another person must "
                               "(监销人不得批准)")
 

@@ -100,6 +100,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "slip_hint": ("打印本页即得口令条：每份一张，裁开后分别交付",
                   "Print this page for the password slips: one per copy, to cut apart"),
     "hand_over": ("请另行妥善交付", "Hand over separately"),
+    "change_marking": ("变更密级、期限或知悉范围", "Change the grade, period or scope"),
+    "declassify": ("解密", "Declassify"), "unchanged": ("不变", "unchanged"),
+    "change_approver": ("审批人（定密责任人）", "Approver (classification authority)"),
+    "change_justification": ("变更或解密理由", "Justification"),
+    "decision_history": ("定密、变更与解密记录", "Decisions, changes and declassification"),
+    "declassified_final": ("已解密（不可再变更或发放）", "declassified (final: no change or issue after)"),
+    "change_hint": ("由登记人记录，经另一名定密责任人批准；须写明理由；须书面通知未清退副本的持有人。",
+                    "Recorded by the register keeper on the decision of another person, a classification "
+                    "authority, with a justification; holders of unreturned copies must be told in writing."),
+    "declassify_hint": ("解密为最终决定：此后不能再变更或发放。",
+                        "Declassification is final: the document cannot be changed or issued after it."),
     "passwords_gone": ("本次发放的口令已不再提供：口令只显示一次，且在发放结束 15 分钟后即从服务器内存中清除。"
                        "任何页面或命令都不会再次显示（登记簿以单位密钥加密保存）。收件人需要口令时，"
                        "请在登记簿页面将其副本登记清退，再向其重新发放：新副本有新的口令。",

@@ -33,6 +33,7 @@ ACTIONS_ZH: Mapping[str, str] = MappingProxyType({
     "web.book": "修改通讯录", "web.issue": "选择收件人", "web.destroy_request": "申请销毁",
     "web.destroy_approve": "批准销毁", "web.destroy_refuse": "不批准销毁",
     "web.login_refused": "登录被拒（登记簿告警）",
+    "web.view_draft": "查看草稿及发现", "web.view_copy": "查看副本登记详情", "web.view_trace": "查看追查结论",
 })
 """Actions of the register's signed log (its own, and the web app's ``web.*``)."""
 

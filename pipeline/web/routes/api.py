@@ -127,7 +127,7 @@ async def copies(request: Request) -> Response:
     number = register.page_number(request.query_params.get("page"))
     listed = await asyncio.to_thread(service.page_copies, request.query_params.get("q", "")[:100],
                                      request.query_params.get("outstanding") == "1", number, size,
-                                     settings=config(request).settings(found.user.name))
+                                     settings=config(request).settings(found.user.name), documents=False)
     return JSONResponse({"copies": [c.public() for c in listed.copies], "total": listed.total, "page": number})
 
 

@@ -62,7 +62,8 @@ async def save_entry(request: Request) -> Response:
         raise HTTPException(400, str(exc)) from None
     await asyncio.to_thread(record_event, "web.book",
                             {"saved": made.id, "kind": made.kind, "name": made.name, "unit": made.unit,
-                             "certificate": bool(made.certificate)},
+                             "certificate": bool(made.certificate),
+                             "certificate_sha256": address_book.fingerprint(made.certificate)},
                             settings=config(request).settings(found.user.name))
     return RedirectResponse("/book", status_code=303)
 

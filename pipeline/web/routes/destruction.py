@@ -18,7 +18,7 @@ from mijian.pipeline.errors import MijianError
 from mijian.pipeline.lifecycle import TRANSITIONS, refusal
 from mijian.pipeline.service.events import record_event
 from mijian.pipeline.web import destructions
-from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require
+from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require, text_of
 from mijian.pipeline.web.users import Session
 
 router = APIRouter()
@@ -94,11 +94,12 @@ async def approve(request: Request, found: Session, request_id: str) -> object:
 async def refuse(request: Request, found: Session, request_id: str, note: str) -> None:
     """Refuse a request (the copy stays as it is); recorded in the signed log."""
     asked = _checked(request, found, request_id)
+    note = destructions.plain_text(note, "note")
     if not destructions.decide(request.app.state.accounts, asked.id, destructions.REFUSED, found.user.name,
-                               note.strip()[:500] or None):
+                               note or None):
         raise HTTPException(409, "this request was decided meanwhile; it is decided once (该申请已处理)")
     await asyncio.to_thread(record_event, "web.destroy_refuse", {"request": asked.id, "serial": asked.serial,
-                                                                 "note": note.strip()[:500]},
+                                                                 "note": note},
                             document_id=asked.document_id, copy_id=asked.copy_id,
                             settings=config(request).settings(found.user.name))
 
@@ -160,5 +161,5 @@ async def refuse_api(request: Request, request_id: str) -> Response:
 
     found = _bearer(request, *destructions.APPROVER_ROLES)
     body = await body_of(request)
-    await refuse(request, found, request_id, str(body.get("note") or ""))
+    await refuse(request, found, request_id, text_of(body, ("note",))["note"])
     return JSONResponse({"refused": request_id})

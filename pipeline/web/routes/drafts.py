@@ -127,6 +127,11 @@ async def show_draft(request: Request, draft_id: str) -> Response:
         return page(request, "draft.html", draft=draft, result=None, own=own, may_decide=False)
     result = await classification(request, draft, lang_of(request))
     labels = list(dict.fromkeys(result.scheme.labels))
+    # the findings are the draft's secrets laid bare: who read them is in the signed log, one
+    # event a view (the draft's id only; nothing of its text or findings)
+    await asyncio.to_thread(record_event, "web.view_draft", {"draft": draft.id,
+                                                             "findings": len(result.suggestion.findings)},
+                            settings=config(request).settings(found.user.name))
     return page(request, "draft.html", draft=draft, result=result, labels=labels,
                 pieces=segments(result.document.text, result.suggestion.findings),
                 may_decide=found.user.name == draft.authority and draft.decision is None)

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from mijian.pipeline import service
 from mijian.pipeline.register_records import CopyStatus
-from mijian.pipeline.service.events import recent_events
+from mijian.pipeline.service.events import recent_events, record_event
 from mijian.pipeline.web import destructions
 from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require, text_of, whole_number
 from mijian.pipeline.web.routes.destruction import request_destruction
@@ -35,8 +35,11 @@ async def register_page(request: Request) -> Response:
     query = request.query_params.get("q", "")[:100]
     outstanding = request.query_params.get("outstanding") == "1"
     number = page_number(request.query_params.get("page"))
+    # the per-document counts (a walk of the whole register) are shown with the plain listing
+    # only, not with a search, which is about the copies found
     listed = await asyncio.to_thread(service.page_copies, query, outstanding, number, PAGE_SIZE,
-                                     settings=config(request).settings(found.user.name))
+                                     settings=config(request).settings(found.user.name),
+                                     documents=not query.strip())
     counts = [{"document_id": d, "copies": made, "outstanding": out} for d, made, out in listed.documents]
     return page(request, "register.html", copies=list(listed.copies), q=query, outstanding=outstanding,
                 number=number, more=listed.total > number * PAGE_SIZE, total=listed.total, documents=counts)
@@ -54,8 +57,13 @@ async def register_events(request: Request) -> Response:
 async def copy_page(request: Request, copy_id: str) -> Response:
     """One copy, its document's decision and its history, with the lifecycle forms."""
     found = require(request, *READER_ROLES)
-    details = await asyncio.to_thread(service.show_copy, copy_id, settings=config(request).settings(found.user.name))
+    settings = config(request).settings(found.user.name)
+    details = await asyncio.to_thread(service.show_copy, copy_id, settings=settings)
     asked = destructions.pending_for(request.app.state.accounts, copy_id)
+    # who read a copy's details (recipient, unit, history) is in the signed log, one event a
+    # view; the event names the copy and its 份号, nothing more
+    await asyncio.to_thread(record_event, "web.view_copy", {"serial": details.copy.serial},
+                            document_id=details.copy.document_id, copy_id=details.copy.copy_id, settings=settings)
     return page(request, "copy.html", details=details, asked=asked)
 
 

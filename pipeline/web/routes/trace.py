@@ -85,12 +85,21 @@ def keep(request: Request, record: TraceRecord) -> str:
     return token
 
 
-def kept_record(request: Request, token: str) -> TraceRecord:
-    """The kept trace ``token`` of the logged-in person (404 for another's or an unknown one)."""
+async def kept_record(request: Request, token: str, view: str) -> TraceRecord:
+    """The kept trace ``token`` of the logged-in person (404 for another's or an unknown one),
+    its viewing (``view``: the report or the picture) recorded in the signed log: the verdict
+    names the recipient a leak came from. The event names the leak by its SHA-256 and the
+    verdict, never the token (it opens the record) or the leak's text."""
+    from mijian.pipeline.service.events import record_event
+
     found = require(request, *READER_ROLES)
     record = request.app.state.traces.get(token)
     if record is None or record.asked_by != found.user.name:
         raise HTTPException(404, "no such trace; trace the leak again")
+    await asyncio.to_thread(record_event, "web.view_trace", {"view": view, "sha256": record.sha256,
+                                                             "verdict": record.result.verdict,
+                                                             "copy_id": record.result.copy_id},
+                            settings=config(request).settings(found.user.name))
     return record
 
 
@@ -115,7 +124,7 @@ async def trace_leak(request: Request) -> Response:
 @router.get("/trace/reports/{token}/report.pdf")
 async def trace_report(request: Request, token: str) -> Response:
     """The printable PDF report of a kept trace."""
-    record = kept_record(request, token)
+    record = await kept_record(request, token, "report")
     data = await asyncio.to_thread(report_pdf, record)
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": 'attachment; filename="trace-report.pdf"',
@@ -125,7 +134,7 @@ async def trace_report(request: Request, token: str) -> Response:
 @router.get("/trace/reports/{token}/where.png")
 async def trace_picture(request: Request, token: str) -> Response:
     """Where on the page the marks were read (404 when the leak was not a page image)."""
-    record = kept_record(request, token)
+    record = await kept_record(request, token, "picture")
     if record.picture is None:
         raise HTTPException(404, "the leak was not a page image: there is no picture")
     return Response(record.picture, media_type="image/png", headers={"Cache-Control": "no-store"})
