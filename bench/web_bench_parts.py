@@ -143,11 +143,15 @@ def prepare_draft(server: Server, draft: Path) -> tuple[str, float]:
 
 
 def issue_loop(server: Server, clerk: str, draft_id: str, deadline: float, people: itertools.count,
-               outcome: Outcome) -> None:
-    """One clerk issuing one copy per request to the next recipient until ``deadline``."""
+               outcome: Outcome, minimum: int = 0) -> None:
+    """One clerk issuing one copy per request to the next recipient until ``deadline``, and
+    past it until the clerk has ``minimum`` copies (at most 50 requests a copy), so that a
+    check of the serials does not depend on how fast a busy machine is."""
     with closing(server.client(clerk)) as client:
         name = f"r{next(people):04d}"
-        while time.monotonic() < deadline:
+        mine, tries = 0, 0
+        while time.monotonic() < deadline or (mine < minimum and tries < 50 * minimum):
+            tries += 1
             start = time.perf_counter()
             try:
                 answer = client.post(f"/api/v1/drafts/{draft_id}/issue", json={"recipients": [name]})
@@ -170,19 +174,22 @@ def issue_loop(server: Server, clerk: str, draft_id: str, deadline: float, peopl
                     outcome.errors.append(f"{clerk}: HTTP {answer.status_code} {answer.text[:200]}")
                 else:
                     outcome.serials.append(str(copies[0]["serial"]))
+                    mine += 1
                     outcome.latencies.append(seconds)
                     outcome.document_id = str(body["manifest"].get("document_id") or outcome.document_id)
             name = f"r{next(people):04d}"
 
 
-def concurrent_issue(server: Server, draft: Path, clerks: list[str], seconds: float) -> Outcome:
+def concurrent_issue(server: Server, draft: Path, clerks: list[str], seconds: float,
+                     minimum: int = 0) -> Outcome:
     """Each clerk gets a draft of the same PDF (one register document) and issues copies of it
-    from its own thread for ``seconds`` seconds."""
+    from its own thread for ``seconds`` seconds (and until it has ``minimum`` copies)."""
     outcome = Outcome()
     drafts = [prepare_draft(server, draft)[0] for _ in clerks]
     people = itertools.count()
     deadline = time.monotonic() + seconds
-    threads = [threading.Thread(target=issue_loop, args=(server, clerk, draft_id, deadline, people, outcome))
+    threads = [threading.Thread(target=issue_loop, args=(server, clerk, draft_id, deadline, people, outcome,
+                                                     minimum))
                for clerk, draft_id in zip(clerks, drafts)]
     for thread in threads:
         thread.start()

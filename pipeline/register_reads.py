@@ -21,6 +21,7 @@ from typing import Any
 from mijian.pipeline.errors import RegisterError
 from mijian.pipeline.register_check import authentic_events, check_copy_row, check_document_row
 from mijian.pipeline.register_head import Freshness, freshness
+from mijian.pipeline.register_paging import copy_filter, walk
 from mijian.pipeline.register_records import (GONE, CopyRecord, CopyStatus, DocumentRecord,
                                               EventRecord)
 from mijian.pipeline.register_schema import schema_problem
@@ -174,12 +175,12 @@ class RegisterReads:
         step is an index range (:mod:`register_schema` version 3), so a page costs the same
         with 100,000 copies. The total is a count of rows as stored; ``register verify``
         checks them all. ``total``: the count made already (:meth:`copy_counts`'s first figure)."""
-        where, args = _copy_filter(query, outstanding)
+        where, args = copy_filter(query, outstanding)
         offset, limit = max(0, offset), max(0, limit)
         with self._snapshot():  # the count and the page from one state of the register
             if total is None:
                 total = int(self._conn.execute(f"SELECT COUNT(*) FROM copies WHERE {where}", args).fetchone()[0])
-            order, skip, take = _walk(total, offset, limit)
+            order, skip, take = walk(total, offset, limit)
             if take == 0:
                 return [], total
             if query.strip():  # the ranges of the search first, then its matches sorted
@@ -348,53 +349,6 @@ DERIVATION_COLUMNS = ("event_seq", "position", "kind", "document_id", "copy_id",
                       "source_document_id", "source_copy_id", "source_serial", "approver",
                       "approver_role", "reason")
 """The columns of one ``derivations`` row: one source of one reproduction, extract or compilation."""
-
-
-_SEARCHED = ("serial", "recipient_id", "recipient_name", "document_id")
-"""The columns the register's search looks in (each has an index: a prefix is a range of it)."""
-_LAST = "\U0010ffff"
-"""Above every character: ``text < prefix + _LAST`` bounds the strings beginning with prefix."""
-
-
-def _copy_filter(query: str, outstanding: bool) -> tuple[str, list[object]]:
-    """The WHERE clause and its arguments of :meth:`RegisterReads.page_copies` (the column
-    names are constants; the query goes in as arguments only)."""
-    where = "status != ?"
-    args: list[object] = [CopyStatus.PENDING]
-    typed = query.strip()
-    if typed:
-        needles = {typed, typed.upper(), typed.lower()}
-        if typed.isdigit() and len(typed) < 6:
-            needles.add(typed.zfill(6))  # "123" is 份号 000123
-        ranges = []
-        for column in _SEARCHED:
-            for needle in sorted(needles):
-                ranges.append(f"({column} >= ? AND {column} < ?)")
-                args += [needle, needle + _LAST]
-        where += f" AND ({' OR '.join(ranges)})"
-    if outstanding:
-        where += " AND status NOT IN (?, ?, ?)"
-        args += [CopyStatus.RETURNED, CopyStatus.DESTROYED, CopyStatus.VOIDED]
-    return where, args
-
-
-# A search sorts its matches (``ORDER BY +document_id, +serial``: the plus keeps the listing
-# index from giving the order). Otherwise SQLite's planner walked the listing index in order,
-# testing each entry until it had a page: for the 50 copies of one recipient among 100,000,
-# the whole index (1.25 million VM instructions, against under a thousand with the plus).
-
-
-def _walk(total: int, offset: int, limit: int) -> tuple[str, int, int]:
-    """How to reach the rows ``offset`` to ``offset + limit`` of ``total`` in listing order:
-    the order to walk the listing index in, the rows to skip and the rows to take. A page in
-    the second half is reached from the end (the last of 100,000 copies skips a few rows
-    instead of 99,975: an OFFSET is walked entry by entry); the caller sorts the page."""
-    if offset >= total or limit == 0:
-        return "document_id, serial", 0, 0
-    if offset <= total // 2:
-        return "document_id, serial", offset, limit
-    last = min(total, offset + limit)  # one past the page's last row
-    return "document_id DESC, serial DESC", total - last, last - offset
 
 
 def document_record(row: sqlite3.Row) -> DocumentRecord:

@@ -22,7 +22,8 @@ from web_bench_parts import check_serials, verify  # noqa: E402
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     work = tmp_path_factory.mktemp("web-bench")
-    options = web_bench.Options(copies=120, users=2, seconds=2.0, requests=2, pages=2, uploads=1)
+    options = web_bench.Options(copies=120, users=2, seconds=2.0, requests=2, pages=2, uploads=1,
+                                minimum=2)
     return work, web_bench.run(options, work)
 
 

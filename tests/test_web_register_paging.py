@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mijian.pipeline import service
-from mijian.pipeline.register_reads import _walk
+from mijian.pipeline.register_paging import walk as _walk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
