@@ -1,6 +1,7 @@
 """The layers of a leak that live in its page images: the QR symbol of the printed code (read on
 every page image) and the keyed page fingerprint (decoded on every page image and, on a whole
-page, in each of several bands of it and, once a band names a copy, in its two halves and in
+page, in each of several bands of it and, once a band names a copy or the pattern is found
+but reads in no band, in its two halves and in
 as many strips as bands the other way, so that a page put together from two copies shows
 both; not in halves or strips when the leak is byte for byte an issued copy, which no one
 put together). A page image that looks
@@ -123,7 +124,8 @@ def halves(image: Image.Image) -> list[tuple[str, Image.Image]]:
     half; a strip of another copy down a quarter of the page is outvoted in the bands and can
     be outvoted in its half too (the half then reads as neither copy, in about one key and
     number in twelve), but fills a strip of its own. Read only when a band named a copy, so
-    that the copy named is looked for where another copy's marks would contradict it."""
+    that the copy named is looked for where another copy's marks would contradict it, or when
+    the pattern was found and read nowhere (two copies side by side cancel in every band)."""
     image = shrunk(image)
     return [(label, image.crop(box)) for label, box in half_boxes(image.width, image.height)]
 
@@ -197,10 +199,23 @@ def _page_readings(image: Image.Image, page: int, label: str, keys: list, regist
         whole = _read(shrunk(image), page, label + "whole", keys, register, copies)
         readings.append(whole)
         several = whole.several
-    if read_halves and any(r.number is not None for r in readings):
+    if read_halves and (any(r.number is not None for r in readings) or _unread_pattern(readings)):
         readings += [_read(region, page, label + half, keys, register, copies)
                      for half, region in halves(image)]
     return readings, several
+
+
+def _unread_pattern(readings: list[Reading]) -> bool:
+    """Whether the page's pattern synchronised and yet no region read a copy.
+
+    A page pieced together side by side from two copies holds both copies in every band and in
+    the whole page: the pilots (the same on every copy) synchronise, the data of the two copies
+    cancels, and often no band reads either copy, while each half holds one copy alone and
+    reads. The halves are then read as they are when a band names a copy; without them, a
+    colleague's QR symbol on the pieced page would be the only mark found pointing anywhere."""
+    from mijian.watermark.pattern import Z_ACCEPT
+
+    return all(r.number is None for r in readings) and max(r.statistic for r in readings) >= Z_ACCEPT
 
 
 SINGLE_OVERLAP = 0.45
