@@ -290,3 +290,33 @@ def test_binarised_crop_of_a_300_dpi_scan(page: Image.Image, number_payload: byt
     det = decode(crop, number_key)
     _check(det, number_payload)
     assert det.false_match_probability <= 16 * 2.0 ** -52
+
+
+def _keystone(image: Image.Image, corners: list[tuple[float, float]]) -> Image.Image:
+    """``image`` seen in perspective: its corners (top left, top right, bottom right, bottom
+    left) moved by the given fractions of its width and height, on a grey table."""
+    w, h = image.size
+    pad = w // 8
+    source = np.array([[0, 0], [w, 0], [w, h], [0, h]], float)
+    moved = source + pad + np.array(corners) * np.array([w, h])
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(moved, source):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        rhs += [u, v]
+    coeffs = list(np.linalg.solve(np.array(rows), np.array(rhs)))
+    return image.convert("L").transform((w + 2 * pad, h + 2 * pad), Image.Transform.PERSPECTIVE, coeffs,
+                                        Image.Resampling.BICUBIC, fillcolor=90)
+
+
+def test_number_photo_of_a_crop_in_perspective(number_marked: Image.Image, number_payload: bytes,
+                                               number_key: PatternKey) -> None:
+    # a quarter of the page at 200 dpi, photographed with a keystone of about 10 %: the lattice
+    # frequency changes across the crop as much, and only the tilt found from the lattice's
+    # local spectra, undone, lets it read
+    w, h = number_marked.size
+    crop = number_marked.crop((w // 8, h // 3, w - w // 8, h // 3 + h // 3))
+    crop = crop.resize((crop.width * 4 // 3, crop.height * 4 // 3), Image.Resampling.BICUBIC)
+    photo = _keystone(crop, [(0.05, 0.04), (-0.05, -0.03), (-0.02, 0.05), (0.04, -0.04)])
+    det = decode(photo, number_key)
+    assert det.payload == number_payload, det.notes
+    assert any(note.startswith("tilt") for note in det.notes), det.notes
