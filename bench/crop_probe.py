@@ -62,7 +62,7 @@ def make(out: Path, args: argparse.Namespace) -> None:
                     page = doc[i % min(2, doc.page_count)]
                     crop = eb.body_crop(page, _render(page), rng)
                     for form, picture in (("crop", crop), ("photo", eb.photo_of(crop, rng))):
-                        name = f"{plain.stem}.{form}{i}.png"
+                        name = f"d{number}.{plain.stem}.{form}{i}.png"
                         picture.save(out / name)
                         index.append({"file": name, "form": form, "expected": copy["recipient_id"]})
     for i in range(args.controls):
