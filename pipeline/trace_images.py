@@ -130,7 +130,10 @@ def halves(image: Image.Image) -> list[tuple[str, Image.Image]]:
 
 def _read(region: Image.Image, page: int, band: str, keys: list, register: RegisterStore,
           copies: int) -> Reading:
-    """Decode one region under each office key until one reads."""
+    """Decode one region under each office key until one reads. Only a region that is the
+    whole page image (``whole``) is also read with a photo's perspective undone: bands,
+    halves and strips never are, so the halves and strips that look for another copy's
+    pieces read exactly as they did before that view existed."""
     from mijian.pipeline.issuing import pattern_key
     from mijian.watermark.pattern import NUMBER_PARAMS, OVERLAP_SEVERAL, Z_ACCEPT, PatternKey, decode, \
         number_from_payload
@@ -138,7 +141,8 @@ def _read(region: Image.Image, page: int, band: str, keys: list, register: Regis
     several = False
     statistic = overlap = 0.0
     for key in keys:
-        detection = decode(region, PatternKey(pattern_key(key), NUMBER_PARAMS))
+        detection = decode(region, PatternKey(pattern_key(key), NUMBER_PARAMS),
+                           perspective=band.endswith("whole"))
         several = several or (detection.statistic >= Z_ACCEPT and detection.overlap >= OVERLAP_SEVERAL)
         statistic = max(statistic, detection.statistic)
         overlap = max(overlap, detection.overlap)
@@ -193,14 +197,42 @@ def _page_readings(image: Image.Image, page: int, label: str, keys: list, regist
     if len(regions) == 1:
         return readings, readings[0].several
     several = False
-    if _needs_whole(readings):
+    flat = untilted_view(image)
+    if _needs_whole(readings) or (flat is not None and all(r.number is None for r in readings)):
         whole = _read(shrunk(image), page, label + "whole", keys, register, copies)
         readings.append(whole)
         several = whole.several
     if read_halves and any(r.number is not None for r in readings):
-        readings += [_read(region, page, label + half, keys, register, copies)
-                     for half, region in halves(image)]
+        # a photo's halves and strips are read with its tilt undone as well, so that another
+        # copy's piece is looked for at least as keenly as the whole page was read
+        views = [("", image)] + ([("untilted ", flat)] if flat is not None else [])
+        readings += [_read(region, page, label + how + half, keys, register, copies)
+                     for how, view in views for half, region in halves(view)]
     return readings, several
+
+
+def untilted_view(image: Image.Image) -> Image.Image | None:
+    """The page image (shrunk as the whole page is read) with a photo's perspective undone,
+    or None when it shows no clear tilt (:func:`watermark.pattern_tilt.untilted`, remembered,
+    so the whole page's read reuses it).
+
+    Bands of a photo in perspective each see a lattice whose scale drifts, and may name
+    nobody, while the whole page read with the tilt undone names its copy: such a page is read
+    whole even though no band found the pattern. Once the whole page names a copy, its halves
+    and strips are read in both views, the photo as taken and untilted."""
+    import numpy as np
+
+    from mijian.watermark.pattern_image import to_grey
+    from mijian.watermark.pattern_tilt import untilted
+
+    grey, _factor = to_grey(shrunk(image))
+    _tilt, flat = untilted(grey, WHOLE_PITCHES)
+    return None if flat is None else Image.fromarray(np.clip(flat, 0, 255).astype(np.uint8))
+
+
+WHOLE_PITCHES = (2.8, 14.0)
+"""Dot pitches (px) the whole page is searched for when no resolution is known: the decoder's
+own range, so the tilt found here is the one it finds (and remembers) for the whole page."""
 
 
 SINGLE_OVERLAP = 0.45

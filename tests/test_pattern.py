@@ -91,10 +91,10 @@ DECODE_CPU = 15.0
 of this process, not wall-clock time, so a busy machine does not decide the result."""
 
 
-def decode(image: Image.Image, key: bytes | PatternKey) -> Detection:
+def decode(image: Image.Image, key: bytes | PatternKey, perspective: bool = False) -> Detection:
     """:func:`watermark.pattern.decode`, checked to stay within :data:`DECODE_CPU`."""
     start = time.process_time()
-    det = decode_pattern(image, key)
+    det = decode_pattern(image, key, perspective=perspective)
     assert time.process_time() - start < DECODE_CPU, det.notes
     return det
 
@@ -317,6 +317,40 @@ def test_number_photo_of_a_crop_in_perspective(number_marked: Image.Image, numbe
     crop = number_marked.crop((w // 8, h // 3, w - w // 8, h // 3 + h // 3))
     crop = crop.resize((crop.width * 4 // 3, crop.height * 4 // 3), Image.Resampling.BICUBIC)
     photo = _keystone(crop, [(0.05, 0.04), (-0.05, -0.03), (-0.02, 0.05), (0.04, -0.04)])
-    det = decode(photo, number_key)
+    det = decode(photo, number_key, perspective=True)
     assert det.payload == number_payload, det.notes
     assert any(note.startswith("tilt") for note in det.notes), det.notes
+
+
+def test_perspective_is_undone_only_when_asked(number_marked: Image.Image, number_key: PatternKey) -> None:
+    # the tracer reads bands, halves and strips of a page without the tilt pass (they look for
+    # another copy's pieces exactly as before), and asks for it on whole images only
+    w, h = number_marked.size
+    crop = number_marked.crop((w // 8, h // 3, w - w // 8, h // 3 + h // 3))
+    crop = crop.resize((crop.width * 4 // 3, crop.height * 4 // 3), Image.Resampling.BICUBIC)
+    photo = _keystone(crop, [(0.05, 0.04), (-0.05, -0.03), (-0.02, 0.05), (0.04, -0.04)])
+    det = decode(photo, number_key)
+    assert not any(note.startswith("tilt") for note in det.notes), det.notes
+
+
+def test_a_tilt_is_found_once_per_image(number_marked: Image.Image, monkeypatch) -> None:
+    # the tilt depends on the pixels alone: asked again for the same pixels (another office
+    # key, the other reader) it is not searched again, and its view may not be changed
+    from mijian.watermark import pattern_tilt
+
+    w, h = number_marked.size
+    crop = number_marked.crop((w // 8, h // 3, w - w // 8, h // 3 + h // 3))
+    photo = _keystone(crop, [(0.05, 0.04), (-0.05, -0.03), (-0.02, 0.05), (0.04, -0.04)])
+    grey = np.asarray(photo, np.float32)
+    searched = []
+    real = pattern_tilt.find_tilt
+    monkeypatch.setattr(pattern_tilt, "find_tilt", lambda *a: searched.append(1) or real(*a))
+    first = pattern_tilt.untilted(grey, (2.8, 14.0))
+    again = pattern_tilt.untilted(grey.copy(), (2.8, 14.0))
+    assert len(searched) == 1 and first[0] is again[0] and first[1] is not None
+    with pytest.raises(ValueError):
+        first[1][0, 0] = 0
+    other = grey.copy()
+    other[0, 0] += 1  # one pixel differs: searched afresh
+    pattern_tilt.untilted(other, (2.8, 14.0))
+    assert len(searched) == 2

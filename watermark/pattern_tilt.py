@@ -28,10 +28,12 @@ decode attempts on it count in the false-match bound as every other attempt does
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 
+from mijian.watermark.pattern_image import darkness
 from mijian.watermark.pattern_lattice import _lattices_in, enhance
 
 AGREE = 0.06
@@ -216,3 +218,34 @@ def untilt(grey: np.ndarray, tilt: Tilt) -> np.ndarray | None:
     out = (grey[y0, x0] * (1 - fx) * (1 - fy) + grey[y0, x0 + 1] * fx * (1 - fy)
            + grey[y0 + 1, x0] * (1 - fx) * fy + grey[y0 + 1, x0 + 1] * fx * fy)
     return np.where(inside, out, float(np.median(grey))).astype(np.float32)
+
+
+_SEEN: dict[tuple, tuple[Tilt | None, np.ndarray | None]] = {}
+"""The last few images' tilts and untilted views, by their content (see :func:`untilted`)."""
+SEEN_MAX = 4
+"""Images remembered by :func:`untilted` (a trace reads one page image under each office key
+with both fingerprint readers, then moves on)."""
+
+
+def untilted(grey: np.ndarray, pitch_range: tuple[float, float]) -> tuple[Tilt | None, np.ndarray | None]:
+    """The tilt of the grey image ``grey`` (:func:`find_tilt` on its darkness) and the image
+    with it undone (:func:`untilt`), or None for either.
+
+    Both depend on the image alone, never on a key, yet a trace asks for them once per office
+    key and once more for the camera-robust marks' reader, which reads the same page: they
+    are computed once and remembered for the last :data:`SEEN_MAX` images, looked up by a
+    digest of the pixels (an image equal in every pixel has the same tilt, so a stale entry
+    can never be returned for a different image)."""
+    grey = np.ascontiguousarray(grey, dtype=np.float32)
+    seen = (grey.shape, tuple(pitch_range), hashlib.blake2b(grey.tobytes(), digest_size=16).digest())
+    if seen in _SEEN:
+        return _SEEN[seen]
+    tilt = find_tilt(darkness(grey)[0], pitch_range)
+    flat = untilt(grey, tilt) if tilt is not None else None
+    if flat is not None:
+        flat.setflags(write=False)  # shared by every reader of this image: nobody may change it
+    result = (tilt, flat)
+    while len(_SEEN) >= SEEN_MAX:
+        del _SEEN[next(iter(_SEEN))]
+    _SEEN[seen] = result
+    return result

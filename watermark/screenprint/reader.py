@@ -200,13 +200,11 @@ def _untilted(image: Image.Image) -> Image.Image | None:
     sheet's tilt brings this layer's lattice back to one frequency too. Measured on phone
     photos of paragraph crops, where this reader found the screen's or the text's lattice
     first and tracked the marks only loosely."""
-    from mijian.watermark.pattern_image import darkness
     from mijian.watermark.pattern_image import to_grey as dot_grey
-    from mijian.watermark.pattern_tilt import find_tilt, untilt
+    from mijian.watermark.pattern_tilt import untilted
 
     grey, _factor = dot_grey(image)
-    tilt = find_tilt(darkness(grey)[0], DOT_PITCHES)
-    flat = untilt(grey, tilt) if tilt is not None else None
+    _tilt, flat = untilted(grey, DOT_PITCHES)
     return None if flat is None else Image.fromarray(np.clip(flat, 0, 255).astype(np.uint8))
 
 
