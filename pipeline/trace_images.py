@@ -47,6 +47,8 @@ class Reading:
     several: bool
     statistic: float = 0.0
     overlap: float = 0.0
+    pitch: float = 0.0
+    """The dot lattice's pitch (px of the region) where the pattern was synchronised, else 0."""
 
 
 def qr_layer(images: list, signers: Signers) -> Layer:
@@ -139,11 +141,13 @@ def _read(region: Image.Image, page: int, band: str, keys: list, register: Regis
         number_from_payload
 
     several = False
-    statistic = overlap = 0.0
+    statistic = overlap = pitch = 0.0
     for key in keys:
         detection = decode(region, PatternKey(pattern_key(key), NUMBER_PARAMS),
                            perspective=band.endswith("whole"))
         several = several or (detection.statistic >= Z_ACCEPT and detection.overlap >= OVERLAP_SEVERAL)
+        if detection.statistic >= max(statistic, Z_ACCEPT):
+            pitch = detection.pitch_px
         statistic = max(statistic, detection.statistic)
         overlap = max(overlap, detection.overlap)
         if detection.payload is None:
@@ -152,8 +156,8 @@ def _read(region: Image.Image, page: int, band: str, keys: list, register: Regis
         record = register.copy_by_fingerprint(number)
         probability = min(1.0, detection.false_match_probability * copies * len(keys))
         return Reading(page, band, number, record.copy_id if record else None, probability, several,
-                       detection.statistic, overlap)
-    return Reading(page, band, None, None, 1.0, several, statistic, overlap)
+                       detection.statistic, overlap, pitch)
+    return Reading(page, band, None, None, 1.0, several, statistic, overlap, pitch)
 
 
 def read_fingerprints(images: list, keys: list, register: RegisterStore,
@@ -197,18 +201,33 @@ def _page_readings(image: Image.Image, page: int, label: str, keys: list, regist
     if len(regions) == 1:
         return readings, readings[0].several
     several = False
-    flat = untilted_view(image)
-    if _needs_whole(readings) or (flat is not None and all(r.number is None for r in readings)):
+    read_whole = _needs_whole(readings)
+    if read_whole:
         whole = _read(shrunk(image), page, label + "whole", keys, register, copies)
         readings.append(whole)
         several = whole.several
     if read_halves and any(r.number is not None for r in readings):
         # a photo's halves and strips are read with its tilt undone as well, so that another
         # copy's piece is looked for at least as keenly as the whole page was read
+        flat = untilted_view(image) if read_whole or pitch_spread(readings) > TILT_SPREAD else None
         views = [("", image)] + ([("untilted ", flat)] if flat is not None else [])
         readings += [_read(region, page, label + how + half, keys, register, copies)
                      for how, view in views for half, region in halves(view)]
     return readings, several
+
+
+TILT_SPREAD = 0.015
+"""Spread of the lattice pitch between the bands (largest over smallest, less one) above which
+a page image is taken for a photo in perspective and its tilt is looked for. A flat render or
+scan shows its bands within 0.3 % of each other; a photo with a keystone of 3 % already spreads
+them by 4 % (measured on a rendered copy, 150 dpi)."""
+
+
+def pitch_spread(readings: list[Reading]) -> float:
+    """How much the lattice pitch differs between the regions where the pattern synchronised
+    (0 with fewer than two)."""
+    pitches = [r.pitch for r in readings if r.pitch > 0]
+    return max(pitches) / min(pitches) - 1 if len(pitches) >= 2 else 0.0
 
 
 def untilted_view(image: Image.Image) -> Image.Image | None:
@@ -216,10 +235,10 @@ def untilted_view(image: Image.Image) -> Image.Image | None:
     or None when it shows no clear tilt (:func:`watermark.pattern_tilt.untilted`, remembered,
     so the whole page's read reuses it).
 
-    Bands of a photo in perspective each see a lattice whose scale drifts, and may name
-    nobody, while the whole page read with the tilt undone names its copy: such a page is read
-    whole even though no band found the pattern. Once the whole page names a copy, its halves
-    and strips are read in both views, the photo as taken and untilted."""
+    Looked for only where it matters and is likely (it costs about a CPU second a page): a
+    page whose bands named a copy is read in its halves and strips as taken, and untilted too
+    when the whole page was read (the decoder then looked for the tilt already) or the bands'
+    lattice pitches drift (:func:`pitch_spread`)."""
     import numpy as np
 
     from mijian.watermark.pattern_image import to_grey

@@ -41,40 +41,62 @@ def test_only_a_whole_image_is_read_with_its_perspective_undone(monkeypatch) -> 
     assert asked[5:] == [True, True]
 
 
-def _fake_reads(monkeypatch, named: str | None) -> list[str]:
+def _fake_reads(monkeypatch, named: str | None, pitches: dict[str, float] | None = None) -> list[str]:
+    """Replace the region reader: regions whose names start with ``named`` name copy C1
+    (halves and strips are named otherwise), every region is synchronised at the
+    pitch ``pitches`` gives it (8 px by default)."""
     read: list[str] = []
 
     def fake_read(region, page, band, keys, register, copies):
         read.append(band)
-        number = 7 if band == named else None
-        return ti.Reading(page, band, number, "C1" if number else None, 1e-9, False)
+        number = 7 if named and band.startswith(named) else None
+        pitch = (pitches or {}).get(band, 8.0)
+        return ti.Reading(page, band, number, "C1" if number else None, 1e-9, False, 9.0, 0.0, pitch)
 
     monkeypatch.setattr(ti, "_read", fake_read)
     return read
 
 
-def test_a_tilted_page_is_read_whole_then_halved_in_both_views(monkeypatch) -> None:
-    page = Image.new("L", (1240, 1754), 255)
-    monkeypatch.setattr(ti, "untilted_view", lambda image: Image.new("L", (1230, 1760), 255))
-    read = _fake_reads(monkeypatch, named="whole")
-    ti.read_fingerprints([page], [b"k"], _Register())
-    bands = [b for b in read if b.startswith("band")]
-    # no band named a copy, but the page shows a tilt: it is read whole, and once the whole
-    # names a copy its halves and strips are read as taken and untilted
-    assert len(bands) >= 2 and "whole" in read
+def _tilt_looked_for(monkeypatch) -> list[int]:
+    looked: list[int] = []
+    monkeypatch.setattr(ti, "untilted_view", lambda image: looked.append(1) or Image.new("L", (1230, 1760), 255))
+    return looked
+
+
+PAGE = (1240, 1754)
+
+
+def test_a_page_whose_band_pitches_drift_is_halved_in_both_views(monkeypatch) -> None:
+    looked = _tilt_looked_for(monkeypatch)
+    read = _fake_reads(monkeypatch, named="band", pitches={"band 1/4": 6.57, "band 4/4": 6.85})
+    ti.read_fingerprints([Image.new("L", PAGE, 255)], [b"k"], _Register())
     halves = [b for b in read if "half" in b or "strip" in b]
-    assert {"left half", "untilted left half", "untilted right half"} <= set(halves)
+    assert looked and {"left half", "untilted left half", "untilted strip 1/4"} <= set(halves)
     assert len([b for b in halves if b.startswith("untilted ")]) == len(halves) // 2
 
 
+def test_a_page_read_whole_is_halved_in_both_views(monkeypatch) -> None:
+    # a band synchronised but unread: the whole page is read (with the tilt pass), names C1,
+    # and its halves and strips are read as taken and untilted
+    looked = _tilt_looked_for(monkeypatch)
+    read = _fake_reads(monkeypatch, named="whole")
+    ti.read_fingerprints([Image.new("L", PAGE, 255)], [b"k"], _Register())
+    assert "whole" in read and looked and "untilted right half" in read
+
+
 def test_a_flat_page_reads_as_before(monkeypatch) -> None:
-    page = Image.new("L", (1240, 1754), 255)
-    monkeypatch.setattr(ti, "untilted_view", lambda image: None)
-    read = _fake_reads(monkeypatch, named="band 1/4")
-    ti.read_fingerprints([page], [b"k"], _Register())
+    # bands at one pitch that name a copy: halves and strips as taken, and no tilt looked for
+    looked = _tilt_looked_for(monkeypatch)
+    read = _fake_reads(monkeypatch, named="band", pitches={"band 2/4": 8.02})
+    ti.read_fingerprints([Image.new("L", PAGE, 255)], [b"k"], _Register())
     assert "whole" not in read and not any(b.startswith("untilted") for b in read)
-    assert "left half" in read
-    read.clear()
-    _fake_reads(monkeypatch, named=None)
-    ti.read_fingerprints([page], [b"k"], _Register())
-    assert "whole" not in read
+    assert "left half" in read and not looked
+
+
+def test_pitch_spread() -> None:
+    def at(*pitches: float) -> list:
+        return [ti.Reading(1, "band", None, None, 1.0, False, 9.0, 0.0, p) for p in pitches]
+
+    assert ti.pitch_spread(at(8.0)) == 0.0 and ti.pitch_spread(at(8.0, 0.0)) == 0.0
+    assert abs(ti.pitch_spread(at(8.0, 8.2, 8.1)) - 0.025) < 1e-9
+    assert ti.pitch_spread(at(8.012, 8.005, 7.992, 8.004)) < ti.TILT_SPREAD
