@@ -7,6 +7,12 @@ put together). A page image that looks
 like a standard-resolution fax (two-level, 204 x 98 dpi) is read stretched upright instead, and
 smoothed as well when that names no copy (:mod:`watermark.fax_view`).
 
+A photo in perspective: only an image read whole (a crop, or the whole page) is also read with
+its tilt undone (``decode(..., perspective=True)``); bands, halves and strips never are. When
+a page that names a copy is such a photo, its halves and strips are read in the untilted view
+as well as taken, so the pieces of another copy are looked for at least as keenly as the
+copy named was found.
+
 Page images are those of an image leak, or the rendered pages of a PDF (always, even when
 other layers verified: a layer is worth most where it can contradict the others).
 """

@@ -64,8 +64,9 @@ under this key (unmarked, another key, a different office), the decoded bits do 
 on the key's check function, so a truncated HMAC verifies with probability 2^-c per decode
 attempt; the decoder makes at most ``attempts`` attempts (2 lattice candidates x 2 page
 turns x 2 origins per pass; a pass that finds a loosely fitted lattice but no payload
-reads the image once more straightened along that fit; when the first pass finds nothing
-and the lattice's local spectra agree on a tilt (a photo's perspective,
+reads the image once more straightened along that fit; when the first pass finds nothing,
+the caller reads the image whole (``perspective``: a trace never asks it for a band, half or
+strip of a page) and the lattice's local spectra agree on a tilt (a photo's perspective,
 :mod:`watermark.pattern_tilt`), a pass over the image with the tilt undone; a last pass at
 half resolution: at most 48; the black/grey rotation is chosen before decoding and is not
 an attempt), so by the
