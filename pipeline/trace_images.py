@@ -212,10 +212,19 @@ def _page_readings(image: Image.Image, page: int, label: str, keys: list, regist
         whole = _read(shrunk(image), page, label + "whole", keys, register, copies)
         readings.append(whole)
         several = whole.several
+    flat = None
+    if not read_whole and all(r.number is None for r in readings):
+        # no band found a readable pattern: a photo in perspective may still read whole once
+        # its tilt is undone (the camera-robust reader looks for the same tilt on the same
+        # image, so it is found once for both)
+        flat = untilted_view(image)
+        if flat is not None:
+            readings.append(_read(flat, page, label + "whole untilted", keys, register, copies))
     if read_halves and any(r.number is not None for r in readings):
         # a photo's halves and strips are read with its tilt undone as well, so that another
         # copy's piece is looked for at least as keenly as the whole page was read
-        flat = untilted_view(image) if read_whole or pitch_spread(readings) > TILT_SPREAD else None
+        if flat is None and (read_whole or pitch_spread(readings) > TILT_SPREAD):
+            flat = untilted_view(image)
         views = [("", image)] + ([("untilted ", flat)] if flat is not None else [])
         readings += [_read(region, page, label + how + half, keys, register, copies)
                      for how, view in views for half, region in halves(view)]
@@ -237,20 +246,21 @@ def pitch_spread(readings: list[Reading]) -> float:
 
 
 def untilted_view(image: Image.Image) -> Image.Image | None:
-    """The page image (shrunk as the whole page is read) with a photo's perspective undone,
+    """The page image (shrunk as the decoders shrink it) with a photo's perspective undone,
     or None when it shows no clear tilt (:func:`watermark.pattern_tilt.untilted`, remembered,
     so the whole page's read reuses it).
 
-    Looked for only where it matters and is likely (it costs about a CPU second a page): a
-    page whose bands named a copy is read in its halves and strips as taken, and untilted too
-    when the whole page was read (the decoder then looked for the tilt already) or the bands'
-    lattice pitches drift (:func:`pitch_spread`)."""
+    Looked for only where it matters and is likely (it costs about a CPU second a page): on a
+    page where no band found a readable pattern (the camera-robust reader, which reads the
+    same image whole, looks for it there too, and the search is remembered), and on a page
+    that names a copy, whose halves and strips are read untilted as well as taken, when the
+    whole page was read or the bands' lattice pitches drift (:func:`pitch_spread`)."""
     import numpy as np
 
     from mijian.watermark.pattern_image import to_grey
     from mijian.watermark.pattern_tilt import untilted
 
-    grey, _factor = to_grey(shrunk(image))
+    grey, _factor = to_grey(image)  # as the camera-robust reader takes it: one search for both
     _tilt, flat = untilted(grey, WHOLE_PITCHES)
     return None if flat is None else Image.fromarray(np.clip(flat, 0, 255).astype(np.uint8))
 

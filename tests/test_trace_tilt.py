@@ -41,7 +41,8 @@ def test_only_a_whole_image_is_read_with_its_perspective_undone(monkeypatch) -> 
     assert asked[5:] == [True, True]
 
 
-def _fake_reads(monkeypatch, named: str | None, pitches: dict[str, float] | None = None) -> list[str]:
+def _fake_reads(monkeypatch, named: str | None, pitches: dict[str, float] | None = None,
+                z: float = 9.0) -> list[str]:
     """Replace the region reader: regions whose names start with ``named`` name copy C1
     (halves and strips are named otherwise), every region is synchronised at the
     pitch ``pitches`` gives it (8 px by default)."""
@@ -51,7 +52,7 @@ def _fake_reads(monkeypatch, named: str | None, pitches: dict[str, float] | None
         read.append(band)
         number = 7 if named and band.startswith(named) else None
         pitch = (pitches or {}).get(band, 8.0)
-        return ti.Reading(page, band, number, "C1" if number else None, 1e-9, False, 9.0, 0.0, pitch)
+        return ti.Reading(page, band, number, "C1" if number else None, 1e-9, False, z, 0.0, pitch)
 
     monkeypatch.setattr(ti, "_read", fake_read)
     return read
@@ -100,3 +101,19 @@ def test_pitch_spread() -> None:
     assert ti.pitch_spread(at(8.0)) == 0.0 and ti.pitch_spread(at(8.0, 0.0)) == 0.0
     assert abs(ti.pitch_spread(at(8.0, 8.2, 8.1)) - 0.025) < 1e-9
     assert ti.pitch_spread(at(8.012, 8.005, 7.992, 8.004)) < ti.TILT_SPREAD
+
+
+def test_a_page_whose_bands_find_nothing_is_read_whole_untilted(monkeypatch) -> None:
+    # no band synchronised (a photo whose lattice drifts in every band): the page shows a tilt,
+    # so its untilted view is read whole; once that names C1, halves and strips in both views
+    looked = _tilt_looked_for(monkeypatch)
+    read = _fake_reads(monkeypatch, named="whole untilted", z=0.0)
+    readings, _several = ti.read_fingerprints([Image.new("L", PAGE, 255)], [b"k"], _Register())
+    assert looked == [1] and "whole" not in read and "whole untilted" in read
+    assert {"left half", "untilted left half"} <= set(read)
+    assert ti.fingerprint_layer(readings, 0, 1).verdict == "valid"
+    # without a tilt, nothing more is read than the bands
+    monkeypatch.setattr(ti, "untilted_view", lambda image: None)
+    read = _fake_reads(monkeypatch, named="whole untilted", z=0.0)
+    ti.read_fingerprints([Image.new("L", PAGE, 255)], [b"k"], _Register())
+    assert all(b.startswith("band") for b in read)
