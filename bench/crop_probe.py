@@ -171,7 +171,7 @@ def read(out: Path, only: str | None) -> None:
         print(f"{reader} reader CPU s: median {statistics.median(s):.2f}, max {max(s):.2f}")
 
 
-def trace_all(out: Path, only: str | None) -> None:
+def trace_all(out: Path, only: str | None, prefix: str = "") -> None:
     """Trace every saved image whole (``pipeline.tracing.trace``: every layer, the verdict's
     rule), one process CPU figure per image; print per form right / wrong / unread and the
     CPU seconds (median, largest)."""
@@ -182,7 +182,7 @@ def trace_all(out: Path, only: str | None) -> None:
     seconds: dict = defaultdict(list)
     with Office.open(out / "home") as office:
         for item in json.loads((out / "index.json").read_text(encoding="utf-8")):
-            if only and item["form"] != only:
+            if (only and item["form"] != only) or not item["file"].startswith(prefix):
                 continue
             t0 = time.process_time()
             result = trace(office, out / item["file"])
@@ -208,11 +208,12 @@ def main() -> None:
     parser.add_argument("--controls", type=int, default=40)
     parser.add_argument("--drafts", nargs="+", metavar="NAME")
     parser.add_argument("--only", choices=("crop", "photo", "control"))
+    parser.add_argument("--prefix", default="", help="trace: only the images whose names start so (d0. ...)")
     args = parser.parse_args()
     if args.action == "make":
         make(args.out, args)
     elif args.action == "trace":
-        trace_all(args.out, args.only)
+        trace_all(args.out, args.only, args.prefix)
     else:
         read(args.out, args.only)
 
