@@ -47,26 +47,33 @@ of about 20, so compare the columns with each other only): dot pattern 0.43, 1.8
 verdict's rule) and prints per image its verdict and process CPU seconds: the figure a user
 sees. Figures (2026-12-07, ``make /tmp/probe --drafts en_report_confidential
 zh_notice_secret --seed 7 --controls 40``, which issues 4 drafts, ``samples/`` and
-``samples/src/``, to 3 recipients: 48 crops, 48 photos; ``trace /tmp/probe --only photo``,
-main's tree against this one, run side by side on 2 shared cores at a load of 12-16, so CPU
-compares between the columns only). Only the photos both runs reached are counted (the
-machine was too busy for all 48 on both trees):
+``samples/src/``, in the order d0-d3 ``en_report_confidential.pdf``, its ``.txt``,
+``zh_notice_secret.pdf``, its ``.txt``, to 3 recipients: 48 crops, 48 photos; ``trace /tmp/probe --only photo``,
+main's tree against this one, run side by side on 2 shared cores at a load of 9-16, so CPU
+compares between the columns only). Main's run was stopped after 36 of the 48 photos (three
+of the four drafts); this tree's runs cover the same 36:
 
 =====================  ==============  ==============================================
-photos of crops        main            tilt pass on whole reads, shared tilt search
+photos of crops (36)   main            tilt pass on whole reads, shared tilt search
 =====================  ==============  ==============================================
-named right            6 of 16         6 of 16 (the same photos)
+named right            14              19
 named wrong            0               0
-trace CPU s            5.2 median,     7.0 median, 10.2 largest
-                       7.1 largest
+trace CPU s            5.7 median,     7.6 median, 17.3 largest
+                       10.0 largest
 =====================  ==============  ==============================================
 
-No photo changed its verdict. The readers-alone gain above does not carry over to these
-photos: the tilt search found a clear tilt on none of the first 14 (``pattern_tilt.untilted``
-on each photo: too few windows agree), so the untilted reads never ran and the extra CPU is
-the search itself (about a second a photo, done once for both readers). Blur washing out the
-faint dots, not geometry, is what the two unread photos inspected show: their lattices
-synchronise weakly (z 4-5.5) and the keyed check fails with 61-72 of 210 bits wrong.
+Five photos went from unread to right, all of ``samples/src/en_report_confidential.txt``
+issued as PDF (its 12 photos: 4 → 9 right); none went the other way. On the other drafts
+the tilt search found a clear tilt on none of the photos checked (``pattern_tilt.untilted``
+on the first 14: too few windows agree), so the untilted reads never ran there and the extra CPU is the search itself (about
+a second a photo, done once for both readers). Blur washing out the faint dots, not
+geometry, is what the two unread photos inspected show: their lattices synchronise weakly
+(z 4-5.5) and the keyed check fails with 61-72 of 210 bits wrong.
+The framing tests ``python -m pytest tests/test_redteam_trace.py -k "quarter or half"``
+passed 3 runs of 3 on this tree, each run with fresh keys: the quarter strip flat and
+photographed with a 3 % keystone never named B. With a 6 % keystone (marked as an expected
+failure) B was named in 1 of 5 traces on this branch (in none of the 3 runs above) and in
+1 of 1 on main's readers, whose bands read the same: A's strip at the page's edge reads in no view.
 Unmarked controls traced whole on this tree
 (``trace /tmp/probe --only control --prefix control1``): 11, none named anyone (trace CPU
 2.6 s median, 5.0 s largest).

@@ -239,9 +239,10 @@ def test_quarter_strip_of_a_on_b_page_photographed_never_names_b(issued, tmp_pat
     assert result.recipient_id is None and result.verdict != "identified", result
 
 
-@pytest.mark.xfail(strict=False, reason="with a keystone of about 6 % the bands still name B while "
-                   "A's quarter strip, at the page's edge, reads in neither view (seen on main's "
-                   "readers too: the bands are read the same there), so B is named")
+@pytest.mark.xfail(strict=False, reason="with a keystone of about 6 % the bands can still name B while "
+                   "A's quarter strip, at the page's edge, reads in neither view, so B is named (seen "
+                   "with main's readers too, whose bands read the same; in about half the runs, each "
+                   "with fresh keys)")
 def test_quarter_strip_of_a_on_b_page_in_a_steep_photo_never_names_b(issued, tmp_path):
     result = _strip_photographed(issued, tmp_path, [(0.06, 0.04), (-0.06, 0.02), (-0.02, -0.04), (0.04, -0.02)])
     assert result.recipient_id is None and result.verdict != "identified", result
