@@ -65,8 +65,8 @@ trace CPU s            5.7 median,     7.6 median, 17.3 largest
 Five photos went from unread to right, all of ``samples/src/en_report_confidential.txt``
 issued as PDF (its 12 photos: 4 → 9 right); none went the other way. On the other drafts
 the tilt search found a clear tilt on none of the photos checked (``pattern_tilt.untilted``
-on the first 14: too few windows agree), so the untilted reads never ran there and the extra CPU is the search itself (about
-a second a photo, done once for both readers). Blur washing out the faint dots, not
+on 14 of them: too few windows agree), so the untilted reads never ran there and the extra
+CPU is the search itself (about a second a photo, done once for both readers). Blur washing out the faint dots, not
 geometry, is what the two unread photos inspected show: their lattices synchronise weakly
 (z 4-5.5) and the keyed check fails with 61-72 of 210 bits wrong.
 The framing tests ``python -m pytest tests/test_redteam_trace.py -k "quarter or half"``
