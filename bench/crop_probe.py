@@ -69,11 +69,13 @@ on 14 of them: too few windows agree), so the untilted reads never ran there and
 CPU is the search itself (about a second a photo, done once for both readers). Blur washing out the faint dots, not
 geometry, is what the two unread photos inspected show: their lattices synchronise weakly
 (z 4-5.5) and the keyed check fails with 61-72 of 210 bits wrong.
-The framing tests ``python -m pytest tests/test_redteam_trace.py -k "quarter or half"``
-passed 3 runs of 3 on this tree, each run with fresh keys: the quarter strip flat and
-photographed with a 3 % keystone never named B. With a 6 % keystone (marked as an expected
-failure) B was named in 1 of 5 traces on this branch (in none of the 3 runs above) and in
-1 of 1 on main's readers, whose bands read the same: A's strip at the page's edge reads in no view.
+The framing tests ``python -m pytest tests/test_redteam_trace.py -k "quarter or half"``,
+4 runs on this tree, each with fresh keys: the flat quarter strip never named B (4 of 4).
+Photographed with a 3 % keystone it named B in 1 of the 4 runs, so that test is marked as an
+expected failure; whether main's readers do the same is not yet measured (the bands, which
+name B first, read the same on both trees). With a 6 % keystone B was named in 1 of 5
+traces on this branch and in 1 of 1 on main's readers: A's strip at the page's edge reads
+in no view.
 Unmarked controls traced whole on this tree
 (``trace /tmp/probe --only control --prefix control1``): 11, none named anyone (trace CPU
 2.6 s median, 5.0 s largest).
