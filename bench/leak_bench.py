@@ -49,6 +49,12 @@ as in the run before, whose other rows were 3 to 7 of 7. Earlier runs counted th
 PDF copies as masked when it was drawn as vector paths (only a raster symbol was masked then);
 their rows are not comparable. Rows of 7 move by one or two between runs of the same code (each run issues new
 keys and numbers): ``bench/reader_compare.py`` compares two readers leak for leak.
+
+Not re-measured since: the tilt passes (``watermark/pattern_tilt.py``: a photo's perspective
+undone on images read whole, and on a page image whose bands find no readable pattern). A
+quick run of this tree and of the tree before them, side by side at a load of 12-16, had not
+finished its traces after 50 minutes and was stopped; the photos of crops in
+``bench/crop_probe.py`` (its ``trace`` figures) are the measure of that change so far.
 """
 
 from __future__ import annotations

@@ -8,6 +8,12 @@ put together). A page image that looks
 like a standard-resolution fax (two-level, 204 x 98 dpi) is read stretched upright instead, and
 smoothed as well when that names no copy (:mod:`watermark.fax_view`).
 
+A photo in perspective: only an image read whole (a crop, or the whole page) is also read with
+its tilt undone (``decode(..., perspective=True)``); bands, halves and strips never are. When
+a page that names a copy is such a photo, its halves and strips are read in the untilted view
+as well as taken, so the pieces of another copy are looked for at least as keenly as the
+copy named was found.
+
 Page images are those of an image leak, or the rendered pages of a PDF (always, even when
 other layers verified: a layer is worth most where it can contradict the others).
 """
@@ -48,6 +54,8 @@ class Reading:
     several: bool
     statistic: float = 0.0
     overlap: float = 0.0
+    pitch: float = 0.0
+    """The dot lattice's pitch (px of the region) where the pattern was synchronised, else 0."""
 
 
 def qr_layer(images: list, signers: Signers) -> Layer:
@@ -132,16 +140,22 @@ def halves(image: Image.Image) -> list[tuple[str, Image.Image]]:
 
 def _read(region: Image.Image, page: int, band: str, keys: list, register: RegisterStore,
           copies: int) -> Reading:
-    """Decode one region under each office key until one reads."""
+    """Decode one region under each office key until one reads. Only a region that is the
+    whole page image (``whole``) is also read with a photo's perspective undone: bands,
+    halves and strips never are, so the halves and strips that look for another copy's
+    pieces read exactly as they did before that view existed."""
     from mijian.pipeline.issuing import pattern_key
     from mijian.watermark.pattern import NUMBER_PARAMS, OVERLAP_SEVERAL, Z_ACCEPT, PatternKey, decode, \
         number_from_payload
 
     several = False
-    statistic = overlap = 0.0
+    statistic = overlap = pitch = 0.0
     for key in keys:
-        detection = decode(region, PatternKey(pattern_key(key), NUMBER_PARAMS))
+        detection = decode(region, PatternKey(pattern_key(key), NUMBER_PARAMS),
+                           perspective=band.endswith("whole"))
         several = several or (detection.statistic >= Z_ACCEPT and detection.overlap >= OVERLAP_SEVERAL)
+        if detection.statistic >= max(statistic, Z_ACCEPT):
+            pitch = detection.pitch_px
         statistic = max(statistic, detection.statistic)
         overlap = max(overlap, detection.overlap)
         if detection.payload is None:
@@ -150,8 +164,8 @@ def _read(region: Image.Image, page: int, band: str, keys: list, register: Regis
         record = register.copy_by_fingerprint(number)
         probability = min(1.0, detection.false_match_probability * copies * len(keys))
         return Reading(page, band, number, record.copy_id if record else None, probability, several,
-                       detection.statistic, overlap)
-    return Reading(page, band, None, None, 1.0, several, statistic, overlap)
+                       detection.statistic, overlap, pitch)
+    return Reading(page, band, None, None, 1.0, several, statistic, overlap, pitch)
 
 
 def read_fingerprints(images: list, keys: list, register: RegisterStore,
@@ -195,14 +209,67 @@ def _page_readings(image: Image.Image, page: int, label: str, keys: list, regist
     if len(regions) == 1:
         return readings, readings[0].several
     several = False
-    if _needs_whole(readings):
+    read_whole = _needs_whole(readings)
+    if read_whole:
         whole = _read(shrunk(image), page, label + "whole", keys, register, copies)
         readings.append(whole)
         several = whole.several
+    flat = None
+    if not read_whole and all(r.number is None for r in readings):
+        # no band found a readable pattern: a photo in perspective may still read whole once
+        # its tilt is undone (the camera-robust reader looks for the same tilt on the same
+        # image, so it is found once for both)
+        flat = untilted_view(image)
+        if flat is not None:
+            readings.append(_read(flat, page, label + "whole untilted", keys, register, copies))
     if read_halves and (any(r.number is not None for r in readings) or _unread_pattern(readings)):
-        readings += [_read(region, page, label + half, keys, register, copies)
-                     for half, region in halves(image)]
+        # a photo's halves and strips are read with its tilt undone as well, so that another
+        # copy's piece is looked for at least as keenly as the whole page was read
+        if flat is None and (read_whole or pitch_spread(readings) > TILT_SPREAD):
+            flat = untilted_view(image)
+        views = [("", image)] + ([("untilted ", flat)] if flat is not None else [])
+        readings += [_read(region, page, label + how + half, keys, register, copies)
+                     for how, view in views for half, region in halves(view)]
     return readings, several
+
+
+TILT_SPREAD = 0.015
+"""Spread of the lattice pitch between the bands (largest over smallest, less one) above which
+a page image is taken for a photo in perspective and its tilt is looked for. A flat render or
+scan shows its bands within 0.3 % of each other; a photo with a keystone of 3 % already spreads
+them by 4 % (measured on a rendered copy, 150 dpi)."""
+
+
+def pitch_spread(readings: list[Reading]) -> float:
+    """How much the lattice pitch differs between the regions where the pattern synchronised
+    (0 with fewer than two)."""
+    pitches = [r.pitch for r in readings if r.pitch > 0]
+    return max(pitches) / min(pitches) - 1 if len(pitches) >= 2 else 0.0
+
+
+def untilted_view(image: Image.Image) -> Image.Image | None:
+    """The page image (shrunk as the decoders shrink it) with a photo's perspective undone,
+    or None when it shows no clear tilt (:func:`watermark.pattern_tilt.untilted`, remembered,
+    so the whole page's read reuses it).
+
+    Looked for only where it matters and is likely (it costs about a CPU second a page): on a
+    page where no band found a readable pattern (the camera-robust reader, which reads the
+    same image whole, looks for it there too, and the search is remembered), and on a page
+    that names a copy, whose halves and strips are read untilted as well as taken, when the
+    whole page was read or the bands' lattice pitches drift (:func:`pitch_spread`)."""
+    import numpy as np
+
+    from mijian.watermark.pattern_image import to_grey
+    from mijian.watermark.pattern_tilt import untilted
+
+    grey, _factor = to_grey(image)  # as the camera-robust reader takes it: one search for both
+    _tilt, flat = untilted(grey, WHOLE_PITCHES)
+    return None if flat is None else Image.fromarray(np.clip(flat, 0, 255).astype(np.uint8))
+
+
+WHOLE_PITCHES = (2.8, 14.0)
+"""Dot pitches (px) the whole page is searched for when no resolution is known: the decoder's
+own range, so the tilt found here is the one it finds (and remembers) for the whole page."""
 
 
 def _unread_pattern(readings: list[Reading]) -> bool:

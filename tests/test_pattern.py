@@ -91,10 +91,10 @@ DECODE_CPU = 15.0
 of this process, not wall-clock time, so a busy machine does not decide the result."""
 
 
-def decode(image: Image.Image, key: bytes | PatternKey) -> Detection:
+def decode(image: Image.Image, key: bytes | PatternKey, perspective: bool = False) -> Detection:
     """:func:`watermark.pattern.decode`, checked to stay within :data:`DECODE_CPU`."""
     start = time.process_time()
-    det = decode_pattern(image, key)
+    det = decode_pattern(image, key, perspective=perspective)
     assert time.process_time() - start < DECODE_CPU, det.notes
     return det
 
@@ -290,3 +290,67 @@ def test_binarised_crop_of_a_300_dpi_scan(page: Image.Image, number_payload: byt
     det = decode(crop, number_key)
     _check(det, number_payload)
     assert det.false_match_probability <= 16 * 2.0 ** -52
+
+
+def _keystone(image: Image.Image, corners: list[tuple[float, float]]) -> Image.Image:
+    """``image`` seen in perspective: its corners (top left, top right, bottom right, bottom
+    left) moved by the given fractions of its width and height, on a grey table."""
+    w, h = image.size
+    pad = w // 8
+    source = np.array([[0, 0], [w, 0], [w, h], [0, h]], float)
+    moved = source + pad + np.array(corners) * np.array([w, h])
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(moved, source):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        rhs += [u, v]
+    coeffs = list(np.linalg.solve(np.array(rows), np.array(rhs)))
+    return image.convert("L").transform((w + 2 * pad, h + 2 * pad), Image.Transform.PERSPECTIVE, coeffs,
+                                        Image.Resampling.BICUBIC, fillcolor=90)
+
+
+def test_number_photo_of_a_crop_in_perspective(number_marked: Image.Image, number_payload: bytes,
+                                               number_key: PatternKey) -> None:
+    # a quarter of the page at 200 dpi, photographed with a keystone of about 10 %: the lattice
+    # frequency changes across the crop as much, and only the tilt found from the lattice's
+    # local spectra, undone, lets it read
+    w, h = number_marked.size
+    crop = number_marked.crop((w // 8, h // 3, w - w // 8, h // 3 + h // 3))
+    crop = crop.resize((crop.width * 4 // 3, crop.height * 4 // 3), Image.Resampling.BICUBIC)
+    photo = _keystone(crop, [(0.05, 0.04), (-0.05, -0.03), (-0.02, 0.05), (0.04, -0.04)])
+    det = decode(photo, number_key, perspective=True)
+    assert det.payload == number_payload, det.notes
+    assert any(note.startswith("tilt") for note in det.notes), det.notes
+
+
+def test_perspective_is_undone_only_when_asked(number_marked: Image.Image, number_key: PatternKey) -> None:
+    # the tracer reads bands, halves and strips of a page without the tilt pass (they look for
+    # another copy's pieces exactly as before), and asks for it on whole images only
+    w, h = number_marked.size
+    crop = number_marked.crop((w // 8, h // 3, w - w // 8, h // 3 + h // 3))
+    crop = crop.resize((crop.width * 4 // 3, crop.height * 4 // 3), Image.Resampling.BICUBIC)
+    photo = _keystone(crop, [(0.05, 0.04), (-0.05, -0.03), (-0.02, 0.05), (0.04, -0.04)])
+    det = decode(photo, number_key)
+    assert not any(note.startswith("tilt") for note in det.notes), det.notes
+
+
+def test_a_tilt_is_found_once_per_image(number_marked: Image.Image, monkeypatch) -> None:
+    # the tilt depends on the pixels alone: asked again for the same pixels (another office
+    # key, the other reader) it is not searched again, and its view may not be changed
+    from mijian.watermark import pattern_tilt
+
+    w, h = number_marked.size
+    crop = number_marked.crop((w // 8, h // 3, w - w // 8, h // 3 + h // 3))
+    photo = _keystone(crop, [(0.05, 0.04), (-0.05, -0.03), (-0.02, 0.05), (0.04, -0.04)])
+    grey = np.asarray(photo, np.float32)
+    searched = []
+    real = pattern_tilt.find_tilt
+    monkeypatch.setattr(pattern_tilt, "find_tilt", lambda *a: searched.append(1) or real(*a))
+    first = pattern_tilt.untilted(grey, (2.8, 14.0))
+    again = pattern_tilt.untilted(grey.copy(), (2.8, 14.0))
+    assert len(searched) == 1 and first[0] is again[0] and first[1] is not None
+    with pytest.raises(ValueError):
+        first[1][0, 0] = 0
+    other = grey.copy()
+    other[0, 0] += 1  # one pixel differs: searched afresh
+    pattern_tilt.untilted(other, (2.8, 14.0))
+    assert len(searched) == 2

@@ -375,3 +375,37 @@ def test_a_form_of_thin_rules_is_not_read_as_paper() -> None:
     assert read(marked, KEY).number == NUMBER
     blank = np.asarray(apply(Image.new("L", (600, 400), 255), 150, KEY, NUMBER), np.float32)
     assert not rules(paper_darkness(blank), 8.86).any()
+
+
+def _keystone(image: Image.Image, corners: list[tuple[float, float]]) -> Image.Image:
+    """``image`` seen in perspective: its corners (top left, top right, bottom right, bottom
+    left) moved by the given fractions of its width and height, on a grey table."""
+    w, h = image.size
+    pad = w // 8
+    source = np.array([[0, 0], [w, 0], [w, h], [0, h]], float)
+    moved = source + pad + np.array(corners) * np.array([w, h])
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(moved, source):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        rhs += [u, v]
+    coeffs = list(np.linalg.solve(np.array(rows), np.array(rhs)))
+    return image.convert("L").transform((w + 2 * pad, h + 2 * pad), Image.Transform.PERSPECTIVE, coeffs,
+                                        Image.Resampling.BICUBIC, fillcolor=90)
+
+
+def test_a_photo_in_perspective_gets_an_untilted_view(marked: Image.Image) -> None:
+    # a copy's page carries the dot pattern beside these marks: the tilt of a photo of a
+    # crop (keystone about 10 %) is found from the dot lattice and undone in one more view;
+    # a flat crop gets none (no extra view, no extra attempts)
+    from mijian.watermark.pattern import NUMBER_PARAMS, PatternKey, apply_to_image, payload_from_number
+    from mijian.watermark.screenprint.reader import _untilted
+
+    both = apply_to_image(marked, payload_from_number(12_345), PatternKey(OTHER, NUMBER_PARAMS), dpi=200)
+    w, h = both.size
+    crop = both.crop((w // 8, h // 3, w - w // 8, 2 * h // 3))
+    photo = _keystone(crop, [(0.05, 0.04), (-0.05, -0.03), (-0.02, 0.05), (0.04, -0.04)])
+    view = _untilted(photo)
+    assert view is not None
+    # the view is the photo resampled: about as large, not a blank
+    assert 0.8 < view.width * view.height / (photo.width * photo.height) < 1.25
+    assert _untilted(crop) is None

@@ -43,8 +43,9 @@ Modules: this one gathers the public names of the pattern, which live in
 :mod:`watermark.pattern_payload` (the key and the payload kinds),
 :mod:`watermark.pattern_draw` (the drawing side: dot positions, overlay, squares,
 compositing) and :mod:`watermark.pattern_decode` (the decoding side: lattice, pilots,
-payload), which reads the image through :mod:`watermark.pattern_image` and weighs the
-sites' readings in :mod:`watermark.pattern_llr`.
+payload), which reads the image through :mod:`watermark.pattern_image` (and, for a photo's
+perspective, :mod:`watermark.pattern_tilt`) and weighs the sites' readings in
+:mod:`watermark.pattern_llr`.
 
 Compositing: :func:`page_dots` gives the dots as squares for a vector drawing (PDF copies
 draw them black, the light ones with fill opacity darkness/255, over the page content), and
@@ -63,9 +64,12 @@ under this key (unmarked, another key, a different office), the decoded bits do 
 on the key's check function, so a truncated HMAC verifies with probability 2^-c per decode
 attempt; the decoder makes at most ``attempts`` attempts (2 lattice candidates x 2 page
 turns x 2 origins per pass; a pass that finds a loosely fitted lattice but no payload
-reads the image once more straightened along that fit; a second pass at half resolution
-when the first finds nothing: at most 32; the black/grey rotation is chosen before decoding
-and is not an attempt), so by the
+reads the image once more straightened along that fit; when the first pass finds nothing,
+the caller reads the image whole (``perspective``: a trace never asks it for a band, half or
+strip of a page) and the lattice's local spectra agree on a tilt (a photo's perspective,
+:mod:`watermark.pattern_tilt`), a pass over the image with the tilt undone; a last pass at
+half resolution: at most 48; the black/grey rotation is chosen before decoding and is not
+an attempt), so by the
 union bound an unmarked image yields *some* payload with probability at most
 ``attempts * 2^-c``. That payload is then independent of the register, so it equals one
 given registered value with probability 2^-b (b = 60 or 32 payload bits).
@@ -73,7 +77,7 @@ given registered value with probability 2^-b (b = 60 or 32 payload bits).
 lookup: ``attempts * 2^-76`` for copy ids, ``attempts * 2^-52`` for fingerprint numbers.
 Against a register of N copies (or N issued numbers) the chance of naming anyone is at most
 ``N`` times that: for numbers, ``attempts * 2^-20 * N / 2^32``, e.g. N = 10^5 gives
-< 8e-10 with 32 attempts, far below 1e-6 (copy ids: N = 10^6 gives < 1e-14). The z-score
+< 1.1e-9 with 48 attempts, far below 1e-6 (copy ids: N = 10^6 gives < 1e-14). The z-score
 threshold is extra margin and is not counted in the bound (its Gaussian null is only
 approximate on real pages).
 

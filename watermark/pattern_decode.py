@@ -31,6 +31,7 @@ from mijian.watermark.pattern_image import (
 )
 from mijian.watermark.pattern_llr import bit_llrs, overlap_share, pilot_template, site_llrs, turns
 from mijian.watermark.pattern_payload import BASE_DPI, PatternKey, as_key
+from mijian.watermark.pattern_tilt import untilted
 
 Z_ACCEPT = 5.0
 """Pilot synchronisation z-score an origin needs before its payload is read (see
@@ -88,14 +89,21 @@ class Detection:
         return self.payload is not None
 
 
-def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = None) -> Detection:
+def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = None,
+           perspective: bool = False) -> Detection:
     """Find and read the page pattern of ``key`` in ``image`` (no original needed).
 
     ``dpi_hint`` (the image's resolution relative to the printed page, if known) narrows the
     lattice search; without it pitches from 2.8 to 14 px are tried (60-260 dpi after large
-    images are shrunk), and again at half resolution (up to 28 px) when nothing decodes.
-    Returns a :class:`Detection`; its payload is None unless the synchronisation statistic
-    and the keyed check both pass.
+    images are shrunk); when nothing decodes and ``perspective`` is set, once more with a
+    photo's perspective undone (:func:`_decode_untilted`), and again at half resolution (up to
+    28 px). Returns a :class:`Detection`; its payload is None unless the synchronisation
+    statistic and the keyed check both pass.
+
+    ``perspective`` is for an image read whole (a photo, a crop, a whole page): a region cut
+    from a page (a band, half or strip) is read without it, so that the extra view cannot
+    name one copy in a region where the pieces of another copy are meant to be found, and
+    because a tilt fitted to a region is less sure than one fitted to the image it lies in.
     """
     t0 = time.perf_counter()
     pkey = as_key(key)
@@ -110,6 +118,8 @@ def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = N
     else:
         pitch_range = (2.8, 14.0)
     found, attempts = _decode_grey(grey, factor, pkey, pitch_range, t0, notes, 0)
+    if found.payload is None and perspective:
+        found, attempts = _decode_untilted(grey, factor, pkey, pitch_range, t0, notes, attempts, found)
     if found.payload is None and dpi_hint is None and min(grey.shape) >= 200:
         # dots larger than the search expects (a crop of a 300 dpi scan is not shrunk):
         # look again at half the resolution; the attempts add up in the bound
@@ -119,6 +129,23 @@ def decode(image: Image.Image, key: bytes | PatternKey, dpi_hint: int | None = N
         if again.payload is not None or again.statistic > found.statistic:
             found = again
     return dataclasses.replace(found, notes=tuple(notes), seconds=time.perf_counter() - t0)
+
+
+def _decode_untilted(grey: np.ndarray, factor: float, pkey: PatternKey, pitch_range: tuple[float, float],
+                     t0: float, notes: list[str], attempts: int, found: Detection) -> tuple[Detection, int]:
+    """When nothing decoded: the image's tilt (a photo's perspective) from the lattice's
+    local spectra (:func:`watermark.pattern_tilt.find_tilt`), and if there is a clear one,
+    one more pass over the image with the tilt undone; its attempts add up in the bound.
+    Returns the better of ``found`` and that pass, and the attempts made so far."""
+    tilt, flat = untilted(grey, pitch_range)
+    if tilt is None or flat is None:
+        return found, attempts
+    notes.append(f"tilt ({tilt.p[0]:+.3f}, {tilt.p[1]:+.3f}) from {tilt.agreeing} of {tilt.windows} "
+                 "windows; read again with it undone:")
+    again, attempts = _decode_grey(flat, factor, pkey, pitch_range, t0, notes, attempts)
+    if again.payload is not None or again.statistic > found.statistic:
+        return again, attempts
+    return found, attempts
 
 
 def _halve(grey: np.ndarray) -> np.ndarray:
