@@ -182,6 +182,9 @@ def read_fingerprints(images: list, keys: list, register: RegisterStore,
     look single). A clean page read in every band, or a page without the pattern, costs one
     pass. ``halves``: whether a page whose bands named a copy is read in its halves too (not
     needed when the leak is byte for byte an issued copy, which no one pieced together).
+    A photo's perspective is looked for only in a leak of one page image (a photo, a
+    screenshot, a crop): the pages of a file are its own renders, flat, and the search would
+    cost about a CPU second on each.
     """
     copies = max(register.count_copies(), 1)
     readings: list[Reading] = []
@@ -191,7 +194,7 @@ def read_fingerprints(images: list, keys: list, register: RegisterStore,
         # smoothed as well when that names no copy; every region read counts in the bound
         for label, view in fax_views(image):
             page_readings, doubled = _page_readings(view, page, label, keys, register, copies,
-                                                    halves)
+                                                    halves, tilt=len(images) == 1)
             readings.extend(page_readings)
             if any(r.number is not None for r in page_readings):
                 break
@@ -200,7 +203,8 @@ def read_fingerprints(images: list, keys: list, register: RegisterStore,
 
 
 def _page_readings(image: Image.Image, page: int, label: str, keys: list, register: RegisterStore,
-                   copies: int, read_halves: bool = True) -> tuple[list[Reading], bool]:
+                   copies: int, read_halves: bool = True,
+                   tilt: bool = True) -> tuple[list[Reading], bool]:
     """The readings of one view of a page image (its bands, the whole page and its halves
     when needed; see :func:`read_fingerprints`), their region names prefixed with ``label``,
     and whether the page shows the marks of several copies."""
@@ -215,7 +219,7 @@ def _page_readings(image: Image.Image, page: int, label: str, keys: list, regist
         readings.append(whole)
         several = whole.several
     flat = None
-    if not read_whole and all(r.number is None for r in readings):
+    if tilt and not read_whole and all(r.number is None for r in readings):
         # no band found a readable pattern: a photo in perspective may still read whole once
         # its tilt is undone (the camera-robust reader looks for the same tilt on the same
         # image, so it is found once for both)
@@ -225,7 +229,7 @@ def _page_readings(image: Image.Image, page: int, label: str, keys: list, regist
     if read_halves and (any(r.number is not None for r in readings) or _unread_pattern(readings)):
         # a photo's halves and strips are read with its tilt undone as well, so that another
         # copy's piece is looked for at least as keenly as the whole page was read
-        if flat is None and (read_whole or pitch_spread(readings) > TILT_SPREAD):
+        if tilt and flat is None and (read_whole or pitch_spread(readings) > TILT_SPREAD):
             flat = untilted_view(image)
         views = [("", image)] + ([("untilted ", flat)] if flat is not None else [])
         readings += [_read(region, page, label + how + half, keys, register, copies)

@@ -117,3 +117,13 @@ def test_a_page_whose_bands_find_nothing_is_read_whole_untilted(monkeypatch) -> 
     read = _fake_reads(monkeypatch, named="whole untilted", z=0.0)
     ti.read_fingerprints([Image.new("L", PAGE, 255)], [b"k"], _Register())
     assert all(b.startswith("band") for b in read)
+
+
+def test_the_pages_of_a_file_are_not_searched_for_a_tilt(monkeypatch) -> None:
+    # a leak of several page images is a file's own renders, flat: no tilt search on any of
+    # them (about a CPU second a page), and the reads are those of a page without a tilt
+    looked = _tilt_looked_for(monkeypatch)
+    read = _fake_reads(monkeypatch, named="whole untilted", z=0.0)
+    pages = [Image.new("L", PAGE, 255), Image.new("L", PAGE, 255)]
+    ti.read_fingerprints(pages, [b"k"], _Register())
+    assert looked == [] and read and all(b.startswith("band") for b in read)
