@@ -15,6 +15,7 @@ from mijian.pipeline.screenprint_layer import draw_pdf, layer_key
 from mijian.watermark.pattern_image import ssim
 from mijian.watermark.screenprint import DEFAULT, apply, page_marks, read
 from mijian.watermark.screenprint.code import check_tag, decode, encode, layout
+from tests.test_pattern import _keystone
 
 KEY = b"screenprint-test-key-0123456789ab"
 OTHER = b"another-office-key-0123456789abcd"
@@ -375,22 +376,6 @@ def test_a_form_of_thin_rules_is_not_read_as_paper() -> None:
     assert read(marked, KEY).number == NUMBER
     blank = np.asarray(apply(Image.new("L", (600, 400), 255), 150, KEY, NUMBER), np.float32)
     assert not rules(paper_darkness(blank), 8.86).any()
-
-
-def _keystone(image: Image.Image, corners: list[tuple[float, float]]) -> Image.Image:
-    """``image`` seen in perspective: its corners (top left, top right, bottom right, bottom
-    left) moved by the given fractions of its width and height, on a grey table."""
-    w, h = image.size
-    pad = w // 8
-    source = np.array([[0, 0], [w, 0], [w, h], [0, h]], float)
-    moved = source + pad + np.array(corners) * np.array([w, h])
-    rows, rhs = [], []
-    for (x, y), (u, v) in zip(moved, source):
-        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
-        rhs += [u, v]
-    coeffs = list(np.linalg.solve(np.array(rows), np.array(rhs)))
-    return image.convert("L").transform((w + 2 * pad, h + 2 * pad), Image.Transform.PERSPECTIVE, coeffs,
-                                        Image.Resampling.BICUBIC, fillcolor=90)
 
 
 def test_a_photo_in_perspective_gets_an_untilted_view(marked: Image.Image) -> None:
