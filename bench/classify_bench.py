@@ -49,6 +49,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from child_timing import bytecode_env, run_child, tree_label  # noqa: E402  (bench/ is the script's folder)
+
 
 def corpus(language: str, size_bytes: int) -> str:
     """About ``size_bytes`` of UTF-8 text in one language from eval drafts and sample sources."""
@@ -134,38 +136,6 @@ def ten_page_pdf(path: Path) -> None:
     doc.save(path)
 
 
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
-    """Run a command; wall seconds, CPU seconds of it (user and system), its stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode:
-        raise SystemExit(f"{' '.join(args[2:4])} in {cwd} failed ({done.returncode}): {done.stderr.strip()[:400]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stdout
-
-
-def bytecode_env(env: dict[str, str]) -> dict[str, str]:
-    """``env`` with Python's compiled bytecode kept: with ``PYTHONDONTWRITEBYTECODE`` set and no
-    ``__pycache__`` in the source tree (a fresh checkout), every run would compile every module
-    of mijian again, about 0.1 s that an installed mijian (compiled by pip) never pays. The
-    bytecode then goes to ``bench/out/pycache`` (``PYTHONPYCACHEPREFIX``), never into a tree."""
-    if not env.get("PYTHONDONTWRITEBYTECODE") or env.get("PYTHONPYCACHEPREFIX"):
-        return env
-    env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(ROOT / "bench" / "out" / "pycache")
-    return env
-
-
-def _label(tree: Path) -> str:
-    """A source tree's folder and commit (``+`` when it has uncommitted changes)."""
-    head = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True)
-    return f"{tree.name} {head.stdout.strip() or '?'}{'+' if dirty.stdout.strip() else ''}"
-
-
 def startup(pdf: Path, repeat: int, trees: list[Path], work: Path) -> None:
     """Median and best wall and CPU seconds of ``classify`` on ``pdf`` and of ``--version``."""
     runs: list[tuple[Path, str, str]] = []
@@ -183,7 +153,7 @@ def startup(pdf: Path, repeat: int, trees: list[Path], work: Path) -> None:
                                     MIJIAN_CACHE=str(cache.get(mode, "off"))))
             args = [sys.executable, "-m", "mijian", *(["--version"] if command == "--version" else
                                                       ["classify", str(pdf), "--json"])]
-            wall, cpu, out = _run(args, env, tree)
+            wall, cpu, out = run_child(args, env, tree)
             if command == "classify":
                 levels.add(json.loads(out)["level"])
             if n:
@@ -195,8 +165,8 @@ def startup(pdf: Path, repeat: int, trees: list[Path], work: Path) -> None:
     for (tree, command, mode), rows in times.items():
         walls, cpus = [w for w, _ in rows], [c for _, c in rows]
         what = "`mijian --version`" if command == "--version" else "`mijian classify ten.pdf --json`"
-        print(f"| {_label(tree)} | {what} | {mode} | {statistics.median(walls):.3f} | {statistics.median(cpus):.3f} "
-              f"| {min(walls):.3f} | {min(cpus):.3f} |", flush=True)
+        print(f"| {tree_label(tree)} | {what} | {mode} | {statistics.median(walls):.3f} "
+              f"| {statistics.median(cpus):.3f} | {min(walls):.3f} | {min(cpus):.3f} |", flush=True)
     if len(levels) > 1:
         raise SystemExit(f"the runs disagree on the level: {sorted(levels)}")
 

@@ -38,13 +38,12 @@ import argparse
 import csv
 import json
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from child_timing import bytecode_env, run_child, tree_label
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "issue"
@@ -58,19 +57,6 @@ def _env(home: Path | None = None) -> dict[str, str]:
     if home is not None:
         env["MIJIAN_HOME"] = str(home)
     return env
-
-
-def _timed(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, float, str]:
-    """Run a command; returns wall seconds, CPU seconds of it and its children, stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args[:4])}… failed ({done.returncode}): {done.stderr.strip()[:400]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, done.stdout
 
 
 def make_draft(pages: int, path: Path) -> Path:
@@ -135,7 +121,7 @@ def floor_main(draft: str, recipients: str, out: str) -> None:
 def run_floor(draft: Path, recipients: Path, work: Path) -> tuple[float, float]:
     out = work / "floor"
     shutil.rmtree(out, ignore_errors=True)
-    wall, cpu, _ = _timed([sys.executable, str(Path(__file__).resolve()), "--floor",
+    wall, cpu, _ = run_child([sys.executable, str(Path(__file__).resolve()), "--floor",
                            str(draft), str(recipients), str(out)], _env())
     return wall, cpu
 
@@ -144,7 +130,7 @@ def run_mijian(draft: Path, recipients: Path, work: Path) -> tuple[float, float]
     home, out = work / "home", work / "copies"
     shutil.rmtree(home, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
-    wall, cpu, stdout = _timed([sys.executable, "-m", "mijian", "issue", str(draft),
+    wall, cpu, stdout = run_child([sys.executable, "-m", "mijian", "issue", str(draft),
                                 "--recipients", str(recipients), "--grade", "机密",
                                 "--period", "20年", "--out", str(out), "--json"], _env(home))
     copies = len(json.loads(stdout)["copies"])
@@ -180,18 +166,6 @@ def per_copy(draft: Path, sizes: list[int], work: Path) -> None:
         print(f"| {count} | {wall:.2f} | {cpu:.2f} | {wall / count:.4f} | {cpu / count:.4f} | "
               f"{beyond} |", flush=True)
     print()
-
-
-def bytecode_env(env: dict[str, str]) -> dict[str, str]:
-    """``env`` with Python's compiled bytecode kept: with ``PYTHONDONTWRITEBYTECODE`` set and no
-    ``__pycache__`` in the source tree (as in a fresh checkout), every run compiles every module
-    of mijian again, about 0.1 s that an installed mijian (compiled by pip) never pays. The
-    bytecode then goes to ``bench/out/pycache`` (``PYTHONPYCACHEPREFIX``), never into a tree."""
-    if not env.get("PYTHONDONTWRITEBYTECODE") or env.get("PYTHONPYCACHEPREFIX"):
-        return env
-    env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(ROOT / "bench" / "out" / "pycache")
-    return env
 
 
 def seed_copies(home: Path, count: int) -> None:
@@ -247,27 +221,19 @@ def startup(work: Path, runs: int, trees: list[Path], extra_copies: int = 0) -> 
             args, where = commands[label]
             env = bytecode_env(dict(_env(where), PYTHONPATH=str(tree)))
             # run in the tree, not ROOT: "-m" puts the working folder first on the path
-            wall, cpu, _ = _timed([sys.executable, "-m", "mijian", *args], env, cwd=tree)
+            wall, cpu, _ = run_child([sys.executable, "-m", "mijian", *args], env, cwd=tree)
             if n:
                 rows.append((wall, cpu))
     print(f"## Start-up (median of {runs} runs, including the command's work; load {os.getloadavg()[0]:.1f})\n")
     print("| source | command | seconds | CPU s |")
     print("| --- | --- | --- | --- |")
     for (tree, label), rows in times.items():
-        print(f"| {_label(tree)} | `{label}` | {statistics.median(t[0] for t in rows):.3f} | "
+        print(f"| {tree_label(tree)} | `{label}` | {statistics.median(t[0] for t in rows):.3f} | "
               f"{statistics.median(t[1] for t in rows):.3f} |", flush=True)
-    bare = [_timed([sys.executable, "-c", "pass"], _env()) for _ in range(runs)]
+    bare = [run_child([sys.executable, "-c", "pass"], _env()) for _ in range(runs)]
     print(f"| | `python -c pass` (interpreter alone) | {statistics.median(t[0] for t in bare):.3f} | "
           f"{statistics.median(t[1] for t in bare):.3f} |")
     print()
-
-
-def _label(tree: Path) -> str:
-    """A source tree's folder and commit (``+`` when it has uncommitted changes)."""
-    head = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True)
-    return f"{tree.name} {head.stdout.strip() or '?'}{'+' if dirty.stdout.strip() else ''}"
 
 
 def main() -> None:
