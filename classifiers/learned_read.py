@@ -58,11 +58,22 @@ WORD_MAX = 24
 _M64 = (1 << 64) - 1
 _MASK = (1 << BITS) - 1
 _PRIME = 0x100000001B3
-_WORD = re.compile(r"[a-z][a-z0-9'\-]*[a-z0-9]|[a-z]|0+")
-_HAN = re.compile(r"[\u3400-\u9fff]+")
-_LATIN = re.compile(r"[a-z]+")
-_READABLE = re.compile(r"[\u3400-\u9fffa-z0-9\s!-/:-@\[-`{-~\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d\u2026\u2014\u00b7]")
-_LATIN_CHAR = re.compile(r"[a-z0-9'\-]")
+_WORD = r"[a-z][a-z0-9'\-]*[a-z0-9]|[a-z]|0+"
+_HAN = r"[\u3400-\u9fff]+"
+_LATIN = r"[a-z]+"
+_READABLE = r"[\u3400-\u9fffa-z0-9\s!-/:-@\[-`{-~\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d\u2026\u2014\u00b7]"
+_LATIN_CHAR = r"[a-z0-9'\-]"
+
+
+@functools.lru_cache(maxsize=1)
+def _rx() -> dict[str, re.Pattern[str]]:
+    """This module's patterns by source, compiled on first use and kept between runs by
+    :mod:`keywords.datacache` (compiling them costs some 8 ms, mostly the classes of readable
+    and Han characters)."""
+    from mijian.keywords.datacache import cached
+
+    sources = (_WORD, _HAN, _LATIN, _READABLE, _LATIN_CHAR)
+    return cached("learned-read-rx", (__file__,), lambda: {s: re.compile(s) for s in sources}, dict)
 
 
 @dataclass(frozen=True)
@@ -123,11 +134,12 @@ def grams(text: str) -> Grams:
     text = re.sub(r"[0-9]", "0", text)
     out = Grams([], [], [])
     codes = list(map(ord, text))
+    rx = _rx()
     for n in (1, 2, 3):
-        _runs(text, codes, _HAN, n, n, out)
+        _runs(text, codes, rx[_HAN], n, n, out)
     for n in LATIN_GRAMS:
-        _runs(text, codes, _LATIN, n, 10 + n, out)
-    words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+        _runs(text, codes, rx[_LATIN], n, 10 + n, out)
+    words = [(m.group(), m.start(), m.end()) for m in rx[_WORD].finditer(text)]
     if words:
         offset = 7 * (1 << 40)
         out.buckets.extend(_mix(zlib.crc32(t.encode()) + offset) for t, _, _ in words)
@@ -267,7 +279,7 @@ def legible(text: str) -> float:
     """Share of the characters of normalised ``text`` that are Han, Latin letters, digits,
     whitespace or common punctuation: what the reader was trained on. Other scripts (Cyrillic
     look-alikes, kana, Hangul), replacement characters and bytes read as text fall outside."""
-    return 1.0 - len(_READABLE.sub("", text)) / len(text) if text else 1.0
+    return 1.0 - len(_rx()[_READABLE].sub("", text)) / len(text) if text else 1.0
 
 
 def read_model(norm: NormalisedText, model: PlainModel | None = None, top: int = 6) -> ModelReading:
@@ -307,9 +319,10 @@ def part_peak(g: Grams, length: int, model: PlainModel) -> tuple[float, ...] | N
 
 def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen a span that starts or ends inside a Latin word to the whole word."""
-    while start > 0 and _LATIN_CHAR.match(text[start - 1]) and _LATIN_CHAR.match(text[start]):
+    char = _rx()[_LATIN_CHAR]
+    while start > 0 and char.match(text[start - 1]) and char.match(text[start]):
         start -= 1
-    while end < len(text) and _LATIN_CHAR.match(text[end]) and _LATIN_CHAR.match(text[end - 1]):
+    while end < len(text) and char.match(text[end]) and char.match(text[end - 1]):
         end += 1
     return start, end
 

@@ -109,6 +109,16 @@ def derived(name: str, base: object, sources: Iterable[str | Path], build: Calla
     return cached(name, sources, build, kind, extra=origin[1])
 
 
+def kept_patterns(name: str, module_file: str | Path, sources: Iterable[str], flags: int = 0) -> dict[str, re.Pattern[str]]:
+    """The patterns ``sources`` of the module at ``module_file`` compiled with ``flags``, by
+    source, kept between runs under ``name``; empty when the cache is off, so that a module
+    that compiles a pattern when it first uses it compiles only those it uses, as before."""
+    if cache_dir() is None:
+        return {}
+    wanted = tuple(sources)
+    return cached(name, (module_file,), lambda: {s: re.compile(s, flags) for s in wanted}, dict, extra=str(flags))
+
+
 def cache_dir() -> Path | None:
     """The cache folder (not created here), or None when ``MIJIAN_CACHE`` is ``off``."""
     value = os.environ.get(ENV, "").strip()
