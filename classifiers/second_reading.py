@@ -100,6 +100,12 @@ The combined ≥ 绝密 step leans on the reader's ≥ 机密 odds, so a plain �
 assurance passes it alone (a troop exercise's deployment); the reader's own ≥ 绝密 step, trained
 only on drafts that must be 绝密, tells them apart. Out of fold on the 2,172 blind drafts, without
 this condition 19 drafts were raised to 绝密, 14 of them in a band that allows it; with it 7, all 7."""
+TOP_READER_KIND = 0.05
+"""The same where an item the catalogue grades 绝密 fired in a window (see :func:`top_secret`).
+Out of fold on the 2,172 blind drafts it raises five drafts: three that must be 绝密 (a war plan,
+an island-seizure plan, a root key's components) and two labelled 机密 (an exercise's troop
+moves, a tactical operation order); 0.2 raised one, none at all raised six (a rekey after a
+lost device, labelled 机密, the sixth)."""
 
 
 SCOPE_SLACK = 1
@@ -109,6 +115,14 @@ items it may take further: on the blind drafts, holding every item cost four mor
 suggested 秘密 or above."""
 
 
+BARE_MARK = 1
+"""What a banner holds where the rules read no subject matter at all: 内部 (someone marked the
+paper; the reader decides whether more than that is in it). Out of fold on the blind drafts, the
+seven such drafts under 机密 or 绝密 banners were all labelled 公开 or 内部 (a canteen notice, an
+office move, a sports day, a sticky note about a printer), and one step below the banner kept
+them at 秘密 or 机密."""
+
+
 def settled(floors: Floors) -> int:
     """The minimum the second reading never goes below (see the module notes); markings in
     running text are often mentions: only the draft's own banner counts. A lexicon term that
@@ -116,7 +130,8 @@ def settled(floors: Floors) -> int:
     word, as a catalogue item is: the reader does not take a draft below it (out of fold on the
     blind drafts, 24 drafts have such a floor above the rest; holding it cost 0.1 point in band
     and one more public draft suggested 秘密)."""
-    return max(floors.catalogue.item.level if floors.catalogue else 0, floors.pattern, floors.mark - 1, floors.term,
+    mark = floors.mark - 1 if floors.subject else min(floors.mark, BARE_MARK)
+    return max(floors.catalogue.item.level if floors.catalogue else 0, floors.pattern, mark, floors.term,
                floors.scope_level - SCOPE_SLACK if floors.scope_level >= 4 else 0)
 
 
@@ -149,7 +164,7 @@ def held(c: Combiner, reading: ModelReading, rules: int, level: int) -> int:
 
 
 def top_secret(c: Combiner, q: tuple[float, ...], reading: ModelReading, level: int, rules: int, mark: int,
-               declassified: bool) -> int:
+               declassified: bool, top_kind: bool = False) -> int:
     """``level``, or 绝密 where the second reading may set it above the rules' 机密.
 
     绝密 matter (a source's identity, key material, a national exam paper before the sitting,
@@ -159,9 +174,22 @@ def top_secret(c: Combiner, q: tuple[float, ...], reading: ModelReading, level: 
     (:data:`TOP_FROM`), the combined level is 机密 and both the combined P(≥ 绝密) (over its
     threshold) and the reader's own (over :data:`TOP_READER`) say 绝密, the draft is 绝密. Never
     for a declassified record, nor above a draft's own marking (a banner of 机密 or below).
+
+    Two more ways to 绝密. The draft's own 绝密 banner holds where the combined reading reaches
+    机密 by itself (one step below it was the usual minimum; out of fold, four drafts under a
+    TOP SECRET banner that must be 绝密 were taken to 机密, and none that may not be 绝密 is raised).
+    Where an item the catalogue grades 绝密 fired in a window (``top_kind``: a war plan, key
+    material, a source's identity, warhead stocks) and set 机密 only for want of evidence, the
+    reader's own ≥ 绝密 step needs only :data:`TOP_READER_KIND`: the catalogue has said what kind
+    of matter it is, and the reader, trained on few 绝密 drafts, need only not deny it.
     """
-    if (level == READER_MAX and rules >= TOP_FROM and not declassified and not mark
-            and q[STEPS - 1] > c.thresholds[STEPS - 1] and reading.at_least(STEPS) > TOP_READER):
+    if declassified or level != READER_MAX:
+        return level
+    if mark >= STEPS and c.level(q) >= READER_MAX:
+        return STEPS
+    bar = TOP_READER_KIND if top_kind else TOP_READER
+    if (rules >= TOP_FROM and not mark and q[STEPS - 1] > c.thresholds[STEPS - 1]
+            and reading.at_least(STEPS) > bar):
         return STEPS
     return level
 
@@ -186,7 +214,7 @@ def second_look(run: Steps, reading: ModelReading, floors: Floors, combiner: Com
     q = c.probabilities(run.level, reading)
     top = ceiling(run.level, floors.declassified)
     level = held(c, reading, run.level, bounded(c.level(q), run.level, settled(floors), reader_max=top))
-    level = top_secret(c, q, reading, level, run.level, floors.mark, floors.declassified)
+    level = top_secret(c, q, reading, level, run.level, floors.mark, floors.declassified, floors.top_kind)
     run.lines.append(run.say.second_reading(reading, q, run.level, level))
     if level != run.level:
         run.take(level, "second_reading", keep_cat=True)
