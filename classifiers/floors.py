@@ -72,9 +72,6 @@ class Floors:
     subject: bool = True
     """Whether the rules read any subject matter in the draft (a content finding or a scope item):
     a banner over a draft without any is over-marking as often as not (a canteen notice under 机密)."""
-    top_kind: bool = False
-    """Whether an item the catalogue grades 绝密 fired in a window (subject and condition meet) and
-    set at least 机密: the matter is of 绝密 kind, though the evidence may be too thin for 绝密."""
 
     @classmethod
     def find(cls, run: Steps, fs: tuple[Finding, ...], t: Tally, items: tuple[CatalogueMatch, ...],
@@ -105,9 +102,8 @@ class Floors:
             run.lines.append(run.say.scope(m, floor, why))
         best = weighed[0] if weighed and weighed[0][1] else None
         subject = bool(scopes) or any(f.category in CONTENT for f in fs)
-        top_kind = any(m.item.level >= 4 and m.tier == "window" and floor >= 3 for m, floor, _why in weighed)
         return cls(term, term_findings, pattern, mark, items[0] if items else None,
-                   best[0] if best else None, best[1] if best else 0, declassified, subject, top_kind)
+                   best[0] if best else None, best[1] if best else 0, declassified, subject)
 
     def apply(self, run: Steps, fs: tuple[Finding, ...]) -> None:
         """Raise the level to the highest floor, naming the rule that set it."""

@@ -135,8 +135,6 @@ class Suggestion:
     """The second reader's view of the draft (:mod:`classifiers.learned`), when it was asked."""
     settled: int = 0
     """The minimum the second reading may not go below (:func:`~classifiers.second_reading.settled`)."""
-    top_kind: bool = False
-    """Whether an item the catalogue grades 绝密 fired in a window (:attr:`Floors.top_kind`)."""
 
     def period_text(self) -> str | None:
         """The period as the rationale states it: the event, else years, else None."""
@@ -346,5 +344,4 @@ def _finish(run: Steps, fs: tuple[Finding, ...], t: Tally, floors: Floors, head_
         run.lines.append(say.empty())
     run.lines.append(say.decision(level, run.rule, run.cat, confidence, say.period(years, event), source))
     return Suggestion(level, confidence, fs, tuple(run.lines), basis, years, catalogue_item, item_years,
-                      scope_item, event, source, language, items, scopes, run.rule, second, settled(floors),
-                      floors.top_kind)
+                      scope_item, event, source, language, items, scopes, run.rule, second, settled(floors))

@@ -100,12 +100,6 @@ The combined ≥ 绝密 step leans on the reader's ≥ 机密 odds, so a plain �
 assurance passes it alone (a troop exercise's deployment); the reader's own ≥ 绝密 step, trained
 only on drafts that must be 绝密, tells them apart. Out of fold on the 2,172 blind drafts, without
 this condition 19 drafts were raised to 绝密, 14 of them in a band that allows it; with it 7, all 7."""
-TOP_READER_KIND = 0.05
-"""The same where an item the catalogue grades 绝密 fired in a window (see :func:`top_secret`).
-Out of fold on the 2,172 blind drafts it raises five drafts: three that must be 绝密 (a war plan,
-an island-seizure plan, a root key's components) and two labelled 机密 (an exercise's troop
-moves, a tactical operation order); 0.2 raised one, none at all raised six (a rekey after a
-lost device, labelled 机密, the sixth)."""
 
 
 SCOPE_SLACK = 1
@@ -164,7 +158,7 @@ def held(c: Combiner, reading: ModelReading, rules: int, level: int) -> int:
 
 
 def top_secret(c: Combiner, q: tuple[float, ...], reading: ModelReading, level: int, rules: int, mark: int,
-               declassified: bool, top_kind: bool = False) -> int:
+               declassified: bool) -> int:
     """``level``, or 绝密 where the second reading may set it above the rules' 机密.
 
     绝密 matter (a source's identity, key material, a national exam paper before the sitting,
@@ -175,21 +169,16 @@ def top_secret(c: Combiner, q: tuple[float, ...], reading: ModelReading, level: 
     threshold) and the reader's own (over :data:`TOP_READER`) say 绝密, the draft is 绝密. Never
     for a declassified record, nor above a draft's own marking (a banner of 机密 or below).
 
-    Two more ways to 绝密. The draft's own 绝密 banner holds where the combined reading reaches
+    One more way to 绝密: the draft's own 绝密 banner holds where the combined reading reaches
     机密 by itself (one step below it was the usual minimum; out of fold, four drafts under a
     TOP SECRET banner that must be 绝密 were taken to 机密, and none that may not be 绝密 is raised).
-    Where an item the catalogue grades 绝密 fired in a window (``top_kind``: a war plan, key
-    material, a source's identity, warhead stocks) and set 机密 only for want of evidence, the
-    reader's own ≥ 绝密 step needs only :data:`TOP_READER_KIND`: the catalogue has said what kind
-    of matter it is, and the reader, trained on few 绝密 drafts, need only not deny it.
     """
     if declassified or level != READER_MAX:
         return level
     if mark >= STEPS and c.level(q) >= READER_MAX:
         return STEPS
-    bar = TOP_READER_KIND if top_kind else TOP_READER
     if (rules >= TOP_FROM and not mark and q[STEPS - 1] > c.thresholds[STEPS - 1]
-            and reading.at_least(STEPS) > bar):
+            and reading.at_least(STEPS) > TOP_READER):
         return STEPS
     return level
 
@@ -214,7 +203,7 @@ def second_look(run: Steps, reading: ModelReading, floors: Floors, combiner: Com
     q = c.probabilities(run.level, reading)
     top = ceiling(run.level, floors.declassified)
     level = held(c, reading, run.level, bounded(c.level(q), run.level, settled(floors), reader_max=top))
-    level = top_secret(c, q, reading, level, run.level, floors.mark, floors.declassified, floors.top_kind)
+    level = top_secret(c, q, reading, level, run.level, floors.mark, floors.declassified)
     run.lines.append(run.say.second_reading(reading, q, run.level, level))
     if level != run.level:
         run.take(level, "second_reading", keep_cat=True)

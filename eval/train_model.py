@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="also print the out-of-fold figures with these step thresholds")
     args = parser.parse_args(argv)
     dev, blind = load_cases(HERE / "dev.jsonl"), load_cases(HERE / "blind.jsonl")
-    rules, minimum, declassified, mark, top_kind = (np.array(v) for v in zip(*(_rules_level(c) for c in blind)))
+    rules, minimum, declassified, mark = (np.array(v) for v in zip(*(_rules_level(c) for c in blind)))
     folds = np.arange(len(blind)) % FOLDS
     readings: list = [None] * len(blind)
     for f in range(FOLDS):
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, r in zip(np.flatnonzero(folds == f), _readings(reader, [c for c, g in zip(blind, folds) if g == f])):
             readings[i] = r
     x = _inputs(rules, readings)
-    oof = functools.partial(_out_of_fold, x, blind, rules, minimum, (declassified, mark, top_kind), readings, folds)
+    oof = functools.partial(_out_of_fold, x, blind, rules, minimum, (declassified, mark), readings, folds)
     joint = oof(THRESHOLDS)
     print(f"blind drafts {len(blind)} (out of fold): rules {_figures(blind, rules)}")
     print(f"{'':>26}combined {_figures(blind, joint)}")
@@ -121,13 +121,13 @@ def _print_strata(blind: tuple[Case, ...], rules: np.ndarray, joint: np.ndarray)
 
 
 def _out_of_fold(x: np.ndarray, blind: tuple[Case, ...], rules: np.ndarray, minimum: np.ndarray,
-                 marks: tuple[np.ndarray, np.ndarray, np.ndarray], readings: list,
+                 marks: tuple[np.ndarray, np.ndarray], readings: list,
                  folds: np.ndarray, thresholds: tuple[float, ...], lower_max: int | None = None,
                  reader_max: int | None = None) -> np.ndarray:
     """The combined level of each blind draft by a combiner fitted without its fold."""
     from mijian.classifiers.second_reading import bounded, ceiling, held, top_secret
 
-    declassified, mark, top_kind = marks
+    declassified, mark = marks
     levels = np.zeros(len(blind), dtype=int)
     for f in range(FOLDS):
         part = dataclasses.replace(_fit_combiner(x[folds != f], [c for c, g in zip(blind, folds) if g != f], 0),
@@ -139,7 +139,7 @@ def _out_of_fold(x: np.ndarray, blind: tuple[Case, ...], rules: np.ndarray, mini
             level = held(part, reading, r, bounded(part.level(q), r, int(minimum[i]), lower_max,
                                                    reader_max if top is None else top))
             levels[i] = level if reader_max is not None else top_secret(
-                part, q, reading, level, r, int(mark[i]), bool(declassified[i]), bool(top_kind[i]))
+                part, q, reading, level, r, int(mark[i]), bool(declassified[i]))
     return levels
 
 
@@ -150,11 +150,10 @@ def _examples(cases: tuple[Case, ...]) -> list:
     return [Example(c.text, c.band[0], c.band[1]) for c in cases]
 
 
-def _rules_level(case: Case) -> tuple[int, int, bool, int, bool]:
+def _rules_level(case: Case) -> tuple[int, int, bool, int]:
     """The rules' level alone (no second reading), the minimum the second reading keeps,
     whether the draft carries a declassification note (the reader may not raise it), and the
-    level of the draft's own marking (its banner; 0 without one or once declassified), and whether
-    an item the catalogue grades 绝密 fired in a window."""
+    level of the draft's own marking (its banner; 0 without one or once declassified)."""
     from mijian.classifiers import classify
     from mijian.classifiers.floors import DECLASSIFIED
     from mijian.pipeline.model import Document
@@ -164,7 +163,7 @@ def _rules_level(case: Case) -> tuple[int, int, bool, int, bool]:
     s = classify(doc, second_reader=False)
     declassified = any(f.rule == DECLASSIFIED for f in s.findings)
     mark = max((f.floor or 0 for f in s.findings if f.category == "marking" and f.banner), default=0)
-    return s.level, s.settled, declassified, 0 if declassified else mark, s.top_kind
+    return s.level, s.settled, declassified, 0 if declassified else mark
 
 
 def _readings(reader: object, cases: list[Case]) -> list:

@@ -184,8 +184,7 @@ def _reader_at(top: float):  # type: ignore[no-untyped-def]
     ("text", "top", "level"),
     [
         (SUB, 0.5, 4),                   # rules 机密, both readings say 绝密
-        (SUB, 0.03, 3),                  # the reader's own ≥ 绝密 step says no
-        (SUB, 0.1, 4),                   # a 绝密 item fired: the reader need only not deny it
+        (SUB, 0.1, 3),                   # the reader's own ≥ 绝密 step says no
         ("机密★10年\n" + SUB, 0.5, 3),  # the draft's own marking says 机密
         (DRILL, 0.5, 3),                 # rules 秘密: the reader stops at 机密
     ],

@@ -1,4 +1,4 @@
-"""The second reading at both ends of the ladder: a banner over nothing, a 绝密 banner, 绝密 kinds."""
+"""The second reading at both ends of the ladder: a banner over nothing, a 绝密 banner."""
 
 from __future__ import annotations
 
@@ -58,14 +58,3 @@ def test_the_drafts_own_top_secret_banner_holds_where_the_reading_reaches_secret
     assert top_secret(doubtful, doubtful.probabilities(4, reading), reading, 3, 4, 4, False) == 3
     assert top_secret(sure, sure.probabilities(4, reading), reading, 3, 4, 4, True) == 3  # declassified
     assert top_secret(sure, sure.probabilities(3, reading), reading, 3, 3, 3, False) == 3  # a 机密 banner
-
-
-def test_an_item_of_top_secret_kind_lowers_the_readers_own_bar() -> None:
-    """Where the catalogue's 绝密 item fired, the reader's ≥ 绝密 step need only not deny it."""
-    sure = _combiner(8.0)
-    for top, plain, kind in ((0.1, 3, 4), (0.03, 3, 3), (0.5, 4, 4)):
-        reading = ModelReading((0.99, 0.99, 0.99, top), 1, (), SHORT)
-        q = sure.probabilities(3, reading)
-        assert top_secret(sure, q, reading, 3, 3, 0, False) == plain
-        assert top_secret(sure, q, reading, 3, 3, 0, False, top_kind=True) == kind
-        assert top_secret(sure, q, reading, 3, 3, 3, False, top_kind=True) == 3  # never above a 机密 banner
