@@ -14,11 +14,13 @@ own catalogue or a lexicon term that carries a floor, personal data in quantity 
 identifiers, bulk records), and one step
 below the draft's own marking (a banner line, or a header field such as ``密级：机密``: a
 marking is evidence, not the answer, but a reader that has never seen the matter may not wipe
-it out). A reader fooled by padding (harmless paragraphs added to a secret draft) is held by the parts: the reader lowers
+it out; a banner over a draft in which the rules read no subject matter at all holds 内部 only:
+over-marking, :data:`BARE_MARK`). A reader fooled by padding (harmless paragraphs added to a secret draft) is held by the parts: the reader lowers
 the rules' level only as far as every part of a long draft reads low (:func:`held`), and never
 more than :data:`LOWER_MAX` steps. It never reaches 绝密 on the reader's word alone: only
 where the rules already stand there, or one step above the rules' 机密 when both the combined
-reading and the reader's own ≥ 绝密 step say so (:func:`top_secret`).
+reading and the reader's own ≥ 绝密 step say so, or where the draft's own 绝密 banner stands and
+the combined reading reaches 机密 (:func:`top_secret`).
 """
 
 from __future__ import annotations
