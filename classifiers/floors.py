@@ -69,6 +69,9 @@ class Floors:
     scope: ScopeMatch | None
     scope_level: int
     declassified: bool
+    subject: bool = True
+    """Whether the rules read any subject matter in the draft (a content finding or a scope item):
+    a banner over a draft without any is over-marking as often as not (a canteen notice under 机密)."""
 
     @classmethod
     def find(cls, run: Steps, fs: tuple[Finding, ...], t: Tally, items: tuple[CatalogueMatch, ...],
@@ -98,8 +101,9 @@ class Floors:
         for m, floor, why in weighed[:4]:
             run.lines.append(run.say.scope(m, floor, why))
         best = weighed[0] if weighed and weighed[0][1] else None
+        subject = bool(scopes) or any(f.category in CONTENT for f in fs)
         return cls(term, term_findings, pattern, mark, items[0] if items else None,
-                   best[0] if best else None, best[1] if best else 0, declassified)
+                   best[0] if best else None, best[1] if best else 0, declassified, subject)
 
     def apply(self, run: Steps, fs: tuple[Finding, ...]) -> None:
         """Raise the level to the highest floor, naming the rule that set it."""

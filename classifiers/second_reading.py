@@ -14,11 +14,13 @@ own catalogue or a lexicon term that carries a floor, personal data in quantity 
 identifiers, bulk records), and one step
 below the draft's own marking (a banner line, or a header field such as ``密级：机密``: a
 marking is evidence, not the answer, but a reader that has never seen the matter may not wipe
-it out). A reader fooled by padding (harmless paragraphs added to a secret draft) is held by the parts: the reader lowers
+it out; a banner over a draft in which the rules read no subject matter at all holds 内部 only:
+over-marking, :data:`BARE_MARK`). A reader fooled by padding (harmless paragraphs added to a secret draft) is held by the parts: the reader lowers
 the rules' level only as far as every part of a long draft reads low (:func:`held`), and never
 more than :data:`LOWER_MAX` steps. It never reaches 绝密 on the reader's word alone: only
 where the rules already stand there, or one step above the rules' 机密 when both the combined
-reading and the reader's own ≥ 绝密 step say so (:func:`top_secret`).
+reading and the reader's own ≥ 绝密 step say so, or where the draft's own 绝密 banner stands and
+the combined reading reaches 机密 (:func:`top_secret`).
 """
 
 from __future__ import annotations
@@ -109,6 +111,14 @@ items it may take further: on the blind drafts, holding every item cost four mor
 suggested 秘密 or above."""
 
 
+BARE_MARK = 1
+"""What a banner holds where the rules read no subject matter at all: 内部 (someone marked the
+paper; the reader decides whether more than that is in it). Out of fold on the blind drafts, the
+seven such drafts under 机密 or 绝密 banners were all labelled 公开 or 内部 (a canteen notice, an
+office move, a sports day, a sticky note about a printer), and one step below the banner kept
+them at 秘密 or 机密."""
+
+
 def settled(floors: Floors) -> int:
     """The minimum the second reading never goes below (see the module notes); markings in
     running text are often mentions: only the draft's own banner counts. A lexicon term that
@@ -116,7 +126,8 @@ def settled(floors: Floors) -> int:
     word, as a catalogue item is: the reader does not take a draft below it (out of fold on the
     blind drafts, 24 drafts have such a floor above the rest; holding it cost 0.1 point in band
     and one more public draft suggested 秘密)."""
-    return max(floors.catalogue.item.level if floors.catalogue else 0, floors.pattern, floors.mark - 1, floors.term,
+    mark = floors.mark - 1 if floors.subject else min(floors.mark, BARE_MARK)
+    return max(floors.catalogue.item.level if floors.catalogue else 0, floors.pattern, mark, floors.term,
                floors.scope_level - SCOPE_SLACK if floors.scope_level >= 4 else 0)
 
 
@@ -159,9 +170,17 @@ def top_secret(c: Combiner, q: tuple[float, ...], reading: ModelReading, level: 
     (:data:`TOP_FROM`), the combined level is 机密 and both the combined P(≥ 绝密) (over its
     threshold) and the reader's own (over :data:`TOP_READER`) say 绝密, the draft is 绝密. Never
     for a declassified record, nor above a draft's own marking (a banner of 机密 or below).
+
+    One more way to 绝密: the draft's own 绝密 banner holds where the combined reading reaches
+    机密 by itself (one step below it was the usual minimum; out of fold, four drafts under a
+    TOP SECRET banner that must be 绝密 were taken to 机密, and none that may not be 绝密 is raised).
     """
-    if (level == READER_MAX and rules >= TOP_FROM and not declassified and not mark
-            and q[STEPS - 1] > c.thresholds[STEPS - 1] and reading.at_least(STEPS) > TOP_READER):
+    if declassified or level != READER_MAX:
+        return level
+    if mark >= STEPS and c.level(q) >= READER_MAX:
+        return STEPS
+    if (rules >= TOP_FROM and not mark and q[STEPS - 1] > c.thresholds[STEPS - 1]
+            and reading.at_least(STEPS) > TOP_READER):
         return STEPS
     return level
 
