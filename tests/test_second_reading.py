@@ -109,7 +109,10 @@ def test_the_second_reading_never_goes_below_the_office_catalogue(monkeypatch: p
     """An item of the office's own catalogue is policy: a reader that says 公开 may not lower it."""
     import mijian.classifiers.second_reading as sr
 
-    monkeypatch.setattr(sr, "load_combiner", lambda: _combiner(-5.0))
+    zero = ((0.0,) * 5,) * 4
+    no_reader = ((0.0,) * 4,) * 4
+    says_public = Combiner(zero, no_reader, no_reader, (-5.0,) * 4, (0.5,) * 4, 1)
+    monkeypatch.setattr(sr, "load_combiner", lambda: says_public)
     catalogue = load_catalogue(ROOT / "samples" / "catalogue.toml")
     text = "关于秋季演训地方保障：参演部队开进路线、临时驻地和集结时间另行下发。"
     s = classify(_doc(text), catalogue=catalogue)
