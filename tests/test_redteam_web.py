@@ -351,8 +351,8 @@ def test_nobody_approves_their_own_destruction(tmp_path):
         token = c.post("/api/v1/login", json={"name": name, "password": password(name)}).json()["token"]
         return {"authorization": f"Bearer {token}"}
 
-    for asker, approver, witness in (("cle", "cle", "w"), ("sec", "sec", "w"), ("cle", "dra", "w"),
-                                     ("sec", "cle", "w"), ("cle", "aut", "aut")):
+    for asker, approver, witness in (("cle", "cle", "dra2"), ("sec", "sec", "dra2"), ("cle", "dra", "dra2"),
+                                     ("sec", "cle", "dra2"), ("cle", "aut", "aut")):
         r = c.post(f"/api/v1/copies/{copy_id}/destroy", json={"approver": "aut", "witness": witness},
                    headers=bearer(asker))
         assert r.status_code == 200 and r.json()["destruction"]["state"] == "pending", r.text

@@ -30,7 +30,7 @@ STORE_FILES = {"pipeline/register.py", "pipeline/register_reads.py", "pipeline/r
                "pipeline/register_check.py", "pipeline/register_head.py"}
 """The only modules that may hold SQL or the database connection."""
 WEB_ACCOUNTS = {"pipeline/web/users.py", "pipeline/web/store.py", "pipeline/web/address_book.py",
-                "pipeline/web/destructions.py", "pipeline/web/alarm.py"}
+                "pipeline/web/destructions.py", "pipeline/web/alarm.py", "pipeline/web/accounts.py"}
 """The web app's own database of accounts, sessions, drafts, address book, destruction requests
 and register alarm (``web.sqlite``), kept apart from the register so that password hashes never
 enter the chain ``register verify`` replays."""

@@ -59,7 +59,7 @@ def world(tmp_path_factory):
     address_book.save(conn, address_book.Entry("U1", "unit", "Unit one"))
     address_book.save(conn, address_book.Entry("p1", "person", "Person one", unit="U1"))
     record = service.show_copy(copy_id, settings=service.Settings(home=office.home)).copy
-    asked = destructions.create(conn, record, "cle", "witness", None)
+    asked = destructions.create(conn, record, "cle", "dra2", None)
     destructions.decide(conn, asked.id, destructions.REFUSED, "sec")
     return dict(office=office, clients=clients, tokens=tokens, bearers=bearers, draft=draft_id,
                 serial=serial, copy=copy_id, document=document, returned=returned, job=job, trace=trace, asked=asked.id)

@@ -37,7 +37,7 @@ def pending_and_unit(office, copy_id):
     address_book.save(conn, address_book.Entry("U1", "unit", "Unit one"))
     record = service.show_copy(copy_id, settings=service.Settings(home=office.home)).copy
     found = destructions.pending_for(conn, copy_id)
-    return (found or destructions.create(conn, record, "cle", "witness", None)).id
+    return (found or destructions.create(conn, record, "cle", "dra2", None)).id
 
 
 def form_posts(draft_id, copy_id, asked="none", document_id="none"):

@@ -73,8 +73,8 @@ def _errors(app: FastAPI) -> None:
 def create_app(config: WebConfig) -> FastAPI:
     """The web app over the office at ``config.home``: pages, static files and /api/v1."""
     from mijian.pipeline.web import address_book, alarm, destructions, issuing
-    from mijian.pipeline.web.routes import (admin, api, auth, book, changes, destruction, drafts, issue, register,
-                                             trace)
+    from mijian.pipeline.web.routes import (admin, api, auth, book, changes, destruction, drafts, issue, password,
+                                             register, trace)
     from mijian.pipeline.web.store import private_dir
 
     private_dir(config.data)
@@ -107,6 +107,6 @@ def create_app(config: WebConfig) -> FastAPI:
 
     _errors(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (auth, drafts, issue, register, trace, admin, api, book, destruction, changes):
+    for module in (auth, password, drafts, issue, register, trace, admin, api, book, destruction, changes):
         app.include_router(module.router)
     return app

@@ -76,21 +76,26 @@ def session(request: Request) -> Session | None:
     return find_session(request.app.state.accounts, token)
 
 
-def require(request: Request, *roles: str) -> Session:
+def require(request: Request, *roles: str, temporary: bool = False) -> Session:
     """The session when its user has one of ``roles`` (any role when none given); 401 when
-    nobody is logged in, 403 otherwise."""
+    nobody is logged in, 403 otherwise. An account still on its temporary password gets 403
+    everywhere but where ``temporary`` allows it (changing the password, logging out): see
+    :mod:`mijian.pipeline.web.accounts`."""
     found = session(request)
     if found is None:
         raise HTTPException(401, "login required")
+    if found.must_change and not temporary:
+        raise HTTPException(403, "change your temporary password first at /password (请先在 /password 修改临时口令)")
     if roles and found.user.role not in roles:
         raise HTTPException(403, "forbidden")
     return found
 
 
-async def form_of(request: Request, roles: tuple[str, ...] = ()) -> tuple[Session, Any]:
+async def form_of(request: Request, roles: tuple[str, ...] = (), temporary: bool = False) -> tuple[Session, Any]:
     """The session and form of a page's POST after the role and CSRF checks (403 on a missing
-    or wrong token). API calls authenticated by a bearer token carry no cookie and need none."""
-    found = require(request, *roles)
+    or wrong token; ``temporary`` as for :func:`require`). API calls authenticated by a bearer
+    token carry no cookie and need none."""
+    found = require(request, *roles, temporary=temporary)
     form = await request.form()
     sent = str(form.get("csrf") or request.headers.get("x-csrf-token") or "")
     if not hmac.compare_digest(sent.encode(), found.csrf.encode()):

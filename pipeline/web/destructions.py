@@ -7,7 +7,12 @@ the register's signed log: ``web.destroy_request`` by the requester, ``web.destr
 (or ``web.destroy_refuse``) by the approver, then the register's own ``destroyed`` event, whose
 actor is the requester (the person who records the destruction, 登记人, as on the command line)
 and whose ``approver`` is the approving user: the approver is the account that approved, never
-a typed name.
+a typed name. The witness is an account too, chosen on the form. An approver linked to the
+requester (one created the other or issued the other's password, or one admin issued both:
+see :mod:`mijian.pipeline.web.accounts`) is refused, and the refusal is a signed event
+(``web.approval_refused``). An approval whose destruction then fails (the register refused
+the step, a file could not be written) is a signed event too (``web.destroy_failed``): the
+copy's status stays as it was, and the history shows the attempt.
 
 A request is decided once: its state moves from ``pending`` in one statement that checks it
 (two approvals sent at once, or an approval and a refusal, cannot both pass).
@@ -23,11 +28,11 @@ from datetime import UTC, datetime
 
 from mijian.pipeline.derive_names import same_person
 from mijian.pipeline.errors import UsageError
-from mijian.pipeline.web.users import _WRITING
+from mijian.pipeline.web.users import _WRITING, get_user
 
 APPROVER_ROLES = ("authority", "security", "admin")
 """Who may approve a destruction: never a clerk, and never the person who asked for it."""
-PENDING, APPROVED, REFUSED, FAILED = "pending", "approved", "refused", "failed"
+PENDING, APPROVED, REFUSED, FAILED, CANCELLED = "pending", "approved", "refused", "failed", "cancelled"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS destructions (id TEXT PRIMARY KEY, copy_id TEXT NOT NULL, serial TEXT NOT NULL,
@@ -43,7 +48,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS destructions_one_pending ON destructions (copy
 # approvals would try to destroy it twice.
 _HIDDEN = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 LIMITS = {"witness": 100, "method": 100, "note": 500}
-"""Longest text of each typed field, in characters (a witness is a name, as on a recipients file)."""
+"""Longest text of each typed field, in characters (a witness is an account name, at most 64)."""
 
 
 @dataclass(frozen=True)
@@ -108,15 +113,20 @@ def listing(conn: sqlite3.Connection, limit: int = 100) -> tuple[Request, ...]:
 
 def create(conn: sqlite3.Connection, copy: object, requested_by: str, witness: str, method: str | None) -> Request:
     """Record a pending request for ``copy`` (a register copy record). The witness is
-    required and is not the requester; a copy has one pending request at a time."""
+    required, is the name of an account of the office (a person the app knows, recorded by
+    that account's name, its id), and is not the requester; a copy has one pending request
+    at a time."""
     witness = plain_text(witness, "witness")
     method = plain_text(method, "method")
     if not witness:
-        raise UsageError("the witness of the destruction is required and was empty; give a name "
+        raise UsageError("the witness of the destruction is required and was empty; choose their account "
                          "(监销人不能为空)")
     if same_person(witness, requested_by):
-        raise UsageError("the witness of a destruction is not the person asking for it; name another "
+        raise UsageError("the witness of a destruction is not the person asking for it; choose another "
                          "witness (监销人不得为申请人本人)")
+    if get_user(conn, witness) is None:
+        raise UsageError(f"the witness {witness!r} is no account of the office; choose the witness among the "
+                         "accounts (监销人须为本单位账户)")
     made = Request(secrets.token_urlsafe(9), copy.copy_id, copy.serial, copy.document_id,  # type: ignore[attr-defined]
                    copy.recipient_id, requested_by, witness, method or None,  # type: ignore[attr-defined]
                    _now(), PENDING)
@@ -185,3 +195,15 @@ def settle(conn: sqlite3.Connection, request_id: str, state: str, note: str | No
     """Record how an approved request ended (``failed`` when the register refused the step)."""
     with _WRITING, conn:
         conn.execute("UPDATE destructions SET state = ?, note = ? WHERE id = ?", (state, note, request_id))
+
+
+def cancel_for(conn: sqlite3.Connection, name: str, by: str) -> tuple[Request, ...]:
+    """Cancel every pending request that ``name`` made or is the witness of, because ``by``
+    reset that account's password: whoever holds the account now may not be the person who
+    asked or agreed to witness. The cancelled requests (each to be asked again)."""
+    with _WRITING, conn:
+        rows = conn.execute("UPDATE destructions SET state = ?, decided_by = ?, decided_at = ?, note = ? "
+                            "WHERE state = ? AND (requested_by = ? OR witness = ?) RETURNING *",
+                            (CANCELLED, by, _now(), f"the account {name} was reset (账户已重置)", PENDING,
+                             name, name)).fetchall()
+    return tuple(_row(r) for r in rows)

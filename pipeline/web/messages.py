@@ -87,7 +87,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "where_read": ("标记在页面上的位置", "Where on the page the marks were read"),
     "drawn": ("已标出", "Drawn"), "not_drawn": ("无位置信息", "No position on the page"),
     "role": ("角色", "Role"), "add_user": ("添加用户", "Add user"),
-    "reset_user": ("已有此用户时重置其角色和口令", "Reset the role and password if the name is taken"),
+    "reset_user": ("已有此用户时重置其角色并发给新的临时口令", "Reset the role and issue a new temporary password "
+                   "if the name is taken"),
+    "issued_password": ("临时口令（只显示这一次，请当面交给本人；首次登录须修改）",
+                        "Temporary password (shown this once: hand it to the person; it must be changed at "
+                        "the first login)"),
+    "change_password": ("修改口令", "Change password"),
+    "temporary_password": ("您正在使用管理员发给的临时口令：请先设置自己的口令", "You are logged in with a "
+                           "temporary password an admin issued: choose your own before anything else"),
+    "current_password": ("当前口令", "Current password"), "new_password": ("新口令", "New password"),
+    "repeat_password": ("再次输入新口令", "New password again"),
+    "state_cancelled": ("已作废", "cancelled"),
+    "choose_witness": ("（选择监销人账户）", "(choose the witness's account)"),
     "done": ("完成", "Done"),
     "forbidden": ("无权执行此操作", "You may not do this"),
     "not_found": ("未找到", "Not found"), "error": ("错误", "Error"),

@@ -29,10 +29,12 @@ ACTIONS_ZH: Mapping[str, str] = MappingProxyType({
     "web.login": "登录", "web.login_failed": "登录失败", "web.lockout": "账户锁定",
     "web.logout": "退出", "web.draft": "上传草稿", "web.decision": "定密决定",
     "web.download": "下载副本", "web.download_all": "全部下载", "web.trace": "追查",
-    "web.user": "添加用户", "web.verify": "校验登记簿", "web.backup": "备份登记簿",
+    "web.user": "添加或重置用户", "web.verify": "校验登记簿", "web.backup": "备份登记簿",
     "web.book": "修改通讯录", "web.issue": "选择收件人", "web.destroy_request": "申请销毁",
     "web.destroy_approve": "批准销毁", "web.destroy_refuse": "不批准销毁",
-    "web.login_refused": "登录被拒（登记簿告警）",
+    "web.login_refused": "登录被拒（登记簿告警）", "web.destroy_failed": "销毁未能执行",
+    "web.destroy_cancel": "销毁申请作废（账户重置）", "web.approval_refused": "审批被拒（账户关联）",
+    "web.password_change": "修改口令",
     "web.view_draft": "查看草稿及发现", "web.view_copy": "查看副本登记详情", "web.view_trace": "查看追查结论",
 })
 """Actions of the register's signed log (its own, and the web app's ``web.*``)."""

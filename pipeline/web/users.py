@@ -40,7 +40,8 @@ _WRITING = threading.Lock()
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,
-    failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0);
+    failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0, created_by TEXT,
+    issued_by TEXT, must_change INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS probes (name TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0,
     locked_until REAL NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL,
@@ -66,6 +67,8 @@ class Session:
     token: str
     user: User
     csrf: str
+    must_change: bool = False
+    """The account holds a temporary password: nothing but changing it is allowed."""
 
 
 def connect(home: Path) -> sqlite3.Connection:
@@ -77,11 +80,18 @@ def connect(home: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.executescript(_SCHEMA)
-    if "seen" not in {r[1] for r in conn.execute("PRAGMA table_info(sessions)")}:
-        # a store made before sessions ended when unused: its sessions count as unused
-        with _WRITING, conn:
-            conn.execute("ALTER TABLE sessions ADD COLUMN seen REAL NOT NULL DEFAULT 0")
+    for table, column, kind in _ADDED:
+        if column not in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
+            with _WRITING, conn:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     return conn
+
+
+_ADDED = (("sessions", "seen", "REAL NOT NULL DEFAULT 0"), ("users", "created_by", "TEXT"),
+          ("users", "issued_by", "TEXT"), ("users", "must_change", "INTEGER NOT NULL DEFAULT 0"))
+"""Columns added after the first stores were made, added to an older store when it is opened:
+a session of an older store counts as unused; an account of an older store was made on the
+command line (no creator, no issuer) and has no temporary password."""
 
 
 def _hasher():
@@ -108,8 +118,14 @@ def check_name(name: str) -> str:
     return name
 
 
-def add_user(conn: sqlite3.Connection, name: str, role: str, password: str) -> User:
-    """Add (or reset) a user with an argon2id hash of ``password`` (at least 10 characters)."""
+def add_user(conn: sqlite3.Connection, name: str, role: str, password: str, *, by: str | None = None,
+             temporary: bool = False) -> User:
+    """Add (or reset) a user with an argon2id hash of ``password`` (at least 10 characters).
+
+    ``by``: the account that does it on the web (None on the server's command line); it is
+    kept as the account's creator when the account is new, and as the issuer of its password
+    either way (see :mod:`mijian.pipeline.web.accounts`). ``temporary``: the password must be
+    changed at the next login before anything else."""
     name = check_name(name)
     if role not in ROLES:
         raise UsageError(f"role '{role}' is not one of {', '.join(ROLES)}; give --role with one of them (角色无效)")
@@ -117,11 +133,24 @@ def add_user(conn: sqlite3.Connection, name: str, role: str, password: str) -> U
         raise UsageError("the password has fewer than 10 characters; choose a longer one (口令至少10个字符)")
     digest = _hasher().hash(password)
     with conn:
-        conn.execute("INSERT INTO users (name, role, hash) VALUES (?,?,?) ON CONFLICT(name) DO UPDATE "
-                     "SET role = excluded.role, hash = excluded.hash, failures = 0, locked_until = 0",
-                     (name, role, digest))
+        conn.execute("INSERT INTO users (name, role, hash, created_by, issued_by, must_change) VALUES "
+                     "(?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET role = excluded.role, hash = excluded.hash, "
+                     "failures = 0, locked_until = 0, issued_by = excluded.issued_by, "
+                     "must_change = excluded.must_change", (name, role, digest, by, by, int(temporary)))
         conn.execute("DELETE FROM sessions WHERE name = ?", (name,))  # a reset logs the person out everywhere
     return User(name, role)
+
+
+def set_password(conn: sqlite3.Connection, name: str, password: str) -> None:
+    """Give ``name`` the password its owner chose (no longer a temporary one); every session
+    of the account ends. The issuer of the account's password is kept (see
+    :mod:`mijian.pipeline.web.accounts`)."""
+    if len(password) < 10:
+        raise UsageError("the password has fewer than 10 characters; choose a longer one (口令至少10个字符)")
+    digest = _hasher().hash(password)
+    with _WRITING, conn:
+        conn.execute("UPDATE users SET hash = ?, must_change = 0 WHERE name = ?", (digest, name))
+        conn.execute("DELETE FROM sessions WHERE name = ?", (name,))
 
 
 def list_users(conn: sqlite3.Connection) -> tuple[User, ...]:
@@ -226,7 +255,7 @@ def find_session(conn: sqlite3.Connection, token: str | None, now: float | None 
     if not token:
         return None
     now = time.time() if now is None else now
-    row = conn.execute("SELECT s.token, s.csrf, s.seen, u.name, u.role FROM sessions s JOIN users u "
+    row = conn.execute("SELECT s.token, s.csrf, s.seen, u.name, u.role, u.must_change FROM sessions s JOIN users u "
                        "ON u.name = s.name WHERE s.token = ? AND s.expires > ? AND s.seen > ?",
                        (token, now, now - IDLE_SECONDS)).fetchone()
     if row is None:
@@ -234,7 +263,7 @@ def find_session(conn: sqlite3.Connection, token: str | None, now: float | None 
     if now - row["seen"] > _SEEN_STEP:
         with _WRITING, conn:
             conn.execute("UPDATE sessions SET seen = ? WHERE token = ?", (now, token))
-    return Session(row["token"], User(row["name"], row["role"]), row["csrf"])
+    return Session(row["token"], User(row["name"], row["role"]), row["csrf"], bool(row["must_change"]))
 
 
 def end_session(conn: sqlite3.Connection, token: str) -> None:

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from mijian.pipeline import service
 from mijian.pipeline.errors import MijianError
 from mijian.pipeline.service.events import record_event
-from mijian.pipeline.web import alarm, users
+from mijian.pipeline.web import accounts, alarm, destructions, users
 from mijian.pipeline.web.deps import config, form_of, page, require
 from mijian.pipeline.web.store import private_dir
 
@@ -28,24 +28,34 @@ router = APIRouter()
 async def users_page(request: Request) -> Response:
     """Every account and the form to add one."""
     require(request, "admin")
-    return page(request, "users.html", people=users.list_users(request.app.state.accounts), roles=users.ROLES)
+    return page(request, "users.html", people=users.list_users(request.app.state.accounts), roles=users.ROLES,
+                issued=None)
 
 
 @router.post("/admin/users")
 async def add_user(request: Request) -> Response:
-    """Add or reset an account."""
+    """Add or reset an account with a temporary password issued here and shown this once.
+
+    A reset cancels the pending destruction requests the account made or witnesses (each
+    cancellation a signed event): the account may now be held by someone else."""
     found, form = await form_of(request, ("admin",))
     name = str(form.get("name") or "").strip()
-    taken = users.get_user(request.app.state.accounts, name)
+    conn = request.app.state.accounts
+    taken = users.get_user(conn, name)
     if taken is not None and form.get("reset") != "1":
         # adding under a name already taken would replace that person's role and password
         raise HTTPException(409, f"{name} already has an account ({taken.role}); tick reset to change "
                                  "their role and password (该用户已存在，如需重置请勾选重置)")
-    made = users.add_user(request.app.state.accounts, name, str(form.get("role") or ""),
-                          str(form.get("password") or ""))
-    record_event("web.user", {"name": made.name, "role": made.role, "reset": taken is not None},
-                 settings=config(request).settings(found.user.name))
-    return RedirectResponse("/admin/users", status_code=303)
+    made, temporary = accounts.issue(conn, name, str(form.get("role") or ""), found.user.name)
+    settings = config(request).settings(found.user.name)
+    record_event("web.user", {"name": made.name, "role": made.role, "reset": taken is not None,
+                              "temporary_password": True}, settings=settings)
+    if taken is not None:
+        for asked in destructions.cancel_for(conn, made.name, found.user.name):
+            record_event("web.destroy_cancel", {"request": asked.id, "serial": asked.serial, "reset": made.name},
+                         document_id=asked.document_id, copy_id=asked.copy_id, settings=settings)
+    return page(request, "users.html", people=users.list_users(conn), roles=users.ROLES,
+                issued={"name": made.name, "password": temporary})
 
 
 async def run_verify(request: Request, actor: str) -> Any:

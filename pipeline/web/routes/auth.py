@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import secrets
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from mijian.pipeline.web import alarm, users
+from mijian.pipeline.web import accounts, alarm, users
 from mijian.pipeline.web.deps import COOKIE, config, page, session
 
 router = APIRouter()
@@ -72,8 +73,17 @@ async def check_login(request: Request, name: str, password: str) -> tuple[users
         alarm.note_unsigned(request.app, "web", "web.login_refused", {"name": user.name, "role": user.role})
         return None, "register_alarm"
     await asyncio.to_thread(alarm.record, request.app, config(request).settings(user.name), "web.login",
-                            {"role": user.role})
+                            login_detail(conn, user))
     return user, None
+
+
+def login_detail(conn: Any, user: users.User) -> dict:
+    """What the log says of a login: the role, and for the first login on a temporary password
+    who issued it (the login after a reset, which the account's owner can look for)."""
+    made = accounts.provenance(conn, user.name)
+    if made is None or not made.must_change:
+        return {"role": user.role}
+    return {"role": user.role, "temporary_password": True, "issued_by": made.issued_by}
 
 
 UNKNOWN_NAME = "(unknown name)"
@@ -108,7 +118,9 @@ async def login(request: Request) -> Response:
     if user is None:
         return login_form(request, 401, why)
     fresh = users.new_session(request.app.state.accounts, user)
-    response = RedirectResponse(start_page(request, user.role), status_code=303)
+    made = accounts.provenance(request.app.state.accounts, user.name)
+    landing = "/password" if made is not None and made.must_change else start_page(request, user.role)
+    response = RedirectResponse(landing, status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     response.set_cookie(COOKIE, fresh.token, httponly=True, samesite="strict", secure=config(request).secure,
                         path="/", max_age=users.SESSION_SECONDS)
@@ -120,7 +132,7 @@ async def logout(request: Request) -> Response:
     """End the session (the CSRF token is checked: no other site can log a user out)."""
     from mijian.pipeline.web.deps import form_of
 
-    found, _form = await form_of(request)
+    found, _form = await form_of(request, temporary=True)
     users.end_session(request.app.state.accounts, found.token)
     await asyncio.to_thread(alarm.record, request.app, config(request).settings(found.user.name), "web.logout", {})
     response = RedirectResponse("/login", status_code=303)

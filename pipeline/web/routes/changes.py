@@ -10,6 +10,9 @@ destructions: the approver is chosen among the accounts of the classification au
 
 Who records: the clerks and security officers who keep the register (the roles of the
 Register page); the authority who approves is named, and cannot record their own approval.
+Nor may the approver's account be linked to the recorder's (one created the other or issued
+its password, or one admin issued both: :func:`mijian.pipeline.web.accounts.linked`); such a
+refusal is recorded in the signed log as ``web.approval_refused``.
 The same under ``/api/v1/documents/{id}/change|declassify``.
 """
 
@@ -23,7 +26,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from mijian.pipeline import service
 from mijian.pipeline.errors import MijianError
-from mijian.pipeline.web import users
+from mijian.pipeline.service.events import record_event
+from mijian.pipeline.web import accounts, users
 from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require, text_of
 
 router = APIRouter()
@@ -73,6 +77,12 @@ async def apply(request: Request, document_id: str, verb: str, fields: dict, act
     text = text_of(fields, FIELDS)
     approver = _approver(request, text["approver"])
     settings = config(request).settings(actor)
+    why = accounts.linked(request.app.state.accounts, actor, approver)
+    if why is not None:  # one person under two accounts would record and approve the step
+        await asyncio.to_thread(record_event, "web.approval_refused", {"verb": verb, "approver": approver,
+                                                                       "reason": why},
+                                document_id=document_id, settings=settings)
+        raise HTTPException(403, why)
     if verb == "change":
         return await asyncio.to_thread(service.change_marking, document_id, grade=text["grade"] or None,
                                        period=text["period"] or None, scope=text["scope"] or None,

@@ -17,8 +17,8 @@ from mijian.pipeline import service
 from mijian.pipeline.errors import MijianError
 from mijian.pipeline.lifecycle import TRANSITIONS, refusal
 from mijian.pipeline.service.events import record_event
-from mijian.pipeline.web import destructions
-from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require, text_of
+from mijian.pipeline.web import accounts, destructions, users
+from mijian.pipeline.web.deps import READER_ROLES, config, form_of, hide_paths, page, require, text_of
 from mijian.pipeline.web.users import Session
 
 router = APIRouter()
@@ -29,30 +29,35 @@ DESTROY = TRANSITIONS["destroy"]
 
 async def request_destruction(request: Request, copy_id: str, witness: str, method: str | None,
                               actor: str) -> destructions.Request:
-    """Ask for the destruction of a copy with ``witness``: 409 when the register says the copy
-    cannot be destroyed (lost, destroyed, voided, pending), 400 for a missing witness or a
-    second pending request; recorded in the signed log by ``actor``."""
+    """Ask for the destruction of a copy with ``witness`` (the name of an account, not the
+    requester): 409 when the register says the copy cannot be destroyed (lost, destroyed,
+    voided, pending), 400 for a missing or unknown witness or a second pending request;
+    recorded in the signed log by ``actor``."""
     settings = config(request).settings(actor)
     details = await asyncio.to_thread(service.show_copy, copy_id, settings=settings)
     if not DESTROY.allows(details.copy.status):
         raise HTTPException(409, refusal(details.copy, DESTROY))
     conn = request.app.state.accounts
     made = destructions.create(conn, details.copy, actor, witness, method)
+    seen = users.get_user(conn, made.witness)
     try:
         await asyncio.to_thread(record_event, "web.destroy_request",
                                 {"request": made.id, "serial": made.serial, "witness": made.witness,
-                                 "method": made.method}, document_id=made.document_id, copy_id=copy_id,
-                                settings=settings)
+                                 "witness_role": seen.role if seen else None, "method": made.method},
+                                document_id=made.document_id, copy_id=copy_id, settings=settings)
     except MijianError:
         destructions.settle(conn, made.id, destructions.FAILED, "the signed log refused the request")
         raise
     return made
 
 
-def _checked(request: Request, found: Session, request_id: str) -> destructions.Request:
+async def _checked(request: Request, found: Session, request_id: str) -> destructions.Request:
     """The pending request ``request_id`` that ``found`` may decide: 404 unknown, 403 for the
-    requester, the witness or a role that may not approve, 409 when decided already."""
-    asked = destructions.get(request.app.state.accounts, request_id)
+    requester, the witness, a role that may not approve, or an account linked to the
+    requester's (see :func:`accounts.linked`; that refusal is a signed event), 409 when
+    decided already."""
+    conn = request.app.state.accounts
+    asked = destructions.get(conn, request_id)
     if asked is None:
         raise HTTPException(404, "no such destruction request")
     try:
@@ -62,20 +67,29 @@ def _checked(request: Request, found: Session, request_id: str) -> destructions.
     if asked.state != destructions.PENDING:
         raise HTTPException(409, f"this request was {asked.state} already (by {asked.decided_by}); it is "
                                  "decided once (该申请已处理)")
+    why = accounts.linked(conn, asked.requested_by, found.user.name)
+    if why is not None:
+        await asyncio.to_thread(record_event, "web.approval_refused",
+                                {"request": asked.id, "serial": asked.serial, "requested_by": asked.requested_by,
+                                 "reason": why}, document_id=asked.document_id, copy_id=asked.copy_id,
+                                settings=config(request).settings(found.user.name))
+        raise HTTPException(403, why)
     return asked
 
 
 async def approve(request: Request, found: Session, request_id: str) -> object:
     """Approve a request and destroy its copy: the approval and the destruction are signed
     events; a copy the register no longer lets be destroyed (lost or destroyed meanwhile) is
-    refused with 409 and the request is closed as failed."""
-    asked = _checked(request, found, request_id)
+    refused with 409 and the request is closed as failed. A failure is itself a signed event
+    (``web.destroy_failed``, see :func:`_failed`), the copy's status unchanged."""
+    asked = await _checked(request, found, request_id)
     conn = request.app.state.accounts
     me = found.user.name
     details = await asyncio.to_thread(service.show_copy, asked.copy_id, settings=config(request).settings(me))
     if not DESTROY.allows(details.copy.status):
         why = refusal(details.copy, DESTROY)
         destructions.decide(conn, asked.id, destructions.FAILED, me, why)
+        await _failed(request, asked, me, why)
         raise HTTPException(409, why)
     if not destructions.decide(conn, asked.id, destructions.APPROVED, me):
         raise HTTPException(409, "this request was decided meanwhile; it is decided once (该申请已处理)")
@@ -86,14 +100,29 @@ async def approve(request: Request, found: Session, request_id: str) -> object:
                                 settings=config(request).settings(me))
         return await asyncio.to_thread(service.destroy_copy, asked.copy_id, me, asked.witness, asked.method,
                                        settings=config(request).settings(asked.requested_by))
-    except MijianError as exc:
-        destructions.settle(conn, asked.id, destructions.FAILED, str(exc))
-        raise HTTPException(409, str(exc)) from None
+    except (MijianError, OSError) as exc:
+        why = hide_paths(str(exc)) if isinstance(exc, MijianError) else f"the file step failed ({type(exc).__name__})"
+        destructions.settle(conn, asked.id, destructions.FAILED, why)
+        await _failed(request, asked, me, why)
+        raise HTTPException(409, why) from None
+
+
+async def _failed(request: Request, asked: destructions.Request, me: str, why: str) -> None:
+    """Record in the signed log that the approved destruction of ``asked`` did not happen
+    (the copy's status is left as it was). A register that refuses this event too is left
+    to the refusal already being answered: the request is closed as failed in the store."""
+    try:
+        await asyncio.to_thread(record_event, "web.destroy_failed",
+                                {"request": asked.id, "serial": asked.serial, "requested_by": asked.requested_by,
+                                 "reason": why}, document_id=asked.document_id, copy_id=asked.copy_id,
+                                settings=config(request).settings(me))
+    except MijianError:
+        pass
 
 
 async def refuse(request: Request, found: Session, request_id: str, note: str) -> None:
     """Refuse a request (the copy stays as it is); recorded in the signed log."""
-    asked = _checked(request, found, request_id)
+    asked = await _checked(request, found, request_id)
     note = destructions.plain_text(note, "note")
     if not destructions.decide(request.app.state.accounts, asked.id, destructions.REFUSED, found.user.name,
                                note or None):

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from mijian.pipeline import service
 from mijian.pipeline.register_records import CopyStatus
 from mijian.pipeline.service.events import recent_events, record_event
-from mijian.pipeline.web import destructions
+from mijian.pipeline.web import destructions, users
 from mijian.pipeline.web.deps import READER_ROLES, config, form_of, page, require, text_of, whole_number
 from mijian.pipeline.web.routes.destruction import request_destruction
 
@@ -64,7 +64,8 @@ async def copy_page(request: Request, copy_id: str) -> Response:
     # view; the event names the copy and its 份号, nothing more
     await asyncio.to_thread(record_event, "web.view_copy", {"serial": details.copy.serial},
                             document_id=details.copy.document_id, copy_id=details.copy.copy_id, settings=settings)
-    return page(request, "copy.html", details=details, asked=asked)
+    witnesses = [u for u in users.list_users(request.app.state.accounts) if u.name != found.user.name]
+    return page(request, "copy.html", details=details, asked=asked, witnesses=witnesses)
 
 
 async def change(request: Request, copy_id: str, action: str, fields: dict, actor: str) -> object:
