@@ -248,6 +248,45 @@ def test_quarter_strip_of_a_on_b_page_names_no_one(issued, tmp_path):
     _names_no_one(result, issued["b"])
 
 
+def test_a_strip_no_region_decodes_is_still_found_by_its_code(issued, tmp_path, monkeypatch):
+    """B's page with A's quarter strip, where no region decodes A (as in a photo whose regions
+    cut across the strip) and the camera-robust fingerprint reads nothing: the regions that
+    synchronised but read no copy are searched for the code of B's fellow copies, A's code is
+    found in them, and the verdict is a conflict pointing to both."""
+    from mijian.pipeline import screenprint_layer, trace_images
+    from mijian.pipeline.trace_model import Layer
+
+    a_id = issued["a"].entry["copy_id"]
+    real = trace_images._read
+
+    def read(region, page, band, *args):
+        reading = real(region, page, band, *args)
+        if reading.copy_id == a_id:
+            return dataclasses.replace(reading, number=None, copy_id=None, probability=1.0)
+        return reading
+
+    monkeypatch.setattr(trace_images, "_read", read)
+    monkeypatch.setattr(screenprint_layer, "trace_layer",
+                        lambda *_args: Layer("screen-fingerprint", "absent", "not read", "signal"))
+    a, b = _arrays(issued)
+    b[:, :a.shape[1] // 4] = a[:, :a.shape[1] // 4]
+    result = _trace(issued, _save(b, tmp_path / "strip.png"))
+    _names_no_one(result, issued["b"])
+    assert result.verdict == "conflict", result
+    assert a_id in _layer(result, "page-fingerprint").copies
+    assert "matched" in _layer(result, "page-fingerprint").detail
+
+
+def test_a_genuine_page_of_b_is_not_contradicted_by_its_fellow_copies(issued, tmp_path):
+    """B's own page image, photographed: no region carries another copy's code, B is named."""
+    from tests.test_pattern import _keystone
+
+    b = issued["b"]
+    photo = _keystone(b.image, [(0.03, 0.02), (-0.03, 0.01), (-0.01, -0.02), (0.02, -0.01)])
+    result = _trace(issued, _save(np.asarray(photo.convert("RGB"), np.float64), tmp_path / "b.png"))
+    assert result.verdict == "identified" and result.recipient_id == b.recipient_id, result
+
+
 def _strip_photographed(issued, tmp_path, corners):
     from tests.test_pattern import _keystone
 
