@@ -14,6 +14,11 @@ a page that names a copy is such a photo, its halves and strips are read in the 
 as well as taken, so the pieces of another copy are looked for at least as keenly as the
 copy named was found.
 
+A page image whose regions name one copy is also searched, in up to four regions that
+synchronised but read no copy, for the code of another copy of the same document
+(:mod:`pipeline.trace_rivals`): a strip of another copy that every region cuts across decodes
+nowhere, and yet its code is plain once it is looked for.
+
 Page images are those of an image leak, or the rendered pages of a PDF (always, even when
 other layers verified: a layer is worth most where it can contradict the others).
 """

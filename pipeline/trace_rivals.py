@@ -29,6 +29,8 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
+from mijian.pipeline.register_store import RegisterStore
+
 RIVAL_Z = 8.0
 """z-score a rival copy's code must reach in a region to count as present there. Measured on
 a B page with a quarter strip of A, photographed: A's code scores 8-21 in the regions
@@ -58,7 +60,7 @@ class Found:
     probability: float
 
 
-def rivals(register, copy_id: str) -> list[Rival]:
+def rivals(register: RegisterStore, copy_id: str) -> list[Rival]:
     """The other copies of ``copy_id``'s document that carry a fingerprint number (none when
     the document has more than :data:`MAX_RIVALS` copies, or the copy is unknown)."""
     record = register.get_copy(copy_id)
@@ -148,7 +150,7 @@ def _order(band: str) -> int:
     return 0 if "half" in band else 1 if "strip" in band else 2
 
 
-def rival_readings(pieces: list, keys: list, register) -> list:
+def rival_readings(pieces: list, keys: list, register: RegisterStore) -> list:
     """The readings to add for one page image: ``pieces`` are its regions read, each as
     (:class:`~pipeline.trace_images.Reading`, region image). When the page's readings name
     exactly one copy, up to :data:`MAX_REGIONS` regions that synchronised but read no copy
