@@ -14,6 +14,11 @@ a page that names a copy is such a photo, its halves and strips are read in the 
 as well as taken, so the pieces of another copy are looked for at least as keenly as the
 copy named was found.
 
+A page image whose regions name one copy is also searched, in up to four regions that
+synchronised but read no copy, for the code of another copy of the same document
+(:mod:`pipeline.trace_rivals`): a strip of another copy that every region cuts across decodes
+nowhere, and yet its code is plain once it is looked for.
+
 Page images are those of an image leak, or the rendered pages of a PDF (always, even when
 other layers verified: a layer is worth most where it can contradict the others).
 """
@@ -27,6 +32,7 @@ from PIL import Image
 from mijian.pipeline.register_store import RegisterStore
 from mijian.pipeline.trace_layers import Signers, verified_layer
 from mijian.pipeline.trace_model import MAX_PATTERN_PAGES, Layer
+from mijian.pipeline.trace_rivals import rival_readings
 from mijian.watermark.codes import SIGHT, SIGNAL, check_code, false_match_probability, find_codes, \
     forgery_probability
 from mijian.watermark.fax_view import fax_views
@@ -212,6 +218,7 @@ def _page_readings(image: Image.Image, page: int, label: str, keys: list, regist
     readings = [_read(region, page, label + band, keys, register, copies) for band, region in regions]
     if len(regions) == 1:
         return readings, readings[0].several
+    pieces = list(zip(readings, [region for _band, region in regions]))
     several = False
     read_whole = _needs_whole(readings)
     if read_whole:
@@ -232,8 +239,13 @@ def _page_readings(image: Image.Image, page: int, label: str, keys: list, regist
         if tilt and flat is None and (read_whole or pitch_spread(readings) > TILT_SPREAD):
             flat = untilted_view(image)
         views = [("", image)] + ([("untilted ", flat)] if flat is not None else [])
-        readings += [_read(region, page, label + how + half, keys, register, copies)
-                     for how, view in views for half, region in halves(view)]
+        cut = [(how + half, region) for how, view in views for half, region in halves(view)]
+        more = [_read(region, page, label + name, keys, register, copies) for name, region in cut]
+        readings += more
+        pieces += zip(more, [region for _name, region in cut])
+        # a region that read no copy may still carry the code of another copy of the named
+        # copy's document (a strip pasted in, cut across by every region)
+        readings += rival_readings(pieces, keys, register)
     return readings, several
 
 
