@@ -20,6 +20,8 @@ Run from the repository root with the project's interpreter::
 
     python bench/issue_bench.py            # full run (1,000 copies included): 5-10 minutes
     python bench/issue_bench.py --quick    # fewer copies, no 1,000-copy run: 1-2 minutes
+    # the 2- and 20-page drafts only, 100 copies each, then 10/100/300 copies, no start-up
+    python bench/issue_bench.py --pages 2 20 --copies 100 --sizes 10 100 300 --no-startup
     # start-up only, this tree and another checkout in turn, CPU seconds to compare; the last
     # row traces against a register where the document has 2,000 more copies: 3-6 minutes
     python bench/issue_bench.py --startup-only --repeat 7 --tree /work/main --extra-copies 2000
@@ -243,6 +245,14 @@ def main() -> None:
     parser.add_argument("--floor", nargs=3, metavar=("DRAFT", "CSV", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--no-ratios", action="store_true", help="skip the floor comparison")
     parser.add_argument("--no-scaling", action="store_true", help="skip the per-copy table")
+    parser.add_argument("--no-startup", action="store_true", help="skip the start-up table")
+    parser.add_argument("--pages", type=int, nargs="+", default=None,
+                        help="drafts of these page counts for the floor comparison (default 1 2 20 100)")
+    parser.add_argument("--copies", type=int, default=None,
+                        help="copies of each draft in the floor comparison (default 100, 20 for 100 pages; "
+                             "40 and 8 with --quick)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None,
+                        help="copy counts of the per-copy table (default 10 100 1000; 10 100 with --quick)")
     parser.add_argument("--startup-only", action="store_true", help="only the start-up table")
     parser.add_argument("--repeat", type=int, default=None, help="runs per start-up figure (default 5, 3 with --quick)")
     parser.add_argument("--tree", action="append", type=Path, default=[],
@@ -264,14 +274,16 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(OUT, ignore_errors=True)
         return
-    pages = [1, 2, 20, 100]
-    drafts = {n: make_draft(n, OUT / f"draft-{n}.pdf") for n in pages}
-    counts = dict(zip(pages, [40, 40, 40, 8] if args.quick else [100, 100, 100, 20]))
+    pages = args.pages or [1, 2, 20, 100]
+    drafts = {n: make_draft(n, OUT / f"draft-{n}.pdf") for n in {*pages, 2}}
+    # fewer copies of the 100-page draft: each takes about as long as ten of the others
+    counts = {n: args.copies or ((40, 8) if args.quick else (100, 20))[n >= 100] for n in pages}
     if not args.no_ratios:
-        ratios(drafts, counts, OUT)
+        ratios({n: drafts[n] for n in pages}, counts, OUT)
     if not args.no_scaling:
-        per_copy(drafts[2], [10, 100] if args.quick else [10, 100, 1000], OUT)
-    startup(OUT, runs, trees, args.extra_copies)
+        per_copy(drafts[2], args.sizes or ([10, 100] if args.quick else [10, 100, 1000]), OUT)
+    if not args.no_startup:
+        startup(OUT, runs, trees, args.extra_copies)
     if not args.keep:
         shutil.rmtree(OUT, ignore_errors=True)
 

@@ -87,3 +87,32 @@ def test_issued_copy_of_twin_pages_traces_from_every_page(tmp_path, home):
             leak = tmp_path / f"page{page.number}.txt"
             leak.write_text(after, encoding="utf-8")
             assert trace(office, leak).recipient_id == recipient, page.number
+
+
+@pytest.mark.parametrize("kind", ["same", "array"])
+def test_later_copies_of_a_draft_reuse_the_pages_and_carry_their_own_code(kind):
+    """The copies of one draft share what the first worked out for each page (``known``):
+    a later copy draws its own code, never the first one's, on every line, and a page whose
+    content differs from the first copy's is worked out again."""
+    source = prepare(_shared(kind), DEFAULT_LIMITS)
+    with pymupdf.open(stream=source, filetype="pdf") as doc:
+        own = [page.get_text() for page in doc]
+        ends = [pdf_textcode.measure(page) or () for page in doc]
+    known: dict = {}
+    for copy in (1, 2, 3):
+        copy_id = new_copy_id(bytes([copy]) * 8)
+        with pymupdf.open(stream=source, filetype="pdf") as doc:
+            if copy == 3:  # the last page now shows a stream of its own: the full way again
+                doc.xref_set_key(doc[2].xref, "Contents", f"{_stream(doc, doc[2].read_contents())} 0 R")
+            xref, run = pdf_textcode.code_font(doc, textcode.encode(KEY, copy_id))
+            assert all(pdf_textcode.place(doc, page.number, run, ends[page.number], xref, 80, known)
+                       for page in doc)
+            coded = doc.tobytes(garbage=4, deflate=True)
+        assert len(known) == len(own), "one entry a page, kept from the first copy"
+        with pymupdf.open(stream=coded, filetype="pdf") as doc:
+            for page, text in zip(doc, own):
+                after = page.get_text()
+                assert textcode.strip(after) == text, (copy, page.number)
+                runs = textcode.find(after)
+                assert len(runs) == len(text.splitlines()), (copy, page.number)
+                assert {found for found, _tag in runs} == {copy_id}, (copy, page.number)

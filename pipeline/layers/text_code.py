@@ -17,7 +17,8 @@ def _pdf_draft(context: PdfDraft) -> None:
     """Write the code into the draft's own text runs; pages where it cannot go are apart."""
     from mijian.pipeline.formats.pdf.sheets import inline_text_code
 
-    context.apart.update(inline_text_code(context.doc, context.stamp, context.facts))
+    known = context.known.setdefault("text-code", {}) if context.known is not None else None
+    context.apart.update(inline_text_code(context.doc, context.stamp, context.facts, known))
 
 
 def _pdf_overlay(context: PdfOverlay) -> None:

@@ -88,13 +88,17 @@ def prepare(source: bytes, limits: Limits) -> bytes:
         doc.close()
 
 
-def prepared_draft(source: bytes, limits: Limits, cache: dict | None) -> tuple[bytes, tuple[PageFacts, ...]]:
-    """The prepared draft and its page facts, computed once per draft when a cache is given."""
+def prepared_draft(source: bytes, limits: Limits, cache: dict | None
+                   ) -> tuple[bytes, tuple[PageFacts, ...], dict | None]:
+    """The prepared draft, its page facts and the scratch dict its copies share (see
+    :class:`~pipeline.formats.pdf.stamping.PdfDraft`), computed once per draft when a cache
+    is given (no scratch dict without one)."""
     digest = hashlib.sha256(source).hexdigest()
     if cache is not None and digest in cache:
         return cache[digest]
     prepared = prepare(source, limits)
-    result = (prepared, measure_pages(prepared))
+    known: dict | None = {} if cache is not None else None
+    result = (prepared, measure_pages(prepared), known)
     if cache is not None:
         cache[digest] = result
     return result
@@ -104,10 +108,10 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None,
            destination: Path) -> None:
     """Build the encrypted copy and save it to ``destination`` (MuPDF writes the file itself:
     no round trip of the bytes through Python)."""
-    prepared, facts = prepared_draft(source, limits, cache)
+    prepared, facts, known = prepared_draft(source, limits, cache)
     doc = pymupdf.open(stream=prepared, filetype="pdf")
     try:
-        draft = PdfDraft(doc, stamp, facts)
+        draft = PdfDraft(doc, stamp, facts, known=known)
         stamp_layers("pdf", "draft", draft)  # layers written into the draft's own pages
         overlay, targets, shared = build_overlay(doc, stamp, facts, draft.apart, cache)
         with ExitStack() as stack:
@@ -122,7 +126,7 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None,
                     _shrink(doc, original, number, target)
                 page = doc[number]
                 sheet = shared[(facts[number].rect.width, facts[number].rect.height)]
-                if plain_geometry(page):
+                if _plain(page, target is not None, known):
                     grafter.show(page, (number, sheet))
                 else:  # an offset or cropped page: PyMuPDF maps the overlay onto it
                     page.show_pdf_page(page.rect, overlay, number)
@@ -140,6 +144,18 @@ def _stamp(source: bytes, stamp: CopyStamp, limits: Limits, cache: dict | None,
         )
     finally:
         doc.close()
+
+
+def _plain(page: pymupdf.Page, shrunk: bool, known: dict | None) -> bool:
+    """:func:`~pipeline.formats.pdf.overlay.plain_geometry` of a copy's page, asked of MuPDF
+    once per page of a draft (``known``): every copy starts from the same prepared pages,
+    and a page shrunk onto a fresh one is shrunk in every copy."""
+    if known is None:
+        return plain_geometry(page)
+    key = ("plain-geometry", page.number, shrunk)
+    if key not in known:
+        known[key] = plain_geometry(page)
+    return known[key]
 
 
 def _temporary(out_path: Path) -> Path:

@@ -116,6 +116,33 @@ def append_runs(
     """Append runs of :func:`font_runs` as one line at ``origin``; return its right end x."""
     x, y = origin
     for font, run in runs:
-        _, last = writer.append((x, y), run, font=font, fontsize=fontsize)
-        x = last.x
+        x = _show(writer, (x, y), run, font, fontsize)
     return x
+
+
+_PLAIN: dict[pymupdf.Font, bool] = {}
+"""Whether each face may be shown by :func:`_show` directly (writable, not monospaced)."""
+
+
+def _show(writer: pymupdf.TextWriter, origin: tuple[float, float], text: str,
+          font: pymupdf.Font, fontsize: float) -> float:
+    """Add ``text`` to ``writer`` at the baseline point ``origin``; return the x where it ends.
+
+    The writer's ``append`` does this and then also measures the box of everything the
+    writer holds so far and reads the face's flags, for every run; the marks need neither
+    (the box is not used when the writer is written, and the flags are asked once per face
+    here), and those asks were most of the cost of drawing a page's marks. MuPDF is given
+    the same string, matrix and (unset) language, so the writer holds the same glyphs. A
+    monospaced or unwritable face goes through ``append`` (it needs its checks)."""
+    plain = _PLAIN.get(font)
+    if plain is None:
+        plain = _PLAIN[font] = bool(font.is_writable) and font.flags["mono"] != 1
+    if not plain:
+        _, last = writer.append(origin, text, font=font, fontsize=fontsize)
+        return last.x
+    from pymupdf import mupdf
+
+    start = pymupdf.Point(origin) * writer.ictm
+    matrix = mupdf.fz_make_matrix(fontsize, 0, 0, fontsize, start.x, start.y)
+    end = mupdf.fz_show_string(writer.this, font.this, matrix, text, 0, 0, 0, mupdf.FZ_LANG_UNSET)
+    return (pymupdf.Point(end.e, end.f) * writer.ctm).x

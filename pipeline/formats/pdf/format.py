@@ -66,11 +66,16 @@ class PdfFormat(Format):
         self_check_pdf(path, stamp, office_password)
 
     def warm_up(self) -> None:
-        """The writer (PyMuPDF, the layers, numpy) and the self-check (pypdf)."""
-        import pypdf  # noqa: F401
+        """The writer (PyMuPDF, the layers, numpy, the QR encoder) and the self-check (pypdf
+        and its stream filters): everything the first copy would otherwise import on its own
+        way, while the issuing process still reads and classifies the draft (segno alone
+        brings in urllib, http and email)."""
+        import pypdf.filters  # noqa: F401
+        import segno  # noqa: F401
 
-        from mijian.pipeline.formats.pdf import copy, selfcheck  # noqa: F401
-        from mijian.watermark import pattern, screenprint  # noqa: F401
+        from mijian.pipeline import screenprint_layer  # noqa: F401
+        from mijian.pipeline.formats.pdf import copy, metadata, selfcheck  # noqa: F401
+        from mijian.watermark import pattern, qr, screenprint  # noqa: F401
 
     def decrypt(self, data: bytes, password: str, source: str) -> bytes:
         """The copy rewritten without encryption, opened with the user or owner password."""

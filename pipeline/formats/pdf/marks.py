@@ -223,7 +223,8 @@ def draw_marks(
     most rows (banners, running headers) repeat on every page of every copy."""
     writers: dict[tuple[tuple[float, float, float], bool], pymupdf.TextWriter] = {}
     known = {} if known is None else known
-    limit = page.rect.width - 2 * EDGE
+    area = page.rect  # asked of MuPDF once: each ask builds a new Rect
+    limit = area.width - 2 * EDGE
     for mark in marks:
         row = mark.row
         kind = "latin" if row.latin else "bold" if row.bold else "text"
@@ -237,8 +238,10 @@ def draw_marks(
         if width > limit:
             size, width = size * limit / width, limit
         x = {"left": mark.x, "right": mark.x - width, "centre": mark.x - width / 2}[mark.align]
-        x = min(max(x, EDGE), page.rect.width - EDGE - width)
-        writer = writers.setdefault((row.color, row.bold), pymupdf.TextWriter(page.rect))
+        x = min(max(x, EDGE), area.width - EDGE - width)
+        writer = writers.get((row.color, row.bold))
+        if writer is None:  # one writer per colour and weight, made when first needed
+            writer = writers[(row.color, row.bold)] = pymupdf.TextWriter(area)
         append_runs(writer, (x, mark.baseline), runs, size)
         if drawn is not None:
             drawn.append((face, mark.text))

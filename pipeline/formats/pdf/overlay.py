@@ -83,10 +83,13 @@ class Grafter:
         if not forms:
             return
         names = [f"MJo{page.number}x{index}" for index in range(len(forms))]
+        # the page object and its XObject dictionary are looked up once for all the forms
+        target = mupdf.pdf_lookup_page_obj(self._target, page.number)
+        objects = _xobjects(self._target, target)
         for name, xref in zip(names, forms):
-            put_xobject(self._target, page.number, name, xref)
-        add_content(self._target, page.number,
-                    ("q " + " ".join(f"/{name} Do" for name in names) + " Q").encode())
+            mupdf.pdf_dict_put(objects, _name(name), mupdf.pdf_new_indirect(self._target, xref, 0))
+        _add_content(self._target, target,
+                     ("q " + " ".join(f"/{name} Do" for name in names) + " Q").encode())
 
 
 def _name(text: str) -> mupdf.PdfObj:
@@ -96,7 +99,12 @@ def _name(text: str) -> mupdf.PdfObj:
 def put_xobject(pdf: mupdf.PdfDocument, number: int, name: str, xref: int) -> None:
     """Add ``/name xref 0 R`` to the XObject resources of page ``number`` (made if missing;
     a resource dictionary inherited from the page tree is given to the page first)."""
-    page = mupdf.pdf_lookup_page_obj(pdf, number)
+    objects = _xobjects(pdf, mupdf.pdf_lookup_page_obj(pdf, number))
+    mupdf.pdf_dict_put(objects, _name(name), mupdf.pdf_new_indirect(pdf, xref, 0))
+
+
+def _xobjects(pdf: mupdf.PdfDocument, page: mupdf.PdfObj) -> mupdf.PdfObj:
+    """The XObject resource dictionary of the page object ``page`` (see :func:`put_xobject`)."""
     resources = mupdf.pdf_dict_get(page, _name("Resources"))
     if not mupdf.pdf_is_dict(resources):
         inherited = mupdf.pdf_dict_get_inheritable(page, _name("Resources"))
@@ -108,13 +116,17 @@ def put_xobject(pdf: mupdf.PdfDocument, number: int, name: str, xref: int) -> No
     if not mupdf.pdf_is_dict(objects):
         mupdf.pdf_dict_put(resources, _name("XObject"), mupdf.pdf_new_dict(pdf, 4))
         objects = mupdf.pdf_dict_get(resources, _name("XObject"))
-    mupdf.pdf_dict_put(objects, _name(name), mupdf.pdf_new_indirect(pdf, xref, 0))
+    return objects
 
 
 def add_content(pdf: mupdf.PdfDocument, number: int, content: bytes) -> None:
     """Add ``content`` as a new, uncompressed content stream drawn after page ``number``'s
     own (the copy is deflated when it is saved)."""
-    page = mupdf.pdf_lookup_page_obj(pdf, number)
+    _add_content(pdf, mupdf.pdf_lookup_page_obj(pdf, number), content)
+
+
+def _add_content(pdf: mupdf.PdfDocument, page: mupdf.PdfObj, content: bytes) -> None:
+    """:func:`add_content` on the page object ``page``."""
     stream = mupdf.pdf_add_stream(pdf, mupdf.fz_new_buffer_from_copied_data(content),
                                   mupdf.PdfObj(), 0)
     contents = mupdf.pdf_dict_get(page, _name("Contents"))
@@ -201,16 +213,24 @@ def _font_files(sets: dict) -> dict[str, tuple[str, bytes, int]]:
 
 def _descriptors(doc: pymupdf.Document):
     """(xref, font name without subset tag, font file key, font file xref) of each font
-    descriptor of ``doc`` with an embedded font file."""
+    descriptor of ``doc`` with an embedded font file. Every object is looked at, through
+    MuPDF's object calls (an overlay of many pages has a few hundred objects, and asking
+    each for its keys through ``xref_get_key`` cost a millisecond per ten pages)."""
+    pdf = mupdf.pdf_document_from_fz_document(doc)
+    kind, font_name = _name("Type"), _name("FontName")
     for xref in range(1, doc.xref_length()):
-        if doc.xref_get_key(xref, "Type") != ("name", "/FontDescriptor"):
+        obj = mupdf.pdf_resolve_indirect(mupdf.pdf_new_indirect(pdf, xref, 0))
+        if not mupdf.pdf_is_dict(obj):
             continue
-        name = doc.xref_get_key(xref, "FontName")[1].lstrip("/")
+        value = mupdf.pdf_dict_get(obj, kind)
+        if not mupdf.pdf_is_name(value) or mupdf.pdf_to_name(value) != "FontDescriptor":
+            continue
+        name = mupdf.pdf_to_name(mupdf.pdf_dict_get(obj, font_name))
         name = name.split("+", 1)[1] if len(name) > 7 and name[6] == "+" else name
         for key in ("FontFile2", "FontFile3", "FontFile"):
-            kind, value = doc.xref_get_key(xref, key)
-            if kind == "xref":
-                yield xref, name, key, int(value.split()[0])
+            file = mupdf.pdf_dict_get(obj, _name(key))
+            if mupdf.pdf_is_indirect(file):
+                yield xref, name, key, mupdf.pdf_to_num(file)
                 break
 
 

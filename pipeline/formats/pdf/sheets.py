@@ -254,16 +254,17 @@ def measure_pages(doc_bytes: bytes) -> tuple[PageFacts, ...]:
 
 
 def inline_text_code(doc: pymupdf.Document, stamp: CopyStamp,
-                      facts: tuple[PageFacts, ...]) -> set[int]:
+                      facts: tuple[PageFacts, ...], known: dict | None = None) -> set[int]:
     """Write the text code into the draft's own text, one run after every line (see
     :mod:`pipeline.formats.pdf.textcode`); returns the pages that still need it drawn apart (their
-    stream could not be read, or their text lies in form XObjects)."""
+    stream could not be read, or their text lies in form XObjects). ``known``: what the
+    copies of one draft share (see :func:`~pipeline.formats.pdf.textcode.place`)."""
     if not stamp.text_code:
         return set()
     xref, run = pdf_textcode.code_font(doc, stamp.text_code)
     return {number for number, page in enumerate(facts)
             if page.line_ends and not pdf_textcode.place(doc, number, run, page.code_ends or (),
-                                                         xref, MAX_CODE_LINES)}
+                                                         xref, MAX_CODE_LINES, known)}
 
 
 _FACES: dict[str, tuple[pymupdf.Font, ...]] = {}

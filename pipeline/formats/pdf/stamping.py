@@ -34,12 +34,15 @@ SURFACES = ("draft", "overlay", "page", "sheet", "file")
 class PdfDraft:
     """Surface ``draft``: the opened draft ``doc`` and its page facts; a layer that could not
     be written into some page adds that page's number to ``apart`` (it is then drawn on the
-    page's overlay page instead)."""
+    page's overlay page instead). ``known``: a scratch dict shared by the copies of this one
+    draft in a run (None when there is none), where a layer may keep what it worked out on
+    the draft's pages for the next copy (each copy starts from the same prepared draft)."""
 
     doc: pymupdf.Document
     stamp: CopyStamp
     facts: tuple[PageFacts, ...]
     apart: set[int] = field(default_factory=set)
+    known: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ run, so the page draws exactly as before.
 from __future__ import annotations
 
 import functools
+import zlib
+from dataclasses import dataclass
 
 import pymupdf
 
@@ -159,12 +161,22 @@ def _font_dict_owner(doc: pymupdf.Document, page: pymupdf.Page) -> tuple[int, st
 
 
 def place(doc: pymupdf.Document, number: int, run: bytes, ends: tuple[ShowOp, ...],
-          font_xref: int, limit: int) -> bool:
+          font_xref: int, limit: int, known: dict | None = None) -> bool:
     """Draw ``run`` (made by :func:`code_font`) after the line ends of page ``number``, measured
     by :func:`measure` on the same page; False (and nothing changed) when there are none.
 
     The page's content goes into a new stream of its own; the streams it showed before are
-    left as they were, for other pages that may show them too."""
+    left as they were, for other pages that may show them too.
+
+    ``known`` keeps, for the copies of one draft (each opened from the same prepared bytes),
+    what the first copy worked out for the page: the font's resource name, the page's new
+    content deflated once, and the stream it replaced. The run is the same for every copy
+    whose code has as many pieces, so that content is too: a later copy only adds the
+    stream and names its own code font (see :func:`_place_known`)."""
+    key = (number, run, limit)
+    found = known.get(key) if known is not None else None
+    if found is not None and _place_known(doc, number, font_xref, found):
+        return True
     page = doc[number]
     streams = page.get_contents()
     if not streams or not ends:
@@ -177,9 +189,56 @@ def place(doc: pymupdf.Document, number: int, run: bytes, ends: tuple[ShowOp, ..
             break
         name += "x"
     data = with_runs(page.read_contents(), run, name.encode(), ends, limit)
+    if known is not None:
+        known[key] = _Placed(name, _contents_key(doc, page.xref), zlib.compress(data, 6))
     doc.xref_set_key(holder, path + name, f"{font_xref} 0 R")
     # A stream of the page's own: its old streams may be shown by other pages too (a PDF
     # may give several pages one stream, or one first stream of an array), which must keep
     # their content; streams no page shows any more go when the copy is saved.
     doc.xref_set_key(page.xref, "Contents", f"{_new_object(doc, '<<>>', data)} 0 R")
+    return True
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """What the first copy of a draft found for one page (see :func:`place`): the code font's
+    resource name, the page's ``/Contents`` entry it replaced, and the new content, deflated."""
+
+    name: str
+    contents: str
+    deflated: bytes
+
+
+def _contents_key(doc: pymupdf.Document, xref: int) -> str:
+    """The page's ``/Contents`` entry as PyMuPDF writes it (``12 0 R``, ``[12 0 R 13 0 R]``)."""
+    return " ".join(doc.xref_get_key(xref, "Contents"))
+
+
+def _place_known(doc: pymupdf.Document, number: int, font_xref: int, placed: _Placed) -> bool:
+    """Put a page's code as an earlier copy of the same draft worked it out: False (nothing
+    changed) when the page does not look as it did then (its content entry differs, or its
+    fonts already use the name), and the full way is taken instead."""
+    from pymupdf import mupdf
+
+    pdf = mupdf.pdf_document_from_fz_document(doc)
+    page = mupdf.pdf_lookup_page_obj(pdf, number)
+    if _contents_key(doc, mupdf.pdf_to_num(page)) != placed.contents:
+        return False
+    resources = mupdf.pdf_dict_get(page, mupdf.pdf_new_name("Resources"))
+    if not mupdf.pdf_is_dict(resources):
+        mupdf.pdf_dict_put(page, mupdf.pdf_new_name("Resources"), mupdf.pdf_new_dict(pdf, 1))
+        resources = mupdf.pdf_dict_get(page, mupdf.pdf_new_name("Resources"))
+    fonts = mupdf.pdf_dict_get(resources, mupdf.pdf_new_name("Font"))
+    if not mupdf.pdf_is_dict(fonts):
+        mupdf.pdf_dict_put(resources, mupdf.pdf_new_name("Font"), mupdf.pdf_new_dict(pdf, 1))
+        fonts = mupdf.pdf_dict_get(resources, mupdf.pdf_new_name("Font"))
+    name = mupdf.pdf_new_name(placed.name)
+    if not mupdf.pdf_is_null(mupdf.pdf_dict_get(fonts, name)):
+        return False
+    mupdf.pdf_dict_put(fonts, name, mupdf.pdf_new_indirect(pdf, font_xref, 0))
+    head = mupdf.pdf_new_dict(pdf, 1)
+    mupdf.pdf_dict_put(head, mupdf.pdf_new_name("Filter"), mupdf.pdf_new_name("FlateDecode"))
+    stream = mupdf.pdf_add_stream(pdf, mupdf.fz_new_buffer_from_copied_data(placed.deflated),
+                                  head, 1)
+    mupdf.pdf_dict_put(page, mupdf.pdf_new_name("Contents"), stream)
     return True
