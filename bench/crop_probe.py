@@ -79,6 +79,25 @@ in no view.
 Unmarked controls traced whole on this tree
 (``trace /tmp/probe --only control --prefix control1``): 11, none named anyone (trace CPU
 2.6 s median, 5.0 s largest).
+
+The leaks of ``leak_bench.py`` read here: ``leak_bench.py --quick --masked-only --forms
+partial_crop,header_footer,screen_photo --save OUT`` keeps the 21 masked leaks, an index and
+the office, and ``read OUT --why`` prints, for every leak not named right, where each reader
+gave up. On the run of 2026-12-07 (seed 1):
+
+- partial crops cut from a paper photo (1,100 to 1,700 px strips of a 3,000 px frame): the dot
+  pattern's lattice is found at its pitch (8-11 px) but fitted loosely (0.2-0.4 pitch) and the
+  pilots synchronise at z 4-5.5, or sync at z 7 and the keyed check fails with 56-72 of 210
+  bits wrong (about 1,100 sites on paper: less than one tile); the marks of the camera-robust
+  layer read at the amplitude floor (blurred away). Given the right pitch range the dot
+  decoder still finds no sync: not a search problem but too few, too blurred readings;
+- chat forwards of ``en_memo_secret.docx`` (whole, or with header and footer painted out):
+  both readers read the page at 1,080 px before JPEG, neither after the two JPEG passes. The
+  camera-robust reader's lattice search put the dot pattern's lattice (4.92 px) first and a
+  stray second; the marks' own lattice (5.45 px) had no spectral peak left, yet read when
+  tried (pilot z 6.8, 50/210 bits corrected; with header and footer painted out, z 5.1 and
+  no number: a quarter fewer tiles). Hence ``lattice.with_companion``, which also named the
+  screen photo of ``zh_meeting_internal.docx`` that neither reader named before.
 """
 
 from __future__ import annotations
