@@ -55,6 +55,18 @@ undone on images read whole, and on a page image whose bands find no readable pa
 quick run of this tree and of the tree before them, side by side at a load of 12-16, had not
 finished its traces after 50 minutes and was stopped; the photos of crops in
 ``bench/crop_probe.py`` (its ``trace`` figures) are the measure of that change so far.
+
+The same leaks read by two trees: ``--save DIR`` keeps every leak image (the very pixels
+traced), an index and the office, so that ``crop_probe.py read DIR`` (or a reader alone) can
+be run with ``PYTHONPATH`` at each tree on them. ``--forms`` draws a seed for every row,
+run or not, so a run of a few rows makes the leaks a run of all would (rows of earlier
+runs given ``--forms`` were made with other seeds). Camera-robust reader alone on the 21
+masked leaks of ``--quick --masked-only --forms partial_crop,header_footer,screen_photo
+--save DIR`` (seed 1, 2026-12-07), before / after the lattice predicted from the dot
+pattern's (``watermark/screenprint/lattice.py: with_companion``): screen_photo 4/7 / 5/7,
+partial_crop 2/7 / 2/7, header_footer 6/7 / 6/7; no wrong number; reader CPU on the leaks it
+does not read +0.1 to +1.2 s, on 16 unmarked controls (4 forms of the first page of
+the 4 PDF and DOCX drafts) +0.0 to +0.7 s, none read (load 14-26).
 """
 
 from __future__ import annotations
