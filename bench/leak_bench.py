@@ -66,7 +66,8 @@ masked leaks of ``--quick --masked-only --forms partial_crop,header_footer,scree
 pattern's (``watermark/screenprint/lattice.py: with_companion``): screen_photo 4/7 / 5/7,
 partial_crop 2/7 / 2/7, header_footer 6/7 / 6/7; no wrong number; reader CPU on the leaks it
 does not read +0.1 to +1.2 s, on 16 unmarked controls (4 forms of the first page of
-the 4 PDF and DOCX drafts) +0.0 to +0.7 s, none read (load 14-26).
+the 4 PDF and DOCX drafts) +0.0 to +1.8 s, 32.6 s before and 38.2 s after in all (+17 %),
+none read (load 14-26).
 """
 
 from __future__ import annotations
