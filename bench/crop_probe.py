@@ -79,6 +79,25 @@ in no view.
 Unmarked controls traced whole on this tree
 (``trace /tmp/probe --only control --prefix control1``): 11, none named anyone (trace CPU
 2.6 s median, 5.0 s largest).
+
+The leaks of ``leak_bench.py`` read here: ``leak_bench.py --quick --masked-only --forms
+partial_crop,header_footer,screen_photo --save OUT`` keeps the 21 masked leaks, an index and
+the office, and ``read OUT --why`` prints, for every leak not named right, where each reader
+gave up. On the run of 2026-12-07 (seed 1):
+
+- partial crops cut from a paper photo (1,100 to 1,700 px strips of a 3,000 px frame): the dot
+  pattern's lattice is found at its pitch (8-11 px) but fitted loosely (0.2-0.4 pitch) and the
+  pilots synchronise at z 4-5.5, or sync at z 7 and the keyed check fails with 56-72 of 210
+  bits wrong (about 1,100 sites on paper: less than one tile); the marks of the camera-robust
+  layer read at the amplitude floor (blurred away). Given the right pitch range the dot
+  decoder still finds no sync: not a search problem but too few, too blurred readings;
+- chat forwards of ``en_memo_secret.docx`` (whole, or with header and footer painted out):
+  both readers read the page at 1,080 px before JPEG, neither after the two JPEG passes. The
+  camera-robust reader's lattice search put the dot pattern's lattice (4.92 px) first and a
+  stray second; the marks' own lattice (5.45 px) had no spectral peak left, yet read when
+  tried (pilot z 6.8, 50/210 bits corrected; with header and footer painted out, z 5.1 and
+  no number: a quarter fewer tiles). Hence ``lattice.with_companion``, which also named the
+  screen photo of ``zh_meeting_internal.docx`` that neither reader named before.
 """
 
 from __future__ import annotations
@@ -158,8 +177,10 @@ def _unmarked_pdf(draft: Path, out: Path) -> Path:
     return target
 
 
-def read(out: Path, only: str | None) -> None:
-    """Read every saved image with both readers under every office key; print the table."""
+def read(out: Path, only: str | None, why: bool = False) -> None:
+    """Read every saved image with both readers under every office key; print the table.
+    ``why``: after each image not named right, the readers' own notes under the key of the
+    office that issued it (where the sync, the tracking or the keyed check gave up)."""
     from mijian.pipeline.issuing import pattern_key
     from mijian.pipeline.office import Office
     from mijian.pipeline.screenprint_layer import layer_key
@@ -177,16 +198,20 @@ def read(out: Path, only: str | None) -> None:
             continue
         image = Image.open(out / item["file"]).convert("RGB")
         named = set()
+        told: dict[str, list[str]] = {}
         for reader in ("pattern", "screen"):
             t0 = time.process_time()
             numbers = []
             if reader == "pattern":
                 for key in keys:
                     d = decode(image, PatternKey(key, NUMBER_PARAMS), **whole)
+                    told.setdefault(reader, list(d.notes))
                     if d.payload is not None:
                         numbers.append(number_from_payload(d.payload))
             else:
-                numbers = [r.number for r in read_keys(image, [layer_key(k) for k in keys]) if r.found]
+                readings = read_keys(image, [layer_key(k) for k in keys])
+                told[reader] = list(readings[0].notes) if readings else []
+                numbers = [r.number for r in readings if r.found]
             seconds[reader].append(time.process_time() - t0)
             for n in numbers:
                 tally[item["form"]]["check passed"] += 1
@@ -201,6 +226,9 @@ def read(out: Path, only: str | None) -> None:
         tally[item["form"]][verdict] += 1
         tally[item["form"]]["n"] += 1
         print(f"{item['file']:<48} {verdict}", flush=True)
+        if why and verdict != "right" and expected is not None:
+            for reader, lines in told.items():
+                print(f"    {reader}: " + "\n      ".join(lines))
     office.close()
     for form, t in tally.items():
         print(f"{form:<8} n {t['n']:>3}  right {t['right']:>3}  wrong {t['wrong']:>2}  unread {t['unread']:>3}"
@@ -245,7 +273,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--controls", type=int, default=40)
     parser.add_argument("--drafts", nargs="+", metavar="NAME")
-    parser.add_argument("--only", choices=("crop", "photo", "control"))
+    parser.add_argument("--only", help="one form of the index (crop, photo, control, or a leak "
+                        "row of leak_bench.py --save, such as partial_crop.masked)")
+    parser.add_argument("--why", action="store_true",
+                        help="read: print the readers' notes on every image not named right")
     parser.add_argument("--prefix", default="", help="trace: only the images whose names start so (d0. ...)")
     args = parser.parse_args()
     if args.action == "make":
@@ -253,7 +284,7 @@ def main() -> None:
     elif args.action == "trace":
         trace_all(args.out, args.only, args.prefix)
     else:
-        read(args.out, args.only)
+        read(args.out, args.only, args.why)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,19 @@ undone on images read whole, and on a page image whose bands find no readable pa
 quick run of this tree and of the tree before them, side by side at a load of 12-16, had not
 finished its traces after 50 minutes and was stopped; the photos of crops in
 ``bench/crop_probe.py`` (its ``trace`` figures) are the measure of that change so far.
+
+The same leaks read by two trees: ``--save DIR`` keeps every leak image (the very pixels
+traced), an index and the office, so that ``crop_probe.py read DIR`` (or a reader alone) can
+be run with ``PYTHONPATH`` at each tree on them. ``--forms`` draws a seed for every row,
+run or not, so a run of a few rows makes the leaks a run of all would (rows of earlier
+runs given ``--forms`` were made with other seeds). Camera-robust reader alone on the 21
+masked leaks of ``--quick --masked-only --forms partial_crop,header_footer,screen_photo
+--save DIR`` (seed 1, 2026-12-07), before / after the lattice predicted from the dot
+pattern's (``watermark/screenprint/lattice.py: with_companion``): screen_photo 4/7 / 5/7,
+partial_crop 2/7 / 2/7, header_footer 6/7 / 6/7; no wrong number; reader CPU on the leaks it
+does not read +0.1 to +1.2 s, on 16 unmarked controls (4 forms of the first page of
+the 4 PDF and DOCX drafts) +0.0 to +1.8 s, 32.6 s before and 38.2 s after in all (+17 %),
+none read (load 14-26).
 """
 
 from __future__ import annotations
@@ -167,6 +180,9 @@ def job_leak(spec: dict) -> dict:
         image.save(path)
     else:
         image.convert("RGB").save(path, "JPEG", quality=95)
+    if spec.get("save"):
+        Path(spec["save"]).parent.mkdir(parents=True, exist_ok=True)
+        Image.open(path).save(spec["save"])  # the very pixels traced, losslessly
     t0 = time.perf_counter()
     result = trace(_W["office"], path)
     seconds = time.perf_counter() - t0
@@ -252,6 +268,18 @@ def pages_of(path: Path) -> int:
         return doc.page_count
 
 
+def save_index(out: Path, specs: list[dict], home: Path) -> None:
+    """The saved leaks' index in ``crop_probe.py``'s form (file, form, expected recipient,
+    with the leak's draft, page and seed) and a copy of the office that issued them."""
+    import json
+
+    index = [{"file": Path(s["save"]).name, "form": s["form"] + (".masked" if s["masked"] else ""),
+              "expected": s["recipient"], "draft": s["draft"], "page": s["page"], "seed": s["seed"]}
+             for s in specs]
+    (out / "index.json").write_text(json.dumps(index, indent=1), encoding="utf-8")
+    shutil.copytree(home, out / "home", dirs_exist_ok=True)
+
+
 def print_table(title: str, rows: list[dict], forms: list[str]) -> None:
     print(f"\n{title}")
     print(f"{'leak':<14} {'n':>3} {'right':>5} {'wrong':>5} {'incon':>5} {'rate':>6}  "
@@ -271,8 +299,8 @@ def print_table(title: str, rows: list[dict], forms: list[str]) -> None:
 
 
 def leak_specs(drafts: list[Path], copies: list[dict], copies_per: int, forms: list[str],
-               masked_too: bool, rng: np.random.Generator, work: Path) -> list[dict]:
-    """One job per traced copy, leak row and pass (as leaked, masked), seeded."""
+               passes: tuple[bool, ...], rng: np.random.Generator, work: Path) -> list[dict]:
+    """One job per traced copy, leak row and pass (as leaked: False, masked: True), seeded."""
     specs = []
     for draft in drafts:
         mine = [c for c in copies if c["draft"] == draft.name][:copies_per]
@@ -282,9 +310,12 @@ def leak_specs(drafts: list[Path], copies: list[dict], copies_per: int, forms: l
                 print(f"note: {draft.name}: no LibreOffice, DOCX copies skipped")
                 break
             page = i % pages_of(pdf)
-            for form in forms:
-                seed = int(rng.integers(1 << 31))
-                for masked in (False, True) if masked_too else (False,):
+            # a seed is drawn for every row, run or not, so that a run of some rows makes the
+            # same leaks of them as a run of all
+            for form, seed in [(f, int(rng.integers(1 << 31))) for f in leak_sims.FORMS]:
+                if form not in forms:
+                    continue
+                for masked in passes:
                     specs.append({"draft": draft.name, "serial": c["serial"], "recipient": c["recipient"],
                                   "pdf": str(pdf), "page": page, "form": form, "masked": masked,
                                   "seed": seed})
@@ -321,6 +352,10 @@ def main() -> int:
     ap.add_argument("--forms", default=",".join(leak_sims.FORMS), help="leak rows to run")
     ap.add_argument("--drafts", default=str(ROOT / "samples"), help="folder of drafts")
     ap.add_argument("--no-masked", action="store_true", help="skip the masked pass")
+    ap.add_argument("--masked-only", action="store_true", help="skip the pass as leaked")
+    ap.add_argument("--save", type=Path, metavar="DIR",
+                    help="keep every leak image, an index and the office in DIR, for "
+                         "crop_probe.py read / trace (the same leaks read by two trees)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--verbose", action="store_true", help="print every failed leak")
@@ -336,7 +371,11 @@ def main() -> int:
           f"{'quick' if args.quick else 'full'} run, drafts: {', '.join(d.name for d in drafts)}")
     copies = issue_all(drafts, home, work)
     rng = np.random.default_rng(args.seed)
-    specs = leak_specs(drafts, copies, copies_per, forms, not args.no_masked, rng, work)
+    passes = (True,) if args.masked_only else (False,) if args.no_masked else (False, True)
+    specs = leak_specs(drafts, copies, copies_per, forms, passes, rng, work)
+    if args.save:
+        for i, spec in enumerate(specs):
+            spec["save"] = str(args.save / f"{i:03d}.{spec['form']}{'.masked' if spec['masked'] else ''}.png")
     controls = control_specs(drafts, forms, n_controls, args.trace_controls, rng, work)
     print(f"{len(copies)} copies issued in {time.time() - t0:.0f} s; {len(specs)} leaks, "
           f"{len(controls)} controls, {args.workers} workers", flush=True)
@@ -367,6 +406,8 @@ def main() -> int:
                 print(f"  {r['outcome']}: {r['draft']} {r['serial']} p{r['page']} {r['form']}"
                       f"{' masked' if r['masked'] else ''}: {r['how']}")
     print(f"\ntotal {time.time() - t0:.0f} s")
+    if args.save:
+        save_index(args.save, specs, home)
     shutil.rmtree(work, ignore_errors=True)
     return 1 if (named or wrong or any(v == "identified" for v in traced)) else 0
 

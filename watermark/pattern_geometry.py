@@ -70,6 +70,16 @@ def rectify(grey: np.ndarray, project, rows: np.ndarray, cols: np.ndarray,
         return None
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float64)
     xs, ys = project(c0 + xx / pitch, r0 + yy / pitch)
+    return resample(grey, xs, ys)
+
+
+def resample(grey: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """``grey`` read at the image positions ``xs``, ``ys`` (arrays of one shape, the shape of
+    the result) by bilinear interpolation, as float32. Positions outside the image read as
+    its median (paper, or the table it lies on), so a resampled view never invents ink at
+    its edges. Shared by every view that redraws an image through a fitted map: the
+    lattice's own grid (:func:`rectify`) and a photo's perspective undone
+    (:func:`watermark.pattern_tilt.untilt`)."""
     h, w = grey.shape
     inside = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
     x0 = np.clip(np.floor(xs).astype(np.int64), 0, w - 2)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mijian.watermark.pattern_geometry import resample
 from mijian.watermark.pattern_image import darkness
 from mijian.watermark.pattern_lattice import _lattices_in, enhance
 
@@ -211,13 +212,7 @@ def untilt(grey: np.ndarray, tilt: Tilt) -> np.ndarray | None:
     den = 1.0 - (tilt.p[0] * rx + tilt.p[1] * ry)
     xs = tilt.centre[0] + tilt.scale * rx / den
     ys = tilt.centre[1] + tilt.scale * ry / den
-    inside = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
-    x0 = np.clip(np.floor(xs).astype(np.int64), 0, w - 2)
-    y0 = np.clip(np.floor(ys).astype(np.int64), 0, h - 2)
-    fx, fy = np.clip(xs - x0, 0, 1), np.clip(ys - y0, 0, 1)
-    out = (grey[y0, x0] * (1 - fx) * (1 - fy) + grey[y0, x0 + 1] * fx * (1 - fy)
-           + grey[y0 + 1, x0] * (1 - fx) * fy + grey[y0 + 1, x0 + 1] * fx * fy)
-    return np.where(inside, out, float(np.median(grey))).astype(np.float32)
+    return resample(grey, xs, ys)
 
 
 _SEEN: dict[tuple, tuple[Tilt | None, np.ndarray | None]] = {}
