@@ -21,6 +21,9 @@ class _Register:
     def copy_by_fingerprint(self, number: int) -> None:
         return None
 
+    def get_copy(self, copy_id: str) -> None:  # no copy known: no fellow copies to search
+        return None
+
 
 def test_only_a_whole_image_is_read_with_its_perspective_undone(monkeypatch) -> None:
     import mijian.watermark.pattern as pattern
