@@ -394,24 +394,3 @@ def test_a_photo_in_perspective_gets_an_untilted_view(marked: Image.Image) -> No
     # the view is the photo resampled: about as large, not a blank
     assert 0.8 < view.width * view.height / (photo.width * photo.height) < 1.25
     assert _untilted(crop) is None
-
-
-def test_the_marks_lattice_predicted_from_the_dot_patterns_is_tried_after_the_search() -> None:
-    """The search's first candidate taken for the older dot pattern: the marks' lattice at
-    the same angle and 1.107 times its pitch comes after the search's candidates, unless it
-    lies outside the pitch range or a candidate already stands there."""
-    from mijian.watermark.screenprint.lattice import LEGACY_RATIO, Lattice, with_companion
-    from mijian.watermark.screenprint.reader import LEVELS, MAX_ATTEMPTS, MAX_LATTICES
-
-    def square(pitch: float, strength: float) -> Lattice:
-        return Lattice(np.array([1 / pitch, 0.0]), np.array([0.0, 1 / pitch]), strength)
-
-    dots, other = square(4.93, 7.0), square(3.9, 5.0)
-    found = with_companion([dots, other], (3.4, 10.5))
-    assert found[0] is dots and found[1] is other and len(found) == 3
-    assert abs(found[2].pitch - 4.93 * LEGACY_RATIO) < 1e-6 and abs(found[2].angle_deg) < 1e-6
-    assert len(with_companion([dots, square(4.93 * LEGACY_RATIO, 3.0)], (3.4, 10.5))) == 2
-    assert len(with_companion([square(10.0, 7.0)], (3.4, 10.5))) == 1  # 11.07 px: out of range
-    assert with_companion([], (3.4, 10.5)) == []
-    # the bound counts the extra candidate of every level
-    assert MAX_ATTEMPTS == 72 == 3 * len(LEVELS) * (MAX_LATTICES + 1) * 2 * 2

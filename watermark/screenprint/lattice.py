@@ -183,31 +183,6 @@ def _companions(cands: list[Lattice], norm: np.ndarray, size: int) -> list[Latti
     return out
 
 
-def with_companion(cands: list[Lattice], pitch_range: tuple[float, float]) -> list[Lattice]:
-    """``cands`` and, after them, the lattice these marks would form if the first candidate
-    were the older dot pattern's (same angle, :data:`LEGACY_RATIO` times the pitch), unless
-    it falls outside ``pitch_range`` or one of ``cands`` already stands there.
-
-    Unlike :func:`_companions` this asks nothing of the spectrum: after a chat app's two
-    JPEG passes at about 1,000 px the faint marks' own peaks sink to the floor (measured on
-    a chat forward of a DOCX copy's page: no peak above 4 where the marks stand) while the
-    older pattern's black dots still give the strongest candidate, and tracking and the
-    keyed pilots then find and read the marks at the predicted lattice (pilot z 6.8, 50 of
-    210 bits corrected, where the two candidates of the search gave z 5.5 and no number).
-    One more candidate per level costs one more tracking and at most
-    ``MAX_TURNS * MAX_ORIGINS`` decode attempts, which count in the false-match bound."""
-    if not cands:
-        return cands
-    first = cands[0]
-    guess = Lattice(first.k1 / LEGACY_RATIO, first.k2 / LEGACY_RATIO, 0.0)
-    if not pitch_range[0] <= guess.pitch <= pitch_range[1]:
-        return cands
-    if any(np.linalg.norm(guess.k1 - c.k1) <= 0.02 * np.linalg.norm(c.k1)
-           or np.linalg.norm(guess.k1 - c.k2) <= 0.02 * np.linalg.norm(c.k2) for c in cands):
-        return cands
-    return cands + [guess]
-
-
 def _vertex(spec: np.ndarray, iy: int, ix: int, axis: int) -> float:
     """Sub-bin offset of a spectral peak along one axis (parabola through three bins)."""
     n = spec.shape[axis]

@@ -27,7 +27,7 @@ from PIL import Image, ImageFilter
 
 from mijian.watermark.screenprint.code import DEFAULT, Params, decode, layout
 from mijian.watermark.screenprint.imaging import mark_points, mark_response, paper_darkness, shrink, to_grey
-from mijian.watermark.screenprint.lattice import Lattice, find_lattices, with_companion
+from mijian.watermark.screenprint.lattice import Lattice, find_lattices
 from mijian.watermark.screenprint.sync import Grid, track
 
 Z_ACCEPT = 5.0
@@ -37,11 +37,9 @@ LEVELS = ((1, (3.4, 10.5)), (2, (5.0, 10.5)))
 MAX_LATTICES = 2
 MAX_TURNS = 2
 MAX_ORIGINS = 2
-MAX_ATTEMPTS = 3 * len(LEVELS) * (MAX_LATTICES + 1) * MAX_TURNS * MAX_ORIGINS
+MAX_ATTEMPTS = 3 * len(LEVELS) * MAX_LATTICES * MAX_TURNS * MAX_ORIGINS
 """Most decode attempts on one image (two views of a fax, and the view with a photo's
-perspective undone; per level the lattices of the search and the one predicted from the
-older dot pattern's, :func:`~watermark.screenprint.lattice.with_companion`; counted in the
-false-match bound)."""
+perspective undone; counted in the false-match bound)."""
 
 
 @dataclass(frozen=True)
@@ -178,7 +176,7 @@ def _read_view(view: Image.Image, how: str, keys: list[bytes], params: Params, s
         if min(grey.shape) // shrink_by < 96 or not pending:
             break
         probe = responses.get(shrink_by, PROBE_PITCH)[2]
-        for li, lat in enumerate(with_companion(find_lattices(probe, pitches, limit=MAX_LATTICES), pitches)):
+        for li, lat in enumerate(find_lattices(probe, pitches, limit=MAX_LATTICES)):
             where = f"{how}level 1/{shrink_by} lattice {li}"
             sample = _sample(responses, shrink_by, lat, params, factor / shrink_by, where,
                              [notes[i] for i in pending])
